@@ -1,0 +1,95 @@
+import { InvalidAmountError } from "./errors.ts";
+
+/** How a division that is not exact is rounded. */
+export type Rounding = "down" | "up";
+
+/** 1e18: the unit of wad fractions and of USD prices. */
+export const WAD = 10n ** 18n;
+/** 1e27: Aave's ray. */
+export const RAY = 10n ** 27n;
+/** 10,000 basis points = 100%. */
+export const BPS = 10_000n;
+
+/** Absolute value of a bigint. */
+export const abs = (x: bigint): bigint => (x < 0n ? -x : x);
+/** The smaller of two bigints. */
+export const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+/** The larger of two bigints. */
+export const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
+/**
+ * `a * b / d` with explicit rounding (toward zero for "down", away from zero for "up" on the magnitude).
+ * Signed inputs are allowed; the sign of the result is the sign of `a * b / d`.
+ */
+export function mulDiv(a: bigint, b: bigint, d: bigint, rounding: Rounding = "down"): bigint {
+  if (d === 0n) throw new InvalidAmountError("mulDiv.denominator", d, "a non-zero divisor");
+  const n = a * b;
+  const q = n / d;
+  if (rounding === "up" && n % d !== 0n) return n < 0n !== d < 0n ? q - 1n : q + 1n;
+  return q;
+}
+
+/** `a * b / 1e18`, rounded as asked. */
+export const wadMul = (a: bigint, b: bigint, rounding: Rounding = "down"): bigint =>
+  mulDiv(a, b, WAD, rounding);
+/** `a * 1e18 / b`, rounded as asked. */
+export const wadDiv = (a: bigint, b: bigint, rounding: Rounding = "down"): bigint =>
+  mulDiv(a, WAD, b, rounding);
+/** `amount * bps / 10,000`, rounded as asked. */
+export const applyBps = (amount: bigint, bps: bigint | number, rounding: Rounding = "down"): bigint =>
+  mulDiv(amount, BigInt(bps), BPS, rounding);
+/** A wad fraction (1e18 = 100%) as basis points, rounded as asked. */
+export const wadToBps = (wad: bigint, rounding: Rounding = "down"): bigint => mulDiv(wad, BPS, WAD, rounding);
+/** Basis points as a wad fraction. */
+export const bpsToWad = (bps: bigint | number): bigint => (BigInt(bps) * WAD) / BPS;
+
+/** Scales a token amount with `decimals` to 18 decimals (exact when decimals ≤ 18). */
+export function toWad(amount: bigint, decimals: number, rounding: Rounding = "down"): bigint {
+  return decimals <= 18
+    ? amount * 10n ** BigInt(18 - decimals)
+    : mulDiv(amount, 1n, 10n ** BigInt(decimals - 18), rounding);
+}
+
+/** Scales an 18-decimal amount to a token's `decimals`, rounded as asked. */
+export function fromWad(wad: bigint, decimals: number, rounding: Rounding = "down"): bigint {
+  return decimals <= 18
+    ? mulDiv(wad, 1n, 10n ** BigInt(18 - decimals), rounding)
+    : wad * 10n ** BigInt(decimals - 18);
+}
+
+/** USD value (wad) of `amount` base units of a token with `decimals` at `price` (USD wad per whole token). */
+export function usdValue(
+  amount: bigint,
+  decimals: number,
+  price: bigint,
+  rounding: Rounding = "down",
+): bigint {
+  return mulDiv(amount, price, 10n ** BigInt(decimals), rounding);
+}
+
+/** Base units of a token worth `usd` (wad) at `price` (USD wad per whole token). */
+export function amountFor(usd: bigint, decimals: number, price: bigint, rounding: Rounding = "down"): bigint {
+  if (price <= 0n) throw new InvalidAmountError("price", price, "a positive price");
+  return mulDiv(usd, 10n ** BigInt(decimals), price, rounding);
+}
+
+/** Parses a decimal string ("1234.5") into base units with `decimals`, rejecting excess precision. */
+export function parseUnits(text: string, decimals: number, field = "amount"): bigint {
+  const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(text.trim());
+  if (!m) throw new InvalidAmountError(field, text, "a decimal number such as 1234.5");
+  const [, sign, whole = "0", frac = ""] = m;
+  if (frac.length > decimals) throw new InvalidAmountError(field, text, `at most ${decimals} decimals`);
+  const v = BigInt(whole + frac.padEnd(decimals, "0"));
+  return sign ? -v : v;
+}
+
+/** Formats base units with `decimals` as a decimal string, trimming trailing zeros (no float involved). */
+export function formatUnits(value: bigint, decimals: number, maxFractionDigits = decimals): string {
+  const neg = value < 0n;
+  const v = abs(value);
+  const base = 10n ** BigInt(decimals);
+  const whole = v / base;
+  let frac = (v % base).toString().padStart(decimals, "0").slice(0, maxFractionDigits).replace(/0+$/, "");
+  if (decimals === 0) frac = "";
+  return `${neg ? "-" : ""}${whole}${frac ? `.${frac}` : ""}`;
+}
