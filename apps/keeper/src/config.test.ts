@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "./config.ts";
+
+const A = "0x0000000000000000000000000000000000000001";
+const base = () => ({
+  chains: {
+    a: {
+      chainId: 1,
+      rpc: ["http://127.0.0.1:8545"],
+      account: { type: "eip7702", key: "env:BALLAST_KEY" },
+      tokens: { WETH: { address: A, decimals: 18 }, USDC: { address: A.replace("1", "2"), decimals: 6 } },
+      aave: { poolAddressesProvider: A, pool: A, uiPoolDataProvider: A },
+    },
+  },
+  policy: {
+    sleeves: [
+      { id: "eth", chain: "a", kind: "token", asset: "WETH", weight: "60%" },
+      { id: "usdc", chain: "a", kind: "aave-supply", asset: "USDC", weight: "50%" },
+      { id: "debt", chain: "a", kind: "aave-borrow", asset: "USDC", weight: "-10%" },
+    ],
+    bands: { absolute: "5%", relative: "25%" },
+    maxSlippage: "0.3%",
+    minTrade: "100 USD",
+    healthFactorFloor: "1.8",
+  },
+});
+
+function issuesOf(raw: unknown): string[] {
+  try {
+    parseConfig(raw);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).issues.map((i) => `${i.path}: ${i.message}`);
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("parses percentages, money and health factors exactly", () => {
+    const c = parseConfig(base());
+    expect(c.policy.sleeves.map((s) => s.weight)).toEqual([6000, 5000, -1000]);
+    expect(c.policy.maxSlippage).toBe(30);
+    expect(c.policy.minTrade).toBe(100n * 10n ** 18n);
+    expect(c.policy.healthFactorFloor).toBe(18n * 10n ** 17n);
+    expect(c.keeper.listen).toBe("127.0.0.1:9464");
+  });
+
+  it("names the exact field that is wrong", () => {
+    const raw = base();
+    (raw.chains.a as { rpc: string[] }).rpc = ["not a url"];
+    raw.policy.sleeves[0] = { ...raw.policy.sleeves[0]!, asset: "DAI" };
+    raw.policy.sleeves[2] = { ...raw.policy.sleeves[2]!, weight: "10%" };
+    const issues = issuesOf(raw);
+    expect(issues).toContain("chains.a.rpc.0: expected an http(s) URL");
+    expect(
+      issues.some((i) => i.startsWith("policy.sleeves.2.weight: a borrow sleeve has a negative weight")),
+    ).toBe(true);
+    expect(issues.some((i) => i.startsWith('policy.sleeves.0.asset: unknown token "DAI"'))).toBe(true);
+  });
+
+  it("rejects unknown keys and bad percentages", () => {
+    const raw = { ...base(), extra: 1 } as Record<string, unknown>;
+    expect(issuesOf(raw).some((i) => i.includes("extra"))).toBe(true);
+    const bad = base();
+    bad.policy.maxSlippage = "0.3";
+    expect(issuesOf(bad)[0]).toMatch(/^policy.maxSlippage: expected a percentage/);
+  });
+});

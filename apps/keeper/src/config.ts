@@ -1,0 +1,270 @@
+import { readFileSync } from "node:fs";
+import { BallastError } from "@ballast/core";
+import { isAddress } from "viem";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { parseDurationSeconds, parsePercentBps, parseUsdWad, parseWad } from "./units.ts";
+
+/** The config file is missing, unreadable, not YAML, or does not match the schema; `issues` name each field. */
+export class ConfigError extends BallastError {
+  override name = "ConfigError";
+  constructor(
+    readonly file: string,
+    readonly issues: readonly { path: string; message: string }[],
+  ) {
+    super(`Invalid config ${file}: ${issues.length} problem${issues.length === 1 ? "" : "s"}.`, {
+      details: issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("\n"),
+      context: { file, issues },
+    });
+  }
+}
+
+const address = z
+  .string()
+  .refine((s) => isAddress(s, { strict: false }), { message: "expected a 0x-prefixed 20-byte address" })
+  .transform((s) => s as `0x${string}`);
+
+const percent = (field: string) =>
+  z.string().transform((s, ctx) => {
+    try {
+      return parsePercentBps(s, field);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const duration = z.string().transform((s, ctx) => {
+  try {
+    return parseDurationSeconds(s);
+  } catch (e) {
+    ctx.addIssue({ code: "custom", message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+const decimalTo = (parse: (s: string, field: string) => bigint, field: string) =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    try {
+      return parse(String(v), field);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as BallastError).shortMessage ?? String(e) });
+      return z.NEVER;
+    }
+  });
+
+/** A secret reference: `env:NAME` (read from the environment) or a keystore file with its password in the environment. */
+const secretRef = z.union([
+  z.string().regex(/^env:[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected "env:VARIABLE_NAME"' }),
+  z
+    .object({ keystore: z.string().min(1), password: z.string().regex(/^env:[A-Za-z_][A-Za-z0-9_]*$/) })
+    .strict(),
+]);
+
+const account = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("eip7702"), key: secretRef }).strict(),
+  z
+    .object({
+      type: z.literal("safe"),
+      safe: address,
+      as: z.enum(["module", "owner"]).default("module"),
+      key: secretRef,
+    })
+    .strict(),
+]);
+
+const token = z.object({ address, decimals: z.number().int().min(0).max(36) }).strict();
+
+const aaveMarket = z
+  .object({ poolAddressesProvider: address, pool: address, uiPoolDataProvider: address })
+  .strict();
+
+const uniswap = z
+  .object({
+    factory: address,
+    positionManager: address,
+    quoter: address,
+    router: address,
+    feeTiers: z.array(z.number().int().positive()).default([100, 500, 3000, 10000]),
+  })
+  .strict();
+
+const oneInch = z
+  .object({
+    baseUrl: z.url().default("https://api.1inch.dev"),
+    apiKey: secretRef.optional(),
+    router: address.optional(),
+  })
+  .strict();
+
+const chain = z
+  .object({
+    chainId: z.number().int().positive(),
+    rpc: z.array(z.url({ message: "expected an http(s) URL" })).min(1, { message: "at least one RPC URL" }),
+    account,
+    tokens: z.record(z.string().regex(/^[A-Za-z0-9.]+$/), token),
+    aave: aaveMarket.optional(),
+    uniswap: uniswap.optional(),
+    oneInch: oneInch.optional(),
+    swap: z
+      .array(z.enum(["1inch", "uniswap-v3"]))
+      .min(1)
+      .default(["uniswap-v3"]),
+    confirmations: z.number().int().min(1).default(1),
+    maxFeePerGasGwei: z.number().positive().default(500),
+  })
+  .strict();
+
+const sleeve = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-_]*$/i, { message: "expected letters, digits, - or _" }),
+    chain: z.string(),
+    kind: z.enum(["token", "aave-supply", "aave-borrow", "uniswap-v3-lp"]),
+    asset: z.string().optional(),
+    pool: z
+      .string()
+      .regex(/^[A-Za-z0-9.]+\/[A-Za-z0-9.]+\/\d+$/, {
+        message: 'expected "TOKEN0/TOKEN1/FEE", e.g. "WETH/USDC/500"',
+      })
+      .optional(),
+    range: percent("range").optional(),
+    weight: z.string().transform((s, ctx) => {
+      try {
+        const neg = s.trim().startsWith("-");
+        const bps = parsePercentBps(neg ? s.trim().slice(1) : s, "weight");
+        return neg ? -bps : bps;
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.kind === "uniswap-v3-lp") {
+      if (!s.pool) ctx.addIssue({ code: "custom", path: ["pool"], message: "an LP sleeve needs pool" });
+      if (s.range === undefined)
+        ctx.addIssue({ code: "custom", path: ["range"], message: "an LP sleeve needs range" });
+    } else if (!s.asset)
+      ctx.addIssue({ code: "custom", path: ["asset"], message: `a ${s.kind} sleeve needs asset` });
+    if ((s.kind === "aave-borrow") !== s.weight < 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["weight"],
+        message:
+          s.kind === "aave-borrow"
+            ? "a borrow sleeve has a negative weight"
+            : "only borrow sleeves are negative",
+      });
+  });
+
+const policy = z
+  .object({
+    sleeves: z.array(sleeve).min(1),
+    bands: z.object({ absolute: percent("bands.absolute"), relative: percent("bands.relative") }).strict(),
+    calendar: duration.optional(),
+    cooldown: duration.default(3_600),
+    rebalanceTo: z.enum(["target", "band-edge"]).default("target"),
+    minTrade: decimalTo(parseUsdWad, "minTrade").default(100n * 10n ** 18n),
+    maxSlippage: percent("maxSlippage").default(30),
+    maxValueLoss: percent("maxValueLoss").default(50),
+    healthFactorFloor: decimalTo(parseWad, "healthFactorFloor").default(18n * 10n ** 17n),
+    maxCostOfDriftRemoved: percent("maxCostOfDriftRemoved").default(1_000),
+  })
+  .strict();
+
+const keeper = z
+  .object({
+    tick: z.union([z.literal("block"), duration]).default("block"),
+    journal: z.string().default("./ballast.db"),
+    listen: z
+      .string()
+      .regex(/^[\w.-]+:\d{1,5}$/, { message: 'expected "host:port", e.g. "127.0.0.1:9464"' })
+      .default("127.0.0.1:9464"),
+  })
+  .strict();
+
+/** The schema of `ballast.yaml`. */
+export const configSchema = z
+  .object({ chains: z.record(z.string(), chain), policy, keeper: keeper.prefault({}) })
+  .strict()
+  .superRefine((c, ctx) => {
+    c.policy.sleeves.forEach((s, i) => {
+      const ch = c.chains[s.chain];
+      if (!ch) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["policy", "sleeves", i, "chain"],
+          message: `unknown chain "${s.chain}"; configured: ${Object.keys(c.chains).join(", ")}`,
+        });
+        return;
+      }
+      const symbols = s.pool ? s.pool.split("/").slice(0, 2) : s.asset ? [s.asset] : [];
+      for (const sym of symbols)
+        if (!ch.tokens[sym])
+          ctx.addIssue({
+            code: "custom",
+            path: ["policy", "sleeves", i, s.pool ? "pool" : "asset"],
+            message: `unknown token "${sym}" on chain ${s.chain}; known: ${Object.keys(ch.tokens).join(", ")}`,
+          });
+      if ((s.kind === "aave-supply" || s.kind === "aave-borrow") && !ch.aave)
+        ctx.addIssue({
+          code: "custom",
+          path: ["chains", s.chain, "aave"],
+          message: `sleeve ${s.id} needs an Aave market`,
+        });
+      if (s.kind === "uniswap-v3-lp" && !ch.uniswap)
+        ctx.addIssue({
+          code: "custom",
+          path: ["chains", s.chain, "uniswap"],
+          message: `sleeve ${s.id} needs Uniswap`,
+        });
+    });
+  });
+
+/** A validated config. */
+export type Config = z.output<typeof configSchema>;
+/** One validated chain entry. */
+export type ChainConfig = Config["chains"][string];
+/** One validated sleeve entry. */
+export type SleeveConfig = Config["policy"]["sleeves"][number];
+
+/** Validates a parsed config object; throws {@link ConfigError} naming every bad field. */
+export function parseConfig(raw: unknown, file = "config"): Config {
+  const r = configSchema.safeParse(raw);
+  if (r.success) return r.data;
+  throw new ConfigError(
+    file,
+    r.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),
+  );
+}
+
+/** Reads, interpolates `${VAR}` from `env`, parses and validates a YAML config file. */
+export function loadConfig(file: string, env: Record<string, string | undefined>): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError(file, [
+      { path: "", message: `cannot read the file (${(e as NodeJS.ErrnoException).code})` },
+    ]);
+  }
+  const missing: string[] = [];
+  const interpolated = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    const v = env[name];
+    if (v === undefined) missing.push(name);
+    return v ?? "";
+  });
+  if (missing.length)
+    throw new ConfigError(
+      file,
+      missing.map((m) => ({ path: "", message: `environment variable ${m} is referenced but not set` })),
+    );
+  let raw: unknown;
+  try {
+    raw = parseYaml(interpolated);
+  } catch (e) {
+    throw new ConfigError(file, [{ path: "", message: `not valid YAML: ${(e as Error).message}` }]);
+  }
+  return parseConfig(raw, file);
+}
