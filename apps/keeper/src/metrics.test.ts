@@ -1,0 +1,34 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createMetrics, serveMetrics } from "./metrics.ts";
+
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+});
+
+describe("metrics", () => {
+  it("renders counters and gauges in Prometheus text format", () => {
+    const m = createMetrics();
+    m.inc("ballast_cycles_total", { chain: "base", outcome: "ok" });
+    m.inc("ballast_cycles_total", { chain: "base", outcome: "ok" });
+    m.set("ballast_sleeve_drift_bps", { sleeve: 'we"ird' }, -125);
+    const text = m.render();
+    expect(text).toContain("# TYPE ballast_cycles_total counter");
+    expect(text).toContain('ballast_cycles_total{chain="base",outcome="ok"} 2');
+    expect(text).toContain('ballast_sleeve_drift_bps{sleeve="we\\"ird"} -125');
+  });
+
+  it("serves /metrics and /healthz on 127.0.0.1", async () => {
+    const m = createMetrics();
+    m.inc("ballast_decisions_total", { outcome: "hold" });
+    let ok = true;
+    const s = await serveMetrics("127.0.0.1:0", m, () => ({ ok, chains: {} }));
+    close = s.close;
+    const metrics = await fetch(`http://127.0.0.1:${s.port}/metrics`);
+    expect(await metrics.text()).toContain('ballast_decisions_total{outcome="hold"} 1');
+    expect((await fetch(`http://127.0.0.1:${s.port}/healthz`)).status).toBe(200);
+    ok = false;
+    expect((await fetch(`http://127.0.0.1:${s.port}/healthz`)).status).toBe(503);
+  });
+});
