@@ -1,1 +1,10 @@
-export {};
+export * from "./errors.ts";
+export * from "./fusion.ts";
+export * from "./fusion-orders.ts";
+export * from "./http.ts";
+export * from "./mode.ts";
+export * from "./routers.ts";
+export * from "./schemas.ts";
+export * from "./swap-api.ts";
+export * from "./venue.ts";
+export * from "./verify.ts";
