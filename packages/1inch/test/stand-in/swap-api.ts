@@ -62,7 +62,7 @@ export function aggregationV6Calldata(ask: SwapAsk): Hex {
 /** Parses the API's percent slippage ("0.5") into integer bps, as the real service would read it. */
 export function percentToBps(text: string): bigint {
   const [whole = "0", frac = ""] = text.split(".");
-  return BigInt(whole) * 100n + BigInt((frac + "00").slice(0, 2));
+  return BigInt(whole) * 100n + BigInt(`${frac}00`.slice(0, 2));
 }
 
 const error = (status: number, description: string): StandInReply => ({
