@@ -48,7 +48,7 @@ const ask = (over: Partial<SwapAsk> = {}): SwapAsk => ({
 
 function response(
   data: Hex,
-  over: Partial<SwapResponse> & { tx?: Partial<SwapResponse["tx"]> } = {},
+  over: Partial<Omit<SwapResponse, "tx">> & { tx?: Partial<SwapResponse["tx"]> } = {},
 ): SwapResponse {
   const { tx, ...rest } = over;
   return {
