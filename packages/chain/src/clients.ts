@@ -1,0 +1,154 @@
+import type { Address } from "@ballast/core";
+import {
+  type Abi,
+  type Chain,
+  type ContractFunctionParameters,
+  createPublicClient,
+  type LocalAccount,
+  type MulticallReturnType,
+  type PublicClient,
+  type Transport,
+} from "viem";
+import { ChainMismatchError, RpcUnavailableError } from "./errors.ts";
+import { type ChainInfo, type ChainRegistry, getChainInfo, knownChains, toViemChain } from "./registry.ts";
+import { createRpcPool, type RpcPool, type RpcStatus, rankedFallback } from "./rpc.ts";
+
+/** A viem public client bound to a chain. */
+export type ChainPublicClient = PublicClient<Transport, Chain>;
+
+/** Parameters of {@link createChainClients}. */
+export type CreateChainClientsParameters = {
+  /** A registry entry or a chain id to look up in `registry`. */
+  readonly chain: ChainInfo | number;
+  /** RPC URLs, preferred first; ranked by health at run time. */
+  readonly rpcUrls: readonly string[];
+  /** The signing account (the keeper's key); required to send. */
+  readonly account?: LocalAccount | undefined;
+  /** Where to look `chain` up when it is an id. Default {@link knownChains}. */
+  readonly registry?: ChainRegistry;
+  /** Per-request timeout, ms. Default 10 000. */
+  readonly timeoutMs?: number;
+  /** How long a failing URL is ranked last, ms. Default 5 000. */
+  readonly cooldownMs?: number;
+  /** viem polling interval, ms. Default a quarter of the block time (50–4 000). */
+  readonly pollingIntervalMs?: number;
+};
+
+/** Everything needed to talk to one chain: registry entry, RPC pool, a fallback public client, the signer. */
+export type ChainClients = {
+  readonly chain: ChainInfo;
+  readonly viemChain: Chain;
+  readonly pool: RpcPool;
+  /** Reads over the ranked fallback; concurrent `readContract`s are batched into one Multicall3 `eth_call`. */
+  readonly public: ChainPublicClient;
+  readonly account: LocalAccount | undefined;
+  readonly pollingIntervalMs: number;
+};
+
+/** A public client pinned to ONE RPC URL: nonce, fee estimate and broadcast of a transaction all go there. */
+export type PinnedClient = { readonly url: string; readonly public: ChainPublicClient };
+
+/**
+ * Creates the clients of one chain: a health-ranked fallback over `rpcUrls` with Multicall3 read batching
+ * (no 1 024-byte split), and the account used to sign.
+ *
+ * @example
+ * const clients = createChainClients({ chain: 8453, rpcUrls: [primary, backup], account });
+ * const block = await clients.public.getBlockNumber();
+ */
+export function createChainClients(params: CreateChainClientsParameters): ChainClients {
+  const chain =
+    typeof params.chain === "number"
+      ? getChainInfo(params.chain, params.registry ?? knownChains)
+      : params.chain;
+  const pool = createRpcPool(chain.id, params.rpcUrls, {
+    ...(params.timeoutMs === undefined ? {} : { timeoutMs: params.timeoutMs }),
+    ...(params.cooldownMs === undefined ? {} : { cooldownMs: params.cooldownMs }),
+  });
+  const viemChain = toViemChain(chain, params.rpcUrls);
+  const pollingIntervalMs =
+    params.pollingIntervalMs ?? Math.min(4_000, Math.max(50, Math.floor(chain.blockTimeMs / 4)));
+  const client = createPublicClient({
+    chain: viemChain,
+    transport: rankedFallback(pool),
+    batch: { multicall: { batchSize: 0, wait: 0 } },
+    pollingInterval: pollingIntervalMs,
+    cacheTime: 0,
+  });
+  return { chain, viemChain, pool, public: client, account: params.account, pollingIntervalMs };
+}
+
+/** A public client on a single URL of the pool (no fallback), e.g. to pin the send path. */
+export function clientForUrl(clients: ChainClients, url: string): ChainPublicClient {
+  return createPublicClient({
+    chain: clients.viemChain,
+    transport: clients.pool.transport(url),
+    pollingInterval: clients.pollingIntervalMs,
+    cacheTime: 0,
+  });
+}
+
+/**
+ * Picks the best-ranked URL that answers `eth_chainId` with the right chain and returns a client pinned to it.
+ * Dead or wrong-chain URLs are skipped (and ranked down); throws {@link RpcUnavailableError} if none answers.
+ */
+export async function pinClient(clients: ChainClients): Promise<PinnedClient> {
+  const causes: unknown[] = [];
+  for (const s of clients.pool.ranked()) {
+    const client = clientForUrl(clients, s.url);
+    try {
+      const id = await client.getChainId();
+      if (id !== clients.chain.id) {
+        const err = new ChainMismatchError(s.url, clients.chain.id, id);
+        clients.pool.record(s.url, { ok: false, latencyMs: 0, error: err.shortMessage });
+        causes.push(err);
+        continue;
+      }
+      return { url: s.url, public: client };
+    } catch (err) {
+      causes.push(err);
+    }
+  }
+  throw new RpcUnavailableError(clients.chain.id, clients.pool.urls, causes.at(-1));
+}
+
+/** Pings every URL of the chain once (`eth_chainId`) and returns the refreshed ranking, best first. */
+export async function probeRpcs(clients: ChainClients): Promise<RpcStatus[]> {
+  await Promise.all(
+    clients.pool.urls.map(async (url) => {
+      try {
+        const id = await clientForUrl(clients, url).getChainId();
+        if (id !== clients.chain.id)
+          clients.pool.record(url, { ok: false, latencyMs: 0, error: `serves chain ${id}` });
+      } catch {
+        // recorded by the pool's transport
+      }
+    }),
+  );
+  return clients.pool.ranked();
+}
+
+/** Parameters of {@link readMulticall}. */
+export type ReadMulticallParameters<contracts extends readonly unknown[]> = {
+  readonly contracts: contracts;
+  /** Pin the read to a block (all results consistent). Default latest. */
+  readonly blockNumber?: bigint;
+};
+
+/**
+ * Reads many contract functions in ONE `eth_call` through Multicall3 (never split), each result with its
+ * own success flag.
+ */
+export async function readMulticall<const contracts extends readonly ContractFunctionParameters<Abi>[]>(
+  client: ChainPublicClient,
+  params: ReadMulticallParameters<contracts>,
+): Promise<MulticallReturnType<contracts, true>> {
+  const multicallAddress = client.chain.contracts?.multicall3?.address as Address | undefined;
+  return (await client.multicall({
+    contracts: params.contracts as never,
+    allowFailure: true,
+    batchSize: 0,
+    ...(multicallAddress ? { multicallAddress } : {}),
+    ...(params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber }),
+  })) as MulticallReturnType<contracts, true>;
+}

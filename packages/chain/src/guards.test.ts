@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { ExecutorConfigError, GuardViolationError } from "./errors.ts";
+import {
+  checkGuards,
+  encodeGuardReads,
+  type GuardReads,
+  guardTokens,
+  NATIVE_TOKEN,
+  needsReads,
+} from "./guards.ts";
+
+const USDC = "0x00000000000000000000000000000000000000A1" as const;
+const WETH = "0x00000000000000000000000000000000000000b2" as const;
+const POOL = "0x00000000000000000000000000000000000000C3" as const;
+const reads = (usdc: bigint, weth: bigint, hf?: bigint): GuardReads => ({
+  balances: new Map([
+    [USDC.toLowerCase(), usdc],
+    [WETH.toLowerCase(), weth],
+  ]),
+  healthFactor: hf,
+});
+const E18 = 10n ** 18n;
+
+describe("checkGuards", () => {
+  it("passes and reports deltas, value change and HF", () => {
+    const r = checkGuards(
+      {
+        balanceDeltas: [
+          { token: USDC, min: 2_900n * 10n ** 6n, label: "swap minOut" },
+          { token: WETH, min: -E18 },
+        ],
+        prices: [
+          { token: USDC, decimals: 6, priceUsdWad: E18 },
+          { token: WETH, decimals: 18, priceUsdWad: 3_000n * E18 },
+        ],
+        maxValueLossUsd: 50n * E18,
+        healthFactor: { pool: POOL, floorWad: (18n * E18) / 10n },
+      },
+      reads(0n, E18, 3n * E18),
+      reads(2_990n * 10n ** 6n, 0n, 2n * E18),
+    );
+    expect(r.balances.map((b) => b.delta)).toEqual([2_990n * 10n ** 6n, -E18]);
+    expect(r.valueChangeUsd).toBe(-10n * E18);
+    expect(r.healthFactor).toBe(2n * E18);
+  });
+
+  it("throws GuardViolationError for a swap below minOut", () => {
+    const run = () =>
+      checkGuards(
+        { balanceDeltas: [{ token: USDC, min: 3_000n, label: "swap#1 minOut" }] },
+        reads(0n, 0n),
+        reads(2_999n, 0n),
+      );
+    expect(run).toThrow(GuardViolationError);
+    try {
+      run();
+    } catch (e) {
+      expect((e as GuardViolationError).guard).toBe("balanceDelta");
+      expect((e as GuardViolationError).expected).toBe(3_000n);
+      expect((e as GuardViolationError).actual).toBe(2_999n);
+    }
+  });
+
+  it("throws for a value loss above the limit", () => {
+    const g = {
+      prices: [{ token: WETH, decimals: 18, priceUsdWad: 3_000n * E18 }],
+      maxValueLossUsd: 10n * E18,
+    };
+    expect(() => checkGuards(g, reads(0n, E18), reads(0n, E18 - E18 / 100n))).toThrow(GuardViolationError);
+    expect(() => checkGuards(g, reads(0n, E18), reads(0n, E18 - E18 / 1000n))).not.toThrow();
+  });
+
+  it("throws under the health-factor floor", () => {
+    const g = { healthFactor: { pool: POOL, floorWad: (18n * E18) / 10n } };
+    expect(() => checkGuards(g, reads(0n, 0n), reads(0n, 0n, (17n * E18) / 10n))).toThrow(
+      GuardViolationError,
+    );
+  });
+
+  it("refuses a value-loss limit without prices", () => {
+    expect(() => checkGuards({ maxValueLossUsd: 1n }, reads(0n, 0n), reads(0n, 0n))).toThrow(
+      ExecutorConfigError,
+    );
+  });
+});
+
+describe("guard reads", () => {
+  it("dedupes tokens and needs reads only when something is guarded", () => {
+    expect(
+      guardTokens({
+        balanceDeltas: [{ token: USDC, min: 0n }],
+        prices: [{ token: USDC.toLowerCase() as `0x${string}`, decimals: 6, priceUsdWad: E18 }],
+      }),
+    ).toEqual([USDC]);
+    expect(needsReads({})).toBe(false);
+    expect(needsReads({ healthFactor: { pool: POOL, floorWad: E18 } })).toBe(true);
+  });
+
+  it("encodes one aggregate3 call (native via getEthBalance)", () => {
+    const r = encodeGuardReads({
+      guards: {
+        balanceDeltas: [{ token: NATIVE_TOKEN, min: 0n }],
+        healthFactor: { pool: POOL, floorWad: E18 },
+      },
+      account: USDC,
+      multicall3: "0xcA11bde05977b3631167028862bE2a173976CA11",
+    });
+    expect(r.to).toBe("0xcA11bde05977b3631167028862bE2a173976CA11");
+    expect(r.data.slice(0, 10)).toBe("0x82ad56cb");
+    expect(r.data).toContain("4d2301cc"); // getEthBalance
+    expect(r.data).toContain("bf92857c"); // getUserAccountData
+  });
+});

@@ -1,0 +1,182 @@
+import {
+  type Chain,
+  createTransport,
+  type EIP1193RequestFn,
+  HttpRequestError,
+  http,
+  shouldThrow,
+  TimeoutError,
+  type Transport,
+} from "viem";
+import { RpcUnavailableError } from "./errors.ts";
+
+/** Health of one RPC URL as observed from real requests and probes. */
+export type RpcStatus = {
+  readonly url: string;
+  /** Position in the configured list (ties are broken by it). */
+  readonly order: number;
+  /** False while the URL is cooling down after transport failures. */
+  readonly healthy: boolean;
+  /** Moving average of request latency, ms (undefined until the first success). */
+  readonly latencyMs: number | undefined;
+  readonly successes: number;
+  readonly failures: number;
+  readonly consecutiveFailures: number;
+  readonly lastError: string | undefined;
+};
+
+/** Options of {@link createRpcPool}. */
+export type RpcPoolOptions = {
+  /** Per-request timeout, ms. Default 10 000. */
+  readonly timeoutMs?: number;
+  /** How long a failing URL is ranked last, ms (doubles per consecutive failure, up to 16×). Default 5 000. */
+  readonly cooldownMs?: number;
+  /** Clock, for tests. Default `Date.now`. */
+  readonly now?: () => number;
+};
+
+/** A chain's RPC URLs with their live health ranking. */
+export type RpcPool = {
+  readonly chainId: number;
+  readonly urls: readonly string[];
+  /** The URLs best first: healthy before cooling-down, then by latency, then by configured order. */
+  ranked(): RpcStatus[];
+  /** A single-URL viem transport whose requests feed this pool's health table. */
+  transport(url: string): Transport;
+  /** Records the outcome of a request (used by the transports; exposed for custom probes). */
+  record(url: string, outcome: { ok: boolean; latencyMs: number; error?: string }): void;
+};
+
+type MutableStatus = {
+  url: string;
+  order: number;
+  latencyMs: number | undefined;
+  successes: number;
+  failures: number;
+  consecutiveFailures: number;
+  lastError: string | undefined;
+  downUntil: number;
+};
+
+const isTransportFailure = (err: unknown): boolean =>
+  err instanceof HttpRequestError || err instanceof TimeoutError;
+
+/** Creates the health-ranked pool of a chain's RPC URLs (no timers: ranking comes from real traffic and probes). */
+export function createRpcPool(
+  chainId: number,
+  urls: readonly string[],
+  options: RpcPoolOptions = {},
+): RpcPool {
+  if (urls.length === 0) throw new RpcUnavailableError(chainId, []);
+  const timeout = options.timeoutMs ?? 10_000;
+  const cooldown = options.cooldownMs ?? 5_000;
+  const now = options.now ?? Date.now;
+  const table: MutableStatus[] = urls.map((url, order) => ({
+    url,
+    order,
+    latencyMs: undefined,
+    successes: 0,
+    failures: 0,
+    consecutiveFailures: 0,
+    lastError: undefined,
+    downUntil: 0,
+  }));
+  const byUrl = new Map(table.map((s) => [s.url, s]));
+  const httpTransports = new Map(urls.map((u) => [u, http(u, { retryCount: 0, timeout })]));
+
+  const record: RpcPool["record"] = (url, { ok, latencyMs, error }) => {
+    const s = byUrl.get(url);
+    if (!s) return;
+    if (ok) {
+      s.successes++;
+      s.consecutiveFailures = 0;
+      s.downUntil = 0;
+      s.latencyMs = s.latencyMs === undefined ? latencyMs : s.latencyMs * 0.7 + latencyMs * 0.3;
+    } else {
+      s.failures++;
+      s.consecutiveFailures++;
+      s.lastError = error;
+      s.downUntil = now() + cooldown * 2 ** Math.min(s.consecutiveFailures - 1, 4);
+    }
+  };
+
+  const ranked = (): RpcStatus[] => {
+    const t = now();
+    return table
+      .map((s) => ({
+        url: s.url,
+        order: s.order,
+        healthy: s.downUntil <= t,
+        latencyMs: s.latencyMs,
+        successes: s.successes,
+        failures: s.failures,
+        consecutiveFailures: s.consecutiveFailures,
+        lastError: s.lastError,
+      }))
+      .sort(
+        (a, b) =>
+          Number(b.healthy) - Number(a.healthy) ||
+          (a.healthy ? (a.latencyMs ?? Infinity) - (b.latencyMs ?? Infinity) : 0) ||
+          a.order - b.order,
+      );
+  };
+
+  const transport = (url: string): Transport => {
+    const inner = httpTransports.get(url);
+    if (!inner) throw new RpcUnavailableError(chainId, [url]);
+    return ({ chain }) => {
+      const t = inner({ chain, retryCount: 0, timeout });
+      return createTransport({
+        key: "ballast-rpc",
+        name: "Ballast RPC",
+        type: "ballast-rpc",
+        retryCount: 0,
+        timeout,
+        request: (async (args: Parameters<EIP1193RequestFn>[0], opts?: Parameters<EIP1193RequestFn>[1]) => {
+          const start = now();
+          try {
+            const res = await t.request(args, opts);
+            record(url, { ok: true, latencyMs: now() - start });
+            return res;
+          } catch (err) {
+            // A JSON-RPC error means the node is alive: only transport failures hurt its health.
+            if (isTransportFailure(err))
+              record(url, { ok: false, latencyMs: now() - start, error: (err as Error).message });
+            else record(url, { ok: true, latencyMs: now() - start });
+            throw err;
+          }
+        }) as EIP1193RequestFn,
+      });
+    };
+  };
+
+  return { chainId, urls, ranked, transport, record };
+}
+
+/**
+ * A viem transport over the whole pool: each request tries the URLs best-ranked first and moves to the
+ * next one on a transport failure or a node error (never on a revert, which any node would repeat).
+ */
+export function rankedFallback(pool: RpcPool, options: { retryCount?: number } = {}): Transport {
+  return ({ chain }: { chain?: Chain | undefined }) =>
+    createTransport({
+      key: "ballast-fallback",
+      name: "Ballast ranked fallback",
+      type: "ballast-fallback",
+      retryCount: options.retryCount ?? 1,
+      request: (async (args: Parameters<EIP1193RequestFn>[0], opts?: Parameters<EIP1193RequestFn>[1]) => {
+        const order = pool.ranked();
+        let last: unknown;
+        for (const s of order) {
+          const t = pool.transport(s.url)({ chain, retryCount: 0 });
+          try {
+            return await t.request(args, opts);
+          } catch (err) {
+            if (err instanceof Error && shouldThrow(err)) throw err;
+            last = err;
+          }
+        }
+        throw last ?? new RpcUnavailableError(pool.chainId, pool.urls);
+      }) as EIP1193RequestFn,
+    });
+}

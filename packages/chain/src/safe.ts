@@ -1,0 +1,319 @@
+import type { Address, Call, Hex } from "@ballast/core";
+import {
+  type Abi,
+  concat,
+  decodeFunctionResult,
+  encodeFunctionData,
+  encodePacked,
+  hashTypedData,
+  type LocalAccount,
+  parseEventLogs,
+  size,
+  zeroAddress,
+} from "viem";
+import { multiSendCallOnlyAbi, safeAbi } from "./abis.ts";
+import type { ChainClients } from "./clients.ts";
+import { decodeRevert } from "./decode.ts";
+import { ExecutorConfigError, SimulationFailedError, TransactionRevertedError } from "./errors.ts";
+import { createMutex, type Executor, runExecute, type SimulateOptions, type Simulation } from "./executor.ts";
+import { padGas } from "./fees.ts";
+import { checkGuards } from "./guards.ts";
+import { findFailingCall, type RawSimulation, simulateTransaction } from "./simulate.ts";
+import type { TxManager, TxRequest } from "./txManager.ts";
+
+/** Safe operation: 0 = CALL, 1 = DELEGATECALL (only ever to MultiSendCallOnly). */
+export type SafeOperation = 0 | 1;
+
+/**
+ * Packs calls for `MultiSendCallOnly.multiSend`: per call `uint8 operation (0) ‖ address to ‖ uint256 value ‖
+ * uint256 dataLength ‖ bytes data`.
+ */
+export function encodeMultiSendTransactions(calls: readonly Call[]): Hex {
+  if (calls.length === 0) return "0x";
+  return concat(
+    calls.map((c) =>
+      encodePacked(
+        ["uint8", "address", "uint256", "uint256", "bytes"],
+        [0, c.to, c.value, BigInt(size(c.data)), c.data],
+      ),
+    ),
+  );
+}
+
+/** Unpacks {@link encodeMultiSendTransactions} (for inspection and tests). */
+export function decodeMultiSendTransactions(packed: Hex): Call[] {
+  const hex = packed.slice(2);
+  const out: Call[] = [];
+  let i = 0;
+  while (i < hex.length) {
+    const op = Number.parseInt(hex.slice(i, i + 2), 16);
+    if (op !== 0) throw new ExecutorConfigError(`MultiSendCallOnly entry with operation ${op} (calls only)`);
+    const to = `0x${hex.slice(i + 2, i + 42)}` as Address;
+    const value = BigInt(`0x${hex.slice(i + 42, i + 106)}`);
+    const len = Number(BigInt(`0x${hex.slice(i + 106, i + 170)}`));
+    const data = `0x${hex.slice(i + 170, i + 170 + len * 2)}` as Hex;
+    out.push({ to, value, data });
+    i += 170 + len * 2;
+  }
+  return out;
+}
+
+/** `multiSend(bytes)` calldata for MultiSendCallOnly. */
+export function encodeMultiSend(calls: readonly Call[]): Hex {
+  return encodeFunctionData({
+    abi: multiSendCallOnlyAbi,
+    functionName: "multiSend",
+    args: [encodeMultiSendTransactions(calls)],
+  });
+}
+
+/**
+ * The Safe module transaction for a batch: `safe.execTransactionFromModule(multiSend, 0, multiSend(calls), 1)`
+ * (DELEGATECALL to MultiSendCallOnly). Sent by the enabled module (the keeper).
+ */
+export function encodeSafeModuleTransaction(params: {
+  readonly safe: Address;
+  readonly multiSend: Address;
+  readonly calls: readonly Call[];
+}): Call {
+  return {
+    to: params.safe,
+    value: 0n,
+    data: encodeFunctionData({
+      abi: safeAbi,
+      functionName: "execTransactionFromModule",
+      args: [params.multiSend, 0n, encodeMultiSend(params.calls), 1],
+    }),
+  };
+}
+
+/** The Safe transaction an owner signs (no refunds: gas fields and gas token are zero). */
+export type SafeTransaction = {
+  readonly to: Address;
+  readonly value: bigint;
+  readonly data: Hex;
+  readonly operation: SafeOperation;
+  readonly nonce: bigint;
+};
+
+const SAFE_TX_TYPES = {
+  SafeTx: [
+    { name: "to", type: "address" },
+    { name: "value", type: "uint256" },
+    { name: "data", type: "bytes" },
+    { name: "operation", type: "uint8" },
+    { name: "safeTxGas", type: "uint256" },
+    { name: "baseGas", type: "uint256" },
+    { name: "gasPrice", type: "uint256" },
+    { name: "gasToken", type: "address" },
+    { name: "refundReceiver", type: "address" },
+    { name: "nonce", type: "uint256" },
+  ],
+} as const;
+
+/** EIP-712 typed data of a Safe 1.3.0 transaction; the domain is `{chainId, verifyingContract}` only. */
+export function safeTransactionTypedData(params: {
+  readonly safe: Address;
+  readonly chainId: number;
+  readonly tx: SafeTransaction;
+}) {
+  const { tx } = params;
+  return {
+    domain: { chainId: params.chainId, verifyingContract: params.safe },
+    types: SAFE_TX_TYPES,
+    primaryType: "SafeTx" as const,
+    message: {
+      to: tx.to,
+      value: tx.value,
+      data: tx.data,
+      operation: tx.operation,
+      safeTxGas: 0n,
+      baseGas: 0n,
+      gasPrice: 0n,
+      gasToken: zeroAddress,
+      refundReceiver: zeroAddress,
+      nonce: tx.nonce,
+    },
+  };
+}
+
+/** The hash a Safe 1.3.0 owner signs (equals `safe.getTransactionHash(...)`). */
+export function hashSafeTransaction(params: {
+  readonly safe: Address;
+  readonly chainId: number;
+  readonly tx: SafeTransaction;
+}): Hex {
+  return hashTypedData(safeTransactionTypedData(params));
+}
+
+/** `execTransaction` calldata for a Safe transaction with the owners' concatenated signatures. */
+export function encodeSafeExecTransaction(params: {
+  readonly tx: SafeTransaction;
+  readonly signatures: Hex;
+}): Hex {
+  const { tx } = params;
+  return encodeFunctionData({
+    abi: safeAbi,
+    functionName: "execTransaction",
+    args: [tx.to, tx.value, tx.data, tx.operation, 0n, 0n, 0n, zeroAddress, zeroAddress, params.signatures],
+  });
+}
+
+/** Signs a Safe transaction with an owner's key (EIP-712, 65-byte `r ‖ s ‖ v`). */
+export async function signSafeTransaction(
+  owner: LocalAccount,
+  params: { readonly safe: Address; readonly chainId: number; readonly tx: SafeTransaction },
+): Promise<Hex> {
+  return owner.signTypedData(safeTransactionTypedData(params));
+}
+
+/** Parameters shared by the Safe executors. */
+export type SafeExecutorParameters = {
+  readonly clients: ChainClients;
+  readonly manager: TxManager;
+  readonly safe: Address;
+  /** The MultiSendCallOnly 1.3.0 deployment (the only DELEGATECALL target allowed). */
+  readonly multiSend: Address;
+  readonly abis?: readonly Abi[];
+  /** Gas padding over the simulated gas of a module transaction, bps. Default 5 000 (+50%), at least 60 000. */
+  readonly moduleGasPadBps?: number;
+};
+
+type SafeFlavor = "safe-module" | "safe-owner";
+
+function safeExecutor(flavor: SafeFlavor, params: SafeExecutorParameters): Executor {
+  const { clients, manager, safe, multiSend } = params;
+  const sender = manager.sender;
+  const chainId = clients.chain.id;
+  if (chainId !== manager.chainId)
+    throw new ExecutorConfigError("The clients and the transaction manager are on different chains.");
+  const serial = createMutex();
+
+  const encode = async (calls: readonly Call[]): Promise<TxRequest> => {
+    if (flavor === "safe-module") return encodeSafeModuleTransaction({ safe, multiSend, calls });
+    const owner = clients.account;
+    if (!owner) throw new ExecutorConfigError("The Safe owner executor needs the owner's signing account.");
+    const [nonce, threshold, isOwner] = await Promise.all([
+      clients.public.readContract({ address: safe, abi: safeAbi, functionName: "nonce" }),
+      clients.public.readContract({ address: safe, abi: safeAbi, functionName: "getThreshold" }),
+      clients.public.readContract({
+        address: safe,
+        abi: safeAbi,
+        functionName: "isOwner",
+        args: [owner.address],
+      }),
+    ]);
+    if (!isOwner)
+      throw new ExecutorConfigError(`${owner.address} is not an owner of Safe ${safe}.`, { safe });
+    if (threshold !== 1n)
+      throw new ExecutorConfigError(
+        `Safe ${safe} needs ${threshold} signatures; the owner executor signs alone.`,
+        {
+          safe,
+        },
+      );
+    const tx: SafeTransaction = {
+      to: multiSend,
+      value: 0n,
+      data: encodeMultiSend(calls),
+      operation: 1,
+      nonce,
+    };
+    const signatures = await signSafeTransaction(owner, { safe, chainId, tx });
+    return { to: safe, value: 0n, data: encodeSafeExecTransaction({ tx, signatures }) };
+  };
+
+  /** MultiSendCallOnly drops the inner revert: replay the calls one by one from the Safe to find it. */
+  const locate = async (calls: readonly Call[], abis: readonly Abi[], outer: Hex): Promise<never> => {
+    const failing = await findFailingCall(clients.public, { from: safe, calls }).catch(() => undefined);
+    if (!failing) {
+      const d = decodeRevert(outer, abis);
+      throw new SimulationFailedError(`the Safe batch failed: ${d.reason}`, undefined, outer);
+    }
+    const d = decodeRevert(failing.revertData, abis);
+    throw new SimulationFailedError(d.reason, failing.index, failing.revertData, { errorName: d.errorName });
+  };
+
+  const simulate = async (calls: readonly Call[], options: SimulateOptions = {}): Promise<Simulation> => {
+    const abis = [...(params.abis ?? []), ...(options.abis ?? [])];
+    const request = await encode(calls);
+    const raw: RawSimulation = await simulateTransaction(clients.public, {
+      from: sender,
+      to: request.to,
+      data: request.data,
+      value: request.value,
+      account: safe,
+      guards: options.guards,
+      multicall3: clients.chain.multicall3,
+    });
+    if (!raw.success) {
+      const d = decodeRevert(raw.returnData, abis);
+      // GS013: the inner batch reverted (owner path); anything else is about the Safe call itself.
+      if (d.reason.startsWith("GS013")) return locate(calls, abis, raw.returnData);
+      throw new SimulationFailedError(d.reason, undefined, raw.returnData, { errorName: d.errorName });
+    }
+    if (flavor === "safe-module") {
+      // execTransactionFromModule returns false instead of reverting.
+      const ok = decodeFunctionResult({
+        abi: safeAbi,
+        functionName: "execTransactionFromModule",
+        data: raw.returnData,
+      });
+      if (!ok) return locate(calls, abis, raw.returnData);
+    }
+    const report =
+      options.guards && raw.before && raw.after
+        ? checkGuards(options.guards, raw.before, raw.after)
+        : undefined;
+    // Module calls are sized from the simulation: a bare estimate can find a limit where the inner batch
+    // runs out of gas while the outer call "succeeds".
+    const sized: TxRequest =
+      flavor === "safe-module"
+        ? { ...request, gas: padGas(raw.gasUsed, { bps: params.moduleGasPadBps ?? 5_000, floor: 60_000n }) }
+        : request;
+    return { ...raw, request: sized, report };
+  };
+
+  const verify = async (record: { planId: string; inclusion: { hash: Hex } }): Promise<void> => {
+    const receipt = await clients.public.getTransactionReceipt({ hash: record.inclusion.hash });
+    const events = parseEventLogs({ abi: safeAbi, logs: receipt.logs }).filter(
+      (e) => e.address.toLowerCase() === safe.toLowerCase(),
+    );
+    const okName = flavor === "safe-module" ? "ExecutionFromModuleSuccess" : "ExecutionSuccess";
+    if (!events.some((e) => e.eventName === okName))
+      throw new TransactionRevertedError(
+        record.planId,
+        record.inclusion.hash,
+        flavor === "safe-module"
+          ? "ExecutionFromModuleFailure: the Safe ran the batch and it failed (nothing changed)"
+          : "ExecutionFailure: the Safe transaction failed",
+      );
+  };
+
+  return {
+    kind: flavor,
+    chainId,
+    account: safe,
+    sender,
+    encode,
+    simulate,
+    execute: (calls, options) =>
+      serial(() => runExecute({ manager, options, simulate: () => simulate(calls, options), verify })),
+  };
+}
+
+/**
+ * The Safe module executor: the keeper (an enabled module of Safe 1.3.0) sends
+ * `execTransactionFromModule` → DELEGATECALL MultiSendCallOnly; success is read from the Safe's events.
+ */
+export function safeModuleExecutor(params: SafeExecutorParameters): Executor {
+  return safeExecutor("safe-module", params);
+}
+
+/**
+ * The Safe owner executor: the keeper, sole required signer (1-of-N) of the Safe, signs the Safe
+ * transaction (EIP-712) and sends `execTransaction` → DELEGATECALL MultiSendCallOnly itself.
+ */
+export function safeOwnerExecutor(params: SafeExecutorParameters): Executor {
+  return safeExecutor("safe-owner", params);
+}
