@@ -1,1 +1,11 @@
-export {};
+export * from "./abi.ts";
+export * from "./account.ts";
+export * from "./encode.ts";
+export * from "./errors.ts";
+export * from "./fetch.ts";
+export * from "./markets.ts";
+export * from "./math.ts";
+export * from "./project.ts";
+export * from "./reads.ts";
+export type * from "./types.ts";
+export * from "./value.ts";
