@@ -1,0 +1,338 @@
+import { type Address, applyBps, BPS, type Call, type Hex, InvalidAmountError, min } from "@ballast/core";
+import { encodeFunctionData, erc20Abi } from "viem";
+import { positionManagerAbi } from "./abi.ts";
+import { MAX_UINT128 } from "./constants.ts";
+import { InvalidSlippageError } from "./errors.ts";
+import { getAmountsForLiquidity, getLiquidityForAmounts } from "./math/liquidityAmounts.ts";
+import { getSqrtRatioAtTick } from "./math/tickMath.ts";
+import { getPositionFees, getPositionPrincipal, type LpPosition, type TokenAmounts } from "./position.ts";
+import { assertRange, type TickRange } from "./range.ts";
+
+/** Throws {@link InvalidSlippageError} unless `bps` is an integer in [0, 10,000). */
+export function assertSlippage(bps: bigint | number): bigint {
+  if (typeof bps === "number" && !Number.isInteger(bps)) throw new InvalidSlippageError(bps);
+  const b = BigInt(bps);
+  if (b < 0n || b >= BPS) throw new InvalidSlippageError(bps);
+  return b;
+}
+
+/** The least acceptable amount for an expected `amount` under a slippage limit: amount × (1 − bps), rounded down. */
+export function minAmount(amount: bigint, slippageBps: bigint | number): bigint {
+  return applyBps(amount, BPS - assertSlippage(slippageBps), "down");
+}
+
+/** An exact ERC-20 approval call. */
+export function approveCall(token: Address, spender: Address, amount: bigint): Call {
+  return {
+    to: token,
+    data: encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [spender, amount] }),
+    value: 0n,
+  };
+}
+
+const npmCall = (positionManager: Address, data: Hex): Call => ({ to: positionManager, data, value: 0n });
+
+/** Folds consecutive calls to the position manager into one `multicall(bytes[])` call; other calls stay as they are. */
+export function combinePositionManagerCalls(positionManager: Address, calls: readonly Call[]): Call[] {
+  const out: Call[] = [];
+  let run: Hex[] = [];
+  const flush = () => {
+    if (run.length === 1) out.push(npmCall(positionManager, run[0]!));
+    else if (run.length > 1) {
+      out.push(
+        npmCall(
+          positionManager,
+          encodeFunctionData({ abi: positionManagerAbi, functionName: "multicall", args: [run] }),
+        ),
+      );
+    }
+    run = [];
+  };
+  for (const c of calls) {
+    if (c.to.toLowerCase() === positionManager.toLowerCase() && c.value === 0n) run.push(c.data);
+    else {
+      flush();
+      out.push(c);
+    }
+  }
+  flush();
+  return out;
+}
+
+/** Expected amounts a deposit of (amount0Desired, amount1Desired) uses at `sqrtPriceX96`, and the liquidity. */
+export function depositAmounts(params: {
+  readonly sqrtPriceX96: bigint;
+  readonly tickLower: number;
+  readonly tickUpper: number;
+  readonly amount0Desired: bigint;
+  readonly amount1Desired: bigint;
+}): TokenAmounts & { liquidity: bigint } {
+  const sqrtA = getSqrtRatioAtTick(params.tickLower);
+  const sqrtB = getSqrtRatioAtTick(params.tickUpper);
+  const liquidity = getLiquidityForAmounts(
+    params.sqrtPriceX96,
+    sqrtA,
+    sqrtB,
+    params.amount0Desired,
+    params.amount1Desired,
+  );
+  const used = getAmountsForLiquidity(params.sqrtPriceX96, sqrtA, sqrtB, liquidity, true);
+  return {
+    liquidity,
+    amount0: min(used.amount0, params.amount0Desired),
+    amount1: min(used.amount1, params.amount1Desired),
+  };
+}
+
+/** Inputs of {@link encodeMint}. */
+export type EncodeMintParameters = TickRange & {
+  readonly positionManager: Address;
+  readonly token0: Address;
+  readonly token1: Address;
+  readonly fee: number;
+  /** When given, the range is checked against it (aligned, in bounds). */
+  readonly tickSpacing?: number;
+  readonly amount0Desired: bigint;
+  readonly amount1Desired: bigint;
+  /** The pool's current price: the mins are the amounts used at this price, less the slippage. */
+  readonly sqrtPriceX96: bigint;
+  readonly slippageBps: bigint | number;
+  readonly recipient: Address;
+  /** Unix seconds. */
+  readonly deadline: bigint;
+};
+
+/** The deposit's liquidity, used amounts and mins as encoded. */
+export type DepositQuote = {
+  readonly liquidity: bigint;
+  readonly amount0: bigint;
+  readonly amount1: bigint;
+  readonly amount0Min: bigint;
+  readonly amount1Min: bigint;
+};
+
+function deposit(p: {
+  sqrtPriceX96: bigint;
+  tickLower: number;
+  tickUpper: number;
+  amount0Desired: bigint;
+  amount1Desired: bigint;
+  slippageBps: bigint | number;
+}): DepositQuote {
+  if (p.amount0Desired < 0n) throw new InvalidAmountError("amount0Desired", p.amount0Desired, "≥ 0");
+  if (p.amount1Desired < 0n) throw new InvalidAmountError("amount1Desired", p.amount1Desired, "≥ 0");
+  const used = depositAmounts(p);
+  if (used.liquidity === 0n) {
+    throw new InvalidAmountError(
+      "amountDesired",
+      `${p.amount0Desired}/${p.amount1Desired}`,
+      "amounts that mint some liquidity in the range at this price",
+    );
+  }
+  return {
+    ...used,
+    amount0Min: minAmount(used.amount0, p.slippageBps),
+    amount1Min: minAmount(used.amount1, p.slippageBps),
+  };
+}
+
+const approvals = (
+  positionManager: Address,
+  token0: Address,
+  token1: Address,
+  a0: bigint,
+  a1: bigint,
+): Call[] => [
+  ...(a0 > 0n ? [approveCall(token0, positionManager, a0)] : []),
+  ...(a1 > 0n ? [approveCall(token1, positionManager, a1)] : []),
+];
+
+/**
+ * A new position: exact approvals of the desired amounts to the position manager, then `mint` with mins from the
+ * slippage limit. Pure and sync; returns the calls and what the deposit is expected to use.
+ */
+export function encodeMint(p: EncodeMintParameters): { calls: Call[]; deposit: DepositQuote } {
+  if (p.tickSpacing !== undefined) assertRange(p, p.tickSpacing);
+  const d = deposit(p);
+  const mint = encodeFunctionData({
+    abi: positionManagerAbi,
+    functionName: "mint",
+    args: [
+      {
+        token0: p.token0,
+        token1: p.token1,
+        fee: p.fee,
+        tickLower: p.tickLower,
+        tickUpper: p.tickUpper,
+        amount0Desired: p.amount0Desired,
+        amount1Desired: p.amount1Desired,
+        amount0Min: d.amount0Min,
+        amount1Min: d.amount1Min,
+        recipient: p.recipient,
+        deadline: p.deadline,
+      },
+    ],
+  });
+  return {
+    calls: [
+      ...approvals(p.positionManager, p.token0, p.token1, p.amount0Desired, p.amount1Desired),
+      npmCall(p.positionManager, mint),
+    ],
+    deposit: d,
+  };
+}
+
+/** Inputs of {@link encodeIncrease}. */
+export type EncodeIncreaseParameters = {
+  readonly positionManager: Address;
+  readonly position: Pick<LpPosition, "tokenId" | "token0" | "token1" | "tickLower" | "tickUpper">;
+  readonly sqrtPriceX96: bigint;
+  readonly amount0Desired: bigint;
+  readonly amount1Desired: bigint;
+  readonly slippageBps: bigint | number;
+  readonly deadline: bigint;
+};
+
+/** Adds liquidity to an existing position: exact approvals, then `increaseLiquidity` with mins from the slippage. */
+export function encodeIncrease(p: EncodeIncreaseParameters): { calls: Call[]; deposit: DepositQuote } {
+  const { position } = p;
+  const d = deposit({ ...p, tickLower: position.tickLower, tickUpper: position.tickUpper });
+  const data = encodeFunctionData({
+    abi: positionManagerAbi,
+    functionName: "increaseLiquidity",
+    args: [
+      {
+        tokenId: position.tokenId,
+        amount0Desired: p.amount0Desired,
+        amount1Desired: p.amount1Desired,
+        amount0Min: d.amount0Min,
+        amount1Min: d.amount1Min,
+        deadline: p.deadline,
+      },
+    ],
+  });
+  return {
+    calls: [
+      ...approvals(p.positionManager, position.token0, position.token1, p.amount0Desired, p.amount1Desired),
+      npmCall(p.positionManager, data),
+    ],
+    deposit: d,
+  };
+}
+
+/** Inputs of {@link encodeCollect}. */
+export type EncodeCollectParameters = {
+  readonly positionManager: Address;
+  readonly tokenId: bigint;
+  readonly recipient: Address;
+  /** Default: everything owed (uint128 max). */
+  readonly amount0Max?: bigint;
+  readonly amount1Max?: bigint;
+};
+
+/** `collect`: sends owed tokens (withdrawn principal and fees) to `recipient`. */
+export function encodeCollect(p: EncodeCollectParameters): Call {
+  return npmCall(
+    p.positionManager,
+    encodeFunctionData({
+      abi: positionManagerAbi,
+      functionName: "collect",
+      args: [
+        {
+          tokenId: p.tokenId,
+          recipient: p.recipient,
+          amount0Max: p.amount0Max ?? MAX_UINT128,
+          amount1Max: p.amount1Max ?? MAX_UINT128,
+        },
+      ],
+    }),
+  );
+}
+
+/** `burn`: destroys an empty position NFT (no liquidity, nothing owed). */
+export function encodeBurn(p: { readonly positionManager: Address; readonly tokenId: bigint }): Call {
+  return npmCall(
+    p.positionManager,
+    encodeFunctionData({ abi: positionManagerAbi, functionName: "burn", args: [p.tokenId] }),
+  );
+}
+
+/** Inputs of {@link encodeDecrease}. */
+export type EncodeDecreaseParameters = {
+  /** The position as read (its pool state gives the expected amounts behind the mins). */
+  readonly position: LpPosition;
+  /** Liquidity to remove; default all of it. */
+  readonly liquidity?: bigint;
+  readonly slippageBps: bigint | number;
+  readonly deadline: bigint;
+  /** Who receives the tokens (normally the account itself). */
+  readonly recipient: Address;
+  /** Burn the NFT when all liquidity is removed (default true). */
+  readonly burn?: boolean;
+  /** Fold the calls into one position-manager `multicall` (default false: separate calls for the batch). */
+  readonly combine?: boolean;
+};
+
+/** What a decrease returns at the read price: principal (guarded by the mins) and fees, and the mins. */
+export type WithdrawalQuote = {
+  readonly liquidity: bigint;
+  readonly principal: TokenAmounts;
+  readonly amount0Min: bigint;
+  readonly amount1Min: bigint;
+  /** Uncollected fees, collected with the principal. */
+  readonly fees: TokenAmounts;
+  /** Tokens guaranteed to arrive if the batch succeeds: mins + fees. */
+  readonly guaranteed: TokenAmounts;
+};
+
+/**
+ * Removes liquidity: `decreaseLiquidity` (mins from the slippage on the principal at the read price), `collect`
+ * of everything owed to `recipient`, and `burn` when the position ends empty.
+ */
+export function encodeDecrease(p: EncodeDecreaseParameters): { calls: Call[]; withdrawal: WithdrawalQuote } {
+  const { position } = p;
+  const npm = position.positionManager;
+  const liquidity = p.liquidity ?? position.liquidity;
+  if (liquidity < 0n || liquidity > position.liquidity) {
+    throw new InvalidAmountError("liquidity", liquidity, `an amount in [0, ${position.liquidity}]`);
+  }
+  const principal = getPositionPrincipal({
+    sqrtPriceX96: position.poolState.sqrtPriceX96,
+    tick: position.poolState.tick,
+    tickLower: position.tickLower,
+    tickUpper: position.tickUpper,
+    liquidity,
+  });
+  const amount0Min = minAmount(principal.amount0, p.slippageBps);
+  const amount1Min = minAmount(principal.amount1, p.slippageBps);
+  // Fees accrue to the whole position; collect(max) takes them all, whatever share of liquidity is removed.
+  const fees = getPositionFees(position);
+  const calls: Call[] = [];
+  if (liquidity > 0n) {
+    calls.push(
+      npmCall(
+        npm,
+        encodeFunctionData({
+          abi: positionManagerAbi,
+          functionName: "decreaseLiquidity",
+          args: [{ tokenId: position.tokenId, liquidity, amount0Min, amount1Min, deadline: p.deadline }],
+        }),
+      ),
+    );
+  }
+  calls.push(encodeCollect({ positionManager: npm, tokenId: position.tokenId, recipient: p.recipient }));
+  if (liquidity === position.liquidity && (p.burn ?? true)) {
+    calls.push(encodeBurn({ positionManager: npm, tokenId: position.tokenId }));
+  }
+  return {
+    calls: p.combine ? combinePositionManagerCalls(npm, calls) : calls,
+    withdrawal: {
+      liquidity,
+      principal,
+      amount0Min,
+      amount1Min,
+      fees,
+      guaranteed: { amount0: amount0Min + fees.amount0, amount1: amount1Min + fees.amount1 },
+    },
+  };
+}
