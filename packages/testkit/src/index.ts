@@ -1,1 +1,31 @@
-export {};
+export * from "./abis.ts";
+export * from "./accounts.ts";
+export { type Anvil, anvilArgs, resolveAnvilBinary, type StartAnvilParameters, startAnvil } from "./anvil.ts";
+export {
+  type Artifact,
+  type ArtifactName,
+  linkBytecode,
+  loadArtifact,
+  multicall3CreationCode,
+} from "./artifacts.ts";
+export { type CachedState, DEFAULT_CACHE_DIR, ensureCachedState, stateCacheKey } from "./cache.ts";
+export {
+  connectTestChain,
+  forkUrlFromEnv,
+  type StartTestChainParameters,
+  startTestChain,
+  TEST_POLLING_INTERVAL_MS,
+  type TestChain,
+} from "./chain.ts";
+export * from "./config.ts";
+export { computePoolAddress, deployProtocols } from "./deploy.ts";
+export * from "./deployment.ts";
+export * from "./eip7702.ts";
+export * from "./errors.ts";
+export * from "./fund.ts";
+export * from "./price.ts";
+export { killLiveAnvils, liveAnvilPids, reapOrphanAnvils, registryDir } from "./reaper.ts";
+export * from "./safe.ts";
+export * from "./time.ts";
+export { HELPER_GAS, sendAndWait, waitForSuccess } from "./tx.ts";
+export * from "./uniswap-math.ts";
