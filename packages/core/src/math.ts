@@ -93,3 +93,32 @@ export function formatUnits(value: bigint, decimals: number, maxFractionDigits =
   if (decimals === 0) frac = "";
   return `${neg ? "-" : ""}${whole}${frac ? `.${frac}` : ""}`;
 }
+
+/** `x` clamped to `[lo, hi]` (expects `lo <= hi`). */
+export const clamp = (x: bigint, lo: bigint, hi: bigint): bigint => (x < lo ? lo : x > hi ? hi : x);
+
+/** Integer square root, rounded down; throws on a negative input. */
+export function isqrt(x: bigint): bigint {
+  if (x < 0n) throw new InvalidAmountError("isqrt.x", x, "a non-negative integer");
+  if (x < 2n) return x;
+  let r = BigInt(Math.floor(Math.sqrt(Number(x))));
+  // Newton steps from the float estimate; exact for any size.
+  for (;;) {
+    const next = (r + x / r) >> 1n;
+    if (next >= r) break;
+    r = next;
+  }
+  while (r * r > x) r -= 1n;
+  while ((r + 1n) * (r + 1n) <= x) r += 1n;
+  return r;
+}
+
+/** A wad fraction as a basis-point `number` with two decimals (truncated toward zero): for display and rules. */
+export const wadToBpsNumber = (wad: bigint): number => Number(wad / 10n ** 12n) / 100;
+
+/** Sums a list of bigints. */
+export const sum = (xs: Iterable<bigint>): bigint => {
+  let s = 0n;
+  for (const x of xs) s += x;
+  return s;
+};

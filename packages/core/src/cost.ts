@@ -1,0 +1,187 @@
+import { InvalidCostModelError } from "./errors.ts";
+import type { AssetId } from "./model.ts";
+import type { AssetRegistry } from "./valuation.ts";
+
+/** Estimated cost of a swap: venue/pool fee and price impact, both in bps of the amount in (two decimals allowed). */
+export type SwapCost = { readonly feeBps: number; readonly slippageBps: number };
+
+/** A swap cost for one chain (overrides the model's default there). */
+export type ChainSwapCost = SwapCost & { readonly chainId: number };
+
+/** A swap cost for one directed pair on one chain (overrides the chain's cost for that pair). */
+export type PairSwapCost = SwapCost & {
+  readonly chainId: number;
+  readonly assetIn: AssetId;
+  readonly assetOut: AssetId;
+};
+
+/** The leg types that can cost gas: every leg action, plus swaps and bridge transfers. */
+export type GasLegType =
+  | "sell"
+  | "withdraw"
+  | "borrow"
+  | "decrease"
+  | "buy-hold"
+  | "supply"
+  | "repay"
+  | "mint"
+  | "increase"
+  | "swap"
+  | "transfer";
+
+/** Gas cost (USD wad) per leg type; absent types cost nothing (e.g. "sell"/"buy-hold" need no call). */
+export type GasTable = Partial<Record<GasLegType, bigint>>;
+
+/** A bridge for the economic asset `symbol` from one chain to another: proportional fee plus a fixed USD cost. */
+export type BridgeRoute = {
+  readonly symbol: string;
+  readonly fromChainId: number;
+  readonly toChainId: number;
+  readonly feeBps: number;
+  /** Fixed cost per transfer (USD wad): relayer fee, destination gas. */
+  readonly fixedUsd: bigint;
+};
+
+/**
+ * What the planner believes trades cost. Swaps: a default, per-chain and per-pair overrides. Gas: USD per leg type,
+ * default and per chain. Bridges: the routes that exist; none means per-chain totals cannot change.
+ */
+export type CostModel = {
+  readonly swap: {
+    readonly default: SwapCost;
+    readonly chains?: readonly ChainSwapCost[];
+    readonly pairs?: readonly PairSwapCost[];
+  };
+  readonly gasUsd?: {
+    readonly default?: GasTable;
+    readonly chains?: readonly { readonly chainId: number; readonly gas: GasTable }[];
+  };
+  readonly bridges?: readonly BridgeRoute[];
+};
+
+/** A cost model where nothing costs anything and no bridge exists. */
+export const zeroCostModel: CostModel = { swap: { default: { feeBps: 0, slippageBps: 0 } } };
+
+/** Cost rates in centi-bps (1,000,000 = 100%), integers so path costs add exactly. */
+export const CBPS = 1_000_000n;
+
+/** A bridge route resolved against the asset registry: the token that leaves and the token that arrives. */
+export type ResolvedRoute = BridgeRoute & {
+  readonly index: number;
+  readonly fromAsset: AssetId;
+  readonly toAsset: AssetId;
+  readonly feeCbps: number;
+};
+
+/** A cost model prepared for fast lookups during planning. */
+export type CompiledCosts = {
+  /** Fee and slippage (centi-bps) of swapping `assetIn` for `assetOut` on `chainId`. */
+  swap(chainId: number, assetIn: AssetId, assetOut: AssetId): { feeCbps: number; slippageCbps: number };
+  /** The chain's default swap cost (fee + slippage, centi-bps). */
+  chainSwapCbps(chainId: number): number;
+  /** Whether any pair on the chain has its own cost. */
+  hasPairs(chainId: number): boolean;
+  /** Gas (USD wad) of one leg of `type` on `chainId`. */
+  gasUsd(chainId: number, type: GasLegType): bigint;
+  /** Routes whose tokens exist on both chains. */
+  readonly routes: readonly ResolvedRoute[];
+};
+
+const toCbps = (bps: number, field: string): number => {
+  if (typeof bps !== "number" || !Number.isFinite(bps) || bps < 0 || bps >= 10_000)
+    throw new InvalidCostModelError(field, `expected bps in [0, 10000), got ${String(bps)}`);
+  const c = Math.round(bps * 100);
+  if (Math.abs(c - bps * 100) > 1e-6)
+    throw new InvalidCostModelError(field, `at most two decimals of bps, got ${bps}`);
+  return c;
+};
+
+function checkSwapCost(c: SwapCost | undefined, field: string): { feeCbps: number; slippageCbps: number } {
+  if (!c || typeof c !== "object") throw new InvalidCostModelError(field, "expected { feeBps, slippageBps }");
+  const feeCbps = toCbps(c.feeBps, `${field}.feeBps`);
+  const slippageCbps = toCbps(c.slippageBps, `${field}.slippageBps`);
+  if (feeCbps + slippageCbps >= 1_000_000)
+    throw new InvalidCostModelError(field, "fee + slippage must stay below 100%");
+  return { feeCbps, slippageCbps };
+}
+
+function checkGas(t: GasTable | undefined, field: string): void {
+  for (const [k, v] of Object.entries(t ?? {}))
+    if (typeof v !== "bigint" || v < 0n)
+      throw new InvalidCostModelError(`${field}.${k}`, "expected a USD wad ≥ 0");
+}
+
+/** Validates a cost model and resolves bridge routes against `assets`; throws {@link InvalidCostModelError}. */
+export function compileCostModel(model: CostModel, assets: AssetRegistry): CompiledCosts {
+  if (!model || typeof model !== "object" || !model.swap)
+    throw new InvalidCostModelError("costModel.swap", "missing");
+  const def = checkSwapCost(model.swap.default, "costModel.swap.default");
+  const chains = new Map<number, { feeCbps: number; slippageCbps: number }>();
+  (model.swap.chains ?? []).forEach((c, i) => {
+    const f = `costModel.swap.chains[${i}]`;
+    if (chains.has(c.chainId))
+      throw new InvalidCostModelError(`${f}.chainId`, `chain ${c.chainId} appears twice`);
+    chains.set(c.chainId, checkSwapCost(c, f));
+  });
+  const pairs = new Map<string, { feeCbps: number; slippageCbps: number }>();
+  const pairChains = new Set<number>();
+  (model.swap.pairs ?? []).forEach((p, i) => {
+    const f = `costModel.swap.pairs[${i}]`;
+    for (const k of ["assetIn", "assetOut"] as const) {
+      const a = assets.get(p[k]);
+      if (a && a.chainId !== p.chainId)
+        throw new InvalidCostModelError(`${f}.${k}`, `asset ${p[k]} is not on chain ${p.chainId}`);
+    }
+    const key = `${p.assetIn}>${p.assetOut}`;
+    if (pairs.has(key)) throw new InvalidCostModelError(f, `pair ${key} appears twice`);
+    pairs.set(key, checkSwapCost(p, f));
+    pairChains.add(p.chainId);
+  });
+  checkGas(model.gasUsd?.default, "costModel.gasUsd.default");
+  const gasChains = new Map<number, GasTable>();
+  (model.gasUsd?.chains ?? []).forEach((c, i) => {
+    checkGas(c.gas, `costModel.gasUsd.chains[${i}].gas`);
+    gasChains.set(c.chainId, c.gas);
+  });
+  const bySymbol = new Map<string, AssetId[]>();
+  for (const a of assets.values()) {
+    const k = `${a.chainId}|${a.symbol}`;
+    const list = bySymbol.get(k);
+    if (list) list.push(a.id);
+    else bySymbol.set(k, [a.id]);
+  }
+  const routes: ResolvedRoute[] = [];
+  const seenRoutes = new Set<string>();
+  (model.bridges ?? []).forEach((r, index) => {
+    const f = `costModel.bridges[${index}]`;
+    const feeCbps = toCbps(r.feeBps, `${f}.feeBps`);
+    if (typeof r.fixedUsd !== "bigint" || r.fixedUsd < 0n)
+      throw new InvalidCostModelError(`${f}.fixedUsd`, "expected a USD wad ≥ 0");
+    if (r.fromChainId === r.toChainId)
+      throw new InvalidCostModelError(`${f}.toChainId`, "a route joins two chains");
+    const key = `${r.symbol}|${r.fromChainId}|${r.toChainId}`;
+    if (seenRoutes.has(key)) throw new InvalidCostModelError(f, `route ${key} appears twice`);
+    seenRoutes.add(key);
+    const from = bySymbol.get(`${r.fromChainId}|${r.symbol}`) ?? [];
+    const to = bySymbol.get(`${r.toChainId}|${r.symbol}`) ?? [];
+    if (from.length > 1 || to.length > 1)
+      throw new InvalidCostModelError(`${f}.symbol`, `symbol ${r.symbol} names several tokens on one chain`);
+    const [fromAsset] = from;
+    const [toAsset] = to;
+    if (fromAsset && toAsset) routes.push({ ...r, index, fromAsset, toAsset, feeCbps });
+  });
+  return {
+    swap(chainId, assetIn, assetOut) {
+      return pairs.get(`${assetIn}>${assetOut}`) ?? chains.get(chainId) ?? def;
+    },
+    chainSwapCbps(chainId) {
+      const c = chains.get(chainId) ?? def;
+      return c.feeCbps + c.slippageCbps;
+    },
+    hasPairs: (chainId) => pairChains.has(chainId),
+    gasUsd(chainId, type) {
+      return gasChains.get(chainId)?.[type] ?? model.gasUsd?.default?.[type] ?? 0n;
+    },
+    routes,
+  };
+}

@@ -1,0 +1,155 @@
+import { NonPositiveNavError } from "./errors.ts";
+import { abs, bpsToWad, isqrt, mulDiv, WAD, wadToBpsNumber } from "./math.ts";
+import type { AssetId, Holding, PriceBook, Snapshot } from "./model.ts";
+import { bandWad, type Policy, type Sleeve, slotKey, validatePolicy } from "./policy.ts";
+import { exposureUsd, holdingUsd, priceBookOf, validateSnapshot } from "./valuation.ts";
+
+/** One sleeve valued: its holdings, aggregated units per asset, USD value and weight against its target and band. */
+export type SleeveState = {
+  readonly sleeve: Sleeve;
+  /** Position of the sleeve in `policy.sleeves`. */
+  readonly index: number;
+  readonly holdings: readonly Holding[];
+  /** Signed base units per asset, summed over the sleeve's holdings. */
+  readonly units: ReadonlyMap<AssetId, bigint>;
+  /** Signed USD value (wad); negative for debt. */
+  readonly valueUsd: bigint;
+  /** Current weight, wad fraction of NAV (signed). */
+  readonly weightWad: bigint;
+  /** Target weight, wad fraction of NAV (signed). */
+  readonly targetWad: bigint;
+  /** weight − target, wad fraction of NAV. */
+  readonly driftWad: bigint;
+  /** Band half-width, wad fraction of NAV. */
+  readonly bandWad: bigint;
+  /** |drift| > band. */
+  readonly outOfBand: boolean;
+};
+
+/** The portfolio valued against a policy: NAV of the managed sleeves, per-sleeve weights and drift. */
+export type PortfolioState = {
+  readonly snapshot: Snapshot;
+  readonly policy: Policy;
+  /** The merged price book used (USD wad per whole token). */
+  readonly prices: PriceBook;
+  /** Net asset value of the managed sleeves (assets − debts), USD wad. */
+  readonly navUsd: bigint;
+  readonly sleeves: readonly SleeveState[];
+  /** Holdings no sleeve claims; never traded, excluded from NAV. */
+  readonly unmanaged: readonly Holding[];
+  readonly unmanagedUsd: bigint;
+  /** Largest |drift| over sleeves, wad. */
+  readonly maxDriftWad: bigint;
+  /** sqrt(Σ drift²) over sleeves, wad. */
+  readonly trackingErrorWad: bigint;
+};
+
+/** Options of {@link portfolioState}. */
+export type PortfolioStateOptions = {
+  /** Price book to value with; default: the snapshot's per-chain prices merged by {@link priceBookOf}. */
+  readonly prices?: PriceBook;
+};
+
+/** Sums exposures per asset. */
+export function unitsOf(holdings: readonly Holding[]): Map<AssetId, bigint> {
+  const m = new Map<AssetId, bigint>();
+  for (const h of holdings) for (const e of h.exposures) m.set(e.asset, (m.get(e.asset) ?? 0n) + e.amount);
+  return m;
+}
+
+/**
+ * Validates snapshot and policy, assigns every holding to its sleeve (or to "unmanaged"), and values the portfolio.
+ * Throws typed errors for bad input (see {@link validateSnapshot}, {@link validatePolicy}), a {@link MissingPriceError}
+ * for a held asset without a price, and {@link NonPositiveNavError} when the managed NAV is not positive.
+ */
+export function portfolioState(
+  snapshot: Snapshot,
+  policy: Policy,
+  options: PortfolioStateOptions = {},
+): PortfolioState {
+  validateSnapshot(snapshot);
+  validatePolicy(policy, { snapshot });
+  const prices = options.prices ?? priceBookOf(snapshot);
+  const bySlot = new Map<string, number>();
+  policy.sleeves.forEach((s, i) => {
+    bySlot.set(slotKey(s), i);
+  });
+  const held: Holding[][] = policy.sleeves.map(() => []);
+  const fields: string[][] = policy.sleeves.map(() => []);
+  const unmanaged: Holding[] = [];
+  let unmanagedUsd = 0n;
+  snapshot.chains.forEach((chain, ci) => {
+    chain.holdings.forEach((h, hi) => {
+      const i = bySlot.get(slotKey(h));
+      const field = `snapshot.chains[${ci}].holdings[${hi}]`;
+      if (i === undefined) {
+        unmanaged.push(h);
+        unmanagedUsd += holdingUsd(h, snapshot.assets, prices, field);
+      } else {
+        (held[i] as Holding[]).push(h);
+        (fields[i] as string[]).push(field);
+      }
+    });
+  });
+  const values = policy.sleeves.map((_, i) => {
+    const hs = held[i] as Holding[];
+    const fs = fields[i] as string[];
+    const units = unitsOf(hs);
+    // Value the aggregate per asset (the planner values post-states the same way), but check every exposure's price.
+    let v = 0n;
+    hs.forEach((h, k) => {
+      h.exposures.forEach((e, j) => {
+        if (e.amount !== 0n) exposureUsd(e, snapshot.assets, prices, `${fs[k]}.exposures[${j}]`);
+      });
+    });
+    for (const [asset, amount] of units)
+      v += exposureUsd({ asset, amount }, snapshot.assets, prices, `policy.sleeves[${i}]`);
+    return { units, value: v };
+  });
+  const nav = values.reduce((a, x) => a + x.value, 0n);
+  if (nav <= 0n) throw new NonPositiveNavError(nav);
+  let maxDrift = 0n;
+  let sq = 0n;
+  const sleeves = policy.sleeves.map((sleeve, i): SleeveState => {
+    const { units, value } = values[i] as { units: Map<AssetId, bigint>; value: bigint };
+    const weightWad = mulDiv(value, WAD, nav);
+    const targetWad = bpsToWad(sleeve.targetBps);
+    const driftWad = weightWad - targetWad;
+    const band = bandWad(sleeve, policy.bands);
+    if (abs(driftWad) > maxDrift) maxDrift = abs(driftWad);
+    sq += driftWad * driftWad;
+    return {
+      sleeve,
+      index: i,
+      holdings: held[i] as Holding[],
+      units,
+      valueUsd: value,
+      weightWad,
+      targetWad,
+      driftWad,
+      bandWad: band,
+      outOfBand: abs(driftWad) > band,
+    };
+  });
+  return {
+    snapshot,
+    policy,
+    prices,
+    navUsd: nav,
+    sleeves,
+    unmanaged,
+    unmanagedUsd,
+    maxDriftWad: maxDrift,
+    trackingErrorWad: isqrt(sq),
+  };
+}
+
+/** Drift per sleeve in bps (weight − target; two decimals), in policy order. */
+export const driftBps = (state: PortfolioState): { sleeveId: string; driftBps: number }[] =>
+  state.sleeves.map((s) => ({ sleeveId: s.sleeve.id, driftBps: wadToBpsNumber(s.driftWad) }));
+
+/** The largest |drift| over sleeves, in bps. */
+export const maxDriftBps = (state: PortfolioState): number => wadToBpsNumber(state.maxDriftWad);
+
+/** Tracking error: sqrt(Σ drift²) over sleeves, in bps. */
+export const trackingErrorBps = (state: PortfolioState): number => wadToBpsNumber(state.trackingErrorWad);

@@ -1,0 +1,191 @@
+import { InvalidAmountError } from "./errors.ts";
+import { healthFactors } from "./health.ts";
+import { abs, mulDiv, WAD, wadToBpsNumber } from "./math.ts";
+import { isEmptyPlan, type Plan } from "./plan.ts";
+import { type Policy, triggerModeOf } from "./policy.ts";
+import type { PortfolioState } from "./state.ts";
+
+/** The rules a decision reports on. */
+export type TriggerRule =
+  | "band"
+  | "calendar"
+  | "health-factor"
+  | "cooldown"
+  | "min-trade"
+  | "empty-plan"
+  | "cost-gate"
+  | "value-loss";
+
+/** One rule's verdict: a trigger (fires a rebalance) or a block (prevents one), and why, in words. */
+export type DecisionReason = {
+  readonly rule: TriggerRule;
+  readonly effect: "trigger" | "block";
+  readonly fired: boolean;
+  readonly detail: string;
+};
+
+/** Whether to rebalance, and every rule's verdict. `fire` = some trigger fired and no block fired. */
+export type Decision = { readonly fire: boolean; readonly reasons: readonly DecisionReason[] };
+
+/** The clock of a decision: now and the last rebalance (unix seconds); `lastRebalanceAt` absent = never. */
+export type DecisionClock = { readonly now: number; readonly lastRebalanceAt?: number | undefined };
+
+const seconds = (s: number): string =>
+  s % 86_400 === 0
+    ? `${s / 86_400}d`
+    : s % 3_600 === 0
+      ? `${s / 3_600}h`
+      : s % 60 === 0
+        ? `${s / 60}m`
+        : `${s}s`;
+const bps = (wad: bigint): string => `${wadToBpsNumber(wad)} bps`;
+const usd = (x: bigint): string => {
+  const cents = x / 10n ** 16n;
+  const c = cents < 0n ? -cents : cents;
+  return `${cents < 0n ? "-" : ""}$${(c / 100n).toLocaleString("en-US")}.${(c % 100n).toString().padStart(2, "0")}`;
+};
+const hf = (x: bigint | null) => (x === null ? "∞" : `${Number(x / 10n ** 14n) / 10_000}`);
+
+const combine = (reasons: DecisionReason[]): Decision => {
+  const trigger = reasons.some((r) => r.effect === "trigger" && r.fired);
+  const hfFired = reasons.some((r) => r.rule === "health-factor" && r.fired);
+  // A health-factor breach overrides the cooldown: de-risking cannot wait.
+  const block = reasons.some((r) => r.effect === "block" && r.fired && !(hfFired && r.rule === "cooldown"));
+  return { fire: trigger && !block, reasons };
+};
+
+/**
+ * Pre-plan decision: band (any sleeve's |drift| > its band), calendar (≥ `calendarSeconds` since the last rebalance, or
+ * never), health factor (any account below the floor — overrides the cooldown), blocked by the cooldown or when the
+ * largest deviation from target is below the minimum trade. Which triggers count follows `policy.trigger`.
+ * After planning, {@link gateDecision} adds the cost gate, the value-loss limit and the empty-plan check.
+ */
+export function decide(state: PortfolioState, policy: Policy, clock: DecisionClock): Decision {
+  const { now, lastRebalanceAt } = clock;
+  if (typeof now !== "number" || !Number.isSafeInteger(now) || now < 0)
+    throw new InvalidAmountError("clock.now", now, "unix seconds (a non-negative integer)");
+  if (
+    lastRebalanceAt !== undefined &&
+    (!Number.isSafeInteger(lastRebalanceAt) || lastRebalanceAt < 0 || lastRebalanceAt > now)
+  )
+    throw new InvalidAmountError("clock.lastRebalanceAt", lastRebalanceAt, "unix seconds ≤ now");
+  const mode = triggerModeOf(policy);
+  const reasons: DecisionReason[] = [];
+  if (mode !== "calendar") {
+    const out = state.sleeves.filter((s) => s.outOfBand);
+    reasons.push({
+      rule: "band",
+      effect: "trigger",
+      fired: out.length > 0,
+      detail:
+        out.length > 0
+          ? out
+              .map((s) => `${s.sleeve.id} drift ${bps(s.driftWad)} beyond band ±${bps(s.bandWad)}`)
+              .join("; ")
+          : `all ${state.sleeves.length} sleeves inside their bands (max |drift| ${bps(state.maxDriftWad)})`,
+    });
+  }
+  if (mode !== "band") {
+    const period = policy.calendarSeconds ?? 0;
+    const elapsed = lastRebalanceAt === undefined ? undefined : now - lastRebalanceAt;
+    const fired = elapsed === undefined || elapsed >= period;
+    reasons.push({
+      rule: "calendar",
+      effect: "trigger",
+      fired,
+      detail:
+        elapsed === undefined
+          ? "never rebalanced"
+          : `${seconds(elapsed)} since the last rebalance, period ${seconds(period)}`,
+    });
+  }
+  if (policy.healthFactor) {
+    const floor = policy.healthFactor.floorWad;
+    const low = healthFactors(state).filter((h) => h.healthFactorWad !== null && h.healthFactorWad < floor);
+    reasons.push({
+      rule: "health-factor",
+      effect: "trigger",
+      fired: low.length > 0,
+      detail:
+        low.length > 0
+          ? low
+              .map((h) => `chain ${h.chainId} ${h.protocol} HF ${hf(h.healthFactorWad)} < floor ${hf(floor)}`)
+              .join("; ")
+          : `every health factor ≥ floor ${hf(floor)}`,
+    });
+  }
+  if (policy.cooldownSeconds !== undefined && policy.cooldownSeconds > 0 && lastRebalanceAt !== undefined) {
+    const elapsed = now - lastRebalanceAt;
+    const active = elapsed < policy.cooldownSeconds;
+    reasons.push({
+      rule: "cooldown",
+      effect: "block",
+      fired: active,
+      detail: active
+        ? `${seconds(elapsed)} since the last rebalance, cooldown ${seconds(policy.cooldownSeconds)}`
+        : `cooldown ${seconds(policy.cooldownSeconds)} elapsed`,
+    });
+  }
+  let largest = 0n;
+  for (const s of state.sleeves) {
+    const dev = abs(s.valueUsd - mulDiv(s.targetWad, state.navUsd, WAD));
+    if (dev > largest) largest = dev;
+  }
+  reasons.push({
+    rule: "min-trade",
+    effect: "block",
+    fired: largest < policy.minTradeUsd,
+    detail: `largest deviation from target ${usd(largest)}, minimum trade ${usd(policy.minTradeUsd)}`,
+  });
+  return combine(reasons);
+}
+
+/** The cost gate: fires (blocks) when the plan's estimated cost exceeds `maxCostOfDriftRemovedBps` of the drift it removes. */
+export function costGate(plan: Plan, policy: Policy): DecisionReason {
+  const limit = policy.maxCostOfDriftRemovedBps;
+  const cost = plan.estimatedCost.totalUsd;
+  if (limit === undefined)
+    return {
+      rule: "cost-gate",
+      effect: "block",
+      fired: false,
+      detail: `no cost gate (estimated cost ${usd(cost)})`,
+    };
+  const removed = plan.driftRemovedUsd;
+  const fired = cost > 0n && (removed <= 0n || cost * 10_000n > removed * BigInt(limit));
+  const share = removed > 0n ? `${Number((cost * 1_000_000n) / removed) / 100} bps` : "∞";
+  return {
+    rule: "cost-gate",
+    effect: "block",
+    fired,
+    detail: `estimated cost ${usd(cost)} is ${share} of the drift removed (${usd(removed)}); limit ${limit} bps`,
+  };
+}
+
+/** The value-loss limit: fires (blocks) when fees + slippage + bridge costs exceed `maxValueLossBps` of NAV. */
+export function valueLossGate(plan: Plan): DecisionReason {
+  const loss = plan.estimatedCost.feesUsd + plan.estimatedCost.slippageUsd + plan.estimatedCost.bridgeUsd;
+  const limit = plan.guards.maxValueLossUsd;
+  return {
+    rule: "value-loss",
+    effect: "block",
+    fired: loss > limit,
+    detail: `estimated value loss ${usd(loss)}, limit ${usd(limit)}`,
+  };
+}
+
+/** Completes a pre-plan decision with the plan's verdicts: empty plan, cost gate and value-loss limit. */
+export function gateDecision(decision: Decision, plan: Plan, policy: Policy): Decision {
+  const empty = isEmptyPlan(plan);
+  return combine([
+    ...decision.reasons,
+    {
+      rule: "empty-plan",
+      effect: "block",
+      fired: empty,
+      detail: empty ? "the plan has no leg (every move is below the minimum trade)" : "the plan has legs",
+    },
+    costGate(plan, policy),
+    valueLossGate(plan),
+  ]);
+}

@@ -1,0 +1,140 @@
+import { InvalidAmountError, InvalidSnapshotError, MissingPriceError, UnknownAssetError } from "./errors.ts";
+import { usdValue } from "./math.ts";
+import type { Asset, AssetId, Exposure, Holding, PriceBook, Snapshot } from "./model.ts";
+
+/** The asset registry a valuation reads (the snapshot's `assets`). */
+export type AssetRegistry = ReadonlyMap<AssetId, Asset>;
+
+/** Looks up an asset, throwing {@link UnknownAssetError} naming `field` when it is not registered. */
+export function assetOf(assets: AssetRegistry, id: AssetId, field: string): Asset {
+  const a = assets.get(id);
+  if (!a) throw new UnknownAssetError(id, field);
+  return a;
+}
+
+/** Looks up a price (USD wad per whole token), throwing {@link MissingPriceError} naming `field` when absent. */
+export function priceOf(prices: PriceBook, id: AssetId, field: string): bigint {
+  const p = prices.get(id);
+  if (p === undefined) throw new MissingPriceError(id, field);
+  return p;
+}
+
+/**
+ * Merges the per-chain price books of a snapshot into one, validating every price is positive.
+ * An asset's price comes from its own chain's snapshot when that chain quotes it, else from the first chain that does.
+ */
+export function priceBookOf(snapshot: Snapshot): Map<AssetId, bigint> {
+  const out = new Map<AssetId, bigint>();
+  const own = new Set<AssetId>();
+  snapshot.chains.forEach((chain, ci) => {
+    for (const [id, price] of chain.prices) {
+      const field = `snapshot.chains[${ci}].prices["${id}"]`;
+      if (typeof price !== "bigint" || price <= 0n)
+        throw new InvalidAmountError(field, price, "a positive price");
+      const isOwn = id.startsWith(`${chain.chainId}:`);
+      if (isOwn && !own.has(id)) {
+        out.set(id, price);
+        own.add(id);
+      } else if (!out.has(id)) out.set(id, price);
+    }
+  });
+  return out;
+}
+
+/** USD value (wad) of one signed exposure; assets round down, debts round up in magnitude (conservative). */
+export function exposureUsd(
+  exposure: Exposure,
+  assets: AssetRegistry,
+  prices: PriceBook,
+  field: string,
+): bigint {
+  if (exposure.amount === 0n) return 0n;
+  const asset = assetOf(assets, exposure.asset, `${field}.asset`);
+  const price = priceOf(prices, exposure.asset, `${field}.asset`);
+  return usdValue(exposure.amount, asset.decimals, price, exposure.amount < 0n ? "up" : "down");
+}
+
+/** USD value (wad, signed: negative for debt) of a holding: the sum of its exposures. */
+export function holdingUsd(
+  holding: Holding,
+  assets: AssetRegistry,
+  prices: PriceBook,
+  field = "holding",
+): bigint {
+  let v = 0n;
+  holding.exposures.forEach((e, i) => {
+    v += exposureUsd(e, assets, prices, `${field}.exposures[${i}]`);
+  });
+  return v;
+}
+
+/** Net asset value of a set of holdings: assets minus debts, USD wad. */
+export function netAssetValue(
+  holdings: readonly Holding[],
+  assets: AssetRegistry,
+  prices: PriceBook,
+): bigint {
+  let v = 0n;
+  holdings.forEach((h, i) => {
+    v += holdingUsd(h, assets, prices, `holdings[${i}]`);
+  });
+  return v;
+}
+
+/**
+ * Checks a snapshot is self-consistent: registry keys match asset ids, decimals are sane, chain ids and holding ids are
+ * unique, holdings sit on their chain, exposures name known assets of that chain with the sign their kind allows
+ * (token/supply/lp ≥ 0, debt ≤ 0). Throws a typed error naming the field.
+ */
+export function validateSnapshot(snapshot: Snapshot): void {
+  for (const [key, a] of snapshot.assets) {
+    const field = `snapshot.assets["${key}"]`;
+    if (a.id !== key)
+      throw new InvalidSnapshotError(`${field}.id`, `the key and the asset id differ (${a.id})`);
+    if (!a.id.startsWith(`${a.chainId}:`))
+      throw new InvalidSnapshotError(`${field}.chainId`, `asset id ${a.id} is not on chain ${a.chainId}`);
+    if (!Number.isInteger(a.decimals) || a.decimals < 0 || a.decimals > 77)
+      throw new InvalidSnapshotError(
+        `${field}.decimals`,
+        `expected an integer in [0, 77], got ${a.decimals}`,
+      );
+    if (!a.symbol) throw new InvalidSnapshotError(`${field}.symbol`, "expected a non-empty symbol");
+  }
+  const chains = new Set<number>();
+  const holdings = new Map<string, string>();
+  snapshot.chains.forEach((chain, ci) => {
+    const cf = `snapshot.chains[${ci}]`;
+    if (!Number.isSafeInteger(chain.chainId) || chain.chainId <= 0)
+      throw new InvalidSnapshotError(`${cf}.chainId`, `expected a positive integer, got ${chain.chainId}`);
+    if (chains.has(chain.chainId))
+      throw new InvalidSnapshotError(`${cf}.chainId`, `chain ${chain.chainId} appears twice`);
+    chains.add(chain.chainId);
+    chain.holdings.forEach((h, hi) => {
+      const hf = `${cf}.holdings[${hi}]`;
+      const seen = holdings.get(h.id);
+      if (seen) throw new InvalidSnapshotError(`${hf}.id`, `holding id "${h.id}" also at ${seen}`);
+      holdings.set(h.id, hf);
+      if (h.chainId !== chain.chainId)
+        throw new InvalidSnapshotError(
+          `${hf}.chainId`,
+          `holding is on chain ${h.chainId}, snapshot is chain ${chain.chainId}`,
+        );
+      h.exposures.forEach((e, ei) => {
+        const ef = `${hf}.exposures[${ei}]`;
+        const asset = assetOf(snapshot.assets, e.asset, `${ef}.asset`);
+        if (asset.chainId !== h.chainId)
+          throw new InvalidSnapshotError(
+            `${ef}.asset`,
+            `asset ${e.asset} is not on the holding's chain ${h.chainId}`,
+          );
+        if (typeof e.amount !== "bigint") throw new InvalidAmountError(`${ef}.amount`, e.amount, "a bigint");
+        if (h.kind === "debt" ? e.amount > 0n : e.amount < 0n)
+          throw new InvalidAmountError(
+            `${ef}.amount`,
+            e.amount,
+            h.kind === "debt" ? "a debt amount ≤ 0" : `a ${h.kind} amount ≥ 0`,
+          );
+      });
+    });
+  });
+}
