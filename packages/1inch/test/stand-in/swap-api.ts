@@ -20,7 +20,7 @@ export type SwapStandInOptions = {
   /** The router the stand-in's calldata targets (`tx.to`). */
   readonly router: Address;
   /** Expected output for a request (`dstAmount`). */
-  readonly price: (ask: { src: Address; dst: Address; amount: bigint }) => bigint;
+  readonly price: (ask: { src: Address; dst: Address; amount: bigint }) => bigint | Promise<bigint>;
   /** Calldata for the router. Default: AggregationRouterV6 `swap(executor, desc, data)`. */
   readonly calldata?: (ask: SwapAsk) => Hex;
   /** Token infos returned with `includeTokensInfo=true`, by lower-cased address. */
@@ -32,7 +32,7 @@ export type Fault = (req: StandInRequest, honest: StandInReply) => StandInReply;
 
 /** The Swap API v6 stand-in: a handler for `startStandIn` plus a queue of faults for the next answers. */
 export type SwapStandIn = {
-  readonly handle: (req: StandInRequest) => StandInReply;
+  readonly handle: (req: StandInRequest) => Promise<StandInReply>;
   readonly faults: Fault[];
 };
 
@@ -83,7 +83,7 @@ export function swapApiStandIn(options: SwapStandInOptions): SwapStandIn {
     const info = options.tokens?.[address.toLowerCase()] ?? { symbol: "TKN", decimals: 18 };
     return { address: address.toLowerCase(), name: info.symbol, logoURI: "", tags: ["tokens"], ...info };
   };
-  const honest = (req: StandInRequest): StandInReply => {
+  const honest = async (req: StandInRequest): Promise<StandInReply> => {
     const m = /^\/swap\/v6\.0\/(\d+)\/(quote|swap|approve\/spender|approve\/allowance)\/?$/.exec(req.path);
     if (!m) return error(404, `no route ${req.path}`);
     const chainId = Number(m[1]);
@@ -100,7 +100,7 @@ export function swapApiStandIn(options: SwapStandInOptions): SwapStandIn {
         const amount = q.get("amount");
         if (!src || !dst || !amount) return error(400, "src, dst and amount are required");
         const ask = { src: getAddress(src), dst: getAddress(dst), amount: BigInt(amount) };
-        const dstAmount = options.price(ask);
+        const dstAmount = await options.price(ask);
         const withTokens = q.get("includeTokensInfo") === "true";
         const tokens = withTokens ? { srcToken: tokenInfo(ask.src), dstToken: tokenInfo(ask.dst) } : {};
         if (m[2] === "quote") return { json: { dstAmount: dstAmount.toString(), ...tokens } };
@@ -138,8 +138,8 @@ export function swapApiStandIn(options: SwapStandInOptions): SwapStandIn {
   };
   return {
     faults,
-    handle: (req) => {
-      const reply = honest(req);
+    handle: async (req) => {
+      const reply = await honest(req);
       const fault = faults.shift();
       return fault ? fault(req, reply) : reply;
     },
