@@ -1,5 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import type { TxRecord, TxStore } from "@ballast/chain";
+import type { Address } from "@ballast/core";
 import Database from "better-sqlite3";
 
 /** One row of `ballast history`. */
@@ -20,9 +22,24 @@ CREATE TABLE IF NOT EXISTS decisions (
 CREATE TABLE IF NOT EXISTS plans (
   id TEXT PRIMARY KEY, at INTEGER NOT NULL, summary TEXT NOT NULL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nonces (chain_id INTEGER NOT NULL, sender TEXT NOT NULL, nonce INTEGER NOT NULL,
+  PRIMARY KEY (chain_id, sender));
+CREATE TABLE IF NOT EXISTS transactions (
+  chain_id INTEGER NOT NULL, plan_id TEXT NOT NULL, sender TEXT NOT NULL, nonce INTEGER NOT NULL,
+  status TEXT NOT NULL, at INTEGER NOT NULL, summary TEXT NOT NULL, json TEXT NOT NULL,
+  PRIMARY KEY (chain_id, plan_id));
 `;
 
-/** The keeper's SQLite journal: decisions, plans, and small durable state (last rebalance, known LP ids). */
+// Records round-trip exactly: bigints are written as {"$n": "123"}.
+const toJson = (v: unknown) =>
+  JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? { $n: x.toString() } : x));
+const fromJson = <T>(text: string): T =>
+  JSON.parse(text, (_k, x) =>
+    x && typeof x === "object" && typeof x.$n === "string" ? BigInt(x.$n) : x,
+  ) as T;
+const FINAL = new Set(["confirmed", "reverted", "dropped"]);
+
+/** The keeper's SQLite journal: decisions, plans, transactions (a {@link TxStore}), nonces and small durable state. */
 export type Journal = ReturnType<typeof openJournal>;
 
 /** Opens (and creates, with its folder) the journal at `path`; `:memory:` for tests. */
@@ -38,8 +55,85 @@ export function openJournal(path: string) {
       "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     ),
   };
+  const tq = {
+    get: db.prepare("SELECT json FROM transactions WHERE chain_id = ? AND plan_id = ?"),
+    put: db.prepare(
+      `INSERT INTO transactions (chain_id, plan_id, sender, nonce, status, at, summary, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(chain_id, plan_id) DO UPDATE SET sender = excluded.sender, nonce = excluded.nonce,
+         status = excluded.status, at = excluded.at, summary = excluded.summary, json = excluded.json`,
+    ),
+    pending: db.prepare(
+      "SELECT json FROM transactions WHERE chain_id = ? AND sender = ? AND status NOT IN ('confirmed','reverted','dropped') ORDER BY nonce",
+    ),
+    getNonce: db.prepare("SELECT nonce FROM nonces WHERE chain_id = ? AND sender = ?"),
+    setNonce: db.prepare(
+      "INSERT INTO nonces (chain_id, sender, nonce) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET nonce = excluded.nonce",
+    ),
+  };
+  const getTx = (chainId: number, planId: string): TxRecord | undefined => {
+    const row = tq.get.get(chainId, planId) as { json: string } | undefined;
+    return row ? fromJson<TxRecord>(row.json) : undefined;
+  };
+  const writeTx = (r: TxRecord) => {
+    const last = r.attempts.at(-1);
+    const summary = `${r.status} nonce ${r.nonce}${last ? ` ${last.hash}` : ""}${r.inclusion ? ` block ${r.inclusion.blockNumber} gas ${r.inclusion.gasUsed}` : ""}${r.droppedReason ? ` (${r.droppedReason})` : ""}`;
+    tq.put.run(
+      r.chainId,
+      r.planId,
+      r.sender.toLowerCase(),
+      r.nonce,
+      r.status,
+      Date.now(),
+      summary,
+      toJson(r),
+    );
+  };
+  const mustTx = (chainId: number, planId: string): TxRecord => {
+    const r = getTx(chainId, planId);
+    if (!r) throw new Error(`journal: no transaction for plan ${planId} on chain ${chainId}`);
+    return r;
+  };
+  const patch = (chainId: number, planId: string, f: (r: TxRecord) => Partial<TxRecord>) => {
+    const r = mustTx(chainId, planId);
+    writeTx({ ...r, ...f(r) });
+  };
+  /** The transaction store the chain package's transaction manager journals to. */
+  const txStore: TxStore = {
+    getNonce: (chainId, sender: Address) =>
+      (tq.getNonce.get(chainId, sender.toLowerCase()) as { nonce: number } | undefined)?.nonce,
+    setNonce: (chainId, sender, nonce) => {
+      tq.setNonce.run(chainId, sender.toLowerCase(), nonce);
+    },
+    get: getTx,
+    putIntent: (record) => {
+      const old = getTx(record.chainId, record.planId);
+      if (old && old.status !== "dropped" && old.status !== "reverted")
+        throw new Error(
+          `journal: plan ${record.planId} already has a live transaction on chain ${record.chainId}`,
+        );
+      writeTx(record);
+    },
+    markBroadcast: (chainId, planId, hash, blockNumber) =>
+      patch(chainId, planId, (r) => ({
+        status: FINAL.has(r.status) ? r.status : "broadcast",
+        attempts: r.attempts.map((a) => (a.hash === hash ? { ...a, broadcastBlock: blockNumber } : a)),
+      })),
+    markReplaced: (chainId, planId, attempt) =>
+      patch(chainId, planId, (r) => ({ attempts: [...r.attempts, attempt] })),
+    markConfirmed: (chainId, planId, inclusion) =>
+      patch(chainId, planId, () => ({ status: "confirmed", inclusion })),
+    markReverted: (chainId, planId, inclusion) =>
+      patch(chainId, planId, () => ({ status: "reverted", inclusion })),
+    markDropped: (chainId, planId, reason) =>
+      patch(chainId, planId, () => ({ status: "dropped", droppedReason: reason })),
+    pending: (chainId, sender) =>
+      (tq.pending.all(chainId, sender.toLowerCase()) as { json: string }[]).map((row) =>
+        fromJson<TxRecord>(row.json),
+      ),
+  };
   return {
     db,
+    txStore,
     /** Records a decision (and the plan it fired, if any). */
     recordDecision(d: { at: number; fire: boolean; planId: string | null; summary: string; json: string }) {
       q.decision.run(d.at, d.fire ? 1 : 0, d.planId, d.summary, d.json);
@@ -62,7 +156,7 @@ export function openJournal(path: string) {
         .prepare(
           `SELECT at, 'decision' AS kind, plan_id AS planId, NULL AS chainId, summary, json FROM decisions
            UNION ALL SELECT at, 'plan', id, NULL, summary, json FROM plans
-           ${hasTable(db, "transactions") ? "UNION ALL SELECT at, 'transaction', plan_id, chain_id, summary, json FROM transactions" : ""}
+           UNION ALL SELECT at, 'transaction', plan_id, chain_id, summary, json FROM transactions
            ORDER BY at DESC LIMIT ?`,
         )
         .all(limit) as HistoryEntry[];
@@ -74,6 +168,3 @@ export function openJournal(path: string) {
     },
   };
 }
-
-const hasTable = (db: Database.Database, name: string) =>
-  db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
