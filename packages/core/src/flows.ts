@@ -161,7 +161,7 @@ export function solveFlows(ctx: FlowContext, d: readonly bigint[], full: readonl
         fraction = full[i] ? WAD : mulDiv(-delta, WAD, s.valueUsd);
         if (fraction > WAD) fraction = WAD;
         for (const [asset, u] of s.units) {
-          const units = fraction === WAD ? u : mulDiv(u, fraction, WAD);
+          const units = fraction === WAD ? u : mulDiv(u, -delta, s.valueUsd);
           if (units > 0n) amounts.set(asset, units);
         }
       }

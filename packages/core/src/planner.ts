@@ -156,7 +156,12 @@ function solveAll(work: Work, locks: ReadonlyMap<number, bigint>): Solved {
     const chainId = (work.state.sleeves[g.members[0] as number] as SleeveState).sleeve.chainId;
     return { members: g.members, nav: g.nav - (first.sol.chainCost.get(chainId) ?? 0n) };
   });
-  return solveRounds(work, locks, groups, rho);
+  // Sleeves that did not trade in the first pass keep their value: the cost is borne by those that trade.
+  const traded = new Set<number>();
+  for (const e of first.sol.exits) traded.add(e.i);
+  for (const e of first.sol.entries) traded.add(e.i);
+  const idle = work.state.sleeves.map((_, i) => i).filter((i) => !traded.has(i) && !locks.has(i));
+  return solveRounds(work, locks, groups, rho, idle);
 }
 
 /** Solve, drop legs below the minimum trade (freeze their sleeves), re-solve until every leg clears it. */
@@ -165,9 +170,10 @@ function solveRounds(
   locks: ReadonlyMap<number, bigint>,
   groups: readonly TargetGroup[],
   rho: ReadonlyMap<number, bigint>,
+  idle: readonly number[] = [],
 ): Solved {
   const { state, ctx } = work;
-  const frozen = new Set<number>();
+  const frozen = new Set<number>(idle);
   for (;;) {
     const fixed = new Map(locks);
     for (const i of frozen) fixed.set(i, (state.sleeves[i] as SleeveState).valueUsd);
@@ -188,6 +194,7 @@ function solveRounds(
       return delta > 0n && r !== undefined ? mulDiv(delta, WAD, r, "up") : delta;
     });
     const sol = solveFlows(ctx, d, full);
+    if (sol.unmet) return { sol, P, d };
     const legged = new Set<number>();
     const small: number[] = [];
     for (const e of sol.exits) {

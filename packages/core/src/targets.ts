@@ -170,24 +170,28 @@ function bandEdgeGroup(p: DesiredParams, g: TargetGroup, P: bigint[]): void {
   const dir: 1n | -1n = R > 0n ? 1n : -1n;
   let need = abs(R);
   const free = g.members.filter((i) => !p.fixed.has(i));
-  for (let phase = 0; phase < 4 && need > 0n; phase++) {
-    const cands: Cand[] = [];
-    for (const i of free) {
-      const s = p.sleeves[i] as TargetSleeve;
-      const x = info.get(i) as { t: bigint; lo: bigint; hi: bigint; aimLo: bigint; aimHi: bigint };
-      const v = P[i] as bigint;
-      let room: bigint;
-      if (phase === 3) room = signRoom(s, v, dir);
-      else {
-        const edge = dir > 0n ? [x.t, x.aimHi, x.hi][phase] : [x.t, x.aimLo, x.lo][phase];
-        room = dir * ((edge as bigint) - v);
+  // Sleeves already moving that way first (no new leg), then idle ones, then those moving the other way; within each,
+  // toward target first, then up to the inner band edge, the band edge, and finally the sign bound.
+  for (let cat = 0; cat < 3 && need > 0n; cat++) {
+    for (let phase = 0; phase < 4 && need > 0n; phase++) {
+      const cands: Cand[] = [];
+      for (const i of free) {
+        const s = p.sleeves[i] as TargetSleeve;
+        const v = P[i] as bigint;
+        const d = v - s.cur;
+        if ((d === 0n ? 1 : d > 0n === dir > 0n ? 0 : 2) !== cat) continue;
+        const x = info.get(i) as { t: bigint; lo: bigint; hi: bigint; aimLo: bigint; aimHi: bigint };
+        let room: bigint;
+        if (phase === 3) room = signRoom(s, v, dir);
+        else {
+          const edge = dir > 0n ? [x.t, x.aimHi, x.hi][phase] : [x.t, x.aimLo, x.lo][phase];
+          room = dir * ((edge as bigint) - v);
+        }
+        if (room <= 0n) continue;
+        if (cat === 1 && p.minTrade > 0n && min(room, need) < p.minTrade) continue;
+        cands.push({ i, room, weight: 0n, cat });
       }
-      if (room <= 0n) continue;
-      const d = v - s.cur;
-      const cat = d === 0n ? 1 : d > 0n === dir > 0n ? 0 : 2;
-      if (cat === 1 && p.minTrade > 0n && min(room, need) < p.minTrade) continue;
-      cands.push({ i, room, weight: 0n, cat });
+      need -= spread(P, cands, need, dir, false);
     }
-    need -= spread(P, cands, need, dir, false);
   }
 }

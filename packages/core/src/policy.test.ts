@@ -1,0 +1,152 @@
+import { describe, expect, it } from "vitest";
+import {
+  chain,
+  DAI1,
+  ETH,
+  policy,
+  registry,
+  sleeve,
+  snapshot,
+  supply,
+  token,
+  USDC1,
+  WETH1,
+  WETH8453,
+} from "../test/fixtures.ts";
+import {
+  DuplicateSleeveError,
+  HoldingClaimedTwiceError,
+  InvalidAmountError,
+  InvalidCompositionError,
+  InvalidPolicyError,
+  PolicyWeightSumError,
+  UnknownAssetError,
+} from "./errors.ts";
+import { WAD } from "./math.ts";
+import { bandWad, compositionOf, type Policy, type Sleeve, triggerModeOf, validatePolicy } from "./policy.ts";
+
+const ok = () => policy([sleeve("a", "token", WETH1, 6000), sleeve("b", "supply", USDC1, 4000)]);
+const lp = (shares: [bigint, bigint], weight = 4000): Sleeve => ({
+  id: "lp",
+  chainId: ETH,
+  protocol: "uniswap-v3",
+  kind: "lp",
+  ref: `${ETH}:0xpool`,
+  targetBps: weight,
+  composition: [
+    { asset: WETH1.id, shareWad: shares[0] },
+    { asset: USDC1.id, shareWad: shares[1] },
+  ],
+});
+
+describe("validatePolicy", () => {
+  it("accepts a valid policy", () => {
+    expect(() => validatePolicy(ok(), { assets: registry() })).not.toThrow();
+  });
+
+  it("rejects weights that do not sum to 100%, with the actual sum", () => {
+    const p = policy([sleeve("a", "token", WETH1, 6000), sleeve("b", "supply", USDC1, 3000)]);
+    expect(() => validatePolicy(p)).toThrow(PolicyWeightSumError);
+    try {
+      validatePolicy(p);
+    } catch (e) {
+      expect((e as PolicyWeightSumError).sumBps).toBe(9000);
+    }
+  });
+
+  it("rejects duplicate ids and duplicate slots", () => {
+    const dupId = policy([sleeve("a", "token", WETH1, 6000), sleeve("a", "supply", USDC1, 4000)]);
+    expect(() => validatePolicy(dupId)).toThrow(DuplicateSleeveError);
+    const dupSlot = policy([sleeve("a", "token", WETH1, 6000), sleeve("b", "token", WETH1, 4000)]);
+    expect(() => validatePolicy(dupSlot)).toThrow(DuplicateSleeveError);
+    expect(() => validatePolicy(dupSlot)).toThrow(/same slot/);
+  });
+
+  it("reports a holding claimed by two sleeves", () => {
+    const dupSlot = policy([sleeve("a", "token", WETH1, 6000), sleeve("b", "token", WETH1, 4000)]);
+    const snap = snapshot([chain(ETH, [token(WETH1, "1", "w")])]);
+    expect(() => validatePolicy(dupSlot, { snapshot: snap })).toThrow(HoldingClaimedTwiceError);
+    try {
+      validatePolicy(dupSlot, { snapshot: snap });
+    } catch (e) {
+      expect((e as HoldingClaimedTwiceError).holdingId).toBe("w");
+      expect((e as HoldingClaimedTwiceError).sleeveIds).toEqual(["a", "b"]);
+    }
+  });
+
+  it("rejects unknown assets, naming the field", () => {
+    const p = ok();
+    expect(() => validatePolicy(p, { assets: registry([WETH1]) })).toThrow(UnknownAssetError);
+    expect(() => validatePolicy(p, { assets: registry([WETH1]) })).toThrow(/policy\.sleeves\[1\]\.ref/);
+    const onOtherChain = policy([{ ...sleeve("a", "token", WETH8453, 10_000), chainId: ETH }]);
+    expect(() => validatePolicy(onOtherChain, { assets: registry() })).toThrow(InvalidPolicyError);
+  });
+
+  it("checks signs: debt ≤ 0, the rest ≥ 0", () => {
+    const p = policy([sleeve("a", "token", WETH1, 11_000), sleeve("d", "debt", USDC1, 1000)], {
+      healthFactor: { floorWad: WAD, liquidationThresholdBps: {} },
+    });
+    expect(() => validatePolicy(p)).toThrow(InvalidPolicyError);
+    expect(() => validatePolicy(p)).toThrow(/sleeves\[1\]\.targetBps/);
+  });
+
+  it("requires health-factor inputs with a debt sleeve", () => {
+    const p = policy([sleeve("a", "supply", WETH1, 15_000), sleeve("d", "debt", USDC1, -5000)]);
+    expect(() => validatePolicy(p)).toThrow(/policy\.healthFactor/);
+    const low: Policy = { ...p, healthFactor: { floorWad: WAD / 2n, liquidationThresholdBps: {} } };
+    expect(() => validatePolicy(low)).toThrow(InvalidPolicyError);
+    const badLt: Policy = {
+      ...p,
+      healthFactor: { floorWad: WAD, liquidationThresholdBps: { [WETH1.id]: 12_000 } },
+    };
+    expect(() => validatePolicy(badLt)).toThrow(/liquidationThresholdBps/);
+  });
+
+  it("validates LP compositions", () => {
+    const good = policy([sleeve("a", "token", WETH1, 6000), lp([WAD / 2n, WAD / 2n])]);
+    expect(() => validatePolicy(good, { assets: registry() })).not.toThrow();
+    const badSum = policy([sleeve("a", "token", WETH1, 6000), lp([WAD / 2n, WAD / 3n])]);
+    expect(() => validatePolicy(badSum)).toThrow(InvalidCompositionError);
+    const zero = policy([sleeve("a", "token", WETH1, 6000), lp([WAD, 0n])]);
+    expect(() => validatePolicy(zero)).toThrow(/composition\[1\]\.shareWad/);
+    const none = policy([sleeve("a", "token", WETH1, 6000), { ...lp([WAD, 0n]), composition: [] }]);
+    expect(() => validatePolicy(none)).toThrow(InvalidCompositionError);
+    const tokenComp = policy([
+      { ...sleeve("a", "token", WETH1, 6000), composition: [{ asset: DAI1.id, shareWad: WAD }] },
+      sleeve("b", "token", USDC1, 4000),
+    ]);
+    expect(() => validatePolicy(tokenComp)).toThrow(InvalidCompositionError);
+  });
+
+  it("validates rule fields", () => {
+    expect(() => validatePolicy({ ...ok(), minTradeUsd: -1n })).toThrow(InvalidAmountError);
+    expect(() => validatePolicy({ ...ok(), maxSlippageBps: 10_000 })).toThrow(/maxSlippageBps/);
+    expect(() => validatePolicy({ ...ok(), maxSlippageBps: 1.5 })).toThrow(InvalidPolicyError);
+    expect(() => validatePolicy({ ...ok(), bands: { absoluteBps: -1 } })).toThrow(/bands\.absoluteBps/);
+    expect(() => validatePolicy({ ...ok(), rebalanceTo: "edge" as never })).toThrow(/rebalanceTo/);
+    expect(() => validatePolicy({ ...ok(), trigger: "calendar" })).toThrow(/calendarSeconds/);
+    expect(() => validatePolicy({ ...ok(), sleeves: [] })).toThrow(InvalidPolicyError);
+  });
+});
+
+describe("bands and defaults", () => {
+  it("applies the 5/25 rule: the smaller of absolute and relative × |target|", () => {
+    const bands = { absoluteBps: 500, relativeBps: 2500 };
+    expect(bandWad({ targetBps: 5000 }, bands)).toBe(WAD / 20n); // 5 points < 12.5
+    expect(bandWad({ targetBps: 1000 }, bands)).toBe(WAD / 40n); // 2.5 points < 5
+    expect(bandWad({ targetBps: -2000 }, bands)).toBe(WAD / 20n);
+    expect(bandWad({ targetBps: 1000 }, { absoluteBps: 300 })).toBe((3n * WAD) / 100n);
+    expect(bandWad({ targetBps: 1000 }, {})).toBe(0n);
+  });
+
+  it("defaults the composition and the trigger mode", () => {
+    expect(compositionOf(sleeve("a", "supply", USDC1, 1))).toEqual([{ asset: USDC1.id, shareWad: WAD }]);
+    expect(triggerModeOf(ok())).toBe("band");
+    expect(triggerModeOf({ ...ok(), calendarSeconds: 60 })).toBe("hybrid");
+  });
+
+  it("validates against a snapshot without claims", () => {
+    const snap = snapshot([chain(ETH, [supply(USDC1, "5")])]);
+    expect(() => validatePolicy(ok(), { snapshot: snap })).not.toThrow();
+  });
+});
