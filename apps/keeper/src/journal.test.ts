@@ -50,34 +50,34 @@ describe("journal as the transaction store", () => {
     ],
   };
 
-  it("round-trips records exactly and follows the store contract", () => {
+  it("round-trips records exactly and follows the store contract", async () => {
     const j = openJournal(":memory:");
     const s = j.txStore;
-    s.putIntent(rec);
-    expect(() => s.putIntent(rec)).toThrow(/already has a live transaction/);
-    s.markBroadcast(8453, "0xplan", "0xh1", 100n);
-    s.markReplaced(8453, "0xplan", {
+    await s.putIntent(rec);
+    expect(() => s.putIntent(rec) as void).toThrow(/already has a live transaction/);
+    await s.markBroadcast(8453, "0xplan", "0xh1", 100n);
+    await s.markReplaced(8453, "0xplan", {
       hash: "0xh2",
       raw: "0xr2",
       maxFeePerGas: 3n * 10n ** 9n,
       maxPriorityFeePerGas: 2n * 10n ** 9n,
     });
-    const pending = s.pending(8453, "0x00000000000000000000000000000000000000aa") as (typeof rec)[];
+    const pending = (await s.pending(8453, "0x00000000000000000000000000000000000000aa")) as (typeof rec)[];
     expect(pending).toHaveLength(1);
     expect(pending[0]?.attempts.map((a) => a.hash)).toEqual(["0xh1", "0xh2"]);
-    expect((pending[0]?.attempts[0] as { broadcastBlock?: bigint }).broadcastBlock).toBe(100n);
+    expect((pending[0]?.attempts[0] as { broadcastBlock?: bigint } | undefined)?.broadcastBlock).toBe(100n);
     expect(pending[0]?.gas).toBe(300_000n);
-    s.markConfirmed(8453, "0xplan", {
+    await s.markConfirmed(8453, "0xplan", {
       hash: "0xh2",
       blockNumber: 101n,
       blockHash: "0xb",
       gasUsed: 21_000n,
       effectiveGasPrice: 1n,
     });
-    expect(s.pending(8453, rec.sender)).toEqual([]);
-    expect((s.get(8453, "0xplan") as { status: string }).status).toBe("confirmed");
-    s.setNonce(8453, rec.sender, 8);
-    expect(s.getNonce(8453, "0x00000000000000000000000000000000000000AA")).toBe(8);
+    expect(await s.pending(8453, rec.sender)).toEqual([]);
+    expect(((await s.get(8453, "0xplan")) as { status: string }).status).toBe("confirmed");
+    await s.setNonce(8453, rec.sender, 8);
+    expect(await s.getNonce(8453, "0x00000000000000000000000000000000000000AA")).toBe(8);
     expect(j.history().find((e) => e.kind === "transaction")?.summary).toMatch(
       /^confirmed nonce 7 0xh2 block 101/,
     );
