@@ -124,14 +124,15 @@ function waitForListening(child: ChildProcess, args: readonly string[], timeoutM
       clearTimeout(timer);
       child.stdout?.off("data", onData);
       child.stderr?.off("data", onData);
-      child.off("exit", onExit);
+      child.off("close", onExit);
       child.off("error", onError);
       if (typeof result === "number") resolve(result);
       else reject(result);
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
-    child.once("exit", onExit);
+    // "close" (not "exit"): fires after anvil's output has been read, so the error carries it.
+    child.once("close", onExit);
     child.once("error", onError);
   });
 }

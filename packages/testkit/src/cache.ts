@@ -174,10 +174,16 @@ function writeAtomic(path: string, data: string | Buffer): void {
   renameSync(tmp, path);
 }
 
-function pruneOtherKeys(cacheDir: string, chainId: number, key: string): void {
+/** Removes states built from other deploy inputs, once they are old enough that no concurrent run still starts from them. */
+function pruneOtherKeys(cacheDir: string, chainId: number, key: string, minAgeMs = 10 * 60_000): void {
   const prefix = `chain-${chainId}-`;
   for (const name of readdirSync(cacheDir)) {
-    if (name.startsWith(prefix) && !name.startsWith(`${prefix}${key}.`) && !name.endsWith(".lock"))
-      rmSync(join(cacheDir, name), { force: true });
+    if (!name.startsWith(prefix) || name.startsWith(`${prefix}${key}.`) || name.endsWith(".lock")) continue;
+    const path = join(cacheDir, name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs >= minAgeMs) rmSync(path, { force: true });
+    } catch {
+      // already gone
+    }
   }
 }

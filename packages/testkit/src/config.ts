@@ -104,6 +104,8 @@ export const MARKET = {
       optimalStableToTotalDebtRatio: ray(20),
     },
   } satisfies Record<ReserveParameters["rateStrategy"], RateStrategyParameters>,
+  /** USD value the whale supplies to each Aave reserve, so tests can borrow. */
+  aaveLiquidityUsd: 50_000_000n,
   pools: [
     { tokenA: "WETH", tokenB: "USDC", fee: 500, liquidityUsdPerSide: 100_000_000n },
     { tokenA: "WBTC", tokenB: "WETH", fee: 3000, liquidityUsdPerSide: 50_000_000n },

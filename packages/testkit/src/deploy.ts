@@ -361,6 +361,13 @@ export async function deployProtocols(client: Client): Promise<Deployment> {
     needs[info.symbol0] += pair[0];
     needs[info.symbol1] += pair[1];
   }
+  const aaveSupply = {} as Record<TokenSymbol, bigint>;
+  for (const symbol of TOKEN_SYMBOLS) {
+    aaveSupply[symbol] =
+      (MARKET.aaveLiquidityUsd * BASE_CURRENCY_UNIT * 10n ** BigInt(tokens[symbol].decimals)) /
+      MARKET.tokens[symbol].usdPrice;
+    needs[symbol] += aaveSupply[symbol];
+  }
   const whaleEth = needs.WETH + 10n ** 24n;
   await rpc("anvil_setBalance", [whale, numberToHex(whaleEth)]);
   await w.send("whale WETH deposit", {
@@ -378,7 +385,7 @@ export async function deployProtocols(client: Client): Promise<Deployment> {
           args: [whale, needs[symbol]],
         }),
       });
-    for (const spender of [positionManager, swapRouter])
+    for (const spender of [positionManager, swapRouter, pool])
       await w.send(`whale approve ${symbol}`, {
         to: tokens[symbol].address,
         data: encodeFunctionData({
@@ -413,6 +420,15 @@ export async function deployProtocols(client: Client): Promise<Deployment> {
     positionIds[info.key] = tokenId;
     await w.send(`whale mint position ${info.key}`, { to: positionManager, data });
   }
+  for (const symbol of TOKEN_SYMBOLS)
+    await w.send(`whale supplies ${symbol} to Aave`, {
+      to: pool,
+      data: encodeFunctionData({
+        abi: aavePoolAbi,
+        functionName: "supply",
+        args: [tokens[symbol].address, aaveSupply[symbol], whale, 0],
+      }),
+    });
   await w.verify();
 
   // --- Read back what the contracts created, and check it ---------------------------------------------------

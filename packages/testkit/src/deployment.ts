@@ -56,7 +56,7 @@ export type Deployment = {
   accounts: {
     /** Deployer, owner of the addresses provider, and Aave ACL/pool/risk/listing/emergency admin. */
     deployer: Address;
-    /** Holder of the pools' full-range liquidity; moves pool prices in `setPrice`. */
+    /** Holder of the pools' full-range liquidity and of the Aave reserves' supply; moves pool prices in `setPrice`. */
     whale: Address;
     /** Receiver of Aave reserve-factor fees. */
     treasury: Address;
