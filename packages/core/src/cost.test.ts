@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BASE, DAI1, ETH, mkAsset, registry, USDC1, USDC8453, usd, WETH1 } from "../test/fixtures.ts";
+import { BASE, DAI1, ETH, mkAsset, registry, USDC1, USDC8453, usd } from "../test/fixtures.ts";
 import { compileCostModel, zeroCostModel } from "./cost.ts";
 import { InvalidCostModelError } from "./errors.ts";
 

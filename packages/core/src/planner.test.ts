@@ -374,7 +374,7 @@ describe("planner rules", () => {
     };
     const pl = policy([sleeve("usdc", "supply", USDC1, 8000), lp]);
     const sn = snapshot([chain(ETH, [supply(USDC1, "1000")])]);
-    (sn.chains[0]?.prices as Map<string, bigint>).delete(WBTC1.id);
+    (sn.chains[0]!.prices as Map<string, bigint>).delete(WBTC1.id);
     expect(() => plan(portfolioState(sn, pl), zeroCost, { now: 1 })).toThrow(MissingPriceError);
     expect(() => plan(portfolioState(sn, pl), zeroCost, { now: 1 })).toThrow(
       /sleeves\[1\]\.composition\[0\]\.asset/,

@@ -62,7 +62,7 @@ describe("portfolioState", () => {
 
   it("throws on a missing price of a held asset and on a non-positive NAV", () => {
     const snap = snapshot([chain(ETH, [token(WETH1, "30")])]);
-    (snap.chains[0]?.prices as Map<string, bigint>).delete(WETH1.id);
+    (snap.chains[0]!.prices as Map<string, bigint>).delete(WETH1.id);
     expect(() => portfolioState(snap, pol)).toThrow(MissingPriceError);
     expect(() => portfolioState(snap, pol)).toThrow(/holdings\[0\]\.exposures\[0\]/);
     const empty = snapshot([chain(ETH, [])]);

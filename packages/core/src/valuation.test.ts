@@ -22,7 +22,7 @@ describe("valuation", () => {
   const prices = priceBookOf(snap);
 
   it("values holdings (debt negative) and nets them", () => {
-    const [t, s, d] = snap.chains[0]?.holdings as Holding[];
+    const [t, s, d] = snap.chains[0]!.holdings as Holding[];
     expect(holdingUsd(t as Holding, snap.assets, prices)).toBe(usd("4000"));
     expect(holdingUsd(s as Holding, snap.assets, prices)).toBe(usd("1000"));
     expect(holdingUsd(d as Holding, snap.assets, prices)).toBe(usd("-500"));
@@ -56,14 +56,14 @@ describe("valuation", () => {
 
   it("rejects non-positive prices, naming the price", () => {
     const bad = snapshot([chain(ETH, [], {})]);
-    (bad.chains[0]?.prices as Map<string, bigint>).set(WETH1.id, 0n);
+    (bad.chains[0]!.prices as Map<string, bigint>).set(WETH1.id, 0n);
     expect(() => priceBookOf(bad)).toThrow(InvalidAmountError);
     expect(() => priceBookOf(bad)).toThrow(/prices\["1:0x0+1"\]/);
   });
 
   it("prefers an asset's own chain price", () => {
     const s = snapshot([chain(BASE, []), chain(ETH, [])]);
-    (s.chains[0]?.prices as Map<string, bigint>).set(WETH1.id, 1n);
+    (s.chains[0]!.prices as Map<string, bigint>).set(WETH1.id, 1n);
     expect(priceBookOf(s).get(WETH1.id)).toBe(usd("2000"));
   });
 
