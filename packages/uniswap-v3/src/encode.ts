@@ -4,9 +4,9 @@ import { positionManagerAbi } from "./abi.ts";
 import { MAX_UINT128 } from "./constants.ts";
 import { InvalidSlippageError } from "./errors.ts";
 import { getAmountsForLiquidity, getLiquidityForAmounts } from "./math/liquidityAmounts.ts";
-import { getSqrtRatioAtTick } from "./math/tickMath.ts";
+import { getSqrtRatioAtTick, MAX_SQRT_RATIO, MIN_SQRT_RATIO } from "./math/tickMath.ts";
 import { getPositionFees, getPositionPrincipal, type LpPosition, type TokenAmounts } from "./position.ts";
-import { assertRange, type TickRange } from "./range.ts";
+import { assertRange, sqrtBigint, type TickRange } from "./range.ts";
 
 /** Throws {@link InvalidSlippageError} unless `bps` is an integer in [0, 10,000). */
 export function assertSlippage(bps: bigint | number): bigint {
@@ -19,6 +19,24 @@ export function assertSlippage(bps: bigint | number): bigint {
 /** The least acceptable amount for an expected `amount` under a slippage limit: amount × (1 − bps), rounded down. */
 export function minAmount(amount: bigint, slippageBps: bigint | number): bigint {
   return applyBps(amount, BPS - assertSlippage(slippageBps), "down");
+}
+
+/**
+ * The sqrt prices of the band ±`slippageBps` around `sqrtPriceX96` (price, not sqrt price), clamped to what a
+ * pool can reach. Liquidity mins are the amounts at the worst price inside this band.
+ */
+export function priceBand(
+  sqrtPriceX96: bigint,
+  slippageBps: bigint | number,
+): { sqrtLower: bigint; sqrtUpper: bigint } {
+  const bps = assertSlippage(slippageBps);
+  const squared = sqrtPriceX96 * sqrtPriceX96;
+  const sqrtLower = sqrtBigint((squared * (BPS - bps)) / BPS);
+  const sqrtUpper = sqrtBigint((squared * (BPS + bps)) / BPS);
+  return {
+    sqrtLower: sqrtLower < MIN_SQRT_RATIO ? MIN_SQRT_RATIO : sqrtLower,
+    sqrtUpper: sqrtUpper >= MAX_SQRT_RATIO ? MAX_SQRT_RATIO - 1n : sqrtUpper,
+  };
 }
 
 /** An exact ERC-20 approval call. */
@@ -84,6 +102,16 @@ export function depositAmounts(params: {
   };
 }
 
+/** Amounts of `liquidity` in the range at a price, rounded down (the conservative side for a minimum). */
+function floorAmounts(sqrtPriceX96: bigint, range: TickRange, liquidity: bigint): TokenAmounts {
+  return getAmountsForLiquidity(
+    sqrtPriceX96,
+    getSqrtRatioAtTick(range.tickLower),
+    getSqrtRatioAtTick(range.tickUpper),
+    liquidity,
+  );
+}
+
 /** Inputs of {@link encodeMint}. */
 export type EncodeMintParameters = TickRange & {
   readonly positionManager: Address;
@@ -94,7 +122,7 @@ export type EncodeMintParameters = TickRange & {
   readonly tickSpacing?: number;
   readonly amount0Desired: bigint;
   readonly amount1Desired: bigint;
-  /** The pool's current price: the mins are the amounts used at this price, less the slippage. */
+  /** The pool's current price. The mins are what the deposit uses at the worst price within ±slippage of it. */
   readonly sqrtPriceX96: bigint;
   readonly slippageBps: bigint | number;
   readonly recipient: Address;
@@ -122,6 +150,10 @@ function deposit(p: {
   if (p.amount0Desired < 0n) throw new InvalidAmountError("amount0Desired", p.amount0Desired, "≥ 0");
   if (p.amount1Desired < 0n) throw new InvalidAmountError("amount1Desired", p.amount1Desired, "≥ 0");
   const used = depositAmounts(p);
+  const band = priceBand(p.sqrtPriceX96, p.slippageBps);
+  // The price rising uses less token0, falling uses less token1: each min is taken at its worst edge.
+  const atUpper = depositAmounts({ ...p, sqrtPriceX96: band.sqrtUpper });
+  const atLower = depositAmounts({ ...p, sqrtPriceX96: band.sqrtLower });
   if (used.liquidity === 0n) {
     throw new InvalidAmountError(
       "amountDesired",
@@ -131,8 +163,8 @@ function deposit(p: {
   }
   return {
     ...used,
-    amount0Min: minAmount(used.amount0, p.slippageBps),
-    amount1Min: minAmount(used.amount1, p.slippageBps),
+    amount0Min: min(used.amount0, floorAmounts(band.sqrtUpper, p, atUpper.liquidity).amount0),
+    amount1Min: min(used.amount1, floorAmounts(band.sqrtLower, p, atLower.liquidity).amount1),
   };
 }
 
@@ -148,8 +180,8 @@ const approvals = (
 ];
 
 /**
- * A new position: exact approvals of the desired amounts to the position manager, then `mint` with mins from the
- * slippage limit. Pure and sync; returns the calls and what the deposit is expected to use.
+ * A new position: exact approvals of the desired amounts to the position manager, then `mint` whose mins are the
+ * amounts used at the worst price within ±slippage of `sqrtPriceX96`. Pure and sync; returns the calls and the deposit.
  */
 export function encodeMint(p: EncodeMintParameters): { calls: Call[]; deposit: DepositQuote } {
   if (p.tickSpacing !== undefined) assertRange(p, p.tickSpacing);
@@ -193,7 +225,7 @@ export type EncodeIncreaseParameters = {
   readonly deadline: bigint;
 };
 
-/** Adds liquidity to an existing position: exact approvals, then `increaseLiquidity` with mins from the slippage. */
+/** Adds liquidity to an existing position: exact approvals, then `increaseLiquidity` with mins as {@link encodeMint}. */
 export function encodeIncrease(p: EncodeIncreaseParameters): { calls: Call[]; deposit: DepositQuote } {
   const { position } = p;
   const d = deposit({ ...p, tickLower: position.tickLower, tickUpper: position.tickUpper });
@@ -273,7 +305,7 @@ export type EncodeDecreaseParameters = {
   readonly combine?: boolean;
 };
 
-/** What a decrease returns at the read price: principal (guarded by the mins) and fees, and the mins. */
+/** What a decrease returns at the read price: principal (guarded by the mins, its worst case within ±slippage) and fees. */
 export type WithdrawalQuote = {
   readonly liquidity: bigint;
   readonly principal: TokenAmounts;
@@ -286,7 +318,7 @@ export type WithdrawalQuote = {
 };
 
 /**
- * Removes liquidity: `decreaseLiquidity` (mins from the slippage on the principal at the read price), `collect`
+ * Removes liquidity: `decreaseLiquidity` (mins: the principal at the worst price within ±slippage), `collect`
  * of everything owed to `recipient`, and `burn` when the position ends empty.
  */
 export function encodeDecrease(p: EncodeDecreaseParameters): { calls: Call[]; withdrawal: WithdrawalQuote } {
@@ -303,8 +335,10 @@ export function encodeDecrease(p: EncodeDecreaseParameters): { calls: Call[]; wi
     tickUpper: position.tickUpper,
     liquidity,
   });
-  const amount0Min = minAmount(principal.amount0, p.slippageBps);
-  const amount1Min = minAmount(principal.amount1, p.slippageBps);
+  // The principal at the worst price within ±slippage: less token0 when the price rises, less token1 when it falls.
+  const band = priceBand(position.poolState.sqrtPriceX96, p.slippageBps);
+  const amount0Min = min(principal.amount0, floorAmounts(band.sqrtUpper, position, liquidity).amount0);
+  const amount1Min = min(principal.amount1, floorAmounts(band.sqrtLower, position, liquidity).amount1);
   // Fees accrue to the whole position; collect(max) takes them all, whatever share of liquidity is removed.
   const fees = getPositionFees(position);
   const calls: Call[] = [];
