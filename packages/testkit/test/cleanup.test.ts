@@ -1,0 +1,58 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { reapOrphanAnvils } from "../src/index.ts";
+
+const fixture = fileURLToPath(new URL("./fixtures/hold-anvil.ts", import.meta.url));
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function waitUntil(check: () => boolean, ms = 5_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return check();
+}
+
+/** Spawns a Node process that starts an anvil; resolves with both PIDs once anvil listens. */
+function holdAnvil(): Promise<{ child: ChildProcess; anvil: number }> {
+  const child = spawn(process.execPath, ["--import", "tsx", fixture], { stdio: ["pipe", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      if (line) resolve({ child, anvil: (JSON.parse(line) as { anvil: number }).anvil });
+    });
+    child.once("exit", (code) => reject(new Error(`fixture exited early (${code})`)));
+  });
+}
+
+describe.concurrent("no anvil outlives its test process", () => {
+  it.each(["SIGTERM", "SIGINT", "exit"] as const)("is killed when the owner ends by %s", async (how) => {
+    const { child, anvil } = await holdAnvil();
+    expect(alive(anvil)).toBe(true);
+    if (how === "exit") child.stdin?.write("exit\n");
+    else child.kill(how);
+    expect(await waitUntil(() => child.exitCode !== null || child.signalCode !== null)).toBe(true);
+    expect(await waitUntil(() => !alive(anvil))).toBe(true);
+  });
+
+  it("is reaped from the registry after its owner was SIGKILLed", async () => {
+    const { child, anvil } = await holdAnvil();
+    child.kill("SIGKILL");
+    expect(await waitUntil(() => child.signalCode !== null)).toBe(true);
+    expect(alive(anvil)).toBe(true); // no handler can run on SIGKILL: the anvil is orphaned…
+    expect(reapOrphanAnvils()).toBeGreaterThanOrEqual(1); // …until the next start or the globalSetup teardown
+    expect(await waitUntil(() => !alive(anvil))).toBe(true);
+  });
+});
