@@ -12,7 +12,7 @@ import {
   zeroAddress,
 } from "viem";
 import { multiSendCallOnlyAbi, safeAbi } from "./abis.ts";
-import type { ChainClients } from "./clients.ts";
+import type { ChainClients, ChainPublicClient } from "./clients.ts";
 import { decodeRevert } from "./decode.ts";
 import { ExecutorConfigError, SimulationFailedError, TransactionRevertedError } from "./errors.ts";
 import { createMutex, type Executor, runExecute, type SimulateOptions, type Simulation } from "./executor.ts";
@@ -179,7 +179,32 @@ export type SafeExecutorParameters = {
   readonly moduleGasPadBps?: number;
 };
 
-type SafeFlavor = "safe-module" | "safe-owner";
+/** Which way a Safe executor reaches the Safe. */
+export type SafeFlavor = "safe-module" | "safe-owner";
+
+/**
+ * Checks a mined Safe transaction really ran its batch: `ExecutionFromModuleSuccess` (module) or
+ * `ExecutionSuccess` (owner) from `safe`. A module call with too little gas is mined "successfully" with
+ * `ExecutionFromModuleFailure` and changes nothing: that throws {@link TransactionRevertedError}.
+ */
+export async function checkSafeExecution(
+  client: ChainPublicClient,
+  params: { readonly safe: Address; readonly kind: SafeFlavor; readonly hash: Hex; readonly planId: string },
+): Promise<void> {
+  const receipt = await client.getTransactionReceipt({ hash: params.hash });
+  const events = parseEventLogs({ abi: safeAbi, logs: receipt.logs }).filter(
+    (e) => e.address.toLowerCase() === params.safe.toLowerCase(),
+  );
+  const okName = params.kind === "safe-module" ? "ExecutionFromModuleSuccess" : "ExecutionSuccess";
+  if (receipt.status !== "success" || !events.some((e) => e.eventName === okName))
+    throw new TransactionRevertedError(
+      params.planId,
+      params.hash,
+      params.kind === "safe-module"
+        ? "ExecutionFromModuleFailure: the Safe ran the batch and it failed (nothing changed)"
+        : "ExecutionFailure: the Safe transaction failed",
+    );
+}
 
 function safeExecutor(flavor: SafeFlavor, params: SafeExecutorParameters): Executor {
   const { clients, manager, safe, multiSend } = params;
@@ -274,21 +299,13 @@ function safeExecutor(flavor: SafeFlavor, params: SafeExecutorParameters): Execu
     return { ...raw, request: sized, report };
   };
 
-  const verify = async (record: { planId: string; inclusion: { hash: Hex } }): Promise<void> => {
-    const receipt = await clients.public.getTransactionReceipt({ hash: record.inclusion.hash });
-    const events = parseEventLogs({ abi: safeAbi, logs: receipt.logs }).filter(
-      (e) => e.address.toLowerCase() === safe.toLowerCase(),
-    );
-    const okName = flavor === "safe-module" ? "ExecutionFromModuleSuccess" : "ExecutionSuccess";
-    if (!events.some((e) => e.eventName === okName))
-      throw new TransactionRevertedError(
-        record.planId,
-        record.inclusion.hash,
-        flavor === "safe-module"
-          ? "ExecutionFromModuleFailure: the Safe ran the batch and it failed (nothing changed)"
-          : "ExecutionFailure: the Safe transaction failed",
-      );
-  };
+  const verify = async (record: { planId: string; inclusion: { hash: Hex } }): Promise<void> =>
+    checkSafeExecution(clients.public, {
+      safe,
+      kind: flavor,
+      planId: record.planId,
+      hash: record.inclusion.hash,
+    });
 
   return {
     kind: flavor,

@@ -224,7 +224,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
       if (isTransportFailure(err) && client !== reader) return broadcast(reader, r, a);
       const msg = messageOf(err);
       const benign =
-        /already known|already imported|known transaction|already in pool|already exists|underpriced|fee too low|replacement|nonce too low|nonce has already been used|invalid nonce/;
+        /already known|already imported|known transaction|already in pool|already exists|underpriced|fee too low|less than block base fee|replacement|nonce too low|nonce has already been used|invalid nonce/;
       if (!benign.test(msg)) throw err;
     }
     await store.markBroadcast(chainId, r.planId, a.hash, await client.getBlockNumber());
@@ -296,7 +296,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
         store.pending(chainId, sender),
         store.getNonce(chainId, sender),
       ]);
-      const nonce = Math.max(chainNonce, stored ?? 0, ...pending.map((p) => p.nonce + 1));
+      const nonce = Math.max(chainNonce, stored ?? 0, ...pending.map(nextNonceAfter));
       const fees = req.fees ? computeFeesOverride(req.fees, options.fees) : await marketFees(client, true);
 
       let authorizationList: SignedAuthorizationList | undefined;
@@ -350,7 +350,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
       const first = await sign(draft, fees);
       const record: TxRecord = { ...draft, attempts: [first] };
       await store.putIntent(record);
-      await store.setNonce(chainId, sender, nonce + 1);
+      await store.setNonce(chainId, sender, nextNonceAfter(record));
       await broadcast(client, record, first);
       return mustGet(req.planId);
     });
@@ -363,6 +363,8 @@ export function createTxManager(options: TxManagerOptions): TxManager {
       gasUsed: rc.gasUsed,
       effectiveGasPrice: rc.effectiveGasPrice,
     };
+    if (((await store.getNonce(chainId, sender)) ?? 0) < nextNonceAfter(r))
+      await store.setNonce(chainId, sender, nextNonceAfter(r));
     if (rc.status === "success") {
       await store.markConfirmed(chainId, r.planId, inclusion);
       return (await mustGet(r.planId)) as ConfirmedTx;
@@ -448,6 +450,9 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     get: async (planId) => store.get(chainId, planId),
   };
 }
+
+/** The sender's next nonce once `r` is mined: a self-sponsored authorization bumps it a second time. */
+const nextNonceAfter = (r: TxRecord): number => r.nonce + 1 + (r.authorizationList?.length ? 1 : 0);
 
 /** Caller-given first-attempt fees, checked against the policy cap. */
 function computeFeesOverride(fees: Fees, policy: FeePolicy): Fees {

@@ -1,0 +1,203 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Address } from "@ballast/core";
+import { delegateToSimple7702, fund, positionManagerAbi, testAccounts } from "@ballast/testkit";
+import { useTestChain } from "@ballast/testkit/vitest";
+import { erc20Abi, parseAbi, parseGwei } from "viem";
+import { describe, expect, it } from "vitest";
+import {
+  createChainClients,
+  createTxManager,
+  delegationCode,
+  eip7702Executor,
+  GuardViolationError,
+  getDelegation,
+  memoryTxStore,
+  SimulationFailedError,
+} from "../src/index.ts";
+import { callIndex, flatten, rebalanceLegs, setupPortfolio } from "./rebalance.ts";
+
+const chain = useTestChain({ chainId: 31337 });
+
+async function deadUrl(): Promise<string> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
+
+function setup(account = testAccounts.alice, rpcUrls: string[] = [chain.rpcUrl]) {
+  const clients = createChainClients({
+    chain: 31337,
+    rpcUrls,
+    account,
+    pollingIntervalMs: 25,
+    timeoutMs: 5_000,
+  });
+  const store = memoryTxStore();
+  const manager = createTxManager({
+    clients,
+    store,
+    fees: { maxFeePerGas: parseGwei("200") },
+    pollIntervalMs: 25,
+    timeoutMs: 20_000,
+  });
+  const executor = eip7702Executor({
+    clients,
+    manager,
+    implementation: chain.deployment.simple7702Account,
+    abis: [parseAbi(["error ExampleError(uint256 code)"])],
+  });
+  return { clients, store, manager, executor };
+}
+
+const aaveDebt = async (account: Address) =>
+  chain.publicClient.readContract({
+    address: chain.deployment.aave.reserves.USDC.variableDebtToken,
+    abi: erc20Abi,
+    functionName: "balanceOf",
+    args: [account],
+  });
+
+describe("EIP-7702 executor on the testkit chain", () => {
+  it("lands a 5-leg rebalance (withdraw, swap, supply, borrow, LP) as ONE transaction, delegating in it; a dead RPC URL is skipped", async () => {
+    const account = testAccounts.alice;
+    await setupPortfolio(chain, account.address);
+    expect(await getDelegation(chain.publicClient, account.address)).toBeUndefined();
+    const { legs, guards } = await rebalanceLegs(chain, account.address, { borrowUsdc: 500n * 10n ** 6n });
+    expect(legs).toHaveLength(5);
+    const calls = flatten(legs);
+
+    const { executor, store, clients } = setup(account, [await deadUrl(), chain.rpcUrl]);
+    const nonceBefore = await chain.publicClient.getTransactionCount({ address: account.address });
+    const nftBefore = await chain.publicClient.readContract({
+      address: chain.deployment.uniswap.positionManager,
+      abi: positionManagerAbi,
+      functionName: "balanceOf",
+      args: [account.address],
+    });
+
+    const result = await executor.execute(calls, { planId: "plan-5-legs", guards });
+
+    // One transaction: the inclusion block holds exactly it. The nonce moves by TWO: the transaction's own,
+    // and the self-sponsored authorization's (EIP-7702 bumps the authority's nonce).
+    expect(await chain.publicClient.getTransactionCount({ address: account.address })).toBe(nonceBefore + 2);
+    const block = await chain.publicClient.getBlock({ blockNumber: result.record.inclusion.blockNumber });
+    expect(block.transactions).toEqual([result.record.inclusion.hash]);
+    const tx = await chain.publicClient.getTransaction({ hash: result.record.inclusion.hash });
+    expect(tx.type).toBe("eip7702");
+    expect(tx.to?.toLowerCase()).toBe(account.address.toLowerCase());
+    // The delegation rode along, and every leg took effect.
+    expect(await chain.publicClient.getCode({ address: account.address })).toBe(
+      delegationCode(chain.deployment.simple7702Account).toLowerCase(),
+    );
+    expect(await aaveDebt(account.address)).toBeGreaterThanOrEqual(500n * 10n ** 6n);
+    const nftAfter = await chain.publicClient.readContract({
+      address: chain.deployment.uniswap.positionManager,
+      abi: positionManagerAbi,
+      functionName: "balanceOf",
+      args: [account.address],
+    });
+    expect(nftAfter).toBe(nftBefore + 1n);
+    // Simulation ran first, with the guards read in the same simulated block.
+    expect(result.simulation?.method).toBe("eth_simulateV1");
+    expect(result.simulation?.report?.healthFactor).toBeGreaterThan(15n * 10n ** 17n);
+    expect(store.records()).toHaveLength(1);
+    expect(store.records()[0]?.status).toBe("confirmed");
+    // The dead URL was tried, failed, and is ranked last.
+    expect(clients.pool.ranked().at(-1)?.healthy).toBe(false);
+  });
+
+  it("catches a failing call in simulation with its index and reason, and sends nothing", async () => {
+    const account = testAccounts.alice;
+    await setupPortfolio(chain, account.address);
+    await delegateToSimple7702(chain, { account });
+    const { legs } = await rebalanceLegs(chain, account.address, { swapMinOut: 10n ** 30n });
+    const calls = flatten(legs);
+    const { executor, store } = setup(account);
+    const nonceBefore = await chain.publicClient.getTransactionCount({ address: account.address });
+
+    const err = await executor.execute(calls, { planId: "plan-bad-swap" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SimulationFailedError);
+    const e = err as SimulationFailedError;
+    expect(e.index).toBe(callIndex(legs, "swap USDC → WETH (Uniswap V3)", 1));
+    expect(e.reason).toBe("Too little received");
+    expect(await chain.publicClient.getTransactionCount({ address: account.address })).toBe(nonceBefore);
+    expect(store.records()).toHaveLength(0);
+  });
+
+  it("simulates a not-yet-delegated EOA with its delegation code and decodes a one-call batch's revert", async () => {
+    const account = testAccounts.bob;
+    const { executor } = setup(account);
+    const usdc = chain.deployment.tokens.USDC.address;
+    await fund(chain, { account: account.address, token: "USDC", amount: 10n ** 6n });
+    // transfer more USDC than bob has: a one-call batch re-throws the inner revert as is.
+    const { encodeFunctionData } = await import("viem");
+    const err = await executor
+      .simulate([
+        {
+          to: usdc,
+          value: 0n,
+          data: encodeFunctionData({ abi: erc20Abi, functionName: "transfer", args: [account.address, 1n] }),
+        },
+        {
+          to: usdc,
+          value: 0n,
+          data: encodeFunctionData({
+            abi: erc20Abi,
+            functionName: "transfer",
+            args: [testAccounts.carol.address, 10n ** 30n],
+          }),
+        },
+      ])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SimulationFailedError);
+    expect((err as SimulationFailedError).index).toBe(1);
+    expect((err as SimulationFailedError).reason).toMatch(/exceeds balance/);
+    const one = await executor
+      .simulate([
+        {
+          to: usdc,
+          value: 0n,
+          data: encodeFunctionData({
+            abi: erc20Abi,
+            functionName: "transfer",
+            args: [testAccounts.carol.address, 10n ** 30n],
+          }),
+        },
+      ])
+      .catch((e: unknown) => e);
+    expect((one as SimulationFailedError).index).toBe(0);
+    const req = await executor.encode([]);
+    expect(req.delegateTo).toBe(chain.deployment.simple7702Account);
+  });
+
+  it("refuses a batch whose simulated state breaks a guard (GuardViolationError), nothing sent", async () => {
+    const account = testAccounts.alice;
+    await setupPortfolio(chain, account.address);
+    const { legs, guards } = await rebalanceLegs(chain, account.address, { borrowUsdc: 500n * 10n ** 6n });
+    const { executor, store } = setup(account);
+    const strict = {
+      ...guards,
+      balanceDeltas: [
+        { token: chain.deployment.tokens.WETH.address, min: 10n ** 18n, label: "WETH idle +1" },
+      ],
+    };
+    const err = await executor
+      .execute(flatten(legs), { planId: "plan-guard", guards: strict })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GuardViolationError);
+    expect((err as GuardViolationError).guard).toBe("balanceDelta");
+    expect((err as GuardViolationError).subject).toBe("WETH idle +1");
+    expect(store.records()).toHaveLength(0);
+    // The health-factor floor, read from Aave after the batch in the same simulated block.
+    const hf = await executor
+      .simulate(flatten(legs), {
+        guards: { healthFactor: { pool: chain.deployment.aave.pool, floorWad: 10n ** 30n } },
+      })
+      .catch((e: unknown) => e);
+    expect(hf).toBeInstanceOf(GuardViolationError);
+    expect((hf as GuardViolationError).guard).toBe("healthFactor");
+  });
+});

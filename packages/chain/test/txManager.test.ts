@@ -1,0 +1,225 @@
+import type { Address } from "@ballast/core";
+import { delegateToSimple7702, testAccounts } from "@ballast/testkit";
+import { useTestChain } from "@ballast/testkit/vitest";
+import { type PrivateKeyAccount, parseGwei } from "viem";
+import { describe, expect, it } from "vitest";
+import {
+  createChainClients,
+  createTxManager,
+  eip7702Executor,
+  FeeCapExceededError,
+  memoryTxStore,
+  NonceConflictError,
+  PlanConflictError,
+  TransactionDroppedError,
+  type TxStore,
+} from "../src/index.ts";
+import { flatten, hex, rebalanceLegs, setupPortfolio } from "./rebalance.ts";
+
+const chain = useTestChain({ chainId: 31337 });
+const DEAD: Address = "0x000000000000000000000000000000000000dEaD";
+const rpc = (method: string, params: unknown[] = []) =>
+  chain.publicClient.request({ method, params } as never);
+
+function managerFor(
+  account: PrivateKeyAccount,
+  store: TxStore,
+  extra: Partial<Parameters<typeof createTxManager>[0]> = {},
+) {
+  const clients = createChainClients({
+    chain: 31337,
+    rpcUrls: [chain.rpcUrl],
+    account,
+    pollingIntervalMs: 25,
+  });
+  const manager = createTxManager({
+    clients,
+    store,
+    fees: { maxFeePerGas: parseGwei("500") },
+    pollIntervalMs: 25,
+    timeoutMs: 20_000,
+    ...extra,
+  });
+  return { clients, manager };
+}
+
+/** Transactions sent by `from` in blocks (from, head]. */
+async function sentBy(from: Address, sinceBlock: bigint) {
+  const head = await chain.publicClient.getBlockNumber();
+  const hashes: `0x${string}`[] = [];
+  for (let b = sinceBlock + 1n; b <= head; b++) {
+    const block = await chain.publicClient.getBlock({ blockNumber: b, includeTransactions: true });
+    for (const tx of block.transactions)
+      if (tx.from.toLowerCase() === from.toLowerCase()) hashes.push(tx.hash);
+  }
+  return hashes;
+}
+
+/** A store whose `method` journals and then throws: a crash right after that step. */
+function crashingAfter(store: TxStore, method: "putIntent" | "markBroadcast"): TxStore {
+  return {
+    ...store,
+    [method]: async (...args: unknown[]) => {
+      await (store[method] as (...a: unknown[]) => unknown)(...args);
+      throw new Error(`crash after ${method}`);
+    },
+  };
+}
+
+/** Mines a block every `ms` until stopped (automine off). */
+function miner(ms: number) {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      await rpc("evm_mine").catch(() => undefined);
+      await new Promise((r) => setTimeout(r, ms));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+  };
+}
+
+describe("transaction manager on the testkit chain", () => {
+  it("replaces a stuck transaction with fees ≥ 12.5% higher (same nonce) and confirms it", async () => {
+    const account = testAccounts.carol;
+    const store = memoryTxStore();
+    const { manager } = managerFor(account, store, { replaceAfterBlocks: 2 });
+    const baseFee = (await chain.publicClient.getBlock()).baseFeePerGas ?? 0n;
+    await rpc("evm_setAutomine", [false]);
+    let stop: (() => Promise<void>) | undefined;
+    try {
+      const sent = await manager.send({
+        planId: "stuck",
+        to: DEAD,
+        data: "0x",
+        value: 1n,
+        fees: { maxFeePerGas: parseGwei("2"), maxPriorityFeePerGas: parseGwei("1") },
+      });
+      // The next blocks' base fee is far above the transaction's max fee: it cannot be included.
+      await rpc("anvil_setNextBlockBaseFeePerGas", [hex(parseGwei("60"))]);
+      stop = miner(40);
+      const done = await manager.wait("stuck");
+      await stop();
+      stop = undefined;
+
+      expect(done.attempts.length).toBeGreaterThanOrEqual(2);
+      for (let i = 1; i < done.attempts.length; i++) {
+        const [prev, next] = [done.attempts[i - 1], done.attempts[i]];
+        expect(next?.maxFeePerGas).toBeGreaterThanOrEqual(((prev?.maxFeePerGas ?? 0n) * 1125n) / 1000n);
+        expect(next?.maxPriorityFeePerGas).toBeGreaterThanOrEqual(
+          ((prev?.maxPriorityFeePerGas ?? 0n) * 1125n) / 1000n,
+        );
+      }
+      const mined = await chain.publicClient.getTransaction({ hash: done.inclusion.hash });
+      expect(mined.nonce).toBe(sent.nonce);
+      expect(done.inclusion.hash).not.toBe(sent.attempts[0]?.hash);
+      expect(await chain.publicClient.getTransactionCount({ address: account.address })).toBe(sent.nonce + 1);
+    } finally {
+      await stop?.();
+      await rpc("evm_setAutomine", [true]);
+      // evm_revert does not restore anvil's base fee: put it back for the next tests.
+      await rpc("anvil_setNextBlockBaseFeePerGas", [hex(baseFee)]);
+      await rpc("evm_mine");
+    }
+  });
+
+  for (const point of ["putIntent", "markBroadcast"] as const) {
+    it(`crash after ${point === "putIntent" ? "journaling, before broadcast" : "broadcast, before the receipt"}: a restart finds the plan and exactly one transaction lands`, async () => {
+      const account = testAccounts.alice;
+      await setupPortfolio(chain, account.address);
+      await delegateToSimple7702(chain, { account });
+      const { legs, guards } = await rebalanceLegs(chain, account.address);
+      const calls = flatten(legs);
+      const start = await chain.publicClient.getBlockNumber();
+      const nonce0 = await chain.publicClient.getTransactionCount({ address: account.address });
+      const store = memoryTxStore();
+      const implementation = chain.deployment.simple7702Account;
+
+      // First run: the process "dies" at the injected point.
+      const first = managerFor(account, crashingAfter(store, point));
+      const ex1 = eip7702Executor({ clients: first.clients, manager: first.manager, implementation });
+      await expect(ex1.execute(calls, { planId: "plan-crash", guards })).rejects.toThrow(
+        `crash after ${point}`,
+      );
+      const journaled = await store.get(31337, "plan-crash");
+      expect(journaled?.status).toBe(point === "putIntent" ? "signed" : "broadcast");
+      expect(
+        await chain.publicClient.getTransactionCount({ address: account.address, blockTag: "pending" }),
+      ).toBe(point === "putIntent" ? nonce0 : nonce0 + 1);
+
+      // Restart: a new manager on the same store and chain resumes; the executor does not sign again.
+      const second = managerFor(account, store);
+      const pending = await second.manager.resume();
+      expect(pending.map((r) => r.planId)).toEqual(["plan-crash"]);
+      const ex2 = eip7702Executor({ clients: second.clients, manager: second.manager, implementation });
+      const result = await ex2.execute(calls, { planId: "plan-crash", guards });
+      expect(result.simulation).toBeUndefined();
+      expect(result.record.inclusion.hash).toBe(journaled?.attempts[0]?.hash);
+
+      const hashes = await sentBy(account.address, start);
+      expect(hashes).toEqual([journaled?.attempts[0]?.hash]);
+      expect(await chain.publicClient.getTransactionCount({ address: account.address })).toBe(nonce0 + 1);
+      expect(await store.getNonce(31337, account.address)).toBe(nonce0 + 1);
+      // And the next plan takes the next nonce.
+      const next = await second.manager.send({ planId: "after", to: DEAD, data: "0x", value: 1n });
+      expect(next.nonce).toBe(nonce0 + 1);
+    });
+  }
+
+  it("detects a reorg that drops an included transaction (TransactionDroppedError), frees the nonce, never resends", async () => {
+    const account = testAccounts.dave;
+    const store = memoryTxStore();
+    const { manager } = managerFor(account, store, { confirmations: 3 });
+    const nonce0 = await chain.publicClient.getTransactionCount({ address: account.address });
+    await manager.send({ planId: "reorged", to: DEAD, data: "0x", value: 1n });
+    const waiting = manager.wait("reorged").catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 150));
+    await rpc("anvil_reorg", [1, []]);
+    const err = await waiting;
+    expect(err).toBeInstanceOf(TransactionDroppedError);
+    expect((await store.get(31337, "reorged"))?.status).toBe("dropped");
+    expect(await chain.publicClient.getTransactionCount({ address: account.address })).toBe(nonce0);
+    expect(await store.getNonce(31337, account.address)).toBe(nonce0);
+    // Re-sending the same plan needs an explicit, re-evaluated send (supersede); it reuses the freed nonce.
+    const again = await manager.send({ planId: "reorged", to: DEAD, data: "0x", value: 1n, supersede: true });
+    expect(again.nonce).toBe(nonce0);
+    await rpc("anvil_mine", [hex(3n)]);
+    expect((await manager.wait("reorged")).status).toBe("confirmed");
+  });
+
+  it("reports a nonce taken by another transaction (NonceConflictError) instead of waiting forever", async () => {
+    const account = testAccounts.erin;
+    const store = memoryTxStore();
+    const first = managerFor(account, crashingAfter(store, "putIntent"));
+    await expect(first.manager.send({ planId: "taken", to: DEAD, data: "0x", value: 1n })).rejects.toThrow(
+      "crash",
+    );
+    // Someone else (another tool with the same key) uses the nonce meanwhile.
+    await chain.walletClients.erin.sendTransaction({ to: DEAD, value: 2n } as never);
+    const second = managerFor(account, store);
+    await second.manager.resume();
+    await expect(second.manager.wait("taken")).rejects.toBeInstanceOf(NonceConflictError);
+    expect((await store.get(31337, "taken"))?.status).toBe("dropped");
+  });
+
+  it("refuses fees above the cap before signing, and keeps one transaction per plan", async () => {
+    const account = testAccounts.bob;
+    const store = memoryTxStore();
+    const { manager } = managerFor(account, store, { fees: { maxFeePerGas: 1n } });
+    await expect(manager.send({ planId: "capped", to: DEAD, data: "0x", value: 1n })).rejects.toBeInstanceOf(
+      FeeCapExceededError,
+    );
+    expect(await store.get(31337, "capped")).toBeUndefined();
+
+    const ok = managerFor(account, store).manager;
+    const a = await ok.send({ planId: "once", to: DEAD, data: "0x", value: 1n });
+    const b = await ok.send({ planId: "once", to: DEAD, data: "0x", value: 1n });
+    expect(b.attempts[0]?.hash).toBe(a.attempts[0]?.hash);
+    await expect(ok.send({ planId: "once", to: DEAD, data: "0x", value: 2n })).rejects.toBeInstanceOf(
+      PlanConflictError,
+    );
+    expect((await ok.wait("once")).status).toBe("confirmed");
+  });
+});
