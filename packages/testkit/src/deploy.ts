@@ -12,7 +12,6 @@ import {
   keccak256,
   maxUint256,
   numberToHex,
-  type TransactionReceipt,
   zeroAddress,
 } from "viem";
 import {
@@ -75,16 +74,21 @@ function createSender(client: Client, from: Address, startNonce: number) {
     return address;
   }
 
+  /** Waits until every sent transaction is mined (anvil automines, but asynchronously to the RPC reply) and succeeded. */
   async function verify(): Promise<void> {
-    const receipts = await Promise.all(
-      sent.map(({ hash }) => rpc<TransactionReceipt | null>("eth_getTransactionReceipt", [hash])),
-    );
-    receipts.forEach((receipt, i) => {
-      const { label, hash } = sent[i]!;
-      if (!receipt) throw new DeploymentError(label, `no receipt for ${hash} (is automine off?)`);
-      if ((receipt.status as unknown) !== "0x1" && receipt.status !== "success")
-        throw new DeploymentError(label, `transaction ${hash} reverted`);
-    });
+    const deadline = Date.now() + 60_000;
+    for (const { label, hash } of sent) {
+      for (;;) {
+        const receipt = await rpc<{ status: Hex } | null>("eth_getTransactionReceipt", [hash]);
+        if (receipt) {
+          if (receipt.status !== "0x1") throw new DeploymentError(label, `transaction ${hash} reverted`);
+          break;
+        }
+        if (Date.now() > deadline)
+          throw new DeploymentError(label, `no receipt for ${hash} (is automine off?)`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
     sent.length = 0;
   }
 
@@ -396,6 +400,7 @@ export async function deployProtocols(client: Client): Promise<Deployment> {
       });
   }
   for (const info of Object.values(pools)) {
+    await w.verify(); // the mint simulation reads the approvals, balances and the previous position id
     const [amount0, amount1] = amounts[info.key]!;
     const { tickLower, tickUpper } = fullRangeTicks(info.tickSpacing);
     const mintArgs = {
