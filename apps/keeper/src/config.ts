@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { aaveMarkets } from "@ballast/aave-v3";
 import { BallastError } from "@ballast/core";
 import { isAddress } from "viem";
 import { parse as parseYaml } from "yaml";
@@ -61,23 +62,41 @@ const secretRef = z.union([
     .strict(),
 ]);
 
+/** Simple7702Account (eth-infinitism, EntryPoint v0.8) as deployed on public chains. */
+export const SIMPLE_7702_ACCOUNT = "0x4Cd241E8d1510e30b2076397afc7508Ae59C66c9";
+/** Safe 1.3.0 MultiSendCallOnly, canonical deployment. */
+export const MULTI_SEND_CALL_ONLY_130 = "0x40A2aCCbd92BCA938b02010E17A5b8929b49130D";
+
 const account = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("eip7702"), key: secretRef }).strict(),
+  z
+    .object({
+      type: z.literal("eip7702"),
+      key: secretRef,
+      /** The delegation target; default: the public Simple7702Account deployment. */
+      implementation: address.default(SIMPLE_7702_ACCOUNT),
+      /** The account's address, so read-only commands (status, plan) run without the key. */
+      address: address.optional(),
+    })
+    .strict(),
   z
     .object({
       type: z.literal("safe"),
       safe: address,
       as: z.enum(["module", "owner"]).default("module"),
       key: secretRef,
+      multiSendCallOnly: address.default(MULTI_SEND_CALL_ONLY_130),
     })
     .strict(),
 ]);
 
 const token = z.object({ address, decimals: z.number().int().min(0).max(36) }).strict();
 
-const aaveMarket = z
-  .object({ poolAddressesProvider: address, pool: address, uiPoolDataProvider: address })
-  .strict();
+const aaveMarket = z.union([
+  z.object({ poolAddressesProvider: address, pool: address, uiPoolDataProvider: address }).strict(),
+  z.string().refine((name) => name in aaveMarkets, {
+    message: `expected market addresses or a known market name (${Object.keys(aaveMarkets).join(", ")})`,
+  }),
+]);
 
 const uniswap = z
   .object({
@@ -100,6 +119,9 @@ const oneInch = z
 const chain = z
   .object({
     chainId: z.number().int().positive(),
+    /** Display name and block time for chains the registry does not know. */
+    name: z.string().optional(),
+    blockTime: duration.optional(),
     rpc: z.array(z.url({ message: "expected an http(s) URL" })).min(1, { message: "at least one RPC URL" }),
     account,
     tokens: z.record(z.string().regex(/^[A-Za-z0-9.]+$/), token),

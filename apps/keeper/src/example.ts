@@ -1,0 +1,62 @@
+/** The commented example `ballast init` writes: two public chains, every sleeve kind. */
+export const EXAMPLE_CONFIG = `# ballast.yaml — one portfolio over two chains.
+# Validate with \`ballast status\`; every error names the field and what was expected.
+
+chains:
+  ethereum:
+    chainId: 1
+    # Fallback order; ranked by health at run time. \${VAR} is read from the environment.
+    rpc: ["\${ETH_RPC_URL}"]
+    # The keeper's EOA, delegated to Simple7702Account (EIP-7702) — one atomic batch per chain.
+    # key: env:NAME, or { keystore: ./key.json, password: env:NAME } (Web3 Secret Storage v3).
+    # address lets read-only commands (status, plan) run without the key.
+    account: { type: eip7702, key: env:BALLAST_KEY }
+    # Or a Safe 1.3.0 with the keeper enabled as a module:
+    # account: { type: safe, safe: "0x…", as: module, key: env:BALLAST_KEY }
+    tokens:
+      WETH: { address: "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2", decimals: 18 }
+      USDC: { address: "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", decimals: 6 }
+    aave: AaveV3Ethereum            # a known market, or { poolAddressesProvider, pool, uiPoolDataProvider }
+    uniswap:
+      factory: "0x1F98431c8aD98523631AE4a59f267346ea31F984"
+      positionManager: "0xC36442b4a4522E871399CD717aBDD847Ab11FE88"
+      quoter: "0x61fFE014bA17989E743c5F6cB21bF9697530B21e"
+      router: "0xE592427A0AEce92De3Edee1F18E0157C05861564"
+      feeTiers: [500, 3000]
+    swap: [uniswap-v3]              # venue preference; add 1inch with oneInch: { apiKey: env:ONEINCH_KEY }
+    maxFeePerGasGwei: 80            # hard cap, replacements included
+  arbitrum:
+    chainId: 42161
+    rpc: ["\${ARB_RPC_URL}"]
+    account: { type: eip7702, key: env:BALLAST_KEY }
+    tokens:
+      USDC: { address: "0xaf88d065e77c8cC2239327C5EDb3A432268e5831", decimals: 6 }
+      WETH: { address: "0x82aF49447D8a07e3bd95BD0d56f35241523fBab1", decimals: 18 }
+    aave: AaveV3Arbitrum
+    uniswap:
+      factory: "0x1F98431c8aD98523631AE4a59f267346ea31F984"
+      positionManager: "0xC36442b4a4522E871399CD717aBDD847Ab11FE88"
+      quoter: "0x61fFE014bA17989E743c5F6cB21bF9697530B21e"
+      router: "0xE592427A0AEce92De3Edee1F18E0157C05861564"
+
+policy:
+  sleeves:
+    - { id: eth-idle,    chain: ethereum, kind: token,         asset: WETH, weight: 30% }
+    - { id: eth-usdc-lp, chain: ethereum, kind: uniswap-v3-lp, pool: WETH/USDC/500, range: 10%, weight: 35% }
+    - { id: usdc-aave,   chain: arbitrum, kind: aave-supply,   asset: USDC, weight: 45% }
+    - { id: usdc-debt,   chain: arbitrum, kind: aave-borrow,   asset: USDC, weight: -10% }
+  bands: { absolute: 5%, relative: 25% }   # fire when a sleeve is 5 points or 25% of its target away
+  calendar: 7d                             # and at least weekly
+  cooldown: 1h
+  rebalanceTo: target                      # or band-edge
+  minTrade: 100 USD
+  maxSlippage: 0.3%
+  maxValueLoss: 0.5%                       # of NAV, per rebalance, checked in simulation
+  healthFactorFloor: 1.8
+  maxCostOfDriftRemoved: 10%               # cost gate
+
+keeper:
+  tick: block                              # or an interval such as 30s
+  journal: ./ballast.db
+  listen: 127.0.0.1:9464                   # /metrics and /healthz
+`;

@@ -1,0 +1,181 @@
+import {
+  type BallastError,
+  formatHealthFactor,
+  formatPlanTable,
+  formatStatusTable,
+  type Plan,
+  planToJSON,
+  wadToBpsNumber,
+} from "@ballast/core";
+import { type CycleResult, runCycle } from "@ballast/engine";
+import type { Logger } from "pino";
+import type { Config } from "./config.ts";
+import type { Journal } from "./journal.ts";
+import type { Metrics } from "./metrics.ts";
+import { type ChainRuntime, policyOf } from "./setup.ts";
+
+/** What the keeper holds between cycles. */
+export type Keeper = {
+  readonly config: Config;
+  readonly chains: readonly ChainRuntime[];
+  readonly journal: Journal;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+};
+
+/** The outcome of one chain's batch in a cycle. */
+export type ChainOutcome = {
+  chainId: number;
+  key: string;
+  status: "confirmed" | "refused" | "failed";
+  hash?: string;
+  gasUsed?: bigint;
+  error?: string;
+};
+
+/** One keeper cycle: the engine's result plus what was sent. */
+export type KeeperCycle = { result: CycleResult; sent: ChainOutcome[] };
+
+const LP_IDS = "lpTokenIds";
+const LAST_REBALANCE = "lastRebalanceAt";
+
+const errText = (e: unknown): string =>
+  (e as BallastError)?.shortMessage ?? (e instanceof Error ? e.message : String(e));
+
+/**
+ * Before any new cycle: every journaled transaction that is not final is rebroadcast (same signed bytes) and
+ * awaited, so a restart in mid-cycle never sends a second transaction for the same rebalance.
+ */
+export async function settlePending(k: Keeper): Promise<void> {
+  await Promise.all(
+    k.chains.map(async (c) => {
+      if (!c.manager) return;
+      const pending = await c.manager.resume();
+      for (const r of pending) {
+        k.log.warn({ chain: c.key, planId: r.planId, nonce: r.nonce }, "resuming a journaled transaction");
+        const done = await c.manager.wait(r.planId);
+        k.log.info({ chain: c.key, hash: done.inclusion.hash }, "journaled transaction confirmed");
+      }
+    }),
+  );
+}
+
+/** Runs one cycle; with `execute`, sends each chain's simulated batch through its transaction manager. */
+export async function keeperCycle(
+  k: Keeper,
+  opts: { now: number; execute: boolean; force?: boolean },
+): Promise<KeeperCycle> {
+  const { sleeves, rules } = policyOf(k.config);
+  const known = JSON.parse(k.journal.get(LP_IDS) ?? "{}") as Record<string, string[]>;
+  const last = k.journal.get(LAST_REBALANCE);
+  const result = await runCycle({
+    chains: k.chains.map((c) => ({ ...c.setup, lpTokenIds: (known[c.setup.chainId] ?? []).map(BigInt) })),
+    sleeves,
+    rules,
+    now: opts.now,
+    ...(last ? { lastRebalanceAt: Number(last) } : {}),
+    ...(opts.force ? { force: true } : {}),
+  });
+  k.journal.put(
+    LP_IDS,
+    JSON.stringify(
+      Object.fromEntries(Object.entries(result.lpTokenIds).map(([id, ids]) => [id, ids.map(String)])),
+    ),
+  );
+  observe(k, result);
+
+  for (const e of result.chainErrors) {
+    k.metrics.inc("ballast_rpc_errors_total", { chain: e.key });
+    k.log.error(
+      { chain: e.key, err: e.error.shortMessage, details: e.error.details },
+      "chain unavailable this cycle",
+    );
+  }
+  const fired = result.decision.fire && result.plan !== null;
+  const summary = result.decision.reasons
+    .filter((r) => r.fired)
+    .map((r) => `${r.rule}: ${r.detail}`)
+    .join("; ");
+  if (result.plan)
+    k.journal.recordPlan({
+      id: result.plan.id,
+      at: opts.now,
+      summary: planSummary(result.plan),
+      json: JSON.stringify(planToJSON(result.plan)),
+    });
+  k.journal.recordDecision({
+    at: opts.now,
+    fire: fired,
+    planId: result.plan?.id ?? null,
+    summary: `${fired ? "fire" : "hold"}${summary ? ` — ${summary}` : ""}`,
+    json: JSON.stringify(result.decision.reasons),
+  });
+  k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });
+  if (!opts.execute || !fired || !result.plan) return { result, sent: [] };
+
+  const plan = result.plan;
+  const sent = await Promise.all(result.batches.map((b) => sendBatch(k, plan, b)));
+  if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
+    k.journal.put(LAST_REBALANCE, String(opts.now));
+  return { result, sent };
+}
+
+async function sendBatch(k: Keeper, plan: Plan, b: CycleResult["batches"][number]): Promise<ChainOutcome> {
+  const chain = k.chains.find((c) => c.setup.chainId === b.chainId);
+  const base = { chainId: b.chainId, key: b.key };
+  if (!chain?.manager) return { ...base, status: "refused", error: "no key to send with" };
+  if (!b.simulation.ok) {
+    k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "refused" });
+    k.log.error({ chain: b.key, error: b.simulation.error }, "simulation failed: batch not sent");
+    return { ...base, status: "refused", error: b.simulation.error };
+  }
+  try {
+    const res = await chain.setup.executor.execute(b.calls, { planId: plan.id, guards: b.guards });
+    const inc = res.record.inclusion;
+    k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "confirmed" });
+    k.metrics.inc("ballast_gas_used_total", { chain: b.key }, Number(inc.gasUsed));
+    k.log.info(
+      { chain: b.key, hash: inc.hash, gasUsed: String(inc.gasUsed), block: String(inc.blockNumber) },
+      "batch confirmed",
+    );
+    return { ...base, status: "confirmed", hash: inc.hash, gasUsed: inc.gasUsed };
+  } catch (e) {
+    k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "failed" });
+    k.log.error({ chain: b.key, err: errText(e) }, "batch failed");
+    return { ...base, status: "failed", error: errText(e) };
+  }
+}
+
+function observe(k: Keeper, r: CycleResult): void {
+  k.metrics.set("ballast_nav_usd", {}, Number(r.state.navUsd / 10n ** 16n) / 100);
+  for (const s of r.state.sleeves)
+    k.metrics.set("ballast_sleeve_drift_bps", { sleeve: s.sleeve.id }, wadToBpsNumber(s.driftWad));
+  for (const c of k.chains) {
+    const failed = r.chainErrors.some((e) => e.chainId === c.setup.chainId);
+    k.metrics.inc("ballast_cycles_total", { chain: c.key, outcome: failed ? "error" : "ok" });
+  }
+}
+
+/** One line per plan for the journal. */
+export function planSummary(plan: Plan): string {
+  const legs = plan.chains.reduce((n, c) => n + c.legs.length, 0);
+  return `${legs} legs on ${plan.chains.length} chain(s), est. cost ${plan.estimatedCost.totalUsd} USD-wad`;
+}
+
+/** The status table with health factors, for `ballast status` and the demo. */
+export function renderStatus(r: CycleResult): string {
+  const hf = r.healthFactors
+    .map((h) => `HF chain ${h.chainId}: ${formatHealthFactor(h.healthFactorWad)}`)
+    .join("  ");
+  return `${formatStatusTable(r.state)}${hf ? `\n${hf}` : ""}`;
+}
+
+/** The plan table, for `ballast plan` and the demo. */
+export function renderPlan(r: CycleResult): string {
+  if (!r.plan) return "No plan.";
+  const sims = r.batches.map(
+    (b) =>
+      `simulation chain ${b.chainId}: ${b.simulation.ok ? `ok, gas ${b.simulation.gas}` : `FAILED — ${b.simulation.error}`}`,
+  );
+  return [formatPlanTable(r.plan, r.snapshot.assets), "", ...sims].join("\n");
+}

@@ -1,0 +1,216 @@
+import { createOneInchClient, decodeAggregationRouterV6, oneInchVenue } from "@ballast/1inch";
+import { getAaveMarket } from "@ballast/aave-v3";
+import {
+  type ChainClients,
+  type ChainInfo,
+  createChainClients,
+  createTxManager,
+  type Executor,
+  eip7702Executor,
+  extendRegistry,
+  knownChains,
+  MULTICALL3_ADDRESS,
+  safeModuleExecutor,
+  safeOwnerExecutor,
+  type TxManager,
+  type TxStore,
+} from "@ballast/chain";
+import type { SwapVenue } from "@ballast/core";
+import { type Address, type Asset, assetId, BallastError } from "@ballast/core";
+import type { ChainSetup, PolicyRules, SleeveSpec } from "@ballast/engine";
+import { uniswapV3Venue } from "@ballast/uniswap-v3";
+import { type LocalAccount, parseGwei } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import type { ChainConfig, Config } from "./config.ts";
+import { resolvePrivateKey, resolveSecret, SecretError } from "./secrets.ts";
+
+/** Everything the keeper holds for one chain: the engine's view, and the sending side when a key is available. */
+export type ChainRuntime = {
+  readonly key: string;
+  readonly config: ChainConfig;
+  readonly clients: ChainClients;
+  readonly setup: ChainSetup;
+  /** Present when the account's key resolved (`run`); read-only commands work without it. */
+  readonly manager: TxManager | undefined;
+};
+
+/** A config that is valid but cannot be used as it stands (e.g. a read-only command without the account address). */
+export class SetupError extends BallastError {
+  override name = "SetupError";
+}
+
+type Env = Record<string, string | undefined>;
+
+function chainInfo(key: string, c: ChainConfig): ChainInfo {
+  const known = knownChains.get(c.chainId);
+  if (known && !c.name && !c.blockTime) return known;
+  return {
+    id: c.chainId,
+    name: c.name ?? known?.name ?? key,
+    nativeToken: known?.nativeToken ?? { name: "Ether", symbol: "ETH", decimals: 18 },
+    multicall3: MULTICALL3_ADDRESS,
+    blockTimeMs: c.blockTime !== undefined ? c.blockTime * 1000 : (known?.blockTimeMs ?? 2_000),
+  };
+}
+
+function signer(key: string, c: ChainConfig, env: Env, needKey: boolean): LocalAccount | undefined {
+  try {
+    return privateKeyToAccount(resolvePrivateKey(c.account.key, env, `chains.${key}.account.key`));
+  } catch (e) {
+    if (needKey || !(e instanceof SecretError)) throw e;
+    return undefined;
+  }
+}
+
+function venuesFor(
+  key: string,
+  c: ChainConfig,
+  clients: ChainClients,
+  env: Env,
+  symbols: Record<string, string>,
+): SwapVenue[] {
+  return c.swap.map((name) => {
+    switch (name) {
+      case "uniswap-v3": {
+        if (!c.uniswap)
+          throw new SetupError(`chains.${key}.swap names uniswap-v3 but chains.${key}.uniswap is not set.`);
+        return uniswapV3Venue({
+          client: clients.public,
+          quoter: c.uniswap.quoter,
+          router: c.uniswap.router,
+          feeTiers: c.uniswap.feeTiers,
+          symbols,
+        });
+      }
+      case "1inch": {
+        const o = c.oneInch ?? { baseUrl: "https://api.1inch.dev" };
+        const apiKey = o.apiKey ? resolveSecret(o.apiKey, env, `chains.${key}.oneInch.apiKey`) : undefined;
+        return oneInchVenue({
+          client: createOneInchClient({ baseUrl: o.baseUrl, ...(apiKey ? { apiKey } : {}) }),
+          // A configured router must speak AggregationRouterV6 (the decoder that verifies its calldata).
+          ...(o.router
+            ? { routers: { [c.chainId]: { address: o.router, decode: decodeAggregationRouterV6 } } }
+            : {}),
+        });
+      }
+    }
+  });
+}
+
+/**
+ * Builds every chain's clients, venues and (when the key resolves) transaction manager and executor.
+ * `needKeys` is true for commands that send; read-only commands fall back to `account.address`.
+ */
+export function buildRuntime(
+  config: Config,
+  env: Env,
+  opts: { store: TxStore; needKeys: boolean; pollingIntervalMs?: number },
+): ChainRuntime[] {
+  const registry = extendRegistry(Object.entries(config.chains).map(([key, c]) => chainInfo(key, c)));
+  return Object.entries(config.chains).map(([key, c]) => {
+    const account = signer(key, c, env, opts.needKeys);
+    const clients = createChainClients({
+      chain: c.chainId,
+      registry,
+      rpcUrls: c.rpc,
+      account,
+      ...(opts.pollingIntervalMs ? { pollingIntervalMs: opts.pollingIntervalMs } : {}),
+    });
+    const manager = account
+      ? createTxManager({
+          clients,
+          store: opts.store,
+          fees: { maxFeePerGas: parseGwei(String(c.maxFeePerGasGwei)) },
+          confirmations: c.confirmations,
+        })
+      : undefined;
+    const portfolioAccount: Address | undefined =
+      c.account.type === "safe" ? c.account.safe : (account?.address ?? c.account.address);
+    if (!portfolioAccount)
+      throw new SetupError(
+        `chains.${key}.account: the key is not available and no address is given; set the key's variable or add account.address.`,
+      );
+    const executor: Executor = manager
+      ? executorFor(c, clients, manager)
+      : readOnlyExecutor(c.chainId, portfolioAccount);
+    const tokens: Asset[] = Object.entries(c.tokens).map(([symbol, t]) => ({
+      id: assetId(c.chainId, t.address),
+      chainId: c.chainId,
+      address: t.address,
+      symbol,
+      decimals: t.decimals,
+    }));
+    const symbols = Object.fromEntries(tokens.map((t) => [t.address.toLowerCase(), t.symbol]));
+    const aave =
+      c.aave === undefined ? undefined : typeof c.aave === "string" ? getAaveMarket(c.aave) : c.aave;
+    const setup: ChainSetup = {
+      key,
+      chainId: c.chainId,
+      client: clients.public,
+      account: portfolioAccount,
+      tokens,
+      ...(aave
+        ? {
+            aave: {
+              pool: aave.pool,
+              poolAddressesProvider: aave.poolAddressesProvider,
+              uiPoolDataProvider: aave.uiPoolDataProvider,
+            },
+          }
+        : {}),
+      ...(c.uniswap ? { uniswap: c.uniswap } : {}),
+      venues: venuesFor(key, c, clients, env, symbols),
+      executor,
+    };
+    return { key, config: c, clients, setup, manager };
+  });
+}
+
+function executorFor(c: ChainConfig, clients: ChainClients, manager: TxManager): Executor {
+  if (c.account.type === "eip7702")
+    return eip7702Executor({ clients, manager, implementation: c.account.implementation });
+  const params = { clients, manager, safe: c.account.safe, multiSend: c.account.multiSendCallOnly };
+  return c.account.as === "module" ? safeModuleExecutor(params) : safeOwnerExecutor(params);
+}
+
+/** An executor for read-only commands: it can encode nothing and refuses to simulate or send. */
+function readOnlyExecutor(chainId: number, account: Address): Executor {
+  const refuse = async (): Promise<never> => {
+    throw new SetupError(`Chain ${chainId}: no key available, so nothing can be simulated or sent.`);
+  };
+  return {
+    kind: "eip7702",
+    chainId,
+    account,
+    sender: account,
+    encode: refuse,
+    simulate: refuse,
+    execute: refuse,
+  };
+}
+
+/** The engine's sleeves and rules from the config's policy. */
+export function policyOf(config: Config): { sleeves: SleeveSpec[]; rules: PolicyRules } {
+  const p = config.policy;
+  const sleeves: SleeveSpec[] = p.sleeves.map((s) => ({
+    id: s.id,
+    chain: s.chain,
+    kind: s.kind,
+    weightBps: s.weight,
+    ...(s.asset ? { asset: s.asset } : {}),
+    ...(s.pool ? { pool: s.pool } : {}),
+    ...(s.range !== undefined ? { rangeBps: s.range } : {}),
+  }));
+  const rules: PolicyRules = {
+    bands: { absoluteBps: p.bands.absolute, relativeBps: p.bands.relative },
+    ...(p.calendar !== undefined ? { calendarSeconds: p.calendar } : {}),
+    cooldownSeconds: p.cooldown,
+    rebalanceTo: p.rebalanceTo,
+    minTradeUsd: p.minTrade,
+    maxSlippageBps: p.maxSlippage,
+    maxValueLossBps: p.maxValueLoss,
+    maxCostOfDriftRemovedBps: p.maxCostOfDriftRemoved,
+    healthFactorFloorWad: p.healthFactorFloor,
+  };
+  return { sleeves, rules };
+}
