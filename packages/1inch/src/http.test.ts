@@ -19,7 +19,7 @@ function client(overrides: Partial<Parameters<typeof createOneInchClient>[0]> = 
   return createOneInchClient({
     baseUrl: server.url,
     apiKey: "test-key",
-    timeoutMs: 100,
+    timeoutMs: 5_000,
     retries: 2,
     baseDelayMs: 1,
     maxDelayMs: 5,

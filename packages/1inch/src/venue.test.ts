@@ -55,11 +55,12 @@ beforeEach(() => {
   api.faults.length = 0;
 });
 
-const client = () =>
+// Generous per-request timeout: a loaded CI machine must not turn an honest reply into a retry.
+const client = (timeoutMs = 5_000) =>
   createOneInchClient({
     baseUrl: server.url,
     apiKey: "k",
-    timeoutMs: 50,
+    timeoutMs,
     retries: 2,
     baseDelayMs: 1,
     maxDelayMs: 2,
@@ -220,7 +221,7 @@ describe("oneInchVenue against the Swap API stand-in", () => {
 
   it("gives up after repeated timeouts with OneInchTimeoutError", async () => {
     api.faults.push(hang, hang, hang);
-    const err = await oneInchVenue({ client: client(), slippageBps: 100 })
+    const err = await oneInchVenue({ client: client(50), slippageBps: 100 })
       .quote(request)
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OneInchTimeoutError);
