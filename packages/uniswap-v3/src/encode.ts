@@ -1,4 +1,13 @@
-import { type Address, applyBps, BPS, type Call, type Hex, InvalidAmountError, min } from "@ballast/core";
+import {
+  type Address,
+  applyBps,
+  BPS,
+  type Call,
+  type Hex,
+  InvalidAmountError,
+  max,
+  min,
+} from "@ballast/core";
 import { encodeFunctionData, erc20Abi } from "viem";
 import { positionManagerAbi } from "./abi.ts";
 import { MAX_UINT128 } from "./constants.ts";
@@ -34,7 +43,7 @@ export function priceBand(
   const sqrtLower = sqrtBigint((squared * (BPS - bps)) / BPS);
   const sqrtUpper = sqrtBigint((squared * (BPS + bps)) / BPS);
   return {
-    sqrtLower: sqrtLower < MIN_SQRT_RATIO ? MIN_SQRT_RATIO : sqrtLower,
+    sqrtLower: max(sqrtLower, MIN_SQRT_RATIO),
     sqrtUpper: sqrtUpper >= MAX_SQRT_RATIO ? MAX_SQRT_RATIO - 1n : sqrtUpper,
   };
 }
