@@ -1,4 +1,7 @@
+import "reflect-metadata";
+import { InterestRate, PoolBundle } from "@aave/contract-helpers";
 import { RAY } from "@ballast/core";
+import { providers } from "ethers";
 import { decodeFunctionData, erc20Abi, maxUint256 } from "viem";
 import { describe, expect, it } from "vitest";
 import { basicPositions, makePositions, POOL, USDC, USER, WETH } from "../test/fixtures.ts";
@@ -141,5 +144,56 @@ describe("encoders", () => {
         ],
       }),
     ).toThrow(CollateralCannotCoverBorrowError);
+  });
+});
+
+describe("calldata against @aave/contract-helpers' PoolBundle transaction builders", () => {
+  // The provider is never called: generateTxData only encodes.
+  const bundle = new PoolBundle(new providers.StaticJsonRpcProvider("http://127.0.0.1:1", 1), { POOL });
+  const poolCall = (calls: { to: string; data: string }[]) => calls.find((c) => c.to === POOL)!.data;
+  const p = makePositions({
+    users: [
+      { asset: WETH, scaledATokenBalance: 10n * E18 },
+      { asset: USDC, scaledATokenBalance: 3000n * E6, scaledVariableDebt: 1000n * E6 },
+    ],
+  });
+
+  it("supply, borrow, repay, repay max and repay with aTokens encode identically", () => {
+    const user = USER;
+    expect(poolCall(encodeSupply({ positions: p, asset: WETH, amount: 123n }))).toBe(
+      bundle.supplyTxBuilder.generateTxData({ user, reserve: WETH, amount: "123" }).data,
+    );
+    expect(poolCall(encodeBorrow({ positions: p, asset: USDC, amount: 456n }))).toBe(
+      bundle.borrowTxBuilder.generateTxData({
+        user,
+        reserve: USDC,
+        amount: "456",
+        interestRateMode: InterestRate.Variable,
+      }).data,
+    );
+    expect(poolCall(encodeRepay({ positions: p, asset: USDC, amount: 789n }))).toBe(
+      bundle.repayTxBuilder.generateTxData({
+        user,
+        reserve: USDC,
+        amount: "789",
+        interestRateMode: InterestRate.Variable,
+      }).data,
+    );
+    expect(poolCall(encodeRepay({ positions: p, asset: USDC, amount: MAX_UINT256 }))).toBe(
+      bundle.repayTxBuilder.generateTxData({
+        user,
+        reserve: USDC,
+        amount: "-1",
+        interestRateMode: InterestRate.Variable,
+      }).data,
+    );
+    expect(poolCall(encodeRepayWithATokens({ positions: p, asset: USDC, amount: MAX_UINT256 }))).toBe(
+      bundle.repayWithATokensTxBuilder.generateTxData({
+        user,
+        reserve: USDC,
+        amount: "-1",
+        rateMode: InterestRate.Variable,
+      }).data,
+    );
   });
 });

@@ -8,6 +8,7 @@ import { aaveMarkets, getAaveMarket } from "./markets.ts";
 import {
   AAVE_V3_PROTOCOL,
   aaveAccountSummary,
+  aaveComposition,
   aaveHoldings,
   aaveLiquidationThresholds,
   aaveLoanToValues,
@@ -69,6 +70,12 @@ describe("holdings", () => {
     expect(aaveLiquidationThresholds(p).get(assetId(CHAIN_ID, WETH))).toBe(9300n);
     expect(aaveLiquidationThresholds(p).get(assetId(CHAIN_ID, USDC))).toBe(8250n);
     expect(aaveLoanToValues(p).get(assetId(CHAIN_ID, WBTC))).toBe(7000n);
+  });
+
+  it("a supply or debt sleeve is 100% its asset", () => {
+    expect(aaveComposition(assetId(CHAIN_ID, USDC))).toEqual([
+      { asset: assetId(CHAIN_ID, USDC), shareWad: WAD },
+    ]);
   });
 
   it("summarises the account in USD", () => {

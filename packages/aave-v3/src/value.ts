@@ -1,6 +1,7 @@
 /** Aave positions as Ballast core data: holdings with signed exposures, USD prices and values, risk parameters. */
 import {
   type AssetId,
+  type Composition,
   type Holding,
   mulDiv,
   type PriceBook,
@@ -96,4 +97,9 @@ export function aaveAccountSummary(positions: AavePositions): AaveAccountSummary
     healthFactor: positions.account.healthFactor,
     holdings,
   };
+}
+
+/** What one dollar of an Aave supply or debt sleeve holds: 100% of the reserve's underlying asset. */
+export function aaveComposition(asset: AssetId): Composition {
+  return [{ asset, shareWad: WAD }];
 }
