@@ -13,8 +13,9 @@ import {
   sendAndWait,
   swapRouterAbi,
   type TestChain,
+  uniswapV3PoolAbi,
 } from "@ballast/testkit";
-import { encodeFunctionData, erc20Abi, maxUint256 } from "viem";
+import { encodeFunctionData, erc20Abi, maxUint256, parseAbi } from "viem";
 import type { Guards } from "../src/index.ts";
 
 /** One protocol-level leg of a rebalance and the calls (approvals first) that realize it. */
@@ -33,9 +34,10 @@ const approve = (token: Address, spender: Address, amount: bigint): Call => ({
 export async function setupPortfolio(
   chain: TestChain,
   account: Address,
-  wallet = chain.walletClient(account),
-) {
+  options: { readonly withLp?: boolean } = {},
+): Promise<{ lpTokenId: bigint | undefined }> {
   const d = chain.deployment;
+  const wallet = chain.walletClient(account);
   await fund(chain, { account, token: "USDC", amount: USDC(20_000) });
   await fund(chain, { account, token: "WETH", amount: WETH(3) });
   await sendAndWait(chain, wallet, approve(d.tokens.USDC.address, d.aave.pool, USDC(10_000)), "approve");
@@ -52,7 +54,76 @@ export async function setupPortfolio(
     },
     "supply",
   );
+  if (!options.withLp) return { lpTokenId: undefined };
+  // An existing WETH/USDC position (the LP sleeve) that rebalances add to.
+  await fund(chain, { account, token: "USDC", amount: USDC(1_500) });
+  await fund(chain, { account, token: "WETH", amount: WETH(0.5) });
+  const mint = await lpMintCall(chain, account, WETH(0.5), USDC(1_500));
+  for (const c of [...mint.approvals, mint.call]) await sendAndWait(chain, wallet, c, "LP setup");
+  const n = await chain.publicClient.readContract({
+    address: d.uniswap.positionManager,
+    abi: positionManagerAbi,
+    functionName: "balanceOf",
+    args: [account],
+  });
+  const tokenId = await chain.publicClient.readContract({
+    address: d.uniswap.positionManager,
+    abi: parseAbi(["function tokenOfOwnerByIndex(address owner, uint256 index) view returns (uint256)"]),
+    functionName: "tokenOfOwnerByIndex",
+    args: [account, n - 1n],
+  });
+  return { lpTokenId: tokenId };
 }
+
+/** The approvals and the `mint` call of a WETH/USDC 0.05% position, ±~10% around the current tick. */
+async function lpMintCall(chain: TestChain, account: Address, wethAmount: bigint, usdcAmount: bigint) {
+  const d = chain.deployment;
+  const weth = d.tokens.WETH.address;
+  const usdc = d.tokens.USDC.address;
+  const pool = getPool(d, "WETH/USDC/500");
+  const [, tick] = await chain.publicClient.readContract({
+    address: pool.address,
+    abi: uniswapV3PoolAbi,
+    functionName: "slot0",
+  });
+  const spacing = pool.tickSpacing;
+  const tickLower = Math.floor((tick - 1_000) / spacing) * spacing;
+  const tickUpper = Math.ceil((tick + 1_000) / spacing) * spacing;
+  const wethIs0 = pool.token0.toLowerCase() === weth.toLowerCase();
+  const approvals = [
+    approve(weth, d.uniswap.positionManager, wethAmount),
+    approve(usdc, d.uniswap.positionManager, usdcAmount),
+  ];
+  const call: Call = {
+    to: d.uniswap.positionManager,
+    value: 0n,
+    data: encodeFunctionData({
+      abi: positionManagerAbi,
+      functionName: "mint",
+      args: [
+        {
+          token0: pool.token0,
+          token1: pool.token1,
+          fee: pool.fee,
+          tickLower,
+          tickUpper,
+          amount0Desired: wethIs0 ? wethAmount : usdcAmount,
+          amount1Desired: wethIs0 ? usdcAmount : wethAmount,
+          amount0Min: 0n,
+          amount1Min: 0n,
+          recipient: account,
+          deadline: maxUint256,
+        },
+      ],
+    }),
+  };
+  return { approvals, call };
+}
+
+const increaseLiquidityAbi = parseAbi([
+  "struct IncreaseLiquidityParams { uint256 tokenId; uint256 amount0Desired; uint256 amount1Desired; uint256 amount0Min; uint256 amount1Min; uint256 deadline; }",
+  "function increaseLiquidity(IncreaseLiquidityParams params) payable returns (uint128 liquidity, uint256 amount0, uint256 amount1)",
+]);
 
 /** Options of {@link rebalanceLegs}. */
 export type RebalanceOptions = {
@@ -60,6 +131,8 @@ export type RebalanceOptions = {
   readonly borrowUsdc?: bigint;
   /** Override the swap's minOut (e.g. an impossible one, to make the swap call fail). */
   readonly swapMinOut?: bigint;
+  /** Add to this existing LP position (`increaseLiquidity`) instead of opening a new one (`mint`). */
+  readonly lpTokenId?: bigint | undefined;
 };
 
 /** The legs of the rebalance for `account` at the chain's current state (the swap is quoted with QuoterV2). */
@@ -88,32 +161,6 @@ export async function rebalanceLegs(
   });
   const swapOut = result[0];
   const minOut = options.swapMinOut ?? (swapOut * 995n) / 1_000n;
-
-  const [, tick] = await chain.publicClient.readContract({
-    address: pool.address,
-    abi: [
-      {
-        type: "function",
-        name: "slot0",
-        stateMutability: "view",
-        inputs: [],
-        outputs: [
-          { type: "uint160" },
-          { type: "int24" },
-          { type: "uint16" },
-          { type: "uint16" },
-          { type: "uint16" },
-          { type: "uint8" },
-          { type: "bool" },
-        ],
-      },
-    ] as const,
-    functionName: "slot0",
-  });
-  const spacing = pool.tickSpacing;
-  const tickLower = Math.floor((tick - 1_000) / spacing) * spacing;
-  const tickUpper = Math.ceil((tick + 1_000) / spacing) * spacing;
-  const wethIs0 = pool.token0.toLowerCase() === weth.toLowerCase();
 
   const legs: Leg[] = [
     {
@@ -187,44 +234,52 @@ export async function rebalanceLegs(
         },
       ],
     });
-  legs.push({
-    name: "add WETH/USDC liquidity (Uniswap V3 mint)",
-    calls: [
-      approve(weth, d.uniswap.positionManager, lpWeth),
-      approve(usdc, d.uniswap.positionManager, lpUsdc),
-      {
-        to: d.uniswap.positionManager,
-        value: 0n,
-        data: encodeFunctionData({
-          abi: positionManagerAbi,
-          functionName: "mint",
-          args: [
-            {
-              token0: pool.token0,
-              token1: pool.token1,
-              fee: pool.fee,
-              tickLower,
-              tickUpper,
-              amount0Desired: wethIs0 ? lpWeth : lpUsdc,
-              amount1Desired: wethIs0 ? lpUsdc : lpWeth,
-              amount0Min: 0n,
-              amount1Min: 0n,
-              recipient: account,
-              deadline,
-            },
-          ],
-        }),
-      },
-    ],
-  });
+  if (options.lpTokenId === undefined) {
+    const mint = await lpMintCall(chain, account, lpWeth, lpUsdc);
+    legs.push({
+      name: "add WETH/USDC liquidity (new position: mint)",
+      calls: [...mint.approvals, mint.call],
+    });
+  } else {
+    const wethIs0 = pool.token0.toLowerCase() === weth.toLowerCase();
+    legs.push({
+      name: "add WETH/USDC liquidity (increaseLiquidity)",
+      calls: [
+        approve(weth, d.uniswap.positionManager, lpWeth),
+        approve(usdc, d.uniswap.positionManager, lpUsdc),
+        {
+          to: d.uniswap.positionManager,
+          value: 0n,
+          data: encodeFunctionData({
+            abi: increaseLiquidityAbi,
+            functionName: "increaseLiquidity",
+            args: [
+              {
+                tokenId: options.lpTokenId,
+                amount0Desired: wethIs0 ? lpWeth : lpUsdc,
+                amount1Desired: wethIs0 ? lpUsdc : lpWeth,
+                amount0Min: 0n,
+                amount1Min: 0n,
+                deadline,
+              },
+            ],
+          }),
+        },
+      ],
+    });
+  }
 
   const aWeth = d.aave.reserves.WETH.aToken;
   const guards: Guards = {
     balanceDeltas: [
       // The supply leg: at least 1 WETH more in Aave (aToken rounding: allow 2 wei).
       { token: aWeth, min: supplyWeth - 2n, label: "aWETH supplied" },
-      // The LP leg: one more position NFT.
-      { token: d.uniswap.positionManager, min: 1n, label: "LP position minted" },
+      // The LP leg: one more position NFT (a new position) or none lost (an increase).
+      {
+        token: d.uniswap.positionManager,
+        min: options.lpTokenId === undefined ? 1n : 0n,
+        label: "LP positions",
+      },
     ],
     healthFactor: { pool: d.aave.pool, floorWad: 15n * 10n ** 17n },
   };

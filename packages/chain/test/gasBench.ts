@@ -1,0 +1,138 @@
+/**
+ * Gas of one rebalance on the local testkit market (real Aave V3, Uniswap V3, Simple7702Account):
+ * the four legs (withdraw from Aave, swap, supply to Aave, add to an LP) as ONE EIP-7702 batch versus the
+ * same legs sent as separate plain transactions from the EOA (each with its own approvals).
+ * `pnpm bench:gas` prints it; the chain tests assert the ratio.
+ */
+import { delegateToSimple7702, startTestChain, type TestChain, testAccounts } from "@ballast/testkit";
+import { parseGwei } from "viem";
+import { createChainClients, createTxManager, eip7702Executor, memoryTxStore } from "../src/index.ts";
+import { flatten, rebalanceLegs, setupPortfolio } from "./rebalance.ts";
+
+/** What {@link measureRebalanceGas} measured (receipt `gasUsed`, refunds included). */
+export type GasFigures = {
+  /** One `executeBatch` from an EOA already delegated to Simple7702Account. */
+  readonly batch: bigint;
+  /** The same batch as the EOA's first one, with the delegation (authorization) in the same transaction. */
+  readonly batchWithDelegation: bigint;
+  /** Each call as its own plain transaction from the EOA. */
+  readonly separate: readonly { readonly leg: string; readonly call: number; readonly gas: bigint }[];
+  readonly separateTotal: bigint;
+  readonly calls: number;
+  readonly legs: readonly string[];
+};
+
+const describeCall = (leg: string, i: number, n: number) =>
+  n > 1 && i < n - 1 ? `${leg} — approval ${i + 1}` : leg;
+
+/**
+ * Measures the rebalance three ways on `chain`, reverting to the same state before each. The LP leg adds to
+ * the account's existing position (`increaseLiquidity`), or opens a new one (`lp: "mint"`).
+ */
+export async function measureRebalanceGas(
+  chain: TestChain,
+  options: { readonly lp?: "increase" | "mint" } = {},
+): Promise<GasFigures> {
+  const account = testAccounts.alice;
+  const { lpTokenId } = await setupPortfolio(chain, account.address, { withLp: options.lp !== "mint" });
+  const { legs } = await rebalanceLegs(chain, account.address, { lpTokenId });
+  const calls = flatten(legs);
+  const implementation = chain.deployment.simple7702Account;
+
+  const run = () => {
+    const clients = createChainClients({
+      chain: 31337,
+      rpcUrls: [chain.rpcUrl],
+      account,
+      pollingIntervalMs: 25,
+    });
+    const manager = createTxManager({
+      clients,
+      store: memoryTxStore(),
+      fees: { maxFeePerGas: parseGwei("100") },
+      pollIntervalMs: 25,
+    });
+    return { manager, executor: eip7702Executor({ clients, manager, implementation }) };
+  };
+
+  // First batch: the delegation rides in the same transaction.
+  const s0 = await chain.snapshot();
+  const first = await run().executor.execute(calls, { planId: "bench-first" });
+  const batchWithDelegation = first.record.inclusion.gasUsed;
+  await chain.revert(s0);
+
+  // Steady state: delegated once, then measured.
+  await delegateToSimple7702(chain, { account });
+  const s1 = await chain.snapshot();
+  const batched = await run().executor.execute(calls, { planId: "bench-batch" });
+  const batch = batched.record.inclusion.gasUsed;
+  await chain.revert(s1);
+
+  // The same calls, one plain transaction each, from the same state.
+  const { manager } = run();
+  const separate: { leg: string; call: number; gas: bigint }[] = [];
+  let k = 0;
+  for (const leg of legs)
+    for (const [i, call] of leg.calls.entries()) {
+      const planId = `bench-separate-${k++}`;
+      await manager.send({ planId, ...call });
+      const done = await manager.wait(planId);
+      separate.push({
+        leg: describeCall(leg.name, i, leg.calls.length),
+        call: k - 1,
+        gas: done.inclusion.gasUsed,
+      });
+    }
+  const separateTotal = separate.reduce((a, s) => a + s.gas, 0n);
+  return {
+    batch,
+    batchWithDelegation,
+    separate,
+    separateTotal,
+    calls: calls.length,
+    legs: legs.map((l) => l.name),
+  };
+}
+
+/** `a / b` with two decimals, rounded half up (bigint only). */
+export function formatRatio(a: bigint, b: bigint): string {
+  const hundredths = (a * 200n + b) / (2n * b);
+  return `${hundredths / 100n}.${(hundredths % 100n).toString().padStart(2, "0")}`;
+}
+
+/** Starts a testkit chain, measures, prints the figures and `ratio: 0.xx`, and always stops anvil. */
+export async function runGasBench(log: (line: string) => void = console.log): Promise<GasFigures> {
+  const chain = await startTestChain({ chainId: 31337 });
+  try {
+    const start = await chain.snapshot();
+    const f = await measureRebalanceGas(chain);
+    await chain.revert(start);
+    const m = await measureRebalanceGas(chain, { lp: "mint" });
+    const w = (n: bigint) => n.toLocaleString("en-US").padStart(11);
+    log("Ballast gas bench — one rebalance on the local testkit market (anvil --hardfork prague)");
+    log(`legs: ${f.legs.join(" · ")}`);
+    log("");
+    log(
+      `(b) the same legs as ${f.separate.length} separate plain transactions from the EOA (approvals included):`,
+    );
+    for (const s of f.separate) log(`    ${s.leg.padEnd(60)} ${w(s.gas)}`);
+    log(`    ${"total".padEnd(60)} ${w(f.separateTotal)}`);
+    log("");
+    log(`(a) one EIP-7702 batch (executeBatch, ${f.calls} calls, 1 transaction), EOA already delegated:`);
+    log(`    ${"batch".padEnd(60)} ${w(f.batch)}`);
+    log(`    ${"first batch, delegation in the same tx (info)".padEnd(60)} ${w(f.batchWithDelegation)}`);
+    log("");
+    log(`ratio: ${formatRatio(f.batch, f.separateTotal)}`);
+    log("");
+    log("ratio = (a) batch of an already-delegated EOA / (b) separate total. For information:");
+    log(
+      `  with the delegation in the same batch:            ${formatRatio(f.batchWithDelegation, f.separateTotal)}`,
+    );
+    log(
+      `  opening a new LP position (mint) instead:         ${formatRatio(m.batch, m.separateTotal)}  (${m.batch.toLocaleString("en-US")} vs ${m.separateTotal.toLocaleString("en-US")})`,
+    );
+    return f;
+  } finally {
+    await chain.stop();
+  }
+}
