@@ -344,3 +344,14 @@ export const multicall3BlockAbi = [
     outputs: [{ name: "blockNumber", type: "uint256" }],
   },
 ] as const;
+
+/** `PoolAddressesProvider.getPool()`: the market's Pool proxy. */
+export const poolAddressesProviderAbi = [
+  {
+    type: "function",
+    name: "getPool",
+    stateMutability: "view",
+    inputs: [],
+    outputs: [{ name: "", type: "address" }],
+  },
+] as const;

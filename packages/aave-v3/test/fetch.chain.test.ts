@@ -10,6 +10,7 @@ import { multicall } from "viem/actions";
 import { describe, expect, it } from "vitest";
 import { computeAccountData } from "../src/account.ts";
 import { fetchAavePositions } from "../src/fetch.ts";
+import { fetchAaveMarket } from "../src/market.ts";
 import { aaveReads, decodeAaveReads } from "../src/reads.ts";
 import type { AavePositions } from "../src/types.ts";
 import { aaveAccountSummary, aaveHoldings } from "../src/value.ts";
@@ -73,6 +74,16 @@ async function crossCheck(p: AavePositions, blockNumber: bigint): Promise<void> 
 }
 
 describe("fetchAavePositions on the testkit market", () => {
+  it("builds the market from its PoolAddressesProvider and detects the legacy data provider", async () => {
+    const { poolAddressesProvider, uiPoolDataProvider } = chain.deployment.aave;
+    const market = await fetchAaveMarket(chain.publicClient, {
+      poolAddressesProvider,
+      uiPoolDataProvider,
+      name: "testkit",
+    });
+    expect(market).toEqual(testkitMarket(chain));
+  });
+
   it("makes exactly one RPC request (one eth_call), whatever the number of reserves, composable with other reads", async () => {
     await seedLiquidity(chain, bob.address);
     await act(
