@@ -52,12 +52,19 @@ export function useTestChain(params: UseTestChainParameters): TestChain {
   }
   return new Proxy({} as TestChain, {
     get(_target, property) {
-      if (!chain)
-        throw new TestkitError(`Test chain ${params.chainId} is not running: use it inside tests or hooks.`, {
-          context: { property: String(property) },
-        });
-      return Reflect.get(chain, property);
+      if (chain) return Reflect.get(chain, property);
+      // Not a thenable, and inspectable (vitest, util.inspect) before the chain starts.
+      if (property === "then" || typeof property === "symbol") return undefined;
+      throw new TestkitError(`Test chain ${params.chainId} is not running: use it inside tests or hooks.`, {
+        context: { property: String(property) },
+      });
     },
     has: (_target, property) => chain !== undefined && property in chain,
+    ownKeys: () => (chain ? Reflect.ownKeys(chain) : []),
+    getOwnPropertyDescriptor: (_target, property) => {
+      if (!chain) return undefined;
+      const descriptor = Reflect.getOwnPropertyDescriptor(chain, property);
+      return descriptor ? { ...descriptor, configurable: true } : undefined;
+    },
   });
 }

@@ -40,6 +40,11 @@ describe("the deployed market", () => {
     expect(chain.deployment.chainId).toBe(1);
     const head = await chain.publicClient.getBlock();
     expect(head.number).toBeGreaterThan(chain.deployment.blockNumber);
+    // the handle behaves like the chain object
+    expect(Object.keys({ ...chain })).toEqual(
+      expect.arrayContaining(["rpcUrl", "deployment", "publicClient"]),
+    );
+    expect(chain.timings.total).toBeGreaterThan(0);
   });
 
   it("lists three Aave reserves, enabled for collateral and borrowing, priced by the feeds in USD (8 decimals)", async () => {

@@ -5,6 +5,7 @@ import {
   NoLocalDeploymentError,
   startTestChain,
   type TestChain,
+  TestkitError,
 } from "../src/index.ts";
 import { useTestChain } from "../src/vitest.ts";
 
@@ -39,11 +40,21 @@ describe("the fork path, against a local base anvil (no network)", () => {
   });
 });
 
+let neverStarted: TestChain | undefined;
 describe("useTestChain on a fork of a real network", () => {
   // The URL is never contacted: tests that need the local deployment are skipped before any chain starts.
-  useTestChain({ chainId: 1, env: { BALLAST_FORK_URL_1: "http://127.0.0.1:9" } });
+  neverStarted = useTestChain({ chainId: 1, env: { BALLAST_FORK_URL_1: "http://127.0.0.1:9" } });
   it("skips tests that need the local deployment", () => {
     throw new Error("must be skipped");
+  });
+});
+
+describe("the useTestChain handle", () => {
+  it("throws a TestkitError when used while its chain is not running, and is not a thenable", async () => {
+    expect(() => neverStarted?.rpcUrl).toThrow(TestkitError);
+    expect((neverStarted as unknown as { then?: unknown }).then).toBeUndefined();
+    expect(await Promise.resolve(neverStarted)).toBe(neverStarted);
+    expect(Object.keys({ ...neverStarted })).toEqual([]);
   });
 });
 
