@@ -92,7 +92,15 @@ const account = z.discriminatedUnion("type", [
 const token = z.object({ address, decimals: z.number().int().min(0).max(36) }).strict();
 
 const aaveMarket = z.union([
-  z.object({ poolAddressesProvider: address, pool: address, uiPoolDataProvider: address }).strict(),
+  z
+    .object({
+      poolAddressesProvider: address,
+      pool: address,
+      uiPoolDataProvider: address,
+      /** UiPoolDataProviderV3 ABI generation: "latest" (current markets) or "legacy" (periphery-v3 3.0.x). */
+      version: z.enum(["latest", "legacy"]).default("latest"),
+    })
+    .strict(),
   z.string().refine((name) => name in aaveMarkets, {
     message: `expected market addresses or a known market name (${Object.keys(aaveMarkets).join(", ")})`,
   }),

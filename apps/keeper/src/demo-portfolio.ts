@@ -1,0 +1,157 @@
+import { type AaveMarket, encodeBorrow, encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
+import type { Call } from "@ballast/core";
+import { fund, type TestChain } from "@ballast/testkit";
+import { encodeMint, poolAbi, rangeAround } from "@ballast/uniswap-v3";
+import { type Address, type PrivateKeyAccount, parseUnits } from "viem";
+
+/** The two local chains of the demo and the end-to-end tests, by config key. */
+export type DemoChains = { ethereum: TestChain; base: TestChain };
+
+/** The demo's LP range half-width (bps) and the portfolio's target, in the order of the config's sleeves. */
+export const DEMO_RANGE_BPS = 2_500;
+
+/** The Aave market of a testkit deployment (periphery 3.0.x: the legacy UiPoolDataProvider ABI). */
+export const testkitAaveMarket = (c: TestChain): AaveMarket => ({
+  chainId: c.chainId,
+  name: "Testkit",
+  poolAddressesProvider: c.deployment.aave.poolAddressesProvider,
+  pool: c.deployment.aave.pool,
+  uiPoolDataProvider: c.deployment.aave.uiPoolDataProvider,
+  version: "legacy",
+});
+
+async function send(chain: TestChain, account: PrivateKeyAccount, calls: readonly Call[]): Promise<void> {
+  const wallet = chain.walletClient(account);
+  for (const call of calls) {
+    const hash = await wallet.sendTransaction({
+      to: call.to,
+      data: call.data,
+      value: call.value,
+      gas: 1_500_000n,
+    });
+    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 25 });
+    if (receipt.status !== "success") throw new Error(`demo seeding: a call to ${call.to} reverted`);
+  }
+}
+
+/**
+ * Builds the demo portfolio (≈ $100k at ETH = $3,000) for `account`:
+ * - ethereum: idle WETH (25%) and a WETH/USDC 0.05% LP, ±25% around the price (25%);
+ * - base: WETH supplied to Aave (45%), USDC borrowed against it (−10%), idle USDC (15%).
+ * Every position is opened with the real contracts through the adapters' own encoders.
+ */
+export async function seedDemoPortfolio(chains: DemoChains, account: PrivateKeyAccount): Promise<void> {
+  const me: Address = account.address;
+  const { ethereum: a, base: b } = chains;
+  await Promise.all([
+    fund(a, { account: me, token: "ETH", amount: parseUnits("10", 18) }),
+    fund(b, { account: me, token: "ETH", amount: parseUnits("10", 18) }),
+  ]);
+  await fund(a, { account: me, token: "WETH", amount: parseUnits("12.5", 18) });
+  await fund(a, { account: me, token: "USDC", amount: parseUnits("12500", 6) });
+  await fund(b, { account: me, token: "WETH", amount: parseUnits("15", 18) });
+  await fund(b, { account: me, token: "USDC", amount: parseUnits("5000", 6) });
+
+  // ethereum: the LP. USDC is the limiting side; the WETH it leaves stays idle (the WETH sleeve).
+  const pool = a.deployment.uniswap.pools["WETH/USDC/500"];
+  if (!pool) throw new Error("testkit has no WETH/USDC/500 pool");
+  const [sqrtPriceX96, tick] = await a.publicClient.readContract({
+    address: pool.address,
+    abi: poolAbi,
+    functionName: "slot0",
+  });
+  const range = rangeAround({ tick, tickSpacing: pool.tickSpacing, widthBps: DEMO_RANGE_BPS });
+  const wethIs0 = pool.token0.toLowerCase() === a.deployment.tokens.WETH.address.toLowerCase();
+  const weth = parseUnits("5", 18);
+  const usdc = parseUnits("12500", 6);
+  const { calls } = encodeMint({
+    positionManager: a.deployment.uniswap.positionManager,
+    token0: pool.token0,
+    token1: pool.token1,
+    fee: pool.fee,
+    tickSpacing: pool.tickSpacing,
+    ...range,
+    amount0Desired: wethIs0 ? weth : usdc,
+    amount1Desired: wethIs0 ? usdc : weth,
+    sqrtPriceX96,
+    slippageBps: 100,
+    recipient: me,
+    deadline: BigInt(Math.floor(Date.now() / 1000) + 3_600),
+  });
+  await send(a, account, calls);
+
+  // base: supply WETH, borrow USDC against it.
+  const market = testkitAaveMarket(b);
+  const before = await fetchAavePositions(b.publicClient, { market, user: me });
+  await send(
+    b,
+    account,
+    encodeSupply({
+      positions: before,
+      asset: b.deployment.tokens.WETH.address,
+      amount: parseUnits("15", 18),
+    }),
+  );
+  const supplied = await fetchAavePositions(b.publicClient, { market, user: me });
+  await send(
+    b,
+    account,
+    encodeBorrow({
+      positions: supplied,
+      asset: b.deployment.tokens.USDC.address,
+      amount: parseUnits("10000", 6),
+    }),
+  );
+}
+
+/** The demo's config file for two testkit chains (the key is read from `env:BALLAST_DEMO_KEY`). */
+export function demoConfigYaml(chains: DemoChains, opts: { journal: string }): string {
+  const chain = (key: keyof DemoChains, c: TestChain) => {
+    const d = c.deployment;
+    const t = d.tokens;
+    return `  ${key}:
+    chainId: ${c.chainId}
+    name: ${key} (local anvil)
+    rpc: ["${c.rpcUrl}"]
+    account: { type: eip7702, key: env:BALLAST_DEMO_KEY, implementation: "${d.simple7702Account}" }
+    tokens:
+      WETH: { address: "${t.WETH.address}", decimals: ${t.WETH.decimals} }
+      USDC: { address: "${t.USDC.address}", decimals: ${t.USDC.decimals} }
+    aave:
+      poolAddressesProvider: "${d.aave.poolAddressesProvider}"
+      pool: "${d.aave.pool}"
+      uiPoolDataProvider: "${d.aave.uiPoolDataProvider}"
+      version: legacy
+    uniswap:
+      factory: "${d.uniswap.factory}"
+      positionManager: "${d.uniswap.positionManager}"
+      quoter: "${d.uniswap.quoterV2}"
+      router: "${d.uniswap.swapRouter}"
+      feeTiers: [500, 3000]
+    swap: [uniswap-v3]
+`;
+  };
+  return `# Written by \`ballast demo\`: two local anvil chains with the real Aave V3 and Uniswap V3.
+chains:
+${chain("ethereum", chains.ethereum)}${chain("base", chains.base)}
+policy:
+  sleeves:
+    - { id: eth-idle,    chain: ethereum, kind: token,         asset: WETH, weight: 25% }
+    - { id: eth-usdc-lp, chain: ethereum, kind: uniswap-v3-lp, pool: WETH/USDC/500, range: ${DEMO_RANGE_BPS / 100}%, weight: 25% }
+    - { id: weth-aave,   chain: base,     kind: aave-supply,   asset: WETH, weight: 45% }
+    - { id: usdc-idle,   chain: base,     kind: token,         asset: USDC, weight: 15% }
+    - { id: usdc-debt,   chain: base,     kind: aave-borrow,   asset: USDC, weight: -10% }
+  bands: { absolute: 2%, relative: 10% }
+  cooldown: 1h
+  rebalanceTo: target
+  minTrade: 50 USD
+  maxSlippage: 1%
+  maxValueLoss: 1%
+  healthFactorFloor: 1.8
+  maxCostOfDriftRemoved: 20%
+keeper:
+  tick: block
+  journal: ${opts.journal}
+  listen: 127.0.0.1:0
+`;
+}

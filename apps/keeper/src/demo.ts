@@ -1,0 +1,169 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { formatTable, formatUsd, wadToBpsNumber } from "@ballast/core";
+import {
+  ANVIL_PRIVATE_KEYS,
+  setPrice,
+  startTestChain,
+  TEST_ACCOUNT_INDEX,
+  type TestChain,
+  testAccounts,
+} from "@ballast/testkit";
+import { loadConfig } from "./config.ts";
+import { type DemoChains, demoConfigYaml, seedDemoPortfolio } from "./demo-portfolio.ts";
+import { openJournal } from "./journal.ts";
+import { type Keeper, keeperCycle, renderPlan, renderStatus } from "./keeper.ts";
+import { createLogger } from "./log.ts";
+import { createMetrics } from "./metrics.ts";
+import { buildRuntime } from "./setup.ts";
+
+const STEPS = 7;
+const t0 = performance.now();
+const secs = (from: number) => `${((performance.now() - from) / 1000).toFixed(1)} s`;
+
+async function step<T>(n: number, title: string, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  process.stdout.write(`\n[${n}/${STEPS}] ${title} … `);
+  const out = await fn();
+  process.stdout.write(`done (${secs(started)})\n`);
+  return out;
+}
+
+type Weights = Map<string, { target: number; weight: number; inBand: boolean; usd: bigint }>;
+const weightsOf = (r: Awaited<ReturnType<typeof keeperCycle>>["result"]): Weights =>
+  new Map(
+    r.state.sleeves.map((s) => [
+      s.sleeve.id,
+      {
+        target: s.sleeve.targetBps / 100,
+        weight: wadToBpsNumber(s.weightWad) / 100,
+        inBand: !s.outOfBand,
+        usd: s.valueUsd,
+      },
+    ]),
+  );
+
+/**
+ * `ballast demo`: two local anvil chains with the real Aave V3 and Uniswap V3, a funded portfolio across wallet
+ * tokens, Aave supply and borrow and an LP position; ETH falls, the portfolio drifts, the keeper rebalances with one
+ * simulated EIP-7702 batch per chain. No RPC URL or key needed; the chains stop at the end.
+ */
+export async function runDemo(opts: { keep: boolean }): Promise<void> {
+  console.log(
+    "Ballast demo — two local chains running the real Aave V3 and Uniswap V3 contracts (npm artifacts).",
+  );
+  const dir = mkdtempSync(join(tmpdir(), "ballast-demo-"));
+  const started: TestChain[] = [];
+  let keeper: Keeper | undefined;
+  try {
+    const chains: DemoChains = await step(
+      1,
+      "Starting anvil: ethereum (chain 1) and base (chain 8453)",
+      async () => {
+        const [ethereum, base] = await Promise.all([
+          startTestChain({ chainId: 1 }),
+          startTestChain({ chainId: 8453 }),
+        ]);
+        started.push(ethereum, base);
+        return { ethereum, base };
+      },
+    );
+    const account = testAccounts.keeper;
+    await step(
+      2,
+      `Opening the portfolio of ${account.address}: idle WETH and a WETH/USDC LP on ethereum; WETH supplied, USDC borrowed and idle USDC on base`,
+      () => seedDemoPortfolio(chains, account),
+    );
+
+    const file = join(dir, "ballast.yaml");
+    writeFileSync(file, demoConfigYaml(chains, { journal: join(dir, "ballast.db") }));
+    const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] };
+    const config = loadConfig(file, env);
+    const journal = openJournal(config.keeper.journal);
+    const runtime = buildRuntime(config, env, {
+      store: journal.txStore,
+      needKeys: true,
+      pollingIntervalMs: 50,
+    });
+    keeper = {
+      config,
+      chains: runtime,
+      journal,
+      metrics: createMetrics(),
+      log: createLogger({ level: "warn", pretty: false }),
+    };
+    const k = keeper;
+    const now = () => Math.floor(Date.now() / 1000);
+
+    const start = await step(3, "Status at ETH = $3,000", () =>
+      keeperCycle(k, { now: now(), execute: false }),
+    );
+    console.log(renderStatus(start.result));
+
+    await step(
+      4,
+      "ETH falls 20% to $2,400 on both chains (oracle feeds set, pool prices moved by real swaps)",
+      () =>
+        Promise.all(
+          [chains.ethereum, chains.base].map((c) =>
+            setPrice(c, { asset: "WETH", usdPrice: 2_400n * 10n ** 8n }),
+          ),
+        ),
+    );
+    const drifted = await keeperCycle(k, { now: now(), execute: false });
+    console.log(renderStatus(drifted.result));
+
+    console.log(`\nDecision: ${drifted.result.decision.fire ? "REBALANCE" : "hold"}`);
+    for (const r of drifted.result.decision.reasons) if (r.fired) console.log(`  ● ${r.rule}: ${r.detail}`);
+    await step(5, "Planning the cheapest moves and simulating each chain's batch", async () => undefined);
+    console.log(renderPlan(drifted.result));
+
+    const run = await step(
+      6,
+      "Rebalancing: one EIP-7702 batch transaction per chain (simulated, then sent)",
+      () => keeperCycle(k, { now: now(), execute: true }),
+    );
+    for (const s of run.sent)
+      console.log(
+        `  ${s.key.padEnd(9)} ${s.status}${s.hash ? `  tx ${s.hash}` : ""}${s.gasUsed ? `  gas ${s.gasUsed.toLocaleString("en-US")}` : ""}${s.error ? `  ${s.error}` : ""}`,
+      );
+
+    const after = await step(7, "Reading every chain back", () =>
+      keeperCycle(k, { now: now(), execute: false }),
+    );
+    console.log(renderStatus(after.result));
+    const before = weightsOf(drifted.result);
+    const post = weightsOf(after.result);
+    console.log("\nBefore / after the rebalance");
+    console.log(
+      formatTable(
+        ["sleeve", "target", "before", "after", "in band"],
+        [...before].map(([id, b]) => {
+          const a = post.get(id);
+          return [
+            id,
+            `${b.target.toFixed(2)}%`,
+            `${b.weight.toFixed(2)}%`,
+            a ? `${a.weight.toFixed(2)}%` : "?",
+            a?.inBand ? "yes" : "NO",
+          ];
+        }),
+        [1, 2, 3],
+      ),
+    );
+    console.log(
+      `NAV ${formatUsd(drifted.result.state.navUsd)} → ${formatUsd(after.result.state.navUsd)};  next decision: ${after.result.decision.fire ? "REBALANCE" : "hold"}`,
+    );
+    console.log(
+      `\nDemo finished in ${secs(t0)}. Config and journal: ${dir} (the journal outlives the chains: pnpm ballast history -c ${file})`,
+    );
+    if (opts.keep) {
+      console.log(`Chains kept running: ${started.map((c) => c.rpcUrl).join(", ")}. Ctrl-C stops them.`);
+      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+    }
+  } finally {
+    keeper?.journal.close();
+    await Promise.all(started.map((c) => c.stop()));
+  }
+}
