@@ -1,0 +1,76 @@
+import type { CostModel, GasTable, PairSwapCost } from "@ballast/core";
+import type { SleeveSlot } from "./policy.ts";
+
+const usd = (cents: number): bigint => (BigInt(cents) * 10n ** 18n) / 100n;
+
+/** Rough gas cost per leg on Ethereum mainnet (USD wad): ~20 gwei and ETH near $3,000. Override with a real cost model. */
+export const MAINNET_GAS_USD: GasTable = {
+  withdraw: usd(1_500),
+  borrow: usd(1_800),
+  supply: usd(1_500),
+  repay: usd(1_500),
+  decrease: usd(2_000),
+  mint: usd(3_000),
+  increase: usd(2_000),
+  swap: usd(1_200),
+};
+
+/** Rough gas cost per leg on an L2 (USD wad). */
+export const L2_GAS_USD: GasTable = {
+  withdraw: usd(5),
+  borrow: usd(5),
+  supply: usd(5),
+  repay: usd(5),
+  decrease: usd(8),
+  mint: usd(10),
+  increase: usd(8),
+  swap: usd(5),
+};
+
+/** Options of {@link defaultCostModel}. */
+export type DefaultCostModelParameters = {
+  /** The resolved sleeves: LP sleeves' pools give their pairs an exact fee. */
+  readonly slots: readonly SleeveSlot[];
+  /** Fee assumed for any other pair, bps (default 30: the common 0.3% tier; routes through 0.05% pools cost less). */
+  readonly defaultFeeBps?: number;
+  /** Price impact assumed per swap, bps (default 10). */
+  readonly slippageBps?: number;
+};
+
+/**
+ * A cost model when the caller has none: swaps cost the LP sleeves' pool fee on their pair (both directions) and
+ * `defaultFeeBps` elsewhere, plus `slippageBps`; gas is {@link MAINNET_GAS_USD} on chain 1 and {@link L2_GAS_USD}
+ * elsewhere; no bridge routes (so per-chain totals cannot change). Deterministic in its inputs.
+ */
+export function defaultCostModel(params: DefaultCostModelParameters): CostModel {
+  const slippageBps = params.slippageBps ?? 10;
+  const pairs = new Map<string, PairSwapCost>();
+  for (const s of params.slots) {
+    if (!s.pool) continue;
+    const feeBps = s.pool.fee / 100;
+    const [a, b] = [s.pool.token0.id, s.pool.token1.id];
+    for (const [assetIn, assetOut] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const key = `${assetIn}>${assetOut}`;
+      const prev = pairs.get(key);
+      // Several LP sleeves on one pair (fee tiers): assume the cheapest pool routes the swap.
+      if (!prev || prev.feeBps > feeBps)
+        pairs.set(key, { chainId: s.chainId, assetIn, assetOut, feeBps, slippageBps });
+    }
+  }
+  const chains = [...new Set(params.slots.map((s) => s.chainId))].sort((x, y) => x - y);
+  return {
+    swap: {
+      default: { feeBps: params.defaultFeeBps ?? 30, slippageBps },
+      pairs: [...pairs.values()].sort((x, y) =>
+        x.assetIn < y.assetIn ? -1 : x.assetIn > y.assetIn ? 1 : x.assetOut < y.assetOut ? -1 : 1,
+      ),
+    },
+    gasUsd: {
+      default: L2_GAS_USD,
+      chains: chains.map((chainId) => ({ chainId, gas: chainId === 1 ? MAINNET_GAS_USD : L2_GAS_USD })),
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { aavePoolAbi } from "@ballast/aave-v3";
+import type { Simulation } from "@ballast/chain";
+import type { BallastError } from "@ballast/core";
+import { positionManagerAbi, swapRouterAbi } from "@ballast/uniswap-v3";
+import { asBallastError, SimulationRequestError } from "./errors.ts";
+import type { RealizedChain } from "./realize.ts";
+import type { ChainBatch, ChainSetup } from "./types.ts";
+
+/**
+ * Simulates a realized chain batch through the chain's executor (the exact transaction it would send) with the
+ * batch's guards. Never throws: a revert, a broken guard or a failed request comes back as `ok: false` with the
+ * typed error (SimulationFailedError, GuardViolationError, SimulationRequestError …).
+ */
+export async function simulateBatch(setup: ChainSetup, realized: RealizedChain): Promise<ChainBatch> {
+  let simulation: Simulation | undefined;
+  let error: BallastError | undefined;
+  try {
+    simulation = await setup.executor.simulate(realized.calls, {
+      guards: realized.guards,
+      abis: [aavePoolAbi, positionManagerAbi, swapRouterAbi],
+    });
+  } catch (err) {
+    error = asBallastError(err, (cause) => new SimulationRequestError(setup.key, setup.chainId, cause));
+  }
+  return {
+    chainId: realized.chainId,
+    key: realized.key,
+    calls: realized.calls,
+    legs: realized.legs,
+    realized: realized.realized,
+    quotes: realized.quotes,
+    guards: realized.guards,
+    ok: simulation !== undefined,
+    simulation,
+    error,
+    warnings: realized.warnings,
+  };
+}
