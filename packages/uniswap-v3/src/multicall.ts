@@ -75,6 +75,7 @@ export async function aggregateReads(
     ({ data: raw } = await call(client, {
       to: params.multicallAddress ?? MULTICALL3_ADDRESS,
       data: encodeFunctionData({ abi: multicall3Abi, functionName: "aggregate3", args: [calls] }),
+      batch: false, // never merged into (or wrapped by) the client's own multicall batching
       ...(params.blockNumber !== undefined ? { blockNumber: params.blockNumber } : {}),
     }));
   } catch (err) {

@@ -61,7 +61,10 @@ export function sqrtBigint(n: bigint): bigint {
   }
 }
 
-/** Tick offsets (≤ 0, ≥ 1) of the prices (1 − bps) and (1 + bps) times the current one, widened outward. */
+/**
+ * Tick offsets (< 0, > 0) of the prices (1 − bps) and (1 + bps) times the current one, widened outward; the upper
+ * one gets one more tick because the price can be anywhere inside the current tick.
+ */
 function tickOffsetsForBps(bps: bigint): [number, number] {
   const one = 1n << 192n; // (2^96)^2: price 1 as a squared Q96 ratio
   const sqrtLo = sqrtBigint((one * (BPS - bps)) / BPS);
@@ -69,12 +72,13 @@ function tickOffsetsForBps(bps: bigint): [number, number] {
   const lo = getTickAtSqrtRatio(sqrtLo); // greatest tick at or below the lower price
   let hi = getTickAtSqrtRatio(sqrtHi);
   if (getSqrtRatioAtTick(hi) < sqrtHi) hi += 1; // smallest tick at or above the upper price
-  return [lo, Math.max(hi, 1)];
+  return [lo, Math.max(hi, 0) + 1];
 }
 
 /**
- * A new range around `tick`: ± `widthTicks`, or the ticks of ± `widthBps` of the price, widened outward to the
- * tick spacing and clamped to the usable ticks. The result always contains `tick` (tickLower ≤ tick < tickUpper).
+ * A new range around `tick`: ± `widthTicks`, or ± `widthBps` of any price inside the tick (its prices bracket
+ * price × (1 ∓ bps)), widened outward to the tick spacing and clamped to the usable ticks. The result always
+ * contains `tick` (tickLower ≤ tick < tickUpper).
  */
 export function rangeAround(params: RangeAroundParameters): TickRange {
   const { tick, tickSpacing } = params;

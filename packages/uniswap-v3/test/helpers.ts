@@ -26,10 +26,11 @@ import { encodeMint } from "../src/encode.ts";
 import { rangeAround, type TickRange } from "../src/range.ts";
 
 /** A public client whose every JSON-RPC request is recorded, to count eth_calls. */
-export function countingClient(chain: TestChain) {
+export function countingClient(chain: TestChain, options: { batchMulticall?: boolean } = {}) {
   const methods: string[] = [];
   const client = createPublicClient({
     chain: chain.chain,
+    ...(options.batchMulticall ? { batch: { multicall: { batchSize: 256, wait: 0 } } } : {}),
     transport: custom({
       request: ({ method, params }) => {
         methods.push(method);

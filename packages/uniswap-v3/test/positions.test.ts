@@ -142,6 +142,12 @@ describe("fetchLpPositions", () => {
     expect(warm.methods).toEqual(["eth_call"]);
     expect(second.positions).toEqual(first.positions);
 
+    // A client with its own multicall batching (small batch size) changes nothing.
+    const batching = countingClient(chain, { batchMulticall: true });
+    const viaBatching = await fetchLpPositions(batching.client, { ...params, keys: first.keys });
+    expect(batching.methods).toEqual(["eth_call"]);
+    expect(viaBatching.positions).toEqual(first.positions);
+
     // Pinned block: still one request.
     const pinned = countingClient(chain);
     const third = await fetchLpPositions(pinned.client, {
