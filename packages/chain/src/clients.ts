@@ -13,6 +13,9 @@ import { ChainMismatchError, RpcUnavailableError } from "./errors.ts";
 import { type ChainInfo, type ChainRegistry, getChainInfo, knownChains, toViemChain } from "./registry.ts";
 import { createRpcPool, type RpcPool, type RpcStatus, rankedFallback } from "./rpc.ts";
 
+/** Calldata bytes of concurrent reads viem may pack into one Multicall3 `eth_call` (far above its 1 024 default). */
+export const MULTICALL_BATCH_BYTES = 128 * 1024;
+
 /** A viem public client bound to a chain. */
 export type ChainPublicClient = PublicClient<Transport, Chain>;
 
@@ -71,7 +74,8 @@ export function createChainClients(params: CreateChainClientsParameters): ChainC
   const client = createPublicClient({
     chain: viemChain,
     transport: rankedFallback(pool),
-    batch: { multicall: { batchSize: 0, wait: 0 } },
+    // One Multicall3 eth_call per tick for concurrent reads (viem splits at 1 024 bytes by default).
+    batch: { multicall: { batchSize: MULTICALL_BATCH_BYTES, wait: 0 } },
     pollingInterval: pollingIntervalMs,
     cacheTime: 0,
   });

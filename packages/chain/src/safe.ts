@@ -18,7 +18,7 @@ import { ExecutorConfigError, SimulationFailedError, TransactionRevertedError } 
 import { createMutex, type Executor, runExecute, type SimulateOptions, type Simulation } from "./executor.ts";
 import { padGas } from "./fees.ts";
 import { checkGuards } from "./guards.ts";
-import { findFailingCall, type RawSimulation, simulateTransaction } from "./simulate.ts";
+import { bisectFailingCall, findFailingCall, type RawSimulation, simulateTransaction } from "./simulate.ts";
 import type { TxManager, TxRequest } from "./txManager.ts";
 
 /** Safe operation: 0 = CALL, 1 = DELEGATECALL (only ever to MultiSendCallOnly). */
@@ -248,9 +248,45 @@ function safeExecutor(flavor: SafeFlavor, params: SafeExecutorParameters): Execu
     return { to: safe, value: 0n, data: encodeSafeExecTransaction({ tx, signatures }) };
   };
 
-  /** MultiSendCallOnly drops the inner revert: replay the calls one by one from the Safe to find it. */
+  /** Does the Safe transaction for `calls` fail, by a bare `eth_call`? (the fallback's prefix probe) */
+  const batchFails = async (calls: readonly Call[]): Promise<boolean> => {
+    const req = await encode(calls);
+    const r = await simulateTransaction(clients.public, {
+      from: sender,
+      to: req.to,
+      data: req.data,
+      account: safe,
+      forceEthCall: true,
+    });
+    if (!r.success) return true;
+    return (
+      flavor === "safe-module" &&
+      !decodeFunctionResult({ abi: safeAbi, functionName: "execTransactionFromModule", data: r.returnData })
+    );
+  };
+
+  /**
+   * MultiSendCallOnly drops the inner revert: replay the calls one by one from the Safe in one simulated block
+   * (state carried) to find it. Without `eth_simulateV1`: bisect over prefix batches with `eth_call`, and take
+   * the reason from the failing call replayed alone (approximate: earlier calls' effects are not applied).
+   */
   const locate = async (calls: readonly Call[], abis: readonly Abi[], outer: Hex): Promise<never> => {
-    const failing = await findFailingCall(clients.public, { from: safe, calls }).catch(() => undefined);
+    let failing = await findFailingCall(clients.public, { from: safe, calls }).catch(() => null);
+    if (failing === null) {
+      const index = await bisectFailingCall(calls.length, (k) => batchFails(calls.slice(0, k)));
+      const call = index === undefined ? undefined : calls[index];
+      if (index !== undefined && call) {
+        const alone = await simulateTransaction(clients.public, {
+          from: safe,
+          to: call.to,
+          data: call.data,
+          value: call.value,
+          account: safe,
+          forceEthCall: true,
+        });
+        failing = { index, revertData: alone.success ? "0x" : alone.returnData };
+      } else failing = undefined;
+    }
     if (!failing) {
       const d = decodeRevert(outer, abis);
       throw new SimulationFailedError(`the Safe batch failed: ${d.reason}`, undefined, outer);

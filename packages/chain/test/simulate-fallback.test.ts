@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fund, testAccounts } from "@ballast/testkit";
+import { createSafe, fund, testAccounts } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import { encodeFunctionData, erc20Abi, parseGwei } from "viem";
 import { afterEach, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import {
   memoryTxStore,
   SimulationFailedError,
   SimulationUnsupportedError,
+  safeModuleExecutor,
   simulateTransaction,
 } from "../src/index.ts";
 
@@ -101,5 +102,48 @@ describe("simulation without eth_simulateV1", () => {
       .simulate([transfer(10n)], { guards: { balanceDeltas: [{ token: usdc, min: -10n }] } })
       .catch((e: unknown) => e);
     expect(guarded).toBeInstanceOf(SimulationUnsupportedError);
+  });
+
+  it("locates a Safe batch's failing call by bisecting prefix batches with eth_call", async () => {
+    const keeper = testAccounts.keeper;
+    const safe = await createSafe(chain, { owners: [testAccounts.alice.address], modules: [keeper.address] });
+    const usdc = chain.deployment.tokens.USDC.address;
+    await fund(chain, { account: safe, token: "USDC", amount: 100n });
+    const url = await withoutSimulateV1(chain.rpcUrl);
+    const clients = createChainClients({
+      chain: 31337,
+      rpcUrls: [url],
+      account: keeper,
+      pollingIntervalMs: 25,
+    });
+    const manager = createTxManager({
+      clients,
+      store: memoryTxStore(),
+      fees: { maxFeePerGas: parseGwei("100") },
+    });
+    const executor = safeModuleExecutor({
+      clients,
+      manager,
+      safe,
+      multiSend: chain.deployment.safe.multiSendCallOnly,
+    });
+    const transfer = (amount: bigint) => ({
+      to: usdc,
+      value: 0n,
+      data: encodeFunctionData({
+        abi: erc20Abi,
+        functionName: "transfer",
+        args: [testAccounts.dave.address, amount],
+      }),
+    });
+    const err = await executor
+      .simulate([transfer(10n), transfer(10n), transfer(10n), transfer(1_000n), transfer(1n)])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SimulationFailedError);
+    expect((err as SimulationFailedError).index).toBe(3);
+    expect((err as SimulationFailedError).reason).toMatch(/exceeds balance/);
+    const ok = await executor.simulate([transfer(10n), transfer(10n)]);
+    expect(ok.method).toBe("eth_call");
+    expect(ok.request.gas).toBeGreaterThan(ok.gasUsed);
   });
 });
