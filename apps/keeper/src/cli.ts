@@ -1,12 +1,12 @@
 #!/usr/bin/env -S node --import tsx
 import { existsSync, writeFileSync } from "node:fs";
-import { BallastError, planToJSON, toJsonValue } from "@ballast/core";
+import { BallastError, healthFactors, planToJSON, toJsonValue } from "@ballast/core";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { type Config, loadConfig } from "./config.ts";
 import { runDaemon } from "./daemon.ts";
 import { EXAMPLE_CONFIG } from "./example.ts";
 import { openJournal } from "./journal.ts";
-import { type Keeper, keeperCycle, renderPlan, renderStatus } from "./keeper.ts";
+import { type Keeper, keeperCycle, renderPlan, renderProblems, renderStatus } from "./keeper.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { buildRuntime } from "./setup.ts";
@@ -67,21 +67,27 @@ export function program(): Command {
       const k = open(o.config, { needKeys: false });
       try {
         const { result } = await keeperCycle(k, { now: nowSeconds(), execute: false });
+        if (!result.state)
+          throw new BallastError("No status: the portfolio could not be valued.", {
+            details: renderProblems(result),
+          });
         if (o.json)
           console.log(
             JSON.stringify(
               toJsonValue({
-                nav: result.state.navUsd,
+                navUsd: result.state.navUsd,
                 sleeves: result.state.sleeves.map((s) => ({
                   id: s.sleeve.id,
+                  chainId: s.sleeve.chainId,
                   valueUsd: s.valueUsd,
                   weightWad: s.weightWad,
                   targetBps: s.sleeve.targetBps,
                   driftWad: s.driftWad,
+                  bandWad: s.bandWad,
                   outOfBand: s.outOfBand,
                 })),
-                healthFactors: result.healthFactors,
-                chainErrors: result.chainErrors.map((e) => ({ chain: e.key, error: e.error.shortMessage })),
+                healthFactors: healthFactors(result.state),
+                decision: result.decision,
               }),
               null,
               2,
@@ -119,6 +125,10 @@ export function program(): Command {
           );
           return;
         }
+        if (!result.decision)
+          throw new BallastError("No plan: the portfolio could not be valued.", {
+            details: renderProblems(result),
+          });
         console.log(`Decision: ${result.decision.fire ? "REBALANCE" : "hold"}`);
         for (const r of result.decision.reasons)
           console.log(`  ${r.fired ? "●" : "○"} ${r.rule.padEnd(13)} ${r.detail}`);

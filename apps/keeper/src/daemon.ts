@@ -98,6 +98,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
         if (opts.once) {
           const problems = [
             ...result.chainErrors.map((e) => `chain ${e.key}: ${e.error.shortMessage}`),
+            ...(result.error ? [result.error.shortMessage] : []),
             ...sent
               .filter((s) => s.status !== "confirmed")
               .map((s) => `chain ${s.key}: ${s.status} — ${s.error ?? ""}`),
@@ -109,7 +110,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
         }
         k.log.info(
           {
-            fire: result.decision.fire,
+            fire: result.decision?.fire ?? false,
             plan: result.plan?.id.slice(0, 12) ?? null,
             sent: sent.map((s) => `${s.key}:${s.status}`),
           },

@@ -1,7 +1,15 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatTable, formatUsd, wadToBpsNumber } from "@ballast/core";
+import {
+  BallastError,
+  type Decision,
+  formatTable,
+  formatUsd,
+  type PortfolioState,
+  wadToBpsNumber,
+} from "@ballast/core";
+import type { CycleResult } from "@ballast/engine";
 import {
   ANVIL_PRIVATE_KEYS,
   setPrice,
@@ -13,7 +21,7 @@ import {
 import { loadConfig } from "./config.ts";
 import { type DemoChains, demoConfigYaml, seedDemoPortfolio } from "./demo-portfolio.ts";
 import { openJournal } from "./journal.ts";
-import { type Keeper, keeperCycle, renderPlan, renderStatus } from "./keeper.ts";
+import { type Keeper, keeperCycle, renderPlan, renderProblems, renderStatus } from "./keeper.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { buildRuntime } from "./setup.ts";
@@ -31,7 +39,16 @@ async function step<T>(n: number, title: string, fn: () => Promise<T>): Promise<
 }
 
 type Weights = Map<string, { target: number; weight: number; inBand: boolean; usd: bigint }>;
-const weightsOf = (r: Awaited<ReturnType<typeof keeperCycle>>["result"]): Weights =>
+type Valued = { state: PortfolioState; decision: Decision };
+
+/** The cycle's valuation, or an error that says why there is none. */
+function valued(r: CycleResult): Valued {
+  if (!r.state || !r.decision)
+    throw new BallastError("The demo portfolio could not be valued.", { details: renderProblems(r) });
+  return { state: r.state, decision: r.decision };
+}
+
+const weightsOf = (r: Valued): Weights =>
   new Map(
     r.state.sleeves.map((s) => [
       s.sleeve.id,
@@ -112,10 +129,11 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
         ),
     );
     const drifted = await keeperCycle(k, { now: now(), execute: false });
+    const driftedV = valued(drifted.result);
     console.log(renderStatus(drifted.result));
 
-    console.log(`\nDecision: ${drifted.result.decision.fire ? "REBALANCE" : "hold"}`);
-    for (const r of drifted.result.decision.reasons) if (r.fired) console.log(`  ● ${r.rule}: ${r.detail}`);
+    console.log(`\nDecision: ${driftedV.decision.fire ? "REBALANCE" : "hold"}`);
+    for (const r of driftedV.decision.reasons) if (r.fired) console.log(`  ● ${r.rule}: ${r.detail}`);
     await step(5, "Planning the cheapest moves and simulating each chain's batch", async () => undefined);
     console.log(renderPlan(drifted.result));
 
@@ -133,8 +151,9 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
       keeperCycle(k, { now: now(), execute: false }),
     );
     console.log(renderStatus(after.result));
-    const before = weightsOf(drifted.result);
-    const post = weightsOf(after.result);
+    const afterV = valued(after.result);
+    const before = weightsOf(driftedV);
+    const post = weightsOf(afterV);
     console.log("\nBefore / after the rebalance");
     console.log(
       formatTable(
@@ -153,7 +172,7 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
       ),
     );
     console.log(
-      `NAV ${formatUsd(drifted.result.state.navUsd)} → ${formatUsd(after.result.state.navUsd)};  next decision: ${after.result.decision.fire ? "REBALANCE" : "hold"}`,
+      `NAV ${formatUsd(driftedV.state.navUsd)} → ${formatUsd(afterV.state.navUsd)};  next decision: ${afterV.decision.fire ? "REBALANCE" : "hold"}`,
     );
     console.log(
       `\nDemo finished in ${secs(t0)}. Config and journal: ${dir} (the journal outlives the chains: pnpm ballast history -c ${file})`,

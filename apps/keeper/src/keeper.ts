@@ -3,6 +3,7 @@ import {
   formatHealthFactor,
   formatPlanTable,
   formatStatusTable,
+  healthFactors,
   type Plan,
   planToJSON,
   wadToBpsNumber,
@@ -69,7 +70,10 @@ export async function keeperCycle(
   const known = JSON.parse(k.journal.get(LP_IDS) ?? "{}") as Record<string, string[]>;
   const last = k.journal.get(LAST_REBALANCE);
   const result = await runCycle({
-    chains: k.chains.map((c) => ({ ...c.setup, lpTokenIds: (known[c.setup.chainId] ?? []).map(BigInt) })),
+    chains: k.chains.map((c) => ({
+      ...c.setup,
+      lpTokenIds: (known[c.setup.chainId] ?? []).map((id) => BigInt(id)),
+    })),
     sleeves,
     rules,
     now: opts.now,
@@ -88,11 +92,13 @@ export async function keeperCycle(
     k.metrics.inc("ballast_rpc_errors_total", { chain: e.key });
     k.log.error(
       { chain: e.key, err: e.error.shortMessage, details: e.error.details },
-      "chain unavailable this cycle",
+      "chain failed this cycle",
     );
   }
-  const fired = result.decision.fire && result.plan !== null;
-  const summary = result.decision.reasons
+  if (result.error)
+    k.log.error({ err: result.error.shortMessage, details: result.error.details }, "cycle failed");
+  const fired = (result.decision?.fire ?? false) && result.plan !== null;
+  const summary = (result.decision?.reasons ?? [])
     .filter((r) => r.fired)
     .map((r) => `${r.rule}: ${r.detail}`)
     .join("; ");
@@ -108,7 +114,7 @@ export async function keeperCycle(
     fire: fired,
     planId: result.plan?.id ?? null,
     summary: `${fired ? "fire" : "hold"}${summary ? ` — ${summary}` : ""}`,
-    json: JSON.stringify(result.decision.reasons),
+    json: JSON.stringify(result.decision?.reasons ?? []),
   });
   k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });
   if (!opts.execute || !fired || !result.plan) return { result, sent: [] };
@@ -124,10 +130,11 @@ async function sendBatch(k: Keeper, plan: Plan, b: CycleResult["batches"][number
   const chain = k.chains.find((c) => c.setup.chainId === b.chainId);
   const base = { chainId: b.chainId, key: b.key };
   if (!chain?.manager) return { ...base, status: "refused", error: "no key to send with" };
-  if (!b.simulation.ok) {
+  if (!b.ok) {
+    const error = b.error?.shortMessage ?? "simulation failed";
     k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "refused" });
-    k.log.error({ chain: b.key, error: b.simulation.error }, "simulation failed: batch not sent");
-    return { ...base, status: "refused", error: b.simulation.error };
+    k.log.error({ chain: b.key, err: error, details: b.error?.details }, "simulation failed: batch not sent");
+    return { ...base, status: "refused", error };
   }
   try {
     const res = await chain.setup.executor.execute(b.calls, { planId: plan.id, guards: b.guards });
@@ -147,8 +154,8 @@ async function sendBatch(k: Keeper, plan: Plan, b: CycleResult["batches"][number
 }
 
 function observe(k: Keeper, r: CycleResult): void {
-  k.metrics.set("ballast_nav_usd", {}, Number(r.state.navUsd / 10n ** 16n) / 100);
-  for (const s of r.state.sleeves)
+  if (r.state) k.metrics.set("ballast_nav_usd", {}, Number(r.state.navUsd / 10n ** 16n) / 100);
+  for (const s of r.state?.sleeves ?? [])
     k.metrics.set("ballast_sleeve_drift_bps", { sleeve: s.sleeve.id }, wadToBpsNumber(s.driftWad));
   for (const c of k.chains) {
     const failed = r.chainErrors.some((e) => e.chainId === c.setup.chainId);
@@ -162,20 +169,37 @@ export function planSummary(plan: Plan): string {
   return `${legs} legs on ${plan.chains.length} chain(s), est. cost ${plan.estimatedCost.totalUsd} USD-wad`;
 }
 
+/** Why a cycle has no valuation, for people: each failed chain and the portfolio-level error. */
+export function renderProblems(r: CycleResult): string {
+  return [
+    ...r.chainErrors.map(
+      (e) => `chain ${e.key}: ${e.error.shortMessage}${e.error.details ? `\n  ${e.error.details}` : ""}`,
+    ),
+    ...(r.error ? [`${r.error.shortMessage}${r.error.details ? `\n  ${r.error.details}` : ""}`] : []),
+    ...r.warnings.map((w) => `warning: ${w}`),
+  ].join("\n");
+}
+
 /** The status table with health factors, for `ballast status` and the demo. */
 export function renderStatus(r: CycleResult): string {
-  const hf = r.healthFactors
-    .map((h) => `HF chain ${h.chainId}: ${formatHealthFactor(h.healthFactorWad)}`)
-    .join("  ");
+  if (!r.state) return `No status: ${renderProblems(r)}`;
+  const hf = healthFactors(r.state)
+    .map((h) => `health factor (chain ${h.chainId}, ${h.protocol}): ${formatHealthFactor(h.healthFactorWad)}`)
+    .join("\n");
   return `${formatStatusTable(r.state)}${hf ? `\n${hf}` : ""}`;
 }
 
 /** The plan table, for `ballast plan` and the demo. */
 export function renderPlan(r: CycleResult): string {
   if (!r.plan) return "No plan.";
-  const sims = r.batches.map(
-    (b) =>
-      `simulation chain ${b.chainId}: ${b.simulation.ok ? `ok, gas ${b.simulation.gas}` : `FAILED — ${b.simulation.error}`}`,
+  const sims = r.batches.map((b) =>
+    b.ok
+      ? `simulation ${b.key} (chain ${b.chainId}): ok — ${b.calls.length} calls in one transaction, gas ${b.simulation?.gasUsed.toLocaleString("en-US")}`
+      : `simulation ${b.key} (chain ${b.chainId}): FAILED — ${b.error?.shortMessage ?? "unknown"}; this batch will not be sent`,
   );
-  return [formatPlanTable(r.plan, r.snapshot.assets), "", ...sims].join("\n");
+  const transfers = r.transfers.map(
+    (t) =>
+      `cross-chain transfer wanted (reported, not executed by this version): ${t.amount} ${t.symbol} from chain ${t.fromChainId} to ${t.toChainId}`,
+  );
+  return [formatPlanTable(r.plan, r.snapshot.assets), "", ...sims, ...transfers].join("\n");
 }
