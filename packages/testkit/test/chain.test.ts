@@ -9,6 +9,7 @@ import {
   fund,
   getPool,
   impersonate,
+  loadArtifact,
   MARKET,
   MULTICALL3_ADDRESS,
   mine,
@@ -97,6 +98,21 @@ describe("the deployed market", () => {
       args: [d.aave.poolAddressesProvider],
     });
     expect(reserves).toHaveLength(3);
+    const [reservesData, baseCurrency] = (await chain.publicClient.readContract({
+      address: d.aave.uiPoolDataProvider,
+      abi: loadArtifact("UiPoolDataProviderV3").abi,
+      functionName: "getReservesData",
+      args: [d.aave.poolAddressesProvider],
+    })) as [
+      { symbol: string; priceInMarketReferenceCurrency: bigint }[],
+      { networkBaseTokenPriceInUsd: bigint },
+    ];
+    expect(reservesData.map((r) => [r.symbol, r.priceInMarketReferenceCurrency])).toEqual([
+      ["WETH", MARKET.tokens.WETH.usdPrice],
+      ["USDC", MARKET.tokens.USDC.usdPrice],
+      ["WBTC", MARKET.tokens.WBTC.usdPrice],
+    ]);
+    expect(baseCurrency.networkBaseTokenPriceInUsd).toBe(MARKET.tokens.WETH.usdPrice);
     const balances = await chain.publicClient.readContract({
       address: d.aave.walletBalanceProvider,
       abi: walletBalanceProviderAbi,
