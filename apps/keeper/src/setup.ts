@@ -69,32 +69,31 @@ function venuesFor(
   env: Env,
   symbols: Record<string, string>,
 ): SwapVenue[] {
-  return c.swap.map((name) => {
-    switch (name) {
-      case "uniswap-v3": {
-        if (!c.uniswap)
-          throw new SetupError(`chains.${key}.swap names uniswap-v3 but chains.${key}.uniswap is not set.`);
-        return uniswapV3Venue({
-          client: clients.public,
-          quoter: c.uniswap.quoter,
-          router: c.uniswap.router,
-          feeTiers: c.uniswap.feeTiers,
-          symbols,
-        });
-      }
-      case "1inch": {
-        const o = c.oneInch ?? { baseUrl: "https://api.1inch.dev" };
-        const apiKey = o.apiKey ? resolveSecret(o.apiKey, env, `chains.${key}.oneInch.apiKey`) : undefined;
-        return oneInchVenue({
-          client: createOneInchClient({ baseUrl: o.baseUrl, ...(apiKey ? { apiKey } : {}) }),
-          // A configured router must speak AggregationRouterV6 (the decoder that verifies its calldata).
-          ...(o.router
-            ? { routers: { [c.chainId]: { address: o.router, decode: decodeAggregationRouterV6 } } }
-            : {}),
-        });
-      }
-    }
-  });
+  const make: Record<ChainConfig["swap"][number], () => SwapVenue> = {
+    "uniswap-v3": () => {
+      if (!c.uniswap)
+        throw new SetupError(`chains.${key}.swap names uniswap-v3 but chains.${key}.uniswap is not set.`);
+      return uniswapV3Venue({
+        client: clients.public,
+        quoter: c.uniswap.quoter,
+        router: c.uniswap.router,
+        feeTiers: c.uniswap.feeTiers,
+        symbols,
+      });
+    },
+    "1inch": () => {
+      const o = c.oneInch ?? { baseUrl: "https://api.1inch.dev" };
+      const apiKey = o.apiKey ? resolveSecret(o.apiKey, env, `chains.${key}.oneInch.apiKey`) : undefined;
+      return oneInchVenue({
+        client: createOneInchClient({ baseUrl: o.baseUrl, ...(apiKey ? { apiKey } : {}) }),
+        // A configured router must speak AggregationRouterV6 (the decoder that verifies its calldata).
+        ...(o.router
+          ? { routers: { [c.chainId]: { address: o.router, decode: decodeAggregationRouterV6 } } }
+          : {}),
+      });
+    },
+  };
+  return c.swap.map((name) => make[name]());
 }
 
 /**
