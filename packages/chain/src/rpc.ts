@@ -158,8 +158,16 @@ export function createRpcPool(
  * next one on a transport failure or a node error (never on a revert, which any node would repeat).
  */
 export function rankedFallback(pool: RpcPool, options: { retryCount?: number } = {}): Transport {
-  return ({ chain }: { chain?: Chain | undefined }) =>
-    createTransport({
+  return ({ chain }: { chain?: Chain | undefined }) => {
+    const instances = new Map<string, ReturnType<Transport>>();
+    const instance = (url: string) => {
+      const known = instances.get(url);
+      if (known) return known;
+      const t = pool.transport(url)({ chain, retryCount: 0 });
+      instances.set(url, t);
+      return t;
+    };
+    return createTransport({
       key: "ballast-fallback",
       name: "Ballast ranked fallback",
       type: "ballast-fallback",
@@ -168,9 +176,8 @@ export function rankedFallback(pool: RpcPool, options: { retryCount?: number } =
         const order = pool.ranked();
         let last: unknown;
         for (const s of order) {
-          const t = pool.transport(s.url)({ chain, retryCount: 0 });
           try {
-            return await t.request(args, opts);
+            return await instance(s.url).request(args, opts);
           } catch (err) {
             if (err instanceof Error && shouldThrow(err)) throw err;
             last = err;
@@ -179,4 +186,5 @@ export function rankedFallback(pool: RpcPool, options: { retryCount?: number } =
         throw last ?? new RpcUnavailableError(pool.chainId, pool.urls);
       }) as EIP1193RequestFn,
     });
+  };
 }
