@@ -72,7 +72,8 @@ export async function startTestChain(params: StartTestChainParameters): Promise<
   const cacheMs = performance.now() - started;
 
   const anvil = await startAnvil({
-    chainId: params.chainId,
+    // A fork keeps the network's own chain id, so a URL for the wrong network fails the check below.
+    chainId: params.forkUrl ? undefined : params.chainId,
     loadState: cached?.statePath,
     forkUrl: params.forkUrl,
     forkBlockNumber: params.forkBlockNumber,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   forkUrlFromEnv,
+  liveAnvilPids,
   MULTICALL3_ADDRESS,
   NoLocalDeploymentError,
   startTestChain,
@@ -33,6 +34,12 @@ describe("the fork path, against a local base anvil (no network)", () => {
       await fork.testClient.setBalance({ address: MULTICALL3_ADDRESS, value: 123n });
       expect(await fork.publicClient.getBalance({ address: MULTICALL3_ADDRESS })).toBe(123n);
       expect(await baseChain.publicClient.getBalance({ address: MULTICALL3_ADDRESS })).toBe(0n);
+      // A fork URL for the wrong network is refused (and its anvil stopped).
+      const before = liveAnvilPids().length;
+      await expect(startTestChain({ chainId: 8453, forkUrl: baseChain.rpcUrl })).rejects.toThrow(
+        /anvil reports chain id 1, expected 8453/,
+      );
+      expect(liveAnvilPids()).toHaveLength(before);
     } finally {
       await fork?.stop();
       await baseChain.stop();
