@@ -1,4 +1,3 @@
-#!/usr/bin/env -S node --import tsx
 import { existsSync, writeFileSync } from "node:fs";
 import { BallastError, healthFactors, planToJSON, toJsonValue } from "@ballast/core";
 import { Command, InvalidArgumentError, Option } from "commander";

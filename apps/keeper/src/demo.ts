@@ -108,7 +108,7 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
       chains: runtime,
       journal,
       metrics: createMetrics(),
-      log: createLogger({ level: "warn", pretty: false }),
+      log: createLogger({ level: "silent", pretty: false }),
     };
     const k = keeper;
     const now = () => Math.floor(Date.now() / 1000);

@@ -154,6 +154,7 @@ export function buildRuntime(
               pool: aave.pool,
               poolAddressesProvider: aave.poolAddressesProvider,
               uiPoolDataProvider: aave.uiPoolDataProvider,
+              version: aave.version,
             },
           }
         : {}),
