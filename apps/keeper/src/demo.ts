@@ -128,13 +128,16 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
           ),
         ),
     );
-    const drifted = await keeperCycle(k, { now: now(), execute: false });
+    const drifted = await step(
+      5,
+      "Reading the drifted portfolio, deciding, planning, simulating each chain's batch",
+      () => keeperCycle(k, { now: now(), execute: false }),
+    );
     const driftedV = valued(drifted.result);
     console.log(renderStatus(drifted.result));
-
     console.log(`\nDecision: ${driftedV.decision.fire ? "REBALANCE" : "hold"}`);
     for (const r of driftedV.decision.reasons) if (r.fired) console.log(`  ● ${r.rule}: ${r.detail}`);
-    await step(5, "Planning the cheapest moves and simulating each chain's batch", async () => undefined);
+    console.log("");
     console.log(renderPlan(drifted.result));
 
     const run = await step(
