@@ -88,9 +88,9 @@ const amountOf = (leg: SleeveLeg, asset: AssetId): bigint =>
  *   from `policy.maxSlippageBps`, `collect` of everything owed, `burn` when the whole position goes.
  * - Swaps: quoted through the chain's venues in order with `minAmountOut` = the leg's minOut; the first quote that
  *   meets it is used (its exact approval + swap calls). None → {@link NoSwapVenueError}.
- * - Funding is tracked with guaranteed amounts only: exits give their amounts (LP: mins + fees), swaps give their
- *   encoded `minAmountOut`. A swap or entry that needs more of an asset than is guaranteed is scaled down (all
- *   consumers of that asset proportionally); what the batch really gets above the guarantee stays idle in the account.
+ * - Funding: exits give their amounts (LP decreases: principal at the read price + fees), swaps give their encoded
+ *   `minAmountOut` (not the expected output). A swap or entry that needs more of an asset than that is scaled down
+ *   (all consumers of the asset proportionally); what a swap returns above its minOut stays idle in the account.
  * - Entries: `supply` (exact approval), `repay` (`MAX` when `fractionWad` = 1e18 and the account will hold the repay
  *   allowance, else the explicit amount), `mint` / `increase` (LP: desired amounts = what the range takes of the
  *   funded amounts at the current price, mins from the slippage limit; `increase` tops up the sleeve's first position
@@ -144,10 +144,11 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
   const quotes: SwapQuote[] = [];
   const warnings: string[] = [];
 
-  const flow = (id: AssetId, amount: bigint, guaranteedIn: boolean) => {
+  /** Records a flow in the guards' ledger; with `fund`, also in the funding ledger of later legs. */
+  const flow = (id: AssetId, amount: bigint, fund: boolean) => {
     touched.add(id);
     add(delta, id, amount);
-    if (guaranteedIn || amount < 0n) add(avail, id, amount);
+    if (fund || amount < 0n) add(avail, id, amount);
   };
   const aaveStep = (leg: SleeveLeg, action: AaveAction, encode: (p: AavePositions) => Call[]): Call[] => {
     if (!aave) return fail(leg, `chain "${key}" has no Aave positions read`);
@@ -228,8 +229,12 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
           const w = out.withdrawal;
           const id0 = idOf(position.token0);
           const id1 = idOf(position.token1);
-          flow(id0, w.guaranteed.amount0, true);
-          flow(id1, w.guaranteed.amount1, true);
+          // Guards count the guaranteed payout (mins + fees); later legs are funded with the expected one (the
+          // principal at the read price, exact unless the pool trades before the batch: then the batch reverts).
+          flow(id0, w.guaranteed.amount0, false);
+          flow(id1, w.guaranteed.amount1, false);
+          add(avail, id0, w.principal.amount0 + w.fees.amount0);
+          add(avail, id1, w.principal.amount1 + w.fees.amount1);
           flows.push(
             { token: position.token0, amount: w.guaranteed.amount0 },
             { token: position.token1, amount: w.guaranteed.amount1 },

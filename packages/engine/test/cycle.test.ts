@@ -1,0 +1,324 @@
+import { GuardViolationError, SimulationFailedError } from "@ballast/chain";
+import { assetId, healthFactors, type SleeveLeg, type SwapLeg, type SwapVenue } from "@ballast/core";
+import { setPrice, testAccounts } from "@ballast/testkit";
+import { useTestChain } from "@ballast/testkit/vitest";
+import { positionManagerAbi } from "@ballast/uniswap-v3";
+import { describe, expect, it } from "vitest";
+import { NoSwapVenueError, type PolicyRules, runCycle, type SleeveSpec } from "../src/index.ts";
+import {
+  aaveSupplyBorrow,
+  allowance,
+  balanceOf,
+  give,
+  healthFactorOnChain,
+  lpAmountsOnChain,
+  lpPositionsOnChain,
+  mintLp,
+  sendAway,
+  setupFor,
+  usdc,
+  WAD,
+  weth,
+} from "./helpers.ts";
+
+const chain = useTestChain({ chainId: 1 });
+const owner = testAccounts.alice;
+
+const FLOOR = (18n * WAD) / 10n;
+const rules: PolicyRules = {
+  bands: { absoluteBps: 500, relativeBps: 2500 },
+  rebalanceTo: "target",
+  minTradeUsd: 100n * WAD,
+  maxSlippageBps: 100,
+  maxValueLossBps: 100,
+  healthFactorFloorWad: FLOOR,
+};
+const sleeves: SleeveSpec[] = [
+  { id: "eth-idle", chain: "ethereum", kind: "token", asset: "WETH", weightBps: 2500 },
+  { id: "usdc-idle", chain: "ethereum", kind: "token", asset: "USDC", weightBps: 1500 },
+  { id: "eth-aave", chain: "ethereum", kind: "aave-supply", asset: "WETH", weightBps: 5000 },
+  { id: "usdc-debt", chain: "ethereum", kind: "aave-borrow", asset: "USDC", weightBps: -2000 },
+  {
+    id: "eth-usdc-lp",
+    chain: "ethereum",
+    kind: "uniswap-v3-lp",
+    pool: "WETH/USDC/500",
+    rangeBps: 1000,
+    weightBps: 3000,
+  },
+];
+
+/** $100k at ETH $3,000: 25% idle WETH, 15% idle USDC, 50% WETH on Aave, −20% USDC debt, 30% WETH/USDC LP ±10%. */
+async function seed() {
+  const d = chain.deployment;
+  await give(chain, owner.address, "WETH", weth(30));
+  await give(chain, owner.address, "USDC", usdc(40_000));
+  await mintLp(chain, owner, { wethMax: weth(5), usdcMax: usdc(20_000), rangeBps: 1000 });
+  await aaveSupplyBorrow(
+    chain,
+    owner,
+    { token: d.tokens.WETH.address, amount: weth(16.666667) },
+    { token: d.tokens.USDC.address, amount: usdc(20_000) },
+  );
+  const idle = await balanceOf(chain, d.tokens.USDC.address, owner.address);
+  await sendAway(chain, owner, d.tokens.USDC.address, idle - usdc(15_000));
+}
+
+const now = async () => Number((await chain.publicClient.getBlock()).timestamp);
+const read = (address: `0x${string}`, blockNumber: bigint) =>
+  balanceOf(chain, address, owner.address, blockNumber);
+const near = (a: bigint, b: bigint, tol: bigint) => (a > b ? a - b : b - a) <= tol;
+
+describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () => {
+  it("holds in band; after ETH −25% fires, simulates, executes as ONE 7702 transaction, and lands in band", async () => {
+    await seed();
+    const d = chain.deployment;
+    const setup = setupFor(chain, "ethereum", owner);
+
+    // 1. In band: the engine holds, and what it read is what the protocols say.
+    const first = await runCycle({ chains: [setup], sleeves, rules, now: await now() });
+    expect(first.error).toBeNull();
+    expect(first.chainErrors).toEqual([]);
+    expect(first.decision?.fire).toBe(false);
+    expect(first.decision?.reasons.find((r) => r.rule === "band")?.fired).toBe(false);
+    expect(first.plan).toBeNull();
+    expect(first.batches).toEqual([]);
+    const state = first.state!;
+    const block = first.snapshot.chains[0]!.blockNumber;
+    const [lp] = await lpPositionsOnChain(chain, owner.address, block);
+    expect(first.lpTokenIds[1]).toEqual([lp!.tokenId]);
+    // NAV from the chain, independently: balances, aToken and debt-token balances, the LP's burn+collect payout.
+    const aWeth = await read(d.aave.reserves.WETH.aToken, block);
+    const debt = await read(d.aave.reserves.USDC.variableDebtToken, block);
+    const lpOut = await lpAmountsOnChain(chain, owner.address, lp!.tokenId, block);
+    const wethIdle = await read(d.tokens.WETH.address, block);
+    const usdcIdle = await read(d.tokens.USDC.address, block);
+    const eth = 3_000n;
+    const navOnChain =
+      (wethIdle + aWeth + lpOut.amount0) * eth + (usdcIdle + lpOut.amount1 - debt) * 10n ** 12n;
+    expect(near(state.navUsd, navOnChain, 10n ** 6n)).toBe(true);
+    expect(Number(state.navUsd / WAD)).toBeGreaterThan(99_000);
+    const units = (id: string) => state.sleeves.find((s) => s.sleeve.id === id)!.units;
+    expect(units("eth-aave").get(assetId(1, d.tokens.WETH.address))).toBe(aWeth);
+    expect(units("usdc-debt").get(assetId(1, d.tokens.USDC.address))).toBe(-debt);
+    expect(units("eth-usdc-lp").get(assetId(1, d.tokens.WETH.address))).toBe(lpOut.amount0);
+    expect(units("eth-usdc-lp").get(assetId(1, d.tokens.USDC.address))).toBe(lpOut.amount1);
+    const hf = healthFactors(state)[0]!.healthFactorWad!;
+    expect(near(hf, await healthFactorOnChain(chain, owner.address), hf / 10_000n)).toBe(true);
+
+    // 2. ETH −25%: bands and the health factor fire; the batch simulates.
+    await setPrice(chain, { asset: "WETH", usdPrice: 2_250n * 10n ** 8n });
+    expect(await healthFactorOnChain(chain, owner.address)).toBeLessThan(FLOOR);
+    const cycle = { sleeves, rules };
+    const second = await runCycle({
+      ...cycle,
+      chains: [{ ...setup, lpKeys: first.lpKeys[1]! }],
+      now: await now(),
+    });
+    expect(second.error).toBeNull();
+    expect(second.decision?.fire).toBe(true);
+    const fired = second.decision!.reasons.filter((r) => r.fired).map((r) => r.rule);
+    expect(fired).toEqual(expect.arrayContaining(["band", "health-factor"]));
+    const plan = second.plan!;
+    expect(second.batches).toHaveLength(1);
+    const batch = second.batches[0]!;
+    expect(batch.error).toBeUndefined();
+    expect(batch.ok).toBe(true);
+    // Calls are the realized legs' calls in leg order; every swap was quoted at or above its minOut.
+    expect(batch.calls).toEqual(batch.realized.flatMap((r) => r.calls));
+    expect(batch.realized.map((r) => r.step)).toEqual(plan.chains[0]!.legs.map((l) => l.step));
+    const swaps = plan.chains[0]!.legs.filter((l): l is SwapLeg => l.type === "swap");
+    expect(batch.quotes).toHaveLength(swaps.length);
+    for (const [i, q] of batch.quotes.entries())
+      expect(q.minAmountOut).toBeGreaterThanOrEqual(swaps[i]!.minOut);
+    // The simulation checked the guards: HF floor after the batch, every balance guard, the value loss.
+    const report = batch.simulation!.report!;
+    expect(report.healthFactor).toBeGreaterThanOrEqual(FLOOR);
+    for (const g of batch.guards.balanceDeltas ?? []) {
+      const seen = report.balances.find((b) => b.token.toLowerCase() === g.token.toLowerCase())!;
+      expect(seen.delta).toBeGreaterThanOrEqual(g.min);
+    }
+    // Deterministic: the same block and clock give the same plan id.
+    const again = await runCycle({
+      ...cycle,
+      chains: [{ ...setup, lpKeys: first.lpKeys[1]! }],
+      now: plan.createdAt,
+      blockNumbers: { 1: second.snapshot.chains[0]!.blockNumber },
+    });
+    expect(again.plan?.id).toBe(plan.id);
+
+    // 3. Execute it: ONE transaction (the EIP-7702 delegation rides along), then read the protocols back.
+    const lpBefore = await lpPositionsOnChain(chain, owner.address);
+    const nonce = await chain.publicClient.getTransactionCount({ address: owner.address });
+    const res = await setup.executor.execute(batch.calls, { planId: plan.id, guards: batch.guards });
+    expect(res.record.status).toBe("confirmed");
+    const incl = await chain.publicClient.getBlock({ blockNumber: res.record.inclusion.blockNumber });
+    expect(incl.transactions).toEqual([res.record.inclusion.hash]);
+    expect(await chain.publicClient.getTransactionCount({ address: owner.address })).toBe(nonce + 2);
+    const decrease = plan.chains[0]!.legs.find(
+      (l): l is SleeveLeg => l.type === "exit" && l.action === "decrease",
+    );
+    // The out-of-range LP (all WETH now) is trimmed: decreaseLiquidity took exactly fractionWad of its liquidity.
+    expect(decrease).toBeDefined();
+    expect(decrease!.fractionWad).toBeLessThan(WAD);
+    const before = lpBefore.find((p) => p.tokenId === lp!.tokenId)!;
+    const after = (await lpPositionsOnChain(chain, owner.address)).find((p) => p.tokenId === lp!.tokenId)!;
+    expect(after.liquidity).toBe(before.liquidity - (before.liquidity * decrease!.fractionWad) / WAD);
+
+    // 4. Next cycle: every sleeve in band as read back from the chain, HF above the floor, nothing to do.
+    const third = await runCycle({
+      ...cycle,
+      chains: [{ ...setup, lpKeys: second.lpKeys[1]! }],
+      now: await now(),
+    });
+    expect(third.error).toBeNull();
+    for (const s of third.state!.sleeves)
+      expect({ id: s.sleeve.id, out: s.outOfBand }).toEqual({ id: s.sleeve.id, out: false });
+    expect(third.state!.maxDriftWad).toBeLessThan(WAD / 200n); // < 0.5% of NAV off target
+    expect(await healthFactorOnChain(chain, owner.address)).toBeGreaterThan(FLOOR);
+    const b3 = third.snapshot.chains[0]!.blockNumber;
+    const debt3 = await read(d.aave.reserves.USDC.variableDebtToken, b3);
+    expect(
+      third
+        .state!.sleeves.find((s) => s.sleeve.id === "usdc-debt")!
+        .units.get(assetId(1, d.tokens.USDC.address)),
+    ).toBe(-debt3);
+    expect(third.lpTokenIds[1]).toEqual(
+      (await lpPositionsOnChain(chain, owner.address)).map((p) => p.tokenId),
+    );
+    expect(third.decision?.fire).toBe(false);
+    // No trigger fires (band, health factor); the min-trade block may, since every deviation is that small.
+    const triggers = third.decision!.reasons.filter((r) => r.effect === "trigger" && r.fired);
+    expect(triggers.map((r) => r.rule)).toEqual([]);
+    expect(third.plan).toBeNull();
+    expect(third.batches).toEqual([]);
+  });
+
+  it("closes sleeves set to 0%: LP decreased in full, collected and burned; debt repaid with max, no allowance left", async () => {
+    await seed();
+    const d = chain.deployment;
+    const setup = setupFor(chain, "ethereum", owner);
+    // Close the LP and the debt; size the idle sleeves so that what they free needs no swap (same-asset moves).
+    const pre = (await runCycle({ chains: [setup], sleeves, rules, now: await now() })).state!;
+    const value = (id: string, sym?: "WETH" | "USDC") => {
+      const s = pre.sleeves.find((x) => x.sleeve.id === id)!;
+      let v = 0n;
+      for (const [a, u] of s.units) {
+        if (sym && a !== assetId(1, d.tokens[sym].address)) continue;
+        const dec = a.endsWith(d.tokens.USDC.address.toLowerCase()) ? 6n : 18n;
+        v += (u * pre.prices.get(a)!) / 10n ** dec;
+      }
+      return v;
+    };
+    const bps = (v: bigint) => Number((v * 10_000n + pre.navUsd / 2n) / pre.navUsd);
+    const ethIdle = bps(value("eth-idle") + value("eth-usdc-lp", "WETH"));
+    const aaveBps = bps(value("eth-aave"));
+    const closing: SleeveSpec[] = sleeves.map((s) =>
+      s.id === "usdc-debt" || s.id === "eth-usdc-lp"
+        ? { ...s, weightBps: 0 }
+        : s.id === "eth-idle"
+          ? { ...s, weightBps: ethIdle }
+          : s.id === "eth-aave"
+            ? { ...s, weightBps: aaveBps }
+            : { ...s, weightBps: 10_000 - ethIdle - aaveBps },
+    );
+    const r = await runCycle({ chains: [setup], sleeves: closing, rules, now: await now() });
+    expect(r.error).toBeNull();
+    const legs = r.plan!.chains[0]!.legs;
+    const exit = legs.find((l): l is SleeveLeg => l.type !== "swap" && l.action === "decrease")!;
+    const repay = legs.find((l): l is SleeveLeg => l.type !== "swap" && l.action === "repay")!;
+    expect(legs.some((l) => l.type === "swap")).toBe(false);
+    expect(exit.fractionWad).toBe(WAD);
+    expect(repay.fractionWad).toBe(WAD);
+    const batch = r.batches[0]!;
+    expect(batch.ok).toBe(true);
+    expect(batch.realized.find((x) => x.action === "repay")?.note).toBe("repays everything (max)");
+    const [lp] = r.lpTokenIds[1]!;
+    await setup.executor.execute(batch.calls, { planId: r.plan!.id, guards: batch.guards });
+    // The NFT is gone (burned), the debt is exactly zero, the repay's approval was reset to zero.
+    expect(await lpPositionsOnChain(chain, owner.address)).toEqual([]);
+    await expect(
+      chain.publicClient.readContract({
+        address: d.uniswap.positionManager,
+        abi: positionManagerAbi,
+        functionName: "ownerOf",
+        args: [lp!],
+      }),
+    ).rejects.toThrow();
+    expect(await balanceOf(chain, d.aave.reserves.USDC.variableDebtToken, owner.address)).toBe(0n);
+    expect(await allowance(chain, d.tokens.USDC.address, owner.address, d.aave.pool)).toBe(0n);
+    const next = await runCycle({ chains: [setup], sleeves: closing, rules, now: await now() });
+    expect(next.lpTokenIds[1]).toEqual([]);
+    expect(next.state!.sleeves.every((s) => !s.outOfBand)).toBe(true);
+    expect(next.decision?.fire).toBe(false);
+  });
+
+  it("reports a chain whose swap no venue can meet (typed error, no batch), without throwing", async () => {
+    await seed();
+    await setPrice(chain, { asset: "WETH", usdPrice: 2_250n * 10n ** 8n });
+    const real = setupFor(chain, "ethereum", owner).venues[0]!;
+    const down: SwapVenue = {
+      name: "down",
+      quote: async () => {
+        throw new Error("HTTP 503");
+      },
+    };
+    const stingy: SwapVenue = {
+      name: "stingy",
+      quote: async (req) => {
+        const q = await real.quote({ ...req, minAmountOut: 0n });
+        return { ...q, amountOut: req.minAmountOut - 1n, minAmountOut: req.minAmountOut - 1n };
+      },
+    };
+    const setup = setupFor(chain, "ethereum", owner, { venues: [down, stingy] });
+    const r = await runCycle({ chains: [setup], sleeves, rules, now: await now() });
+    expect(r.decision?.fire).toBe(true);
+    expect(r.batches).toEqual([]);
+    expect(r.chainErrors).toHaveLength(1);
+    const err = r.chainErrors[0]!.error;
+    expect(err).toBeInstanceOf(NoSwapVenueError);
+    expect(r.chainErrors[0]!.key).toBe("ethereum");
+    expect((err as NoSwapVenueError).attempts.map((a) => a.venue)).toEqual(["down", "stingy"]);
+    expect((err as NoSwapVenueError).attempts[1]!.error).toMatch(/below minOut/);
+  });
+
+  it("reports a failing simulation in the batch (reverting call, broken guard) instead of throwing", async () => {
+    await seed();
+    await setPrice(chain, { asset: "WETH", usdPrice: 2_250n * 10n ** 8n });
+    const d = chain.deployment;
+    const real = setupFor(chain, "ethereum", owner).venues[0]!;
+    // A venue whose swap call goes to a contract that reverts: the batch must fail in simulation, at that call.
+    const broken: SwapVenue = {
+      name: "broken",
+      quote: async (req) => {
+        const q = await real.quote(req);
+        return { ...q, calls: [q.calls[0]!, { ...q.calls[1]!, to: d.tokens.USDC.address }] };
+      },
+    };
+    const r = await runCycle({
+      chains: [setupFor(chain, "ethereum", owner, { venues: [broken] })],
+      sleeves,
+      rules,
+      now: await now(),
+    });
+    const b = r.batches[0]!;
+    expect(b.ok).toBe(false);
+    expect(b.simulation).toBeUndefined();
+    expect(b.error).toBeInstanceOf(SimulationFailedError);
+    const swapCall = b.realized.find((x) => x.action === "swap")!.calls[1]!;
+    expect((b.error as SimulationFailedError).index).toBe(b.calls.indexOf(swapCall));
+
+    // A zero value-loss limit: the gate blocks the plan; forced, the simulation's value-loss guard breaks.
+    const strict = { ...rules, maxValueLossBps: 0 };
+    const setup = setupFor(chain, "ethereum", owner);
+    const held = await runCycle({ chains: [setup], sleeves, rules: strict, now: await now() });
+    expect(held.decision?.fire).toBe(false);
+    expect(held.decision?.reasons.find((x) => x.rule === "value-loss")?.fired).toBe(true);
+    expect(held.batches).toEqual([]);
+    const forced = await runCycle({ chains: [setup], sleeves, rules: strict, now: await now(), force: true });
+    const fb = forced.batches[0]!;
+    expect(fb.ok).toBe(false);
+    expect(fb.error).toBeInstanceOf(GuardViolationError);
+    expect((fb.error as GuardViolationError).guard).toBe("valueLoss");
+  });
+});

@@ -1,0 +1,176 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { SleeveLeg } from "@ballast/core";
+import { testAccounts } from "@ballast/testkit";
+import { useTestChain } from "@ballast/testkit/vitest";
+import { createPublicClient, http } from "viem";
+import { describe, expect, it } from "vitest";
+import {
+  ChainFetchError,
+  defaultCostModel,
+  type PolicyRules,
+  resolveSleeveSlots,
+  runCycle,
+  type SleeveSpec,
+} from "../src/index.ts";
+import { aaveSupplyBorrow, balanceOf, give, setupFor, usdc, WAD, weth } from "./helpers.ts";
+
+const eth = useTestChain({ chainId: 1 });
+const base = useTestChain({ chainId: 8453 });
+const owner = testAccounts.carol;
+
+const rules: PolicyRules = {
+  bands: { absoluteBps: 500, relativeBps: 2500 },
+  rebalanceTo: "target",
+  minTradeUsd: 100n * WAD,
+  maxSlippageBps: 100,
+  maxValueLossBps: 100,
+};
+const sleeves = (w: [number, number, number, number]): SleeveSpec[] => [
+  { id: "eth-weth", chain: "ethereum", kind: "token", asset: "WETH", weightBps: w[0] },
+  { id: "eth-usdc-aave", chain: "ethereum", kind: "aave-supply", asset: "USDC", weightBps: w[1] },
+  { id: "base-usdc", chain: "base", kind: "token", asset: "USDC", weightBps: w[2] },
+  { id: "base-usdc-aave", chain: "base", kind: "aave-supply", asset: "USDC", weightBps: w[3] },
+];
+
+/** ethereum: 10 WETH idle ($30k) + 20k USDC on Aave; base: 10k USDC idle + 40k USDC on Aave. NAV $100k. */
+async function seed() {
+  await give(eth, owner.address, "WETH", weth(10));
+  await give(eth, owner.address, "USDC", usdc(20_000));
+  await aaveSupplyBorrow(eth, owner, { token: eth.deployment.tokens.USDC.address, amount: usdc(20_000) });
+  await give(base, owner.address, "USDC", usdc(50_000));
+  await aaveSupplyBorrow(base, owner, { token: base.deployment.tokens.USDC.address, amount: usdc(40_000) });
+}
+
+const nowOf = async () => Number((await eth.publicClient.getBlock()).timestamp);
+
+async function deadUrl(): Promise<string> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
+
+describe("runCycle over two chains (1 and 8453)", () => {
+  it("values NAV across both chains and moves USDC within base without a swap or a transfer", async () => {
+    await seed();
+    const chains = [setupFor(eth, "ethereum", owner), setupFor(base, "base", owner)];
+    const r = await runCycle({
+      chains,
+      sleeves: sleeves([3000, 2000, 2500, 2500]),
+      rules,
+      now: await nowOf(),
+    });
+    expect(r.error).toBeNull();
+    expect(r.chainErrors).toEqual([]);
+    expect(r.snapshot.chains.map((c) => c.chainId)).toEqual([1, 8453]);
+
+    // NAV across both chains = what the tokens and aTokens on both chains are worth (oracle: ETH $3,000, USDC $1).
+    const [b1, b2] = r.snapshot.chains.map((c) => c.blockNumber) as [bigint, bigint];
+    const d1 = eth.deployment;
+    const d2 = base.deployment;
+    const navOnChain =
+      (await balanceOf(eth, d1.tokens.WETH.address, owner.address, b1)) * 3_000n +
+      ((await balanceOf(eth, d1.aave.reserves.USDC.aToken, owner.address, b1)) +
+        (await balanceOf(base, d2.tokens.USDC.address, owner.address, b2)) +
+        (await balanceOf(base, d2.aave.reserves.USDC.aToken, owner.address, b2))) *
+        10n ** 12n;
+    expect(r.state!.navUsd).toBe(navOnChain);
+    expect(r.state!.navUsd / WAD).toBe(100_000n);
+
+    // The plan: base withdraws USDC from Aave into idle USDC — same asset, no swap, no transfer, ethereum untouched.
+    const plan = r.plan!;
+    expect(r.decision?.fire).toBe(true);
+    expect(plan.scope).toBe("global");
+    expect(plan.transfers).toEqual([]);
+    expect(plan.chains.flatMap((c) => c.legs).some((l) => l.type === "swap")).toBe(false);
+    expect(plan.chains.filter((c) => c.legs.length > 0).map((c) => c.chainId)).toEqual([8453]);
+    const legs = plan.chains.find((c) => c.chainId === 8453)!.legs as SleeveLeg[];
+    expect(legs.map((l) => [l.sleeveId, l.action])).toEqual([
+      ["base-usdc-aave", "withdraw"],
+      ["base-usdc", "buy-hold"],
+    ]);
+    expect(r.batches.map((b) => b.chainId)).toEqual([8453]);
+    const batch = r.batches[0]!;
+    expect(batch.ok).toBe(true);
+    expect(batch.calls).toHaveLength(1); // Pool.withdraw; buy-hold needs no call
+    expect(batch.calls[0]!.to).toBe(d2.aave.pool);
+
+    const before = await balanceOf(base, d2.tokens.USDC.address, owner.address);
+    await chains[1]!.executor.execute(batch.calls, { planId: plan.id, guards: batch.guards });
+    const withdrawn = (await balanceOf(base, d2.tokens.USDC.address, owner.address)) - before;
+    expect(withdrawn).toBe(legs[0]!.amounts[0]!.amount);
+
+    const next = await runCycle({
+      chains,
+      sleeves: sleeves([3000, 2000, 2500, 2500]),
+      rules,
+      now: await nowOf(),
+    });
+    expect(next.state!.sleeves.every((s) => !s.outOfBand)).toBe(true);
+    expect(next.decision?.fire).toBe(false);
+    expect(next.batches).toEqual([]);
+  });
+
+  it("reports cross-chain transfers without executing them; without a bridge route each chain rebalances alone", async () => {
+    await seed();
+    const chains = [setupFor(eth, "ethereum", owner), setupFor(base, "base", owner)];
+    const specs = sleeves([3000, 1000, 3500, 2500]); // ethereum must shrink from 50% to 40% of NAV
+    const slots = resolveSleeveSlots(specs, chains);
+    const bridges = [
+      { symbol: "USDC", fromChainId: 1, toChainId: 8453, feeBps: 5, fixedUsd: 2n * WAD },
+      { symbol: "USDC", fromChainId: 8453, toChainId: 1, feeBps: 5, fixedUsd: 2n * WAD },
+    ];
+    const withBridge = await runCycle({
+      chains,
+      sleeves: specs,
+      rules,
+      now: await nowOf(),
+      costModel: { ...defaultCostModel({ slots }), bridges },
+    });
+    expect(withBridge.error).toBeNull();
+    const t = withBridge.plan!.transfers;
+    expect(t).toHaveLength(1);
+    expect([t[0]!.symbol, t[0]!.fromChainId, t[0]!.toChainId]).toEqual(["USDC", 1, 8453]);
+    expect(withBridge.transfers).toEqual(t);
+    expect(withBridge.batches).toEqual([]); // both ends of the transfer wait for a bridge the engine does not run
+    expect(withBridge.warnings.some((w) => /transfer/.test(w))).toBe(true);
+
+    // Default cost model: no bridge route → per-chain plan, a batch per chain that has calls.
+    const alone = await runCycle({ chains, sleeves: specs, rules, now: await nowOf() });
+    expect(alone.plan!.scope).toBe("per-chain");
+    expect(alone.transfers).toEqual([]);
+    expect(alone.batches.length).toBeGreaterThan(0);
+    expect(alone.batches.every((b) => b.ok)).toBe(true);
+  });
+
+  it("names a chain whose RPC is dead in chainErrors, plans nothing, and does not throw", async () => {
+    await seed();
+    const dead = createPublicClient({
+      chain: base.chain,
+      transport: http(await deadUrl(), { retryCount: 0 }),
+    });
+    const chains = [
+      setupFor(eth, "ethereum", owner),
+      setupFor(base, "base", owner, { client: dead, lpTokenIds: [7n] }),
+    ];
+    const started = performance.now();
+    const r = await runCycle({
+      chains,
+      sleeves: sleeves([3000, 2000, 2500, 2500]),
+      rules,
+      now: await nowOf(),
+    });
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(r.chainErrors).toHaveLength(1);
+    expect(r.chainErrors[0]!.key).toBe("base");
+    expect(r.chainErrors[0]!.chainId).toBe(8453);
+    expect(r.chainErrors[0]!.error).toBeInstanceOf(ChainFetchError);
+    expect(r.snapshot.chains.map((c) => c.chainId)).toEqual([1]); // the live chain was still read
+    expect(r.snapshot.chains[0]!.holdings.length).toBeGreaterThan(0);
+    expect([r.state, r.decision, r.plan, r.error]).toEqual([null, null, null, null]);
+    expect(r.batches).toEqual([]);
+    expect(r.lpTokenIds).toEqual({ 1: [], 8453: [7n] }); // the dead chain's known ids are kept for the next cycle
+  });
+});
