@@ -26,9 +26,9 @@ const address = z
   .transform((s) => s as `0x${string}`);
 
 const percent = (field: string) =>
-  z.string().transform((s, ctx) => {
+  z.union([z.string(), z.number()]).transform((s, ctx) => {
     try {
-      return parsePercentBps(s, field);
+      return parsePercentBps(String(s), field);
     } catch (e) {
       ctx.addIssue({ code: "custom", message: (e as Error).message });
       return z.NEVER;
@@ -158,10 +158,11 @@ const sleeve = z
       })
       .optional(),
     range: percent("range").optional(),
-    weight: z.string().transform((s, ctx) => {
+    weight: z.union([z.string(), z.number()]).transform((v, ctx) => {
       try {
-        const neg = s.trim().startsWith("-");
-        const bps = parsePercentBps(neg ? s.trim().slice(1) : s, "weight");
+        const s = String(v).trim();
+        const neg = s.startsWith("-");
+        const bps = parsePercentBps(neg ? s.slice(1) : s, "weight");
         return neg ? -bps : bps;
       } catch (e) {
         ctx.addIssue({ code: "custom", message: (e as Error).message });

@@ -47,8 +47,8 @@ export async function seedDemoPortfolio(chains: DemoChains, account: PrivateKeyA
     fund(a, { account: me, token: "ETH", amount: parseUnits("10", 18) }),
     fund(b, { account: me, token: "ETH", amount: parseUnits("10", 18) }),
   ]);
-  await fund(a, { account: me, token: "WETH", amount: parseUnits("12.5", 18) });
-  await fund(a, { account: me, token: "USDC", amount: parseUnits("12500", 6) });
+  await fund(a, { account: me, token: "WETH", amount: parseUnits("12", 18) });
+  await fund(a, { account: me, token: "USDC", amount: parseUnits("14000", 6) });
   await fund(b, { account: me, token: "WETH", amount: parseUnits("15", 18) });
   await fund(b, { account: me, token: "USDC", amount: parseUnits("5000", 6) });
 
@@ -63,7 +63,7 @@ export async function seedDemoPortfolio(chains: DemoChains, account: PrivateKeyA
   const range = rangeAround({ tick, tickSpacing: pool.tickSpacing, widthBps: DEMO_RANGE_BPS });
   const wethIs0 = pool.token0.toLowerCase() === a.deployment.tokens.WETH.address.toLowerCase();
   const weth = parseUnits("5", 18);
-  const usdc = parseUnits("12500", 6);
+  const usdc = parseUnits("14000", 6); // ±25% around the price, the LP is ~44% WETH: ≈ $25k
   const { calls } = encodeMint({
     positionManager: a.deployment.uniswap.positionManager,
     token0: pool.token0,
@@ -105,14 +105,17 @@ export async function seedDemoPortfolio(chains: DemoChains, account: PrivateKeyA
 }
 
 /** The demo's config file for two testkit chains (the key is read from `env:BALLAST_DEMO_KEY`). */
-export function demoConfigYaml(chains: DemoChains, opts: { journal: string }): string {
+export function demoConfigYaml(
+  chains: DemoChains,
+  opts: { journal: string; cooldown?: string; rpc?: Partial<Record<keyof DemoChains, string>> },
+): string {
   const chain = (key: keyof DemoChains, c: TestChain) => {
     const d = c.deployment;
     const t = d.tokens;
     return `  ${key}:
     chainId: ${c.chainId}
     name: ${key} (local anvil)
-    rpc: ["${c.rpcUrl}"]
+    rpc: ["${opts.rpc?.[key] ?? c.rpcUrl}"]
     account: { type: eip7702, key: env:BALLAST_DEMO_KEY, implementation: "${d.simple7702Account}" }
     tokens:
       WETH: { address: "${t.WETH.address}", decimals: ${t.WETH.decimals} }
@@ -142,7 +145,7 @@ policy:
     - { id: usdc-idle,   chain: base,     kind: token,         asset: USDC, weight: 15% }
     - { id: usdc-debt,   chain: base,     kind: aave-borrow,   asset: USDC, weight: -10% }
   bands: { absolute: 2%, relative: 10% }
-  cooldown: 1h
+  cooldown: ${opts.cooldown ?? "1h"}
   rebalanceTo: target
   minTrade: 50 USD
   maxSlippage: 1%

@@ -1,0 +1,35 @@
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root. */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const CLI = join(ROOT, "apps", "keeper", "src", "cli.ts");
+
+/** What a `ballast` process printed and how it ended. */
+export type CliRun = { code: number | null; stdout: string; stderr: string };
+
+/** Starts `ballast …args` as a real process (node + tsx), as a user would run it. */
+export function startCli(args: readonly string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, BALLAST_LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const done = new Promise<CliRun>((resolve) =>
+    child.on("close", (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+/** Runs `ballast …args` to completion. */
+export const cli = (args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> =>
+  startCli(args, env).done;

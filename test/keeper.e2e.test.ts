@@ -1,0 +1,218 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type DemoChains, demoConfigYaml, openJournal, seedDemoPortfolio } from "@ballast/keeper";
+import {
+  ANVIL_PRIVATE_KEYS,
+  setPrice,
+  startTestChain,
+  TEST_ACCOUNT_INDEX,
+  type TestChain,
+  testAccounts,
+} from "@ballast/testkit";
+import { type Address, parseAbi } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli, startCli } from "./cli.ts";
+
+const account = testAccounts.keeper;
+const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] as string };
+const poolAbi = parseAbi([
+  "function getUserAccountData(address) view returns (uint256 totalCollateralBase, uint256 totalDebtBase, uint256 availableBorrowsBase, uint256 currentLiquidationThreshold, uint256 ltv, uint256 healthFactor)",
+]);
+
+let chains: DemoChains;
+let dir: string;
+let config: string;
+
+/** Transactions `from` sent in blocks (after, head], per chain. */
+async function txsFrom(chain: TestChain, from: Address, after: bigint): Promise<number> {
+  const head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+  let n = 0;
+  for (let b = after + 1n; b <= head; b++) {
+    const block = await chain.publicClient.getBlock({ blockNumber: b, includeTransactions: true });
+    n += block.transactions.filter((t) => t.from.toLowerCase() === from.toLowerCase()).length;
+  }
+  return n;
+}
+
+const heads = async () => ({
+  ethereum: await chains.ethereum.publicClient.getBlockNumber({ cacheTime: 0 }),
+  base: await chains.base.publicClient.getBlockNumber({ cacheTime: 0 }),
+});
+
+type StatusJson = { sleeves: { id: string; outOfBand: boolean }[]; decision: { fire: boolean } };
+const status = async (file = config): Promise<StatusJson> => {
+  const r = await cli(["status", "--json", "-c", file], env);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as StatusJson;
+};
+
+const healthFactor = async () => {
+  const [, , , , , hf] = await chains.base.publicClient.readContract({
+    address: chains.base.deployment.aave.pool,
+    abi: poolAbi,
+    functionName: "getUserAccountData",
+    args: [account.address],
+  });
+  return hf;
+};
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+beforeAll(async () => {
+  const [ethereum, base] = await Promise.all([
+    startTestChain({ chainId: 1 }),
+    startTestChain({ chainId: 8453 }),
+  ]);
+  chains = { ethereum, base };
+  await seedDemoPortfolio(chains, account);
+  dir = mkdtempSync(join(tmpdir(), "ballast-e2e-"));
+  config = join(dir, "ballast.yaml");
+  writeFileSync(config, demoConfigYaml(chains, { journal: join(dir, "ballast.db"), cooldown: "0s" }));
+});
+
+afterAll(async () => {
+  await Promise.all([chains?.ethereum.stop(), chains?.base.stop()]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("ballast against two local chains with the real Aave and Uniswap", () => {
+  it("starts in band: status is clean and run --once sends nothing", async () => {
+    const s = await status();
+    expect(s.sleeves.map((x) => x.id)).toEqual([
+      "eth-idle",
+      "eth-usdc-lp",
+      "weth-aave",
+      "usdc-idle",
+      "usdc-debt",
+    ]);
+    expect(s.sleeves.every((x) => !x.outOfBand)).toBe(true);
+    const before = await heads();
+    const r = await cli(["run", "--once", "-c", config], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await txsFrom(chains.ethereum, account.address, before.ethereum)).toBe(0);
+    expect(await txsFrom(chains.base, account.address, before.base)).toBe(0);
+  });
+
+  it("after ETH falls 20%, one run --once sends exactly one transaction per chain and restores every band", async () => {
+    await Promise.all(
+      [chains.ethereum, chains.base].map((c) => setPrice(c, { asset: "WETH", usdPrice: 2_400n * 10n ** 8n })),
+    );
+    const drifted = await status();
+    expect(drifted.decision.fire).toBe(true);
+    expect(drifted.sleeves.some((x) => x.outOfBand)).toBe(true);
+
+    const before = await heads();
+    const r = await cli(["run", "--once", "-c", config], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await txsFrom(chains.ethereum, account.address, before.ethereum)).toBe(1);
+    expect(await txsFrom(chains.base, account.address, before.base)).toBe(1);
+
+    const after = await status();
+    expect(after.sleeves.filter((x) => x.outOfBand)).toEqual([]);
+    expect(after.decision.fire).toBe(false);
+    // The health factor as Aave computes it, not ours.
+    expect(await healthFactor()).toBeGreaterThanOrEqual(18n * 10n ** 17n);
+
+    // A second cycle does nothing.
+    const again = await heads();
+    const second = await cli(["run", "--once", "-c", config], env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(await txsFrom(chains.ethereum, account.address, again.ethereum)).toBe(0);
+    expect(await txsFrom(chains.base, account.address, again.base)).toBe(0);
+
+    const history = await cli(["history", "-c", config], env);
+    expect(history.code).toBe(0);
+    expect(history.stdout).toMatch(/transaction .*confirmed nonce/);
+  });
+
+  it("a keeper killed between broadcast and receipt sends nothing twice after a restart", async () => {
+    await Promise.all(
+      [chains.ethereum, chains.base].map((c) => setPrice(c, { asset: "WETH", usdPrice: 2_900n * 10n ** 8n })),
+    );
+    expect((await status()).decision.fire).toBe(true);
+    const before = await heads();
+    // Blocks only every second: the keeper broadcasts, then waits for a receipt — and is killed while waiting.
+    await Promise.all([chains.ethereum, chains.base].map((c) => c.testClient.setAutomine(false)));
+    await Promise.all(
+      [chains.ethereum, chains.base].map((c) => c.testClient.setIntervalMining({ interval: 1 })),
+    );
+    try {
+      const journal = openJournal(join(dir, "ballast.db"));
+      const run = startCli(["run", "--once", "-c", config], env);
+      const deadline = Date.now() + 60_000;
+      let broadcast = 0;
+      while (broadcast === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        broadcast = (
+          journal.db.prepare("SELECT count(*) AS n FROM transactions WHERE status = 'broadcast'").get() as {
+            n: number;
+          }
+        ).n;
+      }
+      run.child.kill("SIGKILL");
+      await run.done;
+      journal.close();
+      expect(broadcast).toBeGreaterThan(0);
+
+      const restarted = await cli(["run", "--once", "-c", config], env);
+      expect(restarted.code, restarted.stderr).toBe(0);
+    } finally {
+      await Promise.all(
+        [chains.ethereum, chains.base].map((c) => c.testClient.setIntervalMining({ interval: 0 })),
+      );
+      await Promise.all([chains.ethereum, chains.base].map((c) => c.testClient.setAutomine(true)));
+    }
+    // Both chains needed a rebalance: each got exactly one transaction, across the crash and the restart.
+    expect(await txsFrom(chains.ethereum, account.address, before.ethereum)).toBe(1);
+    expect(await txsFrom(chains.base, account.address, before.base)).toBe(1);
+    // The journal's next nonce agrees with the chain's.
+    const journal = openJournal(join(dir, "ballast.db"));
+    for (const c of [chains.ethereum, chains.base]) {
+      const onChain = await c.publicClient.getTransactionCount({
+        address: account.address,
+        blockTag: "latest",
+      });
+      expect(await journal.txStore.getNonce(c.chainId, account.address)).toBe(onChain);
+    }
+    journal.close();
+    expect((await status()).sleeves.filter((x) => x.outOfBand)).toEqual([]);
+  });
+
+  it("a config error names the field and exits non-zero", async () => {
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(
+      bad,
+      demoConfigYaml(chains, { journal: join(dir, "bad.db") }).replace("weight: 45%", "weight: 45"),
+    );
+    const r = await cli(["status", "-c", bad], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("policy.sleeves.2.weight");
+    expect(r.stderr).toContain('expected a percentage such as "5%"');
+    const missing = await cli(["status", "-c", join(dir, "nope.yaml")], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("cannot read the file");
+  });
+
+  it("an unreachable RPC gives a clear message and a non-zero exit", async () => {
+    const dead = join(dir, "dead.yaml");
+    const port = await freePort();
+    writeFileSync(
+      dead,
+      demoConfigYaml(chains, { journal: join(dir, "dead.db"), rpc: { base: `http://127.0.0.1:${port}` } }),
+    );
+    const s = await cli(["status", "-c", dead], env);
+    expect(s.code).toBe(1);
+    expect(s.stderr).toMatch(/chain base/);
+    const r = await cli(["run", "--once", "-c", dead], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/chain base/);
+  });
+});
