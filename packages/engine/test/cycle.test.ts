@@ -1,8 +1,8 @@
 import { GuardViolationError, SimulationFailedError } from "@ballast/chain";
 import { assetId, healthFactors, type SleeveLeg, type SwapLeg, type SwapVenue } from "@ballast/core";
-import { setPrice, testAccounts } from "@ballast/testkit";
+import { getPool, setPrice, testAccounts } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
-import { positionManagerAbi } from "@ballast/uniswap-v3";
+import { poolAbi, positionManagerAbi, rangeAround } from "@ballast/uniswap-v3";
 import { describe, expect, it } from "vitest";
 import { NoSwapVenueError, type PolicyRules, runCycle, type SleeveSpec } from "../src/index.ts";
 import {
@@ -320,5 +320,90 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     expect(fb.ok).toBe(false);
     expect(fb.error).toBeInstanceOf(GuardViolationError);
     expect((fb.error as GuardViolationError).guard).toBe("valueLoss");
+  });
+
+  it("opens an LP sleeve (mint ±rangeBps around the tick), then tops the in-range position up (increase)", async () => {
+    const d = chain.deployment;
+    await give(chain, owner.address, "WETH", weth(10));
+    await give(chain, owner.address, "USDC", usdc(30_000));
+    const setup = setupFor(chain, "ethereum", owner);
+    const lpSpec = (w: [number, number, number]): SleeveSpec[] => [
+      { id: "eth-idle", chain: "ethereum", kind: "token", asset: "WETH", weightBps: w[0] },
+      { id: "usdc-idle", chain: "ethereum", kind: "token", asset: "USDC", weightBps: w[1] },
+      {
+        id: "lp",
+        chain: "ethereum",
+        kind: "uniswap-v3-lp",
+        pool: "WETH/USDC/500",
+        rangeBps: 1000,
+        weightBps: w[2],
+      },
+    ];
+    const { healthFactorFloorWad: _floor, ...noHf } = rules; // no debt sleeve, no floor
+
+    const open = await runCycle({
+      chains: [setup],
+      sleeves: lpSpec([2500, 2500, 5000]),
+      rules: noHf,
+      now: await now(),
+    });
+    expect(open.error).toBeNull();
+    const mint = open.plan!.chains[0]!.legs.find(
+      (l): l is SleeveLeg => l.type === "entry" && l.action === "mint",
+    )!;
+    expect(mint).toBeDefined();
+    const batch = open.batches[0]!;
+    expect(batch.ok).toBe(true);
+    expect(batch.realized.find((x) => x.step === mint.step)?.action).toBe("mint");
+    await setup.executor.execute(batch.calls, { planId: open.plan!.id, guards: batch.guards });
+    const [minted] = await lpPositionsOnChain(chain, owner.address);
+    // The range is ±10% of the price around the pool's tick at the snapshot, aligned to the tick spacing (10).
+    const pool = getPool(d, "WETH/USDC/500");
+    const [, tick] = await chain.publicClient.readContract({
+      address: pool.address,
+      abi: poolAbi,
+      functionName: "slot0",
+      blockNumber: open.snapshot.chains[0]!.blockNumber,
+    });
+    expect(minted).toMatchObject(rangeAround({ tick, tickSpacing: pool.tickSpacing, widthBps: 1000 }));
+    expect(minted!.tickLower % pool.tickSpacing === 0 && minted!.tickUpper % pool.tickSpacing === 0).toBe(
+      true,
+    );
+    // The mint took what the plan funded, at most: the account kept the idle sleeves' share of each token.
+    const placed = await runCycle({
+      chains: [setup],
+      sleeves: lpSpec([2500, 2500, 5000]),
+      rules: noHf,
+      now: await now(),
+    });
+    expect(placed.state!.sleeves.every((s) => !s.outOfBand)).toBe(true);
+    expect(placed.state!.maxDriftWad).toBeLessThan(WAD / 1000n);
+    expect(placed.decision?.fire).toBe(false);
+
+    // More LP: the first position holds the current tick, so the engine increases it instead of minting.
+    const grow = await runCycle({
+      chains: [{ ...setup, lpKeys: placed.lpKeys[1]! }],
+      sleeves: lpSpec([1500, 1500, 7000]),
+      rules: noHf,
+      now: await now(),
+    });
+    const inc = grow.plan!.chains[0]!.legs.find(
+      (l): l is SleeveLeg => l.type === "entry" && l.action === "increase",
+    )!;
+    expect(inc.holdingIds).toHaveLength(1);
+    const gb = grow.batches[0]!;
+    expect(gb.ok).toBe(true);
+    await setup.executor.execute(gb.calls, { planId: grow.plan!.id, guards: gb.guards });
+    const after = await lpPositionsOnChain(chain, owner.address);
+    expect(after.map((p) => p.tokenId)).toEqual([minted!.tokenId]);
+    expect(after[0]!.liquidity).toBeGreaterThan(minted!.liquidity);
+    const done = await runCycle({
+      chains: [setup],
+      sleeves: lpSpec([1500, 1500, 7000]),
+      rules: noHf,
+      now: await now(),
+    });
+    expect(done.state!.sleeves.every((s) => !s.outOfBand)).toBe(true);
+    expect(done.decision?.fire).toBe(false);
   });
 });
