@@ -26,3 +26,19 @@ describe("canonical JSON", () => {
     expect(() => toJsonValue(() => 1)).toThrow(TypeError);
   });
 });
+
+describe("canonicalJson", () => {
+  it("writes the same text as JSON.stringify(toJsonValue(x))", () => {
+    const v = {
+      z: [1, 'a"b', null, undefined, true, 2n, -0, 1e21],
+      m: new Map<unknown, unknown>([
+        [2, { b: 1, a: [new Map([["k", 3n]])] }],
+        ["1", new Set(["y", "x"])],
+      ]),
+      u: undefined,
+      e: {},
+      s: "é\n",
+    };
+    expect(canonicalJson(v)).toBe(JSON.stringify(toJsonValue(v)));
+  });
+});

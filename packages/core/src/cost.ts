@@ -79,6 +79,8 @@ export type CompiledCosts = {
   swap(chainId: number, assetIn: AssetId, assetOut: AssetId): { feeCbps: number; slippageCbps: number };
   /** The chain's default swap cost (fee + slippage, centi-bps). */
   chainSwapCbps(chainId: number): number;
+  /** The cheapest swap (fee + slippage, centi-bps) on the chain: its default or its cheapest pair. */
+  minSwapCbps(chainId: number): number;
   /** Whether any pair on the chain has its own cost. */
   hasPairs(chainId: number): boolean;
   /** Gas (USD wad) of one leg of `type` on `chainId`. */
@@ -125,6 +127,7 @@ export function compileCostModel(model: CostModel, assets: AssetRegistry): Compi
   });
   const pairs = new Map<string, { feeCbps: number; slippageCbps: number }>();
   const pairChains = new Set<number>();
+  const cheapest = new Map<number, number>();
   (model.swap.pairs ?? []).forEach((p, i) => {
     const f = `costModel.swap.pairs[${i}]`;
     for (const k of ["assetIn", "assetOut"] as const) {
@@ -134,8 +137,11 @@ export function compileCostModel(model: CostModel, assets: AssetRegistry): Compi
     }
     const key = `${p.assetIn}>${p.assetOut}`;
     if (pairs.has(key)) throw new InvalidCostModelError(f, `pair ${key} appears twice`);
-    pairs.set(key, checkSwapCost(p, f));
+    const c = checkSwapCost(p, f);
+    pairs.set(key, c);
     pairChains.add(p.chainId);
+    const total = c.feeCbps + c.slippageCbps;
+    if (total < (cheapest.get(p.chainId) ?? Number.POSITIVE_INFINITY)) cheapest.set(p.chainId, total);
   });
   checkGas(model.gasUsd?.default, "costModel.gasUsd.default");
   const gasChains = new Map<number, GasTable>();
@@ -177,6 +183,10 @@ export function compileCostModel(model: CostModel, assets: AssetRegistry): Compi
     chainSwapCbps(chainId) {
       const c = chains.get(chainId) ?? def;
       return c.feeCbps + c.slippageCbps;
+    },
+    minSwapCbps(chainId) {
+      const c = chains.get(chainId) ?? def;
+      return Math.min(c.feeCbps + c.slippageCbps, cheapest.get(chainId) ?? Number.POSITIVE_INFINITY);
     },
     hasPairs: (chainId) => pairChains.has(chainId),
     gasUsd(chainId, type) {

@@ -1,6 +1,6 @@
 import { CBPS, type CompiledCosts, type ResolvedRoute } from "./cost.ts";
 import { minCostFlow } from "./flow.ts";
-import { amountFor, min, mulDiv, usdValue, WAD } from "./math.ts";
+import { amountFor, min, mulDiv, pow10, usdValue, WAD } from "./math.ts";
 import type { AssetId, Composition, PriceBook } from "./model.ts";
 import type { SleeveState } from "./state.ts";
 import type { AssetRegistry } from "./valuation.ts";
@@ -33,8 +33,6 @@ export type EntryDraft = {
   readonly amounts: Map<AssetId, bigint>;
   readonly fraction: bigint;
   readonly usd: bigint;
-  /** Delivered / nominal (wad). */
-  readonly rho: bigint;
 };
 /** A swap as solved. */
 export type SwapDraft = {
@@ -74,6 +72,8 @@ export type FlowSolution = {
   readonly unmet: { readonly usd: bigint; readonly from: number[]; readonly to: number[] } | null;
   /** Chains that receive transfers. */
   readonly receivers: ReadonlySet<number>;
+  /** Per asset with sinks: what the node could give them / what they asked (wad); losses upstream make it < 1. */
+  readonly nodeRho: ReadonlyMap<AssetId, bigint>;
 };
 
 type Node = {
@@ -108,7 +108,12 @@ const BIG = 1_000_000_000; // centi-bps: lexicographic weight of cross-chain vol
  * 5. losses (fees, slippage, bridge cost) propagate downstream: a short node scales its sinks and bridge-outs.
  * `full[i]` marks sleeves that leave entirely (exit everything / repay all).
  */
-export function solveFlows(ctx: FlowContext, d: readonly bigint[], full: readonly boolean[]): FlowSolution {
+export function solveFlows(
+  ctx: FlowContext,
+  d: readonly bigint[],
+  full: readonly boolean[],
+  grossUp: ReadonlyMap<AssetId, bigint> = new Map(),
+): FlowSolution {
   const nodes = new Map<AssetId, Node>();
   const node = (asset: AssetId): Node => {
     let n = nodes.get(asset);
@@ -142,7 +147,8 @@ export function solveFlows(ctx: FlowContext, d: readonly bigint[], full: readonl
 
   // 1. Sleeve legs → units per node.
   const exits: ExitDraft[] = [];
-  const sinkInfo: { i: number; fraction: bigint; parts: { n: Node; units: bigint }[] }[] = [];
+  type Part = { n: Node; units: bigint; need: bigint };
+  const sinkInfo: { i: number; fraction: bigint; parts: Part[]; cap?: bigint }[] = [];
   d.forEach((delta, i) => {
     if (delta === 0n) return;
     const s = ctx.sleeves[i] as SleeveState;
@@ -173,38 +179,55 @@ export function solveFlows(ctx: FlowContext, d: readonly bigint[], full: readonl
       }
       if (amounts.size > 0) exits.push({ i, amounts, fraction, usd });
     } else {
-      const parts: { n: Node; units: bigint }[] = [];
+      const parts: Part[] = [];
       let fraction = 0n;
       if (isDebt) {
         const asset = (comp[0] as { asset: AssetId }).asset;
         const n = node(asset);
         const owed = -(s.units.get(asset) ?? 0n);
-        let units = full[i] ? owed : amountFor(delta, n.dec, n.price);
+        let need = full[i] ? owed : amountFor(delta, n.dec, n.price);
+        if (need > owed) need = owed;
+        const g = grossUp.get(asset);
+        let units = g === undefined ? need : mulDiv(need, WAD, g, "up");
         if (units > owed) units = owed;
-        if (units > 0n) parts.push({ n, units });
+        if (units > 0n) parts.push({ n, units, need });
         fraction = owed > 0n ? (full[i] ? WAD : mulDiv(units, WAD, owed)) : 0n;
       } else {
         for (const c of comp) {
           const n = node(c.asset);
-          const units = amountFor(mulDiv(delta, c.shareWad, WAD), n.dec, n.price);
-          if (units > 0n) parts.push({ n, units });
+          const need = amountFor(mulDiv(delta, c.shareWad, WAD), n.dec, n.price);
+          // Second pass: ask for more where the first pass lost value on the way (fees, slippage, bridges).
+          const g = grossUp.get(c.asset);
+          const units = g === undefined ? need : mulDiv(need, WAD, g, "up");
+          if (units > 0n) parts.push({ n, units, need });
         }
       }
       for (const p of parts) {
         p.n.demand += p.units;
         p.n.sinks.push({ i, units: p.units });
       }
-      if (parts.length > 0) sinkInfo.push({ i, fraction, parts });
+      if (parts.length > 0)
+        sinkInfo.push(
+          isDebt
+            ? { i, fraction, parts, cap: -((s.units.get(parts[0]?.n.asset as AssetId) ?? 0n) as bigint) }
+            : { i, fraction, parts },
+        );
     }
   });
 
   // 2. Net per node and per chain.
   const byChain = new Map<number, Node[]>();
-  for (const n of [...nodes.values()].sort((a, b) => (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0))) {
-    const list = byChain.get(n.chainId);
-    if (list) list.push(n);
-    else byChain.set(n.chainId, [n]);
-  }
+  const reindex = () => {
+    byChain.clear();
+    for (const n of [...nodes.values()].sort((a, b) =>
+      a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0,
+    )) {
+      const list = byChain.get(n.chainId);
+      if (list) list.push(n);
+      else byChain.set(n.chainId, [n]);
+    }
+  };
+  reindex();
   const chainIds = [...byChain.keys()].sort((a, b) => a - b);
   const netUsd = (n: Node): bigint => {
     const u = n.released - n.demand;
@@ -317,6 +340,11 @@ export function solveFlows(ctx: FlowContext, d: readonly bigint[], full: readonl
       unmet = { usd: unmetUsd, from: [...fromC].sort((a, b) => a - b), to: [...toC].sort((a, b) => a - b) };
   }
 
+  // Bridge endpoints may be new nodes (a token with no sleeve flow that carries value across).
+  reindex();
+  for (const t of transfersPlanned) node(t.route.toAsset);
+  reindex();
+
   // 4. Per chain: swaps; senders first, receivers last.
   const order = [
     ...chainIds.filter((c) => senders.has(c)),
@@ -336,14 +364,32 @@ export function solveFlows(ctx: FlowContext, d: readonly bigint[], full: readonl
     const nets = new Map<Node, bigint>();
     const sur: { n: Node; usd: bigint }[] = [];
     const def: { n: Node; usd: bigint }[] = [];
-    for (const n of ns) {
+    for (const n of ns)
       n.bridgeOutPlanned = n.bridgeOutUsd > 0n ? amountFor(n.bridgeOutUsd, n.dec, n.price, "up") : 0n;
-      const net = n.released + n.bridgeIn - n.demand - n.bridgeOutPlanned;
+    // If the chain has less than its sinks and bridge-outs ask (after what swapping loses), every one of them gets the
+    // same share κ of its ask — so a multi-asset sink keeps its composition and the shortfall is spread evenly.
+    const rate = BigInt(ctx.costs.minSwapCbps(c));
+    const have = ns.map((n) => usdValue(n.released + n.bridgeIn, n.dec, n.price));
+    const want = ns.map((n) => usdValue(n.demand + n.bridgeOutPlanned, n.dec, n.price, "up"));
+    const kappa = shareOfShortfall(have, want, rate);
+    for (const n of ns) {
+      const ask = n.demand + n.bridgeOutPlanned;
+      const net = n.released + n.bridgeIn - (kappa === WAD ? ask : mulDiv(ask, kappa, WAD));
       nets.set(n, net);
       if (net > 0n) sur.push({ n, usd: usdValue(net, n.dec, n.price) });
-      else if (net < 0n) def.push({ n, usd: usdValue(-net, n.dec, n.price, "up") });
+      // A deficit needs more going in than coming out: gross it up by the chain's swap cost.
+      else if (net < 0n)
+        def.push({ n, usd: mulDiv(usdValue(-net, n.dec, n.price, "up"), CBPS, CBPS - rate, "up") });
     }
-    const pairs = ctx.costs.hasPairs(c) ? exactMatch(ctx, c, sur, def) : greedyMatch(sur, def);
+    // When the chain releases more than its deficits need (losses over-estimated, rounding), the deficits take the
+    // excess in proportion rather than leaving it idle: every released unit is placed.
+    const totalSur = sur.reduce((a, x) => a + x.usd, 0n);
+    const totalDef = def.reduce((a, x) => a + x.usd, 0n);
+    const defs =
+      totalDef > 0n && totalSur > totalDef
+        ? def.map((x) => ({ n: x.n, usd: mulDiv(x.usd, totalSur, totalDef, "up") }))
+        : def;
+    const pairs = ctx.costs.hasPairs(c) ? exactMatch(ctx, c, sur, defs) : greedyMatch(sur, defs);
     const bySource = new Map<Node, { to: Node; usd: bigint }[]>();
     for (const p of pairs) {
       const list = bySource.get(p.from);
@@ -381,8 +427,9 @@ export function solveFlows(ctx: FlowContext, d: readonly bigint[], full: readonl
     for (const n of ns) {
       n.available = n.released + n.bridgeIn + n.swapIn - n.swapOut;
       const need = n.demand + n.bridgeOutPlanned;
-      n.rho = need === 0n || n.available >= need ? WAD : mulDiv(n.available, WAD, need);
-      n.bridgeOutActual = n.rho === WAD ? n.bridgeOutPlanned : mulDiv(n.bridgeOutPlanned, n.rho, WAD);
+      // rho > 1 when a node received more than planned: its sinks take the excess.
+      n.rho = need === 0n || n.available === need ? WAD : mulDiv(n.available, WAD, need);
+      n.bridgeOutActual = n.rho >= WAD ? n.bridgeOutPlanned : mulDiv(n.bridgeOutPlanned, n.rho, WAD);
     }
     // Transfers out of this chain, now that the sending nodes know what they really have.
     const outs = transfersPlanned.filter((t) => t.route.fromChainId === c);
@@ -404,8 +451,6 @@ export function solveFlows(ctx: FlowContext, d: readonly bigint[], full: readonl
         }
         const costUsd = mulDiv(usd, BigInt(t.route.feeCbps), CBPS, "up") + t.route.fixedUsd;
         const to = node(t.route.toAsset);
-        const dest = byChain.get(to.chainId);
-        if (dest && !dest.includes(to)) dest.push(to);
         const received = costUsd >= usd ? 0n : amountFor(usd - costUsd, to.dec, to.price);
         to.bridgeIn += received;
         // A chain already solved (never the case with minimal cross-chain volume) keeps what arrives idle.
@@ -416,29 +461,60 @@ export function solveFlows(ctx: FlowContext, d: readonly bigint[], full: readonl
     }
   }
 
-  // 5. Deliveries: a multi-asset sink gets the smallest ratio of its nodes (the rest stays idle).
+  // 5. Deliveries. What the sinks of a node can share: what it has, less what it bridges out (≥ 1 when losses were
+  // over-estimated: they take the excess). A multi-asset sink (LP) gets the same ratio of its need on every asset
+  // (the smallest), so its composition holds; the rest stays idle.
   const entries: EntryDraft[] = [];
+  const share = new Map<Node, bigint>();
+  const shareOf = (n: Node) => {
+    let r = share.get(n);
+    if (r === undefined) {
+      r = n.demand > 0n ? mulDiv(n.available - n.bridgeOutActual, WAD, n.demand) : WAD;
+      if (r < 0n) r = 0n;
+      share.set(n, r);
+    }
+    return r;
+  };
   for (const s of sinkInfo) {
-    let rho = WAD;
-    for (const p of s.parts) if (p.n.rho < rho) rho = p.n.rho;
     const amounts = new Map<AssetId, bigint>();
+    let give: bigint[];
+    if (s.parts.length === 1) {
+      const p = s.parts[0] as Part;
+      let units = mulDiv(p.units, shareOf(p.n), WAD);
+      // A repay never exceeds the debt (the node's excess stays idle).
+      if (s.cap !== undefined && units > s.cap) units = s.cap;
+      give = [units];
+    } else {
+      let ratio: bigint | undefined;
+      for (const p of s.parts) {
+        const r = mulDiv(mulDiv(p.units, shareOf(p.n), WAD), WAD, p.need);
+        if (ratio === undefined || r < ratio) ratio = r;
+      }
+      give = s.parts.map((p) => mulDiv(p.need, ratio as bigint, WAD));
+    }
     let usd = 0n;
-    for (const p of s.parts) {
-      const units = rho === WAD ? p.units : mulDiv(p.units, rho, WAD);
-      if (units <= 0n) continue;
+    let asked = 0n;
+    s.parts.forEach((p, k) => {
+      asked += p.need;
+      const units = give[k] as bigint;
+      if (units <= 0n) return;
       p.n.delivered += units;
       amounts.set(p.n.asset, units);
       usd += usdValue(units, p.n.dec, p.n.price);
-    }
-    const nominal = d[s.i] as bigint;
-    const fraction = rho === WAD ? s.fraction : mulDiv(s.fraction, rho, WAD);
-    if (amounts.size > 0) entries.push({ i: s.i, amounts, fraction, usd, rho: mulDiv(usd, WAD, nominal) });
+    });
+    // The share of the position repaid follows what is actually delivered.
+    const got = give.reduce((a, x) => a + x, 0n);
+    const scaled = asked > 0n && got !== asked ? mulDiv(s.fraction, got, asked) : s.fraction;
+    const fraction = scaled > WAD ? WAD : scaled;
+    if (amounts.size > 0) entries.push({ i: s.i, amounts, fraction, usd });
   }
   const residual = new Map<AssetId, bigint>();
   for (const n of nodes.values()) {
     const r = n.available - n.bridgeOutActual - n.delivered;
     if (r !== 0n) residual.set(n.asset, r);
   }
+  const nodeRho = new Map<AssetId, bigint>();
+  for (const n of nodes.values()) if (n.demand > 0n) nodeRho.set(n.asset, shareOf(n));
   return {
     exits,
     entries,
@@ -451,6 +527,7 @@ export function solveFlows(ctx: FlowContext, d: readonly bigint[], full: readonl
     chainCost,
     unmet,
     receivers,
+    nodeRho,
   };
 }
 
@@ -458,8 +535,8 @@ function swapDraft(ctx: FlowContext, from: Node, to: Node, amountIn: bigint): Sw
   const { feeCbps, slippageCbps } = ctx.costs.swap(from.chainId, from.asset, to.asset);
   const fee = BigInt(feeCbps);
   const slip = BigInt(slippageCbps);
-  const num = amountIn * from.price * 10n ** BigInt(to.dec);
-  const den = 10n ** BigInt(from.dec) * to.price;
+  const num = amountIn * from.price * pow10(to.dec);
+  const den = pow10(from.dec) * to.price;
   const expectedOut = (num * (CBPS - fee - slip)) / (den * CBPS);
   const minOut = (num * (CBPS - fee) * (CBPS - ctx.maxSlippageCbps)) / (den * CBPS * CBPS);
   const usd = usdValue(amountIn, from.dec, from.price);
@@ -527,4 +604,51 @@ function exactMatch(
       });
   });
   return out;
+}
+
+/**
+ * The largest κ ≤ 1 such that, when every node asks κ × want, the surpluses (have − κ·want > 0) cover the deficits
+ * grossed up by the swap cost: Σ_surplus (h − κw) ≥ Σ_deficit (κw − h) / (1 − rate). The balance is decreasing and
+ * piecewise linear in κ, with breakpoints at h/w: walk them in order and solve the linear piece (exact, O(n log n)).
+ */
+export function shareOfShortfall(have: readonly bigint[], want: readonly bigint[], rateCbps: bigint): bigint {
+  const a = CBPS - rateCbps; // weight of a surplus; a deficit weighs CBPS (i.e. 1 / (1 − rate) relative to it)
+  let sh = 0n; // Σ h over surplus nodes
+  let sw = 0n; // Σ w over surplus nodes
+  let dh = 0n;
+  let dw = 0n;
+  const breaks: { b: bigint; h: bigint; w: bigint }[] = [];
+  have.forEach((h, k) => {
+    const w = want[k] as bigint;
+    sh += h;
+    sw += w;
+    if (w > 0n) breaks.push({ b: mulDiv(h, WAD, w), h, w });
+  });
+  // At κ = 1: is every ask covered?
+  const balanceAt = (k: bigint) => {
+    let s = 0n;
+    have.forEach((h, j) => {
+      const x = h * WAD - k * (want[j] as bigint);
+      s += x >= 0n ? x * a : x * CBPS;
+    });
+    return s;
+  };
+  if (balanceAt(WAD) >= 0n) return WAD;
+  breaks.sort((x, y) => (x.b < y.b ? -1 : x.b > y.b ? 1 : 0));
+  let lo = 0n;
+  for (const br of breaks) {
+    // On (lo, br.b], nodes whose breakpoint is ≥ br.b are surpluses, the others deficits.
+    const num = a * sh + CBPS * dh;
+    const den = a * sw + CBPS * dw;
+    const k = den > 0n ? (num * WAD) / den : WAD;
+    if (k <= br.b || br.b >= WAD) return k < lo ? lo : k > WAD ? WAD : k;
+    lo = br.b;
+    sh -= br.h;
+    sw -= br.w;
+    dh += br.h;
+    dw += br.w;
+  }
+  const den = a * sw + CBPS * dw;
+  const k = den > 0n ? ((a * sh + CBPS * dh) * WAD) / den : WAD;
+  return k > WAD ? WAD : k < 0n ? 0n : k;
 }

@@ -10,6 +10,10 @@ export const RAY = 10n ** 27n;
 /** 10,000 basis points = 100%. */
 export const BPS = 10_000n;
 
+const POW10: bigint[] = Array.from({ length: 78 }, (_, k) => 10n ** BigInt(k));
+/** 10^k as a bigint (cached for 0 ≤ k ≤ 77, the range of token decimals). */
+export const pow10 = (k: number): bigint => POW10[k] ?? 10n ** BigInt(k);
+
 /** Absolute value of a bigint. */
 export const abs = (x: bigint): bigint => (x < 0n ? -x : x);
 /** The smaller of two bigints. */
@@ -45,16 +49,12 @@ export const bpsToWad = (bps: bigint | number): bigint => (BigInt(bps) * WAD) / 
 
 /** Scales a token amount with `decimals` to 18 decimals (exact when decimals ≤ 18). */
 export function toWad(amount: bigint, decimals: number, rounding: Rounding = "down"): bigint {
-  return decimals <= 18
-    ? amount * 10n ** BigInt(18 - decimals)
-    : mulDiv(amount, 1n, 10n ** BigInt(decimals - 18), rounding);
+  return decimals <= 18 ? amount * pow10(18 - decimals) : mulDiv(amount, 1n, pow10(decimals - 18), rounding);
 }
 
 /** Scales an 18-decimal amount to a token's `decimals`, rounded as asked. */
 export function fromWad(wad: bigint, decimals: number, rounding: Rounding = "down"): bigint {
-  return decimals <= 18
-    ? mulDiv(wad, 1n, 10n ** BigInt(18 - decimals), rounding)
-    : wad * 10n ** BigInt(decimals - 18);
+  return decimals <= 18 ? mulDiv(wad, 1n, pow10(18 - decimals), rounding) : wad * pow10(decimals - 18);
 }
 
 /** USD value (wad) of `amount` base units of a token with `decimals` at `price` (USD wad per whole token). */
@@ -64,13 +64,13 @@ export function usdValue(
   price: bigint,
   rounding: Rounding = "down",
 ): bigint {
-  return mulDiv(amount, price, 10n ** BigInt(decimals), rounding);
+  return mulDiv(amount, price, pow10(decimals), rounding);
 }
 
 /** Base units of a token worth `usd` (wad) at `price` (USD wad per whole token). */
 export function amountFor(usd: bigint, decimals: number, price: bigint, rounding: Rounding = "down"): bigint {
   if (price <= 0n) throw new InvalidAmountError("price", price, "a positive price");
-  return mulDiv(usd, 10n ** BigInt(decimals), price, rounding);
+  return mulDiv(usd, pow10(decimals), price, rounding);
 }
 
 /** Parses a decimal string ("1234.5") into base units with `decimals`, rejecting excess precision. */
@@ -87,7 +87,7 @@ export function parseUnits(text: string, decimals: number, field = "amount"): bi
 export function formatUnits(value: bigint, decimals: number, maxFractionDigits = decimals): string {
   const neg = value < 0n;
   const v = abs(value);
-  const base = 10n ** BigInt(decimals);
+  const base = pow10(decimals);
   const whole = v / base;
   let frac = (v % base).toString().padStart(decimals, "0").slice(0, maxFractionDigits).replace(/0+$/, "");
   if (decimals === 0) frac = "";

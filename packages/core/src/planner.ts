@@ -28,6 +28,9 @@ import { compositionOf } from "./policy.ts";
 import type { PortfolioState, SleeveState } from "./state.ts";
 import { desiredValues, type TargetGroup, type TargetSleeve } from "./targets.ts";
 
+/** Legs worth less than this (one cent, USD wad) are never planned, even with a zero minimum trade. */
+export const DUST_USD = 10n ** 16n;
+
 /** Parameters of {@link plan}: the clock (unix seconds, only recorded and hashed) and planner options. */
 export type PlanParameters = PlanOptions & { readonly now: number };
 
@@ -37,6 +40,10 @@ type Solved = {
   readonly P: readonly bigint[];
   /** Nominal deltas handed to the flow solver. */
   readonly d: readonly bigint[];
+  /** Sleeves frozen because their legs fell below the minimum trade. */
+  readonly frozen: ReadonlySet<number>;
+  /** False when the rounds were cut short: some legs may still be below the minimum trade. */
+  readonly complete: boolean;
 };
 
 type Work = {
@@ -45,6 +52,8 @@ type Work = {
   readonly tsleeves: readonly TargetSleeve[];
   groups: TargetGroup[];
   perChain: boolean;
+  /** The cost model cannot lose value on the way (no swap or bridge cost): one pass is exact. */
+  readonly lossless: boolean;
 };
 
 /**
@@ -73,7 +82,8 @@ export function plan(state: PortfolioState, costModel: CostModel, params: PlanPa
     });
   });
   const options: PlanOptions = params.onNoBridge === undefined ? {} : { onNoBridge: params.onNoBridge };
-  const minTrade = policy.minTradeUsd;
+  // Nothing below a cent is ever planned, whatever the policy's minimum trade: such legs are rounding dust.
+  const minTrade = policy.minTradeUsd > DUST_USD ? policy.minTradeUsd : DUST_USD;
   const ctx: FlowContext = {
     sleeves: state.sleeves,
     comps,
@@ -96,6 +106,7 @@ export function plan(state: PortfolioState, costModel: CostModel, params: PlanPa
     })),
     groups: [{ members: state.sleeves.map((_, i) => i), nav: state.navUsd }],
     perChain: false,
+    lossless: isLossless(costModel),
   };
   const warnings: string[] = [];
   const locks = new Map<number, bigint>();
@@ -144,24 +155,58 @@ function toPerChain(work: Work): void {
   (work.ctx as { allowBridges: boolean }).allowBridges = false;
 }
 
-/** Two passes: lossless, then against NAV net of the first pass's flow costs with sinks grossed up for their losses. */
+/**
+ * Lossless first, then up to two more passes against NAV net of the previous pass's flow costs, each asking sinks for
+ * more where the previous pass lost value on the way (a fixed-point iteration on the losses; it stops when every
+ * sink node got what it asked within 1e-6).
+ */
 function solveAll(work: Work, locks: ReadonlyMap<number, bigint>): Solved {
-  const first = solveRounds(work, locks, work.groups, new Map());
-  const cost = first.sol.feesUsd + first.sol.slippageUsd + first.sol.bridgeUsd;
-  if (cost === 0n) return first;
-  const rho = new Map<number, bigint>();
-  for (const e of first.sol.entries) if (e.rho > 0n && e.rho < WAD) rho.set(e.i, e.rho);
-  const groups = work.groups.map((g): TargetGroup => {
-    if (!work.perChain) return { members: g.members, nav: g.nav - cost };
-    const chainId = (work.state.sleeves[g.members[0] as number] as SleeveState).sleeve.chainId;
-    return { members: g.members, nav: g.nav - (first.sol.chainCost.get(chainId) ?? 0n) };
-  });
-  // Sleeves that did not trade in the first pass keep their value: the cost is borne by those that trade.
+  // The first pass only estimates losses when there may be some: one round is enough for that.
+  let first = solveRounds(
+    work,
+    locks,
+    work.groups,
+    new Map(),
+    [],
+    work.lossless ? Number.POSITIVE_INFINITY : 1,
+  );
+  if (!first.complete && first.sol.feesUsd + first.sol.slippageUsd + first.sol.bridgeUsd === 0n)
+    first = solveRounds(work, locks, work.groups, new Map(), [...first.frozen]);
+  // To target: sleeves that did not trade in the first pass keep their value (the cost is borne by those that trade,
+  // rather than by dust legs everywhere). Band edge needs no such rule: in-band sleeves stay unless the lower NAV
+  // pushes them out of their band.
   const traded = new Set<number>();
   for (const e of first.sol.exits) traded.add(e.i);
   for (const e of first.sol.entries) traded.add(e.i);
-  const idle = work.state.sleeves.map((_, i) => i).filter((i) => !traded.has(i) && !locks.has(i));
-  return solveRounds(work, locks, groups, rho, idle);
+  const idle =
+    work.state.policy.rebalanceTo === "target"
+      ? work.state.sleeves.map((_, i) => i).filter((i) => !traded.has(i) && !locks.has(i))
+      : [];
+  const grossUp = new Map<AssetId, bigint>();
+  let last = first;
+  for (let pass = 1; pass <= 2; pass++) {
+    const { sol } = last;
+    const cost = sol.feesUsd + sol.slippageUsd + sol.bridgeUsd;
+    if (cost === 0n) break;
+    // The share of its ask a sink node got is the loss ratio of the path that feeds it: ask need / share next time.
+    // With proportional costs one step is exact; fixed costs (bridges) make it a fixed-point iteration.
+    let changed = false;
+    for (const [a, r] of sol.nodeRho) {
+      const share = r > WAD ? WAD : r < WAD / 2n ? WAD / 2n : r;
+      if (abs(share - (grossUp.get(a) ?? WAD)) > WAD / 100_000n) changed = true;
+      if (share === WAD) grossUp.delete(a);
+      else grossUp.set(a, share);
+    }
+    if (!changed) break;
+    const groups = work.groups.map((g): TargetGroup => {
+      if (!work.perChain) return { members: g.members, nav: g.nav - cost };
+      const chainId = (work.state.sleeves[g.members[0] as number] as SleeveState).sleeve.chainId;
+      return { members: g.members, nav: g.nav - (sol.chainCost.get(chainId) ?? 0n) };
+    });
+    // Start from what the previous pass froze: those legs are as small again.
+    last = solveRounds(work, locks, groups, new Map(grossUp), [...new Set([...idle, ...last.frozen])]);
+  }
+  return last;
 }
 
 /** Solve, drop legs below the minimum trade (freeze their sleeves), re-solve until every leg clears it. */
@@ -169,12 +214,13 @@ function solveRounds(
   work: Work,
   locks: ReadonlyMap<number, bigint>,
   groups: readonly TargetGroup[],
-  rho: ReadonlyMap<number, bigint>,
+  grossUp: ReadonlyMap<AssetId, bigint>,
   idle: readonly number[] = [],
+  maxRounds = Number.POSITIVE_INFINITY,
 ): Solved {
   const { state, ctx } = work;
   const frozen = new Set<number>(idle);
-  for (;;) {
+  for (let round = 1; ; round++) {
     const fixed = new Map(locks);
     for (const i of frozen) fixed.set(i, (state.sleeves[i] as SleeveState).valueUsd);
     const P = desiredValues({
@@ -190,11 +236,10 @@ function solveRounds(
       const p = P[i] as bigint;
       const delta = p - s.valueUsd;
       full.push(s.sleeve.kind === "debt" ? delta > 0n && p >= 0n : delta < 0n && p <= 0n);
-      const r = rho.get(i);
-      return delta > 0n && r !== undefined ? mulDiv(delta, WAD, r, "up") : delta;
+      return delta;
     });
-    const sol = solveFlows(ctx, d, full);
-    if (sol.unmet) return { sol, P, d };
+    const sol = solveFlows(ctx, d, full, grossUp);
+    if (sol.unmet) return { sol, P, d, frozen, complete: true };
     const legged = new Set<number>();
     const small: number[] = [];
     for (const e of sol.exits) {
@@ -209,8 +254,9 @@ function solveRounds(
       if (x !== 0n && !legged.has(i)) small.push(i);
     });
     const fresh = small.filter((i) => !frozen.has(i));
-    if (fresh.length === 0) return { sol, P, d };
+    if (fresh.length === 0) return { sol, P, d, frozen, complete: true };
     for (const i of fresh) frozen.add(i);
+    if (round >= maxRounds) return { sol, P, d, frozen, complete: false };
   }
 }
 
@@ -655,3 +701,12 @@ const hfText = (x: bigint | null): string => {
   const t = x / 10n ** 14n;
   return `${t / 10_000n}.${(t % 10_000n).toString().padStart(4, "0")}`;
 };
+
+/** True when no swap or bridge in the model costs anything (gas aside, which does not reduce the portfolio). */
+function isLossless(m: CostModel): boolean {
+  const swaps = [m.swap.default, ...(m.swap.chains ?? []), ...(m.swap.pairs ?? [])];
+  return (
+    swaps.every((c) => c.feeBps === 0 && c.slippageBps === 0) &&
+    (m.bridges ?? []).every((b) => b.feeBps === 0 && b.fixedUsd === 0n)
+  );
+}

@@ -170,28 +170,43 @@ function bandEdgeGroup(p: DesiredParams, g: TargetGroup, P: bigint[]): void {
   const dir: 1n | -1n = R > 0n ? 1n : -1n;
   let need = abs(R);
   const free = g.members.filter((i) => !p.fixed.has(i));
-  // Sleeves already moving that way first (no new leg), then idle ones, then those moving the other way; within each,
-  // toward target first, then up to the inner band edge, the band edge, and finally the sign bound.
-  for (let cat = 0; cat < 3 && need > 0n; cat++) {
-    for (let phase = 0; phase < 4 && need > 0n; phase++) {
-      const cands: Cand[] = [];
-      for (const i of free) {
-        const s = p.sleeves[i] as TargetSleeve;
-        const v = P[i] as bigint;
-        const d = v - s.cur;
-        if ((d === 0n ? 1 : d > 0n === dir > 0n ? 0 : 2) !== cat) continue;
-        const x = info.get(i) as { t: bigint; lo: bigint; hi: bigint; aimLo: bigint; aimHi: bigint };
-        let room: bigint;
-        if (phase === 3) room = signRoom(s, v, dir);
-        else {
-          const edge = dir > 0n ? [x.t, x.aimHi, x.hi][phase] : [x.t, x.aimLo, x.lo][phase];
-          room = dir * ((edge as bigint) - v);
-        }
-        if (room <= 0n) continue;
-        if (cat === 1 && p.minTrade > 0n && min(room, need) < p.minTrade) continue;
-        cands.push({ i, room, weight: 0n, cat });
+  // Sleeves already moving that way first (no new leg), then idle ones, then those moving the other way; each toward
+  // target first, then up to the inner band edge; only then to the band edge itself, and last to the sign bound.
+  for (const [cat, phase] of ORDER) {
+    if (need <= 0n) break;
+    const cands: Cand[] = [];
+    for (const i of free) {
+      const s = p.sleeves[i] as TargetSleeve;
+      const v = P[i] as bigint;
+      const d = v - s.cur;
+      if ((d === 0n ? 1 : d > 0n === dir > 0n ? 0 : 2) !== cat) continue;
+      const x = info.get(i) as { t: bigint; lo: bigint; hi: bigint; aimLo: bigint; aimHi: bigint };
+      let room: bigint;
+      if (phase === 3) room = signRoom(s, v, dir);
+      else {
+        const edge = dir > 0n ? [x.t, x.aimHi, x.hi][phase] : [x.t, x.aimLo, x.lo][phase];
+        room = dir * ((edge as bigint) - v);
       }
-      need -= spread(P, cands, need, dir, false);
+      if (room <= 0n) continue;
+      if (cat === 1 && p.minTrade > 0n && min(room, need) < p.minTrade) continue;
+      cands.push({ i, room, weight: 0n, cat });
     }
+    need -= spread(P, cands, need, dir, false);
   }
 }
+
+/** (category, phase) order of the band-edge absorption: categories 0 mover, 1 idle, 2 opposite; phases 0 target, 1 inner edge, 2 edge, 3 sign bound. */
+const ORDER: readonly (readonly [number, number])[] = [
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [1, 1],
+  [0, 2],
+  [1, 2],
+  [2, 0],
+  [2, 1],
+  [2, 2],
+  [0, 3],
+  [1, 3],
+  [2, 3],
+];
