@@ -273,3 +273,40 @@ async function fetchInner(setup: ChainSetup, opts: FetchChainSnapshotOptions): P
     warnings,
   };
 }
+
+/** LP keys as plain JSON (token ids as decimal strings), for a journal or Gelato storage. */
+export function lpKeysToJson(keys: readonly LpPositionKey[]): Record<string, string | number>[] {
+  return keys.map((k) => ({
+    tokenId: k.tokenId.toString(),
+    pool: k.pool,
+    token0: k.token0,
+    token1: k.token1,
+    fee: k.fee,
+    tickLower: k.tickLower,
+    tickUpper: k.tickUpper,
+  }));
+}
+
+/** Parses {@link lpKeysToJson}'s output; anything malformed is dropped (the fetch then re-reads those ids). */
+export function lpKeysFromJson(value: unknown): LpPositionKey[] {
+  if (!Array.isArray(value)) return [];
+  const hex = (x: unknown): x is Address => typeof x === "string" && /^0x[0-9a-fA-F]{40}$/.test(x);
+  const int = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x);
+  const out: LpPositionKey[] = [];
+  for (const v of value as Record<string, unknown>[]) {
+    if (!v || typeof v !== "object") continue;
+    if (typeof v.tokenId !== "string" || !/^\d+$/.test(v.tokenId)) continue;
+    if (!hex(v.pool) || !hex(v.token0) || !hex(v.token1)) continue;
+    if (!int(v.fee) || !int(v.tickLower) || !int(v.tickUpper)) continue;
+    out.push({
+      tokenId: BigInt(v.tokenId),
+      pool: v.pool,
+      token0: v.token0,
+      token1: v.token1,
+      fee: v.fee,
+      tickLower: v.tickLower,
+      tickUpper: v.tickUpper,
+    });
+  }
+  return out;
+}
