@@ -97,7 +97,7 @@ export class PolicyWeightSumError extends BallastError {
   override name = "PolicyWeightSumError";
   constructor(
     readonly sumBps: number,
-    readonly field = "sleeves[].targetBps",
+    readonly field = "policy.sleeves[].targetBps",
   ) {
     super(`Sleeve target weights sum to ${sumBps} bps; they must sum to 10000 bps (100% of NAV).`, {
       details: "Debt sleeves count negative: 130% supply + -30% debt = 100%.",

@@ -402,3 +402,75 @@ describe("plan output", () => {
     expect(planToJSON(p, 0)).not.toContain("\n");
   });
 });
+
+describe("planner edge cases", () => {
+  const hf = { floorWad: (15n * WAD) / 10n, liquidationThresholdBps: { [WETH1.id]: 8250 } };
+
+  it("caps turnover per run: the move is scaled toward the target", () => {
+    const pol = policy([sleeve("weth", "token", WETH1, 5000), sleeve("usdc", "supply", USDC1, 5000)], {
+      maxTurnoverUsd: usd("5000"),
+    });
+    const snap = snapshot([chain(ETH, [token(WETH1, "30"), supply(USDC1, "20000")])]);
+    const p = plan(portfolioState(snap, pol), zeroCost, { now: 1 });
+    expect(p.turnoverUsd).toBe(usd("5000"));
+    expect(outcome(p, "usdc")?.postUsd).toBe(usd("25000"));
+  });
+
+  it("repays a debt in full when its target is 0 (fraction = 1e18)", () => {
+    const pol = policy(
+      [sleeve("s", "supply", WETH1, 10_000), sleeve("d", "debt", USDC1, 0), sleeve("u", "token", USDC1, 0)],
+      {
+        healthFactor: hf,
+      },
+    );
+    const snap = snapshot([chain(ETH, [supply(WETH1, "10"), debt(USDC1, "1234.5"), token(USDC1, "2000")])]);
+    const p = plan(portfolioState(snap, pol), zeroCost, { now: 1 });
+    const repay = sleeveLegs(p).find((l) => l.action === "repay");
+    expect(repay).toMatchObject({
+      fractionWad: WAD,
+      amounts: [{ asset: USDC1.id, amount: units(USDC1, "1234.5") }],
+    });
+    expect(p.guards.healthFactors[0]?.postWad).toBeNull();
+  });
+
+  it("warns when the cost model's slippage exceeds the policy's tolerance", () => {
+    const pol = policy([sleeve("weth", "token", WETH1, 5000), sleeve("usdc", "supply", USDC1, 5000)], {
+      maxSlippageBps: 10,
+    });
+    const snap = snapshot([chain(ETH, [token(WETH1, "30"), supply(USDC1, "20000")])]);
+    const cm: CostModel = { swap: { default: { feeBps: 5, slippageBps: 30 } } };
+    const p = plan(portfolioState(snap, pol), cm, { now: 1 });
+    expect(swaps(p)[0]?.expectedOut).toBeLessThan(swaps(p)[0]?.minOut as bigint);
+    expect(p.warnings.join()).toMatch(/maxSlippageBps/);
+  });
+
+  it("reports, but does not touch, an unmanaged lending account below the floor", () => {
+    const pol = policy([sleeve("weth", "token", WETH1, 5000), sleeve("usdc", "token", USDC1, 5000)], {
+      healthFactor: hf,
+    });
+    const snap = snapshot([
+      chain(ETH, [token(WETH1, "10"), token(USDC1, "10000"), supply(WETH1, "1"), debt(USDC1, "1500")]),
+    ]);
+    const p = plan(portfolioState(snap, pol), zeroCost, { now: 1 });
+    expect(p.guards.healthFactors[0]?.postWad as bigint).toBeLessThan(hf.floorWad);
+    expect(p.warnings.join()).toMatch(/no sleeve of the policy manages that account/);
+  });
+
+  it("per chain: a chain whose sleeves' weights sum to ≤ 0 cannot be rebalanced alone", () => {
+    const pol = policy(
+      [
+        sleeve("base-usdc", "supply", USDC8453, 12_000),
+        sleeve("eth-s", "supply", WETH1, 0),
+        sleeve("eth-d", "debt", USDC1, -2000),
+      ],
+      { healthFactor: hf },
+    );
+    const snap = snapshot([
+      chain(ETH, [supply(WETH1, "10"), debt(USDC1, "1000")]),
+      chain(BASE, [supply(USDC8453, "10000")]),
+    ]);
+    expect(() => plan(portfolioState(snap, pol), zeroCost, { now: 1, onNoBridge: "per-chain" })).toThrow(
+      /cannot be rebalanced on its own/,
+    );
+  });
+});

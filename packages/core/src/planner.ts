@@ -7,7 +7,13 @@ import {
   NoBridgeError,
 } from "./errors.ts";
 import { type FlowContext, type FlowSolution, solveFlows } from "./flows.ts";
-import { type HealthPosition, healthFactorOf, healthKey, healthPositions } from "./health.ts";
+import {
+  type HealthGroup,
+  type HealthPosition,
+  healthFactorOf,
+  healthKey,
+  healthPositions,
+} from "./health.ts";
 import { abs, mulDiv, usdValue, WAD, wadToBpsNumber } from "./math.ts";
 import type { AssetId } from "./model.ts";
 import {
@@ -48,8 +54,8 @@ type Solved = {
 
 type Work = {
   readonly state: PortfolioState;
-  readonly ctx: FlowContext;
-  readonly tsleeves: readonly TargetSleeve[];
+  ctx: FlowContext;
+  tsleeves: readonly TargetSleeve[];
   groups: TargetGroup[];
   perChain: boolean;
   /** The cost model cannot lose value on the way (no swap or bridge cost): one pass is exact. */
@@ -149,10 +155,10 @@ function toPerChain(work: Work): void {
     }
     groups.push({ members, nav });
   }
-  (work as { tsleeves: readonly TargetSleeve[] }).tsleeves = tsleeves;
+  work.tsleeves = tsleeves;
   work.groups = groups;
   work.perChain = true;
-  (work.ctx as { allowBridges: boolean }).allowBridges = false;
+  work.ctx = { ...work.ctx, allowBridges: false };
 }
 
 /**
@@ -320,21 +326,26 @@ function repairHealth(work: Work, locks: Map<number, bigint>, solved: Solved, wa
   const hf = work.state.policy.healthFactor;
   if (!hf) return solved;
   const stage = new Map<string, number>();
+  // Accounts the policy manages (a supply or debt sleeve); an account made only of unmanaged positions is reported,
+  // not enforced: the plan never touches it.
+  const managed = (p: HealthGroup) =>
+    work.state.sleeves.filter(
+      (s) =>
+        s.sleeve.chainId === p.chainId &&
+        s.sleeve.protocol === p.protocol &&
+        (s.sleeve.kind === "supply" || s.sleeve.kind === "debt"),
+    );
   for (let iter = 0; iter < 8; iter++) {
     const proj = projectHealth(work.state, solved.sol);
     const bad = proj.filter(
       (p) =>
-        (p.postWad !== null && p.postWad < hf.floorWad) ||
-        (p.intermediateWad !== null && p.intermediateWad < WAD),
+        managed(p).length > 0 &&
+        ((p.postWad !== null && p.postWad < hf.floorWad) ||
+          (p.intermediateWad !== null && p.intermediateWad < WAD)),
     );
     if (bad.length === 0) return solved;
     for (const p of bad) {
-      const members = work.state.sleeves.filter(
-        (s) =>
-          s.sleeve.chainId === p.chainId &&
-          s.sleeve.protocol === p.protocol &&
-          (s.sleeve.kind === "supply" || s.sleeve.kind === "debt"),
-      );
+      const members = managed(p);
       const k = stage.get(p.key) ?? 0;
       stage.set(p.key, k + 1);
       const postBad = p.postWad !== null && p.postWad < hf.floorWad;
@@ -342,7 +353,11 @@ function repairHealth(work: Work, locks: Map<number, bigint>, solved: Solved, wa
         const g = work.groups.find((x) => x.members.includes(s.index)) as TargetGroup;
         return mulDiv((work.tsleeves[s.index] as TargetSleeve).weight, g.nav, WAD);
       };
-      if (k === 0 && postBad && members.some((s) => (solved.P[s.index] as bigint) !== targetOf(s))) {
+      if (
+        k === 0 &&
+        postBad &&
+        members.some((s) => abs((solved.P[s.index] as bigint) - targetOf(s)) > work.ctx.minTrade)
+      ) {
         for (const s of members) locks.set(s.index, targetOf(s));
         warnings.push(
           `health factor on chain ${p.chainId} (${p.protocol}) would end at ${hfText(p.postWad)} < floor ${hfText(hf.floorWad)}: its sleeves go to target`,
@@ -369,9 +384,16 @@ function repairHealth(work: Work, locks: Map<number, bigint>, solved: Solved, wa
     }
     solved = solveAll(work, locks);
   }
-  const proj = projectHealth(work.state, solved.sol);
-  const p = proj.find((x) => x.postWad !== null && x.postWad < hf.floorWad);
-  if (p) throw new HealthFactorFloorError(p.chainId, p.protocol, p.postWad as bigint, hf.floorWad);
+  for (const p of projectHealth(work.state, solved.sol)) {
+    if (managed(p).length === 0) continue;
+    if (p.postWad !== null && p.postWad < hf.floorWad)
+      throw new HealthFactorFloorError(p.chainId, p.protocol, p.postWad, hf.floorWad);
+    if (p.intermediateWad !== null && p.intermediateWad < WAD)
+      throw new InfeasiblePlanError(
+        "policy.healthFactor",
+        `on chain ${p.chainId} (${p.protocol}) the health factor after the exits would be ${hfText(p.intermediateWad)} < 1`,
+      );
+  }
   return solved;
 }
 
@@ -647,6 +669,12 @@ function assemble(
     }
   }
   const healthFactors = projectHealth(state, sol).map(({ key: _key, ...p }) => p);
+  if (hf)
+    for (const h of healthFactors)
+      if (h.postWad !== null && h.postWad < hf.floorWad)
+        warnings.push(
+          `health factor on chain ${h.chainId} (${h.protocol}) is ${hfText(h.postWad)} < floor ${hfText(hf.floorWad)}; no sleeve of the policy manages that account`,
+        );
   const swapsGuard = chains.flatMap((c) =>
     c.legs
       .filter((l): l is SwapLeg => l.type === "swap")
