@@ -15,10 +15,10 @@
  * Every anvil is stopped at the end, also on error.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -52,11 +52,11 @@ import {
 
 const SIZES = [1, 10, 100] as const;
 const ACCOUNTS: Record<(typeof SIZES)[number], TestAccountName> = { 1: "alice", 10: "bob", 100: "carol" };
-const TIMED_CYCLES = 20;
+const TIMED_CYCLES = 30;
 const MEMORY_CYCLES = 1_000;
 /** The portfolio `ballast run` runs on for the memory figures (a 100-position cycle is too slow for 1,000 in budget). */
 const MEMORY_SIZE = 10;
-const MINE_EVERY_MS = 25;
+const MINE_EVERY_MS = 10;
 const DAEMON_TIMEOUT_MS = 240_000;
 const MINTS_PER_TX = 20;
 const LP_RANGE_BPS = 2_500;
@@ -394,7 +394,18 @@ const PROBE = `process.on("SIGUSR2", () => {
   process.stderr.write(JSON.stringify({ benchProbe: { rss, heapUsed: process.memoryUsage().heapUsed } }) + "\\n");
 });`;
 
-type MemSample = { cycle: number; rss: number; heapUsed: number; atMs: number };
+type MemSample = { cycle: number; rss: number; heapUsed: number; atMs: number; peakRss: number | undefined };
+
+/** The peak resident set size of a process so far (Linux `VmHWM`), or undefined where /proc has none. */
+function peakRssOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
 type DaemonRun = { samples: MemSample[]; cycles: number; failures: number; ms: number; exit: number | null };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -446,7 +457,7 @@ async function runBallast(opts: {
   let cycles = 0;
   let failures = 0;
   const sample = (cycle: number) => {
-    pending.push({ cycle, atMs: performance.now() - started });
+    pending.push({ cycle, atMs: performance.now() - started, peakRss: peakRssOf(child.pid) });
     signal("SIGUSR2");
   };
   let cycleStart = 0;
@@ -515,6 +526,11 @@ type SizeResult = {
 
 async function main(): Promise<void> {
   console.log("Ballast bench:cycle — issue #9 (RPC requests per cycle, cycle time, memory)");
+  console.log(
+    `machine: ${availableParallelism()} cores, load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")}`,
+  );
   console.log(
     `A cycle = keeperCycle(execute: false) on buildRuntime's clients: fetch both chains, value, decide (in band: hold, no plan).`,
   );
@@ -650,11 +666,13 @@ async function main(): Promise<void> {
       `steady-state requests per chain (ethereum/base) at ${SIZES.join(" / ")} positions: ${steadyTotals.join(" ; ")} → ${flat ? "FLAT" : "NOT flat"} in the number of positions; target (1 eth_call + ≤ 2 other): ${meets ? "MET" : `MISSED (eth_call per chain: ${[...steadyEthCalls].join(", ")}; other ≤ ${steadyOther})`}`,
     );
     console.log(
-      "note: `ballast run` with tick: block also sends eth_blockNumber once per chain per loop turn to wait for a new block (daemon.ts); not part of keeperCycle, not counted above.",
+      "note: keeperCycle alone; `ballast run` (tick: block) adds its eth_blockNumber polls for a new block: counted in the daemon section below.",
     );
 
     console.log(
-      `\n== Cycle time (median of ${TIMED_CYCLES} steady-state cycles, direct to anvil, both chains in parallel) ==`,
+      `\n== Cycle time (median of ${TIMED_CYCLES} steady-state cycles, direct to anvil, both chains in parallel; load average now ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(" ")} on ${availableParallelism()} cores) ==`,
     );
     for (const r of results) {
       const c = r.steady.ethereum;
@@ -682,7 +700,7 @@ async function main(): Promise<void> {
       chains: [ethereum, base],
       onSample: (s) =>
         console.log(
-          `cycle ${String(s.cycle).padStart(5)}: rss ${mb(s.rss)}, heap used ${mb(s.heapUsed)}${s.cycle > 0 ? ` (${(s.atMs / s.cycle).toFixed(1)} ms/cycle)` : ""}`,
+          `cycle ${String(s.cycle).padStart(5)}: rss ${mb(s.rss)}, heap used ${mb(s.heapUsed)}${s.peakRss ? `, peak rss so far ${mb(s.peakRss)}` : ""}${s.cycle > 0 ? ` (${(s.atMs / s.cycle).toFixed(1)} ms/cycle wall, new-block waits included)` : ""}`,
         ),
     });
     const daemonCounts = snapshotCounts(proxy);
@@ -702,12 +720,12 @@ async function main(): Promise<void> {
     const last = run.samples.find((s) => s.cycle === MEMORY_CYCLES);
     if (!at200 || !last)
       throw new Error(`missing memory samples (got cycles ${run.samples.map((s) => s.cycle).join(", ")})`);
-    const peak = Math.max(...run.samples.map((s) => s.rss));
+    const peak = Math.max(...run.samples.map((s) => s.peakRss ?? s.rss));
     const growth = last.rss - at200.rss;
     const heapGrowth = last.heapUsed - at200.heapUsed;
     const sign = (x: number) => `${x >= 0 ? "+" : "−"}${mb(Math.abs(x))}`;
     console.log(
-      `rss after ${MEMORY_CYCLES.toLocaleString("en-US")} cycles: ${mb(last.rss)} (${sign(growth)} since cycle 200; peak of the samples ${mb(peak)}); heap used ${mb(last.heapUsed)} (${sign(heapGrowth)} since cycle 200)`,
+      `rss after ${MEMORY_CYCLES.toLocaleString("en-US")} cycles: ${mb(last.rss)} (${sign(growth)} since cycle 200; peak ${mb(peak)}); heap used ${mb(last.heapUsed)} (${sign(heapGrowth)} since cycle 200)`,
     );
     const under = peak < 250 * 2 ** 20;
     const notGrowing = growth < 10 * 2 ** 20 && heapGrowth < 5 * 2 ** 20;

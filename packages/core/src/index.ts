@@ -9,6 +9,7 @@ export * from "./model.ts";
 export * from "./plan.ts";
 export * from "./planner.ts";
 export * from "./policy.ts";
+export * from "./rebalance.ts";
 export * from "./state.ts";
 export * from "./targets.ts";
 export * from "./triggers.ts";
