@@ -91,8 +91,8 @@ const amountOf = (leg: SleeveLeg, asset: AssetId): bigint =>
  * - Funding: exits give their amounts (LP decreases: principal at the read price + fees), swaps give their encoded
  *   `minAmountOut` (not the expected output). A swap or entry that needs more of an asset than that is scaled down
  *   (all consumers of the asset proportionally); what a swap returns above its minOut stays idle in the account.
- * - Entries: `supply` (exact approval), `repay` (`MAX` when `fractionWad` = 1e18 and the account will hold the repay
- *   allowance, else the explicit amount), `mint` / `increase` (LP: desired amounts = what the range takes of the
+ * - Entries: `supply` (exact approval), `repay` (`MAX` when `fractionWad` = 1e18 — or the sleeve's target is 0 —
+ *   and the account will hold the repay allowance, else the explicit amount), `mint` / `increase` (LP: desired amounts = what the range takes of the
  *   funded amounts at the current price, mins from the slippage limit; `increase` tops up the sleeve's first position
  *   when it holds the current tick, else a new position of ±rangeBps is minted).
  *
@@ -374,7 +374,10 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
         let amount = x;
         let pull = x;
         let repayNote = note;
-        if (leg.fractionWad >= WAD && x === planned && aave) {
+        // Core's planner can repay a 0%-target debt sleeve at fractionWad < 1e18 (its losses shared with the
+        // repay), leaving dust debt: a sleeve whose target is 0 is repaid in full here too.
+        const zeroTarget = policy.sleeves.find((z) => z.id === leg.sleeveId)?.targetBps === 0;
+        if ((leg.fractionWad >= WAD || zeroTarget) && x === planned && aave) {
           const allowance = repayAllowance(aave, token.address, MAX_UINT256);
           // The account's balance at this point, at worst: the idle balance + the batch so far − later consumers.
           const bound = (wallet.get(id) ?? 0n) + (delta.get(id) ?? 0n) - laterNeed(k + 1, id);

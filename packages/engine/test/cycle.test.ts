@@ -2,7 +2,7 @@ import { GuardViolationError, SimulationFailedError } from "@ballast/chain";
 import { assetId, healthFactors, type SleeveLeg, type SwapLeg, type SwapVenue } from "@ballast/core";
 import { getPool, setPrice, testAccounts } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
-import { poolAbi, positionManagerAbi, rangeAround } from "@ballast/uniswap-v3";
+import { poolAbi, positionManagerAbi, rangeAround, uniswapV3Venue } from "@ballast/uniswap-v3";
 import { describe, expect, it } from "vitest";
 import { NoSwapVenueError, type PolicyRules, runCycle, type SleeveSpec } from "../src/index.ts";
 import {
@@ -251,6 +251,65 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     expect(next.lpTokenIds[1]).toEqual([]);
     expect(next.state!.sleeves.every((s) => !s.outOfBand)).toBe(true);
     expect(next.decision?.fire).toBe(false);
+  });
+
+  it("repays a 0%-target debt with max even when the plan also swaps (no dust debt left)", async () => {
+    await seed();
+    const d = chain.deployment;
+    const setup = setupFor(chain, "ethereum", owner);
+    const w: Record<string, number> = {
+      "eth-idle": 4500,
+      "usdc-idle": 500,
+      "eth-aave": 5000,
+      "usdc-debt": 0,
+      "eth-usdc-lp": 0,
+    };
+    const specs = sleeves.map((x) => ({ ...x, weightBps: w[x.id]! }));
+    const r = await runCycle({ chains: [setup], sleeves: specs, rules, now: await now() });
+    expect(r.plan!.chains[0]!.legs.some((l) => l.type === "swap")).toBe(true);
+    const b = r.batches[0]!;
+    expect(b.ok).toBe(true);
+    expect(b.realized.find((x) => x.action === "repay")?.note).toBe("repays everything (max)");
+    await setup.executor.execute(b.calls, { planId: r.plan!.id, guards: b.guards });
+    expect(await balanceOf(chain, d.aave.reserves.USDC.variableDebtToken, owner.address)).toBe(0n);
+    expect(await allowance(chain, d.tokens.USDC.address, owner.address, d.aave.pool)).toBe(0n);
+  });
+
+  it("funds an entry that a swap pays for with the swap's minOut, not its expected output (the rest stays idle)", async () => {
+    const d = chain.deployment;
+    await give(chain, owner.address, "WETH", weth(10));
+    // A venue that encodes a loose guard (3% below its quote, never below the plan's minOut).
+    const loose = uniswapV3Venue({
+      client: chain.publicClient,
+      quoter: d.uniswap.quoterV2,
+      router: d.uniswap.swapRouter,
+      feeTiers: [500],
+      slippageBps: 300,
+    });
+    const setup = setupFor(chain, "ethereum", owner, { venues: [loose] });
+    const { healthFactorFloorWad: _f, ...plain } = rules;
+    const specs: SleeveSpec[] = [
+      { id: "eth", chain: "ethereum", kind: "token", asset: "WETH", weightBps: 5000 },
+      { id: "usdc-aave", chain: "ethereum", kind: "aave-supply", asset: "USDC", weightBps: 5000 },
+    ];
+    const r = await runCycle({ chains: [setup], sleeves: specs, rules: plain, now: await now() });
+    const legs = r.plan!.chains[0]!.legs;
+    const supplyLeg = legs.find((l): l is SleeveLeg => l.type === "entry" && l.action === "supply")!;
+    const b = r.batches[0]!;
+    expect(b.ok).toBe(true);
+    const q = b.quotes[0]!;
+    const supplied = -b.realized.find((x) => x.action === "supply")!.flows[0]!.amount;
+    // The plan expected more USDC than the swap guarantees: the supply takes exactly the guaranteed minOut.
+    expect(supplyLeg.amounts[0]!.amount).toBeGreaterThan(q.minAmountOut);
+    expect(supplied).toBe(q.minAmountOut);
+    expect(b.realized.find((x) => x.action === "supply")!.note).toMatch(/scaled/);
+    await setup.executor.execute(b.calls, { planId: r.plan!.id, guards: b.guards });
+    const aUsdc = await balanceOf(chain, d.aave.reserves.USDC.aToken, owner.address);
+    expect(aUsdc >= supplied - 1n && aUsdc <= supplied).toBe(true);
+    // What the swap returned above its minOut is the documented residual, idle in the account.
+    const idle = await balanceOf(chain, d.tokens.USDC.address, owner.address);
+    expect(idle).toBeGreaterThan(0n);
+    expect(idle).toBeLessThanOrEqual(q.amountOut - q.minAmountOut);
   });
 
   it("reports a chain whose swap no venue can meet (typed error, no batch), without throwing", async () => {
