@@ -1,0 +1,126 @@
+/** Shared fixtures: a Safe on a testkit chain holding a small portfolio, and a Gelato-like context for the handler. */
+import {
+  aavePoolAbi,
+  createSafe,
+  execSafeTransaction,
+  fund,
+  type TestChain,
+  testAccounts,
+} from "@ballast/testkit";
+import { ethers } from "ethers";
+import { type Address, encodeFunctionData, erc20Abi, getAddress, parseUnits } from "viem";
+import type { ChainArgs } from "../src/config.ts";
+import type { HandlerContext } from "../src/handler.ts";
+
+/** The address the tests impersonate as Gelato's dedicated msg.sender. */
+export const DEDICATED: Address = getAddress("0x00000000000000000000000000000000d3d1c8ed");
+export const owner = testAccounts.alice;
+
+/** The policy secret: idle WETH 30%, idle USDC 30%, WETH supplied to Aave 40%; 5/25 bands. */
+export const policyJson = JSON.stringify({
+  sleeves: [
+    { id: "weth-idle", chain: "ethereum", kind: "token", asset: "WETH", weightBps: 3000 },
+    { id: "usdc-idle", chain: "ethereum", kind: "token", asset: "USDC", weightBps: 3000 },
+    { id: "weth-aave", chain: "ethereum", kind: "aave-supply", asset: "WETH", weightBps: 4000 },
+  ],
+  rules: {
+    bands: { absoluteBps: 500, relativeBps: 2500 },
+    rebalanceTo: "target",
+    minTradeUsd: "50",
+    maxSlippageBps: 100,
+    maxValueLossBps: 100,
+    cooldownSeconds: 3600,
+  },
+});
+
+/** The `portfolio` user arg's chain entry for a Safe on a testkit chain. */
+export function chainArgs(chain: TestChain, safe: Address, module: Address = DEDICATED): ChainArgs {
+  const d = chain.deployment;
+  return {
+    key: "ethereum",
+    chainId: chain.chainId,
+    safe,
+    multiSendCallOnly: d.safe.multiSendCallOnly,
+    dedicatedMsgSender: module,
+    tokens: {
+      WETH: { address: d.tokens.WETH.address, decimals: 18 },
+      USDC: { address: d.tokens.USDC.address, decimals: 6 },
+    },
+    aave: {
+      pool: d.aave.pool,
+      poolAddressesProvider: d.aave.poolAddressesProvider,
+      uiPoolDataProvider: d.aave.uiPoolDataProvider,
+      version: "legacy",
+    },
+    uniswap: {
+      factory: d.uniswap.factory,
+      positionManager: d.uniswap.positionManager,
+      quoter: d.uniswap.quoterV2,
+      router: d.uniswap.swapRouter,
+      feeTiers: [500, 3000],
+    },
+    swapSlippageBps: 30,
+  };
+}
+
+/**
+ * A Safe (owner alice, threshold 1) with `modules` enabled, holding ≈ $100k at ETH $3,000: 10 WETH idle,
+ * 30,000 USDC idle and 13.33 WETH supplied to Aave by the Safe itself (owner `execTransaction`s).
+ */
+export async function seedSafe(
+  chain: TestChain,
+  modules: readonly Address[] = [DEDICATED],
+  saltNonce = 0n,
+): Promise<Address> {
+  const d = chain.deployment;
+  const safe = await createSafe(chain, { owners: [owner.address], modules, saltNonce });
+  const supplied = parseUnits("13.333333", 18);
+  await fund(chain, { account: safe, token: "WETH", amount: parseUnits("10", 18) + supplied });
+  await fund(chain, { account: safe, token: "USDC", amount: parseUnits("30000", 6) });
+  const owners = [owner.address];
+  await execSafeTransaction(chain, {
+    safe,
+    owners,
+    to: d.tokens.WETH.address,
+    data: encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [d.aave.pool, supplied] }),
+  });
+  await execSafeTransaction(chain, {
+    safe,
+    owners,
+    to: d.aave.pool,
+    data: encodeFunctionData({
+      abi: aavePoolAbi,
+      functionName: "supply",
+      args: [d.tokens.WETH.address, supplied, safe, 0],
+    }),
+  });
+  return safe;
+}
+
+/** A Gelato-like context: ethers v5 providers (as Gelato's runtime gives), in-memory storage, the given secrets. */
+export function contextFor(
+  chain: TestChain,
+  params: {
+    chains: readonly ChainArgs[];
+    secrets?: Record<string, string | undefined>;
+    taskChainId?: number;
+    storage?: Map<string, string>;
+  },
+): HandlerContext & { storage: HandlerContext["storage"]; store: Map<string, string> } {
+  const store = params.storage ?? new Map<string, string>();
+  const provider = new ethers.providers.StaticJsonRpcProvider(chain.rpcUrl, chain.chainId);
+  const secrets = params.secrets ?? { BALLAST_POLICY: policyJson };
+  return {
+    gelatoArgs: { chainId: params.taskChainId ?? chain.chainId },
+    userArgs: { portfolio: JSON.stringify({ chains: params.chains }) },
+    secrets: { get: async (k) => secrets[k] },
+    storage: {
+      get: async (k) => store.get(k),
+      set: async (k, v) => {
+        store.set(k, v);
+      },
+    },
+    multiChainProvider: { default: () => provider, chainId: () => provider },
+    store,
+  };
+}
