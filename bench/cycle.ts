@@ -9,10 +9,12 @@
  * to Aave and USDC borrowed. The policy's weights are the portfolio's own (read once with bands of 100%), so the
  * steady-state cycles hold: fetch, value, decide (no plan).
  *
- * A cycle is `keeperCycle(k, { execute: false })` on a runtime from `buildRuntime` with a SQLite journal in a temp
- * dir, as `ballast run` builds it. RPC requests are counted by a JSON-RPC proxy on 127.0.0.1 in front of each
- * anvil (every method of a batch counted); times and memory are measured on a runtime that talks to anvil directly.
- * Every anvil is stopped at the end, also on error.
+ * RPC requests and cycle time: a cycle is `keeperCycle(k, { execute: false })` on a runtime from `buildRuntime` with
+ * a SQLite journal in a temp dir, as `ballast run` builds it. Requests are counted by a JSON-RPC proxy on 127.0.0.1
+ * in front of each anvil (every method of a batch counted); times are taken on a runtime that talks to anvil
+ * directly. Memory: the real `ballast run --max-cycles` in a child process (its requests counted by the same
+ * proxies), sampled inside it every 100 cycles by a preloaded SIGUSR2 handler; this process mines blocks so that
+ * `tick: block` always finds one. Every anvil (and the daemon) is stopped at the end, also on error.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -142,7 +144,7 @@ async function send(chain: TestChain, name: TestAccountName, calls: readonly Cal
 }
 
 /**
- * On one chain: `lps` WETH/USDC/500 LP NFTs (widths from ±3% to ±47.5%, ≈ $18k in all), 2 WETH and 6,000 USDC idle,
+ * On one chain: `lps` WETH/USDC/500 LP NFTs (half-widths from ±3% to ±47.6%, ≈ $18k in all), 2 WETH and 6,000 USDC idle,
  * 6 WETH supplied to Aave and 4,000 USDC borrowed.
  */
 async function seedChain(chain: TestChain, name: TestAccountName, lps: number): Promise<void> {
@@ -453,7 +455,7 @@ async function runBallast(opts: {
   const out: string[] = [];
   child.stdout.on("data", (b: Buffer) => out.push(b.toString()));
   const samples: MemSample[] = [];
-  const pending: { cycle: number; atMs: number }[] = [];
+  const pending: { cycle: number; atMs: number; peakRss: number | undefined }[] = [];
   let cycles = 0;
   let failures = 0;
   const sample = (cycle: number) => {
@@ -665,6 +667,11 @@ async function main(): Promise<void> {
     console.log(
       `steady-state requests per chain (ethereum/base) at ${SIZES.join(" / ")} positions: ${steadyTotals.join(" ; ")} → ${flat ? "FLAT" : "NOT flat"} in the number of positions; target (1 eth_call + ≤ 2 other): ${meets ? "MET" : `MISSED (eth_call per chain: ${[...steadyEthCalls].join(", ")}; other ≤ ${steadyOther})`}`,
     );
+    const keysWouldMeet = results.every((r) => CHAIN_KEYS.every((k) => r.withKeys[k].ethCall === 1));
+    if (!meets && keysWouldMeet)
+      console.log(
+        "why: keeperCycle journals and passes back only result.lpTokenIds, not result.lpKeys, so every cycle's first eth_call cannot read the LP pools' state and ticks and a second one follows; the engine given the LP keys reads each chain in ONE eth_call at every size (line 3 of each block).",
+      );
     console.log(
       "note: keeperCycle alone; `ballast run` (tick: block) adds its eth_blockNumber polls for a new block: counted in the daemon section below.",
     );

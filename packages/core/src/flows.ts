@@ -83,7 +83,6 @@ type Node = {
   readonly price: bigint;
   released: bigint;
   demand: bigint;
-  readonly sinks: { i: number; units: bigint }[];
   bridgeOutUsd: bigint;
   bridgeOutPlanned: bigint;
   bridgeOutActual: bigint;
@@ -92,7 +91,6 @@ type Node = {
   swapIn: bigint;
   available: bigint;
   delivered: bigint;
-  rho: bigint;
 };
 
 const BIG = 1_000_000_000; // centi-bps: lexicographic weight of cross-chain volume over every other cost
@@ -129,7 +127,6 @@ export function solveFlows(
         price,
         released: 0n,
         demand: 0n,
-        sinks: [],
         bridgeOutUsd: 0n,
         bridgeOutPlanned: 0n,
         bridgeOutActual: 0n,
@@ -138,7 +135,6 @@ export function solveFlows(
         swapIn: 0n,
         available: 0n,
         delivered: 0n,
-        rho: WAD,
       };
       nodes.set(asset, n);
     }
@@ -202,10 +198,7 @@ export function solveFlows(
           if (units > 0n) parts.push({ n, units, need });
         }
       }
-      for (const p of parts) {
-        p.n.demand += p.units;
-        p.n.sinks.push({ i, units: p.units });
-      }
+      for (const p of parts) p.n.demand += p.units;
       if (parts.length > 0)
         sinkInfo.push(
           isDebt
@@ -427,9 +420,9 @@ export function solveFlows(
     for (const n of ns) {
       n.available = n.released + n.bridgeIn + n.swapIn - n.swapOut;
       const need = n.demand + n.bridgeOutPlanned;
-      // rho > 1 when a node received more than planned: its sinks take the excess.
-      n.rho = need === 0n || n.available === need ? WAD : mulDiv(n.available, WAD, need);
-      n.bridgeOutActual = n.rho >= WAD ? n.bridgeOutPlanned : mulDiv(n.bridgeOutPlanned, n.rho, WAD);
+      // A short node sends a proportionally smaller bridge; its sinks share the rest (see deliveries).
+      const rho = need === 0n || n.available >= need ? WAD : mulDiv(n.available, WAD, need);
+      n.bridgeOutActual = rho === WAD ? n.bridgeOutPlanned : mulDiv(n.bridgeOutPlanned, rho, WAD);
     }
     // Transfers out of this chain, now that the sending nodes know what they really have.
     const outs = transfersPlanned.filter((t) => t.route.fromChainId === c);

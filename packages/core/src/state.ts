@@ -1,4 +1,4 @@
-import { NonPositiveNavError } from "./errors.ts";
+import { MissingPriceError, NonPositiveNavError } from "./errors.ts";
 import { abs, bpsToWad, isqrt, mulDiv, WAD, wadToBpsNumber } from "./math.ts";
 import type { AssetId, Holding, PriceBook, Snapshot } from "./model.ts";
 import { bandWad, type Policy, type Sleeve, slotKey, validatePolicy } from "./policy.ts";
@@ -95,11 +95,13 @@ export function portfolioState(
     const hs = held[i] as Holding[];
     const fs = fields[i] as string[];
     const units = unitsOf(hs);
-    // Value the aggregate per asset (the planner values post-states the same way), but check every exposure's price.
+    // Value the aggregate per asset (the planner values post-states the same way), but check every exposure's price
+    // first so a missing one is reported at the holding's field.
     let v = 0n;
     hs.forEach((h, k) => {
       h.exposures.forEach((e, j) => {
-        if (e.amount !== 0n) exposureUsd(e, snapshot.assets, prices, `${fs[k]}.exposures[${j}]`);
+        if (e.amount !== 0n && !prices.has(e.asset))
+          throw new MissingPriceError(e.asset, `${fs[k]}.exposures[${j}].asset`);
       });
     });
     for (const [asset, amount] of units)
