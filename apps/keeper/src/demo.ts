@@ -27,7 +27,6 @@ import { createMetrics } from "./metrics.ts";
 import { buildRuntime } from "./setup.ts";
 
 const STEPS = 7;
-const t0 = performance.now();
 const secs = (from: number) => `${((performance.now() - from) / 1000).toFixed(1)} s`;
 
 async function step<T>(n: number, title: string, fn: () => Promise<T>): Promise<T> {
@@ -67,6 +66,7 @@ const weightsOf = (r: Valued): Weights =>
  * simulated EIP-7702 batch per chain. No RPC URL or key needed; the chains stop at the end.
  */
 export async function runDemo(opts: { keep: boolean }): Promise<void> {
+  const t0 = performance.now();
   console.log(
     "Ballast demo — two local chains running the real Aave V3 and Uniswap V3 contracts (npm artifacts).",
   );

@@ -8,7 +8,7 @@ import {
   planToJSON,
   wadToBpsNumber,
 } from "@ballast/core";
-import { type CycleResult, runCycle } from "@ballast/engine";
+import { type CycleResult, lpKeysFromJson, lpKeysToJson, runCycle } from "@ballast/engine";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import type { Journal } from "./journal.ts";
@@ -37,7 +37,7 @@ export type ChainOutcome = {
 /** One keeper cycle: the engine's result plus what was sent. */
 export type KeeperCycle = { result: CycleResult; sent: ChainOutcome[] };
 
-const LP_IDS = "lpTokenIds";
+const LP_KEYS = "lpKeys";
 const LAST_REBALANCE = "lastRebalanceAt";
 
 const errText = (e: unknown): string =>
@@ -67,13 +67,14 @@ export async function keeperCycle(
   opts: { now: number; execute: boolean; force?: boolean },
 ): Promise<KeeperCycle> {
   const { sleeves, rules } = policyOf(k.config);
-  const known = JSON.parse(k.journal.get(LP_IDS) ?? "{}") as Record<string, string[]>;
+  // The LP positions' immutable keys (pool, ticks), journaled so a steady-state fetch is ONE eth_call per chain.
+  const known = JSON.parse(k.journal.get(LP_KEYS) ?? "{}") as Record<string, unknown>;
   const last = k.journal.get(LAST_REBALANCE);
   const result = await runCycle({
-    chains: k.chains.map((c) => ({
-      ...c.setup,
-      lpTokenIds: (known[c.setup.chainId] ?? []).map((id) => BigInt(id)),
-    })),
+    chains: k.chains.map((c) => {
+      const lpKeys = lpKeysFromJson(known[c.setup.chainId]);
+      return { ...c.setup, lpKeys, lpTokenIds: lpKeys.map((key) => key.tokenId) };
+    }),
     sleeves,
     rules,
     now: opts.now,
@@ -81,9 +82,9 @@ export async function keeperCycle(
     ...(opts.force ? { force: true } : {}),
   });
   k.journal.put(
-    LP_IDS,
+    LP_KEYS,
     JSON.stringify(
-      Object.fromEntries(Object.entries(result.lpTokenIds).map(([id, ids]) => [id, ids.map(String)])),
+      Object.fromEntries(Object.entries(result.lpKeys).map(([id, keys]) => [id, lpKeysToJson(keys)])),
     ),
   );
   observe(k, result);
