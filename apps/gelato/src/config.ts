@@ -36,6 +36,12 @@ export type ChainArgs = {
   };
   /** Slippage below the Uniswap quote, bps (default 50). */
   readonly swapSlippageBps?: number;
+  /**
+   * Symbol of the token used for the completion check (a 1-unit allowance set by the batch and spent right after, so
+   * a batch that did not run reverts Gelato's transaction). The Safe must keep ≥ 1 unit of it. Default: the first of
+   * `tokens`; `null` turns the check off.
+   */
+  readonly completionCheckToken?: string | null;
 };
 
 /** The `portfolio` user arg, parsed. */
@@ -130,6 +136,9 @@ function parseChain(v: unknown, f: string): ChainArgs {
           };
         })();
   const swapSlippageBps = opt(c, "swapSlippageBps", int, f);
+  const check = c.completionCheckToken;
+  if (check !== undefined && check !== null && (typeof check !== "string" || !parsedTokens[check]))
+    throw new GelatoConfigError(`${f}.completionCheckToken`, "expected null or a symbol of `tokens`");
   return {
     key: str(c.key, `${f}.key`),
     chainId: int(c.chainId, `${f}.chainId`, 1),
@@ -140,7 +149,15 @@ function parseChain(v: unknown, f: string): ChainArgs {
     ...(aave ? { aave } : {}),
     ...(uniswap ? { uniswap } : {}),
     ...(swapSlippageBps === undefined ? {} : { swapSlippageBps }),
+    ...(check === undefined ? {} : { completionCheckToken: check as string | null }),
   };
+}
+
+/** The completion-check token of a chain (see {@link ChainArgs.completionCheckToken}), or undefined when off. */
+export function completionTokenOf(c: ChainArgs): Address | undefined {
+  if (c.completionCheckToken === null) return undefined;
+  const symbol = c.completionCheckToken ?? Object.keys(c.tokens)[0];
+  return symbol === undefined ? undefined : c.tokens[symbol]?.address;
 }
 
 /** Parses the `portfolio` user arg (a JSON string, or an already-parsed object); throws {@link GelatoConfigError}. */

@@ -14,7 +14,34 @@ import {
   simulateTransaction,
 } from "@ballast/chain";
 import type { Address, Call } from "@ballast/core";
-import { decodeFunctionResult } from "viem";
+import { decodeFunctionResult, encodeFunctionData, erc20Abi } from "viem";
+
+/**
+ * The completion check of a Gelato Safe-module batch: the batch ends with `token.approve(module, 1)` from the Safe,
+ * and Gelato's transaction then calls `token.transferFrom(safe, safe, 1)` from the module. When the inner batch did
+ * not run (`execTransactionFromModule` returned false, e.g. out of gas), the allowance is 0 and the transferFrom
+ * reverts the whole transaction — so Gelato's simulation and `eth_estimateGas` see the failure instead of a
+ * "successful" transaction that did nothing. Net effect when it ran: no allowance left, no balance moved.
+ */
+export type CompletionCheck = { readonly token: Address };
+
+/** The Safe's last batch call for {@link CompletionCheck}: approve the module for 1 unit. */
+export function completionApprove(check: CompletionCheck, module: Address): Call {
+  return {
+    to: check.token,
+    value: 0n,
+    data: encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [module, 1n] }),
+  };
+}
+
+/** The call after the Safe transaction for {@link CompletionCheck}: spend that allowance, Safe to Safe. */
+export function completionTransferFrom(check: CompletionCheck, safe: Address): Call {
+  return {
+    to: check.token,
+    value: 0n,
+    data: encodeFunctionData({ abi: erc20Abi, functionName: "transferFrom", args: [safe, safe, 1n] }),
+  };
+}
 
 /** Parameters of {@link safeModuleReadExecutor}. */
 export type SafeModuleReadExecutorParameters = {
@@ -25,6 +52,8 @@ export type SafeModuleReadExecutorParameters = {
   readonly module: Address;
   /** Gas padding over the simulated gas, bps (default 5 000 = +50%, at least 60 000). */
   readonly gasPadBps?: number;
+  /** Append the {@link CompletionCheck} approve to every batch (and check the follow-up call in simulation). */
+  readonly completionCheck?: CompletionCheck | undefined;
 };
 
 /**
@@ -34,8 +63,36 @@ export type SafeModuleReadExecutorParameters = {
  * Gelato does.
  */
 export function safeModuleReadExecutor(params: SafeModuleReadExecutorParameters): Executor {
-  const { client, safe, multiSend, module } = params;
-  const encode = async (calls: readonly Call[]) => encodeSafeModuleTransaction({ safe, multiSend, calls });
+  const { client, safe, multiSend, module, completionCheck } = params;
+  const encode = async (calls: readonly Call[]) =>
+    encodeSafeModuleTransaction({
+      safe,
+      multiSend,
+      calls: completionCheck ? [...calls, completionApprove(completionCheck, module)] : calls,
+    });
+
+  /** Runs the Safe transaction and the completion transferFrom from the module in one simulated block. */
+  const checkCompletion = async (request: Call, check: CompletionCheck): Promise<void> => {
+    const follow = completionTransferFrom(check, safe);
+    let results: readonly { status: string }[];
+    try {
+      const [block] = await client.simulateBlocks({
+        blocks: [
+          { calls: [request, follow].map((c) => ({ from: module, to: c.to, data: c.data, value: c.value })) },
+        ],
+        validation: false,
+      });
+      results = block?.calls ?? [];
+    } catch {
+      return; // no eth_simulateV1 here: Gelato's own simulation of the pair still reverts if it fails
+    }
+    if (results[1]?.status !== "success")
+      throw new SimulationFailedError(
+        `the completion check transferFrom(safe, safe, 1) on ${check.token} fails: the Safe must hold at least 1 unit of it after the batch (choose another completionCheckToken)`,
+        undefined,
+        undefined,
+      );
+  };
 
   const simulate = async (calls: readonly Call[], options: SimulateOptions = {}): Promise<Simulation> => {
     const abis = [...(options.abis ?? [])];
@@ -76,6 +133,7 @@ export function safeModuleReadExecutor(params: SafeModuleReadExecutorParameters)
       options.guards && raw.before && raw.after
         ? checkGuards(options.guards, raw.before, raw.after)
         : undefined;
+    if (completionCheck) await checkCompletion(request, completionCheck);
     const gas = padGas(raw.gasUsed, { bps: params.gasPadBps ?? 5_000, floor: 60_000n });
     return { ...raw, request: { ...request, gas }, report };
   };

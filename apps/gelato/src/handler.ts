@@ -2,9 +2,15 @@ import { type ChainPublicClient, safeAbi } from "@ballast/chain";
 import { type Asset, assetId } from "@ballast/core";
 import { type ChainSetup, type CycleResult, runCycle } from "@ballast/engine";
 import { uniswapV3Venue } from "@ballast/uniswap-v3";
-import { type ChainArgs, POLICY_SECRET, parsePolicy, parsePortfolioArgs } from "./config.ts";
+import {
+  type ChainArgs,
+  completionTokenOf,
+  POLICY_SECRET,
+  parsePolicy,
+  parsePortfolioArgs,
+} from "./config.ts";
 import { GelatoConfigError, MissingSecretError, ModuleNotEnabledError, WrongChainError } from "./errors.ts";
-import { safeModuleReadExecutor } from "./executor.ts";
+import { completionTransferFrom, safeModuleReadExecutor } from "./executor.ts";
 import { clientFromProvider, type JsonRpcSender } from "./provider.ts";
 
 /** Storage key of the last rebalance the function handed to Gelato (unix seconds), for the cooldown. */
@@ -38,6 +44,7 @@ export type HandlerResult =
 
 /** A ChainSetup for one chain of the portfolio, read through Gelato's provider, with the keyless Safe-module executor. */
 export function chainSetupFor(c: ChainArgs, client: ChainPublicClient): ChainSetup {
+  const token = completionTokenOf(c);
   const tokens: Asset[] = Object.entries(c.tokens).map(([symbol, t]) => ({
     id: assetId(c.chainId, t.address),
     chainId: c.chainId,
@@ -71,6 +78,7 @@ export function chainSetupFor(c: ChainArgs, client: ChainPublicClient): ChainSet
       safe: c.safe,
       multiSend: c.multiSendCallOnly,
       module: c.dedicatedMsgSender,
+      completionCheck: token ? { token } : undefined,
     }),
   };
 }
@@ -117,7 +125,8 @@ export function explain(result: CycleResult, chainId: number): string | undefine
  * The Web3 Function's `onRun`: parses the `portfolio` user arg and the `BALLAST_POLICY` secret, checks each chain
  * (right chain, Safe deployed, module enabled — misconfiguration throws a typed error, never a silent
  * `canExec: false`), runs one engine cycle read through Gelato's providers, and returns the Safe module call
- * (`execTransactionFromModule` → MultiSendCallOnly) for the task's chain, or `canExec: false` with the reason.
+ * (`execTransactionFromModule` → MultiSendCallOnly) for the task's chain followed by the completion check's
+ * `transferFrom` (see `CompletionCheck`), or `canExec: false` with the reason.
  */
 export async function handler(context: HandlerContext): Promise<HandlerResult> {
   return (await evaluate(context)).result;
@@ -166,10 +175,12 @@ export async function evaluate(
   const request = result.batches.find((b) => b.chainId === taskChainId)?.simulation?.request;
   if (!request) return no("no simulated request");
   await context.storage.set(LAST_REBALANCE_KEY, String(block.timestamp));
+  const token = completionTokenOf(own);
+  const calls = [request, ...(token ? [completionTransferFrom({ token }, own.safe)] : [])];
   return {
     result: {
       canExec: true,
-      callData: [{ to: request.to, data: request.data, value: request.value.toString() }],
+      callData: calls.map((c) => ({ to: c.to, data: c.data, value: c.value.toString() })),
     },
     cycle: result,
   };

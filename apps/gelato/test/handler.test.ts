@@ -1,11 +1,18 @@
-import { decodeMultiSendTransactions, SimulationFailedError, safeAbi } from "@ballast/chain";
-import { impersonate, setPrice } from "@ballast/testkit";
+import {
+  decodeMultiSendTransactions,
+  encodeExecuteBatch,
+  multiSendCallOnlyAbi,
+  SimulationFailedError,
+  safeAbi,
+} from "@ballast/chain";
+import { delegationDesignator, impersonate, setPrice } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import {
   type Address,
   decodeFunctionData,
   encodeFunctionData,
   erc20Abi,
+  type Hex,
   parseEventLogs,
   parseUnits,
 } from "viem";
@@ -45,69 +52,45 @@ describe("handler (Gelato onRun) against a local Safe", () => {
     expect(ctx.store.has(LAST_REBALANCE_KEY)).toBe(false);
   });
 
-  it("after ETH −30% returns the Safe module call; sent by the dedicated msg.sender it rebalances the Safe", async () => {
+  it("after ETH −30% returns the Safe module call + completion check; run as Gelato would, it rebalances the Safe", async () => {
     const d = chain.deployment;
     await setPrice(chain, { asset: "WETH", usdPrice: 2_100n * 10n ** 8n });
     const ctx = context();
     const result = await handler(ctx);
     if (!result.canExec) throw new Error(`expected canExec: ${result.message}`);
-    expect(result.callData).toHaveLength(1);
-    const [call] = result.callData;
+    expect(ctx.store.get(LAST_REBALANCE_KEY)).toMatch(/^\d+$/);
+    const [call, check] = result.callData;
+    // 1. execTransactionFromModule(MultiSendCallOnly, 0, multiSend(packed), DELEGATECALL) on the Safe …
     expect(call?.to).toBe(safe);
     expect(call?.value).toBe("0");
-    // execTransactionFromModule(MultiSendCallOnly, 0, multiSend(packed), DELEGATECALL)
-    const outer = decodeFunctionData({ abi: safeAbi, data: call?.data as `0x${string}` });
+    const outer = decodeFunctionData({ abi: safeAbi, data: call?.data as Hex });
     expect(outer.functionName).toBe("execTransactionFromModule");
-    const [to, value, inner, operation] = outer.args as [Address, bigint, `0x${string}`, number];
-    expect(to).toBe(d.safe.multiSendCallOnly);
-    expect(value).toBe(0n);
-    expect(operation).toBe(1);
-    const packed = `0x${inner.slice(10 + 128)}` as `0x${string}`; // selector, offset, length
-    const calls = decodeMultiSendTransactions(
-      packed.slice(0, 2 + Number(BigInt(`0x${inner.slice(74, 138)}`)) * 2) as `0x${string}`,
-    );
-    expect(calls.length).toBeGreaterThan(1);
-    expect(ctx.store.get(LAST_REBALANCE_KEY)).toMatch(/^\d+$/);
+    const [to, value, inner, operation] = outer.args as [Address, bigint, Hex, number];
+    expect([to, value, operation]).toEqual([d.safe.multiSendCallOnly, 0n, 1]);
+    const packed = decodeFunctionData({ abi: multiSendCallOnlyAbi, data: inner }).args[0];
+    const calls = decodeMultiSendTransactions(packed);
+    expect(calls.length).toBeGreaterThan(2);
+    // … whose last call approves the dedicated msg.sender for 1 WETH-wei, 2. spent by transferFrom(safe, safe, 1).
+    expect(decodeFunctionData({ abi: erc20Abi, data: calls.at(-1)!.data }).args).toEqual([DEDICATED, 1n]);
+    expect(check?.to).toBe(d.tokens.WETH.address);
+    expect(decodeFunctionData({ abi: erc20Abi, data: check?.data as Hex }).args).toEqual([safe, safe, 1n]);
 
-    const usdcBefore = await chain.publicClient.readContract({
-      address: d.tokens.USDC.address,
-      abi: erc20Abi,
-      functionName: "balanceOf",
-      args: [safe],
-    });
-    // Gelato sends it from the dedicated msg.sender; here: the impersonated address, generous fixed gas.
-    const gelato = await impersonate(chain, { address: DEDICATED, ethBalance: parseUnits("1", 18) });
-    try {
-      const hash = await gelato.walletClient.sendTransaction({
-        account: DEDICATED,
-        chain: chain.chain,
-        to: call?.to as Address,
-        data: call?.data as `0x${string}`,
-        gas: 3_000_000n,
-      });
-      const receipt = await chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 25 });
-      expect(receipt.status).toBe("success");
-      const events = parseEventLogs({ abi: safeAbi, logs: receipt.logs }).map((e) => e.eventName);
-      expect(events).toContain("ExecutionFromModuleSuccess");
-      expect(events).not.toContain("ExecutionFromModuleFailure");
-    } finally {
-      await gelato.stop();
-    }
-    const usdcAfter = await chain.publicClient.readContract({
-      address: d.tokens.USDC.address,
-      abi: erc20Abi,
-      functionName: "balanceOf",
-      args: [safe],
-    });
-    expect(usdcAfter).toBeLessThan(usdcBefore); // USDC was overweight after the drop: sold for WETH
+    const before = await balances(safe);
+    // Gelato's dedicated msg.sender runs the calls atomically (batchExecuteCall) with a gas limit it estimates.
+    const receipt = await runAsGelato(result.callData);
+    expect(receipt.status).toBe("success");
+    const events = parseEventLogs({ abi: safeAbi, logs: receipt.logs }).map((e) => e.eventName);
+    expect(events).toContain("ExecutionFromModuleSuccess");
+    expect(events).not.toContain("ExecutionFromModuleFailure");
+    const after = await balances(safe);
+    expect(after.usdc).toBeLessThan(before.usdc); // USDC was overweight after the drop: sold for WETH
+    expect(after.allowance).toBe(0n); // the completion check leaves nothing behind
 
     // Back in band: the next run (fresh storage, no cooldown) holds.
-    const after = await evaluate(context());
-    expect(after.cycle.decision?.fire).toBe(false);
-    expect(after.cycle.decision?.reasons.find((r) => r.rule === "band")?.fired).toBe(false);
-    const weights = after.cycle.state?.sleeves.map((s) => [s.sleeve.id, s.weightWad]) ?? [];
-    expect(weights).toHaveLength(3);
-    expect(after.result.canExec).toBe(false);
+    const next = await evaluate(context());
+    expect(next.cycle.decision?.fire).toBe(false);
+    expect(next.cycle.decision?.reasons.find((r) => r.rule === "band")?.fired).toBe(false);
+    expect(next.result.canExec).toBe(false);
 
     // And the cooldown the first run stored blocks an immediate second rebalance.
     await setPrice(chain, { asset: "WETH", usdPrice: 1_500n * 10n ** 8n });
@@ -117,7 +100,87 @@ describe("handler (Gelato onRun) against a local Safe", () => {
     expect(cooled.result.canExec).toBe(false);
     expect(cooled.cycle.decision?.reasons.find((r) => r.rule === "cooldown")?.fired).toBe(true);
   });
+
+  it("the Safe-module gas trap: without the completion check an estimated gas limit 'succeeds' doing nothing", async () => {
+    await setPrice(chain, { asset: "WETH", usdPrice: 2_100n * 10n ** 8n });
+    const unchecked = { ...chainArgs(chain, safe), completionCheckToken: null };
+    const result = await handler(contextFor(chain, { chains: [unchecked] }));
+    if (!result.canExec) throw new Error(result.message);
+    expect(result.callData).toHaveLength(1);
+    const before = await balances(safe);
+    const receipt = await runAsGelato(result.callData);
+    // eth_estimateGas finds a limit at which the inner batch runs out of gas and the Safe returns false.
+    expect(receipt.status).toBe("success");
+    expect(parseEventLogs({ abi: safeAbi, logs: receipt.logs }).map((e) => e.eventName)).toEqual([
+      "ExecutionFromModuleFailure",
+    ]);
+    expect(await balances(safe)).toEqual(before);
+  });
+
+  it("a completion-check token the Safe does not hold makes the batch fail simulation: canExec false, with the reason", async () => {
+    await setPrice(chain, { asset: "WETH", usdPrice: 2_100n * 10n ** 8n });
+    const base = chainArgs(chain, safe);
+    const wbtc = chain.deployment.tokens.WBTC;
+    const args = {
+      ...base,
+      tokens: { ...base.tokens, WBTC: { address: wbtc.address, decimals: wbtc.decimals } },
+      completionCheckToken: "WBTC",
+    };
+    const result = await handler(contextFor(chain, { chains: [args] }));
+    expect(result.canExec).toBe(false);
+    if (result.canExec) throw new Error("unreachable");
+    expect(result.message).toMatch(/^simulation failed on chain 1: .*completion check/);
+  });
 });
+
+/** The Safe's USDC balance and its WETH allowance to the dedicated msg.sender. */
+async function balances(owner: Address) {
+  const d = chain.deployment;
+  const [usdc, allowance] = await Promise.all([
+    chain.publicClient.readContract({
+      address: d.tokens.USDC.address,
+      abi: erc20Abi,
+      functionName: "balanceOf",
+      args: [owner],
+    }),
+    chain.publicClient.readContract({
+      address: d.tokens.WETH.address,
+      abi: erc20Abi,
+      functionName: "allowance",
+      args: [owner, DEDICATED],
+    }),
+  ]);
+  return { usdc, allowance };
+}
+
+/**
+ * Runs Gelato's callData as its dedicated msg.sender does (`batchExecuteCall`: the calls in order, atomically, as
+ * msg.sender): the impersonated address delegated (EIP-7702 designator) to Simple7702Account calls `executeBatch` on
+ * itself, with the gas limit from `eth_estimateGas` — no hand-picked gas.
+ */
+async function runAsGelato(callData: readonly { to: string; data: string; value: string }[]) {
+  await chain.testClient.setCode({
+    address: DEDICATED,
+    bytecode: delegationDesignator(chain.deployment.simple7702Account),
+  });
+  const data = encodeExecuteBatch(
+    callData.map((c) => ({ to: c.to as Address, data: c.data as Hex, value: BigInt(c.value) })),
+  );
+  const gas = await chain.publicClient.estimateGas({ account: DEDICATED, to: DEDICATED, data });
+  const gelato = await impersonate(chain, { address: DEDICATED, ethBalance: parseUnits("1", 18) });
+  try {
+    const hash = await gelato.walletClient.sendTransaction({
+      account: DEDICATED,
+      chain: chain.chain,
+      to: DEDICATED,
+      data,
+      gas,
+    });
+    return await chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 25 });
+  } finally {
+    await gelato.stop();
+  }
+}
 
 describe("misconfiguration throws a typed error, never a silent canExec: false", () => {
   it("a task on a chain where the portfolio has no Safe", async () => {
