@@ -18,10 +18,11 @@ const configOption = new Option("-c, --config <file>", "the portfolio config (YA
   "$BALLAST_CONFIG or ./ballast.yaml",
 );
 
-function open(file: string, opts: { needKeys: boolean; journal?: string }): Keeper {
+function open(file: string, opts: { needKeys: boolean }): Keeper {
   const config: Config = loadConfig(file, env);
-  const log = createLogger({ level: env.BALLAST_LOG_LEVEL ?? "info" });
-  const journal = openJournal(opts.journal ?? config.keeper.journal);
+  // status and plan print their own tables and errors; the daemon's output is its log.
+  const log = createLogger({ level: env.BALLAST_LOG_LEVEL ?? (opts.needKeys ? "info" : "silent") });
+  const journal = openJournal(config.keeper.journal);
   const chains = buildRuntime(config, env, { store: journal.txStore, needKeys: opts.needKeys });
   return { config, chains, journal, metrics: createMetrics(), log };
 }

@@ -66,3 +66,35 @@ describe("config", () => {
     expect(issuesOf(bad)[0]).toMatch(/^policy.maxSlippage: expected a percentage/);
   });
 });
+
+describe("loadConfig", () => {
+  it("reads ${VAR} from the environment in values only, naming the field of a missing one", async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { loadConfig } = await import("./config.ts");
+    const { EXAMPLE_CONFIG } = await import("./example.ts");
+    const dir = mkdtempSync(join(tmpdir(), "ballast-config-"));
+    try {
+      const file = join(dir, "ballast.yaml");
+      writeFileSync(file, EXAMPLE_CONFIG);
+      const env = { ETH_RPC_URL: "http://127.0.0.1:8545", ARB_RPC_URL: "http://127.0.0.1:8546" };
+      const c = loadConfig(file, env);
+      expect(c.chains.ethereum?.rpc).toEqual(["http://127.0.0.1:8545"]);
+      expect(c.policy.sleeves).toHaveLength(4);
+      try {
+        loadConfig(file, { ETH_RPC_URL: "http://127.0.0.1:8545" });
+        expect.unreachable();
+      } catch (e) {
+        expect((e as ConfigError).issues).toEqual([
+          {
+            path: "chains.arbitrum.rpc.0",
+            message: "environment variable ARB_RPC_URL is referenced but not set",
+          },
+        ]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -280,22 +280,31 @@ export function loadConfig(file: string, env: Record<string, string | undefined>
       { path: "", message: `cannot read the file (${(e as NodeJS.ErrnoException).code})` },
     ]);
   }
-  const missing: string[] = [];
-  const interpolated = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-    const v = env[name];
-    if (v === undefined) missing.push(name);
-    return v ?? "";
-  });
-  if (missing.length)
-    throw new ConfigError(
-      file,
-      missing.map((m) => ({ path: "", message: `environment variable ${m} is referenced but not set` })),
-    );
   let raw: unknown;
   try {
-    raw = parseYaml(interpolated);
+    raw = parseYaml(text);
   } catch (e) {
     throw new ConfigError(file, [{ path: "", message: `not valid YAML: ${(e as Error).message}` }]);
   }
+  // `${VAR}` in string values (not in comments) is read from the environment.
+  const missing: { path: string; message: string }[] = [];
+  const interpolate = (v: unknown, path: string[]): unknown => {
+    if (typeof v === "string")
+      return v.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+        const value = env[name];
+        if (value === undefined)
+          missing.push({
+            path: path.join("."),
+            message: `environment variable ${name} is referenced but not set`,
+          });
+        return value ?? "";
+      });
+    if (Array.isArray(v)) return v.map((x, i) => interpolate(x, [...path, String(i)]));
+    if (v && typeof v === "object")
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, interpolate(x, [...path, k])]));
+    return v;
+  };
+  raw = interpolate(raw, []);
+  if (missing.length) throw new ConfigError(file, missing);
   return parseConfig(raw, file);
 }

@@ -172,9 +172,15 @@ export function planSummary(plan: Plan): string {
 
 /** Why a cycle has no valuation, for people: each failed chain and the portfolio-level error. */
 export function renderProblems(r: CycleResult): string {
+  const root = (e: BallastError) => {
+    const deepest = e.walk();
+    const line = deepest instanceof Error ? deepest.message.split("\n")[0] : undefined;
+    return line && line !== e.shortMessage && !e.details?.includes(line) ? `\n  cause: ${line}` : "";
+  };
   return [
     ...r.chainErrors.map(
-      (e) => `chain ${e.key}: ${e.error.shortMessage}${e.error.details ? `\n  ${e.error.details}` : ""}`,
+      (e) =>
+        `chain ${e.key}: ${e.error.shortMessage}${e.error.details ? `\n  ${e.error.details}` : ""}${root(e.error)}`,
     ),
     ...(r.error ? [`${r.error.shortMessage}${r.error.details ? `\n  ${r.error.details}` : ""}`] : []),
     ...r.warnings.map((w) => `warning: ${w}`),
