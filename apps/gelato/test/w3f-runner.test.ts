@@ -1,0 +1,88 @@
+/**
+ * The built bundle run by the SDK's own local runner (`w3f test`'s engine: Deno in a sandbox thread, Gelato's RPC
+ * proxy with its call limits). Needs Deno 1.x: runs when DENO_PATH is set (e.g. the binary of the npm package
+ * `@deno/linux-x64-glibc@1.46.3`), skipped otherwise.
+ */
+import { mkdtemp } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { safeAbi } from "@ballast/chain";
+import { setPrice } from "@ballast/testkit";
+import { useTestChain } from "@ballast/testkit/vitest";
+import { ethers } from "ethers";
+import { type Address, decodeFunctionData, type Hex } from "viem";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildW3fBundle } from "../src/lib.ts";
+import { chainArgs, policyJson, seedSafe } from "./fixtures.ts";
+
+const deno = process.env.DENO_PATH;
+const chain = useTestChain({ chainId: 1 });
+let safe: Address;
+
+type RunResult = {
+  success: boolean;
+  result?: { canExec: boolean; message?: string; callData?: { to: string; data: string }[] };
+  error?: { message: string };
+  storage?: { storage: Record<string, string> };
+  rpcCalls: { total: number };
+};
+
+async function runInDeno(args: { storage?: Record<string, string> } = {}): Promise<RunResult> {
+  const outDir = await mkdtemp(join(tmpdir(), "ballast-w3f-run-"));
+  const bundle = await buildW3fBundle({ outDir });
+  const require = createRequire(import.meta.url);
+  const { Web3FunctionRunner } = require("@gelatonetwork/web3-functions-sdk/runtime");
+  const runner = new Web3FunctionRunner(false);
+  return runner.run("onRun", {
+    script: bundle.bundlePath,
+    version: "2.0.0",
+    context: {
+      secrets: { BALLAST_POLICY: policyJson },
+      storage: args.storage ?? {},
+      gelatoArgs: { chainId: 1, gasPrice: "10" },
+      userArgs: { portfolio: JSON.stringify({ chains: [chainArgs(chain, safe)] }) },
+    },
+    options: {
+      runtime: "thread",
+      showLogs: false,
+      memory: 256,
+      rpcLimit: 500,
+      timeout: 60_000,
+      downloadLimit: 10 * 1024 * 1024,
+      uploadLimit: 5 * 1024 * 1024,
+      requestLimit: 110,
+      storageLimit: 1024,
+      blacklistedHosts: [],
+    },
+    multiChainProviderConfig: { 1: new ethers.providers.StaticJsonRpcProvider(chain.rpcUrl, 1) },
+  });
+}
+
+describe.skipIf(!deno)("the bundle in Gelato's local runner (Deno)", () => {
+  beforeAll(async () => {
+    safe = await seedSafe(chain);
+  });
+
+  it("in band: canExec false; after a price move: the Safe module call", async () => {
+    const idle = await runInDeno();
+    expect(idle.error).toBeUndefined();
+    expect(idle.success).toBe(true);
+    expect(idle.result?.canExec).toBe(false);
+    expect(idle.result?.message).toMatch(/^no rebalance: band: /);
+
+    await setPrice(chain, { asset: "WETH", usdPrice: 2_100n * 10n ** 8n });
+    const moved = await runInDeno();
+    expect(moved.success).toBe(true);
+    expect(moved.result?.canExec).toBe(true);
+    const [call] = moved.result?.callData ?? [];
+    expect(call?.to).toBe(safe);
+    expect(decodeFunctionData({ abi: safeAbi, data: call?.data as Hex }).functionName).toBe(
+      "execTransactionFromModule",
+    );
+    expect(moved.storage?.storage.lastRebalanceAt).toMatch(/^\d+$/);
+    // Gelato counts RPC calls per run (Standard plan: 10): one eth_call fetch, one simulation, a few checks.
+    expect(idle.rpcCalls.total).toBeLessThanOrEqual(10);
+    expect(moved.rpcCalls.total).toBeLessThanOrEqual(10);
+  }, 120_000);
+});
