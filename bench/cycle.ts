@@ -653,9 +653,9 @@ async function main(): Promise<void> {
     );
     for (const r of results) {
       console.log(`positions/chain ${r.size} (holdings per chain: ${r.holdings.join(" / ")}):`);
-      console.log(`  cycle 1 (cold: no LP ids journaled)      ${countLine(r.cold)}`);
-      console.log(`  cycle 2 (steady: LP ids from the journal) ${countLine(r.steady)}`);
-      console.log(`  engine runCycle given lpTokenIds + lpKeys ${countLine(r.withKeys)}`);
+      console.log(`  ${"cycle 1 (cold: empty journal)".padEnd(43)}${countLine(r.cold)}`);
+      console.log(`  ${"cycle 2 (steady: after cycle 1's journal)".padEnd(43)}${countLine(r.steady)}`);
+      console.log(`  ${"engine runCycle given cycle 2's LP keys".padEnd(43)}${countLine(r.withKeys)}`);
     }
     const steadyTotals = results.map((r) => CHAIN_KEYS.map((k) => perChainTotal(r.steady[k])).join("/"));
     const flat = new Set(steadyTotals).size === 1;
@@ -670,7 +670,7 @@ async function main(): Promise<void> {
     const keysWouldMeet = results.every((r) => CHAIN_KEYS.every((k) => r.withKeys[k].ethCall === 1));
     if (!meets && keysWouldMeet)
       console.log(
-        "why: keeperCycle journals and passes back only result.lpTokenIds, not result.lpKeys, so every cycle's first eth_call cannot read the LP pools' state and ticks and a second one follows; the engine given the LP keys reads each chain in ONE eth_call at every size (line 3 of each block).",
+        "why: the engine given the previous cycle's LP keys (result.lpKeys) reads each chain in ONE eth_call at every size (line 3 of each block), so the keeper does not hand the LP keys back to the next cycle (see keeper.ts: what it journals).",
       );
     console.log(
       "note: keeperCycle alone; `ballast run` (tick: block) adds its eth_blockNumber polls for a new block: counted in the daemon section below.",
