@@ -7,6 +7,7 @@
  *   pnpm bench:planner            one line per size
  *   pnpm bench:planner --verbose  plus legs, rounds and growth
  */
+import { cpus, loadavg } from "node:os";
 import {
   type Asset,
   type AssetId,
@@ -195,7 +196,7 @@ const results: { n: number; ms: number }[] = [];
 for (const n of [10, 100, 1_000, 10_000]) {
   const { snapshot, policy, costModel } = portfolio(n);
   const holdings = snapshot.chains.reduce((a, c) => a + c.holdings.length, 0);
-  const runs = n >= 10_000 ? 7 : n >= 1_000 ? 15 : 31;
+  const runs = n >= 10_000 ? 15 : n >= 1_000 ? 51 : 101;
   const times: number[] = [];
   let last: ReturnType<typeof plan> | undefined;
   for (let r = 0; r < runs + 2; r++) {
@@ -213,6 +214,11 @@ for (const n of [10, 100, 1_000, 10_000]) {
     );
 }
 if (verbose) {
+  console.log(
+    `  load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")} on ${cpus().length} CPUs`,
+  );
   for (let k = 1; k < results.length; k++) {
     const a = results[k - 1] as { n: number; ms: number };
     const b = results[k] as { n: number; ms: number };
