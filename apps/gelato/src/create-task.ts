@@ -203,33 +203,43 @@ export async function createGelatoTask(p: CreateTaskParameters): Promise<CreateT
 
 /** The report as the lines the CLI prints (no secret values: the policy is named, never shown). */
 export function formatReport(r: CreateTaskReport, dryRun: boolean): string {
+  const row = (label: string, value: string) => `${`${label}:`.padEnd(22)}${value}`;
   const lines = [
     `${dryRun ? "DRY RUN — nothing uploaded or sent" : "Task created"} on chain ${r.chainId}`,
-    `Automate:            ${r.automate.address} (${r.automate.source})`,
-    `Task creator:        ${r.owner}`,
-    `Dedicated msg.sender: ${r.dedicatedMsgSender.address}${r.dedicatedMsgSender.isDeployed ? "" : " (deployed by Gelato on first execution)"}`,
-    `Safe:                ${r.safe} — module ${r.moduleEnabled ? "enabled" : "NOT enabled"}`,
+    row("Automate", `${r.automate.address} (${r.automate.source})`),
+    row("Task creator", r.owner),
+    row(
+      "Dedicated msg.sender",
+      `${r.dedicatedMsgSender.address}${r.dedicatedMsgSender.isDeployed ? "" : " (deployed by Gelato on first execution)"}`,
+    ),
+    row("Safe", `${r.safe} — module ${r.moduleEnabled ? "enabled" : "NOT enabled"}`),
   ];
   if (r.enableModule)
     lines.push(
       "",
       "Enable the module first: the Safe owners execute this Safe transaction (Safe app → Transaction Builder, or any signer):",
-      `  to:        ${r.enableModule.to}`,
-      "  value:     0",
-      `  data:      ${r.enableModule.data}`,
-      "  operation: 0 (CALL)",
-      `  nonce:     ${r.enableModule.nonce}`,
+      `  to:         ${r.enableModule.to}`,
+      "  value:      0",
+      `  data:       ${r.enableModule.data}`,
+      "  operation:  0 (CALL)",
+      `  nonce:      ${r.enableModule.nonce}`,
       `  safeTxHash: ${r.enableModule.safeTxHash}`,
     );
   lines.push(
     "",
-    `Web3 Function:       ${r.w3fHash}${r.bundle ? ` (bundle ${r.bundle.bytes} bytes, ${r.bundle.archivePath})` : ""}`,
-    `User arg ${PORTFOLIO_ARG}:  ${r.userArgs[PORTFOLIO_ARG]}`,
-    `Secrets to set:      ${r.secrets.join(", ")} (its value is your policy file; set it in the Gelato app)`,
-    `Task id:             ${r.task.taskId}`,
-    `createTask tx:       to ${r.task.tx.to}, value ${r.task.tx.value}`,
+    row(
+      "Web3 Function",
+      `${r.w3fHash}${r.bundle ? ` (bundle ${r.bundle.bytes} bytes, ${r.bundle.archivePath})` : ""}`,
+    ),
+    row(`User arg ${PORTFOLIO_ARG}`, r.userArgs[PORTFOLIO_ARG] ?? ""),
+    row(
+      "Secrets to set",
+      `${r.secrets.join(", ")} (its value is your policy file; set it in the Gelato app)`,
+    ),
+    row("Task id", r.task.taskId),
+    row("createTask tx", `to ${r.task.tx.to}, value ${r.task.tx.value}`),
     `  data: ${r.task.tx.data}`,
   );
-  if (r.sent) lines.push(`Sent:                ${r.sent}`);
+  if (r.sent) lines.push(row("Sent", r.sent));
   return lines.join("\n");
 }
