@@ -4,6 +4,7 @@ import {
   DAI1,
   debt,
   ETH,
+  holding,
   policy,
   realisticCost,
   sleeve,
@@ -91,6 +92,24 @@ describe("decide", () => {
     expect(reason(d, "health-factor")?.fired).toBe(true);
     expect(reason(d, "cooldown")?.fired).toBe(true);
     expect(d.fire).toBe(true);
+  });
+
+  it("an unmanaged lending account below the floor is reported but does not fire", () => {
+    const pol = policy(sleeves, {
+      healthFactor: { floorWad: (18n * WAD) / 10n, liquidationThresholdBps: { [WETH1.id]: 8250 } },
+    });
+    const snap = snapshot([
+      chain(ETH, [
+        token(WETH1, "21"),
+        supply(USDC1, "34000"),
+        token(DAI1, "24000"),
+        holding("supply", "spark", WETH1, "1"),
+        holding("debt", "spark", USDC1, "1500"),
+      ]),
+    ]);
+    const d = decide(portfolioState(snap, pol), pol, { now: 1 });
+    expect(reason(d, "health-factor")).toMatchObject({ fired: false });
+    expect(reason(d, "health-factor")?.detail).toMatch(/unmanaged account/);
   });
 
   it("rejects a bad clock", () => {

@@ -101,17 +101,22 @@ export function decide(state: PortfolioState, policy: Policy, clock: DecisionClo
   }
   if (policy.healthFactor) {
     const floor = policy.healthFactor.floorWad;
+    // Only accounts the policy manages (a supply or debt sleeve) can be repaired by a rebalance.
+    const managed = (h: { chainId: number; protocol: string }) =>
+      state.sleeves.some(
+        (s) =>
+          s.sleeve.chainId === h.chainId &&
+          s.sleeve.protocol === h.protocol &&
+          (s.sleeve.kind === "supply" || s.sleeve.kind === "debt"),
+      );
     const low = healthFactors(state).filter((h) => h.healthFactorWad !== null && h.healthFactorWad < floor);
+    const text = (h: (typeof low)[number]) =>
+      `chain ${h.chainId} ${h.protocol} HF ${hf(h.healthFactorWad)} < floor ${hf(floor)}${managed(h) ? "" : " (unmanaged account)"}`;
     reasons.push({
       rule: "health-factor",
       effect: "trigger",
-      fired: low.length > 0,
-      detail:
-        low.length > 0
-          ? low
-              .map((h) => `chain ${h.chainId} ${h.protocol} HF ${hf(h.healthFactorWad)} < floor ${hf(floor)}`)
-              .join("; ")
-          : `every health factor ≥ floor ${hf(floor)}`,
+      fired: low.some(managed),
+      detail: low.length > 0 ? low.map(text).join("; ") : `every health factor ≥ floor ${hf(floor)}`,
     });
   }
   if (policy.cooldownSeconds !== undefined && policy.cooldownSeconds > 0 && lastRebalanceAt !== undefined) {
