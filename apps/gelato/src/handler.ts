@@ -15,6 +15,8 @@ import { clientFromProvider, type JsonRpcSender } from "./provider.ts";
 
 /** Storage key of the last rebalance the function handed to Gelato (unix seconds), for the cooldown. */
 export const LAST_REBALANCE_KEY = "lastRebalanceAt";
+/** Storage key of the value {@link LAST_REBALANCE_KEY} had before the latest hand-over (restored by `onFail`). */
+export const PREVIOUS_REBALANCE_KEY = "previousRebalanceAt";
 
 /**
  * The part of Gelato's `Web3FunctionContext` the handler reads (structurally compatible with the SDK's type, so
@@ -174,6 +176,8 @@ export async function evaluate(
   if (reason !== undefined) return no(reason);
   const request = result.batches.find((b) => b.chainId === taskChainId)?.simulation?.request;
   if (!request) return no("no simulated request");
+  // The cooldown starts when the calls are handed over; `onFail` ({@link failHandler}) takes it back.
+  await context.storage.set(PREVIOUS_REBALANCE_KEY, last ?? "");
   await context.storage.set(LAST_REBALANCE_KEY, String(block.timestamp));
   const token = completionTokenOf(own);
   const calls = [request, ...(token ? [completionTransferFrom({ token }, own.safe)] : [])];
@@ -184,4 +188,13 @@ export async function evaluate(
     },
     cycle: result,
   };
+}
+
+/**
+ * The Web3 Function's `onFail` (Gelato could not execute the calls: simulation failed, reverted, no funds): restores
+ * the last rebalance time from before the failed hand-over, so the cooldown does not delay the retry.
+ */
+export async function failHandler(context: Pick<HandlerContext, "storage">): Promise<void> {
+  const previous = await context.storage.get(PREVIOUS_REBALANCE_KEY);
+  await context.storage.set(LAST_REBALANCE_KEY, previous ?? "");
 }

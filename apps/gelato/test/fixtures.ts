@@ -14,6 +14,7 @@ import type { HandlerContext } from "../src/handler.ts";
 
 /** The address the tests impersonate as Gelato's dedicated msg.sender. */
 export const DEDICATED: Address = getAddress("0x00000000000000000000000000000000d3d1c8ed");
+/** The Safe owner and task creator of the tests. */
 export const owner = testAccounts.alice;
 
 /** The policy secret: idle WETH 30%, idle USDC 30%, WETH supplied to Aave 40%; 5/25 bands. */

@@ -19,6 +19,7 @@ import {
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   evaluate,
+  failHandler,
   GelatoConfigError,
   handler,
   LAST_REBALANCE_KEY,
@@ -131,6 +132,21 @@ describe("handler (Gelato onRun) against a local Safe", () => {
     if (result.canExec) throw new Error("unreachable");
     expect(result.message).toMatch(/^simulation failed on chain 1: .*completion check/);
   });
+
+  it("onFail takes the cooldown back, so a failed execution is retried on the next run", async () => {
+    await setPrice(chain, { asset: "WETH", usdPrice: 2_100n * 10n ** 8n });
+    const ctx = context();
+    expect((await handler(ctx)).canExec).toBe(true);
+    const blocked = await evaluate(
+      contextFor(chain, { chains: [chainArgs(chain, safe)], storage: ctx.store }),
+    );
+    expect(blocked.cycle.decision?.reasons.find((r) => r.rule === "cooldown")?.fired).toBe(true);
+    await failHandler(ctx); // Gelato could not execute the calls
+    expect(ctx.store.get(LAST_REBALANCE_KEY)).toBe("");
+    expect(
+      (await handler(contextFor(chain, { chains: [chainArgs(chain, safe)], storage: ctx.store }))).canExec,
+    ).toBe(true);
+  });
 });
 
 /** The Safe's USDC balance and its WETH allowance to the dedicated msg.sender. */
@@ -238,5 +254,31 @@ describe("safeModuleReadExecutor", () => {
     expect(err).toBeInstanceOf(SimulationFailedError);
     expect(err.index).toBe(1);
     await expect(executor.execute([], { planId: "x" })).rejects.toThrow(/read-only/);
+  });
+});
+
+describe("clientFromProvider (viem over an ethers v5 provider)", () => {
+  it("keeps revert data and JSON-RPC codes, and never leaks the provider URL", async () => {
+    const { ethers } = await import("ethers");
+    const d = chain.deployment;
+    const client = clientFromProvider(new ethers.providers.StaticJsonRpcProvider(chain.rpcUrl, 1), 1);
+    const err = await client
+      .simulateContract({
+        address: d.tokens.USDC.address,
+        abi: erc20Abi,
+        functionName: "transfer",
+        args: [DEDICATED, 10n ** 30n],
+        account: DEDICATED,
+      })
+      .catch((e) => e);
+    expect(err.message).toMatch(/transfer amount exceeds balance/);
+    const missing = await client.request({ method: "no_such_method" as "eth_chainId" }).catch((e) => e);
+    expect(missing.walk((e: unknown) => (e as { code?: number }).code === -32601)).toBeTruthy();
+    const dead = clientFromProvider(
+      new ethers.providers.StaticJsonRpcProvider("http://user:secret@127.0.0.1:1", 1),
+      1,
+    );
+    const down = await dead.getChainId().catch((e) => e);
+    expect(String(down.message)).not.toContain("secret");
   });
 });
