@@ -1,4 +1,3 @@
-#!/usr/bin/env -S npx tsx
 /**
  * `ballast-gelato` — `create-task` (Gelato Web3 Function task for a Safe portfolio) and `bundle` (build the function
  * and check its import graph). The task creator's key is read from `GELATO_TASK_OWNER_KEY`, never from a flag.
@@ -8,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { redactUrl } from "@ballast/chain";
 import { BallastError, type Hex } from "@ballast/core";
 import { getAddress, isHex } from "viem";
 import { buildW3fBundle } from "./bundle.ts";
@@ -102,7 +102,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         );
       return 1;
     }
-    io.err(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+    // ethers errors quote the RPC URL (which may carry a key): redact every URL.
+    const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    io.err(text.replace(/https?:\/\/[^\s"'),]+/g, (url) => redactUrl(url)));
     return 1;
   }
 }

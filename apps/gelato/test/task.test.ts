@@ -213,5 +213,11 @@ describe("CLI", () => {
     // Without --dry-run the missing module is an error with the enabling transaction.
     expect(await main(argv, io)).toBe(1);
     expect(err.join("\n")).toMatch(/ModuleNotEnabledError[\s\S]*Enable it with a Safe transaction/);
+    // An unreachable RPC whose URL carries a key: the error is printed with the URL redacted.
+    err.length = 0;
+    const dead = argv.map((a) => (a === chain.rpcUrl ? "http://127.0.0.1:1/v2/secretkey" : a));
+    expect(await main([...dead, "--dry-run"], io)).toBe(1);
+    expect(err.join("\n")).toMatch(/127\.0\.0\.1:1/);
+    expect(err.join("\n")).not.toContain("secretkey");
   });
 });
