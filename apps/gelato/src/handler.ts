@@ -171,6 +171,8 @@ export async function evaluate(
     now: Number(block.timestamp),
     ...(lastRebalanceAt === undefined || Number.isNaN(lastRebalanceAt) ? {} : { lastRebalanceAt }),
   });
+  // A portfolio-level failure (policy resolution, valuation, planning) is a configuration problem or a bug: throw it.
+  if (result.error) throw result.error;
   const reason = explain(result, taskChainId);
   const no = (message: string) => ({ result: { canExec: false as const, message }, cycle: result });
   if (reason !== undefined) return no(reason);

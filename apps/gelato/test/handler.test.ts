@@ -5,6 +5,7 @@ import {
   SimulationFailedError,
   safeAbi,
 } from "@ballast/chain";
+import { BallastError } from "@ballast/core";
 import { delegationDesignator, impersonate, setPrice } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import {
@@ -29,7 +30,7 @@ import {
   WrongChainError,
 } from "../src/lib.ts";
 import { clientFromProvider } from "../src/provider.ts";
-import { chainArgs, contextFor, DEDICATED, seedSafe } from "./fixtures.ts";
+import { chainArgs, contextFor, DEDICATED, policyJson, seedSafe } from "./fixtures.ts";
 
 const chain = useTestChain({ chainId: 1 });
 let safe: Address;
@@ -228,6 +229,14 @@ describe("misconfiguration throws a typed error, never a silent canExec: false",
       userArgs: { portfolio: JSON.stringify({ chains: [{ ...chainArgs(chain, safe), safe: "0x12" }] }) },
     };
     await expect(handler(noSafe)).rejects.toThrow(/chains\[0\]\.safe/);
+    // A policy the engine rejects (weights summing to 90%) is thrown as the engine's typed error.
+    const policy = JSON.parse(policyJson);
+    policy.sleeves[0].weightBps = 2000;
+    const bad = await handler(context({ secrets: { BALLAST_POLICY: JSON.stringify(policy) } })).catch(
+      (e) => e,
+    );
+    expect(bad).toBeInstanceOf(BallastError);
+    expect(bad.message).toMatch(/weight/i);
   });
 });
 
