@@ -11,6 +11,7 @@ import { cpus, loadavg } from "node:os";
 import {
   type Asset,
   type AssetId,
+  assetId,
   type CostModel,
   type Holding,
   type Policy,
@@ -59,7 +60,7 @@ function portfolio(holdingsTotal: number): { snapshot: Snapshot; policy: Policy;
     const a = SYMBOLS.map((symbol, k) => {
       const address = `0x${(k + 1).toString(16).padStart(40, "0")}` as const;
       const asset: Asset = {
-        id: `${chainId}:${address}`,
+        id: assetId(chainId, address),
         chainId,
         address,
         symbol,
