@@ -103,11 +103,13 @@ export async function checkChain(c: ChainArgs, client: ChainPublicClient): Promi
 
 /** One line on why the cycle does not execute (Gelato shows `message` in the task's logs). */
 export function explain(result: CycleResult, chainId: number): string | undefined {
-  if (result.chainErrors.length > 0)
-    return `error: ${result.chainErrors.map((e) => `chain "${e.key}": ${e.error.shortMessage}`).join("; ")}`;
+  const errors = (list: CycleResult["chainErrors"]) =>
+    `error: ${list.map((e) => `chain "${e.key}": ${e.error.shortMessage}`).join("; ")}`;
   if (result.error) return `error: ${result.error.shortMessage}`;
   const d = result.decision;
-  if (!d) return "no decision (no portfolio state)";
+  // A chain that could not be read stops the cycle (NAV needs every chain).
+  if (!d)
+    return result.chainErrors.length > 0 ? errors(result.chainErrors) : "no decision (no portfolio state)";
   if (!d.fire) {
     // The triggers' verdicts (why nothing fired), then any block that fired (cooldown, min trade, gates).
     const why = [
@@ -117,7 +119,13 @@ export function explain(result: CycleResult, chainId: number): string | undefine
     return `no rebalance: ${why.map((r) => `${r.rule}${r.fired ? " (fired)" : ""}: ${r.detail}`).join("; ")}`;
   }
   const batch = result.batches.find((b) => b.chainId === chainId);
-  if (!batch) return `no calls on chain ${chainId} this cycle (the plan moves other chains only)`;
+  if (!batch) {
+    // Realization failed on this chain (e.g. no swap venue), or the plan moves other chains only.
+    const own = result.chainErrors.filter((e) => e.chainId === chainId);
+    return own.length > 0
+      ? errors(own)
+      : `no calls on chain ${chainId} this cycle (the plan moves other chains only)`;
+  }
   if (!batch.ok)
     return `simulation failed on chain ${chainId}: ${batch.error?.shortMessage ?? "unknown error"}`;
   return undefined;
