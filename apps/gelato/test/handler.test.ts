@@ -148,6 +148,18 @@ describe("handler (Gelato onRun) against a local Safe", () => {
       (await handler(contextFor(chain, { chains: [chainArgs(chain, safe)], storage: ctx.store }))).canExec,
     ).toBe(true);
   });
+
+  it("a chain the engine cannot read (wrong Aave data provider) gives canExec false naming the chain", async () => {
+    const base = chainArgs(chain, safe);
+    const args = {
+      ...base,
+      aave: { ...base.aave!, uiPoolDataProvider: chain.deployment.tokens.WETH.address },
+    };
+    const result = await handler(contextFor(chain, { chains: [args] }));
+    expect(result.canExec).toBe(false);
+    if (result.canExec) throw new Error("unreachable");
+    expect(result.message).toMatch(/^error: chain "ethereum": /);
+  });
 });
 
 /** The Safe's USDC balance and its WETH allowance to the dedicated msg.sender. */
