@@ -1,6 +1,6 @@
 import { CBPS, type CompiledCosts, type ResolvedRoute } from "./cost.ts";
 import { minCostFlow } from "./flow.ts";
-import { amountFor, min, mulDiv, pow10, usdValue, WAD } from "./math.ts";
+import { amountFor, max, min, mulDiv, pow10, usdValue, WAD } from "./math.ts";
 import type { AssetId, Composition, PriceBook } from "./model.ts";
 import type { SleeveState } from "./state.ts";
 import type { AssetRegistry } from "./valuation.ts";
@@ -144,7 +144,7 @@ export function solveFlows(
   // 1. Sleeve legs → units per node.
   const exits: ExitDraft[] = [];
   type Part = { n: Node; units: bigint; need: bigint };
-  const sinkInfo: { i: number; fraction: bigint; parts: Part[]; cap?: bigint }[] = [];
+  const sinkInfo: { i: number; fraction: bigint; parts: Part[]; cap?: bigint; full?: boolean }[] = [];
   d.forEach((delta, i) => {
     if (delta === 0n) return;
     const s = ctx.sleeves[i] as SleeveState;
@@ -184,10 +184,11 @@ export function solveFlows(
         let need = full[i] ? owed : amountFor(delta, n.dec, n.price);
         if (need > owed) need = owed;
         const g = grossUp.get(asset);
-        let units = g === undefined ? need : mulDiv(need, WAD, g, "up");
-        if (units > owed) units = owed;
+        // The demand is grossed up for the losses on the way (so the swaps feeding it buy enough); what is
+        // delivered is capped at the debt (`cap` below).
+        const units = g === undefined ? need : mulDiv(need, WAD, g, "up");
         if (units > 0n) parts.push({ n, units, need });
-        fraction = owed > 0n ? (full[i] ? WAD : mulDiv(units, WAD, owed)) : 0n;
+        fraction = owed > 0n ? (full[i] ? WAD : mulDiv(min(units, owed), WAD, owed)) : 0n;
       } else {
         for (const c of comp) {
           const n = node(c.asset);
@@ -202,7 +203,13 @@ export function solveFlows(
       if (parts.length > 0)
         sinkInfo.push(
           isDebt
-            ? { i, fraction, parts, cap: -((s.units.get(parts[0]?.n.asset as AssetId) ?? 0n) as bigint) }
+            ? {
+                i,
+                fraction,
+                parts,
+                cap: -((s.units.get(parts[0]?.n.asset as AssetId) ?? 0n) as bigint),
+                full: full[i] === true,
+              }
             : { i, fraction, parts },
         );
     }
@@ -457,13 +464,24 @@ export function solveFlows(
   // 5. Deliveries. What the sinks of a node can share: what it has, less what it bridges out (≥ 1 when losses were
   // over-estimated: they take the excess). A multi-asset sink (LP) gets the same ratio of its need on every asset
   // (the smallest), so its composition holds; the rest stays idle.
+  // A debt repaid in full (target 0) is served first: sharing a shortfall with it would leave dust debt behind.
   const entries: EntryDraft[] = [];
+  const fullDemand = new Map<Node, bigint>();
+  for (const s of sinkInfo)
+    if (s.full) for (const p of s.parts) fullDemand.set(p.n, (fullDemand.get(p.n) ?? 0n) + p.units);
+  const availableOf = (n: Node) => max(0n, n.available - n.bridgeOutActual);
+  const fullShareOf = (n: Node) => {
+    const fd = fullDemand.get(n) ?? 0n;
+    return fd > 0n ? min(WAD, mulDiv(availableOf(n), WAD, fd)) : WAD;
+  };
   const share = new Map<Node, bigint>();
   const shareOf = (n: Node) => {
     let r = share.get(n);
     if (r === undefined) {
-      r = n.demand > 0n ? mulDiv(n.available - n.bridgeOutActual, WAD, n.demand) : WAD;
-      if (r < 0n) r = 0n;
+      const fd = fullDemand.get(n) ?? 0n;
+      const rest = max(0n, availableOf(n) - mulDiv(fd, fullShareOf(n), WAD));
+      const restDemand = n.demand - fd;
+      r = restDemand > 0n ? mulDiv(rest, WAD, restDemand) : WAD;
       share.set(n, r);
     }
     return r;
@@ -473,7 +491,7 @@ export function solveFlows(
     let give: bigint[];
     if (s.parts.length === 1) {
       const p = s.parts[0] as Part;
-      let units = mulDiv(p.units, shareOf(p.n), WAD);
+      let units = mulDiv(p.units, s.full ? fullShareOf(p.n) : shareOf(p.n), WAD);
       // A repay never exceeds the debt (the node's excess stays idle).
       if (s.cap !== undefined && units > s.cap) units = s.cap;
       give = [units];
@@ -507,7 +525,8 @@ export function solveFlows(
     if (r !== 0n) residual.set(n.asset, r);
   }
   const nodeRho = new Map<AssetId, bigint>();
-  for (const n of nodes.values()) if (n.demand > 0n) nodeRho.set(n.asset, shareOf(n));
+  // The node's loss ratio over all its sinks (full repays included): the next pass grosses its asks up by it.
+  for (const n of nodes.values()) if (n.demand > 0n) nodeRho.set(n.asset, mulDiv(availableOf(n), WAD, n.demand));
   return {
     exits,
     entries,

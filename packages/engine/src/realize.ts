@@ -374,10 +374,7 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
         let amount = x;
         let pull = x;
         let repayNote = note;
-        // Core's planner can repay a 0%-target debt sleeve at fractionWad < 1e18 (its losses shared with the
-        // repay), leaving dust debt: a sleeve whose target is 0 is repaid in full here too.
-        const zeroTarget = policy.sleeves.find((z) => z.id === leg.sleeveId)?.targetBps === 0;
-        if ((leg.fractionWad >= WAD || zeroTarget) && x === planned && aave) {
+        if (leg.fractionWad >= WAD && x === planned && aave) {
           const allowance = repayAllowance(aave, token.address, MAX_UINT256);
           // The account's balance at this point, at worst: the idle balance + the batch so far − later consumers.
           const bound = (wallet.get(id) ?? 0n) + (delta.get(id) ?? 0n) - laterNeed(k + 1, id);
