@@ -24,7 +24,7 @@ function open(file: string, opts: { needKeys: boolean }): Keeper {
   const log = createLogger({ level: env.BALLAST_LOG_LEVEL ?? (opts.needKeys ? "info" : "silent") });
   const journal = openJournal(config.keeper.journal);
   const chains = buildRuntime(config, env, { store: journal.txStore, needKeys: opts.needKeys });
-  return { config, chains, journal, metrics: createMetrics(), log };
+  return { config, chains, journal, metrics: createMetrics(), log, lastReads: new Map() };
 }
 
 const positiveInt = (v: string) => {

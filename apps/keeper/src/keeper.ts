@@ -8,7 +8,7 @@ import {
   planToJSON,
   wadToBpsNumber,
 } from "@ballast/core";
-import { type CycleResult, lpKeysFromJson, lpKeysToJson, runCycle } from "@ballast/engine";
+import { type ChainFetch, type CycleResult, lpKeysFromJson, lpKeysToJson, runCycle } from "@ballast/engine";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import type { Journal } from "./journal.ts";
@@ -22,7 +22,15 @@ export type Keeper = {
   readonly journal: Journal;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /**
+   * The last good read of each chain, kept in memory by a long-running keeper: a chain whose RPC fails is valued from
+   * it (for at most {@link STALE_READ_MAX_SECONDS}) so the other chains still rebalance; it gets no batch itself.
+   */
+  readonly lastReads?: Map<number, { fetch: ChainFetch; at: number }>;
 };
+
+/** How old a chain's last good read may be to stand in for a failed one. */
+export const STALE_READ_MAX_SECONDS = 900;
 
 /** The outcome of one chain's batch in a cycle. */
 export type ChainOutcome = {
@@ -78,6 +86,11 @@ export async function keeperCycle(
     sleeves,
     rules,
     now: opts.now,
+    previousFetches: Object.fromEntries(
+      [...(k.lastReads ?? [])]
+        .filter(([, r]) => opts.now - r.at <= STALE_READ_MAX_SECONDS)
+        .map(([chainId, r]) => [chainId, r.fetch]),
+    ),
     ...(last ? { lastRebalanceAt: Number(last) } : {}),
     ...(opts.force ? { force: true } : {}),
   });
@@ -87,6 +100,8 @@ export async function keeperCycle(
       Object.fromEntries(Object.entries(result.lpKeys).map(([id, keys]) => [id, lpKeysToJson(keys)])),
     ),
   );
+  for (const [chainId, fetch] of Object.entries(result.fetches))
+    k.lastReads?.set(Number(chainId), { fetch, at: opts.now });
   observe(k, result);
 
   for (const e of result.chainErrors) {

@@ -92,17 +92,30 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
     }),
   );
   const fetched: { setup: ChainSetup; fetch: ChainFetch }[] = [];
+  const fetches: Record<number, ChainFetch> = {};
+  const staleChains: number[] = [];
+  const missing: ChainError[] = [];
   const chainErrors: ChainError[] = [];
   const lpTokenIds: Record<number, bigint[]> = {};
   const lpKeys: Record<number, CycleResult["lpKeys"][number]> = {};
   for (const o of outcomes) {
     if (o.fetch) {
       fetched.push({ setup: o.setup, fetch: o.fetch });
+      fetches[o.setup.chainId] = o.fetch;
       lpTokenIds[o.setup.chainId] = o.fetch.lpTokenIds;
       lpKeys[o.setup.chainId] = o.fetch.lpKeys;
       warnings.push(...o.fetch.warnings);
     } else {
-      chainErrors.push({ chainId: o.setup.chainId, key: o.setup.key, error: o.error as BallastError });
+      const failure = { chainId: o.setup.chainId, key: o.setup.key, error: o.error as BallastError };
+      chainErrors.push(failure);
+      const previous = params.previousFetches?.[o.setup.chainId];
+      if (previous) {
+        fetched.push({ setup: o.setup, fetch: previous });
+        staleChains.push(o.setup.chainId);
+        warnings.push(
+          `chain "${o.setup.key}" (${o.setup.chainId}) could not be read: valued from its read at block ${previous.snapshot.blockNumber}; it gets no batch this cycle`,
+        );
+      } else missing.push(failure);
       lpTokenIds[o.setup.chainId] = [...(o.setup.lpTokenIds ?? [])];
       lpKeys[o.setup.chainId] = [...(o.setup.lpKeys ?? [])];
     }
@@ -114,6 +127,8 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
   const base = {
     lpTokenIds,
     lpKeys,
+    fetches,
+    staleChains,
     chainErrors,
     batches: [] as ChainBatch[],
     transfers: [],
@@ -137,9 +152,9 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
     error: extra.error ?? null,
     warnings,
   });
-  if (chainErrors.length > 0) {
+  if (missing.length > 0) {
     warnings.push(
-      `no plan this cycle: chain(s) ${chainErrors.map((e) => `"${e.key}"`).join(", ")} could not be read and NAV needs every chain`,
+      `no plan this cycle: chain(s) ${missing.map((e) => `"${e.key}"`).join(", ")} could not be read and NAV needs every chain`,
     );
     return empty(raw, {});
   }
@@ -208,7 +223,7 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
     state,
     policy,
     slots,
-    chains: fetched,
+    chains: fetched.filter((f) => !staleChains.includes(f.setup.chainId)),
     deadlineSeconds: params.deadlineSeconds,
   });
   warnings.push(...r.warnings);

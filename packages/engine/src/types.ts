@@ -112,6 +112,12 @@ export type CycleParams = {
   readonly planOptions?: PlanOptions;
   /** Seconds after the chain's snapshot timestamp that swaps and LP actions stay valid (default 1,800). */
   readonly deadlineSeconds?: number;
+  /**
+   * The last good read of each chain (a previous {@link CycleResult.fetches}; the caller decides how old is too old).
+   * A chain whose read fails this cycle is valued from it instead, so the other chains still rebalance; the stale
+   * chain itself gets no batch, and its error is still reported.
+   */
+  readonly previousFetches?: Readonly<Partial<Record<number, ChainFetch>>>;
 };
 
 /** A Uniswap V3 pool's state at the snapshot block. */
@@ -204,8 +210,15 @@ export type CycleResult = {
   readonly lpTokenIds: Record<number, bigint[]>;
   /** Per chain id, the LP keys to pass back as `ChainSetup.lpKeys`. */
   readonly lpKeys: Record<number, LpPositionKey[]>;
-  /** One chain's failure never stalls the others' fetch; a missing snapshot stops planning (NAV needs all). */
+  /**
+   * One chain's failure never stalls the others: a chain that cannot be read is valued from its previous read when
+   * one is given (and gets no batch); without one, nothing is planned (NAV needs every chain).
+   */
   readonly chainErrors: readonly ChainError[];
+  /** This cycle's fresh reads by chain id: pass them back as {@link CycleParams.previousFetches}. */
+  readonly fetches: Readonly<Record<number, ChainFetch>>;
+  /** Chains valued from a previous read this cycle (their read failed); they get no batch. */
+  readonly staleChains: readonly number[];
   /** A portfolio-level failure: policy resolution, valuation or planning. */
   readonly error: BallastError | null;
   readonly warnings: readonly string[];

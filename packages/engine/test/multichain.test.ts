@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { SleeveLeg } from "@ballast/core";
-import { testAccounts } from "@ballast/testkit";
+import { setPrice, testAccounts } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import { createPublicClient, http } from "viem";
 import { describe, expect, it } from "vitest";
@@ -172,5 +172,37 @@ describe("runCycle over two chains (1 and 8453)", () => {
     expect([r.state, r.decision, r.plan, r.error]).toEqual([null, null, null, null]);
     expect(r.batches).toEqual([]);
     expect(r.lpTokenIds).toEqual({ 1: [], 8453: [7n] }); // the dead chain's known ids are kept for the next cycle
+  });
+
+  it("with the dead chain's previous read, still rebalances the live chain (and sends nothing to the dead one)", async () => {
+    await seed();
+    const live = [setupFor(eth, "ethereum", owner), setupFor(base, "base", owner)];
+    const specs = sleeves([3000, 2000, 1000, 4000]); // the seeded portfolio exactly
+    const first = await runCycle({ chains: live, sleeves: specs, rules, now: await nowOf() });
+    expect(first.decision?.fire).toBe(false);
+    expect(Object.keys(first.fetches).map(Number).sort()).toEqual([1, 8453]);
+
+    // ethereum drifts inside its own chain (WETH −40%): its WETH sleeve falls out of band.
+    await setPrice(eth, { asset: "WETH", usdPrice: 1_800n * 10n ** 8n });
+    const dead = createPublicClient({
+      chain: base.chain,
+      transport: http(await deadUrl(), { retryCount: 0 }),
+    });
+    const chains = [live[0]!, setupFor(base, "base", owner, { client: dead })];
+    const r = await runCycle({
+      chains,
+      sleeves: specs,
+      rules,
+      now: await nowOf(),
+      previousFetches: first.fetches,
+    });
+    expect(r.chainErrors.map((e) => e.key)).toEqual(["base"]);
+    expect(r.staleChains).toEqual([8453]);
+    expect(r.decision?.fire).toBe(true);
+    expect(r.plan?.scope).toBe("per-chain");
+    expect(r.batches.map((b) => b.chainId)).toEqual([1]);
+    expect(r.batches[0]!.ok).toBe(true);
+    expect(r.fetches[8453]).toBeUndefined(); // only fresh reads are handed back
+    expect(r.warnings.some((w) => /valued from its read at block/.test(w))).toBe(true);
   });
 });
