@@ -68,7 +68,7 @@ describe("config", () => {
 });
 
 describe("loadConfig", () => {
-  it("reads ${VAR} from the environment in values only, naming the field of a missing one", async () => {
+  it("interpolates environment variables in values only, naming the field of a missing one", async () => {
     const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");

@@ -54,7 +54,7 @@ describe("journal as the transaction store", () => {
     const j = openJournal(":memory:");
     const s = j.txStore;
     await s.putIntent(rec);
-    expect(() => s.putIntent(rec) as void).toThrow(/already has a live transaction/);
+    expect(() => s.putIntent(rec)).toThrow(/already has a live transaction/);
     await s.markBroadcast(8453, "0xplan", "0xh1", 100n);
     await s.markReplaced(8453, "0xplan", {
       hash: "0xh2",

@@ -526,7 +526,8 @@ export function solveFlows(
   }
   const nodeRho = new Map<AssetId, bigint>();
   // The node's loss ratio over all its sinks (full repays included): the next pass grosses its asks up by it.
-  for (const n of nodes.values()) if (n.demand > 0n) nodeRho.set(n.asset, mulDiv(availableOf(n), WAD, n.demand));
+  for (const n of nodes.values())
+    if (n.demand > 0n) nodeRho.set(n.asset, mulDiv(availableOf(n), WAD, n.demand));
   return {
     exits,
     entries,

@@ -437,14 +437,21 @@ describe("planner edge cases", () => {
     // WETH withdrawn → swapped to USDC, which funds both the repay and the USDC sleeve; the swap's losses fall on the
     // USDC sleeve, never on the full repay (sharing them would leave dust debt).
     const pol = policy(
-      [sleeve("s", "supply", WETH1, 5_000), sleeve("d", "debt", USDC1, 0), sleeve("u", "token", USDC1, 5_000)],
+      [
+        sleeve("s", "supply", WETH1, 5_000),
+        sleeve("d", "debt", USDC1, 0),
+        sleeve("u", "token", USDC1, 5_000),
+      ],
       { healthFactor: hf },
     );
     const snap = snapshot([chain(ETH, [supply(WETH1, "10"), debt(USDC1, "5000")], { WETH: "3000" })]);
     const p = plan(portfolioState(snap, pol), realisticCost, { now: 1 });
     expect(swaps(p).length).toBe(1);
     const repay = sleeveLegs(p).find((l) => l.action === "repay");
-    expect(repay).toMatchObject({ fractionWad: WAD, amounts: [{ asset: USDC1.id, amount: units(USDC1, "5000") }] });
+    expect(repay).toMatchObject({
+      fractionWad: WAD,
+      amounts: [{ asset: USDC1.id, amount: units(USDC1, "5000") }],
+    });
     expect(p.guards.healthFactors[0]?.postWad).toBeNull();
   });
 
