@@ -25,7 +25,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type Config, loadConfig } from "../apps/keeper/src/config.ts";
-import { testkitAaveMarket } from "../apps/keeper/src/demo-portfolio.ts";
+import { testkitAaveMarket, testkitChainYaml } from "../apps/keeper/src/demo-portfolio.ts";
 import { openJournal } from "../apps/keeper/src/journal.ts";
 import { type Keeper, keeperCycle } from "../apps/keeper/src/keeper.ts";
 import { createLogger } from "../apps/keeper/src/log.ts";
@@ -221,30 +221,13 @@ function configYaml(
   rpc: Record<ChainKey, string>,
   opts: { journal: string; weights: Weights | undefined; blockTime?: string },
 ): string {
-  const chain = (key: ChainKey) => {
-    const d = chains[key].deployment;
-    return `  ${key}:
-    chainId: ${chains[key].chainId}
-    name: ${key} (bench)${opts.blockTime ? `\n    blockTime: ${opts.blockTime}` : ""}
-    rpc: ["${rpc[key]}"]
-    account: { type: eip7702, key: env:BENCH_KEY, implementation: "${d.simple7702Account}" }
-    tokens:
-      WETH: { address: "${d.tokens.WETH.address}", decimals: 18 }
-      USDC: { address: "${d.tokens.USDC.address}", decimals: 6 }
-    aave:
-      poolAddressesProvider: "${d.aave.poolAddressesProvider}"
-      pool: "${d.aave.pool}"
-      uiPoolDataProvider: "${d.aave.uiPoolDataProvider}"
-      version: legacy
-    uniswap:
-      factory: "${d.uniswap.factory}"
-      positionManager: "${d.uniswap.positionManager}"
-      quoter: "${d.uniswap.quoterV2}"
-      router: "${d.uniswap.swapRouter}"
-      feeTiers: [500, 3000]
-    swap: [uniswap-v3]
-`;
-  };
+  const chain = (key: ChainKey) =>
+    testkitChainYaml(key, chains[key], {
+      keyVar: "BENCH_KEY",
+      rpc: rpc[key],
+      name: `${key} (bench)`,
+      ...(opts.blockTime ? { blockTime: opts.blockTime } : {}),
+    });
   // Provisional weights (sum 100%) for the read that calibrates them.
   const w = opts.weights ?? {};
   const weight = (id: string, fallback: string) => w[id] ?? fallback;

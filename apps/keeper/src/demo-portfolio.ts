@@ -104,19 +104,19 @@ export async function seedDemoPortfolio(chains: DemoChains, account: PrivateKeyA
   );
 }
 
-/** The demo's config file for two testkit chains (the key is read from `env:BALLAST_DEMO_KEY`). */
-export function demoConfigYaml(
-  chains: DemoChains,
-  opts: { journal: string; cooldown?: string; rpc?: Partial<Record<keyof DemoChains, string>> },
+/** One `chains.<key>` entry of a config for a testkit chain (WETH, USDC, its Aave market and Uniswap V3). */
+export function testkitChainYaml(
+  key: string,
+  c: TestChain,
+  opts: { keyVar: string; rpc?: string; name?: string; blockTime?: string },
 ): string {
-  const chain = (key: keyof DemoChains, c: TestChain) => {
-    const d = c.deployment;
-    const t = d.tokens;
-    return `  ${key}:
+  const d = c.deployment;
+  const t = d.tokens;
+  return `  ${key}:
     chainId: ${c.chainId}
-    name: ${key} (local anvil)
-    rpc: ["${opts.rpc?.[key] ?? c.rpcUrl}"]
-    account: { type: eip7702, key: env:BALLAST_DEMO_KEY, implementation: "${d.simple7702Account}" }
+    name: ${opts.name ?? key}${opts.blockTime ? `\n    blockTime: ${opts.blockTime}` : ""}
+    rpc: ["${opts.rpc ?? c.rpcUrl}"]
+    account: { type: eip7702, key: env:${opts.keyVar}, implementation: "${d.simple7702Account}" }
     tokens:
       WETH: { address: "${t.WETH.address}", decimals: ${t.WETH.decimals} }
       USDC: { address: "${t.USDC.address}", decimals: ${t.USDC.decimals} }
@@ -133,7 +133,19 @@ export function demoConfigYaml(
       feeTiers: [500, 3000]
     swap: [uniswap-v3]
 `;
-  };
+}
+
+/** The demo's config file for two testkit chains (the key is read from `env:BALLAST_DEMO_KEY`). */
+export function demoConfigYaml(
+  chains: DemoChains,
+  opts: { journal: string; cooldown?: string; rpc?: Partial<Record<keyof DemoChains, string>> },
+): string {
+  const chain = (key: keyof DemoChains, c: TestChain) =>
+    testkitChainYaml(key, c, {
+      keyVar: "BALLAST_DEMO_KEY",
+      rpc: opts.rpc?.[key] ?? c.rpcUrl,
+      name: `${key} (local anvil)`,
+    });
   return `# Written by \`ballast demo\`: two local anvil chains with the real Aave V3 and Uniswap V3.
 chains:
 ${chain("ethereum", chains.ethereum)}${chain("base", chains.base)}
