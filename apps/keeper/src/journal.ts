@@ -83,7 +83,7 @@ export function openJournal(path: string) {
       r.sender.toLowerCase(),
       r.nonce,
       r.status,
-      Date.now(),
+      Math.floor(Date.now() / 1000),
       summary,
       toJson(r),
     );

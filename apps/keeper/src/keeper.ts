@@ -3,6 +3,7 @@ import {
   formatHealthFactor,
   formatPlanTable,
   formatStatusTable,
+  formatUsd,
   healthFactors,
   type Plan,
   planToJSON,
@@ -182,7 +183,7 @@ function observe(k: Keeper, r: CycleResult): void {
 /** One line per plan for the journal. */
 export function planSummary(plan: Plan): string {
   const legs = plan.chains.reduce((n, c) => n + c.legs.length, 0);
-  return `${legs} legs on ${plan.chains.length} chain(s), est. cost ${plan.estimatedCost.totalUsd} USD-wad`;
+  return `${legs} legs on ${plan.chains.length} chain(s), estimated cost ${formatUsd(plan.estimatedCost.totalUsd)}`;
 }
 
 /** Why a cycle has no valuation, for people: each failed chain and the portfolio-level error. */

@@ -31,13 +31,15 @@ export type Decision = { readonly fire: boolean; readonly reasons: readonly Deci
 export type DecisionClock = { readonly now: number; readonly lastRebalanceAt?: number | undefined };
 
 const seconds = (s: number): string =>
-  s % 86_400 === 0
-    ? `${s / 86_400}d`
-    : s % 3_600 === 0
-      ? `${s / 3_600}h`
-      : s % 60 === 0
-        ? `${s / 60}m`
-        : `${s}s`;
+  s === 0
+    ? "0s"
+    : s % 86_400 === 0
+      ? `${s / 86_400}d`
+      : s % 3_600 === 0
+        ? `${s / 3_600}h`
+        : s % 60 === 0
+          ? `${s / 60}m`
+          : `${s}s`;
 const bps = (wad: bigint): string => `${wadToBpsNumber(wad)} bps`;
 const usd = (x: bigint): string => {
   const cents = x / 10n ** 16n;
