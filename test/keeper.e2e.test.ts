@@ -186,6 +186,34 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
     expect((await status()).sleeves.filter((x) => x.outOfBand)).toEqual([]);
   });
 
+  it("plan runs without the key when the config names the account: decision, plan table, simulated batches", async () => {
+    await Promise.all(
+      [chains.ethereum, chains.base].map((c) => setPrice(c, { asset: "WETH", usdPrice: 2_300n * 10n ** 8n })),
+    );
+    const readOnly = join(dir, "read-only.yaml");
+    writeFileSync(
+      readOnly,
+      demoConfigYaml(chains, {
+        journal: join(dir, "read-only.db"),
+        cooldown: "0s",
+        address: account.address,
+      }),
+    );
+    const before = await heads();
+    const r = await cli(["plan", "-c", readOnly], {}); // no BALLAST_DEMO_KEY
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("Decision: REBALANCE");
+    expect(r.stdout).toMatch(/simulation ethereum \(chain 1\): ok — \d+ calls in one transaction/);
+    expect(r.stdout).toMatch(/simulation base \(chain 8453\): ok/);
+    // A dry run sends nothing.
+    expect(await txsFrom(chains.ethereum, account.address, before.ethereum)).toBe(0);
+    expect(await txsFrom(chains.base, account.address, before.base)).toBe(0);
+    // And `run` refuses without the key, naming the variable.
+    const run = await cli(["run", "--once", "-c", readOnly], {});
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("BALLAST_DEMO_KEY");
+  });
+
   it("a config error names the field and exits non-zero", async () => {
     const bad = join(dir, "bad.yaml");
     writeFileSync(

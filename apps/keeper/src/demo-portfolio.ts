@@ -108,7 +108,7 @@ export async function seedDemoPortfolio(chains: DemoChains, account: PrivateKeyA
 export function testkitChainYaml(
   key: string,
   c: TestChain,
-  opts: { keyVar: string; rpc?: string; name?: string; blockTime?: string },
+  opts: { keyVar: string; rpc?: string; name?: string; blockTime?: string; address?: string },
 ): string {
   const d = c.deployment;
   const t = d.tokens;
@@ -116,7 +116,7 @@ export function testkitChainYaml(
     chainId: ${c.chainId}
     name: ${opts.name ?? key}${opts.blockTime ? `\n    blockTime: ${opts.blockTime}` : ""}
     rpc: ["${opts.rpc ?? c.rpcUrl}"]
-    account: { type: eip7702, key: env:${opts.keyVar}, implementation: "${d.simple7702Account}" }
+    account: { type: eip7702, key: env:${opts.keyVar}, implementation: "${d.simple7702Account}"${opts.address ? `, address: "${opts.address}"` : ""} }
     tokens:
       WETH: { address: "${t.WETH.address}", decimals: ${t.WETH.decimals} }
       USDC: { address: "${t.USDC.address}", decimals: ${t.USDC.decimals} }
@@ -138,13 +138,20 @@ export function testkitChainYaml(
 /** The demo's config file for two testkit chains (the key is read from `env:BALLAST_DEMO_KEY`). */
 export function demoConfigYaml(
   chains: DemoChains,
-  opts: { journal: string; cooldown?: string; rpc?: Partial<Record<keyof DemoChains, string>> },
+  opts: {
+    journal: string;
+    cooldown?: string;
+    rpc?: Partial<Record<keyof DemoChains, string>>;
+    /** The account's address, so read-only commands run without the key. */
+    address?: string;
+  },
 ): string {
   const chain = (key: keyof DemoChains, c: TestChain) =>
     testkitChainYaml(key, c, {
       keyVar: "BALLAST_DEMO_KEY",
       rpc: opts.rpc?.[key] ?? c.rpcUrl,
       name: `${key} (local anvil)`,
+      ...(opts.address ? { address: opts.address } : {}),
     });
   return `# Written by \`ballast demo\`: two local anvil chains with the real Aave V3 and Uniswap V3.
 chains:

@@ -131,7 +131,7 @@ export function buildRuntime(
       );
     const executor: Executor = manager
       ? executorFor(c, clients, manager)
-      : readOnlyExecutor(c.chainId, portfolioAccount);
+      : keylessExecutor(c, clients, portfolioAccount);
     const tokens: Asset[] = Object.entries(c.tokens).map(([symbol, t]) => ({
       id: assetId(c.chainId, t.address),
       chainId: c.chainId,
@@ -173,14 +173,21 @@ function executorFor(c: ChainConfig, clients: ChainClients, manager: TxManager):
   return c.account.as === "module" ? safeModuleExecutor(params) : safeOwnerExecutor(params);
 }
 
-/** An executor for read-only commands: it can encode nothing and refuses to simulate or send. */
-function readOnlyExecutor(chainId: number, account: Address): Executor {
+/**
+ * The executor of read-only commands (no key): an EIP-7702 account still simulates its batch (simulation needs no
+ * signature); a Safe's batch is refused, since its simulation needs the module or owner that signs.
+ */
+function keylessExecutor(c: ChainConfig, clients: ChainClients, account: Address): Executor {
+  if (c.account.type === "eip7702")
+    return eip7702Executor({ clients, account, implementation: c.account.implementation });
   const refuse = async (): Promise<never> => {
-    throw new SetupError(`Chain ${chainId}: no key available, so nothing can be simulated or sent.`);
+    throw new SetupError(
+      `Chain ${c.chainId}: no key available, so a Safe batch can be neither simulated nor sent.`,
+    );
   };
   return {
-    kind: "eip7702",
-    chainId,
+    kind: c.account.as === "module" ? "safe-module" : "safe-owner",
+    chainId: c.chainId,
     account,
     sender: account,
     encode: refuse,

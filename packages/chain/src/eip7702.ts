@@ -62,7 +62,13 @@ export function encodeEip7702Batch(params: {
 /** Parameters of {@link eip7702Executor}. */
 export type Eip7702ExecutorParameters = {
   readonly clients: ChainClients;
-  readonly manager: TxManager;
+  /**
+   * Sends (and journals) the batch. Without it the executor is simulate-only — no key needed, e.g. for a dry run —
+   * and `execute` throws {@link ExecutorConfigError}; `account` then names the EOA.
+   */
+  readonly manager?: TxManager | undefined;
+  /** The EOA, when there is no manager (otherwise the manager's sender). */
+  readonly account?: Address | undefined;
   /** The `Simple7702Account` deployment the EOA delegates to. */
   readonly implementation: Address;
   /** ABIs whose custom errors to decode by default. */
@@ -75,8 +81,10 @@ export type Eip7702ExecutorParameters = {
  */
 export function eip7702Executor(params: Eip7702ExecutorParameters): Executor {
   const { clients, manager, implementation } = params;
-  const account = manager.sender;
-  if (clients.chain.id !== manager.chainId)
+  const account = manager?.sender ?? params.account;
+  if (!account)
+    throw new ExecutorConfigError("An EIP-7702 executor needs a transaction manager or an account.");
+  if (manager && clients.chain.id !== manager.chainId)
     throw new ExecutorConfigError("The clients and the transaction manager are on different chains.");
   const serial = createMutex();
 
@@ -125,7 +133,14 @@ export function eip7702Executor(params: Eip7702ExecutorParameters): Executor {
     sender: account,
     encode,
     simulate,
-    execute: (calls, options) =>
-      serial(() => runExecute({ manager, options, simulate: () => simulate(calls, options) })),
+    execute: (calls, options) => {
+      if (!manager)
+        return Promise.reject(
+          new ExecutorConfigError(
+            "This executor has no signing key: it can simulate a batch but not send it.",
+          ),
+        );
+      return serial(() => runExecute({ manager, options, simulate: () => simulate(calls, options) }));
+    },
   };
 }

@@ -9,6 +9,7 @@ import {
   createChainClients,
   createTxManager,
   delegationCode,
+  ExecutorConfigError,
   eip7702Executor,
   GuardViolationError,
   getDelegation,
@@ -125,6 +126,28 @@ describe("EIP-7702 executor on the testkit chain", () => {
     expect(e.reason).toBe("Too little received");
     expect(await chain.publicClient.getTransactionCount({ address: account.address })).toBe(nonceBefore);
     expect(store.records()).toHaveLength(0);
+  });
+
+  it("simulates without a key (no transaction manager) and refuses to send", async () => {
+    const account = testAccounts.alice;
+    await setupPortfolio(chain, account.address);
+    const { legs } = await rebalanceLegs(chain, account.address);
+    const calls = flatten(legs);
+    const clients = createChainClients({ chain: 31337, rpcUrls: [chain.rpcUrl], pollingIntervalMs: 25 });
+    const keyless = eip7702Executor({
+      clients,
+      account: account.address,
+      implementation: chain.deployment.simple7702Account,
+    });
+    const sim = await keyless.simulate(calls);
+    expect(sim.success).toBe(true);
+    expect(sim.gasUsed).toBeGreaterThan(100_000n);
+    const nonceBefore = await chain.publicClient.getTransactionCount({ address: account.address });
+    await expect(keyless.execute(calls, { planId: "no-key" })).rejects.toBeInstanceOf(ExecutorConfigError);
+    expect(await chain.publicClient.getTransactionCount({ address: account.address })).toBe(nonceBefore);
+    // The same batch fails simulation with an impossible minOut, as with a key.
+    const bad = flatten((await rebalanceLegs(chain, account.address, { swapMinOut: 10n ** 30n })).legs);
+    await expect(keyless.simulate(bad)).rejects.toBeInstanceOf(SimulationFailedError);
   });
 
   it("simulates a not-yet-delegated EOA with its delegation code and decodes a one-call batch's revert", async () => {
