@@ -205,6 +205,15 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
     expect(r.stdout).toContain("Decision: REBALANCE");
     expect(r.stdout).toMatch(/simulation ethereum \(chain 1\): ok — \d+ calls in one transaction/);
     expect(r.stdout).toMatch(/simulation base \(chain 8453\): ok/);
+    const json = await cli(["plan", "--json", "-c", readOnly], {});
+    expect(json.code, json.stderr).toBe(0);
+    const parsed = JSON.parse(json.stdout) as {
+      simulations: { chain: string; ok: boolean; calls: number }[];
+    };
+    expect(parsed.simulations.map((x) => [x.chain, x.ok])).toEqual([
+      ["ethereum", true],
+      ["base", true],
+    ]);
     // A dry run sends nothing.
     expect(await txsFrom(chains.ethereum, account.address, before.ethereum)).toBe(0);
     expect(await txsFrom(chains.base, account.address, before.base)).toBe(0);

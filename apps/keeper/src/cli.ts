@@ -118,7 +118,23 @@ export function program(): Command {
         if (o.json) {
           console.log(
             JSON.stringify(
-              { decision: toJsonValue(result.decision), plan: result.plan ? planToJSON(result.plan) : null },
+              {
+                decision: toJsonValue(result.decision),
+                plan: result.plan ? planToJSON(result.plan) : null,
+                simulations: result.batches.map((b) => ({
+                  chainId: b.chainId,
+                  chain: b.key,
+                  ok: b.ok,
+                  calls: b.calls.length,
+                  gasUsed: b.simulation ? String(b.simulation.gasUsed) : null,
+                  error: b.error
+                    ? { name: b.error.name, message: b.error.shortMessage, details: b.error.details ?? null }
+                    : null,
+                })),
+                transfers: toJsonValue(result.transfers),
+                chainErrors: result.chainErrors.map((e) => ({ chain: e.key, error: e.error.shortMessage })),
+                warnings: result.warnings,
+              },
               null,
               2,
             ),
