@@ -141,9 +141,21 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
   let lpEntryUsd = 0n;
   let lpExitUsd = 0n;
   const realized: RealizedLeg[] = [];
+
   const quotes: SwapQuote[] = [];
   const warnings: string[] = [];
-
+  /** Records a leg that gets no call because it has nothing to work with, and says why. */
+  const skip = (leg: SleeveLeg, why: string) => {
+    warnings.push(`step ${leg.step}: ${why}`);
+    realized.push({
+      step: leg.step,
+      action: leg.action,
+      sleeveId: leg.sleeveId,
+      calls: [],
+      flows: [],
+      note: "skipped",
+    });
+  };
   /** Records a flow in the guards' ledger; with `fund`, also in the funding ledger of later legs. */
   const flow = (id: AssetId, amount: bigint, fund: boolean) => {
     touched.add(id);
@@ -329,15 +341,7 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
         const token = tokenOf(id, leg);
         const amount = got?.get(id) ?? 0n;
         if (amount <= 0n) {
-          warnings.push(`step ${leg.step}: supply of ${token.symbol} skipped, no guaranteed funds`);
-          realized.push({
-            step: leg.step,
-            action: leg.action,
-            sleeveId: leg.sleeveId,
-            calls: [],
-            flows: [],
-            note: "skipped",
-          });
+          skip(leg, `supply of ${token.symbol} skipped, no guaranteed funds`);
           break;
         }
         const calls = aaveStep(leg, { type: "supply", asset: token.address, amount }, (positions) =>
@@ -360,15 +364,7 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
         const planned = amountOf(leg, id);
         const x = got?.get(id) ?? 0n;
         if (x <= 0n) {
-          warnings.push(`step ${leg.step}: repay of ${token.symbol} skipped, no guaranteed funds`);
-          realized.push({
-            step: leg.step,
-            action: leg.action,
-            sleeveId: leg.sleeveId,
-            calls: [],
-            flows: [],
-            note: "skipped",
-          });
+          skip(leg, `repay of ${token.symbol} skipped, no guaranteed funds`);
           break;
         }
         let amount = x;
@@ -426,17 +422,7 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
           amount1Desired: a1,
         });
         if (use.liquidity === 0n || (use.amount0 === 0n && use.amount1 === 0n)) {
-          warnings.push(
-            `step ${leg.step}: LP entry of "${leg.sleeveId}" skipped, the funds mint no liquidity`,
-          );
-          realized.push({
-            step: leg.step,
-            action: leg.action,
-            sleeveId: leg.sleeveId,
-            calls: [],
-            flows: [],
-            note: "skipped",
-          });
+          skip(leg, `LP entry of "${leg.sleeveId}" skipped, the funds mint no liquidity`);
           break;
         }
         const setupUni = setup.uniswap;
