@@ -141,7 +141,6 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
   let lpEntryUsd = 0n;
   let lpExitUsd = 0n;
   const realized: RealizedLeg[] = [];
-
   const quotes: SwapQuote[] = [];
   const warnings: string[] = [];
   /** Records a leg that gets no call because it has nothing to work with, and says why. */
