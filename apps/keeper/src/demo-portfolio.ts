@@ -1,6 +1,6 @@
 import { type AaveMarket, encodeBorrow, encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
 import type { Call } from "@ballast/core";
-import { fund, type TestChain } from "@ballast/testkit";
+import { fund, sendAndWait, type TestChain } from "@ballast/testkit";
 import { encodeMint, poolAbi, rangeAround } from "@ballast/uniswap-v3";
 import { type Address, type PrivateKeyAccount, parseUnits } from "viem";
 
@@ -22,16 +22,7 @@ export const testkitAaveMarket = (c: TestChain): AaveMarket => ({
 
 async function send(chain: TestChain, account: PrivateKeyAccount, calls: readonly Call[]): Promise<void> {
   const wallet = chain.walletClient(account);
-  for (const call of calls) {
-    const hash = await wallet.sendTransaction({
-      to: call.to,
-      data: call.data,
-      value: call.value,
-      gas: 1_500_000n,
-    });
-    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 25 });
-    if (receipt.status !== "success") throw new Error(`demo seeding: a call to ${call.to} reverted`);
-  }
+  for (const call of calls) await sendAndWait(chain, wallet, { ...call, gas: 1_500_000n }, "demo seeding");
 }
 
 /**
