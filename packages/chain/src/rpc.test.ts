@@ -59,7 +59,8 @@ describe("RPC pool and ranked fallback", () => {
     expect(await clients.public.getBlockNumber()).toBe(16n);
     const ranked = clients.pool.ranked();
     expect(ranked[0]?.url).toBe(live.url);
-    expect(ranked[1]).toMatchObject({ url: dead, healthy: false, failures: 1 });
+    // The dead URL was tried once and retried twice (the pool's per-URL retries) before the fallback moved on.
+    expect(ranked[1]).toMatchObject({ url: dead, healthy: false, failures: 3 });
     const pinned = await pinClient(clients);
     expect(pinned.url).toBe(live.url);
   });
