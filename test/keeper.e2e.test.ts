@@ -8,7 +8,6 @@ import {
   setPrice,
   startTestChain,
   TEST_ACCOUNT_INDEX,
-  type TestChain,
   testAccounts,
 } from "@ballast/testkit";
 import { parseAbi } from "viem";

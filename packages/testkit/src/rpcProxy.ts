@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 
 /** Faults a {@link RpcProxy} injects. Shares are 0..1 of the requests that reach it. */
 export type RpcFaults = {
-  /** Share of requests whose connection is closed without an answer. */
+  /** Share of requests forwarded to the node whose answer is then lost (the connection is closed). */
   readonly dropRate?: number;
   /** Share of requests answered `HTTP 429 Too Many Requests`. */
   readonly rateLimitRate?: number;
@@ -48,7 +48,7 @@ const methodsOf = (body: string): string[] => {
 };
 
 /**
- * Starts an RPC fault-injection proxy on 127.0.0.1 (a free port) in front of `target`: drops a share of requests,
+ * Starts an RPC fault-injection proxy on 127.0.0.1 (a free port) in front of `target`: loses a share of answers,
  * answers 429 to another share, delays, and fails named methods. Stop it with `stop()`.
  *
  * @example
@@ -71,11 +71,7 @@ export async function startRpcProxy(
     req.on("end", async () => {
       const f = current;
       if (f.delayMs) await new Promise((r) => setTimeout(r, f.delayMs));
-      if (rand() < (f.dropRate ?? 0)) {
-        stats.dropped++;
-        req.socket.destroy();
-        return;
-      }
+      const drop = rand() < (f.dropRate ?? 0);
       if (rand() < (f.rateLimitRate ?? 0)) {
         stats.rateLimited++;
         res.writeHead(429, { "content-type": "text/plain" }).end("Too Many Requests");
@@ -93,6 +89,12 @@ export async function startRpcProxy(
           body,
         });
         stats.forwarded++;
+        if (drop) {
+          // The node handled it; the answer is lost (the worst case for a sender: did the broadcast happen?).
+          stats.dropped++;
+          req.socket.destroy();
+          return;
+        }
         res.writeHead(up.status, { "content-type": "application/json" }).end(await up.text());
       } catch {
         req.socket.destroy();
