@@ -206,6 +206,56 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     await expectNoncesSettled(a.journal);
   });
 
+  it("/healthz tells the truth: 503 while batches fail and once a chain is unreadable for 3 cycles; failed requests counted per method", async () => {
+    const { file } = await setup("health");
+    faults({ failMethods: ["eth_estimateGas"] });
+    const daemon = startCli(["run", "-c", file], { ...env, BALLAST_LOG_LEVEL: "info" });
+    try {
+      let port = 0;
+      await waitFor("the metrics server", () => {
+        port = Number(/"listen":"127\.0\.0\.1:(\d+)"/.exec(daemon.stderrSoFar())?.[1] ?? 0);
+        return port > 0;
+      });
+      const health = async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+        return {
+          status: r.status,
+          body: (await r.json()) as { chains: Record<string, Record<string, unknown>> },
+        };
+      };
+      const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+
+      // Sending fails before anything is signed: the batches failed, nothing landed.
+      await waitFor("a failed batch", async () => (await health()).body.chains.ethereum?.batchError != null);
+      expect((await health()).status).toBe(503);
+      expect(await metrics()).toMatch(
+        /ballast_rpc_errors_total\{chain="ethereum",method="eth_estimateGas"\} [1-9]/,
+      );
+      expect(await landed()).toEqual([0, 0]);
+
+      // The RPC recovers: the next cycles rebalance once and health comes back.
+      faults({});
+      await waitFor("healthy again", async () => (await health()).status === 200);
+      expect(await landed()).toEqual([1, 1]);
+
+      // base cannot be read (every eth_call fails): unhealthy after 3 cycles in a row, not before.
+      proxies[1]?.setFaults({ failMethods: ["eth_call"] });
+      await waitFor(
+        "base unreadable",
+        async () => Number((await health()).body.chains.base?.unreadableCycles) >= 1,
+      );
+      const early = await health();
+      if (Number(early.body.chains.base?.unreadableCycles) < 3) expect(early.status).toBe(200);
+      await waitFor("unhealthy", async () => (await health()).status === 503);
+      expect(Number((await health()).body.chains.base?.unreadableCycles)).toBeGreaterThanOrEqual(3);
+      expect(await metrics()).toMatch(/ballast_rpc_errors_total\{chain="base",method="eth_call"\} [1-9]/);
+    } finally {
+      daemon.child.kill("SIGTERM");
+    }
+    expect((await daemon.done).code).toBe(0);
+    expect(await landed()).toEqual([1, 1]);
+  });
+
   it("mempool dropped, no blocks, restart: the same signed bytes are rebroadcast; SIGTERM while settling exits within 5 s and keeps the journal", async () => {
     const { file, journal } = await setup("lost-mempool", { confirmTimeout: "60s" });
     await automine(false);
