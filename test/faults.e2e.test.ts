@@ -156,7 +156,9 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     faults({ dropRate: 0.3 });
     const daemon = await cli(["run", "--max-cycles", "10", "-c", file], env);
     expect(daemon.code, daemon.stderr).toBe(0);
-    expect(proxies.every((p) => p.stats().dropped > 10)).toBe(true);
+    expect(proxies.every((p) => p.stats().dropped > 0)).toBe(true);
+    // Both batches were sent under the faults (not by the clean run below).
+    expect(journalRecords(journal)).toHaveLength(2);
     // A run may end with its batch still in flight: the next run settles it and must not send again.
     faults({});
     const again = await cli(["run", "--once", "-c", file], env);
