@@ -59,6 +59,9 @@ const faults = (f: Parameters<RpcProxy["setFaults"]>[0]) => {
 const automine = (on: boolean) => Promise.all(list.map((c) => c.testClient.setAutomine(on)));
 const mine = () => Promise.all(list.map((c) => c.testClient.mine({ blocks: 1 })));
 const landed = () => Promise.all(list.map((c, i) => txsFrom(c, account.address, start[i] as bigint)));
+/** The keeper's account has a transaction waiting in the pool of every chain. */
+const queued = async () =>
+  (await Promise.all(list.map((c) => nonces(c, account.address)))).every((n) => n.pending > n.latest);
 
 /** Journal records per status, read by a second (read-only) handle while the keeper may run. */
 function journalRecords(path: string): { chainId: number; status: string; hash: string }[] {
@@ -168,17 +171,22 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     await expectNoncesSettled(journal);
   });
 
-  it("two daemons on one journal: the second refuses to start, the first rebalances once per chain", async () => {
+  it("two daemons on one journal: the second refuses to start; the first rebalances once per chain and its journal follows the chain during the run", async () => {
     const { file, journal } = await setup("two-daemons");
+    await automine(false);
     const first = startCli(["run", "-c", file], env);
     try {
-      await waitFor("the first daemon's rebalance", async () => (await landed()).every((n) => n === 1));
+      await waitFor("the first daemon's transactions in the pool", queued);
       const second = await cli(["run", "-c", file], env);
       expect(second.code).toBe(1);
       expect(second.stderr).toContain("is in use by another keeper");
-      await waitFor("both batches final", () =>
-        journalRecords(journal).every((r) => r.status === "confirmed"),
-      );
+      // Blocks resume while the first daemon runs: its own cycles mark both transactions final.
+      await automine(true);
+      await mine();
+      await waitFor("both batches final in the running daemon's journal", () => {
+        const r = journalRecords(journal);
+        return r.length === 2 && r.every((x) => x.status === "confirmed");
+      });
     } finally {
       first.child.kill("SIGTERM");
     }
@@ -192,9 +200,7 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     const b = configFor("keeper-b", { confirmTimeout: "60s" });
     await automine(false);
     const first = startCli(["run", "--once", "-c", a.file], env);
-    await waitFor("keeper A's transactions in the pool", async () =>
-      (await Promise.all(list.map((c) => nonces(c, account.address)))).every((n) => n.pending > n.latest),
-    );
+    await waitFor("keeper A's transactions in the pool", queued);
     const second = await cli(["run", "--once", "-c", b.file], env);
     expect(second.code).toBe(1);
     expect(second.stderr).toContain("has a pending transaction this journal did not send");
@@ -279,9 +285,7 @@ describe("exactly once under faults: the keeper process, two local chains, fault
 
     // Restart: settling finds the node lost them and hands over the same bytes (no new signature).
     const restarted = startCli(["run", "--once", "-c", file], env);
-    await waitFor("the rebroadcast", async () =>
-      (await Promise.all(list.map((c) => nonces(c, account.address)))).every((n) => n.pending > n.latest),
-    );
+    await waitFor("the rebroadcast", queued);
     for (const [i, c] of list.entries()) {
       const hash = journaled.find((r) => r.chainId === c.chainId)?.hash as Hex;
       expect((await c.publicClient.getTransaction({ hash })).hash).toBe(hash);
