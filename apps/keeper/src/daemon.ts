@@ -1,5 +1,5 @@
 import { BallastError } from "@ballast/core";
-import { type Keeper, type KeeperCycle, keeperCycle, settleInFlight } from "./keeper.ts";
+import { type Keeper, type KeeperCycle, keeperCycle, settleInFlight, sleep } from "./keeper.ts";
 import { serveMetrics } from "./metrics.ts";
 
 /** Options of {@link runDaemon}. */
@@ -12,20 +12,6 @@ export type DaemonOptions = {
   /** Aborts the loop (tests); SIGINT and SIGTERM do the same. */
   signal?: AbortSignal;
 };
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 
 /** What `/healthz` knows of a chain. */
 type ChainHealth = {

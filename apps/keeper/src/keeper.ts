@@ -66,18 +66,18 @@ const errText = (e: unknown): string =>
   (e as BallastError)?.shortMessage ??
   (e instanceof Error ? e.message : String(e));
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+/** Sleeps `ms`, or less when `signal` aborts. */
+export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
+    // The listener goes with the timer: a long-running loop must not pile listeners on its signal.
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
   });
 
 /**
