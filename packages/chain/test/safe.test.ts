@@ -99,6 +99,7 @@ describe("Safe 1.3.0 executors on the testkit chain", () => {
     await fund(chain, { account: safe, token: "USDC", amount: USDC(5_000) });
     const { clients, manager } = setup();
     const executor = safeModuleExecutor({
+      firewall: "off",
       clients,
       manager,
       safe,
@@ -129,6 +130,7 @@ describe("Safe 1.3.0 executors on the testkit chain", () => {
     await fund(chain, { account: safe, token: "USDC", amount: USDC(5_000) });
     const { clients, manager } = setup();
     const executor = safeModuleExecutor({
+      firewall: "off",
       clients,
       manager,
       safe,
@@ -182,6 +184,7 @@ describe("Safe 1.3.0 executors on the testkit chain", () => {
     const safe = await createSafe(chain, { owners: [testAccounts.alice.address] });
     const { clients, manager } = setup();
     const executor = safeModuleExecutor({
+      firewall: "off",
       clients,
       manager,
       safe,
@@ -225,7 +228,7 @@ describe("Safe 1.3.0 executors on the testkit chain", () => {
     });
     expect(ours).toBe(theirs);
 
-    const executor = safeOwnerExecutor({ clients, manager, safe, multiSend });
+    const executor = safeOwnerExecutor({ firewall: "off", clients, manager, safe, multiSend });
     await executor.execute(safeBatch(safe), { planId: "safe-owner-1" });
     expect(
       await chain.publicClient.readContract({ address: safe, abi: safeAbi, functionName: "nonce" }),
