@@ -212,7 +212,8 @@ function checkCall(p: FirewallPolicy, call: Call, index: number): void {
   if (has(p.tokens, call.to)) {
     const d = decode(erc20, call.data);
     if (!d) fail("selector", `selector ${call.data.slice(0, 10)} is not approve, transfer or transferFrom`);
-    return checkTokenCall(p, fail, d);
+    checkTokenCall(p, fail, d);
+    return;
   }
   const contract = p.contracts.find((c) => isAddressEqual(c.address, call.to));
   if (!contract) fail("target", "not a configured token or protocol contract");
@@ -234,7 +235,9 @@ function checkCall(p: FirewallPolicy, call: Call, index: number): void {
  * native value. Throws {@link FirewallError} naming the first offending call; pure.
  */
 export function checkBatch(policy: FirewallPolicy, calls: readonly Call[]): void {
-  calls.forEach((c, i) => checkCall(policy, c, i));
+  calls.forEach((c, i) => {
+    checkCall(policy, c, i);
+  });
 }
 
 /** One Safe transaction's inner operation: a CALL, or a DELEGATECALL that must be MultiSendCallOnly. */
@@ -242,7 +245,10 @@ function checkSafeOperation(
   p: FirewallPolicy,
   op: { to: Address; value: bigint; data: Hex; operation: number },
 ): void {
-  if (op.operation === 0) return checkBatch(p, [op]);
+  if (op.operation === 0) {
+    checkBatch(p, [op]);
+    return;
+  }
   const envelope: Fail = (rule, detail) => {
     throw new FirewallError(p.chainId, -1, op.to, rule, detail);
   };
@@ -309,16 +315,17 @@ export function checkTransaction(
     if (request.delegateTo && !(policy.delegation && isAddressEqual(request.delegateTo, policy.delegation)))
       envelope("delegation", `delegates the account to ${request.delegateTo}`);
     const d = decode(simple7702AccountAbi as Abi, request.data);
-    if (d?.functionName !== "executeBatch") return envelope("envelope", "not an executeBatch call");
+    if (d?.functionName !== "executeBatch") envelope("envelope", "not an executeBatch call");
     const calls = d.args[0] as readonly { target: Address; value: bigint; data: Hex }[];
-    return checkBatch(
+    checkBatch(
       policy,
       calls.map((c) => ({ to: c.target, value: c.value, data: c.data })),
     );
+    return;
   }
   const d = decode(safeAbi as Abi, request.data);
   const want = kind === "safe-module" ? "execTransactionFromModule" : "execTransaction";
-  if (d?.functionName !== want) return envelope("envelope", `not a Safe ${want} call`);
+  if (!d || d.functionName !== want) envelope("envelope", `not a Safe ${want} call`);
   const [to, value, data, operation] = d.args as [Address, bigint, Hex, number];
   checkSafeOperation(policy, { to, value, data, operation });
 }
