@@ -258,6 +258,7 @@ describe("safeModuleReadExecutor", () => {
     const { ethers } = await import("ethers");
     const client = clientFromProvider(new ethers.providers.StaticJsonRpcProvider(chain.rpcUrl, 1), 1);
     const executor = safeModuleReadExecutor({
+      firewall: "off",
       client,
       safe,
       multiSend: d.safe.multiSendCallOnly,

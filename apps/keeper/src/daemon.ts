@@ -1,6 +1,7 @@
 import { BallastError } from "@ballast/core";
 import { type Keeper, keeperCycle, settlePending } from "./keeper.ts";
 import { serveMetrics } from "./metrics.ts";
+import { reviewBreakers, sendingStops, stopText } from "./risk.ts";
 
 /** Options of {@link runDaemon}. */
 export type DaemonOptions = {
@@ -53,12 +54,17 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
     ? undefined
     : await serveMetrics(k.config.keeper.listen, k.metrics, () => {
         const staleMs = Math.max(periodMs * 5, 60_000);
+        const stops = sendingStops(k.journal, Object.keys(last));
         const chains = Object.fromEntries(
-          Object.entries(last).map(([key, v]) => [key, { lastCycleAt: v.at, error: v.error }]),
+          Object.entries(last).map(([key, v]) => {
+            const stop = stops.get(key);
+            return [key, { lastCycleAt: v.at, error: v.error, ...(stop ? { sending: stopText(stop) } : {}) }];
+          }),
         );
-        const ok = Object.values(last).every(
-          (v) => v.at !== null && Date.now() - v.at < staleMs && v.error === null,
-        );
+        // A tripped breaker is unhealthy (someone must look); an operator's pause is not.
+        const ok =
+          [...stops.values()].every((s) => s.kind !== "breaker") &&
+          Object.values(last).every((v) => v.at !== null && Date.now() - v.at < staleMs && v.error === null);
         return { ok, chains };
       });
   if (server)
@@ -69,6 +75,8 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
 
   try {
     await settlePending(k);
+    for (const chain of reviewBreakers(k.journal, k.config.policy.limits, Object.keys(last), opts.now()))
+      k.log.warn({ chain }, "circuit breaker cleared at restart: its condition no longer holds");
     let cycles = 0;
     let failures = 0;
     const heads = new Map<number, bigint>();
@@ -100,7 +108,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
             ...result.chainErrors.map((e) => `chain ${e.key}: ${e.error.shortMessage}`),
             ...(result.error ? [result.error.shortMessage] : []),
             ...sent
-              .filter((s) => s.status !== "confirmed")
+              .filter((s) => s.status !== "confirmed" && s.status !== "held")
               .map((s) => `chain ${s.key}: ${s.status} — ${s.error ?? ""}`),
           ];
           if (problems.length > 0)

@@ -22,9 +22,16 @@ const HELP: Record<string, [Kind, string]> = {
   ballast_gas_used_total: ["counter", "Gas used by confirmed transactions, by chain."],
   ballast_tx_total: [
     "counter",
-    "Transactions by chain and outcome (confirmed, reverted, replaced, dropped, refused).",
+    "Transactions by chain and outcome (confirmed, reverted, replaced, dropped, refused, held).",
   ],
   ballast_rpc_errors_total: ["counter", "RPC errors, by chain."],
+  ballast_sending_stopped: [
+    "gauge",
+    "1 when sending is stopped on a chain, by reason (pause: ballast pause; breaker: the circuit breaker).",
+  ],
+  ballast_turnover_24h_usd: ["gauge", "Turnover sent over the rolling 24 hours, all chains, USD."],
+  ballast_realised_cost_usd: ["gauge", "Realised cost of sent plans over the loss window, USD."],
+  ballast_firewall_refusals_total: ["counter", "Batches the firewall refused, by chain and rule."],
   ballast_last_cycle_timestamp_seconds: ["gauge", "Unix time of the last completed cycle, by chain."],
 };
 
@@ -71,7 +78,7 @@ export function createMetrics(): Metrics {
 /** What `/healthz` reports: healthy when every chain completed a cycle within `staleAfterMs`. */
 export type Health = () => {
   ok: boolean;
-  chains: Record<string, { lastCycleAt: number | null; error: string | null }>;
+  chains: Record<string, { lastCycleAt: number | null; error: string | null; sending?: string }>;
 };
 
 /** Serves `/metrics` and `/healthz` on `host:port`; resolves once listening, with the bound port. */
