@@ -118,7 +118,9 @@ export async function keeperCycle(
   for (const [chainId, fetch] of Object.entries(result.fetches))
     k.lastReads?.set(Number(chainId), { fetch, at: opts.now });
   observe(k, result);
-  if (opts.execute && result.state) measureCost(k.journal, limits, result.state, opts.now);
+  // Realised cost of the last sent plan, measured on fresh reads of every chain only.
+  if (opts.execute && result.state && result.staleChains.length === 0)
+    measureCost(k.journal, limits, result.state, opts.now);
   const stops = sendingStops(
     k.journal,
     k.chains.map((c) => c.key),
