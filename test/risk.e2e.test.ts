@@ -324,8 +324,7 @@ describe("risk controls, on two local chains with the keeper process", () => {
     // A restart does not clear it while the condition holds; resume does.
     const again = await cli(["run", "--once", "-c", broken], env);
     expect(again.code).toBe(0);
-    expect(again.stderr).toContain("batch held");
-    expect((await status(broken)).risk.chains.base?.sending).toBe("breaker");
+    expect(again.stderr).toMatch(/circuit breaker tripped.*batch held/);
     expect((await cli(["resume", "--chain", "base", "-c", broken], env)).code).toBe(0);
     const after = await status(broken);
     expect(after.risk.chains.base).toMatchObject({ sending: "on", consecutiveFailures: 0 });
