@@ -110,7 +110,8 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("risk controls, on two local chains with the keeper process", () => {
+// Each test runs the real CLI several times (node + tsx start-up, seconds each on a busy machine).
+describe("risk controls, on two local chains with the keeper process", { timeout: 240_000 }, () => {
   it("pause stops a running daemon's next send, visible in status, /metrics and /healthz; resume restarts it", async () => {
     const config = configFile("pause", everySecond);
     const journal = openJournal(join(dir, "pause.db"));
@@ -329,5 +330,25 @@ describe("risk controls, on two local chains with the keeper process", () => {
     const after = await status(broken);
     expect(after.risk.chains.base).toMatchObject({ sending: "on", consecutiveFailures: 0 });
     expect(after.risk.chains.ethereum?.sending).toBe("breaker");
+  });
+
+  it("a realised cost over maxLossUsd trips the breaker on the chains that sent", async () => {
+    // Still out of band at $3 600 (the broken keeper sent nothing). Any real rebalance costs more than a cent.
+    const lossy = configFile("lossy", withLimits("maxLossUsd: 0.01 USD"));
+    const before = await heads();
+    const first = await cli(["run", "--once", "-c", lossy], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(await txsFrom(chains.ethereum, before.ethereum)).toBe(1);
+    expect((await status(lossy)).risk.chains.base?.sending).toBe("on");
+    // The next cycle values the portfolio at the prices of before the send: the difference is the realised cost.
+    const second = await cli(["run", "--once", "-c", lossy], env);
+    expect(second.code, second.stderr).toBe(0);
+    const s = await status(lossy);
+    for (const chain of ["ethereum", "base"]) {
+      expect(s.risk.chains[chain]?.sending, chain).toBe("breaker");
+      expect(s.risk.chains[chain]?.reason, chain).toMatch(
+        /realised cost \$[\d,.]+ over the last 86400s exceeds maxLossUsd \$0\.01/,
+      );
+    }
   });
 });
