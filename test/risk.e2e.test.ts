@@ -281,7 +281,9 @@ describe("risk controls, on two local chains with the keeper process", { timeout
     expect(turnover).toBeLessThanOrEqual(cap * USD);
     expect(turnover).toBeGreaterThan((cap * USD * 9n) / 10n);
     expect(p.simulations.every((s) => s.ok)).toBe(true);
-    expect(p.warnings.join("\n")).toMatch(/scaled to fit: turnover .* > maxCycleUsd/);
+    expect(p.warnings.join("\n")).toMatch(/turnover cap: scaled to fit — turnover .* > maxCycleUsd/);
+    const text = await cli(["plan", "-c", capped], env);
+    expect(text.stdout).toMatch(/turnover cap: scaled to fit/);
 
     const before = await heads();
     const run = await cli(["run", "--once", "-c", capped], env);
@@ -296,7 +298,7 @@ describe("risk controls, on two local chains with the keeper process", { timeout
     const before = await heads();
     const run = await cli(["run", "--once", "-c", held], env);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/plan held.*maxTradeUsd|maxTradeUsd.*plan held/s);
+    expect(run.stderr).toMatch(/turnover cap: held, not sent — a leg of \$[\d,.]+ > maxTradeUsd \$100\.00/);
     expect(await txsFrom(chains.ethereum, before.ethereum)).toBe(0);
     expect(await txsFrom(chains.base, before.base)).toBe(0);
   });

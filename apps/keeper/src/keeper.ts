@@ -159,7 +159,7 @@ export async function keeperCycle(
   if (!opts.execute || !fired || !result.plan) return { result, sent: [] };
 
   const plan = result.plan;
-  if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "turnover cap: plan held, nothing sent");
+  if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
   const sent = await Promise.all(
     result.batches.map((b) => {
       const stop = stops.get(b.key);

@@ -275,17 +275,21 @@ export async function runLimitedCycle(
   if (!first.plan || first.batches.length === 0) return { result: first, hold: undefined };
   const verdict = checkLimits(first.plan, limits, left);
   if (verdict.kind === "within") return { result: first, hold: undefined };
-  if (verdict.kind === "hold") return { result: first, hold: verdict.why };
+  if (verdict.kind === "hold") return noted(first, `turnover cap: held, not sent — ${verdict.why}`, true);
   const second = await runCycle({
     ...params,
     rules: { ...params.rules, maxTurnoverUsd: verdict.maxTurnoverUsd },
   });
   const again = second.plan ? checkLimits(second.plan, { ...limits, onExceed: "hold" }, left) : undefined;
-  const scaled = `scaled to fit: ${verdict.why}`;
-  return {
-    result: { ...second, warnings: [...second.warnings, scaled] },
-    hold: again?.kind === "hold" ? `still over a cap after scaling: ${again.why}` : undefined,
-  };
+  return again?.kind === "hold"
+    ? noted(second, `turnover cap: still over a cap after scaling, held — ${again.why}`, true)
+    : noted(second, `turnover cap: scaled to fit — ${verdict.why}`, false);
+}
+
+/** The cycle with `note` in its plan's warnings (the artefact people review: `plan`, the journal). */
+function noted(r: CycleResult, note: string, hold: boolean): LimitedCycle {
+  const plan = r.plan ? { ...r.plan, warnings: [...r.plan.warnings, note] } : r.plan;
+  return { result: { ...r, plan, warnings: [...r.warnings, note] }, hold: hold ? note : undefined };
 }
 
 /** A short text for an error or stop. */
