@@ -1,11 +1,14 @@
 import {
   type ChainPublicClient,
   checkGuards,
+  checkTransaction,
   decodeRevert,
   type Executor,
   ExecutorConfigError,
   encodeSafeModuleTransaction,
+  type FirewallSetting,
   findFailingCall,
+  firewallFor,
   padGas,
   type SimulateOptions,
   type Simulation,
@@ -54,6 +57,8 @@ export type SafeModuleReadExecutorParameters = {
   readonly gasPadBps?: number;
   /** Append the {@link CompletionCheck} approve to every batch (and check the follow-up call in simulation). */
   readonly completionCheck?: CompletionCheck | undefined;
+  /** The batch firewall, checked on the module transaction before it is simulated or returned to Gelato. */
+  readonly firewall: FirewallSetting;
 };
 
 /**
@@ -64,12 +69,16 @@ export type SafeModuleReadExecutorParameters = {
  */
 export function safeModuleReadExecutor(params: SafeModuleReadExecutorParameters): Executor {
   const { client, safe, multiSend, module, completionCheck } = params;
-  const encode = async (calls: readonly Call[]) =>
-    encodeSafeModuleTransaction({
+  const firewall = firewallFor(params.firewall, client.chain.id);
+  const encode = async (calls: readonly Call[]) => {
+    const request = encodeSafeModuleTransaction({
       safe,
       multiSend,
       calls: completionCheck ? [...calls, completionApprove(completionCheck, module)] : calls,
     });
+    if (firewall) checkTransaction(firewall, { kind: "safe-module", account: safe, request });
+    return request;
+  };
 
   /** Runs the Safe transaction and the completion transferFrom from the module in one simulated block. */
   const checkCompletion = async (request: Call, check: CompletionCheck): Promise<void> => {

@@ -1,4 +1,4 @@
-import { type ChainPublicClient, safeAbi } from "@ballast/chain";
+import { type ChainPublicClient, type FirewallPolicy, safeAbi } from "@ballast/chain";
 import { type Asset, assetId } from "@ballast/core";
 import { type ChainSetup, type CycleResult, runCycle } from "@ballast/engine";
 import { uniswapV3Venue } from "@ballast/uniswap-v3";
@@ -81,7 +81,31 @@ export function chainSetupFor(c: ChainArgs, client: ChainPublicClient): ChainSet
       multiSend: c.multiSendCallOnly,
       module: c.dedicatedMsgSender,
       completionCheck: token ? { token } : undefined,
+      firewall: firewallPolicyOf(c),
     }),
+  };
+}
+
+/**
+ * The batch firewall's allow-list from the portfolio args: the tokens, the Aave pool, the Uniswap position manager
+ * and SwapRouter; the Safe as the only recipient; the dedicated msg.sender as a spender (the 1-unit completion check).
+ */
+export function firewallPolicyOf(c: ChainArgs): FirewallPolicy {
+  return {
+    chainId: c.chainId,
+    accounts: [c.safe],
+    tokens: Object.values(c.tokens).map((t) => t.address),
+    contracts: [
+      ...(c.aave ? [{ address: c.aave.pool, kind: "aave-pool" as const }] : []),
+      ...(c.uniswap
+        ? [
+            { address: c.uniswap.positionManager, kind: "uniswap-position-manager" as const },
+            { address: c.uniswap.router, kind: "uniswap-swap-router" as const },
+          ]
+        : []),
+    ],
+    spenders: [c.dedicatedMsgSender],
+    multiSend: c.multiSendCallOnly,
   };
 }
 

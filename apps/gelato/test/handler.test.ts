@@ -1,11 +1,12 @@
 import {
   decodeMultiSendTransactions,
   encodeExecuteBatch,
+  FirewallError,
   multiSendCallOnlyAbi,
   SimulationFailedError,
   safeAbi,
 } from "@ballast/chain";
-import { BallastError } from "@ballast/core";
+import { BallastError, type Call } from "@ballast/core";
 import { delegationDesignator, impersonate, setPrice } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import {
@@ -21,6 +22,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   evaluate,
   failHandler,
+  firewallPolicyOf,
   GelatoConfigError,
   handler,
   LAST_REBALANCE_KEY,
@@ -258,6 +260,7 @@ describe("safeModuleReadExecutor", () => {
     const { ethers } = await import("ethers");
     const client = clientFromProvider(new ethers.providers.StaticJsonRpcProvider(chain.rpcUrl, 1), 1);
     const executor = safeModuleReadExecutor({
+      firewall: "off",
       client,
       safe,
       multiSend: d.safe.multiSendCallOnly,
@@ -275,6 +278,32 @@ describe("safeModuleReadExecutor", () => {
     expect(err).toBeInstanceOf(SimulationFailedError);
     expect(err.index).toBe(1);
     await expect(executor.execute([], { planId: "x" })).rejects.toThrow(/read-only/);
+  });
+});
+
+describe("the batch firewall before Gelato gets calldata", () => {
+  it("the portfolio's allow-list passes the completion check and refuses a transfer to a stranger", async () => {
+    const d = chain.deployment;
+    const { ethers } = await import("ethers");
+    const client = clientFromProvider(new ethers.providers.StaticJsonRpcProvider(chain.rpcUrl, 1), 1);
+    const args = chainArgs(chain, safe);
+    const executor = safeModuleReadExecutor({
+      client,
+      safe,
+      multiSend: d.safe.multiSendCallOnly,
+      module: DEDICATED,
+      completionCheck: { token: d.tokens.USDC.address },
+      firewall: firewallPolicyOf(args),
+    });
+    const transfer = (to: Address): Call => ({
+      to: d.tokens.USDC.address,
+      value: 0n,
+      data: encodeFunctionData({ abi: erc20Abi, functionName: "transfer", args: [to, 1n] }),
+    });
+    expect((await executor.simulate([transfer(safe)])).success).toBe(true);
+    const err = await executor.simulate([transfer(safe), transfer(DEDICATED)]).catch((e) => e);
+    expect(err).toBeInstanceOf(FirewallError);
+    expect([err.rule, err.index]).toEqual(["recipient", 1]);
   });
 });
 

@@ -8,6 +8,7 @@ import { openJournal } from "./journal.ts";
 import { type Keeper, keeperCycle, renderPlan, renderProblems, renderStatus } from "./keeper.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
+import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts";
 import { buildRuntime } from "./setup.ts";
 
 const env = process.env;
@@ -106,12 +107,16 @@ export function program(): Command {
                 })),
                 healthFactors: healthFactors(result.state),
                 decision: result.decision,
+                risk: riskSummary(k, nowSeconds()),
               }),
               null,
               2,
             ),
           );
-        else console.log(renderStatus(result));
+        else {
+          console.log(renderStatus(result));
+          console.log(renderRisk(riskSummary(k, nowSeconds())));
+        }
         if (result.chainErrors.length > 0) process.exitCode = 1;
       } finally {
         k.journal.close();
@@ -190,6 +195,37 @@ export function program(): Command {
         k.journal.close();
       }
     });
+
+  const chainOption = new Option("--chain <name>", "one chain (a key of chains:) instead of every chain");
+  const sendingSwitch = (name: "pause" | "resume") =>
+    p
+      .command(name)
+      .description(
+        name === "pause"
+          ? "stop sending (reads and status go on); a running daemon honours it at its next cycle"
+          : "resume sending after a pause or a tripped circuit breaker",
+      )
+      .addOption(configOption)
+      .addOption(chainOption)
+      .option("--reason <text>", "why, for the journal and status", `ballast ${name} by an operator`)
+      .action((o: { config: string; chain?: string; reason: string }) => {
+        const config = loadConfig(o.config, env);
+        if (o.chain !== undefined && !config.chains[o.chain])
+          throw new BallastError(
+            `Unknown chain "${o.chain}"; configured: ${Object.keys(config.chains).join(", ")}.`,
+          );
+        const j = openJournal(config.keeper.journal);
+        try {
+          const p = { at: nowSeconds(), reason: o.reason, ...(o.chain ? { chain: o.chain } : {}) };
+          if (name === "pause") pauseSending(j, p);
+          else resumeSending(j, p);
+          console.log(`${name === "pause" ? "Paused" : "Resumed"} sending on ${o.chain ?? "every chain"}.`);
+        } finally {
+          j.close();
+        }
+      });
+  sendingSwitch("pause");
+  sendingSwitch("resume");
 
   p.command("history")
     .description("past decisions, plans and transactions from the journal, newest first")

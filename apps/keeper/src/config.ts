@@ -189,6 +189,31 @@ const sleeve = z
       });
   });
 
+const usd = (field: string) => decimalTo(parseUsdWad, field);
+const WAD_USD = 10n ** 18n;
+
+/**
+ * Risk controls (see the README's "Risk controls"): turnover caps and the circuit breaker. The defaults are far above
+ * what a $100k portfolio moves in normal drift and still stop a runaway loop.
+ */
+const limits = z
+  .object({
+    /** Largest single leg (USD). */
+    maxTradeUsd: usd("limits.maxTradeUsd").default(50_000n * WAD_USD),
+    /** Largest turnover of one cycle (USD, value taken out of sleeves, all chains). */
+    maxCycleUsd: usd("limits.maxCycleUsd").default(100_000n * WAD_USD),
+    /** Largest turnover over any rolling 24 hours, all chains, from the journal (USD). */
+    maxDailyUsd: usd("limits.maxDailyUsd").default(250_000n * WAD_USD),
+    /** A plan over a cap: "scale" it down to fit (the planner's own scaling) or "hold" it. */
+    onExceed: z.enum(["scale", "hold"]).default("scale"),
+    /** Circuit breaker: realised cost (NAV change at constant prices) over `lossWindow` that stops sending (USD). */
+    maxLossUsd: usd("limits.maxLossUsd").default(2_500n * WAD_USD),
+    lossWindow: duration.default(86_400),
+    /** Circuit breaker: consecutive failed or refused batches on a chain that stop sending there. */
+    maxConsecutiveFailures: z.number().int().min(1).default(3),
+  })
+  .strict();
+
 const policy = z
   .object({
     sleeves: z.array(sleeve).min(1),
@@ -201,6 +226,7 @@ const policy = z
     maxValueLoss: percent("maxValueLoss").default(50),
     healthFactorFloor: decimalTo(parseWad, "healthFactorFloor").default(18n * 10n ** 17n),
     maxCostOfDriftRemoved: percent("maxCostOfDriftRemoved").default(1_000),
+    limits: limits.prefault({}),
   })
   .strict();
 
@@ -264,6 +290,8 @@ export const configSchema = z
 export type Config = z.output<typeof configSchema>;
 /** One validated chain entry. */
 export type ChainConfig = Config["chains"][string];
+/** The validated `policy.limits`. */
+export type LimitsConfig = Config["policy"]["limits"];
 /** One validated sleeve entry. */
 export type SleeveConfig = Config["policy"]["sleeves"][number];
 

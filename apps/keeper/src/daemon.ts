@@ -1,6 +1,7 @@
 import { BallastError } from "@ballast/core";
 import { type Keeper, type KeeperCycle, keeperCycle, settleInFlight, sleep } from "./keeper.ts";
 import { serveMetrics } from "./metrics.ts";
+import { reviewBreakers, sendingStops, stopText } from "./risk.ts";
 
 /** Options of {@link runDaemon}. */
 export type DaemonOptions = {
@@ -85,11 +86,21 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
         // Cycles can legitimately take as long as waiting for a batch's confirmation.
         const staleMs = Math.max(periodMs * 5, 60_000, k.config.keeper.confirmTimeout * 2_000);
         const n = k.config.keeper.unhealthyAfter;
-        const ok = Object.values(health).every(
-          (v) =>
-            v.at !== null && Date.now() - v.at < staleMs && v.unreadableCycles < n && v.batchError === null,
+        const stops = sendingStops(k.journal, Object.keys(health));
+        const chains = Object.fromEntries(
+          Object.entries(health).map(([key, v]) => {
+            const stop = stops.get(key);
+            return [key, { ...v, ...(stop ? { sending: stopText(stop) } : {}) }];
+          }),
         );
-        return { ok, chains: health };
+        // A tripped breaker is unhealthy (someone must look); an operator's pause is not.
+        const ok =
+          [...stops.values()].every((s) => s.kind !== "breaker") &&
+          Object.values(health).every(
+            (v) =>
+              v.at !== null && Date.now() - v.at < staleMs && v.unreadableCycles < n && v.batchError === null,
+          );
+        return { ok, chains };
       });
   if (server)
     k.log.info(
@@ -108,6 +119,8 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
         { inFlight: left.map((i) => `${i.chainId}: ${i.detail}`) },
         "in flight from before: those chains hold until it is final",
       );
+    for (const chain of reviewBreakers(k.journal, k.config.policy.limits, Object.keys(health), opts.now()))
+      k.log.warn({ chain }, "circuit breaker cleared at restart: its condition no longer holds");
     let cycles = 0;
     let failures = 0;
     const heads = new Map<number, bigint>();
@@ -137,7 +150,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
             ...result.chainErrors.map((e) => `chain ${e.key}: ${e.error.shortMessage}`),
             ...(result.error ? [result.error.shortMessage] : []),
             ...sent
-              .filter((s) => s.status !== "confirmed")
+              .filter((s) => s.status !== "confirmed" && s.status !== "held")
               .map((s) => `chain ${s.key}: ${s.status} — ${s.error ?? ""}`),
             ...(result.decision?.reasons ?? [])
               .filter((r) => r.rule === "in-flight")

@@ -54,6 +54,15 @@ policy:
   maxValueLoss: 0.5%                       # of NAV, per rebalance, checked in simulation
   healthFactorFloor: 1.8
   maxCostOfDriftRemoved: 10%               # cost gate
+  # Risk controls (README "Risk controls"); the defaults suit a portfolio around $100k: size them to yours.
+  limits:
+    maxTradeUsd: 50000 USD                  # largest single leg
+    maxCycleUsd: 100000 USD                 # largest turnover of one cycle, all chains
+    maxDailyUsd: 250000 USD                 # rolling 24 h, all chains
+    onExceed: scale                         # or hold
+    maxLossUsd: 2500 USD                    # realised cost over lossWindow that trips the circuit breaker
+    lossWindow: 24h
+    maxConsecutiveFailures: 3               # failed or refused batches in a row that trip it on a chain
 
 keeper:
   tick: block                              # or an interval such as 30s

@@ -1,4 +1,5 @@
 import {
+  FirewallError,
   ForeignTransactionError,
   findRpcRequestError,
   type InFlightItem,
@@ -17,11 +18,22 @@ import {
   planToJSON,
   wadToBpsNumber,
 } from "@ballast/core";
-import { type ChainFetch, type CycleResult, lpKeysFromJson, lpKeysToJson, runCycle } from "@ballast/engine";
+import { type ChainFetch, type CycleResult, lpKeysFromJson, lpKeysToJson } from "@ballast/engine";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import type { Journal } from "./journal.ts";
 import type { Metrics } from "./metrics.ts";
+import {
+  dailyTurnoverUsd,
+  measureCost,
+  realisedCostUsd,
+  recordBatch,
+  recordSent,
+  runLimitedCycle,
+  type Stop,
+  sendingStops,
+  stopText,
+} from "./risk.ts";
 import { type ChainRuntime, policyOf } from "./setup.ts";
 
 /** What the keeper holds between cycles. */
@@ -48,7 +60,8 @@ export const STALE_READ_MAX_SECONDS = 900;
 export type ChainOutcome = {
   chainId: number;
   key: string;
-  status: "confirmed" | "in-flight" | "refused" | "failed";
+  /** `held`: not sent on purpose (a pause, the circuit breaker, a turnover cap). */
+  status: "confirmed" | "in-flight" | "refused" | "failed" | "held";
   hash?: string;
   gasUsed?: bigint;
   error?: string;
@@ -155,7 +168,8 @@ export async function keeperCycle(
   // The LP positions' immutable keys (pool, ticks), journaled so a steady-state fetch is ONE eth_call per chain.
   const known = JSON.parse(k.journal.get(LP_KEYS) ?? "{}") as Record<string, unknown>;
   const last = k.journal.get(LAST_REBALANCE);
-  const result = await runCycle({
+  const limits = k.config.policy.limits;
+  const { result, hold } = await runLimitedCycle(k.journal, limits, {
     chains: k.chains.map((c) => {
       const lpKeys = lpKeysFromJson(known[c.setup.chainId]);
       return { ...c.setup, lpKeys, lpTokenIds: lpKeys.map((key) => key.tokenId) };
@@ -181,6 +195,14 @@ export async function keeperCycle(
   for (const [chainId, fetch] of Object.entries(result.fetches))
     k.lastReads?.set(Number(chainId), { fetch, at: opts.now });
   observe(k, result);
+  // Realised cost of the last sent plan, measured on fresh reads of every chain only.
+  if (opts.execute && result.state && result.staleChains.length === 0)
+    measureCost(k.journal, limits, result.state, opts.now);
+  const stops = sendingStops(
+    k.journal,
+    k.chains.map((c) => c.key),
+  );
+  observeRisk(k, stops, opts.now);
 
   for (const e of result.chainErrors)
     k.log.error(
@@ -217,13 +239,50 @@ export async function keeperCycle(
   if (!opts.execute || !fired || !result.plan) return { result, inFlight, sent: [] };
 
   const plan = result.plan;
-  const sent = await Promise.all(result.batches.map((b) => sendBatch(k, plan, b, opts.signal)));
+  if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
+  const sent = await Promise.all(
+    result.batches.map((b) => {
+      const stop = stops.get(b.key);
+      if (hold || stop) return held(k, b, hold ?? stopText(stop as Stop));
+      return sendBatch(k, plan, b, opts.now, opts.signal);
+    }),
+  );
+  const confirmed = sent.filter((s) => s.status === "confirmed");
+  if (result.state && confirmed.length > 0)
+    recordSent(k.journal, { at: opts.now, plan, state: result.state, chains: confirmed.map((s) => s.key) });
   if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
     k.journal.put(LAST_REBALANCE, String(opts.now));
   return { result, inFlight, sent };
 }
 
+function held(k: Keeper, b: CycleResult["batches"][number], reason: string): ChainOutcome {
+  k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "held" });
+  k.log.warn({ chain: b.key, reason }, "batch held: not sent");
+  return { chainId: b.chainId, key: b.key, status: "held", error: reason };
+}
+
 async function sendBatch(
+  k: Keeper,
+  plan: Plan,
+  b: CycleResult["batches"][number],
+  now: number,
+  signal: AbortSignal | undefined,
+): Promise<ChainOutcome> {
+  const outcome = await trySend(k, plan, b, signal);
+  if (outcome.status === "confirmed" || outcome.status === "refused" || outcome.status === "failed") {
+    const tripped = recordBatch(k.journal, k.config.policy.limits, {
+      at: now,
+      chain: b.key,
+      ok: outcome.status === "confirmed",
+      detail: outcome.error ?? outcome.status,
+    });
+    if (tripped)
+      k.log.error({ chain: b.key, alert: "circuit-breaker", reason: tripped }, "circuit breaker tripped");
+  }
+  return outcome;
+}
+
+async function trySend(
   k: Keeper,
   plan: Plan,
   b: CycleResult["batches"][number],
@@ -232,6 +291,7 @@ async function sendBatch(
   const chain = k.chains.find((c) => c.setup.chainId === b.chainId);
   const base = { chainId: b.chainId, key: b.key };
   if (!chain?.manager) return { ...base, status: "refused", error: "no key to send with" };
+  if (b.error instanceof FirewallError) alertFirewall(k, b.key, b.error);
   if (!b.ok) {
     const error = b.error?.shortMessage ?? "simulation failed";
     k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "refused" });
@@ -272,10 +332,36 @@ async function sendBatch(
       );
       return { ...base, status: "refused", error: e.shortMessage };
     }
+    if (e instanceof FirewallError) alertFirewall(k, b.key, e);
     k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "failed" });
     k.log.error({ chain: b.key, err: errText(e) }, "batch failed");
     return { ...base, status: "failed", error: errText(e) };
   }
+}
+
+/** The alert-worthy line of a batch the firewall refused. */
+function alertFirewall(k: Keeper, chain: string, e: FirewallError): void {
+  k.metrics.inc("ballast_firewall_refusals_total", { chain, rule: e.rule });
+  k.log.fatal(
+    { chain, alert: "firewall", rule: e.rule, index: e.index, target: e.target, err: e.shortMessage },
+    "FIREWALL refused a batch: nothing signed",
+  );
+}
+
+/** Risk gauges: sending stopped per chain (and why), the 24 h turnover and the realised cost in the loss window. */
+function observeRisk(k: Keeper, stops: ReadonlyMap<string, Stop>, now: number): void {
+  for (const c of k.chains) {
+    const stop = stops.get(c.key);
+    for (const reason of ["pause", "breaker"] as const)
+      k.metrics.set("ballast_sending_stopped", { chain: c.key, reason }, stop?.kind === reason ? 1 : 0);
+  }
+  const usd = (x: bigint) => Number(x / 10n ** 16n) / 100;
+  k.metrics.set("ballast_turnover_24h_usd", {}, usd(dailyTurnoverUsd(k.journal, now)));
+  k.metrics.set(
+    "ballast_realised_cost_usd",
+    {},
+    usd(realisedCostUsd(k.journal, k.config.policy.limits, now)),
+  );
 }
 
 function observe(k: Keeper, r: CycleResult): void {

@@ -26,7 +26,7 @@ const HELP: Record<string, [Kind, string]> = {
   ballast_gas_used_total: ["counter", "Gas used by confirmed transactions. Labels: chain (config key)."],
   ballast_tx_total: [
     "counter",
-    "Batch transactions. Labels: chain (config key), outcome (confirmed, reverted, dropped, in-flight: sent and not final yet, refused: not sent, failed: not sent after an error).",
+    "Batch transactions. Labels: chain (config key), outcome (confirmed, reverted, dropped, in-flight: sent and not final yet, refused: not sent, failed: not sent after an error, held: not sent on purpose by a pause, the circuit breaker or a turnover cap).",
   ],
   ballast_in_flight: [
     "gauge",
@@ -35,6 +35,16 @@ const HELP: Record<string, [Kind, string]> = {
   ballast_rpc_errors_total: [
     "counter",
     "Failed RPC requests, each retry counted (transport failures, HTTP errors, node errors; not execution reverts). Labels: chain (config key), method (JSON-RPC method, e.g. eth_call, eth_blockNumber).",
+  ],
+  ballast_sending_stopped: [
+    "gauge",
+    "1 when sending is stopped on a chain. Labels: chain (config key), reason (pause: ballast pause; breaker: the circuit breaker).",
+  ],
+  ballast_turnover_24h_usd: ["gauge", "Turnover sent over the rolling 24 hours, all chains, USD. No labels."],
+  ballast_realised_cost_usd: ["gauge", "Realised cost of sent plans over the loss window, USD. No labels."],
+  ballast_firewall_refusals_total: [
+    "counter",
+    "Batches the firewall refused. Labels: chain (config key), rule (target, selector, spender, unlimited-approval, recipient, value, delegatecall, delegation, envelope).",
   ],
 };
 

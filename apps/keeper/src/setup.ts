@@ -8,6 +8,7 @@ import {
   type Executor,
   eip7702Executor,
   extendRegistry,
+  type FirewallPolicy,
   knownChains,
   MULTICALL3_ADDRESS,
   type RpcRequestEvent,
@@ -24,6 +25,7 @@ import { uniswapV3Venue } from "@ballast/uniswap-v3";
 import { type LocalAccount, parseGwei } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import type { ChainConfig, Config } from "./config.ts";
+import { firewallPolicyOf } from "./firewall.ts";
 import { resolvePrivateKey, resolveSecret, SecretError } from "./secrets.ts";
 
 /** Everything the keeper holds for one chain: the engine's view, and the sending side when a key is available. */
@@ -141,9 +143,12 @@ export function buildRuntime(
       throw new SetupError(
         `chains.${key}.account: the key is not available and no address is given; set the key's variable or add account.address.`,
       );
+    const aave =
+      c.aave === undefined ? undefined : typeof c.aave === "string" ? getAaveMarket(c.aave) : c.aave;
+    const firewall = firewallPolicyOf(c, portfolioAccount, aave);
     const executor: Executor = manager
-      ? executorFor(c, clients, manager)
-      : keylessExecutor(c, clients, portfolioAccount);
+      ? executorFor(c, clients, manager, firewall)
+      : keylessExecutor(c, clients, portfolioAccount, firewall);
     const tokens: Asset[] = Object.entries(c.tokens).map(([symbol, t]) => ({
       id: assetId(c.chainId, t.address),
       chainId: c.chainId,
@@ -152,8 +157,6 @@ export function buildRuntime(
       decimals: t.decimals,
     }));
     const symbols = Object.fromEntries(tokens.map((t) => [t.address.toLowerCase(), t.symbol]));
-    const aave =
-      c.aave === undefined ? undefined : typeof c.aave === "string" ? getAaveMarket(c.aave) : c.aave;
     const setup: ChainSetup = {
       key,
       chainId: c.chainId,
@@ -178,10 +181,15 @@ export function buildRuntime(
   });
 }
 
-function executorFor(c: ChainConfig, clients: ChainClients, manager: TxManager): Executor {
+function executorFor(
+  c: ChainConfig,
+  clients: ChainClients,
+  manager: TxManager,
+  firewall: FirewallPolicy,
+): Executor {
   if (c.account.type === "eip7702")
-    return eip7702Executor({ clients, manager, implementation: c.account.implementation });
-  const params = { clients, manager, safe: c.account.safe, multiSend: c.account.multiSendCallOnly };
+    return eip7702Executor({ clients, manager, implementation: c.account.implementation, firewall });
+  const params = { clients, manager, safe: c.account.safe, multiSend: c.account.multiSendCallOnly, firewall };
   return c.account.as === "module" ? safeModuleExecutor(params) : safeOwnerExecutor(params);
 }
 
@@ -189,9 +197,14 @@ function executorFor(c: ChainConfig, clients: ChainClients, manager: TxManager):
  * The executor of read-only commands (no key): an EIP-7702 account still simulates its batch (simulation needs no
  * signature); a Safe's batch is refused, since its simulation needs the module or owner that signs.
  */
-function keylessExecutor(c: ChainConfig, clients: ChainClients, account: Address): Executor {
+function keylessExecutor(
+  c: ChainConfig,
+  clients: ChainClients,
+  account: Address,
+  firewall: FirewallPolicy,
+): Executor {
   if (c.account.type === "eip7702")
-    return eip7702Executor({ clients, account, implementation: c.account.implementation });
+    return eip7702Executor({ clients, account, implementation: c.account.implementation, firewall });
   const refuse = async (): Promise<never> => {
     throw new SetupError(
       `Chain ${c.chainId}: no key available, so a Safe batch can be neither simulated nor sent.`,

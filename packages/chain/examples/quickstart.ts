@@ -27,7 +27,20 @@ try {
     fees: { maxFeePerGas: parseGwei("50") },
   });
   // 3. The executor: the EOA delegates to Simple7702Account (in the same tx) and runs executeBatch on itself.
-  const executor = eip7702Executor({ clients, manager, implementation: chain.deployment.simple7702Account });
+  //    Its firewall is the last gate before the signature: only USDC may be called, only to these accounts.
+  const implementation = chain.deployment.simple7702Account;
+  const executor = eip7702Executor({
+    clients,
+    manager,
+    implementation,
+    firewall: {
+      chainId: 31337,
+      accounts: [account.address, testAccounts.bob.address, testAccounts.carol.address],
+      tokens: [usdc],
+      contracts: [],
+      delegation: implementation,
+    },
+  });
 
   const transfer = (to: `0x${string}`, amount: bigint) => ({
     to: usdc,

@@ -5,6 +5,7 @@ import type { ChainClients, ChainPublicClient } from "./clients.ts";
 import { decodeRevert } from "./decode.ts";
 import { ExecutorConfigError, SimulationFailedError } from "./errors.ts";
 import { createMutex, type Executor, runExecute, type SimulateOptions, type Simulation } from "./executor.ts";
+import { checkTransaction, type FirewallSetting, firewallFor } from "./firewall.ts";
 import { checkGuards } from "./guards.ts";
 import { simulateTransaction } from "./simulate.ts";
 import type { TxManager, TxRequest } from "./txManager.ts";
@@ -73,6 +74,8 @@ export type Eip7702ExecutorParameters = {
   readonly implementation: Address;
   /** ABIs whose custom errors to decode by default. */
   readonly abis?: readonly Abi[];
+  /** The batch firewall, checked on the exact transaction before it is simulated or signed ("off" only in tests). */
+  readonly firewall: FirewallSetting;
 };
 
 /**
@@ -86,15 +89,19 @@ export function eip7702Executor(params: Eip7702ExecutorParameters): Executor {
     throw new ExecutorConfigError("An EIP-7702 executor needs a transaction manager or an account.");
   if (manager && clients.chain.id !== manager.chainId)
     throw new ExecutorConfigError("The clients and the transaction manager are on different chains.");
+  const firewall = firewallFor(params.firewall, clients.chain.id);
   const serial = createMutex();
 
-  const encode = async (calls: readonly Call[]): Promise<TxRequest> =>
-    encodeEip7702Batch({
+  const encode = async (calls: readonly Call[]): Promise<TxRequest> => {
+    const request = encodeEip7702Batch({
       account,
       implementation,
       calls,
       delegatedTo: await getDelegation(clients.public, account),
     });
+    if (firewall) checkTransaction(firewall, { kind: "eip7702", account, request });
+    return request;
+  };
 
   const simulate = async (calls: readonly Call[], options: SimulateOptions = {}): Promise<Simulation> => {
     const request = await encode(calls);

@@ -12,6 +12,7 @@ export type {
   Simulation,
 } from "./executor.ts";
 export * from "./fees.ts";
+export * from "./firewall.ts";
 export * from "./guards.ts";
 export * from "./inflight.ts";
 export * from "./registry.ts";

@@ -17,6 +17,13 @@ import { decodeRevert } from "./decode.ts";
 import { ExecutorConfigError, SimulationFailedError, TransactionRevertedError } from "./errors.ts";
 import { createMutex, type Executor, runExecute, type SimulateOptions, type Simulation } from "./executor.ts";
 import { padGas } from "./fees.ts";
+import {
+  checkSafeTransaction,
+  checkTransaction,
+  type FirewallSetting,
+  firewallFor,
+  parseMultiSend,
+} from "./firewall.ts";
 import { checkGuards } from "./guards.ts";
 import { bisectFailingCall, findFailingCall, type RawSimulation, simulateTransaction } from "./simulate.ts";
 import type { TxManager, TxRequest } from "./txManager.ts";
@@ -42,20 +49,11 @@ export function encodeMultiSendTransactions(calls: readonly Call[]): Hex {
 
 /** Unpacks {@link encodeMultiSendTransactions} (for inspection and tests). */
 export function decodeMultiSendTransactions(packed: Hex): Call[] {
-  const hex = packed.slice(2);
-  const out: Call[] = [];
-  let i = 0;
-  while (i < hex.length) {
-    const op = Number.parseInt(hex.slice(i, i + 2), 16);
-    if (op !== 0) throw new ExecutorConfigError(`MultiSendCallOnly entry with operation ${op} (calls only)`);
-    const to = `0x${hex.slice(i + 2, i + 42)}` as Address;
-    const value = BigInt(`0x${hex.slice(i + 42, i + 106)}`);
-    const len = Number(BigInt(`0x${hex.slice(i + 106, i + 170)}`));
-    const data = `0x${hex.slice(i + 170, i + 170 + len * 2)}` as Hex;
-    out.push({ to, value, data });
-    i += 170 + len * 2;
-  }
-  return out;
+  return parseMultiSend(packed).map(({ operation, to, value, data }) => {
+    if (operation !== 0)
+      throw new ExecutorConfigError(`MultiSendCallOnly entry with operation ${operation} (calls only)`);
+    return { to, value, data };
+  });
 }
 
 /** `multiSend(bytes)` calldata for MultiSendCallOnly. */
@@ -177,6 +175,8 @@ export type SafeExecutorParameters = {
   readonly abis?: readonly Abi[];
   /** Gas padding over the simulated gas of a module transaction, bps. Default 5 000 (+50%), at least 60 000. */
   readonly moduleGasPadBps?: number;
+  /** The batch firewall, checked before the Safe transaction is simulated or signed ("off" only in tests). */
+  readonly firewall: FirewallSetting;
 };
 
 /** Which way a Safe executor reaches the Safe. */
@@ -212,10 +212,15 @@ function safeExecutor(flavor: SafeFlavor, params: SafeExecutorParameters): Execu
   const chainId = clients.chain.id;
   if (chainId !== manager.chainId)
     throw new ExecutorConfigError("The clients and the transaction manager are on different chains.");
+  const firewall = firewallFor(params.firewall, chainId);
   const serial = createMutex();
 
   const encode = async (calls: readonly Call[]): Promise<TxRequest> => {
-    if (flavor === "safe-module") return encodeSafeModuleTransaction({ safe, multiSend, calls });
+    if (flavor === "safe-module") {
+      const request = encodeSafeModuleTransaction({ safe, multiSend, calls });
+      if (firewall) checkTransaction(firewall, { kind: flavor, account: safe, request });
+      return request;
+    }
     const owner = clients.account;
     if (!owner) throw new ExecutorConfigError("The Safe owner executor needs the owner's signing account.");
     const [nonce, threshold, isOwner] = await Promise.all([
@@ -244,6 +249,8 @@ function safeExecutor(flavor: SafeFlavor, params: SafeExecutorParameters): Execu
       operation: 1,
       nonce,
     };
+    // The owner's signature alone authorizes this Safe transaction: check it before signing.
+    if (firewall) checkSafeTransaction(firewall, tx);
     const signatures = await signSafeTransaction(owner, { safe, chainId, tx });
     return { to: safe, value: 0n, data: encodeSafeExecTransaction({ tx, signatures }) };
   };

@@ -45,6 +45,7 @@ function setup(account = testAccounts.alice, rpcUrls: string[] = [chain.rpcUrl])
     timeoutMs: 20_000,
   });
   const executor = eip7702Executor({
+    firewall: "off",
     clients,
     manager,
     implementation: chain.deployment.simple7702Account,
@@ -135,6 +136,7 @@ describe("EIP-7702 executor on the testkit chain", () => {
     const calls = flatten(legs);
     const clients = createChainClients({ chain: 31337, rpcUrls: [chain.rpcUrl], pollingIntervalMs: 25 });
     const keyless = eip7702Executor({
+      firewall: "off",
       clients,
       account: account.address,
       implementation: chain.deployment.simple7702Account,

@@ -52,7 +52,7 @@ export async function measureRebalanceGas(
       fees: { maxFeePerGas: parseGwei("100") },
       pollIntervalMs: 25,
     });
-    return { manager, executor: eip7702Executor({ clients, manager, implementation }) };
+    return { manager, executor: eip7702Executor({ firewall: "off", clients, manager, implementation }) };
   };
 
   // First batch: the delegation rides in the same transaction.

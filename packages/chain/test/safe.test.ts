@@ -8,6 +8,8 @@ import {
   createChainClients,
   createTxManager,
   encodeSafeModuleTransaction,
+  FirewallError,
+  type FirewallPolicy,
   hashSafeTransaction,
   memoryTxStore,
   SimulationFailedError,
@@ -99,6 +101,7 @@ describe("Safe 1.3.0 executors on the testkit chain", () => {
     await fund(chain, { account: safe, token: "USDC", amount: USDC(5_000) });
     const { clients, manager } = setup();
     const executor = safeModuleExecutor({
+      firewall: "off",
       clients,
       manager,
       safe,
@@ -129,6 +132,7 @@ describe("Safe 1.3.0 executors on the testkit chain", () => {
     await fund(chain, { account: safe, token: "USDC", amount: USDC(5_000) });
     const { clients, manager } = setup();
     const executor = safeModuleExecutor({
+      firewall: "off",
       clients,
       manager,
       safe,
@@ -182,6 +186,7 @@ describe("Safe 1.3.0 executors on the testkit chain", () => {
     const safe = await createSafe(chain, { owners: [testAccounts.alice.address] });
     const { clients, manager } = setup();
     const executor = safeModuleExecutor({
+      firewall: "off",
       clients,
       manager,
       safe,
@@ -225,7 +230,7 @@ describe("Safe 1.3.0 executors on the testkit chain", () => {
     });
     expect(ours).toBe(theirs);
 
-    const executor = safeOwnerExecutor({ clients, manager, safe, multiSend });
+    const executor = safeOwnerExecutor({ firewall: "off", clients, manager, safe, multiSend });
     await executor.execute(safeBatch(safe), { planId: "safe-owner-1" });
     expect(
       await chain.publicClient.readContract({ address: safe, abi: safeAbi, functionName: "nonce" }),
@@ -238,5 +243,62 @@ describe("Safe 1.3.0 executors on the testkit chain", () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SimulationFailedError);
     expect((err as SimulationFailedError).index).toBe(3);
+  });
+});
+
+describe("the batch firewall in the Safe executors", () => {
+  it("module and owner: a real batch passes; with a swapped spender nothing is signed and nothing sent", async () => {
+    const d = chain.deployment;
+    const multiSend = d.safe.multiSendCallOnly;
+    let signed = 0;
+    const owner = {
+      ...keeper,
+      signTypedData: ((p) => {
+        signed++;
+        return keeper.signTypedData(p);
+      }) as typeof keeper.signTypedData,
+    };
+    const safe = await createSafe(chain, { owners: [owner.address], modules: [owner.address] });
+    await fund(chain, { account: safe, token: "USDC", amount: USDC(5_000) });
+    const clients = createChainClients({ chain: 31337, rpcUrls: [chain.rpcUrl], account: owner });
+    const manager = createTxManager({
+      clients,
+      store: memoryTxStore(),
+      fees: { maxFeePerGas: parseGwei("200") },
+    });
+    const firewall: FirewallPolicy = {
+      chainId: 31337,
+      accounts: [safe],
+      tokens: [d.tokens.USDC.address, d.tokens.WETH.address],
+      contracts: [
+        { address: d.aave.pool, kind: "aave-pool" },
+        { address: d.uniswap.swapRouter, kind: "uniswap-swap-router" },
+      ],
+      multiSend,
+    };
+    const good = safeBatch(safe);
+    const bad = good.map((c, i) =>
+      i === 2
+        ? {
+            ...c,
+            data: encodeFunctionData({
+              abi: erc20Abi,
+              functionName: "approve",
+              args: [testAccounts.bob.address, USDC(500)],
+            }),
+          }
+        : c,
+    );
+    const nonce = () =>
+      chain.publicClient.getTransactionCount({ address: owner.address, blockTag: "pending" });
+    for (const make of [safeModuleExecutor, safeOwnerExecutor]) {
+      const executor = make({ clients, manager, safe, multiSend, firewall });
+      expect((await executor.simulate(good)).success).toBe(true);
+      const [n0, s0] = [await nonce(), signed];
+      const err = await executor.execute(bad, { planId: `bad-${make.name}` }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(FirewallError);
+      expect([(err as FirewallError).rule, (err as FirewallError).index]).toEqual(["spender", 2]);
+      expect([await nonce(), signed]).toEqual([n0, s0]);
+    }
   });
 });

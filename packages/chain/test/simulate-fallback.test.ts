@@ -90,6 +90,7 @@ describe("simulation without eth_simulateV1", () => {
       fees: { maxFeePerGas: parseGwei("100") },
     });
     const executor = eip7702Executor({
+      firewall: "off",
       clients,
       manager,
       implementation: chain.deployment.simple7702Account,
@@ -122,6 +123,7 @@ describe("simulation without eth_simulateV1", () => {
       fees: { maxFeePerGas: parseGwei("100") },
     });
     const executor = safeModuleExecutor({
+      firewall: "off",
       clients,
       manager,
       safe,

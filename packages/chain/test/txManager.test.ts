@@ -142,7 +142,12 @@ describe("transaction manager on the testkit chain", () => {
 
       // First run: the process "dies" at the injected point.
       const first = managerFor(account, crashingAfter(store, point));
-      const ex1 = eip7702Executor({ clients: first.clients, manager: first.manager, implementation });
+      const ex1 = eip7702Executor({
+        firewall: "off",
+        clients: first.clients,
+        manager: first.manager,
+        implementation,
+      });
       await expect(ex1.execute(calls, { planId: "plan-crash", guards })).rejects.toThrow(
         `crash after ${point}`,
       );
@@ -156,7 +161,12 @@ describe("transaction manager on the testkit chain", () => {
       const second = managerFor(account, store);
       const pending = await second.manager.resume();
       expect(pending.map((r) => r.planId)).toEqual(["plan-crash"]);
-      const ex2 = eip7702Executor({ clients: second.clients, manager: second.manager, implementation });
+      const ex2 = eip7702Executor({
+        firewall: "off",
+        clients: second.clients,
+        manager: second.manager,
+        implementation,
+      });
       const result = await ex2.execute(calls, { planId: "plan-crash", guards });
       expect(result.simulation).toBeUndefined();
       expect(result.record.inclusion.hash).toBe(journaled?.attempts[0]?.hash);

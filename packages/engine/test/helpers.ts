@@ -61,7 +61,12 @@ export function executorFor(chain: TestChain, account: PrivateKeyAccount, rpcUrl
     pollIntervalMs: 25,
     timeoutMs: 30_000,
   });
-  return eip7702Executor({ clients, manager, implementation: chain.deployment.simple7702Account });
+  return eip7702Executor({
+    firewall: "off",
+    clients,
+    manager,
+    implementation: chain.deployment.simple7702Account,
+  });
 }
 
 /** A read client that counts JSON-RPC requests by method. */

@@ -1,0 +1,356 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  checkTransaction,
+  encodeSafeModuleTransaction,
+  FirewallError,
+  type FirewallRule,
+} from "@ballast/chain";
+import type { Call } from "@ballast/core";
+import {
+  buildRuntime,
+  createLogger,
+  createMetrics,
+  type DemoChains,
+  demoConfigYaml,
+  firewallPolicyOf,
+  type Keeper,
+  keeperCycle,
+  loadConfig,
+  openJournal,
+  seedDemoPortfolio,
+} from "@ballast/keeper";
+import {
+  ANVIL_PRIVATE_KEYS,
+  setPrice,
+  startTestChain,
+  TEST_ACCOUNT_INDEX,
+  type TestChain,
+  testAccounts,
+} from "@ballast/testkit";
+import { type Address, encodeFunctionData, erc20Abi, type Hex } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli, startCli } from "./cli.ts";
+
+const account = testAccounts.keeper;
+const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] as string };
+const EVIL = "0x000000000000000000000000000000000000dead" as Address;
+const USD = 10n ** 18n;
+
+let chains: DemoChains;
+let dir: string;
+
+/** Transactions `from` sent in blocks (after, head]. */
+async function txsFrom(chain: TestChain, after: bigint): Promise<number> {
+  const head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+  let n = 0;
+  for (let b = after + 1n; b <= head; b++) {
+    const block = await chain.publicClient.getBlock({ blockNumber: b, includeTransactions: true });
+    n += block.transactions.filter((t) => t.from.toLowerCase() === account.address.toLowerCase()).length;
+  }
+  return n;
+}
+const heads = async () => ({
+  ethereum: await chains.ethereum.publicClient.getBlockNumber({ cacheTime: 0 }),
+  base: await chains.base.publicClient.getBlockNumber({ cacheTime: 0 }),
+});
+const both = () => [chains.ethereum, chains.base];
+const wethAt = (usd: bigint) =>
+  Promise.all(both().map((c) => setPrice(c, { asset: "WETH", usdPrice: usd * 10n ** 8n })));
+
+/** A config file named `name` for the two chains, with `edit` applied to the demo's YAML. */
+function configFile(name: string, edit: (yaml: string) => string = (y) => y): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, edit(demoConfigYaml(chains, { journal: join(dir, `${name}.db`), cooldown: "0s" })));
+  return file;
+}
+const withLimits = (limits: string) => (y: string) =>
+  y.replace("  maxCostOfDriftRemoved: 20%\n", `  maxCostOfDriftRemoved: 20%\n  limits: { ${limits} }\n`);
+const everySecond = (y: string) => y.replace("tick: block", "tick: 1s");
+
+type StatusJson = {
+  decision: { fire: boolean };
+  risk: { chains: Record<string, { sending: string; reason: string | null; consecutiveFailures: number }> };
+};
+async function status(file: string): Promise<StatusJson> {
+  const r = await cli(["status", "--json", "-c", file], env);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as StatusJson;
+}
+
+/** The plan of `plan --json` (its `plan` field is the plan's own JSON text). */
+const planOf = (stdout: string): { turnoverUsd: string } => {
+  const { plan } = JSON.parse(stdout) as { plan: string | null };
+  if (!plan) throw new Error("no plan");
+  return JSON.parse(plan) as { turnoverUsd: string };
+};
+
+/** Polls `check` every 100 ms until it holds (or fails after 60 s). */
+async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  const [ethereum, base] = await Promise.all([
+    startTestChain({ chainId: 1 }),
+    startTestChain({ chainId: 8453 }),
+  ]);
+  chains = { ethereum, base };
+  await seedDemoPortfolio(chains, account);
+  dir = mkdtempSync(join(tmpdir(), "ballast-risk-"));
+});
+
+afterAll(async () => {
+  await Promise.all([chains?.ethereum.stop(), chains?.base.stop()]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+// Each test runs the real CLI several times (node + tsx start-up, seconds each on a busy machine).
+describe("risk controls, on two local chains with the keeper process", { timeout: 240_000 }, () => {
+  it("pause stops a running daemon's next send, visible in status, /metrics and /healthz; resume restarts it", async () => {
+    const config = configFile("pause", everySecond);
+    const journal = openJournal(join(dir, "pause.db"));
+    const decisions = (fire: boolean) =>
+      (
+        journal.db.prepare("SELECT count(*) AS n FROM decisions WHERE fire = ?").get(fire ? 1 : 0) as {
+          n: number;
+        }
+      ).n;
+    const before = await heads();
+    const daemon = startCli(["run", "-c", config], { ...env, BALLAST_LOG_LEVEL: "info" });
+    let stderr = "";
+    daemon.child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    try {
+      // In band: the daemon cycles and holds.
+      await until("a first cycle", () => decisions(false) > 0);
+      const port = Number(/"listen":"127\.0\.0\.1:(\d+)"/.exec(stderr)?.[1]);
+      expect(port).toBeGreaterThan(0);
+
+      const paused = await cli(["pause", "-c", config, "--reason", "audit in progress"], env);
+      expect(paused.code, paused.stderr).toBe(0);
+      await wethAt(2_400n); // out of band: the daemon now wants to rebalance
+      await until("two fired cycles", () => decisions(true) >= 2);
+      expect(await txsFrom(chains.ethereum, before.ethereum)).toBe(0);
+      expect(await txsFrom(chains.base, before.base)).toBe(0);
+
+      const s = await status(config);
+      expect(s.risk.chains.base?.sending).toBe("paused");
+      expect(s.risk.chains.base?.reason).toContain("audit in progress");
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toContain('ballast_sending_stopped{chain="base",reason="pause"} 1');
+      const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
+        chains: Record<string, { sending?: string }>;
+      };
+      expect(health.chains.ethereum?.sending).toMatch(/^paused/);
+
+      const resumed = await cli(["resume", "-c", config], env);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      await until(
+        "one transaction per chain",
+        async () =>
+          (await txsFrom(chains.ethereum, before.ethereum)) === 1 &&
+          (await txsFrom(chains.base, before.base)) === 1,
+      );
+      expect((await status(config)).risk.chains.base?.sending).toBe("on");
+    } finally {
+      daemon.child.kill("SIGTERM");
+      await daemon.done;
+      journal.close();
+    }
+  });
+
+  it("the firewall refuses a real batch corrupted in every way: nothing signed, nothing sent", async () => {
+    await wethAt(2_900n);
+    const config = loadConfig(configFile("firewall"), env);
+    const journal = openJournal(join(dir, "firewall.db"));
+    const k: Keeper = {
+      config,
+      chains: buildRuntime(config, env, { store: journal.txStore, needKeys: true, pollingIntervalMs: 50 }),
+      journal,
+      metrics: createMetrics(),
+      log: createLogger({ level: "silent" }),
+    };
+    try {
+      const { result } = await keeperCycle(k, { now: Math.floor(Date.now() / 1000), execute: false });
+      const batch = result.batches.find((b) => b.key === "ethereum");
+      // The real batch passes the firewall (its simulation ran through it).
+      expect(batch?.ok, batch?.error?.shortMessage).toBe(true);
+      const calls = batch?.calls ?? [];
+      const executor = k.chains.find((c) => c.key === "ethereum")?.setup.executor;
+      if (!executor || calls.length === 0) throw new Error("no ethereum batch");
+      const word = (a: Address) => a.slice(2).toLowerCase().padStart(64, "0");
+      const swapWord = (c: Call, from: Address): Call => ({
+        ...c,
+        data: c.data.toLowerCase().replace(word(from), word(EVIL)) as Hex,
+      });
+      const approve = calls.findIndex((c) => c.data.startsWith("0x095ea7b3"));
+      const spender = `0x${calls[approve]?.data.slice(34, 74)}` as Address;
+      const paying = calls.findIndex(
+        (c, i) => i !== approve && c.data.toLowerCase().includes(word(account.address)),
+      );
+      expect(approve).toBeGreaterThanOrEqual(0);
+      expect(paying).toBeGreaterThanOrEqual(0);
+      const weth = chains.ethereum.deployment.tokens.WETH.address;
+      const at = (i: number, c: Call) => calls.map((x, j) => (j === i ? c : x));
+      const cases: [string, Call[], FirewallRule, number][] = [
+        ["target swapped", at(0, { ...(calls[0] as Call), to: EVIL }), "target", 0],
+        ["spender swapped", at(approve, swapWord(calls[approve] as Call, spender)), "spender", approve],
+        [
+          "recipient swapped",
+          at(paying, swapWord(calls[paying] as Call, account.address)),
+          "recipient",
+          paying,
+        ],
+        [
+          "extra call appended",
+          [
+            ...calls,
+            {
+              to: weth,
+              value: 0n,
+              data: encodeFunctionData({ abi: erc20Abi, functionName: "transfer", args: [EVIL, 1n] }),
+            },
+          ],
+          "recipient",
+          calls.length,
+        ],
+        ["value added", at(0, { ...(calls[0] as Call), value: 1n }), "value", 0],
+      ];
+      const nonce = () =>
+        chains.ethereum.publicClient.getTransactionCount({ address: account.address, blockTag: "pending" });
+      const n0 = await nonce();
+      for (const [name, corrupted, rule, index] of cases) {
+        const err = await executor
+          .execute(corrupted, { planId: `corrupt-${name}`, guards: batch?.guards })
+          .catch((e: unknown) => e);
+        expect(err, name).toBeInstanceOf(FirewallError);
+        expect([(err as FirewallError).rule, (err as FirewallError).index], name).toEqual([rule, index]);
+        expect(journal.txStore.get(1, `corrupt-${name}`), name).toBeUndefined();
+      }
+      expect(await nonce()).toBe(n0);
+
+      // A DELEGATECALL cannot be expressed as a call; it can only come from the Safe envelope. The same real batch as
+      // a Safe module transaction passes, and with one MultiSend entry flipped to DELEGATECALL it is refused.
+      const eth = config.chains.ethereum;
+      if (!eth) throw new Error("no ethereum chain in the config");
+      const policy = {
+        ...firewallPolicyOf(eth, account.address, typeof eth.aave === "object" ? eth.aave : undefined),
+        multiSend: EVIL,
+      };
+      const safeCheck = (request: { to: Address; data: Hex; value: bigint }) =>
+        checkTransaction(policy, { kind: "safe-module", account: account.address, request });
+      const request = encodeSafeModuleTransaction({ safe: account.address, multiSend: EVIL, calls });
+      expect(() => safeCheck(request)).not.toThrow();
+      // The first entry's operation byte follows multiSend's selector and the bytes' offset and length words.
+      const marker = `00${calls[0]?.to.slice(2).toLowerCase()}`;
+      const flipped = {
+        ...request,
+        data: request.data.toLowerCase().replace(marker, `01${marker.slice(2)}`) as Hex,
+      };
+      const err = (() => {
+        try {
+          safeCheck(flipped);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(FirewallError);
+      expect([(err as FirewallError).rule, (err as FirewallError).index]).toEqual(["delegatecall", 0]);
+    } finally {
+      journal.close();
+    }
+  });
+
+  it("a turnover cap trims a plan (the planner scales every move) and the trimmed batch is sent", async () => {
+    const full = await cli(["plan", "--json", "-c", configFile("uncapped")], env);
+    expect(full.code, full.stderr).toBe(0);
+    const uncapped = BigInt(planOf(full.stdout).turnoverUsd);
+    const cap = uncapped / 2n / USD; // whole dollars, half the plan
+    const capped = configFile("capped", withLimits(`maxCycleUsd: ${cap} USD`));
+    const planned = await cli(["plan", "--json", "-c", capped], env);
+    expect(planned.code, planned.stderr).toBe(0);
+    const p = JSON.parse(planned.stdout) as { simulations: { ok: boolean }[]; warnings: string[] };
+    const turnover = BigInt(planOf(planned.stdout).turnoverUsd);
+    expect(turnover).toBeLessThanOrEqual(cap * USD);
+    expect(turnover).toBeGreaterThan((cap * USD * 9n) / 10n);
+    expect(p.simulations.every((s) => s.ok)).toBe(true);
+    expect(p.warnings.join("\n")).toMatch(/turnover cap: scaled to fit — turnover .* > maxCycleUsd/);
+    const text = await cli(["plan", "-c", capped], env);
+    expect(text.stdout).toMatch(/turnover cap: scaled to fit/);
+
+    const before = await heads();
+    const run = await cli(["run", "--once", "-c", capped], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(await txsFrom(chains.ethereum, before.ethereum)).toBe(1);
+    expect(await txsFrom(chains.base, before.base)).toBe(1);
+  });
+
+  it("a turnover cap with onExceed: hold sends nothing and says why", async () => {
+    await wethAt(1_900n);
+    const held = configFile("held", withLimits("maxTradeUsd: 100 USD, onExceed: hold"));
+    const before = await heads();
+    const run = await cli(["run", "--once", "-c", held], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/turnover cap: held, not sent — a leg of \$[\d,.]+ > maxTradeUsd \$100\.00/);
+    expect(await txsFrom(chains.ethereum, before.ethereum)).toBe(0);
+    expect(await txsFrom(chains.base, before.base)).toBe(0);
+  });
+
+  it("three refused batches trip the circuit breaker; sending stays stopped until resume", async () => {
+    await wethAt(3_600n);
+    // A wrong delegation target: every batch fails simulation (and is refused) on both chains.
+    const broken = configFile("broken", (y) =>
+      everySecond(y).replaceAll(
+        chains.ethereum.deployment.simple7702Account,
+        chains.ethereum.deployment.tokens.USDC.address,
+      ),
+    );
+    const before = await heads();
+    const run = await cli(["run", "--max-cycles", "4", "-c", broken], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain("circuit breaker tripped");
+    const s = await status(broken);
+    expect(s.risk.chains.base?.sending).toBe("breaker");
+    expect(s.risk.chains.base?.consecutiveFailures).toBe(3);
+    expect(s.risk.chains.base?.reason).toMatch(/3 consecutive failed or refused batches/);
+    const text = await cli(["status", "-c", broken], env);
+    expect(text.stdout).toMatch(/sending on ethereum: STOPPED — circuit breaker tripped/);
+    expect(await txsFrom(chains.ethereum, before.ethereum)).toBe(0);
+
+    // A restart does not clear it while the condition holds; resume does.
+    const again = await cli(["run", "--once", "-c", broken], env);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/circuit breaker tripped.*batch held/);
+    expect((await cli(["resume", "--chain", "base", "-c", broken], env)).code).toBe(0);
+    const after = await status(broken);
+    expect(after.risk.chains.base).toMatchObject({ sending: "on", consecutiveFailures: 0 });
+    expect(after.risk.chains.ethereum?.sending).toBe("breaker");
+  });
+
+  it("a realised cost over maxLossUsd trips the breaker on the chains that sent", async () => {
+    // Still out of band at $3 600 (the broken keeper sent nothing). Any real rebalance costs more than a cent.
+    const lossy = configFile("lossy", withLimits("maxLossUsd: 0.01 USD"));
+    const before = await heads();
+    const first = await cli(["run", "--once", "-c", lossy], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(await txsFrom(chains.ethereum, before.ethereum)).toBe(1);
+    expect((await status(lossy)).risk.chains.base?.sending).toBe("on");
+    // The next cycle values the portfolio at the prices of before the send: the difference is the realised cost.
+    const second = await cli(["run", "--once", "-c", lossy], env);
+    expect(second.code, second.stderr).toBe(0);
+    const s = await status(lossy);
+    for (const chain of ["ethereum", "base"]) {
+      expect(s.risk.chains[chain]?.sending, chain).toBe("breaker");
+      expect(s.risk.chains[chain]?.reason, chain).toMatch(
+        /realised cost \$[\d,.]+ over the last 86400s exceeds maxLossUsd \$0\.01/,
+      );
+    }
+  });
+});
