@@ -233,6 +233,8 @@ export type ResolveSleevesParameters = {
   readonly fetched: readonly ChainFetch[];
   /** The cycle's price book (LP compositions need both tokens' prices). */
   readonly prices: PriceBook;
+  /** The specs already resolved by {@link resolveSleeveSlots} (saves resolving them again). */
+  readonly slots?: readonly SleeveSlot[];
 };
 
 /**
@@ -240,7 +242,7 @@ export type ResolveSleevesParameters = {
  * from the pool's current price and the sleeve's entry range ({@link lpEntryRange}).
  */
 export function resolveSleeves(params: ResolveSleevesParameters): Sleeve[] {
-  const slots = resolveSleeveSlots(params.specs, params.chains);
+  const slots = params.slots ?? resolveSleeveSlots(params.specs, params.chains);
   const byChain = new Map(params.fetched.map((f) => [f.chainId, f]));
   return slots.map((slot): Sleeve => {
     const base = {
