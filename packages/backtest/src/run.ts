@@ -69,6 +69,8 @@ export type PolicyResult = {
   readonly maxDriftBps: number;
   /** Share of the steps with some sleeve out of its band (measured before that step's rebalance), bps. */
   readonly outOfBandBps: number;
+  /** Plans made and then blocked by a gate (empty plan, cost gate, value loss): the keeper plans again next tick. */
+  readonly blocked: number;
   /** Steps where a plan fired but the planner refused (e.g. no plan keeps the health-factor floor), with the first reason. */
   readonly planErrors: { readonly count: number; readonly first?: string };
   /** NAV after the last step, net of the gas paid, USD wad. */
@@ -126,6 +128,7 @@ function replay(
   let gas = 0n;
   let squares = 0n;
   let outOfBand = 0;
+  let blocked = 0;
   let lastRebalanceAt = world.history.times[0] as number; // the opening allocation is a rebalance
   const planErrors: { count: number; first?: string } = { count: 0 };
   const { navUsd } = walk(world, p, (w, book, market) => {
@@ -144,7 +147,7 @@ function replay(
           gas += sum(legs.map((l) => l.gasUsd));
           rebalances.push({ step: market.step, at: market.now, plan: made, legs, costUsd });
           lastRebalanceAt = market.now;
-        }
+        } else blocked += 1;
       } catch (e) {
         if (!(e instanceof BallastError)) throw e;
         planErrors.count += 1;
@@ -175,6 +178,7 @@ function replay(
     trackingErrorRmsBps: Number(isqrt(squares / BigInt(navUsd.length)) / 10n ** 12n) / 100,
     maxDriftBps: Number(drift.reduce(max, 0n) / 10n ** 12n) / 100,
     outOfBandBps: Math.round((outOfBand * 1_000_000) / navUsd.length) / 100,
+    blocked,
     planErrors,
     finalNavUsd: navUsd[navUsd.length - 1] as bigint,
     navUsd,
