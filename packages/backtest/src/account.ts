@@ -276,10 +276,13 @@ export function applyPlan(world: World, book: Book, plan: Plan, market: Market):
 
 /**
  * An account holding exactly the target at `navUsd`: each sleeve gets |target| × NAV at the market's prices (LP
- * sleeves as liquidity in their entry range, split as the position maths says). No cost is charged for it.
+ * sleeves as liquidity in their entry range, split as the position maths says). No cost is charged for it. With
+ * `previous`, an LP sleeve keeps the range of its first position while that one holds the tick (the keeper's entry
+ * range), so a reset does not re-center a position that is in range.
  */
-export function openBook(world: World, market: Market, navUsd: bigint): Book {
+export function openBook(world: World, market: Market, navUsd: bigint, previous?: Book): Book {
   const book = emptyBook();
+  if (previous) book.nextTokenId = previous.nextTokenId;
   for (const slot of world.slots) {
     const value = mulDiv(navUsd, BigInt(Math.abs(slot.spec.weightBps)), BPS);
     const units = (id: AssetId, usd: bigint, rounding: "up" | "down" = "down") =>
@@ -288,10 +291,17 @@ export function openBook(world: World, market: Market, navUsd: bigint): Book {
       const pool = market.pools.get(slot.pool.address.toLowerCase()) as NonNullable<
         ReturnType<Market["pools"]["get"]>
       >;
-      const range = lpEntryRange(pool, [], slot.pool.rangeBps);
+      const address = slot.pool.address.toLowerCase();
+      const kept = (previous?.lp ?? []).filter((p) => p.pool.toLowerCase() === address);
+      const range = lpEntryRange(pool, kept, slot.pool.rangeBps);
+      if (range.tokenId !== undefined) {
+        const first = kept[0] as LpPosition;
+        book.lp.push({ ...first, liquidity: 0n, tokensOwed0: 0n, tokensOwed1: 0n });
+      }
       const { share0Wad } = lpValueShares({
         sqrtPriceX96: pool.sqrtPriceX96,
-        ...range,
+        tickLower: range.tickLower,
+        tickUpper: range.tickUpper,
         prices: {
           token0: market.prices.get(slot.pool.token0.id) as bigint,
           token1: market.prices.get(slot.pool.token1.id) as bigint,

@@ -88,7 +88,7 @@ export type BacktestReport = {
   readonly policies: readonly PolicyResult[];
   /** The portfolio left alone after the start (interest and LP fees still accrue). */
   readonly buyAndHold: { readonly finalNavUsd: bigint; readonly navUsd: readonly bigint[] };
-  /** Rebalanced to target at every step for free: the frictionless reference. */
+  /** Rebalanced to target at every step for free (LP ranges kept while in range): the frictionless reference. */
   readonly continuous: { readonly finalNavUsd: bigint; readonly navUsd: readonly bigint[] };
 };
 
@@ -200,7 +200,7 @@ export function backtest(p: BacktestParameters): BacktestReport {
   const hold = walk(world, p, (w, book, market) => ({ book, nav: bookNav(w, book, market) }));
   const continuous = walk(world, p, (w, book, market) => {
     const nav = bookNav(w, book, market);
-    return { book: openBook(w, market, nav), nav };
+    return { book: openBook(w, market, nav, book), nav };
   });
   const last = (xs: readonly bigint[]) => xs[xs.length - 1] as bigint;
   return {
