@@ -95,7 +95,8 @@ export function renderBacktestSvg(report: BacktestReport, title = "Ballast backt
   const drift: Scale = { x, y: (v) => DRIFT_BOTTOM - (v / driftHi) * (DRIFT_BOTTOM - DRIFT_TOP) };
   const H = DRIFT_BOTTOM + 40 + Math.ceil(navLines.length / 4) * 16;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12" role="img">`,
+    `<title>${esc(`${title}: NAV and largest drift over time for ${report.policies.map((p) => p.name).join(", ")}`)}</title>`,
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
     `<text x="${LEFT}" y="24" font-size="15" font-weight="bold">${esc(title)}</text>`,
     `<text x="${LEFT}" y="${NAV_TOP - 8}" fill="#555">NAV, net of gas (ticks: rebalances)</text>`,
