@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import {
   BacktestInputError,
+  type BacktestProgress,
   type BacktestReport,
   backtest,
   backtestToJson,
@@ -10,6 +11,7 @@ import {
   type PriceHistory,
   PriceHistoryError,
   parsePriceCsv,
+  parseTimestamp,
   renderBacktestSvg,
   sliceHistory,
   syntheticHistory,
@@ -48,16 +50,10 @@ type Env = Record<string, string | undefined>;
 
 /** Parses a `--from`/`--to` value: unix seconds or an ISO 8601 date (UTC when no zone is given). */
 export function parseWhen(text: string, option: string): number {
-  if (/^\d+$/.test(text)) return Number(text);
-  const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(text)
-    ? text
-    : text.length === 10
-      ? `${text}T00:00Z`
-      : `${text}Z`;
-  const ms = Date.parse(zoned);
-  if (!Number.isFinite(ms))
+  const t = parseTimestamp(text);
+  if (t === undefined)
     throw new BacktestInputError(option, `expected unix seconds or an ISO date, got "${text}"`);
-  return Math.floor(ms / 1000);
+  return t;
 }
 
 const optionError = (option: string, message: string) => new BacktestInputError(option, message);
@@ -183,7 +179,24 @@ export function runBacktestCommand(o: BacktestOptions, env: Env): BacktestReport
   } catch (e) {
     throw optionError("--nav", (e as Error).message);
   }
-  return backtest({ chains, sleeves, policies, history: historyOf(o, symbols), initialNavUsd, rates });
+  // A progress line for a person at a terminal; scripts (--json, pipes) get none.
+  const tty = process.stderr.isTTY && !o.json;
+  const report = backtest({
+    chains,
+    sleeves,
+    policies,
+    history: historyOf(o, symbols),
+    initialNavUsd,
+    rates,
+    ...(tty
+      ? {
+          onProgress: ({ walk, done, total }: BacktestProgress) =>
+            process.stderr.write(`\r\x1b[Kreplaying ${walk} … ${Math.floor((done * 100) / total)}%`),
+        }
+      : {}),
+  });
+  if (tty) process.stderr.write("\r\x1b[K");
+  return report;
 }
 
 /** Prints the report (table or JSON) and writes the chart; returns the chart's path when one was written. */

@@ -13,7 +13,13 @@ import {
   type Transfer,
   WAD,
 } from "@ballast/core";
-import { buildPolicy, lpEntryRange, type PolicyRules, type SleeveSlot } from "@ballast/engine";
+import {
+  buildPolicy,
+  lpEntryRange,
+  type PolicyRules,
+  type PoolSnapshot,
+  type SleeveSlot,
+} from "@ballast/engine";
 import {
   getAmountsForLiquidity,
   getLiquidityForAmounts,
@@ -288,9 +294,7 @@ export function openBook(world: World, market: Market, navUsd: bigint, previous?
     const units = (id: AssetId, usd: bigint, rounding: "up" | "down" = "down") =>
       amountFor(usd, world.assets.get(id)?.decimals ?? 18, market.prices.get(id) as bigint, rounding);
     if (slot.pool) {
-      const pool = market.pools.get(slot.pool.address.toLowerCase()) as NonNullable<
-        ReturnType<Market["pools"]["get"]>
-      >;
+      const pool = market.pools.get(slot.pool.address.toLowerCase()) as PoolSnapshot;
       const address = slot.pool.address.toLowerCase();
       const kept = (previous?.lp ?? []).filter((p) => p.pool.toLowerCase() === address);
       const range = lpEntryRange(pool, kept, slot.pool.rangeBps);

@@ -11,18 +11,25 @@ export type PriceHistory = {
 
 const SYMBOL = /^[A-Za-z0-9.]+$/;
 
-function parseTime(cell: string, where: { file?: string; line: number }): number {
+/**
+ * A moment as unix seconds: digits are unix seconds; an ISO 8601 date or date-time is read as UTC unless it names a
+ * zone (`2025-01-31`, `2025-01-31T14:00`, `2025-01-31 14:00:00+02:00`). Undefined when it is neither.
+ */
+export function parseTimestamp(text: string): number | undefined {
+  const cell = text.trim();
   if (/^\d+$/.test(cell)) {
     const t = Number(cell);
-    if (Number.isSafeInteger(t)) return t;
-  } else if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(cell)) {
-    // A date without a zone is UTC: the same file gives the same history on every machine.
-    const iso = /[Z+-]\d*:?\d*$/.test(cell.slice(10))
-      ? cell
-      : `${cell.length === 10 ? `${cell}T00:00` : cell}Z`;
-    const ms = Date.parse(iso.replace(" ", "T"));
-    if (Number.isFinite(ms) && ms % 1000 === 0 && ms >= 0) return ms / 1000;
+    return Number.isSafeInteger(t) ? t : undefined;
   }
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(Z|[+-]\d{2}:?\d{2})?)?$/.exec(cell);
+  if (!m) return undefined;
+  const ms = Date.parse(`${m[1]}T${m[2] ?? "00:00"}${m[3] ?? "Z"}`);
+  return Number.isFinite(ms) && ms >= 0 ? ms / 1000 : undefined;
+}
+
+function parseTime(cell: string, where: { file?: string; line: number }): number {
+  const t = parseTimestamp(cell);
+  if (t !== undefined) return t;
   throw new PriceHistoryError(
     `timestamp "${cell}" is neither unix seconds nor an ISO 8601 date such as 2025-01-31T14:00Z`,
     where,

@@ -46,7 +46,12 @@ describe("backtest", () => {
   });
 
   it("rebalances nothing and spends nothing when prices never move", () => {
+    const progress: number[] = [];
     const r = backtest({
+      onProgress: ({ done, total }) => {
+        progress.push(done);
+        expect(total).toBe(24 * 30 * 5);
+      },
       chains,
       sleeves,
       policies: [
@@ -65,6 +70,8 @@ describe("backtest", () => {
       expect(p.finalNavUsd).toBe(p.navUsd[0]);
     }
     expect(r.buyAndHold.finalNavUsd).toBe(r.buyAndHold.navUsd[0]);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.at(-1)).toBe(24 * 30 * 5);
   });
 
   it("rebalances exactly once after a single jump beyond the band, with the plan plan() makes for that state", () => {

@@ -31,7 +31,12 @@ export type BacktestParameters = {
   /** The portfolio's value at the first row, USD wad; it starts exactly at target. */
   readonly initialNavUsd: bigint;
   readonly rates: MarketRates;
+  /** Told every 1,000 steps (and at the end of each walk) how far the replay is: for a progress line. */
+  readonly onProgress?: (progress: BacktestProgress) => void;
 };
+
+/** Where a replay is: which walk over the path (a policy or a reference), and steps done of all walks' steps. */
+export type BacktestProgress = { readonly walk: string; readonly done: number; readonly total: number };
 
 /** A rebalance the replay made: when, the plan the live planner produced, and what each of its legs cost. */
 export type Rebalance = {
@@ -102,7 +107,14 @@ const perYearBps = (part: bigint, meanNav: bigint, seconds: number): number =>
 type Stepper = (world: World, book: Book, market: Market) => { book: Book; nav: bigint };
 
 /** Walks the path: accrue since the previous row, reprice the pools, then let `step` value (and maybe trade). */
-function walk(world: World, p: BacktestParameters, step: Stepper): { navUsd: bigint[] } {
+function walk(
+  world: World,
+  p: BacktestParameters,
+  label: { walk: string; index: number },
+  step: Stepper,
+): { navUsd: bigint[] } {
+  const n = world.history.times.length;
+  const total = n * (p.policies.length + 2);
   let book = openBook(world, world.markets[0] as Market, p.initialNavUsd);
   const navUsd: bigint[] = [];
   world.history.times.forEach((t, i) => {
@@ -112,6 +124,8 @@ function walk(world: World, p: BacktestParameters, step: Stepper): { navUsd: big
     const r = step(world, book, market);
     book = r.book;
     navUsd.push(r.nav);
+    if (p.onProgress && ((i + 1) % 1_000 === 0 || i === n - 1))
+      p.onProgress({ walk: label.walk, done: label.index * n + i + 1, total });
   });
   return { navUsd };
 }
@@ -121,6 +135,7 @@ function replay(
   world: World,
   p: BacktestParameters,
   variant: PolicyVariant,
+  index: number,
   costModel: CostModel,
 ): PolicyResult {
   const rebalances: Rebalance[] = [];
@@ -131,7 +146,7 @@ function replay(
   let blocked = 0;
   let lastRebalanceAt = world.history.times[0] as number; // the opening allocation is a rebalance
   const planErrors: { count: number; first?: string } = { count: 0 };
-  const { navUsd } = walk(world, p, (w, book, market) => {
+  const { navUsd } = walk(world, p, { walk: variant.name, index: index + 2 }, (w, book, market) => {
     const { state, policy } = valueBook(w, book, market, variant.rules, p.rates);
     drift.push(state.maxDriftWad);
     squares += state.trackingErrorWad * state.trackingErrorWad;
@@ -197,8 +212,11 @@ export function backtest(p: BacktestParameters): BacktestReport {
   if (p.initialNavUsd <= 0n) throw new BacktestInputError("initialNavUsd", "a positive USD amount");
   const world = buildWorld(p.chains, p.sleeves, p.history);
   const costModel = p.costModel ?? defaultCostModel({ slots: world.slots });
-  const hold = walk(world, p, (w, book, market) => ({ book, nav: bookNav(w, book, market) }));
-  const continuous = walk(world, p, (w, book, market) => {
+  const hold = walk(world, p, { walk: "buy-and-hold", index: 0 }, (w, book, market) => ({
+    book,
+    nav: bookNav(w, book, market),
+  }));
+  const continuous = walk(world, p, { walk: "continuous rebalance", index: 1 }, (w, book, market) => {
     const nav = bookNav(w, book, market);
     return { book: openBook(w, market, nav, book), nav };
   });
@@ -206,7 +224,7 @@ export function backtest(p: BacktestParameters): BacktestReport {
   return {
     times: p.history.times,
     initialNavUsd: p.initialNavUsd,
-    policies: p.policies.map((v) => replay(world, p, v, costModel)),
+    policies: p.policies.map((v, i) => replay(world, p, v, i, costModel)),
     buyAndHold: { finalNavUsd: last(hold.navUsd), navUsd: hold.navUsd },
     continuous: { finalNavUsd: last(continuous.navUsd), navUsd: continuous.navUsd },
   };
