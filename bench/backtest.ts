@@ -133,7 +133,9 @@ function measure(name: string, policy: PolicyRules, n = 2) {
   console.log(
     `${name.padEnd(28)} ${(best.wall / 1000).toFixed(2)} s wall, ${(best.cpu / 1000).toFixed(2)} s CPU ` +
       `(${((best.wall * 1000) / STEPS).toFixed(0)} µs per step); ${r?.rebalances.length} rebalances, ` +
-      `${r?.blocked} more plans blocked by a gate (the keeper plans again on the next tick)`,
+      `${r?.blocked.total} more plans blocked by a gate (${Object.entries(r?.blocked.byRule ?? {})
+        .map(([rule, n]) => `${rule} ${n}`)
+        .join(", ")}; the keeper plans again on the next tick)`,
   );
 }
 

@@ -21,7 +21,10 @@ export function describeSpan(report: BacktestReport): string {
 
 const ROWS: readonly [string, (p: PolicyResult, r: BacktestReport) => string][] = [
   ["rebalances", (p) => String(p.rebalances.length)],
-  ["plans blocked by a gate", (p) => String(p.blocked)],
+  ["plans blocked by a gate", (p) => String(p.blocked.total)],
+  ["  by the cost gate", (p) => String(p.blocked.byRule["cost-gate"] ?? 0)],
+  ["  empty (legs < min trade)", (p) => String(p.blocked.byRule["empty-plan"] ?? 0)],
+  ["  by the value-loss limit", (p) => String(p.blocked.byRule["value-loss"] ?? 0)],
   ["turnover", (p) => formatUsd(p.turnoverUsd)],
   ["turnover, % of NAV / year", (p) => pct(p.turnoverBpsPerYear)],
   ["cost", (p) => formatUsd(p.cost.totalUsd)],

@@ -67,6 +67,7 @@ describe("backtest", () => {
       expect(p.rebalances).toEqual([]);
       expect(p.cost.totalUsd).toBe(0n);
       expect(p.turnoverUsd).toBe(0n);
+      expect(p.blocked).toEqual({ total: 0, byRule: {} });
       expect(p.finalNavUsd).toBe(p.navUsd[0]);
     }
     expect(r.buyAndHold.finalNavUsd).toBe(r.buyAndHold.navUsd[0]);

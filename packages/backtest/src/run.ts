@@ -74,8 +74,11 @@ export type PolicyResult = {
   readonly maxDriftBps: number;
   /** Share of the steps with some sleeve out of its band (measured before that step's rebalance), bps. */
   readonly outOfBandBps: number;
-  /** Plans made and then blocked by a gate (empty plan, cost gate, value loss): the keeper plans again next tick. */
-  readonly blocked: number;
+  /** Plans made and then blocked by a gate (the keeper plans again next tick), and how often each gate blocked. */
+  readonly blocked: {
+    readonly total: number;
+    readonly byRule: Readonly<Partial<Record<"empty-plan" | "cost-gate" | "value-loss", number>>>;
+  };
   /** Steps where a plan fired but the planner refused (e.g. no plan keeps the health-factor floor), with the first reason. */
   readonly planErrors: { readonly count: number; readonly first?: string };
   /** NAV after the last step, net of the gas paid, USD wad. */
@@ -143,7 +146,7 @@ function replay(
   let gas = 0n;
   let squares = 0n;
   let outOfBand = 0;
-  let blocked = 0;
+  const blocked = { total: 0, byRule: {} as Record<string, number> };
   let lastRebalanceAt = world.history.times[0] as number; // the opening allocation is a rebalance
   const planErrors: { count: number; first?: string } = { count: 0 };
   const { navUsd } = walk(world, p, { walk: variant.name, index: index + 2 }, (w, book, market) => {
@@ -162,7 +165,11 @@ function replay(
           gas += sum(legs.map((l) => l.gasUsd));
           rebalances.push({ step: market.step, at: market.now, plan: made, legs, costUsd });
           lastRebalanceAt = market.now;
-        } else blocked += 1;
+        } else {
+          blocked.total += 1;
+          for (const r of decision.reasons)
+            if (r.effect === "block" && r.fired) blocked.byRule[r.rule] = (blocked.byRule[r.rule] ?? 0) + 1;
+        }
       } catch (e) {
         if (!(e instanceof BallastError)) throw e;
         planErrors.count += 1;
