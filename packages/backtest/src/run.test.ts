@@ -2,7 +2,7 @@ import { plan } from "@ballast/core";
 import { defaultCostModel } from "@ballast/engine";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { openBook, valueBook } from "./account.ts";
+import { applyPlan, openBook, valueBook } from "./account.ts";
 import { chains, ethPath, rules, sleeves, zeroRates } from "./fixtures.test-util.ts";
 import { syntheticHistory } from "./history.ts";
 import { backtest } from "./run.ts";
@@ -102,6 +102,28 @@ describe("backtest", () => {
     });
     expect(only?.plan).toEqual(direct);
     expect(only?.plan.id).toBe(direct.id);
+  });
+
+  it("applying a plan lands the account where the plan says: post values per sleeve within a cent per $10k", () => {
+    const history = ethPath([3_000, 4_500]);
+    const world = buildWorld(chains, sleeves, history);
+    const book = openBook(world, world.markets[0] as Market, NAV);
+    const market = world.markets[1] as Market;
+    repricePositions(book, market);
+    const { state } = valueBook(world, book, market, rules(), zeroRates);
+    const made = plan(state, defaultCostModel({ slots: world.slots }), {
+      now: market.now,
+      onNoBridge: "per-chain",
+    });
+    expect(made.chains[0]?.legs.length).toBeGreaterThan(2);
+    applyPlan(world, book, made, market);
+    const after = valueBook(world, book, market, rules(), zeroRates).state;
+    made.sleeves.forEach((expected, i) => {
+      const got = after.sleeves[i]?.valueUsd ?? 0n;
+      const diff = got > expected.postUsd ? got - expected.postUsd : expected.postUsd - got;
+      expect(diff * 1_000_000n).toBeLessThanOrEqual(expected.postUsd > 0n ? expected.postUsd : 10n ** 18n);
+    });
+    expect(after.sleeves.every((s) => !s.outOfBand)).toBe(true);
   });
 
   it("adds costs up: the total is the sum of every leg's fee, slippage, gas and bridge, and of the plans' estimates", () => {
