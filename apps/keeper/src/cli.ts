@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { BallastError, healthFactors, planToJSON, toJsonValue } from "@ballast/core";
 import { Command, InvalidArgumentError, Option } from "commander";
+import type { BacktestOptions } from "./backtest.ts";
 import { type Config, loadConfig } from "./config.ts";
 import { runDaemon } from "./daemon.ts";
 import { EXAMPLE_CONFIG } from "./example.ts";
@@ -46,6 +47,12 @@ function open(file: string, opts: { needKeys: boolean }): Keeper {
   }
 }
 
+const nonNegativeInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError("expected an integer ≥ 0");
+  return n;
+};
+
 const positiveInt = (v: string) => {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive integer");
@@ -62,7 +69,7 @@ export function program(): Command {
     .showHelpAfterError()
     .addHelpText(
       "after",
-      "\nStart here:\n  ballast demo                 two local chains with the real Aave and Uniswap, no keys needed\n  ballast init                 write a commented ballast.yaml\n  ballast status               where each sleeve stands\n  ballast plan                 what a rebalance would do (dry run, simulated)\n  ballast run                  the daemon (--once for one cycle)\n\nEnvironment: BALLAST_CONFIG (config path), BALLAST_LOG_LEVEL (info), and the variables your config names.",
+      "\nStart here:\n  ballast demo                 two local chains with the real Aave and Uniswap, no keys needed\n  ballast init                 write a commented ballast.yaml\n  ballast status               where each sleeve stands\n  ballast plan                 what a rebalance would do (dry run, simulated)\n  ballast run                  the daemon (--once for one cycle)\n  ballast backtest             the same decide + plan replayed over a price history (no RPC, no key)\n\nEnvironment: BALLAST_CONFIG (config path), BALLAST_LOG_LEVEL (info), and the variables your config names.",
     );
 
   p.command("init")
@@ -249,6 +256,41 @@ export function program(): Command {
       }
     });
 
+  p.command("backtest")
+    .description(
+      "replay the keeper's own decide + plan over a price history: rebalances, turnover, cost drag, tracking error",
+    )
+    .addOption(configOption)
+    .option("--prices <file>", "price history CSV: timestamp,SYMBOL,… (see the keeper README)")
+    .option("--synthetic", "a seeded geometric Brownian motion instead of a CSV")
+    .option("--from <when>", "first row: unix seconds or ISO date (UTC); the synthetic path's start")
+    .option("--to <when>", "last row: unix seconds or ISO date (UTC)")
+    .option("--compare <file>", "YAML list of policy variants to replay side by side (policies: [{name, …}])")
+    .option("--nav <usd>", "starting NAV, USD; the portfolio starts at target", "1000000")
+    .option("--supply-apr <percent>", "Aave supply rate, every asset", "3%")
+    .option("--borrow-apr <percent>", "Aave borrow rate, every asset", "5%")
+    .option("--lp-fee-apr <percent>", "fees an in-range LP position earns, of its principal", "10%")
+    .option("--liquidation-threshold <percent>", "Aave liquidation threshold of every collateral", "80%")
+    .option("--seed <n>", "synthetic: random seed", nonNegativeInt, 1)
+    .option("--steps <n>", "synthetic: number of rows (default: up to --to, else 8,760)", positiveInt)
+    .option("--interval <duration>", "synthetic: time between rows", "1h")
+    .option("--vol <percent>", "synthetic: annual volatility of non-stable symbols", "60%")
+    .option("--drift <percent>", "synthetic: annual drift", "0%")
+    .option("--correlation <x>", "synthetic: correlation between non-stable symbols, 0 to 1", "0.7")
+    .option("--stable <symbols>", "synthetic: symbols held at $1", "USDC,USDT,DAI,USDS")
+    .option("--start-prices <pairs>", "synthetic: start prices, e.g. WETH=3000,WBTC=90000 (others: $1,000)")
+    .option("--chart <file>", "where to write the SVG chart", "backtest.svg")
+    .option("--no-chart", "write no chart")
+    .option("--json", "machine-readable output (bigints as strings)")
+    .addHelpText(
+      "after",
+      "\nThe price CSV has a header row `timestamp,WETH,USDC,…` (one column per token symbol of the config) and one row\nper moment: unix seconds or ISO 8601 (UTC unless a zone is given), strictly increasing; prices in USD as decimals.\nNo RPC and no key are used. Examples:\n  ballast backtest --synthetic --start-prices WETH=3000 --compare policies.yaml\n  ballast backtest --prices eth-usdc-2024.csv --from 2024-03-01 --json",
+    )
+    .action(async (o: BacktestOptions) => {
+      const { printBacktest, runBacktestCommand } = await import("./backtest.ts");
+      printBacktest(runBacktestCommand(o, env), o);
+    });
+
   p.command("demo")
     .description(
       "two local anvil chains with the real Aave V3 and Uniswap V3: fund, drift, rebalance, before/after",
@@ -261,13 +303,16 @@ export function program(): Command {
   return p;
 }
 
+/** Errors in what the user gave (config, price history, backtest inputs): exit code 2. */
+const INPUT_ERRORS = ["ConfigError", "PriceHistoryError", "BacktestInputError"];
+
 /** Prints an error for a person: the short message and details; the stack only with BALLAST_DEBUG=1. */
 export function reportError(e: unknown): number {
   if (e instanceof BallastError) {
     console.error(`error: ${e.shortMessage}`);
     if (e.details) console.error(e.details.replace(/^/gm, "  "));
     if (env.BALLAST_DEBUG) console.error(e);
-    return e.name === "ConfigError" ? 2 : 1;
+    return INPUT_ERRORS.includes(e.name) ? 2 : 1;
   }
   console.error(env.BALLAST_DEBUG ? e : `error: ${e instanceof Error ? e.message : String(e)}`);
   return 1;

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "./config.ts";
+import { stringify } from "yaml";
+import { ConfigError, loadConfig, parseConfig } from "./config.ts";
 
 const A = "0x0000000000000000000000000000000000000001";
 const base = () => ({
@@ -93,6 +97,31 @@ describe("loadConfig", () => {
           },
         ]);
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("takes a trigger mode, and a calendar period with any mode but band", () => {
+    const raw = base();
+    expect(parseConfig({ ...raw, policy: { ...raw.policy, trigger: "band" } }).policy.trigger).toBe("band");
+    expect(issuesOf({ ...raw, policy: { ...raw.policy, trigger: "calendar" } })).toEqual([
+      'policy.calendar: trigger "calendar" needs a calendar period such as "7d"',
+    ]);
+  });
+
+  it("offline (backtest) tolerates an unset variable in an RPC URL only", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ballast-config-"));
+    try {
+      const file = join(dir, "ballast.yaml");
+      const raw = base();
+      const unset = "$" + "{CONFIG_TEST_UNSET}"; // the config's own interpolation syntax, not a template
+      const a = { ...raw.chains.a, rpc: [unset] };
+      writeFileSync(file, stringify({ ...raw, chains: { a } }));
+      expect(() => loadConfig(file, {})).toThrow(/CONFIG_TEST_UNSET is referenced but not set/);
+      expect(loadConfig(file, {}, { offline: true }).chains.a?.rpc).toEqual(["http://offline.invalid"]);
+      writeFileSync(file, stringify({ ...raw, chains: { a: { ...a, name: unset } } }));
+      expect(() => loadConfig(file, {}, { offline: true })).toThrow(ConfigError);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

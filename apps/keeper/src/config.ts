@@ -218,6 +218,8 @@ const policy = z
   .object({
     sleeves: z.array(sleeve).min(1),
     bands: z.object({ absolute: percent("bands.absolute"), relative: percent("bands.relative") }).strict(),
+    /** Which rules may trigger: bands only, the calendar only, or either; default hybrid with a calendar, else band. */
+    trigger: z.enum(["band", "calendar", "hybrid"]).optional(),
     calendar: duration.optional(),
     cooldown: duration.default(3_600),
     rebalanceTo: z.enum(["target", "band-edge"]).default("target"),
@@ -228,7 +230,15 @@ const policy = z
     maxCostOfDriftRemoved: percent("maxCostOfDriftRemoved").default(1_000),
     limits: limits.prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.trigger !== undefined && p.trigger !== "band" && p.calendar === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["calendar"],
+        message: `trigger "${p.trigger}" needs a calendar period such as "7d"`,
+      });
+  });
 
 const keeper = z
   .object({
@@ -305,8 +315,30 @@ export function parseConfig(raw: unknown, file = "config"): Config {
   );
 }
 
+/** Options of {@link loadConfig}. */
+export type LoadConfigOptions = {
+  /**
+   * For commands that never reach a chain (`backtest`): an unset variable inside `chains.*.rpc` is not an error, the
+   * URL becomes `http://offline.invalid`. Everywhere else an unset variable is still reported.
+   */
+  readonly offline?: boolean;
+};
+
 /** Reads, interpolates `${VAR}` from `env`, parses and validates a YAML config file. */
-export function loadConfig(file: string, env: Record<string, string | undefined>): Config {
+export function loadConfig(
+  file: string,
+  env: Record<string, string | undefined>,
+  options: LoadConfigOptions = {},
+): Config {
+  return parseConfig(readConfigDocument(file, env, options), file);
+}
+
+/** Reads a YAML config file and interpolates `${VAR}` from `env`, without validating it (see {@link parseConfig}). */
+export function readConfigDocument(
+  file: string,
+  env: Record<string, string | undefined>,
+  options: LoadConfigOptions = {},
+): unknown {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -327,6 +359,8 @@ export function loadConfig(file: string, env: Record<string, string | undefined>
     if (typeof v === "string")
       return v.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
         const value = env[name];
+        if (value === undefined && options.offline && path[0] === "chains" && path[2] === "rpc")
+          return "http://offline.invalid";
         if (value === undefined)
           missing.push({
             path: path.join("."),
@@ -341,5 +375,5 @@ export function loadConfig(file: string, env: Record<string, string | undefined>
   };
   raw = interpolate(raw, []);
   if (missing.length) throw new ConfigError(file, missing);
-  return parseConfig(raw, file);
+  return raw;
 }

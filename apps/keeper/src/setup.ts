@@ -20,7 +20,7 @@ import {
 } from "@ballast/chain";
 import type { SwapVenue } from "@ballast/core";
 import { type Address, type Asset, assetId, BallastError } from "@ballast/core";
-import type { ChainSetup, PolicyRules, SleeveSpec } from "@ballast/engine";
+import type { ChainSetup, ChainStatics, PolicyRules, SleeveSpec } from "@ballast/engine";
 import { uniswapV3Venue } from "@ballast/uniswap-v3";
 import { type LocalAccount, parseGwei } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -149,36 +149,45 @@ export function buildRuntime(
     const executor: Executor = manager
       ? executorFor(c, clients, manager, firewall)
       : keylessExecutor(c, clients, portfolioAccount, firewall);
-    const tokens: Asset[] = Object.entries(c.tokens).map(([symbol, t]) => ({
-      id: assetId(c.chainId, t.address),
-      chainId: c.chainId,
-      address: t.address,
-      symbol,
-      decimals: t.decimals,
-    }));
-    const symbols = Object.fromEntries(tokens.map((t) => [t.address.toLowerCase(), t.symbol]));
+    const statics = chainStatics(key, c);
+    const symbols = Object.fromEntries(statics.tokens.map((t) => [t.address.toLowerCase(), t.symbol]));
     const setup: ChainSetup = {
-      key,
-      chainId: c.chainId,
+      ...statics,
       client: clients.public,
       account: portfolioAccount,
-      tokens,
-      ...(aave
-        ? {
-            aave: {
-              pool: aave.pool,
-              poolAddressesProvider: aave.poolAddressesProvider,
-              uiPoolDataProvider: aave.uiPoolDataProvider,
-              version: aave.version,
-            },
-          }
-        : {}),
-      ...(c.uniswap ? { uniswap: c.uniswap } : {}),
       venues: venuesFor(key, c, clients, env, symbols),
       executor,
     };
     return { key, config: c, clients, setup, manager };
   });
+}
+
+/** What the engine knows of a chain without reaching it: its tokens, Aave market and Uniswap deployment. */
+export function chainStatics(key: string, c: ChainConfig): ChainStatics {
+  const tokens: Asset[] = Object.entries(c.tokens).map(([symbol, t]) => ({
+    id: assetId(c.chainId, t.address),
+    chainId: c.chainId,
+    address: t.address,
+    symbol,
+    decimals: t.decimals,
+  }));
+  const aave = c.aave === undefined ? undefined : typeof c.aave === "string" ? getAaveMarket(c.aave) : c.aave;
+  return {
+    key,
+    chainId: c.chainId,
+    tokens,
+    ...(aave
+      ? {
+          aave: {
+            pool: aave.pool,
+            poolAddressesProvider: aave.poolAddressesProvider,
+            uiPoolDataProvider: aave.uiPoolDataProvider,
+            version: aave.version,
+          },
+        }
+      : {}),
+    ...(c.uniswap ? { uniswap: c.uniswap } : {}),
+  };
 }
 
 function executorFor(
@@ -235,6 +244,7 @@ export function policyOf(config: Config): { sleeves: SleeveSpec[]; rules: Policy
   }));
   const rules: PolicyRules = {
     bands: { absoluteBps: p.bands.absolute, relativeBps: p.bands.relative },
+    ...(p.trigger !== undefined ? { trigger: p.trigger } : {}),
     ...(p.calendar !== undefined ? { calendarSeconds: p.calendar } : {}),
     cooldownSeconds: p.cooldown,
     rebalanceTo: p.rebalanceTo,

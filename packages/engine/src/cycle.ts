@@ -174,6 +174,7 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
       fetched: fetched.map((f) => f.fetch),
       prices,
       rules: params.rules,
+      slots,
     });
     state = portfolioState(snapshot, policy, { prices });
   } catch (err) {

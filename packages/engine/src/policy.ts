@@ -20,7 +20,7 @@ import {
   type TickRange,
 } from "@ballast/uniswap-v3";
 import { InvalidCycleConfigError } from "./errors.ts";
-import type { ChainFetch, ChainSetup, PolicyRules, PoolSnapshot, SleeveSpec } from "./types.ts";
+import type { ChainFetch, ChainStatics, PolicyRules, PoolSnapshot, SleeveSpec } from "./types.ts";
 
 /** The LP range half-width new positions get when a sleeve does not say (±10%). */
 export const DEFAULT_RANGE_BPS = 1_000;
@@ -29,7 +29,7 @@ export const DEFAULT_RANGE_BPS = 1_000;
 export type SleeveSlot = {
   readonly spec: SleeveSpec;
   readonly index: number;
-  readonly setup: ChainSetup;
+  readonly setup: ChainStatics;
   readonly chainId: number;
   readonly protocol: "wallet" | "aave-v3" | "uniswap-v3";
   readonly kind: HoldingKind;
@@ -64,7 +64,7 @@ export function parsePoolSpec(
 }
 
 /** Finds a configured token by symbol (exact first, then case-insensitive); throws when unknown or ambiguous. */
-export function tokenBySymbol(setup: ChainSetup, symbol: string, field: string): Asset {
+export function tokenBySymbol(setup: ChainStatics, symbol: string, field: string): Asset {
   const exact = setup.tokens.filter((t) => t.symbol === symbol);
   const found =
     exact.length > 0 ? exact : setup.tokens.filter((t) => t.symbol.toLowerCase() === symbol.toLowerCase());
@@ -87,7 +87,7 @@ export function tokenBySymbol(setup: ChainSetup, symbol: string, field: string):
  */
 export function resolveSleeveSlots(
   specs: readonly SleeveSpec[],
-  chains: readonly ChainSetup[],
+  chains: readonly ChainStatics[],
 ): SleeveSlot[] {
   const byKey = new Map(chains.map((c) => [c.key, c]));
   return specs.map((spec, index): SleeveSlot => {
@@ -228,11 +228,13 @@ export function lpSleeveComposition(params: {
 /** Inputs of {@link resolveSleeves} and {@link buildPolicy}. */
 export type ResolveSleevesParameters = {
   readonly specs: readonly SleeveSpec[];
-  readonly chains: readonly ChainSetup[];
+  readonly chains: readonly ChainStatics[];
   /** The fetched chains (every chain a sleeve names must be there). */
   readonly fetched: readonly ChainFetch[];
   /** The cycle's price book (LP compositions need both tokens' prices). */
   readonly prices: PriceBook;
+  /** The specs already resolved by {@link resolveSleeveSlots} (saves resolving them again). */
+  readonly slots?: readonly SleeveSlot[];
 };
 
 /**
@@ -240,7 +242,7 @@ export type ResolveSleevesParameters = {
  * from the pool's current price and the sleeve's entry range ({@link lpEntryRange}).
  */
 export function resolveSleeves(params: ResolveSleevesParameters): Sleeve[] {
-  const slots = resolveSleeveSlots(params.specs, params.chains);
+  const slots = params.slots ?? resolveSleeveSlots(params.specs, params.chains);
   const byChain = new Map(params.fetched.map((f) => [f.chainId, f]));
   return slots.map((slot): Sleeve => {
     const base = {

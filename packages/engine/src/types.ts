@@ -73,6 +73,9 @@ export type ChainSetup = {
   readonly multicall3?: Address;
 };
 
+/** The static part of a chain setup that resolving sleeves needs: no client, account or executor (e.g. a backtest). */
+export type ChainStatics = Pick<ChainSetup, "key" | "chainId" | "tokens" | "aave" | "uniswap">;
+
 /** A sleeve as the user writes it (symbols, not addresses); the engine resolves it against the fetched state. */
 export type SleeveSpec = {
   readonly id: string;

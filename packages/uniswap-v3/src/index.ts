@@ -12,6 +12,7 @@ export * from "./multicall.ts";
 export * from "./path.ts";
 export * from "./poolAddress.ts";
 export * from "./position.ts";
+export * from "./price.ts";
 export * from "./range.ts";
 export * from "./reads.ts";
 export * from "./recenter.ts";

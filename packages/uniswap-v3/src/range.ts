@@ -65,7 +65,18 @@ export function sqrtBigint(n: bigint): bigint {
  * Tick offsets (< 0, > 0) of the prices (1 − bps) and (1 + bps) times the current one, widened outward; the upper
  * one gets one more tick because the price can be anywhere inside the current tick.
  */
+/** Offsets by width (a pure function of it, and the range maths' hot spot when a backtest re-centers every step). */
+const offsetsByBps = new Map<bigint, [number, number]>();
+
 function tickOffsetsForBps(bps: bigint): [number, number] {
+  const known = offsetsByBps.get(bps);
+  if (known) return known;
+  const offsets = computeTickOffsets(bps);
+  if (offsetsByBps.size < 1_024) offsetsByBps.set(bps, offsets);
+  return offsets;
+}
+
+function computeTickOffsets(bps: bigint): [number, number] {
   const one = 1n << 192n; // (2^96)^2: price 1 as a squared Q96 ratio
   const sqrtLo = sqrtBigint((one * (BPS - bps)) / BPS);
   const sqrtHi = sqrtBigint((one * (BPS + bps)) / BPS) + 1n;

@@ -82,6 +82,26 @@ describe("getTickAtSqrtRatio", () => {
     expect(getTickAtSqrtRatio(2n ** 96n)).toBe(0);
   });
 
+  it("agrees with a plain binary search over getSqrtRatioAtTick on prices spread over the whole range", () => {
+    const search = (x: bigint) => {
+      let [lo, hi] = [MIN_TICK, MAX_TICK - 1];
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi + 1) / 2);
+        if (getSqrtRatioAtTick(mid) <= x) lo = mid;
+        else hi = mid - 1;
+      }
+      return lo;
+    };
+    let x = 0x9e3779b97f4a7c15n;
+    for (let i = 0; i < 400; i++) {
+      x = (x * 6364136223846793005n + 1442695040888963407n) % 2n ** 160n;
+      // Log-uniform over [MIN_SQRT_RATIO, MAX_SQRT_RATIO): shift a random 160-bit number right by 0–127 bits.
+      const r = x >> BigInt(i % 128);
+      if (r < MIN_SQRT_RATIO || r >= MAX_SQRT_RATIO) continue;
+      expect(getTickAtSqrtRatio(r)).toBe(search(r));
+    }
+  });
+
   it("is the greatest tick whose ratio is ≤ the input", () => {
     for (const tick of [MIN_TICK + 1, -200_000, -1, 0, 1, 12_345, 200_000, MAX_TICK - 1]) {
       const r = getSqrtRatioAtTick(tick);

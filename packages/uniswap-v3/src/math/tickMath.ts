@@ -57,11 +57,19 @@ export function getSqrtRatioAtTick(tick: number): bigint {
 
 /**
  * The greatest tick whose sqrt ratio is ≤ `sqrtPriceX96` (the pool's definition of the current tick).
- * A binary search over {@link getSqrtRatioAtTick}, so it agrees with it by construction.
+ * A floating-point logarithm only guesses the tick; the answer is settled by {@link getSqrtRatioAtTick} on both sides
+ * (a binary search when the guess is off by more than one), so it agrees with it by construction.
  */
 export function getTickAtSqrtRatio(sqrtPriceX96: bigint): number {
   if (sqrtPriceX96 < MIN_SQRT_RATIO || sqrtPriceX96 >= MAX_SQRT_RATIO) {
     throw new InvalidSqrtPriceError(sqrtPriceX96);
+  }
+  const guess = Math.floor((2 * Math.log(Number(sqrtPriceX96) / 2 ** 96)) / Math.log(1.0001));
+  if (Number.isSafeInteger(guess)) {
+    for (const t of [guess, guess - 1, guess + 1]) {
+      if (t < MIN_TICK || t >= MAX_TICK) continue;
+      if (getSqrtRatioAtTick(t) <= sqrtPriceX96 && getSqrtRatioAtTick(t + 1) > sqrtPriceX96) return t;
+    }
   }
   let lo = MIN_TICK;
   let hi = MAX_TICK - 1;

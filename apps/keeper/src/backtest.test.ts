@@ -1,0 +1,126 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), "cli.ts");
+const dir = mkdtempSync(join(tmpdir(), "ballast-backtest-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// No RPC variable is set and no key exists: the backtest must need neither.
+const CONFIG = `chains:
+  ethereum:
+    chainId: 1
+    rpc: ["\${BACKTEST_TEST_UNSET_RPC}"]
+    account: { type: eip7702, key: env:BACKTEST_TEST_UNSET_KEY }
+    tokens:
+      WETH: { address: "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2", decimals: 18 }
+      USDC: { address: "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", decimals: 6 }
+    aave: AaveV3Ethereum
+    uniswap:
+      factory: "0x1F98431c8aD98523631AE4a59f267346ea31F984"
+      positionManager: "0xC36442b4a4522E871399CD717aBDD847Ab11FE88"
+      quoter: "0x61fFE014bA17989E743c5F6cB21bF9697530B21e"
+      router: "0xE592427A0AEce92De3Edee1F18E0157C05861564"
+policy:
+  sleeves:
+    - { id: eth, chain: ethereum, kind: token, asset: WETH, weight: 50% }
+    - { id: usdc-aave, chain: ethereum, kind: aave-supply, asset: USDC, weight: 50% }
+  bands: { absolute: 5%, relative: 25% }
+`;
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const config = file("ballast.yaml", CONFIG);
+/** WETH from $3,000 up 2% a day for a month (a rebalance or two), USDC at $1. */
+const rows = Array.from(
+  { length: 30 },
+  (_, i) => `${1_735_689_600 + i * 86_400},${(3000 * 1.02 ** i).toFixed(2)},1`,
+);
+
+const ballast = (args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const env = { ...process.env };
+    delete env.BACKTEST_TEST_UNSET_RPC;
+    execFile(process.execPath, ["--import", "tsx", CLI, ...args], { env }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+    );
+  });
+
+describe("ballast backtest", () => {
+  it("stops at a bad CSV row with an error naming the file and line, exit code 2", async () => {
+    const bad = [...rows.slice(0, 2), `${1_735_689_600 + 2 * 86_400},3100,not-a-price`, ...rows.slice(3)];
+    const prices = file("bad.csv", ["timestamp,WETH,USDC", ...bad].join("\n"));
+    const r = await ballast(["backtest", "-c", config, "--prices", prices, "--no-chart"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `${prices}:4: USDC price "not-a-price" is not a positive decimal number of USD`,
+    );
+    expect(r.stdout).toBe("");
+  }, 60_000);
+
+  it("replays a CSV and two --compare variants: a table, JSON with the same numbers, and an SVG chart", async () => {
+    const prices = file("prices.csv", ["timestamp,WETH,USDC", ...rows].join("\n"));
+    const compare = file(
+      "policies.yaml",
+      "policies:\n  - name: to target\n  - name: band edge\n    rebalanceTo: band-edge\n",
+    );
+    const chart = join(dir, "chart.svg");
+    const text = await ballast([
+      "backtest",
+      "-c",
+      config,
+      "--prices",
+      prices,
+      "--compare",
+      compare,
+      "--chart",
+      chart,
+    ]);
+    expect(text.stderr).toBe("");
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/to target\s+band edge/);
+    expect(text.stdout).toMatch(/rebalances\s+[1-9]\d*\s+[1-9]\d*/);
+    expect(readFileSync(chart, "utf8")).toMatch(/^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    const json = await ballast([
+      "backtest",
+      "-c",
+      config,
+      "--prices",
+      prices,
+      "--compare",
+      compare,
+      "--json",
+      "--no-chart",
+    ]);
+    const report = JSON.parse(json.stdout) as {
+      steps: number;
+      policies: { name: string; rebalances: number }[];
+    };
+    expect(report.steps).toBe(30);
+    expect(report.policies.map((p) => p.name)).toEqual(["to target", "band edge"]);
+    const [a, b] = report.policies.map((p) => p.rebalances);
+    expect(text.stdout).toMatch(new RegExp(`\\nrebalances\\s+${a}\\s+${b}\\n`));
+  }, 60_000);
+
+  it("names the variant and field of a bad --compare file", async () => {
+    const prices = file("ok.csv", ["timestamp,WETH,USDC", ...rows].join("\n"));
+    const compare = file("bad-policies.yaml", "policies:\n  - name: wide\n    bands: { absolute: 5 }\n");
+    const r = await ballast([
+      "backtest",
+      "-c",
+      config,
+      "--prices",
+      prices,
+      "--compare",
+      compare,
+      "--no-chart",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("policies.0.bands.absolute");
+  }, 60_000);
+});
