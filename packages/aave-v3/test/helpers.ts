@@ -7,14 +7,14 @@ import { fetchAavePositions } from "../src/fetch.ts";
 import type { AaveAction } from "../src/project.ts";
 import type { AaveMarket, AavePositions } from "../src/types.ts";
 
-/** The testkit's local market (legacy `@aave/periphery-v3` UiPoolDataProviderV3). */
+/** The testkit's local market: Aave 3.6 (`latest` layout) by default, or the 3.0 market (`legacy`). */
 export const testkitMarket = (chain: TestChain): AaveMarket => ({
   chainId: chain.chainId,
   name: "testkit",
   poolAddressesProvider: chain.deployment.aave.poolAddressesProvider,
   pool: chain.deployment.aave.pool,
   uiPoolDataProvider: chain.deployment.aave.uiPoolDataProvider,
-  version: "legacy",
+  version: chain.deployment.aave.version === "3.6" ? "latest" : "legacy",
 });
 
 /** Token address by symbol. */
