@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { aavePoolAbi, uiPoolDataProviderV3Abi } from "../src/abi.ts";
 
 /** Names and types only (drops `internalType`, which solc adds and our constants leave out). */
-const shape = (params: readonly AbiParameter[]): unknown =>
+type Shape = { name: string | undefined; type: string; components?: Shape[] };
+const shape = (params: readonly AbiParameter[]): Shape[] =>
   params.map((p) => ({
     name: p.name,
     type: p.type,
@@ -19,9 +20,7 @@ function expectSameFunctions(ours: Abi, compiled: Abi): void {
   for (const fn of ours.filter((x): x is AbiFunction => x.type === "function")) {
     const real = compiled.find((x): x is AbiFunction => x.type === "function" && x.name === fn.name);
     expect(real, fn.name).toBeDefined();
-    expect(shape(fn.inputs).map((p) => (p as { type: string }).type)).toEqual(
-      shape(real!.inputs).map((p) => (p as { type: string }).type),
-    );
+    expect(shape(fn.inputs).map((p) => p.type)).toEqual(shape(real!.inputs).map((p) => p.type));
     expect(shape(fn.outputs), fn.name).toEqual(shape(real!.outputs));
   }
 }
