@@ -160,3 +160,18 @@ export function parseDeployment(json: string): Deployment {
     typeof value === "string" && /^-?\d+n$/.test(value) ? BigInt(value.slice(0, -1)) : value,
   ) as Deployment;
 }
+
+/**
+ * The deployment's Aave market in `@ballast/aave-v3`'s `AaveMarket` shape: `latest` is the UiPoolDataProviderV3
+ * layout of 3.6, `legacy` the one of periphery 3.0.x.
+ */
+export function testkitAaveMarket(deployment: Deployment) {
+  return {
+    chainId: deployment.chainId,
+    name: "testkit",
+    poolAddressesProvider: deployment.aave.poolAddressesProvider,
+    pool: deployment.aave.pool,
+    uiPoolDataProvider: deployment.aave.uiPoolDataProvider,
+    version: deployment.aave.version === "3.6" ? ("latest" as const) : ("legacy" as const),
+  };
+}
