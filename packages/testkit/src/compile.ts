@@ -162,6 +162,11 @@ function readSource(roots: Record<string, string>, path: string): string {
 
 let memo: Aave36Artifacts | undefined;
 
+const defaultOnCompile = () =>
+  process.stderr.write(
+    "[testkit] compiling Aave 3.6 from @aave-dao/aave-v3-origin with solc-js (once per machine, 20–35 s)…\n",
+  );
+
 /**
  * The compiled Aave v3.6 market, from `<cacheDir>/aave-3.6-<key>.artifacts.json` when present, else compiled once
  * and written there. Concurrent callers (vitest workers, packages) wait for one compile under a lock file.
@@ -181,7 +186,7 @@ export async function ensureAave36Artifacts(
     waitMs: 10 * 60_000,
     staleMs: 10 * 60_000,
     build: () => {
-      params.onCompile?.();
+      (params.onCompile ?? defaultOnCompile)();
       const started = performance.now();
       const artifacts = compileAave36();
       compiledMs = performance.now() - started;
