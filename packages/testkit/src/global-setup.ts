@@ -10,10 +10,7 @@ export default async function setup(): Promise<() => void> {
   const run = `${process.pid}-${Date.now()}`;
   process.env[RUN_ENV] = run;
   reapOrphanAnvils();
-  await ensureAave36Artifacts({
-    onCompile: () =>
-      console.log("[testkit] compiling Aave v3.6 from @aave-dao/aave-v3-origin (once per machine)…"),
-  });
+  await ensureAave36Artifacts();
   return () => {
     reapOrphanAnvils(run);
     killLiveAnvils();
