@@ -91,7 +91,12 @@ for (const version of ["3.6", "3.0"] as const)
       const lt = BigInt(MARKET.reserves.WETH.liquidationThreshold);
       const collateralBase = (collateral * wethPrice) / 10n ** 18n;
       const debtBase = (debt * usdcPrice) / 10n ** 6n;
-      const expected = wadDiv(percentMul(collateralBase, lt), debtBase);
+      // 3.0: (collateral ⊗ LT) ⊘ debt. 3.6 (GenericLogic since 3.5): (collateral × LT) ⊘ debt / 10,000, so the
+      // percentage is no longer rounded on its own; the debt value would round up (exact here: USDC at 1 USD).
+      const expected =
+        version === "3.6"
+          ? wadDiv(collateralBase * lt, debtBase) / PERCENTAGE_FACTOR
+          : wadDiv(percentMul(collateralBase, lt), debtBase);
 
       expect(totalCollateralBase).toBe(collateralBase);
       expect(totalDebtBase).toBe(debtBase);
