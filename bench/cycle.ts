@@ -25,7 +25,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type Config, loadConfig } from "../apps/keeper/src/config.ts";
-import { testkitAaveMarket, testkitChainYaml } from "../apps/keeper/src/demo-portfolio.ts";
+import { testkitChainYaml } from "../apps/keeper/src/demo-portfolio.ts";
 import { openJournal } from "../apps/keeper/src/journal.ts";
 import { type Keeper, keeperCycle } from "../apps/keeper/src/keeper.ts";
 import { createLogger } from "../apps/keeper/src/log.ts";
@@ -43,6 +43,7 @@ import {
   type TestAccountName,
   type TestChain,
   testAccounts,
+  testkitAaveMarket,
 } from "../packages/testkit/src/index.ts";
 import {
   approveCall,
@@ -194,7 +195,7 @@ async function seedChain(chain: TestChain, name: TestAccountName, lps: number): 
   for (let i = 0; i < mints.length; i += MINTS_PER_TX)
     await send(chain, name, combinePositionManagerCalls(npm, mints.slice(i, i + MINTS_PER_TX)), 25_000_000n);
 
-  const market = testkitAaveMarket(chain);
+  const market = testkitAaveMarket(chain.deployment);
   const supply = encodeSupply({
     positions: await fetchAavePositions(chain.publicClient, { market, user: me }),
     asset: d.tokens.WETH.address,

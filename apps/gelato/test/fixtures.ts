@@ -6,6 +6,7 @@ import {
   fund,
   type TestChain,
   testAccounts,
+  testkitAaveMarket,
 } from "@ballast/testkit";
 import { ethers } from "ethers";
 import { type Address, encodeFunctionData, erc20Abi, getAddress, parseUnits } from "viem";
@@ -51,7 +52,7 @@ export function chainArgs(chain: TestChain, safe: Address, module: Address = DED
       pool: d.aave.pool,
       poolAddressesProvider: d.aave.poolAddressesProvider,
       uiPoolDataProvider: d.aave.uiPoolDataProvider,
-      version: "legacy",
+      version: testkitAaveMarket(d).version,
     },
     uniswap: {
       factory: d.uniswap.factory,

@@ -40,6 +40,22 @@ function issuesOf(raw: unknown): string[] {
 }
 
 describe("config", () => {
+  it("takes a production Aave market by its address-book name, on its own chain only", () => {
+    const raw = base();
+    (raw.chains.a as { aave: unknown }).aave = "AaveV3Ethereum";
+    expect(parseConfig(raw).chains.a!.aave).toBe("AaveV3Ethereum");
+    (raw.chains.a as { aave: unknown }).aave = "AaveV3Base";
+    expect(issuesOf(raw)).toContain("chains.a.aave: AaveV3Base is on chain 8453, not 1");
+    for (const name of ["AaveV3Mars", "toString"]) {
+      (raw.chains.a as { aave: unknown }).aave = name;
+      expect(
+        issuesOf(raw).some((i) =>
+          i.startsWith("chains.a.aave: expected market addresses or a known market name"),
+        ),
+      ).toBe(true);
+    }
+  });
+
   it("parses percentages, money and health factors exactly", () => {
     const c = parseConfig(base());
     expect(c.policy.sleeves.map((s) => s.weight)).toEqual([6000, 5000, -1000]);

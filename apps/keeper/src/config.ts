@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { aaveMarkets } from "@ballast/aave-v3";
+import { type AaveMarketName, aaveMarkets } from "@ballast/aave-v3";
 import { BallastError } from "@ballast/core";
 import { isAddress } from "viem";
 import { parse as parseYaml } from "yaml";
@@ -101,7 +101,7 @@ const aaveMarket = z.union([
       version: z.enum(["latest", "legacy"]).default("latest"),
     })
     .strict(),
-  z.string().refine((name) => name in aaveMarkets, {
+  z.string().refine((name) => Object.hasOwn(aaveMarkets, name), {
     message: `expected market addresses or a known market name (${Object.keys(aaveMarkets).join(", ")})`,
   }),
 ]);
@@ -263,6 +263,15 @@ export const configSchema = z
   .object({ chains: z.record(z.string(), chain), policy, keeper: keeper.prefault({}) })
   .strict()
   .superRefine((c, ctx) => {
+    for (const [key, ch] of Object.entries(c.chains)) {
+      const named = typeof ch.aave === "string" ? aaveMarkets[ch.aave as AaveMarketName] : undefined;
+      if (named && Object.hasOwn(aaveMarkets, ch.aave as string) && named.chainId !== ch.chainId)
+        ctx.addIssue({
+          code: "custom",
+          path: ["chains", key, "aave"],
+          message: `${ch.aave} is on chain ${named.chainId}, not ${ch.chainId}`,
+        });
+    }
     c.policy.sleeves.forEach((s, i) => {
       const ch = c.chains[s.chain];
       if (!ch) {

@@ -1,6 +1,6 @@
-import { type AaveMarket, encodeBorrow, encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
+import { encodeBorrow, encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
 import type { Call } from "@ballast/core";
-import { fund, sendAndWait, type TestChain } from "@ballast/testkit";
+import { fund, sendAndWait, type TestChain, testkitAaveMarket } from "@ballast/testkit";
 import { encodeMint, poolAbi, rangeAround } from "@ballast/uniswap-v3";
 import { type Address, type PrivateKeyAccount, parseUnits } from "viem";
 
@@ -9,16 +9,6 @@ export type DemoChains = { ethereum: TestChain; base: TestChain };
 
 /** The demo's LP range half-width (bps) and the portfolio's target, in the order of the config's sleeves. */
 export const DEMO_RANGE_BPS = 2_500;
-
-/** The Aave market of a testkit deployment (periphery 3.0.x: the legacy UiPoolDataProvider ABI). */
-export const testkitAaveMarket = (c: TestChain): AaveMarket => ({
-  chainId: c.chainId,
-  name: "Testkit",
-  poolAddressesProvider: c.deployment.aave.poolAddressesProvider,
-  pool: c.deployment.aave.pool,
-  uiPoolDataProvider: c.deployment.aave.uiPoolDataProvider,
-  version: "legacy",
-});
 
 async function send(chain: TestChain, account: PrivateKeyAccount, calls: readonly Call[]): Promise<void> {
   const wallet = chain.walletClient(account);
@@ -72,7 +62,7 @@ export async function seedDemoPortfolio(chains: DemoChains, account: PrivateKeyA
   await send(a, account, calls);
 
   // base: supply WETH, borrow USDC against it.
-  const market = testkitAaveMarket(b);
+  const market = testkitAaveMarket(b.deployment);
   const before = await fetchAavePositions(b.publicClient, { market, user: me });
   await send(
     b,
@@ -115,7 +105,7 @@ export function testkitChainYaml(
       poolAddressesProvider: "${d.aave.poolAddressesProvider}"
       pool: "${d.aave.pool}"
       uiPoolDataProvider: "${d.aave.uiPoolDataProvider}"
-      version: legacy
+      version: ${testkitAaveMarket(d).version}
     uniswap:
       factory: "${d.uniswap.factory}"
       positionManager: "${d.uniswap.positionManager}"

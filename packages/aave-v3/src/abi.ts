@@ -114,7 +114,10 @@ export const uiPoolDataProviderV3LegacyAbi = [
   },
 ] as const;
 
-/** `UiPoolDataProviderV3` of aave-v3-origin (v3.6 layout, as in `@aave/contract-helpers` 1.38). */
+/**
+ * `UiPoolDataProviderV3` of aave-v3-origin 3.6 (the layout `@aave/contract-helpers` 1.37.1 speaks; 1.38 already has
+ * 3.7's `isolated` e-mode flag). `test/abi.chain.test.ts` checks it against the contract compiled from 3.6.0.
+ */
 export const uiPoolDataProviderV3Abi = [
   {
     type: "function",
@@ -221,7 +224,6 @@ export const uiPoolDataProviderV3Abi = [
               { name: "liquidationThreshold", type: "uint16" },
               { name: "liquidationBonus", type: "uint16" },
               { name: "collateralBitmap", type: "uint128" },
-              { name: "isolated", type: "bool" },
               { name: "label", type: "string" },
               { name: "borrowableBitmap", type: "uint128" },
               { name: "ltvzeroBitmap", type: "uint128" },

@@ -37,7 +37,7 @@ export const variableDebtBalance = (version: AaveMarketVersion, scaled: bigint, 
 /** Stable debt of a user at `now` (StableDebtToken.balanceOf: principal compounded at the user's rate). */
 export function stableDebtBalance(principal: bigint, rate: bigint, lastUpdate: bigint, now: bigint): bigint {
   if (principal === 0n) return 0n;
-  return rayMul(principal, calculateCompoundedInterest(rate, lastUpdate, now));
+  return rayMul(principal, calculateCompoundedInterest("legacy", rate, lastUpdate, now));
 }
 
 /** Whether bit `index` is set in an Aave reserve bitmap. */
@@ -59,7 +59,11 @@ export function userBalancesAt(
 ): { supplied: bigint; variableDebt: bigint; stableDebt: bigint } {
   return {
     supplied: aTokenBalance(version, user.scaledATokenBalance, normalizedIncome(reserve, now)),
-    variableDebt: variableDebtBalance(version, user.scaledVariableDebt, normalizedDebt(reserve, now)),
+    variableDebt: variableDebtBalance(
+      version,
+      user.scaledVariableDebt,
+      normalizedDebt(version, reserve, now),
+    ),
     stableDebt: stableDebtBalance(
       user.principalStableDebt,
       user.stableBorrowRate,

@@ -77,20 +77,33 @@ describe("interest", () => {
     expect(calculateLinearInterest(rate, 0n, SECONDS_PER_YEAR)).toBe(RAY + rate);
   });
 
-  it("compounded interest is the three-term binomial approximation", () => {
-    expect(calculateCompoundedInterest(rate, 100n, 100n)).toBe(RAY);
+  it("compounded interest is the three-term binomial approximation (legacy)", () => {
+    expect(calculateCompoundedInterest("legacy", rate, 100n, 100n)).toBe(RAY);
     // One second: only the first term.
-    expect(calculateCompoundedInterest(rate, 0n, 1n)).toBe(RAY + rate / SECONDS_PER_YEAR);
-    const year = calculateCompoundedInterest(rate, 0n, SECONDS_PER_YEAR);
+    expect(calculateCompoundedInterest("legacy", rate, 0n, 1n)).toBe(RAY + rate / SECONDS_PER_YEAR);
+    const year = calculateCompoundedInterest("legacy", rate, 0n, SECONDS_PER_YEAR);
     // e^0.05 ≈ 1.051271; the approximation is a hair below.
     expect(year > RAY + rate && year < (RAY * 1051272n) / 1000000n).toBe(true);
+  });
+
+  it("compounded interest is 1 + x + x²/2 + x³/6 of x = rate·t (latest), not the binomial", () => {
+    expect(calculateCompoundedInterest("latest", rate, 100n, 100n)).toBe(RAY);
+    const x = (rate * 10n * 86_400n) / SECONDS_PER_YEAR;
+    // In rays, the three terms with Aave's half-up rayMul: x·(x/2 + x·(x/6)).
+    const expected = RAY + x + (x * (x / 2n + (x * (x / 6n) + RAY / 2n) / RAY) + RAY / 2n) / RAY;
+    const latest = calculateCompoundedInterest("latest", rate, 0n, 10n * 86_400n);
+    expect(latest).toBe(expected);
+    expect(latest).not.toBe(calculateCompoundedInterest("legacy", rate, 0n, 10n * 86_400n));
+    // e^0.05 ≈ 1.0512711; three Taylor terms give 1.0512708.
+    const year = calculateCompoundedInterest("latest", rate, 0n, SECONDS_PER_YEAR);
+    expect(year > (RAY * 1051270n) / 1000000n && year < (RAY * 1051271n) / 1000000n).toBe(true);
   });
 
   // math-utils compounds a per-second rate with more binomial terms than the contract; over a year the two
   // drift apart by ~5e-6 (the contract's approximation undershoots), within a day by < 1e-12.
   it("agrees with @aave/math-utils within its rounding", () => {
     for (const dt of [1n, 2n, 3n, 12n, 3600n, 86_400n, SECONDS_PER_YEAR]) {
-      const ours = calculateCompoundedInterest(rate, 0n, dt);
+      const ours = calculateCompoundedInterest("legacy", rate, 0n, dt);
       const ref = BigInt(
         refCompounded({
           rate: rate.toString(),
@@ -125,7 +138,7 @@ describe("interest", () => {
       lastUpdateTimestamp: 42n,
     };
     expect(normalizedIncome(r, 42n)).toBe(RAY + 5n);
-    expect(normalizedDebt(r, 42n)).toBe(RAY + 7n);
-    expect(normalizedDebt(r, 43n)).toBe(rayMul(RAY + rate / SECONDS_PER_YEAR, RAY + 7n));
+    expect(normalizedDebt("legacy", r, 42n)).toBe(RAY + 7n);
+    expect(normalizedDebt("legacy", r, 43n)).toBe(rayMul(RAY + rate / SECONDS_PER_YEAR, RAY + 7n));
   });
 });

@@ -3,6 +3,7 @@
  * Half-up rounding unless the name says floor/ceil (the v3.5 variants).
  */
 import { RAY, WAD } from "@ballast/core";
+import type { AaveMarketVersion } from "./types.ts";
 
 /** Half a ray. */
 export const HALF_RAY = RAY / 2n;
@@ -45,10 +46,23 @@ export function calculateLinearInterest(rate: bigint, lastUpdate: bigint, now: b
   return RAY + (rate * (now - lastUpdate)) / SECONDS_PER_YEAR;
 }
 
-/** Compounded interest factor (ray) by Aave's three-term binomial approximation (MathUtils). */
-export function calculateCompoundedInterest(rate: bigint, lastUpdate: bigint, now: bigint): bigint {
+/**
+ * Compounded interest factor (ray) of MathUtils.calculateCompoundedInterest. `legacy` (v3.0): the three-term binomial
+ * expansion of (1 + rate/year)^seconds. `latest` (aave-v3-origin 3.6): three Taylor terms of e^x, x = rate·t/year,
+ * `RAY + x + x·(x/2 + x·x/6)` with ray multiplications — the two differ in the last digits after a few days.
+ */
+export function calculateCompoundedInterest(
+  version: AaveMarketVersion,
+  rate: bigint,
+  lastUpdate: bigint,
+  now: bigint,
+): bigint {
   const exp = now - lastUpdate;
   if (exp === 0n) return RAY;
+  if (version === "latest") {
+    const x = (rate * exp) / SECONDS_PER_YEAR;
+    return RAY + x + rayMul(x, x / 2n + rayMul(x, x / 6n));
+  }
   const expMinusOne = exp - 1n;
   const expMinusTwo = exp > 2n ? exp - 2n : 0n;
   const basePowerTwo = rayMul(rate, rate) / (SECONDS_PER_YEAR * SECONDS_PER_YEAR);
@@ -72,12 +86,13 @@ export function normalizedIncome(
 
 /** The variable-debt index at `now` (ReserveLogic.getNormalizedDebt). */
 export function normalizedDebt(
+  version: AaveMarketVersion,
   reserve: { variableBorrowIndex: bigint; variableBorrowRate: bigint; lastUpdateTimestamp: bigint },
   now: bigint,
 ): bigint {
   if (reserve.lastUpdateTimestamp === now) return reserve.variableBorrowIndex;
   return rayMul(
-    calculateCompoundedInterest(reserve.variableBorrowRate, reserve.lastUpdateTimestamp, now),
+    calculateCompoundedInterest(version, reserve.variableBorrowRate, reserve.lastUpdateTimestamp, now),
     reserve.variableBorrowIndex,
   );
 }

@@ -46,7 +46,7 @@ import {
   rayDivFloor,
   rayMul,
 } from "./math.ts";
-import type { AavePositions, AaveReserve, AaveUserReserve } from "./types.ts";
+import type { AaveMarketVersion, AavePositions, AaveReserve, AaveUserReserve } from "./types.ts";
 
 /** One user action on an Aave market. `amount` in underlying base units; `MAX_UINT256` means "all" for withdraw/repay. */
 export type AaveAction =
@@ -122,15 +122,15 @@ const idleLiquidity = (version: AavePositions["market"]["version"], r: AaveReser
   version === "latest" && r.virtualUnderlyingBalance > 0n ? r.virtualUnderlyingBalance : r.availableLiquidity;
 
 /** Total debt of the reserve at `now` (variable + stable). */
-const reserveTotalDebt = (r: AaveReserve, now: bigint): bigint =>
-  rayMul(r.totalScaledVariableDebt, normalizedDebt(r, now)) + r.totalStableDebt;
+const reserveTotalDebt = (version: AaveMarketVersion, r: AaveReserve, now: bigint): bigint =>
+  rayMul(r.totalScaledVariableDebt, normalizedDebt(version, r, now)) + r.totalStableDebt;
 
 /** Estimated aToken supply of the reserve at `now`: idle + lent + unbacked + written-off deficit. */
 const reserveTotalSupplied = (
   version: AavePositions["market"]["version"],
   r: AaveReserve,
   now: bigint,
-): bigint => idleLiquidity(version, r) + reserveTotalDebt(r, now) + r.unbacked + r.deficit;
+): bigint => idleLiquidity(version, r) + reserveTotalDebt(version, r, now) + r.unbacked + r.deficit;
 
 /** Positive amount or `InvalidAmountError`. */
 function checkAmount(action: AaveAction): void {
@@ -184,7 +184,7 @@ function applyAction(positions: AavePositions, action: AaveAction, now: bigint):
   const latest = version === "latest";
   const r0 = findReserve(positions, action.asset);
   const income = normalizedIncome(r0, now);
-  const debtIndex = normalizedDebt(r0, now);
+  const debtIndex = normalizedDebt(version, r0, now);
   let reserve: AaveReserve = {
     ...r0,
     liquidityIndex: income,
@@ -380,7 +380,7 @@ export function validateAaveAction(
       const idle = idleLiquidity(version, reserve);
       if (action.amount > idle) throw new InsufficientLiquidityError("borrow", reserve, action.amount, idle);
       if (reserve.borrowCap !== 0n) {
-        const total = reserveTotalDebt(reserve, now);
+        const total = reserveTotalDebt(version, reserve, now);
         if (total + action.amount > reserve.borrowCap * unit)
           throw new BorrowCapExceededError(reserve, action.amount, total, reserve.borrowCap);
       }

@@ -144,7 +144,6 @@ function roundTrip(version: AaveMarket["version"]): unknown[] {
               liquidationThreshold: 9300,
               liquidationBonus: 10100,
               collateralBitmap: 1,
-              isolated: false,
               label: "ETH correlated",
               borrowableBitmap: 1,
               ltvzeroBitmap: 0,

@@ -1,10 +1,7 @@
 import { assetId, WAD } from "@ballast/core";
-import { getAddress } from "viem";
 import { describe, expect, it } from "vitest";
 import { basicPositions, CHAIN_ID, makePositions, USDC, WBTC, WETH } from "../test/fixtures.ts";
 import { computeAccountData } from "./account.ts";
-import { UnknownMarketError } from "./errors.ts";
-import { aaveMarkets, getAaveMarket } from "./markets.ts";
 import {
   AAVE_V3_PROTOCOL,
   aaveAccountSummary,
@@ -85,15 +82,5 @@ describe("holdings", () => {
     expect(s.debtUsd).toBe(1000n * WAD);
     expect(s.netUsd).toBe(1000n * WAD);
     expect(s.healthFactor).toBe((165n * WAD) / 100n);
-  });
-});
-
-describe("known markets", () => {
-  it("carry valid checksummed addresses and resolve by name", () => {
-    for (const m of Object.values(aaveMarkets)) {
-      for (const a of [m.pool, m.poolAddressesProvider, m.uiPoolDataProvider]) expect(getAddress(a)).toBe(a);
-    }
-    expect(getAaveMarket("AaveV3Base").chainId).toBe(8453);
-    expect(() => getAaveMarket("AaveV3Mars")).toThrow(UnknownMarketError);
   });
 });

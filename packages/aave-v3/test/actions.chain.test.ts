@@ -6,6 +6,7 @@
 import type { Call } from "@ballast/core";
 import {
   delegateToSimple7702,
+  ensureAave36Artifacts,
   fund,
   sendAndWait,
   simple7702AccountAbi,
@@ -15,9 +16,12 @@ import {
 import { useTestChain } from "@ballast/testkit/vitest";
 import {
   type Address,
+  type BaseError,
+  decodeErrorResult,
   encodeAbiParameters,
   encodeFunctionData,
   erc20Abi,
+  type Hex,
   keccak256,
   numberToHex,
   pad,
@@ -31,6 +35,7 @@ import {
   BorrowCapExceededError,
   CollateralCannotCoverBorrowError,
   DebtCeilingExceededError,
+  EModeBorrowError,
   HealthFactorTooLowError,
   NotBorrowableInIsolationError,
   ReserveFrozenError,
@@ -53,7 +58,12 @@ const configuratorAbi = parseAbi([
   "function setSupplyCap(address asset, uint256 newSupplyCap)",
   "function setBorrowCap(address asset, uint256 newBorrowCap)",
   "function setBorrowableInIsolation(address asset, bool borrowable)",
+  "function setEModeCategory(uint8 categoryId, uint16 ltv, uint16 liquidationThreshold, uint16 liquidationBonus, string label)",
+  "function setAssetCollateralInEMode(address asset, uint8 categoryId, bool allowed)",
+  "function setAssetBorrowableInEMode(address asset, uint8 categoryId, bool borrowable)",
+  "function setAssetLtvzeroInEMode(address asset, uint8 categoryId, bool ltvzero)",
 ]);
+const setUserEModeAbi = parseAbi(["function setUserEMode(uint8 categoryId)"]);
 const poolConfigurator = () => chain.deployment.aave.poolConfigurator;
 
 /** Runs a PoolConfigurator call as the deployer (pool/risk/emergency admin of the testkit market). */
@@ -73,8 +83,8 @@ async function configure<F extends (typeof configuratorAbi)[number]["name"]>(
 }
 
 /**
- * Writes bits of a reserve's configuration word in the Pool's storage (`_reserves` is slot 52 of Pool 1.19.3:
- * VersionedInitializable takes 0–51), after checking the slot holds what `getReserveData` reports.
+ * Writes bits of a reserve's configuration word in the Pool's storage, at the slot of `_reserves[asset]` found by
+ * probing for the word `getConfiguration` reports (slot 52 on both Pools: VersionedInitializable takes 0–51).
  */
 async function setConfigurationBits(
   asset: Address,
@@ -83,20 +93,22 @@ async function setConfigurationBits(
   value: bigint,
 ): Promise<void> {
   const pool = chain.deployment.aave.pool;
-  const slot = keccak256(encodeAbiParameters([{ type: "address" }, { type: "uint256" }], [asset, 52n]));
-  const stored = BigInt((await chain.publicClient.getStorageAt({ address: pool, slot })) ?? "0x0");
-  const data = await chain.publicClient.readContract({
+  const { data } = await chain.publicClient.readContract({
     address: pool,
     abi: reserveDataAbi,
     functionName: "getConfiguration",
     args: [asset],
   });
-  expect(stored).toBe(data.data);
+  const slotOf = (n: bigint) =>
+    keccak256(encodeAbiParameters([{ type: "address" }, { type: "uint256" }], [asset, n]));
+  const stored = async (n: bigint) =>
+    BigInt((await chain.publicClient.getStorageAt({ address: pool, slot: slotOf(n) })) ?? "0x0");
+  expect(await stored(52n)).toBe(data);
   const mask = ((1n << width) - 1n) << start;
-  const next = (stored & ~mask) | (value << start);
+  const next = (data & ~mask) | (value << start);
   await chain.testClient.setStorageAt({
     address: pool,
-    index: slot,
+    index: slotOf(52n),
     value: pad(numberToHex(next), { size: 32 }),
   });
 }
@@ -125,16 +137,54 @@ async function openPosition(user: Address): Promise<void> {
   );
 }
 
-/** Aave's error code in a reverted call (e.g. "51" for SUPPLY_CAP_EXCEEDED). */
+/** Aave 3.0's string error codes, by the name 3.6's custom error carries. */
+const LEGACY_CODES: Record<string, string> = {
+  "28": "ReserveFrozen",
+  "29": "ReservePaused",
+  "35": "HealthFactorLowerThanLiquidationThreshold",
+  "36": "CollateralCannotCoverNewBorrow",
+  "50": "BorrowCapExceeded",
+  "51": "SupplyCapExceeded",
+  "53": "DebtCeilingExceeded",
+  "60": "AssetNotBorrowableInIsolation",
+};
+
+/**
+ * Aave's error in a reverted call, by name: 3.6 reverts with custom errors of library `Errors` (decoded with the ABI
+ * compiled from its source: reverts inside linked libraries are in no contract's ABI), 3.0 with a numeric string.
+ */
 async function aaveRevert(from: Address, call: { to: Address; data: `0x${string}` }): Promise<string> {
   try {
     await chain.publicClient.call({ account: from, to: call.to, data: call.data });
   } catch (e) {
-    const m = /reason:\s*(\d+)/.exec(String((e as Error).message));
-    return m?.[1] ?? `unparsed: ${String((e as Error).message).slice(0, 200)}`;
+    const raw = (e as BaseError).walk((x) => typeof (x as { data?: unknown }).data === "string") as {
+      data?: Hex;
+    } | null;
+    if (raw?.data && raw.data.length >= 10) {
+      const { errors } = await ensureAave36Artifacts();
+      return decodeErrorResult({ abi: errors, data: raw.data }).errorName;
+    }
+    const code = /reason:\s*(\d+)/.exec(String((e as Error).message))?.[1];
+    return (code && LEGACY_CODES[code]) ?? `unparsed: ${String((e as Error).message).slice(0, 200)}`;
   }
   return "no revert";
 }
+
+/** A raw Pool call, to check that Aave itself reverts what the encoders refuse. */
+const raw = (
+  functionName: "supply" | "borrow" | "withdraw",
+  asset: Address,
+  amount: bigint,
+  user: Address,
+) => ({
+  to: chain.deployment.aave.pool,
+  data:
+    functionName === "supply"
+      ? encodeFunctionData({ abi: aavePoolAbi, functionName, args: [asset, amount, user, 0] })
+      : functionName === "borrow"
+        ? encodeFunctionData({ abi: aavePoolAbi, functionName, args: [asset, amount, 2n, 0, user] })
+        : encodeFunctionData({ abi: aavePoolAbi, functionName, args: [asset, amount, user] }),
+});
 
 describe("health-factor projection against execution", () => {
   const cases: { name: string; action: (p: AavePositions) => AaveAction; useATokens?: boolean }[] = [
@@ -254,21 +304,6 @@ describe("EIP-7702 batch", () => {
 });
 
 describe("forbidden actions", () => {
-  const raw = (
-    functionName: "supply" | "borrow" | "withdraw",
-    asset: Address,
-    amount: bigint,
-    user: Address,
-  ) => ({
-    to: chain.deployment.aave.pool,
-    data:
-      functionName === "supply"
-        ? encodeFunctionData({ abi: aavePoolAbi, functionName, args: [asset, amount, user, 0] })
-        : functionName === "borrow"
-          ? encodeFunctionData({ abi: aavePoolAbi, functionName, args: [asset, amount, 2n, 0, user] })
-          : encodeFunctionData({ abi: aavePoolAbi, functionName, args: [asset, amount, user] }),
-  });
-
   /** Approves the pool so Aave's own checks (not the allowance) decide the raw call. */
   const approveAll = async (user: Address, symbol: "WETH" | "USDC" | "WBTC") =>
     sendAndWait(chain, chain.walletClient(user), {
@@ -294,13 +329,13 @@ describe("forbidden actions", () => {
       ReservePausedError,
     );
     expect(await aaveRevert(alice.address, raw("supply", token(chain, "WETH"), E18, alice.address))).toBe(
-      "29",
+      "ReservePaused",
     );
     expect(() => encodeBorrow({ positions: p, asset: token(chain, "USDC"), amount: E6 })).toThrow(
       ReserveFrozenError,
     );
     expect(await aaveRevert(alice.address, raw("borrow", token(chain, "USDC"), E6, alice.address))).toBe(
-      "28",
+      "ReserveFrozen",
     );
   });
 
@@ -323,7 +358,9 @@ describe("forbidden actions", () => {
     expect(() => encodeSupply({ positions: p, asset: weth.asset, amount: 2n * E18 })).toThrow(
       SupplyCapExceededError,
     );
-    expect(await aaveRevert(alice.address, raw("supply", weth.asset, 2n * E18, alice.address))).toBe("51");
+    expect(await aaveRevert(alice.address, raw("supply", weth.asset, 2n * E18, alice.address))).toBe(
+      "SupplyCapExceeded",
+    );
     expect(() => encodeSupply({ positions: p, asset: weth.asset, amount: headroom / 2n })).not.toThrow();
     expect(await aaveRevert(alice.address, raw("supply", weth.asset, headroom / 2n, alice.address))).toBe(
       "no revert",
@@ -332,7 +369,9 @@ describe("forbidden actions", () => {
     expect(() => encodeBorrow({ positions: p, asset: usdc.asset, amount: 101n * E6 })).toThrow(
       BorrowCapExceededError,
     );
-    expect(await aaveRevert(alice.address, raw("borrow", usdc.asset, 101n * E6, alice.address))).toBe("50");
+    expect(await aaveRevert(alice.address, raw("borrow", usdc.asset, 101n * E6, alice.address))).toBe(
+      "BorrowCapExceeded",
+    );
     expect(() => encodeBorrow({ positions: p, asset: usdc.asset, amount: 99n * E6 })).not.toThrow();
     expect(await aaveRevert(alice.address, raw("borrow", usdc.asset, 99n * E6, alice.address))).toBe(
       "no revert",
@@ -348,7 +387,7 @@ describe("forbidden actions", () => {
       CollateralCannotCoverBorrowError,
     );
     expect(await aaveRevert(alice.address, raw("borrow", token(chain, "USDC"), tooMuch, alice.address))).toBe(
-      "36",
+      "CollateralCannotCoverNewBorrow",
     );
     expect(() =>
       encodeBorrow({ positions: p, asset: token(chain, "USDC"), amount: available / 100n - E6 }),
@@ -360,7 +399,7 @@ describe("forbidden actions", () => {
     );
     expect(
       await aaveRevert(alice.address, raw("withdraw", token(chain, "WBTC"), wbtcOut, alice.address)),
-    ).toBe("35");
+    ).toBe("HealthFactorLowerThanLiquidationThreshold");
     const fine = 2n * 10n ** 7n;
     expect(() => encodeWithdraw({ positions: p, asset: token(chain, "WBTC"), amount: fine })).not.toThrow();
     expect(await aaveRevert(alice.address, raw("withdraw", token(chain, "WBTC"), fine, alice.address))).toBe(
@@ -393,14 +432,18 @@ describe("forbidden actions", () => {
     expect(() => encodeBorrow({ positions: p, asset: usdc, amount: 100n * E6 })).toThrow(
       NotBorrowableInIsolationError,
     );
-    expect(await aaveRevert(user, raw("borrow", usdc, 100n * E6, user))).toBe("60");
+    expect(await aaveRevert(user, raw("borrow", usdc, 100n * E6, user))).toBe(
+      "AssetNotBorrowableInIsolation",
+    );
 
     await configure("setBorrowableInIsolation", [usdc, true]);
     p = await read(chain, user);
     expect(() => encodeBorrow({ positions: p, asset: usdc, amount: 1_000_01n * 10n ** 4n })).toThrow(
       DebtCeilingExceededError,
     );
-    expect(await aaveRevert(user, raw("borrow", usdc, 1_000_01n * 10n ** 4n, user))).toBe("53");
+    expect(await aaveRevert(user, raw("borrow", usdc, 1_000_01n * 10n ** 4n, user))).toBe(
+      "DebtCeilingExceeded",
+    );
 
     // Within the ceiling it goes through, and the isolated debt lands where projected.
     const action: AaveAction = { type: "borrow", asset: usdc, amount: 600n * E6 };
@@ -412,5 +455,64 @@ describe("forbidden actions", () => {
     expect(() => encodeBorrow({ positions: after, asset: usdc, amount: 400n * E6 + E6 })).toThrow(
       DebtCeilingExceededError,
     );
+  });
+});
+
+describe("e-mode (3.6 bitmaps)", () => {
+  it("collateral, borrowable and LTV-zero bitmaps: the replay equals getUserAccountData, a borrow lands as projected, a non-borrowable asset is refused", async () => {
+    // Category 1: WETH and WBTC count as collateral at 90% / 93%; only WETH is borrowable.
+    await configure("setEModeCategory", [1, 9000, 9300, 10100, "ETH correlated"]);
+    for (const symbol of ["WETH", "WBTC"] as const)
+      await configure("setAssetCollateralInEMode", [token(chain, symbol), 1, true]);
+    await configure("setAssetBorrowableInEMode", [token(chain, "WETH"), 1, true]);
+    await seedLiquidity(chain, bob.address);
+    const user = carol.address;
+    await act(
+      chain,
+      user,
+      [
+        { type: "supply", asset: token(chain, "WETH"), amount: 10n * E18 },
+        { type: "supply", asset: token(chain, "WBTC"), amount: 10n ** 8n },
+      ],
+      { WETH: 10n * E18, WBTC: 10n ** 8n },
+    );
+    await sendAndWait(chain, chain.walletClient(user), {
+      to: chain.deployment.aave.pool,
+      data: encodeFunctionData({ abi: setUserEModeAbi, functionName: "setUserEMode", args: [1] }),
+    });
+    // Then the risk admin gives WBTC LTV 0 in the category (3.6 refuses to *enter* an e-mode holding such collateral:
+    // InvalidCollateralInEmode), so it still counts for the liquidation threshold but not for borrowing power.
+    await configure("setAssetLtvzeroInEMode", [token(chain, "WBTC"), 1, true]);
+
+    const p = await read(chain, user);
+    expect(p.userEModeCategoryId).toBe(1);
+    expect(p.eModes).toEqual([
+      expect.objectContaining({
+        id: 1,
+        label: "ETH correlated",
+        ltv: 9000n,
+        liquidationThreshold: 9300n,
+        collateralBitmap: 0b101n,
+        borrowableBitmap: 0b001n,
+        ltvzeroBitmap: 0b100n,
+      }),
+    ]);
+    expect(accountOf(computeAccountData(p))).toEqual(p.account);
+    expect(p.account.currentLiquidationThreshold).toBe(9300n);
+    // 30,000 USD of WETH at 90% and 60,000 USD of WBTC at LTV 0: 30% weighted.
+    expect(p.account.ltv).toBe(3000n);
+
+    const action: AaveAction = { type: "borrow", asset: token(chain, "WETH"), amount: 8n * E18 };
+    const at = p.timestamp + 3_600n;
+    const projected = projectAaveActions(p, [action], { at, validate: true });
+    const receipt = await sendCalls(chain, user, encodeBorrow({ positions: p, ...action, at }), at);
+    const after = await read(chain, user, receipt.blockNumber);
+    expect(accountOf(projected.account)).toEqual(after.account);
+
+    const usdc = token(chain, "USDC");
+    expect(() => encodeBorrow({ positions: after, asset: usdc, amount: 100n * E6 })).toThrow(
+      EModeBorrowError,
+    );
+    expect(await aaveRevert(user, raw("borrow", usdc, 100n * E6, user))).toBe("NotBorrowableInEMode");
   });
 });

@@ -3,7 +3,7 @@
  * health factor equal `getUserAccountData` to the unit, and `@aave/math-utils` within its rounding, after supply,
  * borrow, interest accrual and price moves.
  */
-import { advanceTime, setPrice, testAccounts } from "@ballast/testkit";
+import { advanceTime, setPrice, type TestChain, testAccounts } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import { createPublicClient, erc20Abi, http } from "viem";
 import { multicall } from "viem/actions";
@@ -17,7 +17,6 @@ import { aaveAccountSummary, aaveHoldings } from "../src/value.ts";
 import { act, read, seedLiquidity, testkitMarket, token } from "./helpers.ts";
 import { referenceUserSummary } from "./reference.ts";
 
-const chain = useTestChain({ chainId: 1 });
 const { alice, bob } = testAccounts;
 const E18 = 10n ** 18n;
 
@@ -35,7 +34,7 @@ function closeAbs(ours: number, reference: number, bound: number): void {
 }
 
 /** Our numbers against the chain (exact) and against math-utils (within its rounding). */
-async function crossCheck(p: AavePositions, blockNumber: bigint): Promise<void> {
+async function crossCheck(chain: TestChain, p: AavePositions, blockNumber: bigint): Promise<void> {
   // 1. The GenericLogic replay equals getUserAccountData, read in the same eth_call, to the unit.
   const ours = computeAccountData(p);
   const { hasZeroLtvCollateral: _, ...replay } = ours;
@@ -45,6 +44,7 @@ async function crossCheck(p: AavePositions, blockNumber: bigint): Promise<void> 
   const ref = await referenceUserSummary({
     rpcUrl: chain.rpcUrl,
     chainId: chain.chainId,
+    version: p.market.version,
     uiPoolDataProvider: p.market.uiPoolDataProvider,
     poolAddressesProvider: p.market.poolAddressesProvider,
     user: p.user,
@@ -73,138 +73,145 @@ async function crossCheck(p: AavePositions, blockNumber: bigint): Promise<void> 
   }
 }
 
-describe("fetchAavePositions on the testkit market", () => {
-  it("builds the market from its PoolAddressesProvider and detects the legacy data provider", async () => {
-    const { poolAddressesProvider, uiPoolDataProvider } = chain.deployment.aave;
-    const market = await fetchAaveMarket(chain.publicClient, {
-      poolAddressesProvider,
-      uiPoolDataProvider,
-      name: "testkit",
+for (const aave of ["3.6", "3.0"] as const)
+  describe(`fetchAavePositions on the testkit's Aave ${aave} market`, () => {
+    const chain = useTestChain({ chainId: 1, aave });
+    it("builds the market from its PoolAddressesProvider and detects the data provider's layout", async () => {
+      const { poolAddressesProvider, uiPoolDataProvider } = chain.deployment.aave;
+      const market = await fetchAaveMarket(chain.publicClient, {
+        poolAddressesProvider,
+        uiPoolDataProvider,
+        name: "testkit",
+      });
+      expect(market).toEqual(testkitMarket(chain));
+      expect(market.version).toBe(aave === "3.6" ? "latest" : "legacy");
     });
-    expect(market).toEqual(testkitMarket(chain));
-  });
 
-  it("makes exactly one RPC request (one eth_call), whatever the number of reserves, composable with other reads", async () => {
-    await seedLiquidity(chain, bob.address);
-    await act(
-      chain,
-      alice.address,
-      [
-        { type: "supply", asset: token(chain, "WETH"), amount: 10n * E18 },
-        { type: "supply", asset: token(chain, "WBTC"), amount: 10n ** 8n },
-        { type: "borrow", asset: token(chain, "USDC"), amount: 20_000n * 10n ** 6n },
-      ],
-      { WETH: 10n * E18, WBTC: 10n ** 8n },
-    );
-    const requests: { method: string }[] = [];
-    const counting = createPublicClient({
-      chain: chain.chain,
-      transport: http(chain.rpcUrl, {
-        onFetchRequest: async (request) => {
-          const body = (await request.clone().json()) as { method: string } | { method: string }[];
-          requests.push(...(Array.isArray(body) ? body : [body]));
-        },
-      }),
+    it("makes exactly one RPC request (one eth_call), whatever the number of reserves, composable with other reads", async () => {
+      await seedLiquidity(chain, bob.address);
+      await act(
+        chain,
+        alice.address,
+        [
+          { type: "supply", asset: token(chain, "WETH"), amount: 10n * E18 },
+          { type: "supply", asset: token(chain, "WBTC"), amount: 10n ** 8n },
+          { type: "borrow", asset: token(chain, "USDC"), amount: 20_000n * 10n ** 6n },
+        ],
+        { WETH: 10n * E18, WBTC: 10n ** 8n },
+      );
+      const requests: { method: string }[] = [];
+      const counting = createPublicClient({
+        chain: chain.chain,
+        transport: http(chain.rpcUrl, {
+          onFetchRequest: async (request) => {
+            const body = (await request.clone().json()) as { method: string } | { method: string }[];
+            requests.push(...(Array.isArray(body) ? body : [body]));
+          },
+        }),
+      });
+      const market = testkitMarket(chain);
+      const p = await fetchAavePositions(counting, { market, user: alice.address });
+      expect(requests.map((r) => r.method)).toEqual(["eth_call"]);
+      expect(p.reserves).toHaveLength(3);
+      expect(p.userReserves.filter((u) => u.supplied > 0n || u.debt > 0n)).toHaveLength(3);
+
+      // Pinned to a block: still one request.
+      requests.length = 0;
+      const head = await chain.publicClient.getBlockNumber();
+      await fetchAavePositions(counting, { market, user: alice.address, blockNumber: head });
+      expect(requests.map((r) => r.method)).toEqual(["eth_call"]);
+
+      // The engine's shape: Aave reads and wallet balances in the same aggregate3, decoded separately.
+      requests.length = 0;
+      const aave = aaveReads({ market, user: alice.address });
+      const balances = (["WETH", "USDC", "WBTC"] as const).map((s) => ({
+        address: token(chain, s),
+        abi: erc20Abi,
+        functionName: "balanceOf" as const,
+        args: [alice.address] as const,
+      }));
+      const results = await multicall(counting, {
+        contracts: [...aave, ...balances],
+        batchSize: 0,
+        blockNumber: head,
+      });
+      expect(requests).toHaveLength(1);
+      const combined = decodeAaveReads({
+        market,
+        user: alice.address,
+        results: results.slice(0, aave.length),
+      });
+      expect(combined.account).toEqual((await read(chain, alice.address, head)).account);
+      expect(results.slice(aave.length).every((r) => r.status === "success")).toBe(true);
     });
-    const market = testkitMarket(chain);
-    const p = await fetchAavePositions(counting, { market, user: alice.address });
-    expect(requests.map((r) => r.method)).toEqual(["eth_call"]);
-    expect(p.reserves).toHaveLength(3);
-    expect(p.userReserves.filter((u) => u.supplied > 0n || u.debt > 0n)).toHaveLength(3);
 
-    // Pinned to a block: still one request.
-    requests.length = 0;
-    const head = await chain.publicClient.getBlockNumber();
-    await fetchAavePositions(counting, { market, user: alice.address, blockNumber: head });
-    expect(requests.map((r) => r.method)).toEqual(["eth_call"]);
+    it("equals getUserAccountData exactly and math-utils within rounding, through supply, borrow, accrual and price moves", async () => {
+      // Bob borrows most of the WETH the market holds: past its 45% kink the rate is ~190% APR, so interest compounds.
+      await act(
+        chain,
+        bob.address,
+        [
+          { type: "supply", asset: token(chain, "WBTC"), amount: 1_000n * 10n ** 8n },
+          { type: "borrow", asset: token(chain, "WETH"), amount: 13_000n * E18 },
+        ],
+        { WBTC: 1_000n * 10n ** 8n },
+      );
+      const user = alice.address;
+      const check = async () => {
+        const block = await chain.publicClient.getBlockNumber();
+        const p = await read(chain, user, block);
+        await crossCheck(chain, p, block);
+        return p;
+      };
 
-    // The engine's shape: Aave reads and wallet balances in the same aggregate3, decoded separately.
-    requests.length = 0;
-    const aave = aaveReads({ market, user: alice.address });
-    const balances = (["WETH", "USDC", "WBTC"] as const).map((s) => ({
-      address: token(chain, s),
-      abi: erc20Abi,
-      functionName: "balanceOf" as const,
-      args: [alice.address] as const,
-    }));
-    const results = await multicall(counting, {
-      contracts: [...aave, ...balances],
-      batchSize: 0,
-      blockNumber: head,
+      await act(chain, user, [{ type: "supply", asset: token(chain, "WETH"), amount: E18 }], { WETH: E18 });
+      let p = await check();
+      expect(p.userReserves[0]!.supplied).toBe(E18);
+      expect(p.account.healthFactor).toBe(2n ** 256n - 1n);
+
+      await act(
+        chain,
+        user,
+        [
+          { type: "supply", asset: token(chain, "WBTC"), amount: 10n ** 8n },
+          { type: "borrow", asset: token(chain, "USDC"), amount: 25_000n * 10n ** 6n },
+          { type: "borrow", asset: token(chain, "WETH"), amount: (5n * E18) / 2n },
+        ],
+        { WBTC: 10n ** 8n },
+      );
+      p = await check();
+      const hfAfterBorrow = p.account.healthFactor;
+
+      // Interest accrues with no state update: balances come from the stored indexes compounded to the block time.
+      // Ten days at ~190% APR add ~5% to the WETH debt.
+      await advanceTime(chain, { seconds: 10 * 86_400 });
+      p = await check();
+      expect(p.userReserves[0]!.debt).toBeGreaterThan((5n * E18 * 105n) / 200n);
+      expect(p.account.healthFactor).toBeLessThan(hfAfterBorrow);
+
+      // Price moves: collateral WETH down, debt priced in USDC unchanged, WBTC up.
+      await setPrice(chain, { asset: "WETH", usdPrice: 2_400n * 10n ** 8n, movePool: false });
+      await setPrice(chain, { asset: "WBTC", usdPrice: 65_000n * 10n ** 8n, movePool: false });
+      p = await check();
+
+      // More time and a third party touching the reserves (indexes updated mid-way).
+      await advanceTime(chain, { seconds: 3 * 86_400 });
+      await act(chain, bob.address, [
+        { type: "borrow", asset: token(chain, "USDC"), amount: 1_000n * 10n ** 6n },
+      ]);
+      await advanceTime(chain, { seconds: 3_600 });
+      p = await check();
+
+      // The core view: supply positive, debt negative, valued with the oracle prices.
+      const holdings = aaveHoldings(p);
+      expect(holdings.map((h) => [h.kind, h.exposures[0]!.amount > 0n])).toEqual([
+        ["supply", true],
+        ["debt", false],
+        ["debt", false],
+        ["supply", true],
+      ]);
+      const summary = aaveAccountSummary(p);
+      expect(summary.healthFactor).toBe(p.account.healthFactor);
+      expect(summary.collateralUsd).toBe(p.account.totalCollateralBase * 10n ** 10n);
     });
-    expect(requests).toHaveLength(1);
-    const combined = decodeAaveReads({ market, user: alice.address, results: results.slice(0, aave.length) });
-    expect(combined.account).toEqual((await read(chain, alice.address, head)).account);
-    expect(results.slice(aave.length).every((r) => r.status === "success")).toBe(true);
   });
-
-  it("equals getUserAccountData exactly and math-utils within rounding, through supply, borrow, accrual and price moves", async () => {
-    // Bob borrows most of the WETH the market holds: past its 45% kink the rate is ~190% APR, so interest compounds.
-    await act(
-      chain,
-      bob.address,
-      [
-        { type: "supply", asset: token(chain, "WBTC"), amount: 1_000n * 10n ** 8n },
-        { type: "borrow", asset: token(chain, "WETH"), amount: 13_000n * E18 },
-      ],
-      { WBTC: 1_000n * 10n ** 8n },
-    );
-    const user = alice.address;
-    const check = async () => {
-      const block = await chain.publicClient.getBlockNumber();
-      const p = await read(chain, user, block);
-      await crossCheck(p, block);
-      return p;
-    };
-
-    await act(chain, user, [{ type: "supply", asset: token(chain, "WETH"), amount: E18 }], { WETH: E18 });
-    let p = await check();
-    expect(p.userReserves[0]!.supplied).toBe(E18);
-    expect(p.account.healthFactor).toBe(2n ** 256n - 1n);
-
-    await act(
-      chain,
-      user,
-      [
-        { type: "supply", asset: token(chain, "WBTC"), amount: 10n ** 8n },
-        { type: "borrow", asset: token(chain, "USDC"), amount: 25_000n * 10n ** 6n },
-        { type: "borrow", asset: token(chain, "WETH"), amount: (5n * E18) / 2n },
-      ],
-      { WBTC: 10n ** 8n },
-    );
-    p = await check();
-    const hfAfterBorrow = p.account.healthFactor;
-
-    // Interest accrues with no state update: balances come from the stored indexes compounded to the block time.
-    // Ten days at ~190% APR add ~5% to the WETH debt.
-    await advanceTime(chain, { seconds: 10 * 86_400 });
-    p = await check();
-    expect(p.userReserves[0]!.debt).toBeGreaterThan((5n * E18 * 105n) / 200n);
-    expect(p.account.healthFactor).toBeLessThan(hfAfterBorrow);
-
-    // Price moves: collateral WETH down, debt priced in USDC unchanged, WBTC up.
-    await setPrice(chain, { asset: "WETH", usdPrice: 2_400n * 10n ** 8n, movePool: false });
-    await setPrice(chain, { asset: "WBTC", usdPrice: 65_000n * 10n ** 8n, movePool: false });
-    p = await check();
-
-    // More time and a third party touching the reserves (indexes updated mid-way).
-    await advanceTime(chain, { seconds: 3 * 86_400 });
-    await act(chain, bob.address, [
-      { type: "borrow", asset: token(chain, "USDC"), amount: 1_000n * 10n ** 6n },
-    ]);
-    await advanceTime(chain, { seconds: 3_600 });
-    p = await check();
-
-    // The core view: supply positive, debt negative, valued with the oracle prices.
-    const holdings = aaveHoldings(p);
-    expect(holdings.map((h) => [h.kind, h.exposures[0]!.amount > 0n])).toEqual([
-      ["supply", true],
-      ["debt", false],
-      ["debt", false],
-      ["supply", true],
-    ]);
-    const summary = aaveAccountSummary(p);
-    expect(summary.healthFactor).toBe(p.account.healthFactor);
-    expect(summary.collateralUsd).toBe(p.account.totalCollateralBase * 10n ** 10n);
-  });
-});

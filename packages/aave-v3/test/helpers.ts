@@ -1,21 +1,14 @@
 /** Helpers for the chain tests: the testkit market as an `AaveMarket`, sending calls, funding and opening positions. */
 import type { Call } from "@ballast/core";
-import { fund, sendAndWait, type TestChain } from "@ballast/testkit";
+import { fund, sendAndWait, type TestChain, testkitAaveMarket } from "@ballast/testkit";
 import type { Address, TransactionReceipt } from "viem";
 import { encodeAaveActions } from "../src/encode.ts";
 import { fetchAavePositions } from "../src/fetch.ts";
 import type { AaveAction } from "../src/project.ts";
 import type { AaveMarket, AavePositions } from "../src/types.ts";
 
-/** The testkit's local market (legacy `@aave/periphery-v3` UiPoolDataProviderV3). */
-export const testkitMarket = (chain: TestChain): AaveMarket => ({
-  chainId: chain.chainId,
-  name: "testkit",
-  poolAddressesProvider: chain.deployment.aave.poolAddressesProvider,
-  pool: chain.deployment.aave.pool,
-  uiPoolDataProvider: chain.deployment.aave.uiPoolDataProvider,
-  version: "legacy",
-});
+/** The testkit's local market: Aave 3.6 (`latest` layout) by default, or the 3.0 market (`legacy`). */
+export const testkitMarket = (chain: TestChain): AaveMarket => testkitAaveMarket(chain.deployment);
 
 /** Token address by symbol. */
 export const token = (chain: TestChain, symbol: "WETH" | "USDC" | "WBTC"): Address =>

@@ -1,13 +1,16 @@
 /**
  * The independent reference for the chain tests: Aave's own utilities on the same chain state.
  *
- * `@aave/contract-helpers` 1.38's `UiPoolDataProvider` speaks the current (v3.6) UiPoolDataProviderV3 ABI and cannot
- * decode the legacy `@aave/periphery-v3` 3.0.1 contract the testkit deploys (it overflows on `decimals` and misreads
- * the user reserves). So the reads here go through ethers v5 with the contract's own artifact ABI, and are
- * humanized field for field as `UiPoolDataProvider.getReservesHumanized` / `getUserReservesHumanized` do; the math
- * is `@aave/math-utils` (`formatReserves` + `formatUserSummary`), which shares no code with this package.
+ * On the 3.6 market (the testkit's default) the reads are `@aave/contract-helpers` 1.37.1's `UiPoolDataProvider`
+ * (`getReservesHumanized`, `getUserReservesHumanized`, `getEModesHumanized`: the version whose ABI is the 3.6
+ * layout; 1.38 has 3.7's e-mode struct and cannot decode `getEModes`), pinned to the block under test.
+ * It cannot decode the legacy `@aave/periphery-v3` 3.0.1 contract (it overflows on `decimals` and misreads the user
+ * reserves), so on the 3.0 market the reads go through ethers v5 with the contract's own artifact ABI and are
+ * humanized field for field as those methods do. The math is `@aave/math-utils` (`formatReserves` +
+ * `formatUserSummary`), which shares no code with this package.
  */
 import { createRequire } from "node:module";
+import { UiPoolDataProvider } from "@aave/contract-helpers";
 import { type FormatUserSummaryResponse, formatReserves, formatUserSummary } from "@aave/math-utils";
 import { type BigNumber, Contract, providers } from "ethers";
 
@@ -67,16 +70,72 @@ type Raw = Readonly<
   >
 >;
 
-/** Reads the market and the user with ethers at `blockTag` and summarises them with math-utils at `timestamp`. */
-export async function referenceUserSummary(params: {
+type ReferenceParameters = {
   rpcUrl: string;
   chainId: number;
+  version: "legacy" | "latest";
   uiPoolDataProvider: string;
   poolAddressesProvider: string;
   user: string;
   blockTag: number;
   timestamp: number;
-}): Promise<FormatUserSummaryResponse> {
+};
+
+/** An ethers provider whose every `eth_call` is at one block (contract-helpers' methods take no block tag). */
+class PinnedProvider extends providers.StaticJsonRpcProvider {
+  constructor(
+    url: string,
+    chainId: number,
+    private readonly blockTag: number,
+  ) {
+    super(url, chainId);
+  }
+  override call(transaction: Parameters<providers.StaticJsonRpcProvider["call"]>[0]) {
+    return super.call(transaction, this.blockTag);
+  }
+}
+
+/** Reads the market and the user at `blockTag` and summarises them with math-utils at `timestamp`. */
+export async function referenceUserSummary(params: ReferenceParameters): Promise<FormatUserSummaryResponse> {
+  return params.version === "latest" ? contractHelpersSummary(params) : legacySummary(params);
+}
+
+/** 3.6: `@aave/contract-helpers`' own reads and humanization, then math-utils. */
+async function contractHelpersSummary(params: ReferenceParameters): Promise<FormatUserSummaryResponse> {
+  const ui = new UiPoolDataProvider({
+    uiPoolDataProviderAddress: params.uiPoolDataProvider,
+    provider: new PinnedProvider(params.rpcUrl, params.chainId, params.blockTag),
+    chainId: params.chainId,
+  });
+  const lendingPoolAddressProvider = params.poolAddressesProvider;
+  const [{ reservesData, baseCurrencyData }, { userReserves, userEmodeCategoryId }, eModes] =
+    await Promise.all([
+      ui.getReservesHumanized({ lendingPoolAddressProvider }),
+      ui.getUserReservesHumanized({ lendingPoolAddressProvider, user: params.user }),
+      ui.getEModesHumanized({ lendingPoolAddressProvider }),
+    ]);
+  const marketReferenceCurrencyDecimals = baseCurrencyData.marketReferenceCurrencyDecimals;
+  const marketReferencePriceInUsd = baseCurrencyData.marketReferenceCurrencyPriceInUsd;
+  const formattedReserves = formatReserves({
+    reserves: reservesData,
+    // math-utils 1.38 types 3.7's `isolated` flag; 3.6 has no isolated e-modes.
+    eModes: eModes.map((e) => ({ ...e, eMode: { ...e.eMode, isolated: false } })),
+    currentTimestamp: params.timestamp,
+    marketReferenceCurrencyDecimals,
+    marketReferencePriceInUsd,
+  });
+  return formatUserSummary({
+    currentTimestamp: params.timestamp,
+    marketReferencePriceInUsd,
+    marketReferenceCurrencyDecimals,
+    userReserves,
+    formattedReserves,
+    userEmodeCategoryId,
+  });
+}
+
+/** 3.0: the legacy contract through ethers with its artifact ABI, humanized as contract-helpers does. */
+async function legacySummary(params: ReferenceParameters): Promise<FormatUserSummaryResponse> {
   const provider = new providers.StaticJsonRpcProvider(params.rpcUrl, params.chainId);
   const ui = new Contract(params.uiPoolDataProvider, artifact.abi as never, provider);
   const overrides = { blockTag: params.blockTag };

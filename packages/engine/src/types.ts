@@ -30,7 +30,7 @@ export type AaveSetup = {
   readonly pool: Address;
   readonly poolAddressesProvider: Address;
   readonly uiPoolDataProvider: Address;
-  /** "legacy" for v3.0–3.1 periphery (the testkit market), "latest" for today's production markets. */
+  /** "latest" for aave-v3-origin 3.6 (production and the testkit default), "legacy" for v3.0–3.1 periphery. */
   readonly version?: AaveMarketVersion;
 };
 

@@ -8,7 +8,7 @@ import {
   memoryTxStore,
 } from "@ballast/chain";
 import { type Address, type Asset, assetId, type Call } from "@ballast/core";
-import { aavePoolAbi, fund, getPool, sendAndWait, type TestChain } from "@ballast/testkit";
+import { aavePoolAbi, fund, getPool, sendAndWait, type TestChain, testkitAaveMarket } from "@ballast/testkit";
 import {
   depositAmounts,
   encodeMint,
@@ -97,7 +97,7 @@ export function countingClient(chain: TestChain): {
   };
 }
 
-/** A ChainSetup for a testkit chain (legacy Aave market, Uniswap V3 with the on-chain venue). */
+/** A ChainSetup for a testkit chain (its Aave market, Uniswap V3 with the on-chain venue). */
 export function setupFor(
   chain: TestChain,
   key: string,
@@ -112,12 +112,7 @@ export function setupFor(
     client: chain.publicClient,
     account: account.address,
     tokens: tokensOf(chain),
-    aave: {
-      pool: d.aave.pool,
-      poolAddressesProvider: d.aave.poolAddressesProvider,
-      uiPoolDataProvider: d.aave.uiPoolDataProvider,
-      version: "legacy",
-    },
+    aave: testkitAaveMarket(d),
     uniswap: {
       factory: d.uniswap.factory,
       positionManager: d.uniswap.positionManager,
@@ -163,13 +158,7 @@ export async function aaveSupplyBorrow(
   borrow?: { token: Address; amount: bigint },
 ): Promise<void> {
   const d = chain.deployment;
-  const market = {
-    chainId: chain.chainId,
-    pool: d.aave.pool,
-    poolAddressesProvider: d.aave.poolAddressesProvider,
-    uiPoolDataProvider: d.aave.uiPoolDataProvider,
-    version: "legacy" as const,
-  };
+  const market = testkitAaveMarket(d);
   let positions = await fetchAavePositions(chain.publicClient, { market, user: account.address });
   await send(
     chain,

@@ -1,37 +1,60 @@
 /**
- * Prints the testkit's startup figures (not a test): full deploy, ready chain from the cache, snapshot/revert.
+ * Prints the testkit's startup figures (not a test): the Aave 3.6 compile (cold and cached), full deploys of both
+ * Aave markets, ready chain from the cache, snapshot/revert.
  * Run: pnpm --filter @ballast/testkit bench   (or: cd packages/testkit && npx tsx bench/startup.ts)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, type Hex, http } from "viem";
-import { deployProtocols, ensureCachedState, startAnvil, startTestChain } from "../src/index.ts";
+import {
+  type AaveVersion,
+  deployProtocols,
+  ensureAave36Artifacts,
+  ensureCachedState,
+  startAnvil,
+  startTestChain,
+} from "../src/index.ts";
 
 const RUNS = 10;
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
-// 1. Full deploy on a fresh anvil (what a cache miss costs), in parts.
-const deploy: { spawn: number; deploy: number; dump: number }[] = [];
-let transactions = 0n;
-for (let i = 0; i < 3; i++) {
-  let t = performance.now();
-  const anvil = await startAnvil({ chainId: 1 });
-  const spawn = performance.now() - t;
-  try {
-    const client = createClient({ transport: http(anvil.rpcUrl) });
+// 0. The Aave 3.6 compile: cold (solc-js, into a scratch cache) and from the cache (read + parse).
+const compileDir = mkdtempSync(join(tmpdir(), "ballast-testkit-bench-compile-"));
+let t = performance.now();
+const cold = await ensureAave36Artifacts({ cacheDir: compileDir });
+const compileCold = cold.compiledMs ?? Number.NaN;
+t = performance.now();
+await ensureAave36Artifacts({ cacheDir: compileDir });
+const compileWarm = performance.now() - t;
+rmSync(compileDir, { recursive: true, force: true });
+await ensureAave36Artifacts(); // the default cache, for the deploys below
+
+// 1. Full deploy on a fresh anvil (what a cache miss costs), in parts, for each Aave market.
+const deploys: Record<AaveVersion, { spawn: number; deploy: number; dump: number }[]> = {
+  "3.6": [],
+  "3.0": [],
+};
+const transactions: Record<AaveVersion, bigint> = { "3.6": 0n, "3.0": 0n };
+for (const aave of ["3.6", "3.0"] as const)
+  for (let i = 0; i < 3; i++) {
     t = performance.now();
-    const deployment = await deployProtocols(client);
-    const deployMs = performance.now() - t;
-    transactions = deployment.blockNumber; // automine: one block per transaction
-    t = performance.now();
-    (await client.request({ method: "anvil_dumpState" } as never)) as Hex;
-    deploy.push({ spawn, deploy: deployMs, dump: performance.now() - t });
-  } finally {
-    await anvil.stop();
+    const anvil = await startAnvil({ chainId: 1 });
+    const spawn = performance.now() - t;
+    try {
+      const client = createClient({ transport: http(anvil.rpcUrl) });
+      t = performance.now();
+      const deployment = await deployProtocols(client, { aave });
+      const deployMs = performance.now() - t;
+      transactions[aave] = deployment.blockNumber; // automine: one block per transaction
+      t = performance.now();
+      (await client.request({ method: "anvil_dumpState" } as never)) as Hex;
+      deploys[aave].push({ spawn, deploy: deployMs, dump: performance.now() - t });
+    } finally {
+      await anvil.stop();
+    }
   }
-}
 
 // 2. A cache miss end to end (deploy + dump + write), into a scratch cache directory.
 const scratch = mkdtempSync(join(tmpdir(), "ballast-testkit-bench-"));
@@ -51,7 +74,7 @@ for (let i = 0; i < RUNS; i++) {
 
 // 4. Two chains at once (1 and 8453).
 await ensureCachedState({ chainId: 8453 });
-let t = performance.now();
+t = performance.now();
 const pair = await Promise.all([startTestChain({ chainId: 1 }), startTestChain({ chainId: 8453 })]);
 const twoChains = performance.now() - t;
 
@@ -75,12 +98,18 @@ console.log(
 );
 console.log("| figure | value |");
 console.log("|---|---|");
-console.log(
-  `| full deploy (deployProtocols: ${transactions} transactions on a fresh anvil), median of 3 | ${ms(median(deploy.map((d) => d.deploy)))} |`,
-);
+console.log(`| Aave 3.6 compile, cold (solc-js 0.8.27, 17 contracts) | ${ms(compileCold)} |`);
+console.log(`| Aave 3.6 artifacts from the cache | ${ms(compileWarm)} |`);
+for (const aave of ["3.6", "3.0"] as const)
+  console.log(
+    `| full deploy, Aave ${aave} (deployProtocols: ${transactions[aave]} transactions on a fresh anvil), median of 3 | ${ms(median(deploys[aave].map((d) => d.deploy)))} |`,
+  );
+const deploy = deploys["3.6"];
 console.log(`| anvil spawn → listening (empty chain) | ${ms(median(deploy.map((d) => d.spawn)))} |`);
-console.log(`| anvil_dumpState | ${ms(median(deploy.map((d) => d.dump)))} |`);
-console.log(`| cache miss end to end (spawn + deploy + dump + write) | ${ms(miss.buildMs ?? Number.NaN)} |`);
+console.log(`| anvil_dumpState (Aave 3.6) | ${ms(median(deploy.map((d) => d.dump)))} |`);
+console.log(
+  `| cache miss end to end (spawn + deploy + dump + write; artifacts cached) | ${ms(miss.buildMs ?? Number.NaN)} |`,
+);
 console.log(`| ready chain from the cache (startTestChain), median of ${RUNS} | ${ms(median(ready))} |`);
 console.log(`|   of which anvil --load-state → listening | ${ms(median(anvilOnly))} |`);
 console.log(`| two chains (1 and 8453) from the cache, in parallel | ${ms(twoChains)} |`);

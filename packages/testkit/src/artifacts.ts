@@ -9,7 +9,8 @@ export type Artifact = {
   contractName: string;
   abi: Abi;
   bytecode: Hex;
-  deployedBytecode: Hex;
+  /** Runtime bytecode (published artifacts only). */
+  deployedBytecode?: Hex;
   linkReferences?: Record<string, Record<string, { start: number; length: number }[]>>;
 };
 

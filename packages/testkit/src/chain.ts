@@ -16,6 +16,7 @@ import {
 import { TEST_ACCOUNT_INDEX, type TestAccountName, testAccounts } from "./accounts.ts";
 import { type Anvil, startAnvil } from "./anvil.ts";
 import { type CachedState, ensureCachedState } from "./cache.ts";
+import type { AaveVersion } from "./config.ts";
 import { type Deployment, MULTICALL3_ADDRESS } from "./deployment.ts";
 import { NoLocalDeploymentError, TestkitError } from "./errors.ts";
 
@@ -51,8 +52,10 @@ export type TestChain = {
 
 /** Options for {@link startTestChain}. */
 export type StartTestChainParameters = {
-  /** Chain id; the cache holds one deployed state per chain id. */
+  /** Chain id; the cache holds one deployed state per chain id and Aave version. */
   chainId: number;
+  /** The Aave market to deploy: "3.6" (default, aave-v3-origin, what production runs) or "3.0". Ignored on forks. */
+  aave?: AaveVersion | undefined;
   /** Fork this real-network RPC instead of loading the local deployment (see {@link forkUrlFromEnv}). */
   forkUrl?: string | undefined;
   /** Fork block (forks only; default latest). */
@@ -68,7 +71,11 @@ export async function startTestChain(params: StartTestChainParameters): Promise<
   const started = performance.now();
   let cached: CachedState | undefined;
   if (!params.forkUrl)
-    cached = await ensureCachedState({ chainId: params.chainId, cacheDir: params.cacheDir });
+    cached = await ensureCachedState({
+      chainId: params.chainId,
+      aave: params.aave,
+      cacheDir: params.cacheDir,
+    });
   const cacheMs = performance.now() - started;
 
   const anvil = await startAnvil({

@@ -3,6 +3,15 @@
  * This object is part of the state-cache key: change a number here and the cached chain is rebuilt.
  */
 
+/**
+ * Which Aave V3 market the testkit deploys: `"3.6"` is aave-v3-origin 3.6.0 compiled from its npm sources (what
+ * production markets run, the default); `"3.0"` is `@aave/core-v3` 1.19.3 + `@aave/periphery-v3` 3.0.1 artifacts.
+ */
+export type AaveVersion = "3.6" | "3.0";
+
+/** The Aave market a chain gets unless it asks for another. */
+export const DEFAULT_AAVE_VERSION: AaveVersion = "3.6";
+
 /** Symbols of the test tokens. */
 export type TokenSymbol = "WETH" | "USDC" | "WBTC";
 

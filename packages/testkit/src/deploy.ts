@@ -1,32 +1,29 @@
 import {
-  type Abi,
   type Address,
   type Client,
   decodeFunctionResult,
   encodeAbiParameters,
-  encodeDeployData,
   encodeFunctionData,
   getContractAddress,
-  type Hash,
   type Hex,
   keccak256,
   maxUint256,
   numberToHex,
   zeroAddress,
 } from "viem";
-import {
-  aavePoolAbi,
-  aclManagerAbi,
-  mintableErc20Abi,
-  poolAddressesProviderAbi,
-  poolConfiguratorAbi,
-  positionManagerAbi,
-  uniswapV3FactoryAbi,
-  weth9Abi,
-} from "./abis.ts";
+import { deployAave } from "./aave.ts";
+import { aavePoolAbi, mintableErc20Abi, positionManagerAbi, uniswapV3FactoryAbi, weth9Abi } from "./abis.ts";
 import { testAccounts } from "./accounts.ts";
-import { type ArtifactName, linkBytecode, loadArtifact, multicall3CreationCode } from "./artifacts.ts";
-import { BASE_CURRENCY_UNIT, FEED_DECIMALS, MARKET, TOKEN_SYMBOLS, type TokenSymbol } from "./config.ts";
+import { loadArtifact, multicall3CreationCode } from "./artifacts.ts";
+import {
+  type AaveVersion,
+  BASE_CURRENCY_UNIT,
+  DEFAULT_AAVE_VERSION,
+  FEED_DECIMALS,
+  MARKET,
+  TOKEN_SYMBOLS,
+  type TokenSymbol,
+} from "./config.ts";
 import {
   type Deployment,
   type FeedInfo,
@@ -36,96 +33,19 @@ import {
   type TokenInfo,
 } from "./deployment.ts";
 import { DeploymentError } from "./errors.ts";
+import { createSender, deployData, read } from "./sender.ts";
 import { fullRangeTicks, sortTokens, sqrtPriceX96FromPrices, tickSpacingForFee } from "./uniswap-math.ts";
-
-/** Gas limit of every deployment transaction: fixed, so no estimate round-trip is needed (unused gas is refunded). */
-const DEPLOY_GAS = 25_000_000n;
-
-type Sent = { label: string; hash: Hash };
-
-/**
- * Sends transactions from one unlocked anvil account with locally tracked nonces and a fixed gas limit, without
- * waiting for each receipt (anvil automines each one as it arrives). `verify()` checks every receipt at the end.
- */
-function createSender(client: Client, from: Address, startNonce: number) {
-  let nonce = startNonce;
-  const sent: Sent[] = [];
-  const rpc = <T>(method: string, params: unknown[]): Promise<T> =>
-    client.request({ method, params } as never) as Promise<T>;
-
-  async function send(label: string, tx: { to?: Address; data: Hex; value?: bigint }): Promise<Hash> {
-    const hash = await rpc<Hash>("eth_sendTransaction", [
-      {
-        from,
-        ...(tx.to ? { to: tx.to } : {}),
-        data: tx.data,
-        value: numberToHex(tx.value ?? 0n),
-        gas: numberToHex(DEPLOY_GAS),
-        nonce: numberToHex(nonce++),
-      },
-    ]);
-    sent.push({ label, hash });
-    return hash;
-  }
-
-  async function deploy(label: string, data: Hex): Promise<Address> {
-    const address = getContractAddress({ from, nonce: BigInt(nonce) });
-    await send(`deploy ${label}`, { data });
-    return address;
-  }
-
-  /** Waits until every sent transaction is mined (anvil automines, but asynchronously to the RPC reply) and succeeded. */
-  async function verify(): Promise<void> {
-    const deadline = Date.now() + 60_000;
-    for (const { label, hash } of sent) {
-      for (;;) {
-        const receipt = await rpc<{ status: Hex } | null>("eth_getTransactionReceipt", [hash]);
-        if (receipt) {
-          if (receipt.status !== "0x1") throw new DeploymentError(label, `transaction ${hash} reverted`);
-          break;
-        }
-        if (Date.now() > deadline)
-          throw new DeploymentError(label, `no receipt for ${hash} (is automine off?)`);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }
-    sent.length = 0;
-  }
-
-  return { send, deploy, verify, rpc };
-}
-
-async function read<const abi extends Abi>(
-  client: Client,
-  to: Address,
-  abi: abi,
-  functionName: string,
-  args: readonly unknown[] = [],
-): Promise<unknown> {
-  const data = encodeFunctionData({ abi, functionName, args } as never);
-  const result = (await client.request({
-    method: "eth_call",
-    params: [{ to, data }, "latest"],
-  } as never)) as Hex;
-  return decodeFunctionResult({ abi, functionName, data: result } as never);
-}
-
-const deployData = (
-  name: ArtifactName,
-  args: readonly unknown[] = [],
-  libraries: Record<string, Address> = {},
-) => {
-  const artifact = loadArtifact(name);
-  const bytecode = linkBytecode(artifact, libraries);
-  return encodeDeployData({ abi: artifact.abi, bytecode, args } as never);
-};
 
 /**
  * Deploys the whole testkit protocol set on a fresh local anvil chain from the published npm artifacts:
- * tokens, feeds, an Aave V3 market with three reserves, Uniswap V3 with two deep pools, Multicall3, Safe 1.3.0
+ * tokens, feeds, an Aave V3 market with three reserves (3.6 unless `options.aave` says "3.0"), Uniswap V3 with two deep pools, Multicall3, Safe 1.3.0
  * and Simple7702Account. The deployer, treasury and whale are anvil's default accounts 0, 8 and 9 (unlocked).
  */
-export async function deployProtocols(client: Client): Promise<Deployment> {
+export async function deployProtocols(
+  client: Client,
+  options: { aave?: AaveVersion | undefined } = {},
+): Promise<Deployment> {
+  const version = options.aave ?? DEFAULT_AAVE_VERSION;
   const { deployer, whale, treasury } = {
     deployer: testAccounts.deployer.address,
     whale: testAccounts.whale.address,
@@ -155,143 +75,10 @@ export async function deployProtocols(client: Client): Promise<Deployment> {
     const address = await d.deploy(`feed ${key}`, deployData("MockAggregator", [initialAnswer]));
     feeds[key] = { key, address, decimals: FEED_DECIMALS, initialAnswer };
   }
-  const assets = TOKEN_SYMBOLS.map((s) => tokens[s].address);
 
   // --- Aave V3 ----------------------------------------------------------------------------------------------
-  const provider = await d.deploy(
-    "PoolAddressesProvider",
-    deployData("PoolAddressesProvider", [MARKET.marketId, deployer]),
-  );
-  const callProvider = (functionName: string, args: readonly unknown[]) =>
-    d.send(`provider.${functionName}`, {
-      to: provider,
-      data: encodeFunctionData({ abi: poolAddressesProviderAbi, functionName, args } as never),
-    });
-  // The ACL admin must be set before the ACLManager is deployed: its constructor reads it.
-  await callProvider("setACLAdmin", [deployer]);
-  const aclManager = await d.deploy("ACLManager", deployData("ACLManager", [provider]));
-  await callProvider("setACLManager", [aclManager]);
-  for (const role of ["addPoolAdmin", "addRiskAdmin", "addAssetListingAdmin", "addEmergencyAdmin"] as const)
-    await d.send(`acl.${role}`, {
-      to: aclManager,
-      data: encodeFunctionData({ abi: aclManagerAbi, functionName: role, args: [deployer] }),
-    });
-
-  const libraries: Record<string, Address> = {};
-  for (const lib of [
-    "BorrowLogic",
-    "BridgeLogic",
-    "EModeLogic",
-    "LiquidationLogic",
-    "PoolLogic",
-    "SupplyLogic",
-  ] as const)
-    libraries[lib] = await d.deploy(lib, deployData(lib));
-  // FlashLoanLogic itself links BorrowLogic.
-  libraries.FlashLoanLogic = await d.deploy("FlashLoanLogic", deployData("FlashLoanLogic", [], libraries));
-  libraries.ConfiguratorLogic = await d.deploy("ConfiguratorLogic", deployData("ConfiguratorLogic"));
-
-  const poolImpl = await d.deploy("Pool", deployData("Pool", [provider], libraries));
-  await callProvider("setPoolImpl", [poolImpl]); // creates the proxy and calls initialize(provider)
-  const configuratorImpl = await d.deploy("PoolConfigurator", deployData("PoolConfigurator", [], libraries));
-  await callProvider("setPoolConfiguratorImpl", [configuratorImpl]);
-  const protocolDataProvider = await d.deploy(
-    "AaveProtocolDataProvider",
-    deployData("AaveProtocolDataProvider", [provider]),
-  );
-  await callProvider("setPoolDataProvider", [protocolDataProvider]);
-  const oracle = await d.deploy(
-    "AaveOracle",
-    deployData("AaveOracle", [
-      provider,
-      assets,
-      TOKEN_SYMBOLS.map((s) => feeds[s].address),
-      zeroAddress,
-      zeroAddress, // base currency: USD
-      BASE_CURRENCY_UNIT,
-    ]),
-  );
-  await callProvider("setPriceOracle", [oracle]);
-
-  const rateStrategies = {} as Record<"volatile" | "stable", Address>;
-  for (const kind of ["volatile", "stable"] as const) {
-    const p = MARKET.rateStrategies[kind];
-    rateStrategies[kind] = await d.deploy(
-      `rate strategy ${kind}`,
-      deployData("DefaultReserveInterestRateStrategy", [
-        provider,
-        p.optimalUsageRatio,
-        p.baseVariableBorrowRate,
-        p.variableRateSlope1,
-        p.variableRateSlope2,
-        p.stableRateSlope1,
-        p.stableRateSlope2,
-        p.baseStableRateOffset,
-        p.stableRateExcessOffset,
-        p.optimalStableToTotalDebtRatio,
-      ]),
-    );
-  }
-  await d.verify();
-
-  const [pool, poolConfigurator] = (await Promise.all([
-    read(client, provider, poolAddressesProviderAbi, "getPool"),
-    read(client, provider, poolAddressesProviderAbi, "getPoolConfigurator"),
-  ])) as [Address, Address];
-
-  const aTokenImpl = await d.deploy("AToken", deployData("AToken", [pool]));
-  const variableDebtImpl = await d.deploy("VariableDebtToken", deployData("VariableDebtToken", [pool]));
-  const stableDebtImpl = await d.deploy("StableDebtToken", deployData("StableDebtToken", [pool]));
-
-  await d.send("configurator.initReserves", {
-    to: poolConfigurator,
-    data: encodeFunctionData({
-      abi: poolConfiguratorAbi,
-      functionName: "initReserves",
-      args: [
-        TOKEN_SYMBOLS.map((symbol) => ({
-          aTokenImpl,
-          stableDebtTokenImpl: stableDebtImpl,
-          variableDebtTokenImpl: variableDebtImpl,
-          underlyingAssetDecimals: tokens[symbol].decimals,
-          interestRateStrategyAddress: rateStrategies[MARKET.reserves[symbol].rateStrategy],
-          underlyingAsset: tokens[symbol].address,
-          treasury,
-          incentivesController: zeroAddress,
-          aTokenName: `Aave Testkit ${symbol}`,
-          aTokenSymbol: `aTest${symbol}`,
-          variableDebtTokenName: `Aave Testkit Variable Debt ${symbol}`,
-          variableDebtTokenSymbol: `variableDebtTest${symbol}`,
-          stableDebtTokenName: `Aave Testkit Stable Debt ${symbol}`,
-          stableDebtTokenSymbol: `stableDebtTest${symbol}`,
-          params: "0x" as const,
-        })),
-      ],
-    }),
-  });
-  for (const symbol of TOKEN_SYMBOLS) {
-    const r = MARKET.reserves[symbol];
-    const asset = tokens[symbol].address;
-    const configure = (functionName: string, args: readonly unknown[]) =>
-      d.send(`configurator.${functionName}(${symbol})`, {
-        to: poolConfigurator,
-        data: encodeFunctionData({ abi: poolConfiguratorAbi, functionName, args } as never),
-      });
-    await configure("configureReserveAsCollateral", [
-      asset,
-      BigInt(r.ltv),
-      BigInt(r.liquidationThreshold),
-      BigInt(r.liquidationBonus),
-    ]);
-    await configure("setReserveBorrowing", [asset, true]);
-    await configure("setReserveFactor", [asset, BigInt(r.reserveFactor)]);
-    await configure("setReserveFlashLoaning", [asset, true]);
-  }
-  const uiPoolDataProvider = await d.deploy(
-    "UiPoolDataProviderV3",
-    deployData("UiPoolDataProviderV3", [feeds.WETH.address, feeds.USD.address]),
-  );
-  const walletBalanceProvider = await d.deploy("WalletBalanceProvider", deployData("WalletBalanceProvider"));
+  const aave = await deployAave({ client, d, deployer, treasury, tokens, feeds }, version);
+  const pool = aave.pool;
 
   // --- Uniswap V3 -------------------------------------------------------------------------------------------
   const factory = await d.deploy("UniswapV3Factory", deployData("UniswapV3Factory"));
@@ -479,27 +266,7 @@ export async function deployProtocols(client: Client): Promise<Deployment> {
     accounts: { deployer, whale, treasury },
     tokens,
     feeds,
-    aave: {
-      poolAddressesProvider: provider,
-      aclManager,
-      pool,
-      poolConfigurator,
-      oracle,
-      protocolDataProvider,
-      uiPoolDataProvider,
-      walletBalanceProvider,
-      baseCurrencyUnit: BASE_CURRENCY_UNIT,
-      rateStrategies,
-      implementations: {
-        pool: poolImpl,
-        poolConfigurator: configuratorImpl,
-        aToken: aTokenImpl,
-        variableDebtToken: variableDebtImpl,
-        stableDebtToken: stableDebtImpl,
-      },
-      libraries,
-      reserves,
-    },
+    aave: { ...aave, reserves },
     uniswap: {
       factory,
       positionManager,

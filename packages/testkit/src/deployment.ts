@@ -1,5 +1,5 @@
 import type { Address } from "viem";
-import type { TokenSymbol } from "./config.ts";
+import type { AaveVersion, TokenSymbol } from "./config.ts";
 import { UnknownContractError } from "./errors.ts";
 
 /** A deployed test token. */
@@ -25,6 +25,7 @@ export type ReserveInfo = {
   asset: Address;
   aToken: Address;
   variableDebtToken: Address;
+  /** Zero address on Aave 3.6 (no stable debt). */
   stableDebtToken: Address;
   interestRateStrategy: Address;
   ltv: number;
@@ -64,6 +65,8 @@ export type Deployment = {
   tokens: Record<TokenSymbol, TokenInfo>;
   feeds: Record<TokenSymbol | "USD", FeedInfo>;
   aave: {
+    /** Which market this is (see `AaveVersion`). */
+    version: AaveVersion;
     poolAddressesProvider: Address;
     aclManager: Address;
     pool: Address;
@@ -74,12 +77,14 @@ export type Deployment = {
     walletBalanceProvider: Address;
     /** Oracle base currency: USD with 8 decimals. */
     baseCurrencyUnit: bigint;
-    rateStrategies: { volatile: Address; stable: Address };
+    /** 3.0: one strategy per kind (`volatile`, `stable`); 3.6: the market's one `shared` V2 strategy. */
+    rateStrategies: Record<string, Address>;
     implementations: {
       pool: Address;
       poolConfigurator: Address;
       aToken: Address;
       variableDebtToken: Address;
+      /** Zero address on Aave 3.6. */
       stableDebtToken: Address;
     };
     libraries: Record<string, Address>;
@@ -154,4 +159,19 @@ export function parseDeployment(json: string): Deployment {
   return JSON.parse(json, (_key, value) =>
     typeof value === "string" && /^-?\d+n$/.test(value) ? BigInt(value.slice(0, -1)) : value,
   ) as Deployment;
+}
+
+/**
+ * The deployment's Aave market in `@ballast/aave-v3`'s `AaveMarket` shape: `latest` is the UiPoolDataProviderV3
+ * layout of 3.6, `legacy` the one of periphery 3.0.x.
+ */
+export function testkitAaveMarket(deployment: Deployment) {
+  return {
+    chainId: deployment.chainId,
+    name: "testkit",
+    poolAddressesProvider: deployment.aave.poolAddressesProvider,
+    pool: deployment.aave.pool,
+    uiPoolDataProvider: deployment.aave.uiPoolDataProvider,
+    version: deployment.aave.version === "3.6" ? ("latest" as const) : ("legacy" as const),
+  };
 }

@@ -1,13 +1,16 @@
+import { ensureAave36Artifacts } from "./compile.ts";
 import { killLiveAnvils, RUN_ENV, reapOrphanAnvils } from "./reaper.ts";
 
 /**
- * vitest globalSetup: tags this run's anvils, kills anvils left over by dead processes, and on teardown kills
+ * vitest globalSetup: tags this run's anvils, kills anvils left over by dead processes, compiles the Aave v3.6
+ * market once per machine (cached; 18–35 s the first time, so no test hook waits for it), and on teardown kills
  * every anvil any worker of this run left running. Use: `globalSetup: ["@ballast/testkit/global-setup"]`.
  */
-export default function setup(): () => void {
+export default async function setup(): Promise<() => void> {
   const run = `${process.pid}-${Date.now()}`;
   process.env[RUN_ENV] = run;
   reapOrphanAnvils();
+  await ensureAave36Artifacts();
   return () => {
     reapOrphanAnvils(run);
     killLiveAnvils();

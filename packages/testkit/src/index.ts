@@ -17,6 +17,15 @@ export {
   TEST_POLLING_INTERVAL_MS,
   type TestChain,
 } from "./chain.ts";
+export {
+  AAVE_36_SOLC_SETTINGS,
+  AAVE_36_SOURCES,
+  type Aave36Artifacts,
+  type Aave36ContractName,
+  aave36ArtifactsKey,
+  compileAave36,
+  ensureAave36Artifacts,
+} from "./compile.ts";
 export * from "./config.ts";
 export { computePoolAddress, deployProtocols } from "./deploy.ts";
 export * from "./deployment.ts";

@@ -5,11 +5,11 @@ import {
   aavePoolAbi,
   addressBook,
   advanceTime,
+  ensureAave36Artifacts,
   feedSqrtPriceX96,
   fund,
   getPool,
   impersonate,
-  loadArtifact,
   MARKET,
   MULTICALL3_ADDRESS,
   mine,
@@ -89,6 +89,50 @@ describe("the deployed market", () => {
     }
   });
 
+  it("is the Aave 3.6 market by default: one V2 rate strategy holding each reserve's parameters, no stable debt", async () => {
+    const { aave, tokens } = chain.deployment;
+    expect(aave.version).toBe("3.6");
+    const strategyAbi = parseAbi([
+      "struct InterestRateDataRay { uint256 optimalUsageRatio; uint256 baseVariableBorrowRate; uint256 variableRateSlope1; uint256 variableRateSlope2; }",
+      "function getInterestRateData(address reserve) view returns (InterestRateDataRay)",
+    ]);
+    const poolAbi = parseAbi([
+      "function POOL_REVISION() view returns (uint256)",
+      "function RESERVE_INTEREST_RATE_STRATEGY() view returns (address)",
+    ]);
+    expect(
+      await chain.publicClient.readContract({
+        address: aave.pool,
+        abi: poolAbi,
+        functionName: "POOL_REVISION",
+      }),
+    ).toBe(10n);
+    expect(
+      await chain.publicClient.readContract({
+        address: aave.pool,
+        abi: poolAbi,
+        functionName: "RESERVE_INTEREST_RATE_STRATEGY",
+      }),
+    ).toBe(aave.rateStrategies.shared);
+    for (const symbol of ["WETH", "USDC", "WBTC"] as const) {
+      const expected = MARKET.rateStrategies[MARKET.reserves[symbol].rateStrategy];
+      const data = await chain.publicClient.readContract({
+        address: aave.rateStrategies.shared!,
+        abi: strategyAbi,
+        functionName: "getInterestRateData",
+        args: [tokens[symbol].address],
+      });
+      expect(data).toEqual({
+        optimalUsageRatio: expected.optimalUsageRatio,
+        baseVariableBorrowRate: expected.baseVariableBorrowRate,
+        variableRateSlope1: expected.variableRateSlope1,
+        variableRateSlope2: expected.variableRateSlope2,
+      });
+      expect(aave.reserves[symbol].interestRateStrategy).toBe(aave.rateStrategies.shared);
+      expect(aave.reserves[symbol].stableDebtToken).toBe(zeroAddress);
+    }
+  });
+
   it("has the periphery readers, Multicall3 at its canonical address, Safe and Simple7702Account", async () => {
     const d = chain.deployment;
     const reserves = await chain.publicClient.readContract({
@@ -100,7 +144,7 @@ describe("the deployed market", () => {
     expect(reserves).toHaveLength(3);
     const [reservesData, baseCurrency] = (await chain.publicClient.readContract({
       address: d.aave.uiPoolDataProvider,
-      abi: loadArtifact("UiPoolDataProviderV3").abi,
+      abi: (await ensureAave36Artifacts()).contracts.UiPoolDataProviderV3.abi,
       functionName: "getReservesData",
       args: [d.aave.poolAddressesProvider],
     })) as [
