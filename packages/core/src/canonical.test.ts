@@ -1,5 +1,8 @@
+import { sha256 } from "@noble/hashes/sha2";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, hashOf, toJsonValue } from "./canonical.ts";
+import { canonicalJson, hashOf, sha256Hex, toJsonValue } from "./canonical.ts";
 
 describe("canonical JSON", () => {
   it("sorts keys, stringifies bigints, flattens maps and drops undefined", () => {
@@ -40,5 +43,16 @@ describe("canonicalJson", () => {
       s: "é\n",
     };
     expect(canonicalJson(v)).toBe(JSON.stringify(toJsonValue(v)));
+  });
+});
+
+describe("sha256Hex", () => {
+  it("hashes as @noble/hashes does, whichever SHA-256 the host gives", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 40 }), (s) => {
+        expect(sha256Hex(s)).toBe(bytesToHex(sha256(utf8ToBytes(s))));
+      }),
+      { numRuns: 50 },
+    );
   });
 });
