@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { BallastError } from "@ballast/core";
 import { type Keeper, keeperCycle, settlePending } from "./keeper.ts";
 import { serveMetrics } from "./metrics.ts";
@@ -13,19 +14,9 @@ export type DaemonOptions = {
   signal?: AbortSignal;
 };
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+/** Waits `ms`, or less when `signal` aborts; the abort listener goes when the wait ends, so none pile up. */
+export const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  delay(ms, undefined, { signal }).catch(() => undefined);
 
 /**
  * The keeper loop: settles journaled transactions first, then runs a cycle on every tick — a new block on any
