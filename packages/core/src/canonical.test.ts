@@ -1,6 +1,5 @@
 import { sha256 } from "@noble/hashes/sha2";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils";
-import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson, hashOf, sha256Hex, toJsonValue } from "./canonical.ts";
 
@@ -47,12 +46,9 @@ describe("canonicalJson", () => {
 });
 
 describe("sha256Hex", () => {
-  it("hashes as @noble/hashes does, whichever SHA-256 the host gives", () => {
-    fc.assert(
-      fc.property(fc.string({ unit: "binary", maxLength: 40 }), (s) => {
-        expect(sha256Hex(s)).toBe(bytesToHex(sha256(utf8ToBytes(s))));
-      }),
-      { numRuns: 50 },
-    );
+  it("hashes UTF-8 as @noble/hashes does, whichever SHA-256 the host gives", () => {
+    expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const texts = ["", "plan", "é€𝄞 ünïcödé", "lone \ud800 surrogate", "x".repeat(100_003)];
+    for (const t of texts) expect(sha256Hex(t)).toBe(bytesToHex(sha256(utf8ToBytes(t))));
   });
 });
