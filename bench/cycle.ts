@@ -16,7 +16,7 @@
  * proxies), sampled inside it every 100 cycles by a preloaded SIGUSR2 handler; this process mines blocks so that
  * `tick: block` always finds one. Every anvil (and the daemon) is stopped at the end, also on error.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -372,6 +372,8 @@ const median = (xs: readonly number[]) => {
 // The real daemon in a child process.
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** The built `ballast` bin (apps/keeper/build.ts), as a user runs it: no TypeScript loader in the process. */
+const BIN = join(ROOT, "apps/keeper/dist/ballast.js");
 
 /** Preloaded into the daemon: on SIGUSR2, prints its RSS, then its heap used after a full GC (one JSON line). */
 const PROBE = `process.on("SIGUSR2", () => {
@@ -380,7 +382,15 @@ const PROBE = `process.on("SIGUSR2", () => {
   process.stderr.write(JSON.stringify({ benchProbe: { rss, heapUsed: process.memoryUsage().heapUsed } }) + "\\n");
 });`;
 
-type MemSample = { cycle: number; rss: number; heapUsed: number; atMs: number; peakRss: number | undefined };
+type MemSample = {
+  cycle: number;
+  rss: number;
+  heapUsed: number;
+  atMs: number;
+  peakRss: number | undefined;
+  /** Median time of the last 100 cycles as the daemon itself measured them (its "cycle done" log's `ms`). */
+  cycleMs: number | undefined;
+};
 
 /** The peak resident set size of a process so far (Linux `VmHWM`), or undefined where /proc has none. */
 function peakRssOf(pid: number | undefined): number | undefined {
@@ -392,7 +402,15 @@ function peakRssOf(pid: number | undefined): number | undefined {
     return undefined;
   }
 }
-type DaemonRun = { samples: MemSample[]; cycles: number; failures: number; ms: number; exit: number | null };
+type DaemonRun = {
+  samples: MemSample[];
+  cycles: number;
+  failures: number;
+  ms: number;
+  exit: number | null;
+  /** Every cycle's own time (ms), as the daemon logged it: the cycle without its waits for a new block. */
+  cycleMs: number[];
+};
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -412,10 +430,8 @@ async function runBallast(opts: {
     [
       "--expose-gc",
       "--import",
-      "tsx",
-      "--import",
       `data:text/javascript,${encodeURIComponent(PROBE)}`,
-      "apps/keeper/src/cli.ts",
+      BIN,
       "run",
       "-c",
       opts.file,
@@ -439,16 +455,24 @@ async function runBallast(opts: {
   const out: string[] = [];
   child.stdout.on("data", (b: Buffer) => out.push(b.toString()));
   const samples: MemSample[] = [];
-  const pending: { cycle: number; atMs: number; peakRss: number | undefined }[] = [];
+  const pending: { cycle: number; atMs: number; peakRss: number | undefined; cycleMs: number | undefined }[] =
+    [];
+  const cycleMs: number[] = [];
   let cycles = 0;
   let failures = 0;
   const sample = (cycle: number) => {
-    pending.push({ cycle, atMs: performance.now() - started, peakRss: peakRssOf(child.pid) });
+    const recent = cycleMs.slice(-100);
+    pending.push({
+      cycle,
+      atMs: performance.now() - started,
+      peakRss: peakRssOf(child.pid),
+      cycleMs: recent.length > 0 ? median(recent) : undefined,
+    });
     signal("SIGUSR2");
   };
   let cycleStart = 0;
   createInterface({ input: child.stderr }).on("line", (line) => {
-    let j: { msg?: string; benchProbe?: { rss: number; heapUsed: number } };
+    let j: { msg?: string; ms?: number; benchProbe?: { rss: number; heapUsed: number } };
     try {
       j = JSON.parse(line) as typeof j;
     } catch {
@@ -467,6 +491,7 @@ async function runBallast(opts: {
       sample(0);
     } else if (j.msg === "cycle done") {
       cycles++;
+      if (typeof j.ms === "number") cycleMs.push(j.ms);
       if (cycles % 100 === 0) sample(cycles);
       if (cycles === MEMORY_CYCLES) setTimeout(() => signal("SIGTERM"), 200);
     } else if (j.msg === "cycle failed") {
@@ -489,7 +514,7 @@ async function runBallast(opts: {
       throw new Error(
         `ballast run stopped after ${cycles} cycles (exit ${exit}):\n${out.slice(-20).join("\n")}`,
       );
-    return { samples, cycles, failures, ms: performance.now() - started - cycleStart, exit };
+    return { samples, cycles, failures, ms: performance.now() - started - cycleStart, exit, cycleMs };
   } finally {
     clearTimeout(timeout);
     mining = false;
@@ -527,8 +552,9 @@ async function main(): Promise<void> {
   try {
     let t = performance.now();
     const [ethereum, base] = await Promise.all([
-      startTestChain({ chainId: 1 }),
-      startTestChain({ chainId: 8453 }),
+      // Pruned history: anvil's mining stays as fast at block 2,000 as at block 20 (the daemon's section mines a lot).
+      startTestChain({ chainId: 1, anvilArgs: ["--prune-history"] }),
+      startTestChain({ chainId: 8453, anvilArgs: ["--prune-history"] }),
     ]);
     started.push(ethereum, base);
     const chains: Chains = { ethereum, base };
@@ -681,8 +707,12 @@ async function main(): Promise<void> {
       file,
       configYaml(chains, viaProxy, { journal: join(dir, `${name}-run.db`), weights, blockTime: "1s" }),
     );
+    execFileSync(process.execPath, ["--import", "tsx", "apps/keeper/build.ts"], {
+      cwd: ROOT,
+      stdio: "inherit",
+    });
     console.log(
-      `\n== \`ballast run\` (the real daemon: node --import tsx apps/keeper/src/cli.ts run --max-cycles ${MEMORY_CYCLES + 10}, tick: block, a child process) at ${n} positions/chain; this process mines a block on both chains every ${MINE_EVERY_MS} ms; memory sampled inside the daemon every 100 cycles: rss as is, heap used after a full GC ==`,
+      `\n== \`ballast run\` (the real daemon, the built bin: node apps/keeper/dist/ballast.js run --max-cycles ${MEMORY_CYCLES + 10}, tick: block, a child process) at ${n} positions/chain; this process mines a block on both chains every ${MINE_EVERY_MS} ms (anvil --prune-history); memory sampled inside the daemon every 100 cycles: rss as is, heap used after a full GC; cycle time as the daemon measures it, its waits for a new block left out ==`,
     );
     for (const p of Object.values(proxy)) p.reset();
     const run = await runBallast({
@@ -691,12 +721,12 @@ async function main(): Promise<void> {
       chains: [ethereum, base],
       onSample: (s) =>
         console.log(
-          `cycle ${String(s.cycle).padStart(5)}: rss ${mb(s.rss)}, heap used ${mb(s.heapUsed)}${s.peakRss ? `, peak rss so far ${mb(s.peakRss)}` : ""}${s.cycle > 0 ? ` (${(s.atMs / s.cycle).toFixed(1)} ms/cycle wall, new-block waits included)` : ""}`,
+          `cycle ${String(s.cycle).padStart(5)}: rss ${mb(s.rss)}, heap used ${mb(s.heapUsed)}${s.peakRss ? `, peak rss so far ${mb(s.peakRss)}` : ""}${s.cycleMs !== undefined ? `; cycle ${s.cycleMs} ms (median of the last 100)` : ""}${s.cycle > 0 ? `; ${(s.atMs / s.cycle).toFixed(1)} ms/cycle wall, new-block waits included` : ""}`,
         ),
     });
     const daemonCounts = snapshotCounts(proxy);
     console.log(
-      `daemon: ${run.cycles} cycles in ${(run.ms / 1000).toFixed(1)} s, ${run.failures} failed; exit code ${run.exit}`,
+      `daemon: ${run.cycles} cycles in ${(run.ms / 1000).toFixed(1)} s, ${run.failures} failed; exit code ${run.exit}; cycle time (the daemon's own, waits left out): median ${median(run.cycleMs)} ms, first 100 ${median(run.cycleMs.slice(0, 100))} ms, last 100 ${median(run.cycleMs.slice(-100))} ms`,
     );
     console.log(
       `daemon rpc per chain per cycle (all requests of the run ÷ ${run.cycles} cycles, startup included): ${CHAIN_KEYS.map(

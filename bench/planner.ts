@@ -2,7 +2,8 @@
  * Planner benchmark: plan time for 10, 100, 1,000 and 10,000 holdings spread over 10 chains.
  * Each size is a synthetic portfolio (tokens, Aave supply and debt, Uniswap LP positions, two holdings per LP sleeve),
  * drifted at random, planned to target against a realistic cost model (swap fees, gas, USDC bridges between all
- * chains). The time covers the whole pure pipeline: valuation (portfolioState) + plan, median of repeated runs.
+ * chains). The time covers the whole pure pipeline: valuation (portfolioState) + plan, median of repeated runs, as
+ * wall time and as this process's cpu time (the figure to compare when other work shares the cores).
  *
  *   pnpm bench:planner            one line per size
  *   pnpm bench:planner --verbose  plus legs, rounds and growth
@@ -199,21 +200,34 @@ for (const n of [10, 100, 1_000, 10_000]) {
   const holdings = snapshot.chains.reduce((a, c) => a + c.holdings.length, 0);
   const runs = n >= 10_000 ? 15 : n >= 1_000 ? 51 : 101;
   const times: number[] = [];
+  const cpu: number[] = [];
   let last: ReturnType<typeof plan> | undefined;
   for (let r = 0; r < runs + 2; r++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     last = plan(portfolioState(snapshot, policy), costModel, { now: 1_700_000_000 });
+    const c = process.cpuUsage(c0);
     const dt = performance.now() - t0;
-    if (r >= 2) times.push(dt); // two warm-up runs
+    if (r >= 2) {
+      // two warm-up runs
+      times.push(dt);
+      cpu.push((c.user + c.system) / 1000);
+    }
   }
   const ms = median(times);
   results.push({ n: holdings, ms });
-  console.log(`${holdings.toLocaleString("en-US")} holdings: ${ms.toFixed(1)} ms`);
+  console.log(
+    `${holdings.toLocaleString("en-US")} holdings: ${ms.toFixed(1)} ms (cpu ${median(cpu).toFixed(1)} ms)`,
+  );
   if (verbose && last)
     console.log(
       `  ${policy.sleeves.length} sleeves, ${planLegs(last).length} legs, ${last.transfers.length} transfers, ${last.warnings.length} warnings, runs ${runs}`,
     );
 }
+if ((loadavg()[0] ?? 0) > cpus().length)
+  console.log(
+    `note: load average ${(loadavg()[0] ?? 0).toFixed(1)} on ${cpus().length} CPUs: the wall times count waits for a core, the cpu times less so`,
+  );
 if (verbose) {
   console.log(
     `  load average ${loadavg()

@@ -1,7 +1,9 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, realpathSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { BallastError, healthFactors, planToJSON, toJsonValue } from "@ballast/core";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { BacktestOptions } from "./backtest.ts";
+import pkg from "../package.json" with { type: "json" };
 import { type Config, loadConfig } from "./config.ts";
 import { runDaemon } from "./daemon.ts";
 import { EXAMPLE_CONFIG } from "./example.ts";
@@ -66,6 +68,7 @@ export function program(): Command {
       "Keeps a multi-chain DeFi portfolio (wallet tokens, Aave V3, Uniswap V3 LP) at its target allocation:\n" +
         "one simulated, guarded batch transaction per chain when drift crosses the policy's bands.",
     )
+    .version(pkg.version)
     .showHelpAfterError()
     .addHelpText(
       "after",
@@ -318,7 +321,17 @@ export function reportError(e: unknown): number {
   return 1;
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/cli.ts")) {
+/** The script node was started with, symlinks resolved (a bin is usually a link), or "" when there is none. */
+const mainScript = (): string => {
+  try {
+    return process.argv[1] ? realpathSync(process.argv[1]) : "";
+  } catch {
+    return "";
+  }
+};
+
+const main = mainScript();
+if (main === fileURLToPath(import.meta.url) || main.endsWith("/cli.ts")) {
   program()
     .parseAsync(process.argv)
     .catch((e: unknown) => {

@@ -140,6 +140,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
           continue;
         }
       }
+      const cycleStart = performance.now();
       try {
         const cycle = await keeperCycle(k, { now: opts.now(), execute: true, signal: stop.signal });
         const { result, sent } = cycle;
@@ -166,6 +167,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
             fire: result.decision?.fire ?? false,
             plan: result.plan?.id.slice(0, 12) ?? null,
             sent: sent.map((s) => `${s.key}:${s.status}`),
+            ms: Math.round(performance.now() - cycleStart),
           },
           "cycle done",
         );

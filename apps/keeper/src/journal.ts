@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS transactions (
   chain_id INTEGER NOT NULL, plan_id TEXT NOT NULL, sender TEXT NOT NULL, nonce INTEGER NOT NULL,
   status TEXT NOT NULL, at INTEGER NOT NULL, summary TEXT NOT NULL, json TEXT NOT NULL,
   PRIMARY KEY (chain_id, plan_id));
+CREATE INDEX IF NOT EXISTS decisions_at ON decisions (at);
+CREATE INDEX IF NOT EXISTS plans_at ON plans (at);
+CREATE INDEX IF NOT EXISTS transactions_at ON transactions (at);
 `;
 
 // Records round-trip exactly: bigints are written as {"$n": "123"}.
@@ -221,12 +224,15 @@ export function openJournal(path: string, opts: { exclusive?: boolean } = {}) {
     history(limit = 50): HistoryEntry[] {
       const rows = db
         .prepare(
-          `SELECT at, 'decision' AS kind, plan_id AS planId, NULL AS chainId, summary, json FROM decisions
-           UNION ALL SELECT at, 'plan', id, NULL, summary, json FROM plans
-           UNION ALL SELECT at, 'transaction', plan_id, chain_id, summary, json FROM transactions
-           ORDER BY at DESC LIMIT ?`,
+          // Each table gives its newest rows through its index on `at`; only those 3 × limit rows are merged.
+          `SELECT * FROM (SELECT at, 'decision' AS kind, plan_id AS planId, NULL AS chainId, summary, json
+             FROM decisions ORDER BY at DESC LIMIT @limit)
+           UNION ALL SELECT * FROM (SELECT at, 'plan', id, NULL, summary, json FROM plans ORDER BY at DESC LIMIT @limit)
+           UNION ALL SELECT * FROM (SELECT at, 'transaction', plan_id, chain_id, summary, json
+             FROM transactions ORDER BY at DESC LIMIT @limit)
+           ORDER BY at DESC LIMIT @limit`,
         )
-        .all(limit) as HistoryEntry[];
+        .all({ limit }) as HistoryEntry[];
       return rows;
     },
     /** Closes the database (and releases its lock). */

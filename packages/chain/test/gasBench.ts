@@ -5,7 +5,7 @@
  * `pnpm bench:gas` prints it; the chain tests assert the ratio.
  */
 import { delegateToSimple7702, startTestChain, type TestChain, testAccounts } from "@ballast/testkit";
-import { parseGwei } from "viem";
+import { type Hex, parseGwei } from "viem";
 import { createChainClients, createTxManager, eip7702Executor, memoryTxStore } from "../src/index.ts";
 import { flatten, rebalanceLegs, setupPortfolio } from "./rebalance.ts";
 
@@ -13,6 +13,10 @@ import { flatten, rebalanceLegs, setupPortfolio } from "./rebalance.ts";
 export type GasFigures = {
   /** One `executeBatch` from an EOA already delegated to Simple7702Account. */
   readonly batch: bigint;
+  /** Gas of each inner call as executed inside that batch (`debug_traceTransaction`, callTracer). */
+  readonly inner: readonly bigint[];
+  /** The floor: one 21,000 base plus the inner calls themselves; `batch − floor` is the batching overhead. */
+  readonly floor: bigint;
   /** The same batch as the EOA's first one, with the delegation (authorization) in the same transaction. */
   readonly batchWithDelegation: bigint;
   /** Each call as its own plain transaction from the EOA. */
@@ -21,6 +25,17 @@ export type GasFigures = {
   readonly calls: number;
   readonly legs: readonly string[];
 };
+
+type CallFrame = { gasUsed: Hex; calls?: CallFrame[] };
+
+/** The gas each top-level inner call of a batch used, read from anvil's call tracer. */
+async function innerCallGas(chain: TestChain, hash: Hex): Promise<bigint[]> {
+  const frame = (await chain.publicClient.request({
+    method: "debug_traceTransaction" as never,
+    params: [hash, { tracer: "callTracer" }] as never,
+  })) as CallFrame;
+  return (frame.calls ?? []).map((c) => BigInt(c.gasUsed));
+}
 
 const describeCall = (leg: string, i: number, n: number) =>
   n > 1 && i < n - 1 ? `${leg} — approval ${i + 1}` : leg;
@@ -66,6 +81,9 @@ export async function measureRebalanceGas(
   const s1 = await chain.snapshot();
   const batched = await run().executor.execute(calls, { planId: "bench-batch" });
   const batch = batched.record.inclusion.gasUsed;
+  const inner = await innerCallGas(chain, batched.record.inclusion.hash);
+  if (inner.length !== calls.length)
+    throw new Error(`the trace shows ${inner.length} inner calls, the batch has ${calls.length}`);
   await chain.revert(s1);
 
   // The same calls, one plain transaction each, from the same state.
@@ -86,6 +104,8 @@ export async function measureRebalanceGas(
   const separateTotal = separate.reduce((a, s) => a + s.gas, 0n);
   return {
     batch,
+    inner,
+    floor: 21_000n + inner.reduce((a, g) => a + g, 0n),
     batchWithDelegation,
     separate,
     separateTotal,
@@ -118,8 +138,15 @@ export async function runGasBench(log: (line: string) => void = console.log): Pr
     for (const s of f.separate) log(`    ${s.leg.padEnd(60)} ${w(s.gas)}`);
     log(`    ${"total".padEnd(60)} ${w(f.separateTotal)}`);
     log("");
-    log(`(a) one EIP-7702 batch (executeBatch, ${f.calls} calls, 1 transaction), EOA already delegated:`);
+    log(`(a) one EIP-7702 batch (executeBatch, ${f.calls} calls, 1 transaction), EOA already delegated;`);
+    log("    each inner call's gas as the call tracer saw it inside the batch (before refunds):");
+    for (const [i, g] of f.inner.entries())
+      log(`      ${`${i + 1}. ${f.separate[i]?.leg ?? "?"}`.padEnd(58)} ${w(g)}`);
+    log(`    ${"floor: 21,000 + the inner calls".padEnd(60)} ${w(f.floor)}`);
     log(`    ${"batch".padEnd(60)} ${w(f.batch)}`);
+    log(
+      `    ${"batch − floor (calldata, executeBatch; refunds count)".padEnd(60)} ${w(f.batch - f.floor)}  (batch / floor ${formatRatio(f.batch, f.floor)})`,
+    );
     log(`    ${"first batch, delegation in the same tx (info)".padEnd(60)} ${w(f.batchWithDelegation)}`);
     log("");
     log(`ratio: ${formatRatio(f.batch, f.separateTotal)}`);

@@ -1,5 +1,7 @@
+import { sha256 } from "@noble/hashes/sha2";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, hashOf, toJsonValue } from "./canonical.ts";
+import { canonicalJson, hashOf, sha256Hex, toJsonValue } from "./canonical.ts";
 
 describe("canonical JSON", () => {
   it("sorts keys, stringifies bigints, flattens maps and drops undefined", () => {
@@ -40,5 +42,13 @@ describe("canonicalJson", () => {
       s: "é\n",
     };
     expect(canonicalJson(v)).toBe(JSON.stringify(toJsonValue(v)));
+  });
+});
+
+describe("sha256Hex", () => {
+  it("hashes UTF-8 as @noble/hashes does, whichever SHA-256 the host gives", () => {
+    expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const texts = ["", "plan", "é€𝄞 ünïcödé", "lone \ud800 surrogate", "x".repeat(100_003)];
+    for (const t of texts) expect(sha256Hex(t)).toBe(bytesToHex(sha256(utf8ToBytes(t))));
   });
 });

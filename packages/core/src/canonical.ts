@@ -53,5 +53,25 @@ const byJson = (a: JsonValue, b: JsonValue) => {
 /** Canonical JSON text of a value (see {@link toJsonValue}): equal inputs give byte-equal text. */
 export const canonicalJson = (value: unknown): string => JSON.stringify(toJsonValue(value));
 
+/** The host's native SHA-256 (Node, Bun, Deno with Node globals), found at run time with no import; else undefined. */
+type NodeCrypto = {
+  createHash(alg: "sha256"): { update(s: string, enc: "utf8"): { digest(enc: "hex"): string } };
+};
+const nativeCrypto = (): NodeCrypto | undefined => {
+  const host = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
+  try {
+    return host.process?.getBuiltinModule?.("node:crypto") as NodeCrypto | undefined;
+  } catch {
+    return undefined;
+  }
+};
+const native = nativeCrypto();
+
+/** Hex SHA-256 of a text's UTF-8 bytes: the host's native hash where there is one, else `@noble/hashes`. */
+export const sha256Hex = (text: string): string =>
+  native
+    ? native.createHash("sha256").update(text, "utf8").digest("hex")
+    : bytesToHex(sha256(utf8ToBytes(text)));
+
 /** Hex SHA-256 of the canonical JSON of a value. */
-export const hashOf = (value: unknown): string => bytesToHex(sha256(utf8ToBytes(canonicalJson(value))));
+export const hashOf = (value: unknown): string => sha256Hex(canonicalJson(value));

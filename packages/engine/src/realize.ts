@@ -30,6 +30,7 @@ import {
   WAD,
 } from "@ballast/core";
 import {
+  combinePositionManagerCalls,
   depositAmounts,
   encodeDecrease,
   encodeIncrease,
@@ -254,7 +255,10 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
             usdOf(id0, w.principal.amount0 + w.fees.amount0) +
             usdOf(id1, w.principal.amount1 + w.fees.amount1);
         }
-        realized.push({ step: leg.step, action: leg.action, sleeveId: leg.sleeveId, calls, flows });
+        // decrease, collect (and burn) of every position of the leg: one position-manager `multicall`.
+        const npm = lpById.get(leg.holdingIds[0] ?? "")?.positionManager;
+        const combined = npm ? combinePositionManagerCalls(npm, calls) : calls;
+        realized.push({ step: leg.step, action: leg.action, sleeveId: leg.sleeveId, calls: combined, flows });
         break;
       }
       default:

@@ -8,6 +8,7 @@ import { assetId, healthFactors, type SleeveLeg, type SwapLeg, type SwapVenue } 
 import { getPool, setPrice, startRpcProxy, testAccounts } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import { poolAbi, positionManagerAbi, rangeAround, uniswapV3Venue } from "@ballast/uniswap-v3";
+import { decodeFunctionData } from "viem";
 import { describe, expect, it } from "vitest";
 import { NoSwapVenueError, type PolicyRules, runCycle, type SleeveSpec } from "../src/index.ts";
 import {
@@ -238,6 +239,12 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     const batch = r.batches[0]!;
     expect(batch.ok).toBe(true);
     expect(batch.realized.find((x) => x.action === "repay")?.note).toBe("repays everything (max)");
+    // decreaseLiquidity, collect and burn go to the position manager as ONE multicall.
+    const exitCalls = batch.realized.find((x) => x.action === "decrease")!.calls;
+    expect(exitCalls).toHaveLength(1);
+    expect(decodeFunctionData({ abi: positionManagerAbi, data: exitCalls[0]!.data }).functionName).toBe(
+      "multicall",
+    );
     const [lp] = r.lpTokenIds[1]!;
     await setup.executor.execute(batch.calls, { planId: r.plan!.id, guards: batch.guards });
     // The NFT is gone (burned), the debt is exactly zero, the repay's approval was reset to zero.
