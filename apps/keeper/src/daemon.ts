@@ -1,4 +1,6 @@
 import { BallastError } from "@ballast/core";
+import { alertCycle, type KeeperAlerts } from "./alerts/keeper.ts";
+import { chainInfos, dashboardRoutes } from "./dashboard/server.ts";
 import { type Keeper, keeperCycle, settlePending } from "./keeper.ts";
 import { serveMetrics } from "./metrics.ts";
 
@@ -11,6 +13,10 @@ export type DaemonOptions = {
   now: () => number;
   /** Aborts the loop (tests); SIGINT and SIGTERM do the same. */
   signal?: AbortSignal;
+  /** The resolved `keeper.dashboard.token` that `/api/*` requires; null or absent: none. */
+  dashboardToken?: string | null;
+  /** Where alerts go (`keeper.alerts`); null or absent: nowhere. */
+  alerts?: KeeperAlerts | null;
 };
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -49,22 +55,37 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
   const tick = k.config.keeper.tick;
   const periodMs =
     tick === "block" ? Math.min(...k.chains.map((c) => c.clients.chain.blockTimeMs)) : tick * 1000;
+  const dashboard =
+    !opts.once && k.config.keeper.dashboard.enabled
+      ? dashboardRoutes({
+          db: k.journal.db,
+          chains: () => chainInfos(k.config.chains, last),
+          source: "keeper",
+          token: opts.dashboardToken ?? null,
+          now: opts.now,
+        })
+      : undefined;
   const server = opts.once
     ? undefined
-    : await serveMetrics(k.config.keeper.listen, k.metrics, () => {
-        const staleMs = Math.max(periodMs * 5, 60_000);
-        const chains = Object.fromEntries(
-          Object.entries(last).map(([key, v]) => [key, { lastCycleAt: v.at, error: v.error }]),
-        );
-        const ok = Object.values(last).every(
-          (v) => v.at !== null && Date.now() - v.at < staleMs && v.error === null,
-        );
-        return { ok, chains };
-      });
+    : await serveMetrics(
+        k.config.keeper.listen,
+        k.metrics,
+        () => {
+          const staleMs = Math.max(periodMs * 5, 60_000);
+          const chains = Object.fromEntries(
+            Object.entries(last).map(([key, v]) => [key, { lastCycleAt: v.at, error: v.error }]),
+          );
+          const ok = Object.values(last).every(
+            (v) => v.at !== null && Date.now() - v.at < staleMs && v.error === null,
+          );
+          return { ok, chains };
+        },
+        dashboard,
+      );
   if (server)
     k.log.info(
       { listen: `${k.config.keeper.listen.split(":")[0]}:${server.port}` },
-      "serving /metrics and /healthz",
+      dashboard ? "serving /metrics, /healthz and the dashboard" : "serving /metrics and /healthz",
     );
 
   try {
@@ -89,7 +110,9 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
         }
       }
       try {
-        const { result, sent } = await keeperCycle(k, { now: opts.now(), execute: true });
+        const now = opts.now();
+        const { result, sent } = await keeperCycle(k, { now, execute: true });
+        alertCycle(opts.alerts ?? null, k, { result, sent }, now);
         failures = 0;
         for (const c of k.chains) {
           const err = result.chainErrors.find((e) => e.chainId === c.setup.chainId);
@@ -131,5 +154,6 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await server?.close();
+    await opts.alerts?.notifier.flush(5_000);
   }
 }

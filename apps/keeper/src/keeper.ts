@@ -12,6 +12,8 @@ import {
 import { type ChainFetch, type CycleResult, lpKeysFromJson, lpKeysToJson, runCycle } from "@ballast/engine";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
+import { recordCycle } from "./dashboard/store.ts";
+import { cycleView } from "./dashboard/view.ts";
 import type { Journal } from "./journal.ts";
 import type { Metrics } from "./metrics.ts";
 import { type ChainRuntime, policyOf } from "./setup.ts";
@@ -133,6 +135,7 @@ export async function keeperCycle(
     summary: `${fired ? "fire" : "hold"}${summary ? ` — ${summary}` : ""}`,
     json: JSON.stringify(result.decision?.reasons ?? []),
   });
+  recordCycle(k.journal.db, cycleView(result, opts.now));
   k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });
   if (!opts.execute || !fired || !result.plan) return { result, sent: [] };
 
