@@ -335,7 +335,14 @@ function markers(times: number[]): uPlot.Plugin {
             ctx.moveTo(x, bbox.top);
             ctx.lineTo(x, bbox.top + bbox.height);
             ctx.stroke();
-            ctx.fillText("rebalance", x + 4 * devicePixelRatio, bbox.top + 12 * devicePixelRatio);
+            const label = "rebalance";
+            const w = ctx.measureText(label).width;
+            const right = x + 4 * devicePixelRatio + w <= bbox.left + bbox.width;
+            ctx.fillText(
+              label,
+              right ? x + 4 * devicePixelRatio : x - 4 * devicePixelRatio - w,
+              bbox.top + 12 * devicePixelRatio,
+            );
           }
           ctx.restore();
         },
@@ -350,6 +357,32 @@ const axis = (label: string): uPlot.Axis => ({
   grid: { stroke: "rgba(148,163,184,0.15)" },
   ticks: { stroke: "rgba(148,163,184,0.25)" },
 });
+
+/** Time ticks: seconds for short spans, the date once the span covers days. */
+function timeAxis(): uPlot.Axis {
+  return {
+    ...axis(""),
+    space: 90,
+    // Whole seconds and up: no sub-second ticks on a short range.
+    incrs: [
+      1, 5, 10, 15, 30, 60, 300, 600, 900, 1_800, 3_600, 7_200, 21_600, 43_200, 86_400, 172_800, 604_800,
+      2_592_000,
+    ],
+    values: (u, splits) => {
+      const span = (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0);
+      return splits.map((t) => {
+        const d = new Date(t * 1000);
+        if (span > 2 * 86_400) return d.toLocaleDateString(undefined, { month: "short", day: "numeric" });
+        return d.toLocaleTimeString(
+          undefined,
+          span < 600
+            ? { hour: "2-digit", minute: "2-digit", second: "2-digit" }
+            : { hour: "2-digit", minute: "2-digit" },
+        );
+      });
+    },
+  };
+}
 
 function chartWidth(el: HTMLElement): number {
   return Math.max(260, el.clientWidth);
@@ -389,8 +422,8 @@ function renderHistory(hist: HistoryResponse): void {
               value: (_u: uPlot, v: number | null) => (v === null ? "—" : signedBps(v)),
             })),
           ],
-          axes: [axis(""), { ...axis("drift (bps)"), size: 56 }],
-          legend: { live: !phone },
+          axes: [timeAxis(), { ...axis("drift (bps)"), size: 56 }],
+          legend: { live: false },
           plugins: [markers(times)],
         },
         drift,
@@ -415,7 +448,8 @@ function renderHistory(hist: HistoryResponse): void {
               value: (_u, v) => (v === null ? "—" : `$${v.toLocaleString()}`),
             },
           ],
-          axes: [axis(""), { ...axis("NAV (USD)"), size: 72 }],
+          axes: [timeAxis(), { ...axis("NAV (USD)"), size: 72 }],
+          legend: { live: false },
           plugins: [markers(times)],
         },
         [xs, nav],
@@ -444,7 +478,7 @@ function resizeCharts(): void {
 
 // --- the loop ---
 
-let lastCycleAt: number | null = -1;
+let lastSeen = "";
 
 async function refreshHistory(): Promise<void> {
   for (const b of document.querySelectorAll<HTMLButtonElement>("#ranges button"))
@@ -465,9 +499,14 @@ async function refresh(): Promise<void> {
     renderChains(status);
     renderDecision(status.cycle);
     renderPlan(status);
-    const at = status.cycle?.at ?? null;
-    if (at !== lastCycleAt) {
-      lastCycleAt = at;
+    // The history is fetched again when a cycle is journaled or a transaction moves.
+    const seen = JSON.stringify([
+      status.cycle?.at,
+      status.plan?.plan?.id,
+      status.plan?.transactions.map((t) => t.status),
+    ]);
+    if (seen !== lastSeen) {
+      lastSeen = seen;
       await refreshHistory();
     }
     document.body.dataset.ready = "true";
