@@ -135,7 +135,7 @@ export async function keeperCycle(
     summary: `${fired ? "fire" : "hold"}${summary ? ` — ${summary}` : ""}`,
     json: JSON.stringify(result.decision?.reasons ?? []),
   });
-  recordCycle(k.journal.db, cycleView(result, opts.now));
+  recordCycle(k.journal.db, cycleView(result, opts.now), k.config.keeper.dashboard.sampleEvery);
   k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });
   if (!opts.execute || !fired || !result.plan) return { result, sent: [] };
 

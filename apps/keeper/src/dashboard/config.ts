@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { envRef } from "../alerts/config.ts";
+import { durationSchema } from "../units.ts";
 
 /** `keeper.dashboard`: the page and `/api/*` on the keeper's listener. */
 export const dashboardSchema = z
@@ -7,6 +8,8 @@ export const dashboardSchema = z
     enabled: z.boolean().default(true),
     /** Bearer token for `/api/*` (`env:NAME`); required when `keeper.listen` is not a loopback address. */
     token: envRef.optional(),
+    /** A quiet cycle (no plan, same chain errors) is journaled for the drift history at most this often. */
+    sampleEvery: durationSchema.default(60),
   })
   .strict();
 

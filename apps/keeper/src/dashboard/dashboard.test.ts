@@ -8,7 +8,7 @@ import { type Journal, openJournal } from "../journal.ts";
 import { createMetrics, serveMetrics } from "../metrics.ts";
 import type { HistoryResponse, StatusResponse } from "./api.ts";
 import { chainInfos, dashboardRoutes } from "./server.ts";
-import { CYCLE_SAMPLE_SECONDS, recordCycle } from "./store.ts";
+import { recordCycle } from "./store.ts";
 import type { CycleView } from "./view.ts";
 
 const A = "0x0000000000000000000000000000000000000001";
@@ -106,20 +106,23 @@ describe("dashboard config", () => {
     expect(
       parseConfig(config({ listen: "0.0.0.0:9464", dashboard: { enabled: false } })).keeper.dashboard.enabled,
     ).toBe(false);
-    expect(parseConfig(config({ listen: "127.0.0.1:9464" })).keeper.dashboard).toEqual({ enabled: true });
+    expect(parseConfig(config({ listen: "127.0.0.1:9464" })).keeper.dashboard).toEqual({
+      enabled: true,
+      sampleEvery: 60,
+    });
   });
 });
 
 describe("journaled cycles", () => {
   it("keeps quiet cycles once a minute, but every planned cycle and the one after it", async () => {
     const { db, url } = await serve(null);
-    recordCycle(db, view(1_000));
-    recordCycle(db, view(1_010)); // quiet, within a minute: dropped
-    recordCycle(db, view(1_000 + CYCLE_SAMPLE_SECONDS)); // a minute later: kept
-    recordCycle(db, view(1_070, { plan: plan("p1"), decision: { fire: true, reasons: [] } }));
-    recordCycle(db, view(1_071)); // right after a plan: kept
-    recordCycle(db, view(1_072)); // quiet again: dropped
-    recordCycle(db, view(1_073, { chainErrors: [{ chainId: 1, chain: "a", error: "timeout" }] })); // errors changed: kept
+    recordCycle(db, view(1_000), 60);
+    recordCycle(db, view(1_010), 60); // quiet, within a minute: dropped
+    recordCycle(db, view(1_060), 60); // a minute later: kept
+    recordCycle(db, view(1_070, { plan: plan("p1"), decision: { fire: true, reasons: [] } }), 60);
+    recordCycle(db, view(1_071), 60); // right after a plan: kept
+    recordCycle(db, view(1_072), 60); // quiet again: dropped
+    recordCycle(db, view(1_073, { chainErrors: [{ chainId: 1, chain: "a", error: "timeout" }] }), 60); // errors changed: kept
     const h = (await (await fetch(`${url}/api/history?from=0&to=5000`)).json()) as HistoryResponse;
     expect(h.points.map((p) => p.at)).toEqual([1_000, 1_060, 1_070, 1_071, 1_073]);
     expect(h.points.map((p) => p.drift[0])).toEqual([1_000 % 7, 1_060 % 7, 1_070 % 7, 1_071 % 7, 1_073 % 7]);

@@ -7,9 +7,6 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS cycles (
   id INTEGER PRIMARY KEY, at INTEGER NOT NULL, plan_id TEXT, fire INTEGER NOT NULL, json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS cycles_at ON cycles (at);`;
 
-/** How often a quiet cycle (no plan, same chain errors) is kept: the drift history's resolution. */
-export const CYCLE_SAMPLE_SECONDS = 60;
-
 type Db = Database.Database;
 type Row = { at: number; json: string };
 
@@ -18,10 +15,10 @@ const hasTable = (db: Db, name: string): boolean =>
 
 /**
  * Journals a cycle for the dashboard. Every cycle with a plan, the one right after it and any whose chain errors
- * changed are kept; quiet cycles once per {@link CYCLE_SAMPLE_SECONDS}, so a keeper ticking on every block keeps
- * about 1,440 rows a day.
+ * changed are kept; quiet cycles once per `sampleSeconds` (`keeper.dashboard.sampleEvery`, default a minute: a
+ * keeper ticking on every block keeps about 1,440 rows a day).
  */
-export function recordCycle(db: Db, view: CycleView): void {
+export function recordCycle(db: Db, view: CycleView, sampleSeconds: number): void {
   db.exec(SCHEMA);
   const last = db.prepare("SELECT at, json FROM cycles ORDER BY at DESC, id DESC LIMIT 1").get() as
     | Row
@@ -30,7 +27,7 @@ export function recordCycle(db: Db, view: CycleView): void {
     const prev = JSON.parse(last.json) as CycleView;
     const errors = (v: CycleView) => v.chainErrors.map((e) => e.chain).join();
     const quiet = prev.plan === null && errors(prev) === errors(view);
-    if (quiet && view.at - last.at < CYCLE_SAMPLE_SECONDS) return;
+    if (quiet && view.at - last.at < sampleSeconds) return;
   }
   db.prepare("INSERT INTO cycles (at, plan_id, fire, json) VALUES (?, ?, ?, ?)").run(
     view.at,
