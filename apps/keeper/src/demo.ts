@@ -64,9 +64,9 @@ const weightsOf = (r: Valued): Weights =>
 
 const KEEP_TICK_MS = 5_000;
 
-/** ETH's demo price at step `n`: a slow wave of ±15% around $2,400 (8-decimal oracle units). */
+/** ETH's demo price at step `n`: a slow wave of ±25% around $2,400 (8-decimal oracle units). */
 export const demoWavePrice = (n: number): bigint =>
-  BigInt(Math.round(2_400e8 * (1 + 0.15 * Math.sin(n / 5))));
+  BigInt(Math.round(2_400e8 * (1 + 0.25 * Math.sin(n / 4))));
 
 /**
  * `demo --keep`: the dashboard on the demo's journal, and a market that keeps moving: every 5 s ETH follows a slow
@@ -89,7 +89,7 @@ async function keepRunning(
   console.log(`\nChains kept running: ${started.map((c) => c.rpcUrl).join(", ")}.`);
   console.log(`Dashboard: ${dashboard.url}`);
   console.log(
-    "ETH now moves ±15% around $2,400 and the keeper runs a cycle every 5 s. Ctrl-C stops everything.",
+    "ETH now moves ±25% around $2,400 and the keeper runs a cycle every 5 s. Ctrl-C stops everything.",
   );
   for (let n = 1; !stop.signal.aborted; n++) {
     await sleep(KEEP_TICK_MS, stop.signal);

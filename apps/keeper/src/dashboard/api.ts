@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { cyclesBetween, latestCycles, type TxView, transactions } from "./store.ts";
+import { cyclePoints, latestCycles, type TxView, transactions } from "./store.ts";
 import type { CycleView } from "./view.ts";
 
 /** A chain as the dashboard names it, with its explorer and, under `ballast run`, its live health. */
@@ -56,17 +56,11 @@ export function statusOf(
 
 /** Builds the `/api/history` answer for `[from, to]` (unix seconds) from the journal. */
 export function historyOf(db: Database.Database, from: number, to: number): HistoryResponse {
-  const cycles = cyclesBetween(db, from, to).filter((c) => c.navUsd !== null);
-  const newest = cycles.at(-1);
-  const sleeves = (newest?.sleeves ?? []).map((s) => ({
+  const sleeves = (latestCycles(db).latest?.sleeves ?? []).map((s) => ({
     id: s.id,
     targetBps: s.targetBps,
     bandBps: s.bandBps,
   }));
-  const stride = Math.ceil(cycles.length / HISTORY_MAX_POINTS);
-  const kept = cycles.filter(
-    (c, i) => stride <= 1 || i % stride === 0 || c.plan !== null || i === cycles.length - 1,
-  );
   const byPlan = new Map<string, TxView[]>();
   for (const tx of transactions(db, { from, to }))
     byPlan.set(tx.planId, [...(byPlan.get(tx.planId) ?? []), tx]);
@@ -74,15 +68,14 @@ export function historyOf(db: Database.Database, from: number, to: number): Hist
     from,
     to,
     sleeves,
-    points: kept.map((c) => {
-      const drift = new Map(c.sleeves.map((s) => [s.id, s.driftBps]));
-      return {
-        at: c.at,
-        navUsd: c.navUsd,
-        drift: sleeves.map((s) => drift.get(s.id) ?? null),
-        fire: c.decision?.fire ?? false,
-      };
-    }),
+    points: cyclePoints(db, from, to, HISTORY_MAX_POINTS)
+      .filter((p) => p.navUsd !== null)
+      .map((p) => ({
+        at: p.at,
+        navUsd: p.navUsd,
+        drift: sleeves.map((s) => p.drift[s.id] ?? null),
+        fire: p.fire,
+      })),
     rebalances: [...byPlan].map(([planId, txs]) => ({
       at: Math.min(...txs.map((t) => t.at)),
       planId,

@@ -123,12 +123,13 @@ describe("journaled cycles", () => {
     recordCycle(db, view(1_071), 60); // right after a plan: kept
     recordCycle(db, view(1_072), 60); // quiet again: dropped
     recordCycle(db, view(1_073, { chainErrors: [{ chainId: 1, chain: "a", error: "timeout" }] }), 60); // errors changed: kept
+    recordCycle(db, view(1_074, { chainErrors: [{ chainId: 1, chain: "a", error: "timeout" }] }), 60); // same: dropped
     const h = (await (await fetch(`${url}/api/history?from=0&to=5000`)).json()) as HistoryResponse;
     expect(h.points.map((p) => p.at)).toEqual([1_000, 1_060, 1_070, 1_071, 1_073]);
     expect(h.points.map((p) => p.drift[0])).toEqual([1_000 % 7, 1_060 % 7, 1_070 % 7, 1_071 % 7, 1_073 % 7]);
     expect(h.sleeves).toEqual([{ id: "eth", targetBps: 10_000, bandBps: 500 }]);
     const s = (await (await fetch(`${url}/api/status`)).json()) as StatusResponse;
-    expect(s.cycle?.at).toBe(1_073);
+    expect(s.cycle?.at).toBe(1_074); // the status always shows the newest cycle
     expect(s.plan?.plan?.id).toBe("p1");
     expect(s.chains).toEqual([{ key: "a", chainId: 1, explorer: "https://etherscan.io" }]);
   });
