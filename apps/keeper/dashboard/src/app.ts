@@ -328,6 +328,8 @@ function markers(times: number[]): uPlot.Plugin {
           ctx.setLineDash([5, 4]);
           ctx.lineWidth = devicePixelRatio;
           ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+          let labelEnd = Number.NEGATIVE_INFINITY;
+          const gap = 4 * devicePixelRatio;
           for (const t of times) {
             const x = Math.round(u.valToPos(t, "x", true));
             if (x < bbox.left || x > bbox.left + bbox.width) continue;
@@ -335,14 +337,13 @@ function markers(times: number[]): uPlot.Plugin {
             ctx.moveTo(x, bbox.top);
             ctx.lineTo(x, bbox.top + bbox.height);
             ctx.stroke();
+            // A label where it fits: right of the line, else left of it; none when it would overlap the last one.
             const label = "rebalance";
             const w = ctx.measureText(label).width;
-            const right = x + 4 * devicePixelRatio + w <= bbox.left + bbox.width;
-            ctx.fillText(
-              label,
-              right ? x + 4 * devicePixelRatio : x - 4 * devicePixelRatio - w,
-              bbox.top + 12 * devicePixelRatio,
-            );
+            const lx = x + gap + w <= bbox.left + bbox.width ? x + gap : x - gap - w;
+            if (lx < labelEnd + gap) continue;
+            ctx.fillText(label, lx, bbox.top + 12 * devicePixelRatio);
+            labelEnd = lx + w;
           }
           ctx.restore();
         },
