@@ -13,7 +13,7 @@ import { recordCycle } from "../apps/keeper/src/dashboard/store.ts";
 import type { CycleView } from "../apps/keeper/src/dashboard/view.ts";
 import { openJournal } from "../apps/keeper/src/journal.ts";
 
-const DIST = new URL("../apps/keeper/dashboard/dist/", import.meta.url);
+const DASHBOARD = new URL("../apps/keeper/dashboard/", import.meta.url);
 const DAY = 86_400;
 const DAYS = 30;
 const SLEEVES = ["eth-idle", "eth-usdc-lp", "weth-aave", "usdc-idle", "usdc-debt"];
@@ -67,11 +67,11 @@ const median = (f: () => unknown, n = 50): number => {
 };
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
-console.log("Dashboard bundle (apps/keeper/dashboard/dist/)");
-for (const f of ["app.js", "app.css", "index.html"]) {
-  const body = readFileSync(new URL(f, DIST));
+console.log("Dashboard page (apps/keeper/dashboard/)");
+for (const f of ["dist/app.js", "dist/app.css", "index.html"]) {
+  const body = readFileSync(new URL(f, DASHBOARD));
   console.log(
-    `  ${f.padEnd(10)} ${kb(body.length).padStart(9)} raw  ${kb(gzipSync(body).length).padStart(8)} gzip`,
+    `  ${f.padEnd(13)} ${kb(body.length).padStart(9)} raw  ${kb(gzipSync(body).length).padStart(8)} gzip`,
   );
 }
 

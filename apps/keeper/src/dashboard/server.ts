@@ -8,12 +8,12 @@ import { type ChainInfo, historyOf, statusOf } from "./api.ts";
 /** A route handler that answers the requests it knows and returns false for the others. */
 export type Routes = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-/** The dashboard's static files, bundled at build time (`pnpm --filter @ballast/keeper build:dashboard`). */
-const DIST = new URL("../../dashboard/dist/", import.meta.url);
+/** The dashboard's static files: the page, and its bundle built by `pnpm --filter @ballast/keeper build:dashboard`. */
+const ROOT = new URL("../../dashboard/", import.meta.url);
 const ASSETS: Record<string, { file: string; type: string }> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
-  "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
-  "/app.css": { file: "app.css", type: "text/css; charset=utf-8" },
+  "/app.js": { file: "dist/app.js", type: "text/javascript; charset=utf-8" },
+  "/app.css": { file: "dist/app.css", type: "text/css; charset=utf-8" },
 };
 
 /** The dashboard's bundle is missing: the keeper was installed without `dashboard/dist`. */
@@ -26,7 +26,7 @@ const loadAssets = (): Map<string, { body: Buffer; type: string }> => {
     return new Map(
       Object.entries(ASSETS).map(([path, a]) => [
         path,
-        { body: readFileSync(new URL(a.file, DIST)), type: a.type },
+        { body: readFileSync(new URL(a.file, ROOT)), type: a.type },
       ]),
     );
   } catch (e) {
