@@ -8,15 +8,13 @@ import { runDaemon } from "./daemon.ts";
 import { dashboardToken, serveJournalDashboard } from "./dashboard/serve.ts";
 import { EXAMPLE_CONFIG } from "./example.ts";
 import { openJournal } from "./journal.ts";
-import { type Keeper, keeperCycle, renderPlan, renderProblems, renderStatus } from "./keeper.ts";
+import { errText, type Keeper, keeperCycle, renderPlan, renderProblems, renderStatus } from "./keeper.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { buildRuntime } from "./setup.ts";
 
 const env = process.env;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const errorText = (e: unknown): string =>
-  e instanceof BallastError ? e.shortMessage : e instanceof Error ? e.message : String(e);
 
 const configOption = new Option("-c, --config <file>", "the portfolio config (YAML)").default(
   env.BALLAST_CONFIG ?? "ballast.yaml",
@@ -179,7 +177,7 @@ export function program(): Command {
         dashboardTokenValue = dashboardToken(config, env, config.keeper.listen);
       } catch (e) {
         // Journal or key problems at start: tell a person, then fail as before.
-        alerts?.notifier.notify(startupAlert(errorText(e), nowSeconds()));
+        alerts?.notifier.notify(startupAlert(errText(e), nowSeconds()));
         await alerts?.notifier.flush(10_000);
         throw e;
       }

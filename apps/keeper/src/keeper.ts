@@ -51,7 +51,8 @@ export type KeeperCycle = { result: CycleResult; sent: ChainOutcome[] };
 const LP_KEYS = "lpKeys";
 const LAST_REBALANCE = "lastRebalanceAt";
 
-const errText = (e: unknown): string =>
+/** An error in one line for people and logs: its short message. */
+export const errText = (e: unknown): string =>
   (e as BallastError)?.shortMessage ?? (e instanceof Error ? e.message : String(e));
 
 /**

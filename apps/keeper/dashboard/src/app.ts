@@ -458,15 +458,20 @@ function renderHistory(hist: HistoryResponse): void {
       ),
     );
   }
+  // The newest five rebalances in words; the chart marks every one.
+  const newest = [...hist.rebalances].sort((a, b) => b.at - a.at);
   $("rebalances").replaceChildren(
-    ...hist.rebalances.map((r) =>
-      h(
-        "li",
-        { "data-rebalance": r.planId },
-        `Rebalance ${time(r.at)} · plan ${r.planId.slice(0, 12)} · `,
-        r.transactions.map((t) => `chain ${t.chainId} ${t.status}`).join(", "),
+    ...newest
+      .slice(0, 5)
+      .map((r) =>
+        h(
+          "li",
+          { "data-rebalance": r.planId },
+          `Rebalance ${time(r.at)} · plan ${r.planId.slice(0, 12)} · `,
+          r.transactions.map((t) => `chain ${t.chainId} ${t.status}`).join(", "),
+        ),
       ),
-    ),
+    newest.length > 5 ? h("li", { class: "muted" }, `and ${newest.length - 5} earlier in this range`) : "",
   );
 }
 
