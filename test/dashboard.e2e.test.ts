@@ -12,7 +12,7 @@ import {
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STAND_IN_PATHS, type StandIns, startStandIns } from "../apps/keeper/test/alert-stand-ins.ts";
-import { ROOT, startCli } from "./cli.ts";
+import { cli, ROOT, startCli } from "./cli.ts";
 
 // Debian's chromium (`apt-get install -y chromium`; .ci/run installs it) driven by playwright-core.
 const CHROMIUM = "/usr/bin/chromium";
@@ -148,7 +148,7 @@ afterAll(async () => {
   await context?.close();
   if (keeper && keeper.child.exitCode === null) {
     keeper.child.kill("SIGTERM");
-    await keeper.done;
+    expect((await keeper.done).code).toBe(0);
   }
   await standIns?.close();
   await Promise.all([chains?.ethereum.stop(), chains?.base.stop()]);
@@ -245,16 +245,30 @@ describe.skipIf(!HAVE_CHROMIUM)(
           expect(r.raw).not.toContain(secret);
     });
 
-    it("ballast dashboard serves the same journal read-only, with no RPC", async () => {
-      keeper?.child.kill("SIGTERM");
-      expect((await keeper?.done)?.code).toBe(0);
+    it("a keeper that cannot start (its key is not set) alerts before it exits", async () => {
+      const before = standIns.accepted("webhook").length;
+      const { BALLAST_DEMO_KEY: _key, ...noKey } = env();
+      const r = await cli(["run", "--once", "-c", config], { ...noKey, BALLAST_DEMO_KEY: "" });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("BALLAST_DEMO_KEY");
+      const startup = standIns.accepted("webhook").slice(before)[0]?.body as {
+        event: string;
+        lines: string[];
+      };
+      expect(startup.event).toBe("startup");
+      expect(startup.lines.join(" ")).toContain("BALLAST_DEMO_KEY is not set");
+    });
+
+    it("ballast dashboard serves the same journal read-only, with no RPC, beside the running keeper", async () => {
       const readOnly = startCli(["dashboard", "-c", config, "--listen", "127.0.0.1:0"], { DASHBOARD_TOKEN });
       let out = "";
       readOnly.child.stdout.on("data", (d: Buffer) => {
         out += d.toString();
       });
       try {
+        const keeperBase = base;
         base = await until("the read-only dashboard", () => /(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1]);
+        expect(base).not.toBe(keeperBase);
         const { body } = await api<Status>("/api/status");
         expect(body.source).toBe("journal");
         expect(body.plan?.transactions.map((t) => t.status)).toEqual(["confirmed", "confirmed"]);
