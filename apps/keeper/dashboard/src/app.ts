@@ -419,7 +419,7 @@ function renderHistory(hist: HistoryResponse): void {
               label: s.id,
               stroke: COLORS[i % COLORS.length] ?? "#fff",
               width: 2,
-              points: { show: xs.length < 60 },
+              points: { show: chartWidth(driftEl) / xs.length > 12 },
               value: (_u: uPlot, v: number | null) => (v === null ? "—" : signedBps(v)),
             })),
           ],
