@@ -2,13 +2,16 @@ import { existsSync, realpathSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { BallastError, healthFactors, planToJSON, toJsonValue } from "@ballast/core";
 import { Command, InvalidArgumentError, Option } from "commander";
-import type { BacktestOptions } from "./backtest.ts";
 import pkg from "../package.json" with { type: "json" };
+import { startupAlert } from "./alerts/events.ts";
+import { createKeeperAlerts } from "./alerts/keeper.ts";
+import type { BacktestOptions } from "./backtest.ts";
 import { type Config, loadConfig } from "./config.ts";
 import { runDaemon } from "./daemon.ts";
+import { dashboardToken, serveJournalDashboard } from "./dashboard/serve.ts";
 import { EXAMPLE_CONFIG } from "./example.ts";
 import { openJournal } from "./journal.ts";
-import { type Keeper, keeperCycle, renderPlan, renderProblems, renderStatus } from "./keeper.ts";
+import { errText, type Keeper, keeperCycle, renderPlan, renderProblems, renderStatus } from "./keeper.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts";
@@ -22,8 +25,8 @@ const configOption = new Option("-c, --config <file>", "the portfolio config (YA
   "$BALLAST_CONFIG or ./ballast.yaml",
 );
 
-function open(file: string, opts: { needKeys: boolean }): Keeper {
-  const config: Config = loadConfig(file, env);
+function open(file: string | Config, opts: { needKeys: boolean }): Keeper {
+  const config: Config = typeof file === "string" ? loadConfig(file, env) : file;
   // status and plan print their own tables and errors; the daemon's output is its log.
   const log = createLogger({ level: env.BALLAST_LOG_LEVEL ?? (opts.needKeys ? "info" : "silent") });
   const metrics = createMetrics();
@@ -194,12 +197,30 @@ export function program(): Command {
     .option("--once", "run a single cycle and exit")
     .option("--max-cycles <n>", "stop after n cycles", positiveInt)
     .action(async (o: { config: string; once?: boolean; maxCycles?: number }) => {
-      const k = open(o.config, { needKeys: true });
+      const config = loadConfig(o.config, env);
+      const alerts = createKeeperAlerts(config.keeper.alerts, {
+        log: createLogger({ level: env.BALLAST_LOG_LEVEL ?? "info" }),
+        env,
+        secrets: Object.values(config.chains).flatMap((c) => c.rpc),
+      });
+      let k: Keeper;
+      let dashboardTokenValue: string | null;
+      try {
+        k = open(config, { needKeys: true });
+        dashboardTokenValue = dashboardToken(config, env, config.keeper.listen);
+      } catch (e) {
+        // Journal or key problems at start: tell a person, then fail as before.
+        alerts?.notifier.notify(startupAlert(errText(e), nowSeconds()));
+        await alerts?.notifier.flush(10_000);
+        throw e;
+      }
       try {
         await runDaemon(k, {
           once: o.once ?? false,
           ...(o.maxCycles ? { maxCycles: o.maxCycles } : {}),
           now: nowSeconds,
+          dashboardToken: dashboardTokenValue,
+          alerts,
         });
       } finally {
         k.journal.close();
@@ -292,6 +313,27 @@ export function program(): Command {
     .action(async (o: BacktestOptions) => {
       const { printBacktest, runBacktestCommand } = await import("./backtest.ts");
       printBacktest(runBacktestCommand(o, env), o);
+    });
+
+  p.command("dashboard")
+    .description("serve the dashboard read-only from the journal alone (no RPC, no key); Ctrl-C stops it")
+    .addOption(configOption)
+    .option(
+      "--listen <host:port>",
+      "where to listen (default: keeper.listen; use another port while `run` serves it)",
+    )
+    .action(async (o: { config: string; listen?: string }) => {
+      const config = loadConfig(o.config, env);
+      const stop = new AbortController();
+      process.once("SIGINT", () => stop.abort());
+      process.once("SIGTERM", () => stop.abort());
+      const served = await serveJournalDashboard(config, {
+        listen: o.listen ?? config.keeper.listen,
+        env,
+        signal: stop.signal,
+      });
+      console.log(`Dashboard (read-only, from ${config.keeper.journal}): ${served.url}`);
+      await served.closed;
     });
 
   p.command("demo")

@@ -4,7 +4,9 @@ import { BallastError } from "@ballast/core";
 import { isAddress } from "viem";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { parseDurationSeconds, parsePercentBps, parseUsdWad, parseWad } from "./units.ts";
+import { alertsSchema } from "./alerts/config.ts";
+import { dashboardSchema, refineDashboard } from "./dashboard/config.ts";
+import { decimalSchema, durationSchema, parsePercentBps, parseUsdWad, parseWad } from "./units.ts";
 
 /** The config file is missing, unreadable, not YAML, or does not match the schema; `issues` name each field. */
 export class ConfigError extends BallastError {
@@ -35,24 +37,9 @@ const percent = (field: string) =>
     }
   });
 
-const duration = z.string().transform((s, ctx) => {
-  try {
-    return parseDurationSeconds(s);
-  } catch (e) {
-    ctx.addIssue({ code: "custom", message: (e as Error).message });
-    return z.NEVER;
-  }
-});
+const duration = durationSchema;
 
-const decimalTo = (parse: (s: string, field: string) => bigint, field: string) =>
-  z.union([z.string(), z.number()]).transform((v, ctx) => {
-    try {
-      return parse(String(v), field);
-    } catch (e) {
-      ctx.addIssue({ code: "custom", message: (e as BallastError).shortMessage ?? String(e) });
-      return z.NEVER;
-    }
-  });
+const decimalTo = decimalSchema;
 
 /** A secret reference: `env:NAME` (read from the environment) or a keystore file with its password in the environment. */
 const secretRef = z.union([
@@ -142,6 +129,8 @@ const chain = z
       .default(["uniswap-v3"]),
     confirmations: z.number().int().min(1).default(1),
     maxFeePerGasGwei: z.number().positive().default(500),
+    /** Block explorer base URL (e.g. https://etherscan.io): the dashboard links transactions to it. */
+    explorer: z.url().optional(),
   })
   .strict();
 
@@ -255,8 +244,11 @@ const keeper = z
     confirmTimeout: duration.default(120),
     /** `/healthz` turns unhealthy once a chain has been unreadable for this many cycles in a row. */
     unhealthyAfter: z.number().int().positive().default(3),
+    dashboard: dashboardSchema.prefault({}),
+    alerts: alertsSchema.prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine(refineDashboard);
 
 /** The schema of `ballast.yaml`. */
 export const configSchema = z

@@ -1,4 +1,6 @@
 import { BallastError } from "@ballast/core";
+import { alertCycle, type KeeperAlerts } from "./alerts/keeper.ts";
+import { chainInfos, dashboardRoutes } from "./dashboard/server.ts";
 import { type Keeper, type KeeperCycle, keeperCycle, settleInFlight, sleep } from "./keeper.ts";
 import { serveMetrics } from "./metrics.ts";
 import { reviewBreakers, sendingStops, stopText } from "./risk.ts";
@@ -12,6 +14,10 @@ export type DaemonOptions = {
   now: () => number;
   /** Aborts the loop (tests); SIGINT and SIGTERM do the same. */
   signal?: AbortSignal;
+  /** The resolved `keeper.dashboard.token` that `/api/*` requires; null or absent: none. */
+  dashboardToken?: string | null;
+  /** Where alerts go (`keeper.alerts`); null or absent: nowhere. */
+  alerts?: KeeperAlerts | null;
 };
 
 /** What `/healthz` knows of a chain. */
@@ -80,32 +86,50 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
   const tick = k.config.keeper.tick;
   const periodMs =
     tick === "block" ? Math.min(...k.chains.map((c) => c.clients.chain.blockTimeMs)) : tick * 1000;
+  const dashboard =
+    !opts.once && k.config.keeper.dashboard.enabled
+      ? dashboardRoutes({
+          db: k.journal.db,
+          chains: () => chainInfos(k.config.chains, health),
+          source: "keeper",
+          token: opts.dashboardToken ?? null,
+          now: opts.now,
+        })
+      : undefined;
   const server = opts.once
     ? undefined
-    : await serveMetrics(k.config.keeper.listen, k.metrics, () => {
-        // Cycles can legitimately take as long as waiting for a batch's confirmation.
-        const staleMs = Math.max(periodMs * 5, 60_000, k.config.keeper.confirmTimeout * 2_000);
-        const n = k.config.keeper.unhealthyAfter;
-        const stops = sendingStops(k.journal, Object.keys(health));
-        const chains = Object.fromEntries(
-          Object.entries(health).map(([key, v]) => {
-            const stop = stops.get(key);
-            return [key, { ...v, ...(stop ? { sending: stopText(stop) } : {}) }];
-          }),
-        );
-        // A tripped breaker is unhealthy (someone must look); an operator's pause is not.
-        const ok =
-          [...stops.values()].every((s) => s.kind !== "breaker") &&
-          Object.values(health).every(
-            (v) =>
-              v.at !== null && Date.now() - v.at < staleMs && v.unreadableCycles < n && v.batchError === null,
+    : await serveMetrics(
+        k.config.keeper.listen,
+        k.metrics,
+        () => {
+          // Cycles can legitimately take as long as waiting for a batch's confirmation.
+          const staleMs = Math.max(periodMs * 5, 60_000, k.config.keeper.confirmTimeout * 2_000);
+          const n = k.config.keeper.unhealthyAfter;
+          const stops = sendingStops(k.journal, Object.keys(health));
+          const chains = Object.fromEntries(
+            Object.entries(health).map(([key, v]) => {
+              const stop = stops.get(key);
+              return [key, { ...v, ...(stop ? { sending: stopText(stop) } : {}) }];
+            }),
           );
-        return { ok, chains };
-      });
+          // A tripped breaker is unhealthy (someone must look); an operator's pause is not.
+          const ok =
+            [...stops.values()].every((s) => s.kind !== "breaker") &&
+            Object.values(health).every(
+              (v) =>
+                v.at !== null &&
+                Date.now() - v.at < staleMs &&
+                v.unreadableCycles < n &&
+                v.batchError === null,
+            );
+          return { ok, chains };
+        },
+        dashboard,
+      );
   if (server)
     k.log.info(
       { listen: `${k.config.keeper.listen.split(":")[0]}:${server.port}` },
-      "serving /metrics and /healthz",
+      dashboard ? "serving /metrics, /healthz and the dashboard" : "serving /metrics and /healthz",
     );
 
   try {
@@ -142,8 +166,10 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
       }
       const cycleStart = performance.now();
       try {
-        const cycle = await keeperCycle(k, { now: opts.now(), execute: true, signal: stop.signal });
+        const now = opts.now();
+        const cycle = await keeperCycle(k, { now, execute: true, signal: stop.signal });
         const { result, sent } = cycle;
+        alertCycle(opts.alerts ?? null, k, cycle, now);
         failures = 0;
         track(health, k, cycle);
         if (opts.once && !stop.signal.aborted) {
@@ -187,5 +213,6 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await server?.close();
+    await opts.alerts?.notifier.flush(5_000);
   }
 }

@@ -19,9 +19,18 @@ import {
   testAccounts,
 } from "@ballast/testkit";
 import { loadConfig } from "./config.ts";
+import { serveJournalDashboard } from "./dashboard/serve.ts";
 import { type DemoChains, demoConfigYaml, seedDemoPortfolio } from "./demo-portfolio.ts";
 import { openJournal } from "./journal.ts";
-import { type Keeper, keeperCycle, renderPlan, renderProblems, renderStatus } from "./keeper.ts";
+import {
+  errText,
+  type Keeper,
+  keeperCycle,
+  renderPlan,
+  renderProblems,
+  renderStatus,
+  sleep,
+} from "./keeper.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { buildRuntime } from "./setup.ts";
@@ -60,6 +69,59 @@ const weightsOf = (r: Valued): Weights =>
     ]),
   );
 
+const KEEP_TICK_MS = 5_000;
+
+/** ETH's demo price at step `n`: a slow wave of ±25% around $2,400 (8-decimal oracle units). */
+export const demoWavePrice = (n: number): bigint =>
+  BigInt(Math.round(2_400e8 * (1 + 0.25 * Math.sin(n / 4))));
+
+/**
+ * `demo --keep`: the dashboard on the demo's journal, and a market that keeps moving: every 5 s ETH follows a slow
+ * wave on both chains and the keeper runs a cycle (rebalancing when a band is crossed), until Ctrl-C.
+ */
+async function keepRunning(
+  k: Keeper,
+  chains: DemoChains,
+  started: TestChain[],
+  env: Record<string, string | undefined>,
+) {
+  const stop = new AbortController();
+  process.once("SIGINT", () => stop.abort());
+  process.once("SIGTERM", () => stop.abort());
+  const dashboard = await serveJournalDashboard(k.config, {
+    listen: "127.0.0.1:0",
+    env,
+    signal: stop.signal,
+  });
+  console.log(`\nChains kept running: ${started.map((c) => c.rpcUrl).join(", ")}.`);
+  console.log(`Dashboard: ${dashboard.url}`);
+  console.log(
+    "ETH now moves ±25% around $2,400 and the keeper runs a cycle every 5 s. Ctrl-C stops everything.",
+  );
+  try {
+    for (let n = 1; !stop.signal.aborted; n++) {
+      await sleep(KEEP_TICK_MS, stop.signal);
+      if (stop.signal.aborted) break;
+      const price = demoWavePrice(n);
+      try {
+        await Promise.all(
+          [chains.ethereum, chains.base].map((c) => setPrice(c, { asset: "WETH", usdPrice: price })),
+        );
+        const { result, sent } = await keeperCycle(k, { now: Math.floor(Date.now() / 1000), execute: true });
+        console.log(
+          `  ETH ${formatUsd(price * 10n ** 10n).padStart(10)}  ${result.decision?.fire ? "REBALANCE" : "hold     "}  ${sent.map((s) => `${s.key} ${s.status}`).join(", ")}`,
+        );
+      } catch (e) {
+        // One slow step (a busy machine) does not end the demo: the next one tries again.
+        console.log(`  ETH ${formatUsd(price * 10n ** 10n).padStart(10)}  step failed: ${errText(e)}`);
+      }
+    }
+  } finally {
+    stop.abort();
+  }
+  await dashboard.closed;
+}
+
 /**
  * `ballast demo`: two local anvil chains with the real Aave V3 and Uniswap V3, a funded portfolio across wallet
  * tokens, Aave supply and borrow and an LP position; ETH falls, the portfolio drifts, the keeper rebalances with one
@@ -94,7 +156,12 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
     );
 
     const file = join(dir, "ballast.yaml");
-    writeFileSync(file, demoConfigYaml(chains, { journal: join(dir, "ballast.db") }));
+    // With --keep the market keeps moving afterwards: a short cooldown and a fine drift history.
+    const yaml = demoConfigYaml(chains, {
+      journal: join(dir, "ballast.db"),
+      ...(opts.keep ? { cooldown: "1m" } : {}),
+    });
+    writeFileSync(file, opts.keep ? `${yaml}  dashboard: { sampleEvery: 5s }\n` : yaml);
     const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] };
     const config = loadConfig(file, env);
     const journal = openJournal(config.keeper.journal);
@@ -180,10 +247,7 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
     console.log(
       `\nDemo finished in ${secs(t0)}. Config and journal: ${dir} (the journal outlives the chains: pnpm ballast history -c ${file})`,
     );
-    if (opts.keep) {
-      console.log(`Chains kept running: ${started.map((c) => c.rpcUrl).join(", ")}. Ctrl-C stops them.`);
-      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
-    }
+    if (opts.keep) await keepRunning(k, chains, started, env);
   } finally {
     keeper?.journal.close();
     await Promise.all(started.map((c) => c.stop()));

@@ -25,6 +25,7 @@ chains:
       feeTiers: [500, 3000]
     swap: [uniswap-v3]              # venue preference; add 1inch with oneInch: { apiKey: env:ONEINCH_KEY }
     maxFeePerGasGwei: 80            # hard cap, replacements included
+    explorer: https://etherscan.io  # the dashboard links transactions here
   arbitrum:
     chainId: 42161
     rpc: ["\${ARB_RPC_URL}"]
@@ -67,7 +68,13 @@ policy:
 keeper:
   tick: block                              # or an interval such as 30s
   journal: ./ballast.db
-  listen: 127.0.0.1:9464                   # /metrics and /healthz
+  listen: 127.0.0.1:9464                   # /metrics, /healthz and the dashboard (http://127.0.0.1:9464/)
   confirmTimeout: 2m                       # a batch not final by then stays in flight; its chain holds
   unhealthyAfter: 3                        # /healthz fails after this many unreadable cycles of a chain
+  # dashboard: { token: env:DASHBOARD_TOKEN }   # required to listen beyond 127.0.0.1
+  # alerts:
+  #   sinks:
+  #     - { type: slack, url: env:SLACK_WEBHOOK_URL }
+  #     - { type: telegram, token: env:TELEGRAM_BOT_TOKEN, chatId: "-1001234567890" }
+  #   staleAfter: 5m
 `;

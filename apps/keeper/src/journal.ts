@@ -37,7 +37,8 @@ CREATE INDEX IF NOT EXISTS transactions_at ON transactions (at);
 // Records round-trip exactly: bigints are written as {"$n": "123"}.
 const toJson = (v: unknown) =>
   JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? { $n: x.toString() } : x));
-const fromJson = <T>(text: string): T =>
+/** Parses a journal record: `{"$n": "123"}` becomes a bigint. */
+export const fromJson = <T>(text: string): T =>
   JSON.parse(text, (_k, x) =>
     x && typeof x === "object" && typeof x.$n === "string" ? BigInt(x.$n) : x,
   ) as T;

@@ -21,6 +21,8 @@ import {
 import { type ChainFetch, type CycleResult, lpKeysFromJson, lpKeysToJson } from "@ballast/engine";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
+import { recordCycle } from "./dashboard/store.ts";
+import { cycleView } from "./dashboard/view.ts";
 import type { Journal } from "./journal.ts";
 import type { Metrics } from "./metrics.ts";
 import {
@@ -74,7 +76,7 @@ const LP_KEYS = "lpKeys";
 const LAST_REBALANCE = "lastRebalanceAt";
 
 /** An error for a log line: the failed RPC call and its URL when an RPC is the cause, else the short message. */
-const errText = (e: unknown): string =>
+export const errText = (e: unknown): string =>
   findRpcRequestError(e)?.shortMessage ??
   (e as BallastError)?.shortMessage ??
   (e instanceof Error ? e.message : String(e));
@@ -235,6 +237,7 @@ export async function keeperCycle(
     summary: `${fired ? "fire" : "hold"}${summary ? ` — ${summary}` : ""}`,
     json: JSON.stringify(result.decision?.reasons ?? []),
   });
+  recordCycle(k.journal.db, cycleView(result, opts.now), k.config.keeper.dashboard.sampleEvery);
   k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });
   if (!opts.execute || !fired || !result.plan) return { result, inFlight, sent: [] };
 

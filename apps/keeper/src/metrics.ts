@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
 type Labels = Record<string, string | number>;
 type Kind = "counter" | "gauge";
@@ -91,11 +91,15 @@ export function createMetrics(): Metrics {
 /** What `/healthz` reports: `ok` (200, else 503) and what it knows per chain. */
 export type Health = () => { ok: boolean; chains: Record<string, object> };
 
-/** Serves `/metrics` and `/healthz` on `host:port`; resolves once listening, with the bound port. */
+/**
+ * Serves `/metrics` and `/healthz` on `host:port`, and whatever `routes` answers (the dashboard); resolves once
+ * listening, with the bound port.
+ */
 export async function serveMetrics(
   listen: string,
   metrics: Metrics,
   health: Health,
+  routes?: (req: IncomingMessage, res: ServerResponse) => boolean,
 ): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const [host, portText] = listen.split(":") as [string, string];
   const server = createServer((req, res) => {
@@ -104,7 +108,7 @@ export async function serveMetrics(
     } else if (req.url === "/healthz") {
       const h = health();
       res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(h));
-    } else res.writeHead(404).end("not found\n");
+    } else if (!routes?.(req, res)) res.writeHead(404).end("not found\n");
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -1,4 +1,5 @@
 import { parseUnits } from "@ballast/core";
+import { z } from "zod";
 
 /** Parses "0.3%" (or "30bps") into basis points, exactly: no float is involved. */
 export function parsePercentBps(text: string, field: string): number {
@@ -26,3 +27,24 @@ export function parseUsdWad(text: string, field: string): bigint {
 export function parseWad(text: string, field: string): bigint {
   return parseUnits(text.trim(), 18, field);
 }
+
+/** A duration field ("30s", "1h", "7d") in config, parsed into seconds. */
+export const durationSchema = z.string().transform((s, ctx) => {
+  try {
+    return parseDurationSeconds(s);
+  } catch (e) {
+    ctx.addIssue({ code: "custom", message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** A decimal config field ("1.8", 100) parsed by `parse` (exactly, into a bigint). */
+export const decimalSchema = (parse: (s: string, field: string) => bigint, field: string) =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    try {
+      return parse(String(v), field);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as { shortMessage?: string }).shortMessage ?? String(e) });
+      return z.NEVER;
+    }
+  });
