@@ -1,12 +1,11 @@
 import {
   decodeMultiSendTransactions,
-  encodeExecuteBatch,
   multiSendCallOnlyAbi,
   SimulationFailedError,
   safeAbi,
 } from "@ballast/chain";
 import { BallastError } from "@ballast/core";
-import { delegationDesignator, impersonate, setPrice } from "@ballast/testkit";
+import { setPrice } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import {
   type Address,
@@ -15,7 +14,6 @@ import {
   erc20Abi,
   type Hex,
   parseEventLogs,
-  parseUnits,
 } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
