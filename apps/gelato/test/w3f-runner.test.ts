@@ -110,6 +110,18 @@ describe.skipIf(!deno)(
         "execTransactionFromModule",
       );
       expect(moved.storage?.storage.lastRebalanceAt).toMatch(/^\d+$/);
+      // What Gelato then does with it: its dedicated msg.sender sends the calls, and the Safe really rebalances.
+      const before = await safeBalances(chain, safe);
+      const receipt = await runAsGelato(
+        chain,
+        (moved.result?.callData ?? []).map((c) => ({ to: c.to, data: c.data, value: c.value ?? "0" })),
+      );
+      expect(receipt.status).toBe("success");
+      const events = parseEventLogs({ abi: safeAbi, logs: receipt.logs }).map((e) => e.eventName);
+      expect(events).toEqual(["ExecutionFromModuleSuccess"]);
+      const after = await safeBalances(chain, safe);
+      expect(after.usdc).toBeLessThan(before.usdc); // USDC was overweight after the drop: sold for WETH
+      expect(after.allowance).toBe(0n); // the completion check ran and left nothing behind
       // Gelato counts RPC calls per run (Standard plan: 10): one eth_call fetch, one simulation, a few checks.
       expect(idle.rpcCalls.total).toBeLessThanOrEqual(10);
       expect(moved.rpcCalls.total).toBeLessThanOrEqual(10);
