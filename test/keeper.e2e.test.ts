@@ -217,9 +217,9 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
     // A dry run sends nothing.
     expect(await txsFrom(chains.ethereum, account.address, before.ethereum)).toBe(0);
     expect(await txsFrom(chains.base, account.address, before.base)).toBe(0);
-    // And `run` refuses without the key, naming the variable.
+    // And `run` refuses without the key, naming the variable, as a config error (exit 2).
     const run = await cli(["run", "--once", "-c", readOnly], {});
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2); // a config/environment error
     expect(run.stderr).toContain("BALLAST_DEMO_KEY");
   });
 

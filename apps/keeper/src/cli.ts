@@ -1,13 +1,16 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { BallastError, healthFactors, planToJSON, toJsonValue } from "@ballast/core";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { type Config, loadConfig } from "./config.ts";
+import { getAddress, isAddress } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { type Config, ConfigError, configWarnings, loadConfig } from "./config.ts";
 import { runDaemon } from "./daemon.ts";
-import { EXAMPLE_CONFIG } from "./example.ts";
+import { exampleConfig } from "./example.ts";
 import { openJournal } from "./journal.ts";
 import { type Keeper, keeperCycle, renderPlan, renderProblems, renderStatus } from "./keeper.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
+import { resolvePrivateKey } from "./secrets.ts";
 import { buildRuntime } from "./setup.ts";
 
 const env = process.env;
@@ -20,11 +23,25 @@ const configOption = new Option("-c, --config <file>", "the portfolio config (YA
 
 function open(file: string, opts: { needKeys: boolean }): Keeper {
   const config: Config = loadConfig(file, env);
+  for (const warning of configWarnings(config)) console.error(`warning: ${warning}`);
   // status and plan print their own tables and errors; the daemon's output is its log.
   const log = createLogger({ level: env.BALLAST_LOG_LEVEL ?? (opts.needKeys ? "info" : "silent") });
   const journal = openJournal(config.keeper.journal);
   const chains = buildRuntime(config, env, { store: journal.txStore, needKeys: opts.needKeys });
   return { config, chains, journal, metrics: createMetrics(), log, lastReads: new Map() };
+}
+
+/** The address `init` writes: `--address` (checksum-checked), else the address of $BALLAST_KEY, else none. */
+function initAddress(given: string | undefined): string | undefined {
+  if (given !== undefined) {
+    if (!isAddress(given, { strict: true }))
+      throw new ConfigError("--address", [
+        { path: "--address", message: `not a checksummed address: "${given}"` },
+      ]);
+    return getAddress(given);
+  }
+  if (!env.BALLAST_KEY) return undefined;
+  return privateKeyToAccount(resolvePrivateKey("env:BALLAST_KEY", env, "$BALLAST_KEY")).address;
 }
 
 const positiveInt = (v: string) => {
@@ -50,13 +67,22 @@ export function program(): Command {
     .description("write a commented example config")
     .argument("[file]", "where to write it", "ballast.yaml")
     .option("-f, --force", "overwrite an existing file")
-    .action((file: string, o: { force?: boolean }) => {
+    .option(
+      "--address <0x…>",
+      "the keeper account's address, written into the config so status and plan need no key (default: from $BALLAST_KEY when set)",
+    )
+    .action((file: string, o: { force?: boolean; address?: string }) => {
       if (existsSync(file) && !o.force)
         throw new BallastError(`${file} exists; pass --force to overwrite it.`);
-      writeFileSync(file, EXAMPLE_CONFIG);
+      const address = initAddress(o.address);
+      writeFileSync(file, exampleConfig(address));
       console.log(
-        `Wrote ${file}. Edit the RPC URLs, tokens and sleeves, then run: ballast status -c ${file}`,
+        `Wrote ${file}${address ? ` for account ${address}` : ""}. Edit the RPC URLs, tokens and sleeves, then run: ballast status -c ${file}`,
       );
+      if (!address)
+        console.log(
+          "No --address and no $BALLAST_KEY: add account.address to run status and plan without the key.",
+        );
     });
 
   p.command("status")
@@ -207,13 +233,16 @@ export function program(): Command {
   return p;
 }
 
+/** Errors that mean "fix your config or environment" (exit 2), not "something failed while running" (exit 1). */
+const CONFIG_ERRORS = new Set(["ConfigError", "SecretError"]);
+
 /** Prints an error for a person: the short message and details; the stack only with BALLAST_DEBUG=1. */
 export function reportError(e: unknown): number {
   if (e instanceof BallastError) {
     console.error(`error: ${e.shortMessage}`);
     if (e.details) console.error(e.details.replace(/^/gm, "  "));
     if (env.BALLAST_DEBUG) console.error(e);
-    return e.name === "ConfigError" ? 2 : 1;
+    return CONFIG_ERRORS.has(e.name) ? 2 : 1;
   }
   console.error(env.BALLAST_DEBUG ? e : `error: ${e instanceof Error ? e.message : String(e)}`);
   return 1;

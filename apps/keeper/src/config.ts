@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { aaveMarkets } from "@ballast/aave-v3";
-import { BallastError } from "@ballast/core";
-import { isAddress } from "viem";
+import { redactUrl } from "@ballast/chain";
+import { BallastError, bandWad } from "@ballast/core";
+import { getAddress, isAddress } from "viem";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { parseDurationSeconds, parsePercentBps, parseUsdWad, parseWad } from "./units.ts";
@@ -20,20 +22,64 @@ export class ConfigError extends BallastError {
   }
 }
 
-const address = z
-  .string()
-  .refine((s) => isAddress(s, { strict: false }), { message: "expected a 0x-prefixed 20-byte address" })
-  .transform((s) => s as `0x${string}`);
+/** A 20-byte address; mixed case must be a valid EIP-55 checksum (a typo in a checksummed address is caught here). */
+const address = z.string().transform((s, ctx) => {
+  if (!isAddress(s, { strict: false })) {
+    ctx.addIssue({ code: "custom", message: `expected a 0x-prefixed 20-byte address, got "${s}"` });
+    return z.NEVER;
+  }
+  if (!isAddress(s, { strict: true })) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${s}" has a bad EIP-55 checksum (a typo?); the checksummed form of these bytes is ${getAddress(s)}`,
+    });
+    return z.NEVER;
+  }
+  return s as `0x${string}`;
+});
 
-const percent = (field: string) =>
+/** Formats bps as the user writes them: 3000 → "30%", 5 → "0.05%". */
+export function formatBps(bps: number): string {
+  const sign = bps < 0 ? "-" : "";
+  const a = Math.abs(bps);
+  const frac = a % 100;
+  return `${sign}${Math.trunc(a / 100)}${frac ? `.${String(frac).padStart(2, "0").replace(/0$/, "")}` : ""}%`;
+}
+
+/** A percentage ("5%", "30bps") as integer bps, within [min, max] bps. */
+const percent = (field: string, range: { min?: number; max?: number } = {}) =>
   z.union([z.string(), z.number()]).transform((s, ctx) => {
+    let bps: number;
     try {
-      return parsePercentBps(String(s), field);
+      bps = parsePercentBps(String(s), field);
     } catch (e) {
       ctx.addIssue({ code: "custom", message: (e as Error).message });
       return z.NEVER;
     }
+    const { min = 0, max = Number.MAX_SAFE_INTEGER } = range;
+    if (bps < min || bps > max) {
+      const within =
+        max === Number.MAX_SAFE_INTEGER
+          ? `at least ${formatBps(min)}`
+          : `between ${formatBps(min)} and ${formatBps(max)}`;
+      ctx.addIssue({ code: "custom", message: `expected ${within}, got "${s}"` });
+      return z.NEVER;
+    }
+    return bps;
   });
+
+/** An RPC endpoint: http(s) only (the value is echoed with its credentials redacted). */
+const rpcUrl = z.string().superRefine((s, ctx) => {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(s).protocol;
+  } catch {
+    // not a URL at all
+  }
+  if (protocol === "http:" || protocol === "https:") return;
+  const shown = /^[a-z][a-z0-9+.-]*:\/\//i.test(s) ? redactUrl(s) : s;
+  ctx.addIssue({ code: "custom", message: `expected an http(s) URL, got "${shown}"` });
+});
 
 const duration = z.string().transform((s, ctx) => {
   try {
@@ -130,7 +176,7 @@ const chain = z
     /** Display name and block time for chains the registry does not know. */
     name: z.string().optional(),
     blockTime: duration.optional(),
-    rpc: z.array(z.url({ message: "expected an http(s) URL" })).min(1, { message: "at least one RPC URL" }),
+    rpc: z.array(rpcUrl).min(1, { message: "at least one RPC URL" }),
     account,
     tokens: z.record(z.string().regex(/^[A-Za-z0-9.]+$/), token),
     aave: aaveMarket.optional(),
@@ -192,15 +238,24 @@ const sleeve = z
 const policy = z
   .object({
     sleeves: z.array(sleeve).min(1),
-    bands: z.object({ absolute: percent("bands.absolute"), relative: percent("bands.relative") }).strict(),
+    bands: z
+      .object({
+        absolute: percent("bands.absolute", { max: 10_000 }),
+        relative: percent("bands.relative", { max: 1_000_000 }),
+      })
+      .strict(),
     calendar: duration.optional(),
     cooldown: duration.default(3_600),
     rebalanceTo: z.enum(["target", "band-edge"]).default("target"),
     minTrade: decimalTo(parseUsdWad, "minTrade").default(100n * 10n ** 18n),
-    maxSlippage: percent("maxSlippage").default(30),
-    maxValueLoss: percent("maxValueLoss").default(50),
-    healthFactorFloor: decimalTo(parseWad, "healthFactorFloor").default(18n * 10n ** 17n),
-    maxCostOfDriftRemoved: percent("maxCostOfDriftRemoved").default(1_000),
+    maxSlippage: percent("maxSlippage", { max: 9_999 }).default(30),
+    maxValueLoss: percent("maxValueLoss", { max: 10_000 }).default(50),
+    healthFactorFloor: decimalTo(parseWad, "healthFactorFloor")
+      .refine((wad) => wad >= 10n ** 18n, {
+        message: "expected a health factor of at least 1 (below 1 the account is liquidatable)",
+      })
+      .default(18n * 10n ** 17n),
+    maxCostOfDriftRemoved: percent("maxCostOfDriftRemoved", { max: 1_000_000 }).default(1_000),
   })
   .strict();
 
@@ -220,6 +275,7 @@ export const configSchema = z
   .object({ chains: z.record(z.string(), chain), policy, keeper: keeper.prefault({}) })
   .strict()
   .superRefine((c, ctx) => {
+    checkWeights(c.policy.sleeves, ctx);
     c.policy.sleeves.forEach((s, i) => {
       const ch = c.chains[s.chain];
       if (!ch) {
@@ -252,6 +308,28 @@ export const configSchema = z
         });
     });
   });
+
+/** Sleeve ids are unique and the weights sum to 100% of NAV (debt sleeves count negative). */
+function checkWeights(sleeves: readonly { id: string; weight: number }[], ctx: z.RefinementCtx): void {
+  const first = new Map<string, number>();
+  sleeves.forEach((s, i) => {
+    const seen = first.get(s.id);
+    if (seen !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["policy", "sleeves", i, "id"],
+        message: `duplicate sleeve id "${s.id}" (also policy.sleeves.${seen}.id)`,
+      });
+    else first.set(s.id, i);
+  });
+  const sum = sleeves.reduce((a, s) => a + s.weight, 0);
+  if (sum !== 10_000)
+    ctx.addIssue({
+      code: "custom",
+      path: ["policy", "sleeves"],
+      message: `weights sum to ${formatBps(sum)} (${sleeves.map((s) => `${s.id} ${formatBps(s.weight)}`).join(", ")}); they must sum to 100%: ${sum < 10_000 ? `add ${formatBps(10_000 - sum)}` : `remove ${formatBps(sum - 10_000)}`}`,
+    });
+}
 
 /** A validated config. */
 export type Config = z.output<typeof configSchema>;
@@ -306,5 +384,33 @@ export function loadConfig(file: string, env: Record<string, string | undefined>
   };
   raw = interpolate(raw, []);
   if (missing.length) throw new ConfigError(file, missing);
-  return parseConfig(raw, file);
+  return resolvePaths(parseConfig(raw, file), dirname(resolve(file)));
+}
+
+/** Relative paths in a config (the journal, keystore files) are relative to the config file's folder. */
+function resolvePaths(config: Config, dir: string): Config {
+  const at = (p: string) =>
+    isAbsolute(p) || p === ":memory:" || /^[a-z]+:\/\//i.test(p) ? p : resolve(dir, p);
+  const key = <K>(k: K): K =>
+    typeof k === "object" && k !== null && "keystore" in k ? { ...k, keystore: at(String(k.keystore)) } : k;
+  for (const chain of Object.values(config.chains)) {
+    chain.account = { ...chain.account, key: key(chain.account.key) };
+    if (chain.oneInch?.apiKey) chain.oneInch = { ...chain.oneInch, apiKey: key(chain.oneInch.apiKey) };
+  }
+  config.keeper = { ...config.keeper, journal: at(config.keeper.journal) };
+  return config;
+}
+
+/** Things a valid config probably did not mean: a band as wide as its sleeve's weight can empty the sleeve unnoticed. */
+export function configWarnings(config: Config): string[] {
+  const bands = { absoluteBps: config.policy.bands.absolute, relativeBps: config.policy.bands.relative };
+  return config.policy.sleeves.flatMap((s, i) => {
+    const band = bandWad({ targetBps: s.weight }, bands);
+    const weight = BigInt(Math.abs(s.weight)) * 10n ** 14n; // bps → wad fraction
+    return band >= weight
+      ? [
+          `policy.sleeves.${i} (${s.id}): its band (±${formatBps(Number(band / 10n ** 14n))}) is as wide as its weight (${formatBps(s.weight)}), so it can empty without a rebalance`,
+        ]
+      : [];
+  });
 }
