@@ -12,5 +12,13 @@ for (const line of text.split("\n")) {
   if (!m) continue;
   for (const [, n, kind] of m[1].matchAll(/(\d+)\s+(passed|failed|skipped)/g)) totals[kind] += Number(n);
 }
-const skipped = totals.skipped ? `, ${totals.skipped} skipped` : "";
-console.log(`${totals.passed} passed, ${totals.failed} failed${skipped}`);
+// Checks that are not vitest tests (lint, typecheck, a package whose run crashed before its summary) are named
+// in argv as "name=exitcode" and each non-zero one counts as one failure.
+for (const check of process.argv.slice(3)) {
+  const [name, code] = check.split("=");
+  if (code === "0") continue;
+  totals.failed++;
+  console.log(`check failed: ${name} (exit ${code})`);
+}
+if (totals.skipped) console.log(`${totals.skipped} skipped`);
+console.log(`${totals.passed} passed, ${totals.failed} failed`);

@@ -8,12 +8,12 @@ import {
   setPrice,
   startTestChain,
   TEST_ACCOUNT_INDEX,
-  type TestChain,
   testAccounts,
 } from "@ballast/testkit";
-import { type Address, parseAbi } from "viem";
+import { parseAbi } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, startCli } from "./cli.ts";
+import { txsFrom } from "./helpers.ts";
 
 const account = testAccounts.keeper;
 const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] as string };
@@ -24,17 +24,6 @@ const poolAbi = parseAbi([
 let chains: DemoChains;
 let dir: string;
 let config: string;
-
-/** Transactions `from` sent in blocks (after, head], per chain. */
-async function txsFrom(chain: TestChain, from: Address, after: bigint): Promise<number> {
-  const head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
-  let n = 0;
-  for (let b = after + 1n; b <= head; b++) {
-    const block = await chain.publicClient.getBlock({ blockNumber: b, includeTransactions: true });
-    n += block.transactions.filter((t) => t.from.toLowerCase() === from.toLowerCase()).length;
-  }
-  return n;
-}
 
 const heads = async () => ({
   ethereum: await chains.ethereum.publicClient.getBlockNumber({ cacheTime: 0 }),

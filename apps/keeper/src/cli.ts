@@ -26,9 +26,27 @@ function open(file: string, opts: { needKeys: boolean }): Keeper {
   for (const warning of configWarnings(config)) console.error(`warning: ${warning}`);
   // status and plan print their own tables and errors; the daemon's output is its log.
   const log = createLogger({ level: env.BALLAST_LOG_LEVEL ?? (opts.needKeys ? "info" : "silent") });
-  const journal = openJournal(config.keeper.journal);
-  const chains = buildRuntime(config, env, { store: journal.txStore, needKeys: opts.needKeys });
-  return { config, chains, journal, metrics: createMetrics(), log, lastReads: new Map() };
+  const metrics = createMetrics();
+  // One process sends per journal: `run` takes the journal's lock (read-only commands do not).
+  const journal = openJournal(config.keeper.journal, { exclusive: opts.needKeys });
+  try {
+    const chains = buildRuntime(config, env, {
+      store: journal.txStore,
+      needKeys: opts.needKeys,
+      onRpcRequest: (chain, e) => {
+        if (!e.ok) metrics.inc("ballast_rpc_errors_total", { chain, method: e.method });
+      },
+      onTxEvent: (chain, e) => {
+        const line = { chain, planId: e.planId, event: e.kind };
+        if (e.kind === "nonce-reconciled" || e.kind === "dropped") log.error(line, e.detail);
+        else log.warn(line, e.detail);
+      },
+    });
+    return { config, chains, journal, metrics, log, lastReads: new Map() };
+  } catch (e) {
+    journal.close();
+    throw e;
+  }
 }
 
 /** The address `init` writes: `--address` (checksum-checked), else the address of $BALLAST_KEY, else none. */

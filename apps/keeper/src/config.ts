@@ -267,6 +267,13 @@ const keeper = z
       .string()
       .regex(/^[\w.-]+:\d{1,5}$/, { message: 'expected "host:port", e.g. "127.0.0.1:9464"' })
       .default("127.0.0.1:9464"),
+    /**
+     * How long a cycle waits for its batches to be final; a batch still pending then stays in flight (its chain
+     * holds) and later cycles settle it.
+     */
+    confirmTimeout: duration.default(120),
+    /** `/healthz` turns unhealthy once a chain has been unreadable for this many cycles in a row. */
+    unhealthyAfter: z.number().int().positive().default(3),
   })
   .strict();
 

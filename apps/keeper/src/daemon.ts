@@ -1,5 +1,5 @@
 import { BallastError } from "@ballast/core";
-import { type Keeper, keeperCycle, settlePending } from "./keeper.ts";
+import { type Keeper, type KeeperCycle, keeperCycle, settleInFlight, sleep } from "./keeper.ts";
 import { serveMetrics } from "./metrics.ts";
 
 /** Options of {@link runDaemon}. */
@@ -13,38 +13,68 @@ export type DaemonOptions = {
   signal?: AbortSignal;
 };
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+/** What `/healthz` knows of a chain. */
+type ChainHealth = {
+  /** When a cycle last completed (ms). */
+  at: number | null;
+  /** The chain's read error in the last cycle. */
+  error: string | null;
+  /** Cycles in a row whose read of the chain failed. */
+  unreadableCycles: number;
+  /** The last batch sent there failed (cleared by a later confirmed batch or a cycle with nothing to send there). */
+  batchError: string | null;
+  /** What is in flight there (sent, not final). */
+  inFlight: number;
+};
+
+/** Updates each chain's health from a completed cycle. */
+function track(
+  health: Record<string, ChainHealth>,
+  k: Keeper,
+  { result, sent, inFlight }: KeeperCycle,
+): void {
+  for (const c of k.chains) {
+    const h = health[c.key] as ChainHealth;
+    const err = result.chainErrors.find((e) => e.chainId === c.setup.chainId);
+    const unreadable = result.fetches[c.setup.chainId] === undefined;
+    const batch = sent.find((s) => s.chainId === c.setup.chainId);
+    health[c.key] = {
+      at: Date.now(),
+      error: err ? err.error.shortMessage : null,
+      unreadableCycles: unreadable ? h.unreadableCycles + 1 : 0,
+      batchError:
+        batch?.status === "failed" || batch?.status === "refused"
+          ? (batch.error ?? batch.status)
+          : batch || !unreadable
+            ? null
+            : h.batchError,
+      inFlight: inFlight.filter((i) => i.chainId === c.setup.chainId).length,
+    };
+  }
+}
 
 /**
- * The keeper loop: settles journaled transactions first, then runs a cycle on every tick — a new block on any
- * chain (`tick: block`) or a fixed interval. A failed cycle is retried with jittered backoff; one chain's failure
- * never stalls the others (the engine reports it and plans without sending to it). SIGINT/SIGTERM finish the
- * current cycle and stop.
+ * The keeper loop: settles the in-flight ledger first, then runs a cycle on every tick — a new block on any
+ * chain (`tick: block`) or a fixed interval. Each cycle settles again before planning, and a chain with anything in
+ * flight gets no new batch. A failed cycle is retried with jittered backoff; one chain's failure never stalls the
+ * others (the engine reports it and plans without sending to it). SIGINT/SIGTERM stop it within a few seconds, also
+ * while it waits for a transaction: what is in flight stays journaled and the next start settles it.
  */
 export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
   const stop = new AbortController();
   const onSignal = () => {
-    k.log.info("shutting down after the current cycle");
+    k.log.info("shutting down: in-flight transactions stay journaled");
     stop.abort();
   };
   opts.signal?.addEventListener("abort", onSignal, { once: true });
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
 
-  const last: Record<string, { at: number | null; error: string | null }> = Object.fromEntries(
-    k.chains.map((c) => [c.key, { at: null, error: null }]),
+  const health: Record<string, ChainHealth> = Object.fromEntries(
+    k.chains.map((c) => [
+      c.key,
+      { at: null, error: null, unreadableCycles: 0, batchError: null, inFlight: 0 },
+    ]),
   );
   const tick = k.config.keeper.tick;
   const periodMs =
@@ -52,14 +82,14 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
   const server = opts.once
     ? undefined
     : await serveMetrics(k.config.keeper.listen, k.metrics, () => {
-        const staleMs = Math.max(periodMs * 5, 60_000);
-        const chains = Object.fromEntries(
-          Object.entries(last).map(([key, v]) => [key, { lastCycleAt: v.at, error: v.error }]),
+        // Cycles can legitimately take as long as waiting for a batch's confirmation.
+        const staleMs = Math.max(periodMs * 5, 60_000, k.config.keeper.confirmTimeout * 2_000);
+        const n = k.config.keeper.unhealthyAfter;
+        const ok = Object.values(health).every(
+          (v) =>
+            v.at !== null && Date.now() - v.at < staleMs && v.unreadableCycles < n && v.batchError === null,
         );
-        const ok = Object.values(last).every(
-          (v) => v.at !== null && Date.now() - v.at < staleMs && v.error === null,
-        );
-        return { ok, chains };
+        return { ok, chains: health };
       });
   if (server)
     k.log.info(
@@ -68,7 +98,16 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
     );
 
   try {
-    await settlePending(k);
+    // A run that does one cycle waits for what a previous run left in flight (within confirmTimeout).
+    const left = await settleInFlight(k, {
+      waitMs: opts.once ? k.config.keeper.confirmTimeout * 1000 : 0,
+      signal: stop.signal,
+    });
+    if (left.length > 0)
+      k.log.warn(
+        { inFlight: left.map((i) => `${i.chainId}: ${i.detail}`) },
+        "in flight from before: those chains hold until it is final",
+      );
     let cycles = 0;
     let failures = 0;
     const heads = new Map<number, bigint>();
@@ -89,19 +128,20 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
         }
       }
       try {
-        const { result, sent } = await keeperCycle(k, { now: opts.now(), execute: true });
+        const cycle = await keeperCycle(k, { now: opts.now(), execute: true, signal: stop.signal });
+        const { result, sent } = cycle;
         failures = 0;
-        for (const c of k.chains) {
-          const err = result.chainErrors.find((e) => e.chainId === c.setup.chainId);
-          last[c.key] = { at: Date.now(), error: err ? err.error.shortMessage : null };
-        }
-        if (opts.once) {
+        track(health, k, cycle);
+        if (opts.once && !stop.signal.aborted) {
           const problems = [
             ...result.chainErrors.map((e) => `chain ${e.key}: ${e.error.shortMessage}`),
             ...(result.error ? [result.error.shortMessage] : []),
             ...sent
               .filter((s) => s.status !== "confirmed")
               .map((s) => `chain ${s.key}: ${s.status} — ${s.error ?? ""}`),
+            ...(result.decision?.reasons ?? [])
+              .filter((r) => r.rule === "in-flight")
+              .map((r) => `${r.detail} (kept in the journal: the next run settles it)`),
           ];
           if (problems.length > 0)
             throw new BallastError(`The cycle did not complete on every chain.`, {
@@ -117,6 +157,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
           "cycle done",
         );
       } catch (e) {
+        if (stop.signal.aborted) break;
         if (opts.once) throw e;
         failures++;
         k.log.error({ err: e instanceof Error ? e.message : String(e) }, "cycle failed");

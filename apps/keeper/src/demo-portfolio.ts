@@ -135,6 +135,10 @@ export function demoConfigYaml(
     rpc?: Partial<Record<keyof DemoChains, string>>;
     /** The account's address, so read-only commands run without the key. */
     address?: string;
+    /** `keeper.tick` (default `block`). */
+    tick?: string;
+    /** `keeper.confirmTimeout` (default the config's). */
+    confirmTimeout?: string;
   },
 ): string {
   const chain = (key: keyof DemoChains, c: TestChain) =>
@@ -163,8 +167,8 @@ policy:
   healthFactorFloor: 1.8
   maxCostOfDriftRemoved: 20%
 keeper:
-  tick: block
+  tick: ${opts.tick ?? "block"}
   journal: ${opts.journal}
   listen: 127.0.0.1:0
-`;
+${opts.confirmTimeout ? `  confirmTimeout: ${opts.confirmTimeout}\n` : ""}`;
 }

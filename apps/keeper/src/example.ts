@@ -71,4 +71,6 @@ keeper:
   tick: block                              # or an interval such as 30s
   journal: ./ballast.db
   listen: 127.0.0.1:9464                   # /metrics and /healthz
+  confirmTimeout: 2m                       # a batch not final by then stays in flight; its chain holds
+  unhealthyAfter: 3                        # /healthz fails after this many unreadable cycles of a chain
 `;

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openJournal } from "./journal.ts";
+import { JournalLockedError, openJournal } from "./journal.ts";
 
 describe("journal", () => {
   it("keeps decisions, plans and state across a reopen", () => {
@@ -83,5 +83,25 @@ describe("journal as the transaction store", () => {
     // Unix seconds, like every other journal entry (not milliseconds).
     expect(Math.abs((tx?.at ?? 0) - Date.now() / 1000)).toBeLessThan(60);
     j.close();
+  });
+
+  it("one sender per journal: an exclusive open refuses a second one, and takes over a dead owner's lock", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ballast-journal-"));
+    try {
+      const path = join(dir, "ballast.db");
+      const first = openJournal(path, { exclusive: true });
+      expect(() => openJournal(path, { exclusive: true })).toThrow(JournalLockedError);
+      // Read-only users (status, plan, history) do not need the lock.
+      openJournal(path).close();
+      first.close();
+      expect(existsSync(`${path}.lock`)).toBe(false);
+      // A lock left by a process that no longer runs (SIGKILL) is taken over.
+      writeFileSync(`${path}.lock`, JSON.stringify({ pid: 2 ** 22 + 12_345, host: hostname() }));
+      const next = openJournal(path, { exclusive: true });
+      expect(() => openJournal(path, { exclusive: true })).toThrow(/in use by another keeper \(pid \d+/);
+      next.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,8 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname } from "node:path";
 import type { TxRecord, TxStore } from "@ballast/chain";
-import type { Address } from "@ballast/core";
+import { type Address, BallastError } from "@ballast/core";
 import Database from "better-sqlite3";
 
 /** One row of `ballast history`. */
@@ -42,10 +43,76 @@ const FINAL = new Set(["confirmed", "reverted", "dropped"]);
 /** The keeper's SQLite journal: decisions, plans, transactions (a {@link TxStore}), nonces and small durable state. */
 export type Journal = ReturnType<typeof openJournal>;
 
-/** Opens (and creates, with its folder) the journal at `path`; `:memory:` for tests. */
-export function openJournal(path: string) {
+/** Another live process (a second keeper) holds the journal's lock. */
+export class JournalLockedError extends BallastError {
+  override name = "JournalLockedError";
+  constructor(
+    readonly path: string,
+    readonly owner: string,
+  ) {
+    super(`The journal ${path} is in use by another keeper (${owner}); one keeper per journal.`, {
+      details: `Stop the other keeper first. If no keeper runs, remove ${path}.lock.`,
+      context: { path, owner },
+    });
+  }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+/**
+ * Takes the journal's exclusive lock: `<path>.lock`, created atomically, holding the owner's pid and host. A lock
+ * left by a dead process on this host is taken over. Returns the release function.
+ */
+export function lockJournal(path: string): () => void {
+  const file = `${path}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, "wx");
+      writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname() }));
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(file);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      let owner: { pid?: number; host?: string } = {};
+      try {
+        owner = JSON.parse(readFileSync(file, "utf8")) as typeof owner;
+      } catch {
+        // a half-written lock: its writer is starting right now
+      }
+      const stale = owner.host === hostname() && typeof owner.pid === "number" && !alive(owner.pid);
+      if (!stale || attempt > 0)
+        throw new JournalLockedError(path, `pid ${owner.pid ?? "?"} on ${owner.host ?? "?"}`);
+      unlinkSync(file);
+    }
+  }
+  throw new JournalLockedError(path, "unknown");
+}
+
+/** Opens (and creates, with its folder) the journal at `path`; `:memory:` for tests. `exclusive` takes its lock. */
+export function openJournal(path: string, opts: { exclusive?: boolean } = {}) {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const release = opts.exclusive && path !== ":memory:" ? lockJournal(path) : () => {};
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+    db.pragma("busy_timeout = 5000");
+  } catch (e) {
+    release();
+    throw e;
+  }
   db.exec(SCHEMA);
   const q = {
     decision: db.prepare("INSERT INTO decisions (at, fire, plan_id, summary, json) VALUES (?, ?, ?, ?, ?)"),
@@ -162,9 +229,10 @@ export function openJournal(path: string) {
         .all(limit) as HistoryEntry[];
       return rows;
     },
-    /** Closes the database. */
+    /** Closes the database (and releases its lock). */
     close() {
       db.close();
+      release();
     },
   };
 }

@@ -1,4 +1,12 @@
 import {
+  ForeignTransactionError,
+  findRpcRequestError,
+  type InFlightItem,
+  isFinal,
+  type Settlement,
+  txInFlight,
+} from "@ballast/chain";
+import {
   type BallastError,
   formatHealthFactor,
   formatPlanTable,
@@ -33,49 +41,117 @@ export type Keeper = {
 /** How old a chain's last good read may be to stand in for a failed one. */
 export const STALE_READ_MAX_SECONDS = 900;
 
-/** The outcome of one chain's batch in a cycle. */
+/**
+ * The outcome of one chain's batch in a cycle. `in-flight`: sent, not final within `keeper.confirmTimeout` (or the
+ * RPC failed after the broadcast): it stays in the in-flight ledger and later cycles settle it; never "failed".
+ */
 export type ChainOutcome = {
   chainId: number;
   key: string;
-  status: "confirmed" | "refused" | "failed";
+  status: "confirmed" | "in-flight" | "refused" | "failed";
   hash?: string;
   gasUsed?: bigint;
   error?: string;
 };
 
-/** One keeper cycle: the engine's result plus what was sent. */
-export type KeeperCycle = { result: CycleResult; sent: ChainOutcome[] };
+/** One keeper cycle: the engine's result, what was in flight before it planned, and what was sent. */
+export type KeeperCycle = { result: CycleResult; inFlight: InFlightItem[]; sent: ChainOutcome[] };
 
 const LP_KEYS = "lpKeys";
 const LAST_REBALANCE = "lastRebalanceAt";
 
+/** An error for a log line: the failed RPC call and its URL when an RPC is the cause, else the short message. */
 const errText = (e: unknown): string =>
-  (e as BallastError)?.shortMessage ?? (e instanceof Error ? e.message : String(e));
+  findRpcRequestError(e)?.shortMessage ??
+  (e as BallastError)?.shortMessage ??
+  (e instanceof Error ? e.message : String(e));
+
+/** Sleeps `ms`, or less when `signal` aborts. */
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    // The listener goes with the timer: a long-running loop must not pile listeners on its signal.
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 
 /**
- * Before any new cycle: every journaled transaction that is not final is rebroadcast (same signed bytes) and
- * awaited, so a restart in mid-cycle never sends a second transaction for the same rebalance.
+ * Settles every chain's in-flight ledger (one look at each journaled transaction that is not final: receipt → final,
+ * lost by the node → the same bytes again, reorged out or never seen by the chain → dropped) and repeats until
+ * nothing is in flight, `waitMs` has passed or `signal` aborts. Returns what is still in flight: those chains hold.
  */
-export async function settlePending(k: Keeper): Promise<void> {
-  await Promise.all(
-    k.chains.map(async (c) => {
-      if (!c.manager) return;
-      const pending = await c.manager.resume();
-      for (const r of pending) {
-        k.log.warn({ chain: c.key, planId: r.planId, nonce: r.nonce }, "resuming a journaled transaction");
-        const done = await c.manager.wait(r.planId);
-        k.log.info({ chain: c.key, hash: done.inclusion.hash }, "journaled transaction confirmed");
-      }
-    }),
+export async function settleInFlight(
+  k: Keeper,
+  opts: { waitMs?: number; signal?: AbortSignal | undefined; now?: number } = {},
+): Promise<InFlightItem[]> {
+  const deadline = Date.now() + (opts.waitMs ?? 0);
+  const pollMs = Math.min(...k.chains.map((c) => c.clients.pollingIntervalMs), 1_000);
+  for (;;) {
+    const settlements = await Promise.all(
+      k.chains.map(async (c) => (c.manager ? reportSettlement(k, c.key, await c.manager.settle()) : [])),
+    );
+    const items = settlements.flat();
+    if (items.length === 0 || Date.now() >= deadline || opts.signal?.aborted) return items;
+    await sleep(pollMs, opts.signal);
+  }
+}
+
+function reportSettlement(k: Keeper, chain: string, s: Settlement): readonly InFlightItem[] {
+  for (const r of s.settled) {
+    const outcome = r.status === "confirmed" ? "confirmed" : r.status === "reverted" ? "reverted" : "dropped";
+    k.metrics.inc("ballast_tx_total", { chain, outcome });
+    if (r.inclusion && r.status === "confirmed") {
+      k.metrics.inc("ballast_gas_used_total", { chain }, Number(r.inclusion.gasUsed));
+      k.journal.put(LAST_REBALANCE, String(Math.floor(Date.now() / 1000)));
+      k.log.info(
+        { chain, planId: r.planId, hash: r.inclusion.hash, block: String(r.inclusion.blockNumber) },
+        "in-flight transaction confirmed",
+      );
+    } else
+      k.log.error(
+        { chain, planId: r.planId, status: r.status, reason: r.droppedReason, hash: r.inclusion?.hash },
+        `in-flight transaction ${r.status}`,
+      );
+  }
+  for (const e of s.errors)
+    k.log.warn(
+      { chain, err: errText(e) },
+      "could not settle the in-flight ledger: outcome unknown, watching",
+    );
+  return s.inFlight;
+}
+
+/** What the journal holds in flight, without asking any chain (read-only commands). */
+async function journaledInFlight(k: Keeper): Promise<InFlightItem[]> {
+  const lists = await Promise.all(
+    k.chains.map(async (c) =>
+      (await k.journal.txStore.pending(c.setup.chainId, c.setup.executor.sender)).map(txInFlight),
+    ),
   );
+  return lists.flat();
 }
 
 /** Runs one cycle; with `execute`, sends each chain's simulated batch through its transaction manager. */
 export async function keeperCycle(
   k: Keeper,
-  opts: { now: number; execute: boolean; force?: boolean },
+  opts: { now: number; execute: boolean; force?: boolean; signal?: AbortSignal | undefined },
 ): Promise<KeeperCycle> {
   const { sleeves, rules } = policyOf(k.config);
+  // Before planning: settle what can be settled; a chain with anything still in flight gets no new batch.
+  const inFlight = opts.execute
+    ? await settleInFlight(k, { signal: opts.signal })
+    : await journaledInFlight(k);
+  for (const c of k.chains)
+    k.metrics.set(
+      "ballast_in_flight",
+      { chain: c.key },
+      inFlight.filter((i) => i.chainId === c.setup.chainId).length,
+    );
   // The LP positions' immutable keys (pool, ticks), journaled so a steady-state fetch is ONE eth_call per chain.
   const known = JSON.parse(k.journal.get(LP_KEYS) ?? "{}") as Record<string, unknown>;
   const last = k.journal.get(LAST_REBALANCE);
@@ -94,6 +170,7 @@ export async function keeperCycle(
     ),
     ...(last ? { lastRebalanceAt: Number(last) } : {}),
     ...(opts.force ? { force: true } : {}),
+    inFlight,
   });
   k.journal.put(
     LP_KEYS,
@@ -105,18 +182,21 @@ export async function keeperCycle(
     k.lastReads?.set(Number(chainId), { fetch, at: opts.now });
   observe(k, result);
 
-  for (const e of result.chainErrors) {
-    k.metrics.inc("ballast_rpc_errors_total", { chain: e.key });
+  for (const e of result.chainErrors)
     k.log.error(
-      { chain: e.key, err: e.error.shortMessage, details: e.error.details },
+      {
+        chain: e.key,
+        err: e.error.shortMessage,
+        details: e.error.details,
+        rpc: findRpcRequestError(e.error)?.shortMessage,
+      },
       "chain failed this cycle",
     );
-  }
   if (result.error)
     k.log.error({ err: result.error.shortMessage, details: result.error.details }, "cycle failed");
   const fired = (result.decision?.fire ?? false) && result.plan !== null;
   const summary = (result.decision?.reasons ?? [])
-    .filter((r) => r.fired)
+    .filter((r) => r.fired || r.rule === "in-flight")
     .map((r) => `${r.rule}: ${r.detail}`)
     .join("; ");
   if (result.plan)
@@ -134,16 +214,21 @@ export async function keeperCycle(
     json: JSON.stringify(result.decision?.reasons ?? []),
   });
   k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });
-  if (!opts.execute || !fired || !result.plan) return { result, sent: [] };
+  if (!opts.execute || !fired || !result.plan) return { result, inFlight, sent: [] };
 
   const plan = result.plan;
-  const sent = await Promise.all(result.batches.map((b) => sendBatch(k, plan, b)));
+  const sent = await Promise.all(result.batches.map((b) => sendBatch(k, plan, b, opts.signal)));
   if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
     k.journal.put(LAST_REBALANCE, String(opts.now));
-  return { result, sent };
+  return { result, inFlight, sent };
 }
 
-async function sendBatch(k: Keeper, plan: Plan, b: CycleResult["batches"][number]): Promise<ChainOutcome> {
+async function sendBatch(
+  k: Keeper,
+  plan: Plan,
+  b: CycleResult["batches"][number],
+  signal: AbortSignal | undefined,
+): Promise<ChainOutcome> {
   const chain = k.chains.find((c) => c.setup.chainId === b.chainId);
   const base = { chainId: b.chainId, key: b.key };
   if (!chain?.manager) return { ...base, status: "refused", error: "no key to send with" };
@@ -154,7 +239,12 @@ async function sendBatch(k: Keeper, plan: Plan, b: CycleResult["batches"][number
     return { ...base, status: "refused", error };
   }
   try {
-    const res = await chain.setup.executor.execute(b.calls, { planId: plan.id, guards: b.guards });
+    const res = await chain.setup.executor.execute(b.calls, {
+      planId: plan.id,
+      guards: b.guards,
+      timeoutMs: k.config.keeper.confirmTimeout * 1000,
+      signal,
+    });
     const inc = res.record.inclusion;
     k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "confirmed" });
     k.metrics.inc("ballast_gas_used_total", { chain: b.key }, Number(inc.gasUsed));
@@ -164,6 +254,24 @@ async function sendBatch(k: Keeper, plan: Plan, b: CycleResult["batches"][number
     );
     return { ...base, status: "confirmed", hash: inc.hash, gasUsed: inc.gasUsed };
   } catch (e) {
+    const record = await chain.manager.get(plan.id);
+    if (record && !isFinal(record.status)) {
+      // Sent, outcome not known yet: in flight, never "failed" (that would invite a second send).
+      k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "in-flight" });
+      k.log.warn(
+        { chain: b.key, planId: plan.id, nonce: record.nonce, err: errText(e) },
+        "batch in flight: not final yet, later cycles settle it and the chain holds meanwhile",
+      );
+      return { ...base, status: "in-flight", error: errText(e) };
+    }
+    if (e instanceof ForeignTransactionError) {
+      k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "refused" });
+      k.log.fatal(
+        { chain: b.key, alert: "foreign-transaction", err: e.shortMessage },
+        "ALERT: another process signs with this key: nothing is sent on this chain while its transaction is pending",
+      );
+      return { ...base, status: "refused", error: e.shortMessage };
+    }
     k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "failed" });
     k.log.error({ chain: b.key, err: errText(e) }, "batch failed");
     return { ...base, status: "failed", error: errText(e) };

@@ -14,18 +14,28 @@ export type Metrics = {
   render(): string;
 };
 
+/** Every family with its HELP text; each text lists the family's labels and every value a label takes. */
 const HELP: Record<string, [Kind, string]> = {
-  ballast_cycles_total: ["counter", "Cycles run, by chain and outcome."],
-  ballast_decisions_total: ["counter", "Decisions taken, by outcome (fire, hold)."],
-  ballast_sleeve_drift_bps: ["gauge", "Signed drift of each sleeve from its target, in basis points."],
-  ballast_nav_usd: ["gauge", "Net asset value of the portfolio in USD."],
-  ballast_gas_used_total: ["counter", "Gas used by confirmed transactions, by chain."],
+  ballast_cycles_total: ["counter", "Cycles run. Labels: chain (config key), outcome (ok, error)."],
+  ballast_decisions_total: ["counter", "Decisions taken. Labels: outcome (fire, hold)."],
+  ballast_sleeve_drift_bps: [
+    "gauge",
+    "Signed drift of each sleeve from its target, in basis points. Labels: sleeve (policy sleeve id).",
+  ],
+  ballast_nav_usd: ["gauge", "Net asset value of the portfolio in USD. No labels."],
+  ballast_gas_used_total: ["counter", "Gas used by confirmed transactions. Labels: chain (config key)."],
   ballast_tx_total: [
     "counter",
-    "Transactions by chain and outcome (confirmed, reverted, replaced, dropped, refused).",
+    "Batch transactions. Labels: chain (config key), outcome (confirmed, reverted, dropped, in-flight: sent and not final yet, refused: not sent, failed: not sent after an error).",
   ],
-  ballast_rpc_errors_total: ["counter", "RPC errors, by chain."],
-  ballast_last_cycle_timestamp_seconds: ["gauge", "Unix time of the last completed cycle, by chain."],
+  ballast_in_flight: [
+    "gauge",
+    "Things sent and not final (journaled transactions); the chain gets no new batch meanwhile. Labels: chain (config key).",
+  ],
+  ballast_rpc_errors_total: [
+    "counter",
+    "Failed RPC requests, each retry counted (transport failures, HTTP errors, node errors; not execution reverts). Labels: chain (config key), method (JSON-RPC method, e.g. eth_call, eth_blockNumber).",
+  ],
 };
 
 const key = (labels: Labels = {}) =>
@@ -68,11 +78,8 @@ export function createMetrics(): Metrics {
   };
 }
 
-/** What `/healthz` reports: healthy when every chain completed a cycle within `staleAfterMs`. */
-export type Health = () => {
-  ok: boolean;
-  chains: Record<string, { lastCycleAt: number | null; error: string | null }>;
-};
+/** What `/healthz` reports: `ok` (200, else 503) and what it knows per chain. */
+export type Health = () => { ok: boolean; chains: Record<string, object> };
 
 /** Serves `/metrics` and `/healthz` on `host:port`; resolves once listening, with the bound port. */
 export async function serveMetrics(

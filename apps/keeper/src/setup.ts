@@ -10,8 +10,10 @@ import {
   extendRegistry,
   knownChains,
   MULTICALL3_ADDRESS,
+  type RpcRequestEvent,
   safeModuleExecutor,
   safeOwnerExecutor,
+  type TxEvent,
   type TxManager,
   type TxStore,
 } from "@ballast/chain";
@@ -103,7 +105,15 @@ function venuesFor(
 export function buildRuntime(
   config: Config,
   env: Env,
-  opts: { store: TxStore; needKeys: boolean; pollingIntervalMs?: number },
+  opts: {
+    store: TxStore;
+    needKeys: boolean;
+    pollingIntervalMs?: number;
+    /** Sees every RPC request's outcome, per chain key. */
+    onRpcRequest?: (key: string, event: RpcRequestEvent) => void;
+    /** Sees what a transaction manager did on its own (rebroadcast, reconciled nonce, unknown outcome …). */
+    onTxEvent?: (key: string, event: TxEvent) => void;
+  },
 ): ChainRuntime[] {
   const registry = extendRegistry(Object.entries(config.chains).map(([key, c]) => chainInfo(key, c)));
   return Object.entries(config.chains).map(([key, c]) => {
@@ -114,6 +124,7 @@ export function buildRuntime(
       rpcUrls: c.rpc,
       account,
       ...(opts.pollingIntervalMs ? { pollingIntervalMs: opts.pollingIntervalMs } : {}),
+      ...(opts.onRpcRequest ? { onRpcRequest: (e: RpcRequestEvent) => opts.onRpcRequest?.(key, e) } : {}),
     });
     const manager = account
       ? createTxManager({
@@ -121,6 +132,7 @@ export function buildRuntime(
           store: opts.store,
           fees: { maxFeePerGas: parseGwei(String(c.maxFeePerGasGwei)) },
           confirmations: c.confirmations,
+          ...(opts.onTxEvent ? { onEvent: (e: TxEvent) => opts.onTxEvent?.(key, e) } : {}),
         })
       : undefined;
     const portfolioAccount: Address | undefined =

@@ -11,7 +11,7 @@ import {
 } from "viem";
 import { ChainMismatchError, RpcUnavailableError } from "./errors.ts";
 import { type ChainInfo, type ChainRegistry, getChainInfo, knownChains, toViemChain } from "./registry.ts";
-import { createRpcPool, type RpcPool, type RpcStatus, rankedFallback } from "./rpc.ts";
+import { createRpcPool, type RpcPool, type RpcRequestEvent, type RpcStatus, rankedFallback } from "./rpc.ts";
 
 /** Calldata bytes of concurrent reads viem may pack into one Multicall3 `eth_call` (far above its 1 024 default). */
 export const MULTICALL_BATCH_BYTES = 128 * 1024;
@@ -35,6 +35,8 @@ export type CreateChainClientsParameters = {
   readonly cooldownMs?: number;
   /** viem polling interval, ms. Default a quarter of the block time (50–4 000). */
   readonly pollingIntervalMs?: number;
+  /** Sees every RPC request's outcome, per URL and retry (e.g. to count failures per method). */
+  readonly onRpcRequest?: (event: RpcRequestEvent) => void;
 };
 
 /** Everything needed to talk to one chain: registry entry, RPC pool, a fallback public client, the signer. */
@@ -67,6 +69,7 @@ export function createChainClients(params: CreateChainClientsParameters): ChainC
   const pool = createRpcPool(chain.id, params.rpcUrls, {
     ...(params.timeoutMs === undefined ? {} : { timeoutMs: params.timeoutMs }),
     ...(params.cooldownMs === undefined ? {} : { cooldownMs: params.cooldownMs }),
+    ...(params.onRpcRequest ? { onRequest: params.onRpcRequest } : {}),
   });
   const viemChain = toViemChain(chain, params.rpcUrls);
   const pollingIntervalMs =

@@ -196,6 +196,72 @@ export class ExecutorConfigError extends BallastError {
   }
 }
 
+/** One RPC request failed on one URL at the transport level (after the pool's retries): network, timeout, HTTP status. */
+export class RpcRequestError extends BallastError {
+  override name = "RpcRequestError";
+  /** The node answered HTTP 429 (rate limited). */
+  readonly rateLimited: boolean;
+  constructor(
+    readonly chainId: number,
+    readonly method: string,
+    readonly url: string,
+    readonly status: number | undefined,
+    cause: unknown,
+  ) {
+    const why =
+      status === 429
+        ? "rate limited (HTTP 429)"
+        : status !== undefined
+          ? `HTTP ${status}`
+          : isTimeout(cause)
+            ? "timed out"
+            : "no answer";
+    super(`RPC ${method} failed on ${redactUrl(url)} (chain ${chainId}): ${why}.`, {
+      cause,
+      context: { chainId, method, url: redactUrl(url), status },
+    });
+    this.rateLimited = status === 429;
+  }
+}
+
+const isTimeout = (e: unknown) => e instanceof Error && e.name === "TimeoutError";
+
+/** The first {@link RpcRequestError} in an error's cause chain, if any. */
+export function findRpcRequestError(err: unknown): RpcRequestError | undefined {
+  for (let e: unknown = err, i = 0; e && i < 10; e = (e as { cause?: unknown }).cause, i++)
+    if (e instanceof RpcRequestError) return e;
+  return undefined;
+}
+
+/**
+ * Before signing, the account's pending nonce is ahead of everything this journal sent: another process signs with
+ * the same key (a second keeper, a wallet). Nothing is sent on the chain while it lasts.
+ */
+export class ForeignTransactionError extends BallastError {
+  override name = "ForeignTransactionError";
+  constructor(
+    readonly chainId: number,
+    readonly sender: Address,
+    readonly journalNext: number,
+    readonly pendingNonce: number,
+  ) {
+    super(
+      `Chain ${chainId}: ${sender} has a pending transaction this journal did not send (pending nonce ${pendingNonce}, the journal expects ${journalNext}); another process signs with this key, so nothing is sent on this chain.`,
+      { context: { chainId, sender, journalNext, pendingNonce } },
+    );
+  }
+}
+
+/** Waiting for a transaction was stopped (SIGINT/SIGTERM); it stays journaled and in flight. */
+export class WaitAbortedError extends BallastError {
+  override name = "WaitAbortedError";
+  constructor(readonly planId: string) {
+    super(`Stopped while waiting for plan ${planId}; it stays journaled and in flight.`, {
+      context: { planId },
+    });
+  }
+}
+
 /** Hides credentials embedded in an RPC URL (path keys, user:password, query strings). */
 export function redactUrl(url: string): string {
   try {

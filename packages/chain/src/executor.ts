@@ -28,8 +28,10 @@ export type ExecuteOptions = SimulateOptions & {
   readonly planId: string;
   /** First-attempt fees instead of the market estimate. */
   readonly fees?: Fees | undefined;
-  /** Bound on waiting for confirmation, ms. */
+  /** Bound on waiting for confirmation, ms (then TransactionTimeoutError; the transaction stays in flight). */
   readonly timeoutMs?: number | undefined;
+  /** Stops waiting for confirmation (WaitAbortedError; the transaction stays in flight). */
+  readonly signal?: AbortSignal | undefined;
 };
 
 /** The outcome of an executed batch. `simulation` is absent when an already-journaled plan was resumed. */
@@ -92,10 +94,10 @@ export async function runExecute(params: {
       ...(options.fees ? { fees: options.fees } : {}),
     });
   }
-  const record = await manager.wait(
-    options.planId,
-    options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
-  );
+  const record = await manager.wait(options.planId, {
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    signal: options.signal,
+  });
   await params.verify?.(record);
   return { planId: options.planId, record, simulation };
 }

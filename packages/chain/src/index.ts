@@ -13,6 +13,7 @@ export type {
 } from "./executor.ts";
 export * from "./fees.ts";
 export * from "./guards.ts";
+export * from "./inflight.ts";
 export * from "./registry.ts";
 export * from "./rpc.ts";
 export * from "./safe.ts";

@@ -2,8 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChainClients, pinClient, probeRpcs } from "./clients.ts";
-import { RpcUnavailableError } from "./errors.ts";
-import { createRpcPool } from "./rpc.ts";
+import { findRpcRequestError, RpcRequestError, RpcUnavailableError } from "./errors.ts";
+import { createRpcPool, type RpcRequestEvent } from "./rpc.ts";
 
 type Node = { url: string; calls: string[]; server: Server };
 
@@ -59,7 +59,8 @@ describe("RPC pool and ranked fallback", () => {
     expect(await clients.public.getBlockNumber()).toBe(16n);
     const ranked = clients.pool.ranked();
     expect(ranked[0]?.url).toBe(live.url);
-    expect(ranked[1]).toMatchObject({ url: dead, healthy: false, failures: 1 });
+    // The dead URL was tried once and retried twice (the pool's per-URL retries) before the fallback moved on.
+    expect(ranked[1]).toMatchObject({ url: dead, healthy: false, failures: 3 });
     const pinned = await pinClient(clients);
     expect(pinned.url).toBe(live.url);
   });
@@ -88,6 +89,39 @@ describe("RPC pool and ranked fallback", () => {
   it("throws RpcUnavailableError when nothing answers", async () => {
     const clients = createChainClients({ chain: 31337, rpcUrls: [dead], timeoutMs: 1_000 });
     await expect(pinClient(clients)).rejects.toBeInstanceOf(RpcUnavailableError);
+  });
+
+  it("retries a rate-limited URL, then fails naming the call and the redacted URL; every failed request is seen", async () => {
+    let hits = 0;
+    const limited = createServer((_req, res) => {
+      hits++;
+      res.writeHead(429).end("Too Many Requests");
+    });
+    await new Promise<void>((r) => limited.listen(0, "127.0.0.1", r));
+    const { port } = limited.address() as AddressInfo;
+    const events: RpcRequestEvent[] = [];
+    try {
+      const url = `http://user:hunter2@127.0.0.1:${port}/v3/0123456789abcdef0123456789abcdef?apikey=secret`;
+      const clients = createChainClients({
+        chain: 31337,
+        rpcUrls: [url],
+        onRpcRequest: (e) => events.push(e),
+      });
+      const err = await clients.public.getBlockNumber().catch((e: unknown) => e);
+      const rpc = findRpcRequestError(err);
+      expect(rpc).toBeInstanceOf(RpcRequestError);
+      expect(rpc?.rateLimited).toBe(true);
+      expect(rpc?.shortMessage).toContain("eth_blockNumber failed on http://127.0.0.1:");
+      expect(rpc?.shortMessage).toContain("rate limited (HTTP 429)");
+      for (const secret of ["hunter2", "user", "secret", "0123456789abcdef"])
+        expect(JSON.stringify({ m: rpc?.shortMessage, c: rpc?.context })).not.toContain(secret);
+      // Each request that reached the server was seen as failed, by method.
+      expect(events.length).toBe(hits);
+      expect(hits).toBeGreaterThanOrEqual(3);
+      expect(events.every((e) => !e.ok && e.method === "eth_blockNumber")).toBe(true);
+    } finally {
+      limited.close();
+    }
   });
 
   it("ranks healthy URLs by latency and lets a failed one back after its cooldown", () => {

@@ -8,7 +8,7 @@ import {
   TimeoutError,
   type Transport,
 } from "viem";
-import { RpcUnavailableError } from "./errors.ts";
+import { RpcRequestError, RpcUnavailableError } from "./errors.ts";
 
 /** Health of one RPC URL as observed from real requests and probes. */
 export type RpcStatus = {
@@ -31,8 +31,27 @@ export type RpcPoolOptions = {
   readonly timeoutMs?: number;
   /** How long a failing URL is ranked last, ms (doubles per consecutive failure, up to 16×). Default 5 000. */
   readonly cooldownMs?: number;
+  /** Retries per request on one URL after a retryable transport failure (network, timeout, 408, 429, 5xx). Default 2. */
+  readonly retries?: number;
+  /** First retry delay, ms (doubles per retry, with jitter). Default 100. */
+  readonly retryDelayMs?: number;
+  /** Sees every request's outcome (e.g. to count failures per method). */
+  readonly onRequest?: (event: RpcRequestEvent) => void;
   /** Clock, for tests. Default `Date.now`. */
   readonly now?: () => number;
+};
+
+/**
+ * The outcome of one request on one URL (each retry is its own request). `ok: false` for a transport failure or a
+ * node error; an execution revert is the node doing its job and counts as `ok`.
+ */
+export type RpcRequestEvent = {
+  readonly chainId: number;
+  readonly url: string;
+  readonly method: string;
+  readonly ok: boolean;
+  readonly latencyMs: number;
+  readonly error?: string;
 };
 
 /** A chain's RPC URLs with their live health ranking. */
@@ -61,6 +80,19 @@ type MutableStatus = {
 const isTransportFailure = (err: unknown): boolean =>
   err instanceof HttpRequestError || err instanceof TimeoutError;
 
+const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+const isRetryable = (err: unknown): boolean =>
+  err instanceof TimeoutError ||
+  (err instanceof HttpRequestError && (err.status === undefined || RETRY_STATUS.has(err.status)));
+
+/** A JSON-RPC error that is the node answering correctly (an execution revert), not a failure of the RPC. */
+const isRevert = (err: unknown): boolean => {
+  const e = err as { code?: unknown; message?: unknown };
+  return e.code === 3 || (typeof e.message === "string" && /revert/i.test(e.message));
+};
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /** Creates the health-ranked pool of a chain's RPC URLs (no timers: ranking comes from real traffic and probes). */
 export function createRpcPool(
   chainId: number,
@@ -71,6 +103,8 @@ export function createRpcPool(
   const timeout = options.timeoutMs ?? 10_000;
   const cooldown = options.cooldownMs ?? 5_000;
   const now = options.now ?? Date.now;
+  const retries = Math.max(0, options.retries ?? 2);
+  const retryDelayMs = options.retryDelayMs ?? 100;
   const table: MutableStatus[] = urls.map((url, order) => ({
     url,
     order,
@@ -133,17 +167,37 @@ export function createRpcPool(
         retryCount: 0,
         timeout,
         request: (async (args: Parameters<EIP1193RequestFn>[0], opts?: Parameters<EIP1193RequestFn>[1]) => {
-          const start = now();
-          try {
-            const res = await t.request(args, opts);
-            record(url, { ok: true, latencyMs: now() - start });
-            return res;
-          } catch (err) {
-            // A JSON-RPC error means the node is alive: only transport failures hurt its health.
-            if (isTransportFailure(err))
-              record(url, { ok: false, latencyMs: now() - start, error: (err as Error).message });
-            else record(url, { ok: true, latencyMs: now() - start });
-            throw err;
+          for (let attempt = 0; ; attempt++) {
+            const start = now();
+            try {
+              const res = await t.request(args, opts);
+              record(url, { ok: true, latencyMs: now() - start });
+              options.onRequest?.({ chainId, url, method: args.method, ok: true, latencyMs: now() - start });
+              return res;
+            } catch (err) {
+              const latencyMs = now() - start;
+              const transport = isTransportFailure(err);
+              // A JSON-RPC error means the node is alive: only transport failures hurt its health.
+              record(
+                url,
+                transport ? { ok: false, latencyMs, error: (err as Error).message } : { ok: true, latencyMs },
+              );
+              const failed = transport || !isRevert(err);
+              options.onRequest?.({
+                chainId,
+                url,
+                method: args.method,
+                ok: !failed,
+                latencyMs,
+                ...(failed ? { error: (err as Error).message.split("\n")[0] ?? "" } : {}),
+              });
+              if (!transport) throw err;
+              if (attempt < retries && isRetryable(err)) {
+                await sleep(retryDelayMs * 2 ** attempt * (0.5 + Math.random()));
+                continue;
+              }
+              throw new RpcRequestError(chainId, args.method, url, (err as HttpRequestError).status, err);
+            }
           }
         }) as EIP1193RequestFn,
       });

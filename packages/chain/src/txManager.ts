@@ -1,12 +1,14 @@
 import type { Address, Hex } from "@ballast/core";
-import { max, min } from "@ballast/core";
+import { BallastError, max, min } from "@ballast/core";
 import {
   HttpRequestError,
   keccak256,
   type LocalAccount,
   type SignedAuthorizationList,
   TimeoutError,
+  TransactionNotFoundError,
   type TransactionReceipt,
+  TransactionReceiptNotFoundError,
   type TransactionSerializable,
 } from "viem";
 import { type ChainClients, type ChainPublicClient, type PinnedClient, pinClient } from "./clients.ts";
@@ -14,6 +16,8 @@ import { decodeRevert, revertDataOf } from "./decode.ts";
 import {
   ExecutorConfigError,
   FeeCapExceededError,
+  ForeignTransactionError,
+  findRpcRequestError,
   NonceConflictError,
   PlanConflictError,
   SimulationFailedError,
@@ -21,8 +25,10 @@ import {
   TransactionRevertedError,
   TransactionTimeoutError,
   UnknownPlanError,
+  WaitAbortedError,
 } from "./errors.ts";
 import { bumpFees, computeFees, type FeePolicy, type Fees, padGas } from "./fees.ts";
+import { type Settlement, txInFlight } from "./inflight.ts";
 import {
   isFinal,
   type StoredAuthorization,
@@ -75,6 +81,30 @@ export type TxManagerOptions = {
   readonly pollIntervalMs?: number;
   /** Default bound of {@link TxManager.wait}, ms. Default 600 000. */
   readonly timeoutMs?: number;
+  /** Sees what the manager decided on its own (rebroadcasts, reconciled nonces, unknown outcomes), to log it. */
+  readonly onEvent?: (event: TxEvent) => void;
+};
+
+/** Something the manager did or found that an operator should see in the log. */
+export type TxEvent = {
+  /**
+   * `unknown-outcome`: an RPC failed after the transaction was journaled (it is watched, never re-signed);
+   * `rebroadcast`: the node had lost it, the same signed bytes were handed over again; `replaced`: a fee bump;
+   * `nonce-reconciled`: the journal's nonce was ahead of the chain's (a reset, a reorg) and the chain's was used;
+   * `dropped`: a record became final without landing (reorged out, nonce taken, never seen by the chain).
+   */
+  readonly kind: "unknown-outcome" | "rebroadcast" | "replaced" | "nonce-reconciled" | "dropped";
+  readonly chainId: number;
+  readonly planId?: string;
+  readonly detail: string;
+};
+
+/** Options of {@link TxManager.wait}. */
+export type WaitOptions = {
+  /** Bound, ms (default the manager's `timeoutMs`): then TransactionTimeoutError, the record stays in flight. */
+  readonly timeoutMs?: number;
+  /** Stops waiting (WaitAbortedError); the record stays in flight. */
+  readonly signal?: AbortSignal | undefined;
 };
 
 /** A confirmed (final, successful) journal record. */
@@ -94,23 +124,53 @@ export type TxManager = {
   send(request: SendRequest): Promise<TxRecord>;
   /**
    * Waits until the plan's transaction is `confirmations` deep, replacing it with higher fees while it is
-   * stuck. Throws TransactionDroppedError (reorged out: re-plan), TransactionRevertedError,
-   * NonceConflictError or TransactionTimeoutError (still journaled).
+   * stuck and rebroadcasting its bytes when the node lost it. RPC failures meanwhile are an unknown outcome: it
+   * keeps watching. Throws TransactionDroppedError (reorged out: re-plan), TransactionRevertedError,
+   * NonceConflictError, TransactionTimeoutError or WaitAbortedError (both: still journaled, still in flight).
    */
-  wait(planId: string, options?: { readonly timeoutMs?: number }): Promise<ConfirmedTx>;
+  wait(planId: string, options?: WaitOptions): Promise<ConfirmedTx>;
+  /**
+   * One pass over the sender's in-flight ledger on this chain, without waiting: each non-final record is looked at
+   * once (receipt → final; reorged out, nonce taken or never seen by the chain → dropped; lost by the node →
+   * rebroadcast; stuck → fee bump). Returns what is still in flight; RPC failures leave records in flight.
+   */
+  settle(): Promise<Settlement>;
   /** After a restart: rebroadcasts journaled-but-unsent transactions (the same signed bytes) and returns the pending records. */
   resume(): Promise<readonly TxRecord[]>;
   /** The journal record of a plan, if any. */
   get(planId: string): Promise<TxRecord | undefined>;
 };
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Sleeps `ms`, or less when `signal` aborts. */
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 
+/** An RPC that did not answer (network, timeout, HTTP error, no URL left): the outcome of the call is unknown. */
 const isTransportFailure = (err: unknown): boolean => {
-  for (let e: unknown = err, i = 0; e && i < 8; e = (e as { cause?: unknown }).cause, i++)
-    if (e instanceof HttpRequestError || e instanceof TimeoutError) return true;
+  for (let e: unknown = err, i = 0; e && i < 10; e = (e as { cause?: unknown }).cause, i++)
+    if (
+      e instanceof HttpRequestError ||
+      e instanceof TimeoutError ||
+      (e as Error).name === "RpcUnavailableError"
+    )
+      return true;
   return false;
 };
+
+const asBallastError = (err: unknown): BallastError =>
+  findRpcRequestError(err) ??
+  (err instanceof BallastError
+    ? err
+    : new BallastError(err instanceof Error ? err.message : String(err), { cause: err }));
 
 const messageOf = (err: unknown): string => {
   const parts: string[] = [];
@@ -147,7 +207,10 @@ export function createTxManager(options: TxManagerOptions): TxManager {
   const maxReplacements = options.maxReplacements ?? 5;
   const pollMs = options.pollIntervalMs ?? clients.pollingIntervalMs;
   const defaultTimeout = options.timeoutMs ?? 600_000;
+  // Reads go through the pool's ranked fallback (per-URL retries, then the next URL).
   const reader: ChainPublicClient = clients.public;
+  const emit = (kind: TxEvent["kind"], detail: string, planId?: string) =>
+    options.onEvent?.({ kind, chainId, detail, ...(planId === undefined ? {} : { planId }) });
 
   let queue: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -196,10 +259,13 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     return { hash: keccak256(raw), raw, ...fees };
   };
 
-  /** Is any attempt of `r` known to the node (pending or mined)? */
+  /** Is any attempt of `r` known to the node (pending or mined)? An RPC failure throws: it is not a "no". */
   const known = async (client: ChainPublicClient, r: TxRecord): Promise<boolean> => {
     for (const a of [...r.attempts].reverse()) {
-      const tx = await client.getTransaction({ hash: a.hash }).catch(() => undefined);
+      const tx = await client.getTransaction({ hash: a.hash }).catch((err: unknown) => {
+        if (err instanceof TransactionNotFoundError) return undefined;
+        throw err;
+      });
       if (tx) return true;
     }
     return false;
@@ -207,15 +273,20 @@ export function createTxManager(options: TxManagerOptions): TxManager {
 
   const findReceipt = async (r: TxRecord): Promise<TransactionReceipt | undefined> => {
     for (const a of [...r.attempts].reverse()) {
-      const rc = await reader.getTransactionReceipt({ hash: a.hash }).catch(() => undefined);
+      const rc = await reader.getTransactionReceipt({ hash: a.hash }).catch((err: unknown) => {
+        if (err instanceof TransactionReceiptNotFoundError) return undefined;
+        throw err;
+      });
       if (rc) return rc;
     }
     return undefined;
   };
 
   /**
-   * Hands one signed attempt to a node and journals the head block it was handed over at (which starts the
-   * replacement clock). "Already known" is fine; "underpriced" or "nonce too low" are left to wait().
+   * Hands one signed attempt to a node and journals the head block it was first handed over at (which starts the
+   * replacement clock; if the head cannot be read the record stays `signed` and the next look journals it).
+   * A refusal by the node (not a transport failure) throws {@link BroadcastRefused}.
+   * "Already known" is fine; "underpriced" or "nonce too low" are left to the watch.
    */
   const broadcast = async (client: ChainPublicClient, r: TxRecord, a: TxAttempt): Promise<void> => {
     try {
@@ -225,27 +296,26 @@ export function createTxManager(options: TxManagerOptions): TxManager {
       const msg = messageOf(err);
       const benign =
         /already known|already imported|known transaction|already in pool|already exists|underpriced|fee too low|less than block base fee|replacement|nonce too low|nonce has already been used|invalid nonce/;
-      if (!benign.test(msg)) throw err;
+      if (isTransportFailure(err)) throw err;
+      if (!benign.test(msg)) throw new BroadcastRefused(msg.split(" | ")[0] ?? msg, err);
     }
-    await store.markBroadcast(chainId, r.planId, a.hash, await client.getBlockNumber());
+    const head = await reader.getBlockNumber().catch((err: unknown) => {
+      if (!isTransportFailure(err)) throw err;
+      emit(
+        "unknown-outcome",
+        `broadcast, but the head block could not be read: ${asBallastError(err).shortMessage}`,
+        r.planId,
+      );
+      return undefined;
+    });
+    // A rebroadcast of the same bytes keeps its first block: the replacement clock runs on.
+    if (head !== undefined && a.broadcastBlock === undefined)
+      await store.markBroadcast(chainId, r.planId, a.hash, head);
   };
 
-  /** Makes sure the latest journaled attempt reached a node (crash between journal and broadcast). */
-  const ensureBroadcast = async (r: TxRecord): Promise<void> => {
-    const last = r.attempts.at(-1);
-    if (!last || last.broadcastBlock !== undefined) return;
-    if (await known(reader, r)) {
-      await store.markBroadcast(chainId, r.planId, last.hash, await reader.getBlockNumber());
-      return;
-    }
-    const onchain = await reader.getTransactionCount({ address: sender, blockTag: "latest" });
-    if (onchain > r.nonce) return; // mined (receipt found by wait) or taken: wait() decides
-    const pinned = await pinClient(clients);
-    await broadcast(pinned.public, r, last);
-  };
-
-  const dropped = async (r: TxRecord, reason: string): Promise<void> => {
+  const dropped = async (r: TxRecord, reason: string): Promise<TxRecord> => {
     await store.markDropped(chainId, r.planId, reason);
+    emit("dropped", reason, r.planId);
     const rest = await store.pending(chainId, sender);
     // Give the nonce back unless a later journaled transaction depends on it.
     if (!rest.some((p) => p.nonce > r.nonce))
@@ -254,6 +324,48 @@ export function createTxManager(options: TxManagerOptions): TxManager {
         sender,
         await reader.getTransactionCount({ address: sender, blockTag: "latest" }),
       );
+    return mustGet(r.planId);
+  };
+
+  /**
+   * The node does not know `r` and its nonce is unused (`onchain` ≤ nonce). If nothing journaled fills the nonces
+   * below it, the chain never saw it (a reset or rollback put the journal ahead): it is dropped, so the chain is
+   * re-planned from what it really holds. Otherwise the same signed bytes are handed over again.
+   */
+  const lost = async (r: TxRecord, onchain: number): Promise<void> => {
+    const below = (await store.pending(chainId, sender)).filter((p) => p.nonce < r.nonce);
+    if (r.nonce > onchain && !below.some((p) => p.nonce >= onchain)) {
+      emit(
+        "nonce-reconciled",
+        `journal nonce ${r.nonce} is ahead of the chain's ${onchain}: the chain never saw it`,
+        r.planId,
+      );
+      await dropped(r, `the chain never saw nonce ${r.nonce} (its next nonce is ${onchain})`);
+      return;
+    }
+    const last = r.attempts.at(-1);
+    if (!last) return;
+    const pinned = await pinClient(clients);
+    await broadcast(pinned.public, r, last);
+    emit(
+      "rebroadcast",
+      `the node had lost ${last.hash}: the same signed bytes were broadcast again`,
+      r.planId,
+    );
+  };
+
+  /** Makes sure the latest journaled attempt reached a node (crash between journal and broadcast, lost mempool). */
+  const ensureBroadcast = async (r: TxRecord): Promise<void> => {
+    const last = r.attempts.at(-1);
+    if (!last) return;
+    if (await known(reader, r)) {
+      if (last.broadcastBlock === undefined)
+        await store.markBroadcast(chainId, r.planId, last.hash, await reader.getBlockNumber());
+      return;
+    }
+    const onchain = await reader.getTransactionCount({ address: sender, blockTag: "latest" });
+    if (onchain > r.nonce) return; // mined (the receipt is found next) or taken: the watch decides
+    await lost(r, onchain);
   };
 
   const replace = async (r: TxRecord, head: bigint): Promise<void> => {
@@ -278,7 +390,26 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     }
     const attempt = await sign(r, next);
     await store.markReplaced(chainId, r.planId, attempt);
+    emit("replaced", `stuck since block ${last.broadcastBlock}: replaced by ${attempt.hash}`, r.planId);
     await broadcast(pinned.public, r, attempt);
+  };
+
+  /** The first nonce free for a new transaction, after checking the chain's pending nonce against the journal. */
+  const nextNonce = async (client: ChainPublicClient): Promise<number> => {
+    const [latest, pendingNonce, pending, stored] = await Promise.all([
+      client.getTransactionCount({ address: sender, blockTag: "latest" }),
+      client.getTransactionCount({ address: sender, blockTag: "pending" }),
+      store.pending(chainId, sender),
+      store.getNonce(chainId, sender),
+    ]);
+    const ours = Math.max(latest, ...pending.map(nextNonceAfter));
+    if (pendingNonce > ours) throw new ForeignTransactionError(chainId, sender, ours, pendingNonce);
+    if ((stored ?? 0) > ours)
+      emit(
+        "nonce-reconciled",
+        `journal nonce ${stored} is ahead of the chain's ${ours}: signing with ${ours}`,
+      );
+    return ours;
   };
 
   const send: TxManager["send"] = (req) =>
@@ -286,17 +417,12 @@ export function createTxManager(options: TxManagerOptions): TxManager {
       const existing = await store.get(chainId, req.planId);
       if (existing && !(req.supersede && (existing.status === "dropped" || existing.status === "reverted"))) {
         if (!sameTx(existing, req)) throw new PlanConflictError(req.planId);
-        if (!isFinal(existing.status)) await ensureBroadcast(existing);
+        if (!isFinal(existing.status)) await ensureBroadcast(existing).catch(unknownOutcome(req.planId));
         return mustGet(req.planId);
       }
       const pinned = await pinClient(clients);
       const client = pinned.public;
-      const [chainNonce, pending, stored] = await Promise.all([
-        client.getTransactionCount({ address: sender, blockTag: "pending" }),
-        store.pending(chainId, sender),
-        store.getNonce(chainId, sender),
-      ]);
-      const nonce = Math.max(chainNonce, stored ?? 0, ...pending.map(nextNonceAfter));
+      const nonce = await nextNonce(client);
       const fees = req.fees ? computeFeesOverride(req.fees, options.fees) : await marketFees(client, true);
 
       let authorizationList: SignedAuthorizationList | undefined;
@@ -308,32 +434,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
           await signer.signAuthorization({ address: req.delegateTo, chainId, nonce: nonce + 1 }),
         ];
       }
-
-      let gas = req.gas;
-      if (gas === undefined) {
-        try {
-          const estimate = await client.estimateGas({
-            account: sender,
-            to: req.to,
-            data: req.data,
-            value: req.value,
-            ...(authorizationList ? { authorizationList } : {}),
-          });
-          gas = padGas(estimate, {
-            ...(options.gasPadBps === undefined ? {} : { bps: options.gasPadBps }),
-            ...(options.gasPadFloor === undefined ? {} : { floor: options.gasPadFloor }),
-          });
-        } catch (err) {
-          const data = revertDataOf(err);
-          if (data === undefined && isTransportFailure(err)) throw err;
-          const d = decodeRevert(data);
-          throw new SimulationFailedError(`gas estimation failed: ${d.reason}`, d.index, data, {
-            errorName: d.errorName,
-            cause: err,
-          });
-        }
-      }
-
+      const gas = req.gas ?? (await estimate(client, req, authorizationList));
       const draft: TxRecord = {
         planId: req.planId,
         chainId,
@@ -351,11 +452,54 @@ export function createTxManager(options: TxManagerOptions): TxManager {
       const record: TxRecord = { ...draft, attempts: [first] };
       await store.putIntent(record);
       await store.setNonce(chainId, sender, nextNonceAfter(record));
-      await broadcast(client, record, first);
+      // From here on the transaction is in flight: an RPC failure is an unknown outcome, never a failure.
+      try {
+        await broadcast(client, record, first);
+      } catch (err) {
+        if (!(err instanceof BroadcastRefused)) unknownOutcome(req.planId)(err);
+        else {
+          // The node refused the bytes: they never entered a pool.
+          await dropped(record, `refused by the node: ${err.reason}`);
+          throw err.cause;
+        }
+      }
       return mustGet(req.planId);
     });
 
-  const finish = async (r: TxRecord, rc: TransactionReceipt): Promise<ConfirmedTx> => {
+  const unknownOutcome = (planId: string) => (err: unknown) => {
+    if (!isTransportFailure(err)) throw err;
+    emit("unknown-outcome", `${asBallastError(err).shortMessage} — still in flight, watching`, planId);
+  };
+
+  const estimate = async (
+    client: ChainPublicClient,
+    req: SendRequest,
+    authorizationList: SignedAuthorizationList | undefined,
+  ): Promise<bigint> => {
+    try {
+      const gas = await client.estimateGas({
+        account: sender,
+        to: req.to,
+        data: req.data,
+        value: req.value,
+        ...(authorizationList ? { authorizationList } : {}),
+      });
+      return padGas(gas, {
+        ...(options.gasPadBps === undefined ? {} : { bps: options.gasPadBps }),
+        ...(options.gasPadFloor === undefined ? {} : { floor: options.gasPadFloor }),
+      });
+    } catch (err) {
+      const data = revertDataOf(err);
+      if (data === undefined && isTransportFailure(err)) throw err;
+      const d = decodeRevert(data);
+      throw new SimulationFailedError(`gas estimation failed: ${d.reason}`, d.index, data, {
+        errorName: d.errorName,
+        cause: err,
+      });
+    }
+  };
+
+  const finish = async (r: TxRecord, rc: TransactionReceipt): Promise<Observation> => {
     const inclusion: TxInclusion = {
       hash: rc.transactionHash,
       blockNumber: rc.blockNumber,
@@ -367,72 +511,100 @@ export function createTxManager(options: TxManagerOptions): TxManager {
       await store.setNonce(chainId, sender, nextNonceAfter(r));
     if (rc.status === "success") {
       await store.markConfirmed(chainId, r.planId, inclusion);
-      return (await mustGet(r.planId)) as ConfirmedTx;
+      return { record: await mustGet(r.planId) };
     }
     await store.markReverted(chainId, r.planId, inclusion);
-    throw new TransactionRevertedError(r.planId, rc.transactionHash, "status 0 receipt");
+    return {
+      record: await mustGet(r.planId),
+      error: new TransactionRevertedError(r.planId, rc.transactionHash, "status 0 receipt"),
+    };
   };
 
-  const final = async (r: TxRecord): Promise<ConfirmedTx> => {
-    switch (r.status) {
-      case "confirmed":
-        return r as ConfirmedTx;
-      case "reverted":
-        throw new TransactionRevertedError(r.planId, r.inclusion?.hash ?? "0x", "status 0 receipt");
-      case "dropped":
-        throw new TransactionDroppedError(r.planId, r.nonce, r.droppedReason ?? "dropped");
-      case "signed":
-      case "broadcast":
-        throw new Error("not final");
+  /** What the watch remembers of a record between looks (a receipt seen once: a later miss is a reorg). */
+  const watches = new Map<string, { seen: TransactionReceipt | undefined; strikes: number }>();
+
+  /** One look at a record: moves it toward final. RPC failures throw (the record stays as it was). */
+  const observe = async (planId: string): Promise<Observation> => {
+    let r = await mustGet(planId);
+    if (isFinal(r.status)) return { record: r };
+    if (r.attempts.at(-1)?.broadcastBlock === undefined) {
+      await exclusive(() => ensureBroadcast(r));
+      r = await mustGet(planId);
+      if (isFinal(r.status)) return { record: r };
     }
+    const w = watches.get(planId) ?? { seen: undefined, strikes: 0 };
+    watches.set(planId, w);
+    const head = await reader.getBlockNumber();
+    const rc = await findReceipt(r);
+    if (rc) {
+      w.seen = rc;
+      w.strikes = 0;
+      if (head >= rc.blockNumber + BigInt(confirmations - 1)) {
+        const block = await reader.getBlock({ blockNumber: rc.blockNumber }).catch(() => undefined);
+        if (block?.hash === rc.blockHash) return finish(r, rc);
+      }
+      return { record: r };
+    }
+    if (w.seen) {
+      // It was included and is gone: a reorg. Still in a pool → it may land again; gone → dropped.
+      const block = w.seen.blockNumber;
+      w.seen = undefined;
+      if (await known(reader, r)) return { record: r };
+      const reason = `reorged out of block ${block}`;
+      return {
+        record: await dropped(r, reason),
+        error: new TransactionDroppedError(planId, r.nonce, reason),
+      };
+    }
+    const onchain = await reader.getTransactionCount({ address: sender, blockTag: "latest" });
+    if (onchain > r.nonce) {
+      // Our nonce is used but none of our hashes has a receipt: look three times before calling it a conflict.
+      if (++w.strikes < 3) return { record: r };
+      return {
+        record: await dropped(r, `nonce ${r.nonce} used by another transaction`),
+        error: new NonceConflictError(sender, r.nonce, onchain, planId),
+      };
+    }
+    w.strikes = 0;
+    const since = r.attempts.at(-1)?.broadcastBlock;
+    const stuck = since !== undefined && head >= since + replaceAfterBlocks;
+    const isKnown = await known(reader, r);
+    // Behind a nonce the chain has not reached, a fee bump cannot help: see whether the chain ever saw it.
+    if (!isKnown && (r.nonce > onchain || !stuck)) await exclusive(() => lost(r, onchain));
+    else if (stuck) await exclusive(async () => replace(await mustGet(planId), head));
+    return { record: await mustGet(planId) };
   };
 
   const wait: TxManager["wait"] = async (planId, waitOptions = {}) => {
     const timeoutMs = waitOptions.timeoutMs ?? defaultTimeout;
     const deadline = Date.now() + timeoutMs;
-    let seen: TransactionReceipt | undefined;
-    let conflictStrikes = 0;
     for (;;) {
-      let r = await mustGet(planId);
-      if (isFinal(r.status)) return final(r);
-      if (r.attempts.at(-1)?.broadcastBlock === undefined) {
-        await exclusive(() => ensureBroadcast(r));
-        r = await mustGet(planId);
-      }
-      const head = await reader.getBlockNumber();
-      const rc = await findReceipt(r);
-      if (rc) {
-        seen = rc;
-        conflictStrikes = 0;
-        if (head >= rc.blockNumber + BigInt(confirmations - 1)) {
-          const block = await reader.getBlock({ blockNumber: rc.blockNumber }).catch(() => undefined);
-          if (block?.hash === rc.blockHash) return finish(r, rc);
-        }
-      } else if (seen) {
-        // It was included and is gone: a reorg. Still in a pool → it may land again; gone → dropped.
-        if (!(await known(reader, r))) {
-          await dropped(r, `reorged out of block ${seen.blockNumber}`);
-          throw new TransactionDroppedError(planId, r.nonce, `reorged out of block ${seen.blockNumber}`);
-        }
-        seen = undefined;
-      } else {
-        const onchain = await reader.getTransactionCount({ address: sender, blockTag: "latest" });
-        if (onchain > r.nonce) {
-          // Our nonce is used but none of our hashes has a receipt: look twice before calling it a conflict.
-          if (++conflictStrikes >= 3) {
-            await dropped(r, `nonce ${r.nonce} used by another transaction`);
-            throw new NonceConflictError(sender, r.nonce, onchain, planId);
-          }
-        } else {
-          const last = r.attempts.at(-1);
-          const since = last?.broadcastBlock;
-          if (since !== undefined && head >= since + replaceAfterBlocks)
-            await exclusive(async () => replace(await mustGet(planId), head));
-        }
-      }
+      if (waitOptions.signal?.aborted) throw new WaitAbortedError(planId);
+      const look = await observe(planId).catch((err: unknown) => {
+        if (!isTransportFailure(err)) throw err;
+        return undefined; // unknown: keep watching
+      });
+      if (look?.error) throw look.error;
+      if (look && isFinal(look.record.status)) return final(look.record);
       if (Date.now() > deadline) throw new TransactionTimeoutError(planId, timeoutMs);
-      await sleep(pollMs);
+      await sleep(pollMs, waitOptions.signal);
     }
+  };
+
+  const settle: TxManager["settle"] = async () => {
+    const settled: TxRecord[] = [];
+    const errors: BallastError[] = [];
+    for (const r of await store.pending(chainId, sender)) {
+      try {
+        const { record } = await observe(r.planId);
+        if (isFinal(record.status)) settled.push(record);
+      } catch (err) {
+        if (!isTransportFailure(err)) throw err;
+        errors.push(asBallastError(err));
+      }
+    }
+    const inFlight = (await store.pending(chainId, sender)).map(txInFlight);
+    return { chainId, sender, inFlight, settled, errors };
   };
 
   const resume: TxManager["resume"] = () =>
@@ -446,9 +618,38 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     sender,
     send,
     wait,
+    settle,
     resume,
     get: async (planId) => store.get(chainId, planId),
   };
+}
+
+/** A node refused a signed transaction (insufficient funds, intrinsic gas, …): it never entered its pool. */
+class BroadcastRefused extends Error {
+  constructor(
+    readonly reason: string,
+    override readonly cause: unknown,
+  ) {
+    super(reason);
+  }
+}
+
+/** One look at a record: where it stands, and the error of a final outcome that is not a success. */
+type Observation = { readonly record: TxRecord; readonly error?: BallastError };
+
+/** A final record as the caller of `wait` sees it: the confirmed record, or the error of its outcome. */
+function final(r: TxRecord): ConfirmedTx {
+  switch (r.status) {
+    case "confirmed":
+      return r as ConfirmedTx;
+    case "reverted":
+      throw new TransactionRevertedError(r.planId, r.inclusion?.hash ?? "0x", "status 0 receipt");
+    case "dropped":
+      throw new TransactionDroppedError(r.planId, r.nonce, r.droppedReason ?? "dropped");
+    case "signed":
+    case "broadcast":
+      throw new Error("not final");
+  }
 }
 
 /** The sender's next nonce once `r` is mined: a self-sponsored authorization bumps it a second time. */

@@ -8,10 +8,13 @@ import {
   createTxManager,
   eip7702Executor,
   FeeCapExceededError,
+  ForeignTransactionError,
   memoryTxStore,
   NonceConflictError,
   PlanConflictError,
   TransactionDroppedError,
+  type TxEvent,
+  type TxRecord,
   type TxStore,
 } from "../src/index.ts";
 import { flatten, hex, rebalanceLegs, setupPortfolio } from "./rebalance.ts";
@@ -221,5 +224,60 @@ describe("transaction manager on the testkit chain", () => {
       PlanConflictError,
     );
     expect((await ok.wait("once")).status).toBe("confirmed");
+  });
+
+  it("journal nonce ahead of the chain (reset, rollback): the record the chain never saw is dropped, not left queued; the next send uses the chain's nonce and says so", async () => {
+    const account = testAccounts.bob;
+    const store = memoryTxStore();
+    const events: TxEvent[] = [];
+    const { manager } = managerFor(account, store, { onEvent: (e) => events.push(e) });
+    const nonce0 = await chain.publicClient.getTransactionCount({ address: account.address });
+    const ghost: TxRecord = {
+      planId: "ghost",
+      chainId: 31337,
+      sender: account.address,
+      nonce: nonce0 + 2,
+      to: DEAD,
+      data: "0x",
+      value: 1n,
+      gas: 21_000n,
+      status: "broadcast",
+      attempts: [
+        {
+          hash: `0x${"11".repeat(32)}`,
+          raw: "0x02",
+          maxFeePerGas: 1n,
+          maxPriorityFeePerGas: 1n,
+          broadcastBlock: 1n,
+        },
+      ],
+    };
+    await store.putIntent(ghost);
+    await store.setNonce(31337, account.address, nonce0 + 3);
+    const settled = await manager.settle();
+    expect(settled.inFlight).toEqual([]);
+    expect(settled.settled.map((r) => [r.planId, r.status])).toEqual([["ghost", "dropped"]]);
+    expect(events.map((e) => e.kind)).toEqual(["nonce-reconciled", "dropped"]);
+    const sent = await manager.send({ planId: "fresh", to: DEAD, data: "0x", value: 1n });
+    expect(sent.nonce).toBe(nonce0);
+    expect((await manager.wait("fresh")).status).toBe("confirmed");
+    expect(await chain.publicClient.getTransactionCount({ address: account.address })).toBe(nonce0 + 1);
+  });
+
+  it("a pending transaction the journal did not send (same key elsewhere) stops sending: ForeignTransactionError, nothing signed", async () => {
+    const account = testAccounts.erin;
+    const store = memoryTxStore();
+    const { manager } = managerFor(account, store);
+    await rpc("evm_setAutomine", [false]);
+    try {
+      await chain.walletClients.erin.sendTransaction({ to: DEAD, value: 2n } as never);
+      await expect(manager.send({ planId: "mine", to: DEAD, data: "0x", value: 1n })).rejects.toBeInstanceOf(
+        ForeignTransactionError,
+      );
+      expect(await store.get(31337, "mine")).toBeUndefined();
+    } finally {
+      await rpc("evm_setAutomine", [true]);
+      await rpc("evm_mine");
+    }
   });
 });

@@ -14,7 +14,8 @@ export type TriggerRule =
   | "min-trade"
   | "empty-plan"
   | "cost-gate"
-  | "value-loss";
+  | "value-loss"
+  | "in-flight";
 
 /** One rule's verdict: a trigger (fires a rebalance) or a block (prevents one), and why, in words. */
 export type DecisionReason = {

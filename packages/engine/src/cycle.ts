@@ -1,3 +1,4 @@
+import type { InFlightItem } from "@ballast/chain";
 import {
   type Asset,
   type AssetId,
@@ -193,7 +194,9 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
       error: asBallastError(err, (c) => new CycleStepError("decide", c)),
     });
   }
-  if (!decision.fire && !params.force) return empty(snapshot, { state, policy, decision });
+  const inFlight = params.inFlight ?? [];
+  if (!decision.fire && !params.force)
+    return empty(snapshot, { state, policy, decision: holdInFlight(decision, params.chains, inFlight) });
 
   // Plan.
   let plan: Plan;
@@ -210,7 +213,7 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
       error: asBallastError(err, (c) => new CycleStepError("plan", c)),
     });
   }
-  decision = gateDecision(decision, plan, policy);
+  decision = holdInFlight(gateDecision(decision, plan, policy), params.chains, inFlight, plan);
   warnings.push(...plan.warnings);
   if (plan.transfers.length > 0)
     warnings.push(`the plan has ${plan.transfers.length} cross-chain transfer(s): reported, not executed`);
@@ -223,7 +226,9 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
     state,
     policy,
     slots,
-    chains: fetched.filter((f) => !staleChains.includes(f.setup.chainId)),
+    chains: fetched.filter(
+      (f) => !staleChains.includes(f.setup.chainId) && !inFlight.some((i) => i.chainId === f.setup.chainId),
+    ),
     deadlineSeconds: params.deadlineSeconds,
   });
   warnings.push(...r.warnings);
@@ -238,6 +243,28 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
     batches: batches.sort((a, b) => a.chainId - b.chainId),
     transfers: plan.transfers,
     chainErrors: [...chainErrors, ...r.errors],
+  };
+}
+
+/**
+ * Adds the `in-flight` reason: chains with something sent and not final get no new batch. It fires (and holds the
+ * whole decision) when no chain with legs in the plan is free, or when there is no plan.
+ */
+export function holdInFlight(
+  decision: Decision,
+  chains: readonly ChainSetup[],
+  inFlight: readonly InFlightItem[],
+  plan?: Plan,
+): Decision {
+  if (inFlight.length === 0) return decision;
+  const held = new Set(inFlight.map((i) => i.chainId));
+  const keyOf = (id: number) => chains.find((c) => c.chainId === id)?.key ?? String(id);
+  const planned = plan?.chains.filter((c) => c.legs.length > 0).map((c) => c.chainId);
+  const free = planned?.filter((id) => !held.has(id)) ?? [];
+  const detail = `hold: in flight on ${inFlight.map((i) => `${keyOf(i.chainId)} (${i.detail}, plan ${i.planId.slice(0, 12)})`).join(", ")}; no new batch there until it is final`;
+  return {
+    fire: decision.fire && free.length > 0,
+    reasons: [...decision.reasons, { rule: "in-flight", effect: "block", fired: free.length === 0, detail }],
   };
 }
 

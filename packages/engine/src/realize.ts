@@ -9,7 +9,7 @@ import {
   projectAaveActions,
   repayAllowance,
 } from "@ballast/aave-v3";
-import type { Guards, TokenPrice } from "@ballast/chain";
+import { findRpcRequestError, type Guards, type RpcRequestError, type TokenPrice } from "@ballast/chain";
 import {
   type Address,
   type Asset,
@@ -498,11 +498,13 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
 /** Quotes a swap through the chain's venues in preference order; the first valid quote that meets minOut wins. */
 export async function quoteSwap(setup: ChainSetup, step: number, request: SwapRequest): Promise<SwapQuote> {
   const attempts: VenueAttempt[] = [];
+  let rpcFailure: RpcRequestError | undefined;
   for (const venue of setup.venues) {
     let q: SwapQuote;
     try {
       q = await venue.quote(request);
     } catch (err) {
+      rpcFailure ??= findRpcRequestError(err);
       attempts.push({
         venue: venue.name,
         error: err instanceof BallastError ? err.shortMessage : String(err),
@@ -527,6 +529,8 @@ export async function quoteSwap(setup: ChainSetup, step: number, request: SwapRe
     }
     return q;
   }
+  // An RPC that did not answer (rate limit, timeout) is an RPC error, not a market without a route.
+  if (rpcFailure) throw rpcFailure;
   throw new NoSwapVenueError(
     setup.key,
     setup.chainId,

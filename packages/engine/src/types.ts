@@ -1,5 +1,5 @@
 import type { AaveMarketVersion, AavePositions } from "@ballast/aave-v3";
-import type { Executor, Guards, Simulation } from "@ballast/chain";
+import type { Executor, Guards, InFlightItem, Simulation } from "@ballast/chain";
 import type {
   Address,
   Asset,
@@ -118,6 +118,11 @@ export type CycleParams = {
    * chain itself gets no batch, and its error is still reported.
    */
   readonly previousFetches?: Readonly<Partial<Record<number, ChainFetch>>>;
+  /**
+   * What is in flight (sent, not final) per chain, from the caller's in-flight ledger. Such a chain gets no batch, and
+   * the decision carries an `in-flight` reason (`hold: in flight …`); it fires only if another planned chain is free.
+   */
+  readonly inFlight?: readonly InFlightItem[];
 };
 
 /** A Uniswap V3 pool's state at the snapshot block. */

@@ -1,6 +1,11 @@
-import { GuardViolationError, SimulationFailedError } from "@ballast/chain";
+import {
+  createChainClients,
+  GuardViolationError,
+  RpcRequestError,
+  SimulationFailedError,
+} from "@ballast/chain";
 import { assetId, healthFactors, type SleeveLeg, type SwapLeg, type SwapVenue } from "@ballast/core";
-import { getPool, setPrice, testAccounts } from "@ballast/testkit";
+import { getPool, setPrice, startRpcProxy, testAccounts } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import { poolAbi, positionManagerAbi, rangeAround, uniswapV3Venue } from "@ballast/uniswap-v3";
 import { describe, expect, it } from "vitest";
@@ -339,6 +344,39 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     expect(r.chainErrors[0]!.key).toBe("ethereum");
     expect((err as NoSwapVenueError).attempts.map((a) => a.venue)).toEqual(["down", "stingy"]);
     expect((err as NoSwapVenueError).attempts[1]!.error).toMatch(/below minOut/);
+  });
+
+  it("reports a quoter behind a rate-limited RPC as that RPC error (429), not as a swap no venue can make", async () => {
+    await seed();
+    await setPrice(chain, { asset: "WETH", usdPrice: 2_250n * 10n ** 8n });
+    const d = chain.deployment;
+    const proxy = await startRpcProxy(chain.rpcUrl, { rateLimitRate: 1 });
+    try {
+      const limited = createChainClients({
+        chain: chain.chainId,
+        rpcUrls: [proxy.url],
+        pollingIntervalMs: 50,
+      });
+      const venue = uniswapV3Venue({
+        client: limited.public,
+        quoter: d.uniswap.quoterV2,
+        router: d.uniswap.swapRouter,
+        feeTiers: [500],
+      });
+      const setup = setupFor(chain, "ethereum", owner, { venues: [venue] });
+      const r = await runCycle({ chains: [setup], sleeves, rules, now: await now() });
+      expect(r.decision?.fire).toBe(true);
+      expect(r.batches).toEqual([]);
+      const err = r.chainErrors[0]?.error;
+      expect(err).toBeInstanceOf(RpcRequestError);
+      expect((err as RpcRequestError).rateLimited).toBe(true);
+      expect(err?.shortMessage).toMatch(
+        /RPC eth_call failed on http:\/\/127\.0\.0\.1:\d+ \(chain 1\): rate limited/,
+      );
+      expect(proxy.stats().rateLimited).toBeGreaterThan(0);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it("reports a failing simulation in the batch (reverting call, broken guard) instead of throwing", async () => {

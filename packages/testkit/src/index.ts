@@ -25,6 +25,7 @@ export * from "./errors.ts";
 export * from "./fund.ts";
 export * from "./price.ts";
 export { killLiveAnvils, liveAnvilPids, reapOrphanAnvils, registryDir } from "./reaper.ts";
+export * from "./rpcProxy.ts";
 export * from "./safe.ts";
 export * from "./time.ts";
 export { HELPER_GAS, sendAndWait, waitForSuccess } from "./tx.ts";

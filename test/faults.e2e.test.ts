@@ -1,0 +1,312 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type DemoChains, demoConfigYaml, openJournal, seedDemoPortfolio } from "@ballast/keeper";
+import {
+  ANVIL_PRIVATE_KEYS,
+  type RpcProxy,
+  setPrice,
+  startRpcProxy,
+  startTestChain,
+  TEST_ACCOUNT_INDEX,
+  type TestChain,
+  testAccounts,
+} from "@ballast/testkit";
+import type { Hex } from "viem";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { cli, startCli } from "./cli.ts";
+import { hashesFrom, nonces, txsFrom, waitFor } from "./helpers.ts";
+
+// The keeper process against two local chains behind RPC fault-injection proxies. Every case counts what landed on
+// chain and the account's nonces, read from the chains, never log lines. One rebalance per chain is right after
+// ETH falls 20%.
+
+const account = testAccounts.keeper;
+const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] as string };
+
+let chains: DemoChains;
+let list: TestChain[];
+let snapshots: Hex[] = [];
+let dir: string;
+let proxies: RpcProxy[] = [];
+let start: bigint[] = [];
+
+/** A config whose RPCs are fresh fault proxies (one per chain) and whose journal is `name`.db. */
+async function setup(name: string, opts: { tick?: string; confirmTimeout?: string } = {}) {
+  proxies = await Promise.all(list.map((c, i) => startRpcProxy(c.rpcUrl, {}, { seed: i + 1 })));
+  return configFor(name, opts);
+}
+
+function configFor(name: string, opts: { tick?: string; confirmTimeout?: string } = {}) {
+  const file = join(dir, `${name}.yaml`);
+  const journal = join(dir, `${name}.db`);
+  writeFileSync(
+    file,
+    demoConfigYaml(chains, {
+      journal,
+      cooldown: "0s",
+      rpc: { ethereum: proxies[0]?.url as string, base: proxies[1]?.url as string },
+      tick: opts.tick ?? "1s",
+      confirmTimeout: opts.confirmTimeout ?? "2s",
+    }),
+  );
+  return { file, journal };
+}
+
+const faults = (f: Parameters<RpcProxy["setFaults"]>[0]) => {
+  for (const p of proxies) p.setFaults(f);
+};
+const automine = (on: boolean) => Promise.all(list.map((c) => c.testClient.setAutomine(on)));
+const mine = () => Promise.all(list.map((c) => c.testClient.mine({ blocks: 1 })));
+const landed = () => Promise.all(list.map((c, i) => txsFrom(c, account.address, start[i] as bigint)));
+/** The keeper's account has a transaction waiting in the pool of every chain. */
+const queued = async () =>
+  (await Promise.all(list.map((c) => nonces(c, account.address)))).every((n) => n.pending > n.latest);
+
+/** Journal records per status, read by a second (read-only) handle while the keeper may run. */
+function journalRecords(path: string): { chainId: number; status: string; hash: string }[] {
+  const j = openJournal(path);
+  try {
+    const rows = j.db.prepare("SELECT chain_id AS chainId, status, json FROM transactions").all() as {
+      chainId: number;
+      status: string;
+      json: string;
+    }[];
+    return rows.map((r) => ({
+      chainId: r.chainId,
+      status: r.status,
+      hash: (JSON.parse(r.json) as { attempts: { hash: string }[] }).attempts.at(-1)?.hash ?? "",
+    }));
+  } finally {
+    j.close();
+  }
+}
+
+/** After the run: nothing queued, and the journal's next nonce is the chain's. */
+async function expectNoncesSettled(journalPath: string) {
+  const j = openJournal(journalPath);
+  try {
+    for (const c of list) {
+      const n = await nonces(c, account.address);
+      expect(n.pending).toBe(n.latest);
+      expect(await j.txStore.getNonce(c.chainId, account.address)).toBe(n.latest);
+    }
+  } finally {
+    j.close();
+  }
+}
+
+beforeAll(async () => {
+  const [ethereum, base] = await Promise.all([
+    startTestChain({ chainId: 1 }),
+    startTestChain({ chainId: 8453 }),
+  ]);
+  chains = { ethereum, base };
+  list = [ethereum, base];
+  await seedDemoPortfolio(chains, account);
+  dir = mkdtempSync(join(tmpdir(), "ballast-faults-"));
+});
+
+beforeEach(async () => {
+  snapshots = await Promise.all(list.map((c) => c.testClient.snapshot()));
+  // ETH falls 20%: each chain needs exactly one rebalance.
+  await Promise.all(list.map((c) => setPrice(c, { asset: "WETH", usdPrice: 2_400n * 10n ** 8n })));
+  start = await Promise.all(list.map((c) => c.publicClient.getBlockNumber({ cacheTime: 0 })));
+});
+
+afterEach(async () => {
+  await Promise.all(proxies.map((p) => p.stop()));
+  proxies = [];
+  await Promise.all(list.map((c) => c.testClient.setIntervalMining({ interval: 0 })));
+  await automine(true);
+  await Promise.all(list.map((c, i) => c.testClient.revert({ id: snapshots[i] as Hex })));
+});
+
+afterAll(async () => {
+  await Promise.all([chains?.ethereum.stop(), chains?.base.stop()]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("exactly once under faults: the keeper process, two local chains, fault-injecting RPC proxies", () => {
+  it("eth_blockNumber failing after the broadcast for 4 cycles with mining paused, then resumed and restarted: one rebalance per chain", async () => {
+    const { file, journal } = await setup("method-fails");
+    await automine(false);
+    faults({ failMethods: ["eth_blockNumber"] });
+    const daemon = await cli(["run", "--max-cycles", "4", "-c", file], env);
+    expect(daemon.code, daemon.stderr).toBe(0);
+    // Each chain got one transaction, still queued (no blocks): the later cycles held instead of re-sending.
+    for (const c of list) {
+      const n = await nonces(c, account.address);
+      expect(n.pending - n.latest).toBe(1);
+    }
+    expect(journalRecords(journal).map((r) => r.status)).toEqual(["signed", "signed"]);
+    expect(proxies.every((p) => p.stats().failed > 0)).toBe(true);
+
+    faults({});
+    await automine(true);
+    await mine();
+    const restarted = await cli(["run", "--once", "-c", file], env);
+    expect(restarted.code, restarted.stderr).toBe(0);
+    expect(await landed()).toEqual([1, 1]);
+    expect(journalRecords(journal).map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
+    await expectNoncesSettled(journal);
+  });
+
+  it("30% of requests dropped (answers lost after the node saw them) and 2-second blocks for 10 cycles: one rebalance per chain", async () => {
+    const { file, journal } = await setup("drops");
+    await automine(false);
+    await Promise.all(list.map((c) => c.testClient.setIntervalMining({ interval: 2 })));
+    faults({ dropRate: 0.3 });
+    const daemon = await cli(["run", "--max-cycles", "10", "-c", file], env);
+    expect(daemon.code, daemon.stderr).toBe(0);
+    expect(proxies.every((p) => p.stats().dropped > 0)).toBe(true);
+    // Both batches were sent under the faults (not by the clean run below).
+    expect(journalRecords(journal)).toHaveLength(2);
+    // A run may end with its batch still in flight: the next run settles it and must not send again.
+    faults({});
+    const again = await cli(["run", "--once", "-c", file], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(journalRecords(journal).map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
+    expect(await landed()).toEqual([1, 1]);
+    await expectNoncesSettled(journal);
+  });
+
+  it("two daemons on one journal: the second refuses to start; the first rebalances once per chain and its journal follows the chain during the run", async () => {
+    const { file, journal } = await setup("two-daemons");
+    await automine(false);
+    const first = startCli(["run", "-c", file], env);
+    try {
+      await waitFor("the first daemon's transactions in the pool", queued);
+      const second = await cli(["run", "-c", file], env);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain("is in use by another keeper");
+      // Blocks resume while the first daemon runs: its own cycles mark both transactions final.
+      await automine(true);
+      await mine();
+      await waitFor("both batches final in the running daemon's journal", () => {
+        const r = journalRecords(journal);
+        return r.length === 2 && r.every((x) => x.status === "confirmed");
+      });
+    } finally {
+      first.child.kill("SIGTERM");
+    }
+    expect((await first.done).code).toBe(0);
+    expect(await landed()).toEqual([1, 1]);
+    await expectNoncesSettled(journal);
+  });
+
+  it("two keepers with separate journals on one key: one rebalance lands per chain, the other refuses the foreign pending transaction", async () => {
+    const a = await setup("keeper-a", { confirmTimeout: "60s" });
+    const b = configFor("keeper-b", { confirmTimeout: "60s" });
+    await automine(false);
+    const first = startCli(["run", "--once", "-c", a.file], env);
+    await waitFor("keeper A's transactions in the pool", queued);
+    const second = await cli(["run", "--once", "-c", b.file], env);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain("has a pending transaction this journal did not send");
+    expect(second.stderr).toContain("ALERT: another process signs with this key");
+    expect(journalRecords(b.journal)).toEqual([]);
+    await automine(true);
+    await mine();
+    const done = await first.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(await landed()).toEqual([1, 1]);
+    await expectNoncesSettled(a.journal);
+  });
+
+  it("/healthz tells the truth: 503 while batches fail and once a chain is unreadable for 3 cycles; failed requests counted per method", async () => {
+    const { file } = await setup("health");
+    faults({ failMethods: ["eth_estimateGas"] });
+    const daemon = startCli(["run", "-c", file], { ...env, BALLAST_LOG_LEVEL: "info" });
+    try {
+      let port = 0;
+      await waitFor("the metrics server", () => {
+        port = Number(/"listen":"127\.0\.0\.1:(\d+)"/.exec(daemon.stderrSoFar())?.[1] ?? 0);
+        return port > 0;
+      });
+      const health = async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+        return {
+          status: r.status,
+          body: (await r.json()) as { chains: Record<string, Record<string, unknown>> },
+        };
+      };
+      const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+
+      // Sending fails before anything is signed: the batches failed, nothing landed.
+      await waitFor("a failed batch", async () => (await health()).body.chains.ethereum?.batchError != null);
+      expect((await health()).status).toBe(503);
+      expect(await metrics()).toMatch(
+        /ballast_rpc_errors_total\{chain="ethereum",method="eth_estimateGas"\} [1-9]/,
+      );
+      expect(await landed()).toEqual([0, 0]);
+
+      // The RPC recovers: the next cycles rebalance once and health comes back.
+      faults({});
+      await waitFor("healthy again", async () => (await health()).status === 200);
+      expect(await landed()).toEqual([1, 1]);
+
+      // base cannot be read (every eth_call fails): unhealthy after 3 cycles in a row, not before.
+      proxies[1]?.setFaults({ failMethods: ["eth_call"] });
+      await waitFor(
+        "base unreadable",
+        async () => Number((await health()).body.chains.base?.unreadableCycles) >= 1,
+      );
+      const early = await health();
+      if (Number(early.body.chains.base?.unreadableCycles) < 3) expect(early.status).toBe(200);
+      await waitFor("unhealthy", async () => (await health()).status === 503);
+      expect(Number((await health()).body.chains.base?.unreadableCycles)).toBeGreaterThanOrEqual(3);
+      expect(await metrics()).toMatch(/ballast_rpc_errors_total\{chain="base",method="eth_call"\} [1-9]/);
+    } finally {
+      daemon.child.kill("SIGTERM");
+    }
+    expect((await daemon.done).code).toBe(0);
+    expect(await landed()).toEqual([1, 1]);
+  });
+
+  it("mempool dropped, no blocks, restart: the same signed bytes are rebroadcast; SIGTERM while settling exits within 5 s and keeps the journal", async () => {
+    const { file, journal } = await setup("lost-mempool", { confirmTimeout: "60s" });
+    await automine(false);
+    const crashed = startCli(["run", "--once", "-c", file], env);
+    await waitFor("both transactions broadcast", () => {
+      const r = journalRecords(journal);
+      return r.length === 2 && r.every((x) => x.status === "broadcast");
+    });
+    crashed.child.kill("SIGKILL");
+    await crashed.done;
+    const journaled = journalRecords(journal);
+    await Promise.all(
+      list.map((c) => c.testClient.request({ method: "anvil_dropAllTransactions" } as never)),
+    );
+    for (const c of list) {
+      const n = await nonces(c, account.address);
+      expect(n.pending).toBe(n.latest);
+    }
+
+    // Restart: settling finds the node lost them and hands over the same bytes (no new signature).
+    const restarted = startCli(["run", "--once", "-c", file], env);
+    await waitFor("the rebroadcast", queued);
+    for (const [i, c] of list.entries()) {
+      const hash = journaled.find((r) => r.chainId === c.chainId)?.hash as Hex;
+      expect((await c.publicClient.getTransaction({ hash })).hash).toBe(hash);
+      expect(start[i]).toBe(await c.publicClient.getBlockNumber({ cacheTime: 0 }));
+    }
+    // SIGTERM while it waits for a block that does not come: it stops promptly, the journal unchanged.
+    const t0 = Date.now();
+    restarted.child.kill("SIGTERM");
+    await restarted.done;
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(journalRecords(journal)).toEqual(journaled);
+
+    await automine(true);
+    await mine();
+    const settled = await cli(["run", "--once", "-c", file], env);
+    expect(settled.code, settled.stderr).toBe(0);
+    // Exactly one transaction landed per chain, and it is the journaled one, byte for byte.
+    for (const [i, c] of list.entries())
+      expect(await hashesFrom(c, account.address, start[i] as bigint)).toEqual([
+        journaled.find((r) => r.chainId === c.chainId)?.hash,
+      ]);
+    await expectNoncesSettled(journal);
+  });
+});

@@ -1,0 +1,38 @@
+import type { TestChain } from "@ballast/testkit";
+import type { Address, Hex } from "viem";
+
+/** Hashes of the transactions `from` sent in blocks (after, head] of `chain`, oldest first, read from the chain. */
+export async function hashesFrom(chain: TestChain, from: Address, after: bigint): Promise<Hex[]> {
+  const head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+  const hashes: Hex[] = [];
+  for (let b = after + 1n; b <= head; b++) {
+    const block = await chain.publicClient.getBlock({ blockNumber: b, includeTransactions: true });
+    for (const t of block.transactions) if (t.from.toLowerCase() === from.toLowerCase()) hashes.push(t.hash);
+  }
+  return hashes;
+}
+
+/** How many transactions `from` sent in blocks (after, head] of `chain`. */
+export const txsFrom = async (chain: TestChain, from: Address, after: bigint): Promise<number> =>
+  (await hashesFrom(chain, from, after)).length;
+
+/** The account's mined (`latest`) and `pending` nonces on `chain`. */
+export async function nonces(
+  chain: TestChain,
+  address: Address,
+): Promise<{ latest: number; pending: number }> {
+  const [latest, pending] = await Promise.all([
+    chain.publicClient.getTransactionCount({ address, blockTag: "latest" }),
+    chain.publicClient.getTransactionCount({ address, blockTag: "pending" }),
+  ]);
+  return { latest, pending };
+}
+
+/** Polls `check` every 50 ms until it returns true; throws with `what` after `timeoutMs`. */
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
