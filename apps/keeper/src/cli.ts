@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { BallastError, healthFactors, planToJSON, toJsonValue } from "@ballast/core";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { getAddress, isAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { type Config, ConfigError, configWarnings, loadConfig } from "./config.ts";
@@ -14,6 +15,8 @@ import { resolvePrivateKey } from "./secrets.ts";
 import { buildRuntime } from "./setup.ts";
 
 const env = process.env;
+/** This package's version (apps/keeper/package.json). */
+const VERSION = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const configOption = new Option("-c, --config <file>", "the portfolio config (YAML)").default(
@@ -75,6 +78,8 @@ export function program(): Command {
       "Keeps a multi-chain DeFi portfolio (wallet tokens, Aave V3, Uniswap V3 LP) at its target allocation:\n" +
         "one simulated, guarded batch transaction per chain when drift crosses the policy's bands.",
     )
+    .version(VERSION, "-V, --version", "the ballast version")
+    .exitOverride()
     .showHelpAfterError()
     .addHelpText(
       "after",
@@ -138,7 +143,7 @@ export function program(): Command {
             ),
           );
         else console.log(renderStatus(result));
-        if (result.chainErrors.length > 0) process.exitCode = 1;
+        if (result.chainErrors.length > 0) process.exitCode = EXIT.partial;
       } finally {
         k.journal.close();
       }
@@ -176,13 +181,21 @@ export function program(): Command {
                     : null,
                 })),
                 transfers: toJsonValue(result.transfers),
-                chainErrors: result.chainErrors.map((e) => ({ chain: e.key, error: e.error.shortMessage })),
+                chainErrors: result.chainErrors.map((e) => ({
+                  chain: e.key,
+                  error: {
+                    name: e.error.name,
+                    message: e.error.shortMessage,
+                    details: e.error.details ?? null,
+                  },
+                })),
                 warnings: result.warnings,
               },
               null,
               2,
             ),
           );
+          process.exitCode = planExitCode(result);
           return;
         }
         if (!result.decision)
@@ -194,6 +207,7 @@ export function program(): Command {
           console.log(`  ${r.fired ? "●" : "○"} ${r.rule.padEnd(13)} ${r.detail}`);
         console.log("");
         console.log(renderPlan(result));
+        process.exitCode = planExitCode(result);
       } finally {
         k.journal.close();
       }
@@ -251,16 +265,43 @@ export function program(): Command {
   return p;
 }
 
+/** Exit codes: 0 done, 1 an error, 2 bad config or usage, 3 a chain unreadable or its batch not buildable (partial). */
+export const EXIT = { ok: 0, error: 1, config: 2, partial: 3 } as const;
+
 /** Errors that mean "fix your config or environment" (exit 2), not "something failed while running" (exit 1). */
 const CONFIG_ERRORS = new Set(["ConfigError", "SecretError"]);
 
-/** Prints an error for a person: the short message and details; the stack only with BALLAST_DEBUG=1. */
-export function reportError(e: unknown): number {
+/** `plan`: 3 when a chain could not be read or its batch could not be built or simulated, 1 when nothing was valued. */
+function planExitCode(r: {
+  decision: unknown;
+  chainErrors: readonly unknown[];
+  batches: readonly { ok: boolean }[];
+}) {
+  if (!r.decision) return EXIT.error;
+  return r.chainErrors.length > 0 || r.batches.some((b) => !b.ok) ? EXIT.partial : EXIT.ok;
+}
+
+/**
+ * Prints an error and returns the exit code. For a person: the short message and details on stderr (the stack
+ * only with BALLAST_DEBUG=1). Under `--json`: `{"error":{"code","message","details?","field?"}}` on stdout.
+ */
+export function reportError(e: unknown, opts: { json?: boolean } = {}): number {
+  if (opts.json) {
+    const code = e instanceof BallastError && CONFIG_ERRORS.has(e.name) ? EXIT.config : EXIT.error;
+    const error: Record<string, unknown> = {
+      code: e instanceof BallastError ? e.name : e instanceof Error ? e.name : "Error",
+      message: e instanceof BallastError ? e.shortMessage : e instanceof Error ? e.message : String(e),
+    };
+    if (e instanceof BallastError && e.details) error.details = e.details;
+    if (e instanceof ConfigError) error.fields = e.issues;
+    console.log(JSON.stringify({ error, exitCode: code }));
+    return code;
+  }
   if (e instanceof BallastError) {
     console.error(`error: ${e.shortMessage}`);
     if (e.details) console.error(e.details.replace(/^/gm, "  "));
     if (env.BALLAST_DEBUG) console.error(e);
-    return CONFIG_ERRORS.has(e.name) ? 2 : 1;
+    return CONFIG_ERRORS.has(e.name) ? EXIT.config : EXIT.error;
   }
   console.error(env.BALLAST_DEBUG ? e : `error: ${e instanceof Error ? e.message : String(e)}`);
   return 1;
@@ -270,6 +311,8 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
   program()
     .parseAsync(process.argv)
     .catch((e: unknown) => {
-      process.exitCode = reportError(e);
+      // Commander has printed its own message (usage error, --help, --version): only the exit code is ours.
+      if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.config;
+      else process.exitCode = reportError(e, { json: process.argv.includes("--json") });
     });
 }
