@@ -8,7 +8,14 @@ import { type Config, ConfigError, configWarnings, loadConfig } from "./config.t
 import { runDaemon } from "./daemon.ts";
 import { exampleConfig } from "./example.ts";
 import { openJournal } from "./journal.ts";
-import { type Keeper, keeperCycle, renderPlan, renderProblems, renderStatus } from "./keeper.ts";
+import {
+  IncompleteCycleError,
+  type Keeper,
+  keeperCycle,
+  renderPlan,
+  renderProblems,
+  renderStatus,
+} from "./keeper.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { resolvePrivateKey } from "./secrets.ts";
@@ -117,7 +124,7 @@ export function program(): Command {
       try {
         const { result } = await keeperCycle(k, { now: nowSeconds(), execute: false });
         if (!result.state)
-          throw new BallastError("No status: the portfolio could not be valued.", {
+          throw new IncompleteCycleError("No status: the portfolio could not be valued.", {
             details: renderProblems(result),
           });
         if (o.json)
@@ -199,7 +206,7 @@ export function program(): Command {
           return;
         }
         if (!result.decision)
-          throw new BallastError("No plan: the portfolio could not be valued.", {
+          throw new IncompleteCycleError("No plan: the portfolio could not be valued.", {
             details: renderProblems(result),
           });
         console.log(`Decision: ${result.decision.fire ? "REBALANCE" : "hold"}`);
@@ -271,13 +278,20 @@ export const EXIT = { ok: 0, error: 1, config: 2, partial: 3 } as const;
 /** Errors that mean "fix your config or environment" (exit 2), not "something failed while running" (exit 1). */
 const CONFIG_ERRORS = new Set(["ConfigError", "SecretError"]);
 
-/** `plan`: 3 when a chain could not be read or its batch could not be built or simulated, 1 when nothing was valued. */
+/** The exit code of an error: 2 config, 3 partial (a chain unreadable, a batch not landed), else 1. */
+function exitCodeOf(e: unknown): number {
+  if (!(e instanceof BallastError)) return EXIT.error;
+  if (CONFIG_ERRORS.has(e.name)) return EXIT.config;
+  return e instanceof IncompleteCycleError ? EXIT.partial : EXIT.error;
+}
+
+/** `plan`: 3 when a chain could not be read (so nothing was valued, or only part) or its batch could not be built or simulated. */
 function planExitCode(r: {
   decision: unknown;
   chainErrors: readonly unknown[];
   batches: readonly { ok: boolean }[];
 }) {
-  if (!r.decision) return EXIT.error;
+  if (!r.decision) return EXIT.partial;
   return r.chainErrors.length > 0 || r.batches.some((b) => !b.ok) ? EXIT.partial : EXIT.ok;
 }
 
@@ -287,7 +301,7 @@ function planExitCode(r: {
  */
 export function reportError(e: unknown, opts: { json?: boolean } = {}): number {
   if (opts.json) {
-    const code = e instanceof BallastError && CONFIG_ERRORS.has(e.name) ? EXIT.config : EXIT.error;
+    const code = exitCodeOf(e);
     const error: Record<string, unknown> = {
       code: e instanceof BallastError ? e.name : e instanceof Error ? e.name : "Error",
       message: e instanceof BallastError ? e.shortMessage : e instanceof Error ? e.message : String(e),
@@ -301,7 +315,7 @@ export function reportError(e: unknown, opts: { json?: boolean } = {}): number {
     console.error(`error: ${e.shortMessage}`);
     if (e.details) console.error(e.details.replace(/^/gm, "  "));
     if (env.BALLAST_DEBUG) console.error(e);
-    return CONFIG_ERRORS.has(e.name) ? EXIT.config : EXIT.error;
+    return exitCodeOf(e);
   }
   console.error(env.BALLAST_DEBUG ? e : `error: ${e instanceof Error ? e.message : String(e)}`);
   return 1;

@@ -1,5 +1,11 @@
-import { BallastError } from "@ballast/core";
-import { type Keeper, type KeeperCycle, keeperCycle, settleInFlight, sleep } from "./keeper.ts";
+import {
+  IncompleteCycleError,
+  type Keeper,
+  type KeeperCycle,
+  keeperCycle,
+  settleInFlight,
+  sleep,
+} from "./keeper.ts";
 import { serveMetrics } from "./metrics.ts";
 
 /** Options of {@link runDaemon}. */
@@ -144,7 +150,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
               .map((r) => `${r.detail} (kept in the journal: the next run settles it)`),
           ];
           if (problems.length > 0)
-            throw new BallastError(`The cycle did not complete on every chain.`, {
+            throw new IncompleteCycleError(`The cycle did not complete on every chain.`, {
               details: problems.join("\n"),
             });
         }

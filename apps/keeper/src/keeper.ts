@@ -7,7 +7,7 @@ import {
   txInFlight,
 } from "@ballast/chain";
 import {
-  type BallastError,
+  BallastError,
   formatHealthFactor,
   formatPlanTable,
   formatStatusTable,
@@ -25,6 +25,12 @@ import type { Metrics } from "./metrics.ts";
 import { type ChainRuntime, policyOf } from "./setup.ts";
 
 /** What the keeper holds between cycles. */
+
+/** A cycle that could not read every chain, or whose batches did not all land: exit code 3 (partial). */
+export class IncompleteCycleError extends BallastError {
+  override name = "IncompleteCycleError";
+}
+
 export type Keeper = {
   readonly config: Config;
   readonly chains: readonly ChainRuntime[];
