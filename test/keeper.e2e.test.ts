@@ -206,9 +206,9 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
     // A dry run sends nothing.
     expect(await txsFrom(chains.ethereum, account.address, before.ethereum)).toBe(0);
     expect(await txsFrom(chains.base, account.address, before.base)).toBe(0);
-    // And `run` refuses without the key, naming the variable.
+    // And `run` refuses without the key, naming the variable, as a config error (exit 2).
     const run = await cli(["run", "--once", "-c", readOnly], {});
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2); // a config/environment error
     expect(run.stderr).toContain("BALLAST_DEMO_KEY");
   });
 
@@ -235,10 +235,31 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
       demoConfigYaml(chains, { journal: join(dir, "dead.db"), rpc: { base: `http://127.0.0.1:${port}` } }),
     );
     const s = await cli(["status", "-c", dead], env);
-    expect(s.code).toBe(1);
+    expect(s.code).toBe(3); // a chain unreadable
     expect(s.stderr).toMatch(/chain base/);
     const r = await cli(["run", "--once", "-c", dead], env);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/chain base/);
+    // Scripts: --json never exits 0 on an unreadable portfolio, and its error is JSON on stdout.
+    const p = await cli(["plan", "--json", "-c", dead], env);
+    expect(p.code, p.stdout + p.stderr).toBe(3);
+    const planned = JSON.parse(p.stdout) as { decision: unknown; chainErrors: { chain: string }[] };
+    expect(planned.decision).toBeNull();
+    expect(planned.chainErrors.map((e) => e.chain)).toEqual(["base"]);
+    const j = await cli(["status", "--json", "-c", dead], env);
+    expect(j.code).toBe(3);
+    expect(JSON.parse(j.stdout)).toMatchObject({ error: { code: "IncompleteCycleError" }, exitCode: 3 });
+  });
+
+  it("the command line contract: --version, usage errors exit 2, JSON errors under --json", async () => {
+    const v = await cli(["--version"]);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const usage = await cli(["status", "--no-such-option"]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("unknown option");
+    const missing = await cli(["status", "--json", "-c", join(dir, "missing.yaml")]);
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ error: { code: "ConfigError" }, exitCode: 2 });
   });
 });

@@ -1,15 +1,18 @@
 /** Shared fixtures: a Safe on a testkit chain holding a small portfolio, and a Gelato-like context for the handler. */
+import { encodeExecuteBatch } from "@ballast/chain";
 import {
   aavePoolAbi,
   createSafe,
+  delegationDesignator,
   execSafeTransaction,
   fund,
+  impersonate,
   type TestChain,
   testAccounts,
   testkitAaveMarket,
 } from "@ballast/testkit";
 import { ethers } from "ethers";
-import { type Address, encodeFunctionData, erc20Abi, getAddress, parseUnits } from "viem";
+import { type Address, encodeFunctionData, erc20Abi, getAddress, type Hex, parseUnits } from "viem";
 import type { ChainArgs } from "../src/config.ts";
 import type { HandlerContext } from "../src/handler.ts";
 
@@ -125,4 +128,56 @@ export function contextFor(
     multiChainProvider: { default: () => provider, chainId: () => provider },
     store,
   };
+}
+
+/** The USDC balance of `owner` and its WETH allowance to the dedicated msg.sender (the completion check). */
+export async function safeBalances(chain: TestChain, owner: Address) {
+  const d = chain.deployment;
+  const [usdc, allowance] = await Promise.all([
+    chain.publicClient.readContract({
+      address: d.tokens.USDC.address,
+      abi: erc20Abi,
+      functionName: "balanceOf",
+      args: [owner],
+    }),
+    chain.publicClient.readContract({
+      address: d.tokens.WETH.address,
+      abi: erc20Abi,
+      functionName: "allowance",
+      args: [owner, DEDICATED],
+    }),
+  ]);
+  return { usdc, allowance };
+}
+
+/**
+ * Runs Gelato's callData as its dedicated msg.sender does (`batchExecuteCall`: the calls in order, atomically, as
+ * msg.sender): the impersonated address delegated (EIP-7702 designator) to Simple7702Account calls `executeBatch` on
+ * itself, with the gas limit from `eth_estimateGas` — no hand-picked gas.
+ */
+export async function runAsGelato(
+  chain: TestChain,
+  callData: readonly { to: string; data: string; value: string }[],
+) {
+  await chain.testClient.setCode({
+    address: DEDICATED,
+    bytecode: delegationDesignator(chain.deployment.simple7702Account),
+  });
+  const data = encodeExecuteBatch(
+    callData.map((c) => ({ to: c.to as Address, data: c.data as Hex, value: BigInt(c.value) })),
+  );
+  const gas = await chain.publicClient.estimateGas({ account: DEDICATED, to: DEDICATED, data });
+  const gelato = await impersonate(chain, { address: DEDICATED, ethBalance: parseUnits("1", 18) });
+  try {
+    const hash = await gelato.walletClient.sendTransaction({
+      account: DEDICATED,
+      chain: chain.chain,
+      to: DEDICATED,
+      data,
+      gas,
+    });
+    return await chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 25 });
+  } finally {
+    await gelato.stop();
+  }
 }

@@ -1,13 +1,12 @@
 import {
   decodeMultiSendTransactions,
-  encodeExecuteBatch,
   FirewallError,
   multiSendCallOnlyAbi,
   SimulationFailedError,
   safeAbi,
 } from "@ballast/chain";
 import { BallastError, type Call } from "@ballast/core";
-import { delegationDesignator, impersonate, setPrice } from "@ballast/testkit";
+import { setPrice } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import {
   type Address,
@@ -16,7 +15,6 @@ import {
   erc20Abi,
   type Hex,
   parseEventLogs,
-  parseUnits,
 } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -32,7 +30,15 @@ import {
   WrongChainError,
 } from "../src/lib.ts";
 import { clientFromProvider } from "../src/provider.ts";
-import { chainArgs, contextFor, DEDICATED, policyJson, seedSafe } from "./fixtures.ts";
+import {
+  chainArgs,
+  contextFor,
+  DEDICATED,
+  policyJson,
+  runAsGelato,
+  safeBalances,
+  seedSafe,
+} from "./fixtures.ts";
 
 const chain = useTestChain({ chainId: 1 });
 let safe: Address;
@@ -79,14 +85,14 @@ describe("handler (Gelato onRun) against a local Safe", () => {
     expect(check?.to).toBe(d.tokens.WETH.address);
     expect(decodeFunctionData({ abi: erc20Abi, data: check?.data as Hex }).args).toEqual([safe, safe, 1n]);
 
-    const before = await balances(safe);
+    const before = await safeBalances(chain, safe);
     // Gelato's dedicated msg.sender runs the calls atomically (batchExecuteCall) with a gas limit it estimates.
-    const receipt = await runAsGelato(result.callData);
+    const receipt = await runAsGelato(chain, result.callData);
     expect(receipt.status).toBe("success");
     const events = parseEventLogs({ abi: safeAbi, logs: receipt.logs }).map((e) => e.eventName);
     expect(events).toContain("ExecutionFromModuleSuccess");
     expect(events).not.toContain("ExecutionFromModuleFailure");
-    const after = await balances(safe);
+    const after = await safeBalances(chain, safe);
     expect(after.usdc).toBeLessThan(before.usdc); // USDC was overweight after the drop: sold for WETH
     expect(after.allowance).toBe(0n); // the completion check leaves nothing behind
 
@@ -111,14 +117,14 @@ describe("handler (Gelato onRun) against a local Safe", () => {
     const result = await handler(contextFor(chain, { chains: [unchecked] }));
     if (!result.canExec) throw new Error(result.message);
     expect(result.callData).toHaveLength(1);
-    const before = await balances(safe);
-    const receipt = await runAsGelato(result.callData);
+    const before = await safeBalances(chain, safe);
+    const receipt = await runAsGelato(chain, result.callData);
     // eth_estimateGas finds a limit at which the inner batch runs out of gas and the Safe returns false.
     expect(receipt.status).toBe("success");
     expect(parseEventLogs({ abi: safeAbi, logs: receipt.logs }).map((e) => e.eventName)).toEqual([
       "ExecutionFromModuleFailure",
     ]);
-    expect(await balances(safe)).toEqual(before);
+    expect(await safeBalances(chain, safe)).toEqual(before);
   });
 
   it("a completion-check token the Safe does not hold makes the batch fail simulation: canExec false, with the reason", async () => {
@@ -165,54 +171,6 @@ describe("handler (Gelato onRun) against a local Safe", () => {
 });
 
 /** The Safe's USDC balance and its WETH allowance to the dedicated msg.sender. */
-async function balances(owner: Address) {
-  const d = chain.deployment;
-  const [usdc, allowance] = await Promise.all([
-    chain.publicClient.readContract({
-      address: d.tokens.USDC.address,
-      abi: erc20Abi,
-      functionName: "balanceOf",
-      args: [owner],
-    }),
-    chain.publicClient.readContract({
-      address: d.tokens.WETH.address,
-      abi: erc20Abi,
-      functionName: "allowance",
-      args: [owner, DEDICATED],
-    }),
-  ]);
-  return { usdc, allowance };
-}
-
-/**
- * Runs Gelato's callData as its dedicated msg.sender does (`batchExecuteCall`: the calls in order, atomically, as
- * msg.sender): the impersonated address delegated (EIP-7702 designator) to Simple7702Account calls `executeBatch` on
- * itself, with the gas limit from `eth_estimateGas` — no hand-picked gas.
- */
-async function runAsGelato(callData: readonly { to: string; data: string; value: string }[]) {
-  await chain.testClient.setCode({
-    address: DEDICATED,
-    bytecode: delegationDesignator(chain.deployment.simple7702Account),
-  });
-  const data = encodeExecuteBatch(
-    callData.map((c) => ({ to: c.to as Address, data: c.data as Hex, value: BigInt(c.value) })),
-  );
-  const gas = await chain.publicClient.estimateGas({ account: DEDICATED, to: DEDICATED, data });
-  const gelato = await impersonate(chain, { address: DEDICATED, ethBalance: parseUnits("1", 18) });
-  try {
-    const hash = await gelato.walletClient.sendTransaction({
-      account: DEDICATED,
-      chain: chain.chain,
-      to: DEDICATED,
-      data,
-      gas,
-    });
-    return await chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 25 });
-  } finally {
-    await gelato.stop();
-  }
-}
-
 describe("misconfiguration throws a typed error, never a silent canExec: false", () => {
   it("a task on a chain where the portfolio has no Safe", async () => {
     await expect(handler(context({ taskChainId: 8453 }))).rejects.toBeInstanceOf(GelatoConfigError);

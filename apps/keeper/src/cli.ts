@@ -1,20 +1,31 @@
 import { existsSync, realpathSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { BallastError, healthFactors, planToJSON, toJsonValue } from "@ballast/core";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { getAddress, isAddress } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import pkg from "../package.json" with { type: "json" };
 import { startupAlert } from "./alerts/events.ts";
 import { createKeeperAlerts } from "./alerts/keeper.ts";
 import type { BacktestOptions } from "./backtest.ts";
-import { type Config, loadConfig } from "./config.ts";
+import { type Config, ConfigError, configWarnings, loadConfig } from "./config.ts";
 import { runDaemon } from "./daemon.ts";
 import { dashboardToken, serveJournalDashboard } from "./dashboard/serve.ts";
-import { EXAMPLE_CONFIG } from "./example.ts";
+import { exampleConfig } from "./example.ts";
 import { openJournal } from "./journal.ts";
-import { errText, type Keeper, keeperCycle, renderPlan, renderProblems, renderStatus } from "./keeper.ts";
+import {
+  errText,
+  IncompleteCycleError,
+  type Keeper,
+  keeperCycle,
+  renderPlan,
+  renderProblems,
+  renderStatus,
+} from "./keeper.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts";
+import { resolvePrivateKey } from "./secrets.ts";
 import { buildRuntime } from "./setup.ts";
 
 const env = process.env;
@@ -27,6 +38,7 @@ const configOption = new Option("-c, --config <file>", "the portfolio config (YA
 
 function open(file: string | Config, opts: { needKeys: boolean }): Keeper {
   const config: Config = typeof file === "string" ? loadConfig(file, env) : file;
+  for (const warning of configWarnings(config)) console.error(`warning: ${warning}`);
   // status and plan print their own tables and errors; the daemon's output is its log.
   const log = createLogger({ level: env.BALLAST_LOG_LEVEL ?? (opts.needKeys ? "info" : "silent") });
   const metrics = createMetrics();
@@ -58,6 +70,19 @@ const nonNegativeInt = (v: string) => {
   return n;
 };
 
+/** The address `init` writes: `--address` (checksum-checked), else the address of $BALLAST_KEY, else none. */
+function initAddress(given: string | undefined): string | undefined {
+  if (given !== undefined) {
+    if (!isAddress(given, { strict: true }))
+      throw new ConfigError("--address", [
+        { path: "--address", message: `not a checksummed address: "${given}"` },
+      ]);
+    return getAddress(given);
+  }
+  if (!env.BALLAST_KEY) return undefined;
+  return privateKeyToAccount(resolvePrivateKey("env:BALLAST_KEY", env, "$BALLAST_KEY")).address;
+}
+
 const positiveInt = (v: string) => {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive integer");
@@ -71,7 +96,8 @@ export function program(): Command {
       "Keeps a multi-chain DeFi portfolio (wallet tokens, Aave V3, Uniswap V3 LP) at its target allocation:\n" +
         "one simulated, guarded batch transaction per chain when drift crosses the policy's bands.",
     )
-    .version(pkg.version)
+    .version(pkg.version, "-V, --version", "the ballast version")
+    .exitOverride()
     .showHelpAfterError()
     .addHelpText(
       "after",
@@ -82,13 +108,22 @@ export function program(): Command {
     .description("write a commented example config")
     .argument("[file]", "where to write it", "ballast.yaml")
     .option("-f, --force", "overwrite an existing file")
-    .action((file: string, o: { force?: boolean }) => {
+    .option(
+      "--address <0x…>",
+      "the keeper account's address, written into the config so status and plan need no key (default: from $BALLAST_KEY when set)",
+    )
+    .action((file: string, o: { force?: boolean; address?: string }) => {
       if (existsSync(file) && !o.force)
         throw new BallastError(`${file} exists; pass --force to overwrite it.`);
-      writeFileSync(file, EXAMPLE_CONFIG);
+      const address = initAddress(o.address);
+      writeFileSync(file, exampleConfig(address));
       console.log(
-        `Wrote ${file}. Edit the RPC URLs, tokens and sleeves, then run: ballast status -c ${file}`,
+        `Wrote ${file}${address ? ` for account ${address}` : ""}. Edit the RPC URLs, tokens and sleeves, then run: ballast status -c ${file}`,
       );
+      if (!address)
+        console.log(
+          "No --address and no $BALLAST_KEY: add account.address to run status and plan without the key.",
+        );
     });
 
   p.command("status")
@@ -100,7 +135,7 @@ export function program(): Command {
       try {
         const { result } = await keeperCycle(k, { now: nowSeconds(), execute: false });
         if (!result.state)
-          throw new BallastError("No status: the portfolio could not be valued.", {
+          throw new IncompleteCycleError("No status: the portfolio could not be valued.", {
             details: renderProblems(result),
           });
         if (o.json)
@@ -130,7 +165,7 @@ export function program(): Command {
           console.log(renderStatus(result));
           console.log(renderRisk(riskSummary(k, nowSeconds())));
         }
-        if (result.chainErrors.length > 0) process.exitCode = 1;
+        if (result.chainErrors.length > 0) process.exitCode = EXIT.partial;
       } finally {
         k.journal.close();
       }
@@ -168,17 +203,25 @@ export function program(): Command {
                     : null,
                 })),
                 transfers: toJsonValue(result.transfers),
-                chainErrors: result.chainErrors.map((e) => ({ chain: e.key, error: e.error.shortMessage })),
+                chainErrors: result.chainErrors.map((e) => ({
+                  chain: e.key,
+                  error: {
+                    name: e.error.name,
+                    message: e.error.shortMessage,
+                    details: e.error.details ?? null,
+                  },
+                })),
                 warnings: result.warnings,
               },
               null,
               2,
             ),
           );
+          process.exitCode = planExitCode(result);
           return;
         }
         if (!result.decision)
-          throw new BallastError("No plan: the portfolio could not be valued.", {
+          throw new IncompleteCycleError("No plan: the portfolio could not be valued.", {
             details: renderProblems(result),
           });
         console.log(`Decision: ${result.decision.fire ? "REBALANCE" : "hold"}`);
@@ -186,6 +229,7 @@ export function program(): Command {
           console.log(`  ${r.fired ? "●" : "○"} ${r.rule.padEnd(13)} ${r.detail}`);
         console.log("");
         console.log(renderPlan(result));
+        process.exitCode = planExitCode(result);
       } finally {
         k.journal.close();
       }
@@ -348,16 +392,50 @@ export function program(): Command {
   return p;
 }
 
-/** Errors in what the user gave (config, price history, backtest inputs): exit code 2. */
-const INPUT_ERRORS = ["ConfigError", "PriceHistoryError", "BacktestInputError"];
+/** Exit codes: 0 done, 1 an error, 2 bad config or usage, 3 a chain unreadable or its batch not buildable (partial). */
+export const EXIT = { ok: 0, error: 1, config: 2, partial: 3 } as const;
 
-/** Prints an error for a person: the short message and details; the stack only with BALLAST_DEBUG=1. */
-export function reportError(e: unknown): number {
+/** Errors in what the user gave (config, environment, price history, backtest inputs): exit code 2. */
+const CONFIG_ERRORS = new Set(["ConfigError", "SecretError", "PriceHistoryError", "BacktestInputError"]);
+
+/** The exit code of an error: 2 config, 3 partial (a chain unreadable, a batch not landed), else 1. */
+function exitCodeOf(e: unknown): number {
+  if (!(e instanceof BallastError)) return EXIT.error;
+  if (CONFIG_ERRORS.has(e.name)) return EXIT.config;
+  return e instanceof IncompleteCycleError ? EXIT.partial : EXIT.error;
+}
+
+/** `plan`: 3 when a chain could not be read (so nothing was valued, or only part) or its batch could not be built or simulated. */
+function planExitCode(r: {
+  decision: unknown;
+  chainErrors: readonly unknown[];
+  batches: readonly { ok: boolean }[];
+}) {
+  if (!r.decision) return EXIT.partial;
+  return r.chainErrors.length > 0 || r.batches.some((b) => !b.ok) ? EXIT.partial : EXIT.ok;
+}
+
+/**
+ * Prints an error and returns the exit code. For a person: the short message and details on stderr (the stack
+ * only with BALLAST_DEBUG=1). Under `--json`: `{"error":{"code","message","details?","field?"}}` on stdout.
+ */
+export function reportError(e: unknown, opts: { json?: boolean } = {}): number {
+  if (opts.json) {
+    const code = exitCodeOf(e);
+    const error: Record<string, unknown> = {
+      code: e instanceof BallastError ? e.name : e instanceof Error ? e.name : "Error",
+      message: e instanceof BallastError ? e.shortMessage : e instanceof Error ? e.message : String(e),
+    };
+    if (e instanceof BallastError && e.details) error.details = e.details;
+    if (e instanceof ConfigError) error.fields = e.issues;
+    console.log(JSON.stringify({ error, exitCode: code }));
+    return code;
+  }
   if (e instanceof BallastError) {
     console.error(`error: ${e.shortMessage}`);
     if (e.details) console.error(e.details.replace(/^/gm, "  "));
     if (env.BALLAST_DEBUG) console.error(e);
-    return INPUT_ERRORS.includes(e.name) ? 2 : 1;
+    return exitCodeOf(e);
   }
   console.error(env.BALLAST_DEBUG ? e : `error: ${e instanceof Error ? e.message : String(e)}`);
   return 1;
@@ -377,6 +455,8 @@ if (main === fileURLToPath(import.meta.url) || main.endsWith("/cli.ts")) {
   program()
     .parseAsync(process.argv)
     .catch((e: unknown) => {
-      process.exitCode = reportError(e);
+      // Commander has printed its own message (usage error, --help, --version): only the exit code is ours.
+      if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.config;
+      else process.exitCode = reportError(e, { json: process.argv.includes("--json") });
     });
 }

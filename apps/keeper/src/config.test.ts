@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { ConfigError, loadConfig, parseConfig } from "./config.ts";
+import { ConfigError, configWarnings, loadConfig, parseConfig } from "./config.ts";
 
 const A = "0x0000000000000000000000000000000000000001";
 const base = () => ({
@@ -71,7 +71,7 @@ describe("config", () => {
     raw.policy.sleeves[0] = { ...raw.policy.sleeves[0]!, asset: "DAI" };
     raw.policy.sleeves[2] = { ...raw.policy.sleeves[2]!, weight: "10%" };
     const issues = issuesOf(raw);
-    expect(issues).toContain("chains.a.rpc.0: expected an http(s) URL");
+    expect(issues).toContain('chains.a.rpc.0: expected an http(s) URL, got "not a url"');
     expect(
       issues.some((i) => i.startsWith("policy.sleeves.2.weight: a borrow sleeve has a negative weight")),
     ).toBe(true);
@@ -84,6 +84,94 @@ describe("config", () => {
     const bad = base();
     bad.policy.maxSlippage = "0.3";
     expect(issuesOf(bad)[0]).toMatch(/^policy.maxSlippage: expected a percentage/);
+  });
+});
+
+describe("config errors are caught at load, in the config's own words", () => {
+  type Raw = ReturnType<typeof base>;
+  const cases: [string, (raw: Raw) => void, string][] = [
+    [
+      "an RPC URL without a scheme",
+      (r) => {
+        r.chains.a.rpc = ["localhost:8545"];
+      },
+      'chains.a.rpc.0: expected an http(s) URL, got "localhost:8545"',
+    ],
+    [
+      "a non-http RPC, its credentials redacted",
+      (r) => {
+        r.chains.a.rpc = ["ftp://user:hunter2@example.com/key123"];
+      },
+      'chains.a.rpc.0: expected an http(s) URL, got "ftp://example.com/…"',
+    ],
+    [
+      "a mistyped checksummed address",
+      (r) => {
+        r.chains.a.tokens.WETH.address = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756cC2";
+      },
+      'chains.a.tokens.WETH.address: "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756cC2" has a bad EIP-55 checksum (a typo?); the checksummed form of these bytes is 0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2',
+    ],
+    [
+      "weights summing to 99%",
+      (r) => {
+        r.policy.sleeves[0]!.weight = "59%";
+      },
+      "policy.sleeves: weights sum to 99% (eth 59%, usdc 50%, debt -10%); they must sum to 100%: add 1%",
+    ],
+    [
+      "weights summing to 101%",
+      (r) => {
+        r.policy.sleeves[1]!.weight = "51%";
+      },
+      "policy.sleeves: weights sum to 101% (eth 60%, usdc 51%, debt -10%); they must sum to 100%: remove 1%",
+    ],
+    [
+      "maxSlippage of 100% or more",
+      (r) => {
+        r.policy.maxSlippage = "100%";
+      },
+      'policy.maxSlippage: expected between 0% and 99.99%, got "100%"',
+    ],
+    [
+      "a health-factor floor below 1",
+      (r) => {
+        r.policy.healthFactorFloor = "0.9";
+      },
+      "policy.healthFactorFloor: expected a health factor of at least 1 (below 1 the account is liquidatable)",
+    ],
+    [
+      "a duplicate sleeve id",
+      (r) => {
+        r.policy.sleeves[2]!.id = "eth";
+      },
+      'policy.sleeves.2.id: duplicate sleeve id "eth" (also policy.sleeves.0.id)',
+    ],
+  ];
+  it.each(cases)("%s", (_, mutate, expected) => {
+    const raw = base();
+    mutate(raw);
+    expect(issuesOf(raw)).toEqual([expected]);
+  });
+
+  it("an all-lowercase address is accepted (no checksum to check)", () => {
+    const raw = base();
+    raw.chains.a.tokens.WETH.address = "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2";
+    expect(parseConfig(raw).chains.a?.tokens.WETH?.address).toBe(
+      "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2",
+    );
+  });
+
+  it("warns when a band is as wide as its sleeve's weight", () => {
+    const raw = base();
+    expect(configWarnings(parseConfig(raw))).toEqual([]);
+    raw.policy.sleeves = [
+      { id: "eth", chain: "a", kind: "token", asset: "WETH", weight: "97%" },
+      { id: "usdc", chain: "a", kind: "aave-supply", asset: "USDC", weight: "3%" },
+    ];
+    raw.policy.bands = { absolute: "5%", relative: "200%" };
+    expect(configWarnings(parseConfig(raw))).toEqual([
+      "policy.sleeves.1 (usdc): its band (±5%) is as wide as its weight (3%), so it can empty without a rebalance",
+    ]);
   });
 });
 
@@ -101,6 +189,8 @@ describe("loadConfig", () => {
       const env = { ETH_RPC_URL: "http://127.0.0.1:8545", ARB_RPC_URL: "http://127.0.0.1:8546" };
       const c = loadConfig(file, env);
       expect(c.chains.ethereum?.rpc).toEqual(["http://127.0.0.1:8545"]);
+      // A relative journal path is relative to the config file's folder, not to the working directory.
+      expect(c.keeper.journal).toBe(join(dir, "ballast.db"));
       expect(c.policy.sleeves).toHaveLength(4);
       try {
         loadConfig(file, { ETH_RPC_URL: "http://127.0.0.1:8545" });

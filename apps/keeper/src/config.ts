@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { type AaveMarketName, aaveMarkets } from "@ballast/aave-v3";
-import { BallastError } from "@ballast/core";
-import { isAddress } from "viem";
+import { redactUrl } from "@ballast/chain";
+import { BallastError, bandWad } from "@ballast/core";
+import { getAddress, isAddress } from "viem";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { alertsSchema } from "./alerts/config.ts";
@@ -22,20 +24,64 @@ export class ConfigError extends BallastError {
   }
 }
 
-const address = z
-  .string()
-  .refine((s) => isAddress(s, { strict: false }), { message: "expected a 0x-prefixed 20-byte address" })
-  .transform((s) => s as `0x${string}`);
+/** A 20-byte address; mixed case must be a valid EIP-55 checksum (a typo in a checksummed address is caught here). */
+const address = z.string().transform((s, ctx) => {
+  if (!isAddress(s, { strict: false })) {
+    ctx.addIssue({ code: "custom", message: `expected a 0x-prefixed 20-byte address, got "${s}"` });
+    return z.NEVER;
+  }
+  if (!isAddress(s, { strict: true })) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${s}" has a bad EIP-55 checksum (a typo?); the checksummed form of these bytes is ${getAddress(s)}`,
+    });
+    return z.NEVER;
+  }
+  return s as `0x${string}`;
+});
 
-const percent = (field: string) =>
+/** Formats bps as the user writes them: 3000 → "30%", 5 → "0.05%". */
+export function formatBps(bps: number): string {
+  const sign = bps < 0 ? "-" : "";
+  const a = Math.abs(bps);
+  const frac = a % 100;
+  return `${sign}${Math.trunc(a / 100)}${frac ? `.${String(frac).padStart(2, "0").replace(/0$/, "")}` : ""}%`;
+}
+
+/** A percentage ("5%", "30bps") as integer bps, within [min, max] bps. */
+const percent = (field: string, range: { min?: number; max?: number } = {}) =>
   z.union([z.string(), z.number()]).transform((s, ctx) => {
+    let bps: number;
     try {
-      return parsePercentBps(String(s), field);
+      bps = parsePercentBps(String(s), field);
     } catch (e) {
       ctx.addIssue({ code: "custom", message: (e as Error).message });
       return z.NEVER;
     }
+    const { min = 0, max = Number.MAX_SAFE_INTEGER } = range;
+    if (bps < min || bps > max) {
+      const within =
+        max === Number.MAX_SAFE_INTEGER
+          ? `at least ${formatBps(min)}`
+          : `between ${formatBps(min)} and ${formatBps(max)}`;
+      ctx.addIssue({ code: "custom", message: `expected ${within}, got "${s}"` });
+      return z.NEVER;
+    }
+    return bps;
   });
+
+/** An RPC endpoint: http(s) only (the value is echoed with its credentials redacted). */
+const rpcUrl = z.string().superRefine((s, ctx) => {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(s).protocol;
+  } catch {
+    // not a URL at all
+  }
+  if (protocol === "http:" || protocol === "https:") return;
+  const shown = /^[a-z][a-z0-9+.-]*:\/\//i.test(s) ? redactUrl(s) : s;
+  ctx.addIssue({ code: "custom", message: `expected an http(s) URL, got "${shown}"` });
+});
 
 const duration = durationSchema;
 
@@ -117,7 +163,7 @@ const chain = z
     /** Display name and block time for chains the registry does not know. */
     name: z.string().optional(),
     blockTime: duration.optional(),
-    rpc: z.array(z.url({ message: "expected an http(s) URL" })).min(1, { message: "at least one RPC URL" }),
+    rpc: z.array(rpcUrl).min(1, { message: "at least one RPC URL" }),
     account,
     tokens: z.record(z.string().regex(/^[A-Za-z0-9.]+$/), token),
     aave: aaveMarket.optional(),
@@ -206,17 +252,26 @@ const limits = z
 const policy = z
   .object({
     sleeves: z.array(sleeve).min(1),
-    bands: z.object({ absolute: percent("bands.absolute"), relative: percent("bands.relative") }).strict(),
+    bands: z
+      .object({
+        absolute: percent("bands.absolute", { max: 10_000 }),
+        relative: percent("bands.relative", { max: 1_000_000 }),
+      })
+      .strict(),
     /** Which rules may trigger: bands only, the calendar only, or either; default hybrid with a calendar, else band. */
     trigger: z.enum(["band", "calendar", "hybrid"]).optional(),
     calendar: duration.optional(),
     cooldown: duration.default(3_600),
     rebalanceTo: z.enum(["target", "band-edge"]).default("target"),
     minTrade: decimalTo(parseUsdWad, "minTrade").default(100n * 10n ** 18n),
-    maxSlippage: percent("maxSlippage").default(30),
-    maxValueLoss: percent("maxValueLoss").default(50),
-    healthFactorFloor: decimalTo(parseWad, "healthFactorFloor").default(18n * 10n ** 17n),
-    maxCostOfDriftRemoved: percent("maxCostOfDriftRemoved").default(1_000),
+    maxSlippage: percent("maxSlippage", { max: 9_999 }).default(30),
+    maxValueLoss: percent("maxValueLoss", { max: 10_000 }).default(50),
+    healthFactorFloor: decimalTo(parseWad, "healthFactorFloor")
+      .refine((wad) => wad >= 10n ** 18n, {
+        message: "expected a health factor of at least 1 (below 1 the account is liquidatable)",
+      })
+      .default(18n * 10n ** 17n),
+    maxCostOfDriftRemoved: percent("maxCostOfDriftRemoved", { max: 1_000_000 }).default(1_000),
     limits: limits.prefault({}),
   })
   .strict()
@@ -264,6 +319,7 @@ export const configSchema = z
           message: `${ch.aave} is on chain ${named.chainId}, not ${ch.chainId}`,
         });
     }
+    checkWeights(c.policy.sleeves, ctx);
     c.policy.sleeves.forEach((s, i) => {
       const ch = c.chains[s.chain];
       if (!ch) {
@@ -296,6 +352,28 @@ export const configSchema = z
         });
     });
   });
+
+/** Sleeve ids are unique and the weights sum to 100% of NAV (debt sleeves count negative). */
+function checkWeights(sleeves: readonly { id: string; weight: number }[], ctx: z.RefinementCtx): void {
+  const first = new Map<string, number>();
+  sleeves.forEach((s, i) => {
+    const seen = first.get(s.id);
+    if (seen !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["policy", "sleeves", i, "id"],
+        message: `duplicate sleeve id "${s.id}" (also policy.sleeves.${seen}.id)`,
+      });
+    else first.set(s.id, i);
+  });
+  const sum = sleeves.reduce((a, s) => a + s.weight, 0);
+  if (sum !== 10_000)
+    ctx.addIssue({
+      code: "custom",
+      path: ["policy", "sleeves"],
+      message: `weights sum to ${formatBps(sum)} (${sleeves.map((s) => `${s.id} ${formatBps(s.weight)}`).join(", ")}); they must sum to 100%: ${sum < 10_000 ? `add ${formatBps(10_000 - sum)}` : `remove ${formatBps(sum - 10_000)}`}`,
+    });
+}
 
 /** A validated config. */
 export type Config = z.output<typeof configSchema>;
@@ -331,7 +409,7 @@ export function loadConfig(
   env: Record<string, string | undefined>,
   options: LoadConfigOptions = {},
 ): Config {
-  return parseConfig(readConfigDocument(file, env, options), file);
+  return resolvePaths(parseConfig(readConfigDocument(file, env, options), file), dirname(resolve(file)));
 }
 
 /** Reads a YAML config file and interpolates `${VAR}` from `env`, without validating it (see {@link parseConfig}). */
@@ -377,4 +455,32 @@ export function readConfigDocument(
   raw = interpolate(raw, []);
   if (missing.length) throw new ConfigError(file, missing);
   return raw;
+}
+
+/** Relative paths in a config (the journal, keystore files) are relative to the config file's folder. */
+function resolvePaths(config: Config, dir: string): Config {
+  const at = (p: string) =>
+    isAbsolute(p) || p === ":memory:" || /^[a-z]+:\/\//i.test(p) ? p : resolve(dir, p);
+  const key = <K>(k: K): K =>
+    typeof k === "object" && k !== null && "keystore" in k ? { ...k, keystore: at(String(k.keystore)) } : k;
+  for (const chain of Object.values(config.chains)) {
+    chain.account = { ...chain.account, key: key(chain.account.key) };
+    if (chain.oneInch?.apiKey) chain.oneInch = { ...chain.oneInch, apiKey: key(chain.oneInch.apiKey) };
+  }
+  config.keeper = { ...config.keeper, journal: at(config.keeper.journal) };
+  return config;
+}
+
+/** Things a valid config probably did not mean: a band as wide as its sleeve's weight can empty the sleeve unnoticed. */
+export function configWarnings(config: Config): string[] {
+  const bands = { absoluteBps: config.policy.bands.absolute, relativeBps: config.policy.bands.relative };
+  return config.policy.sleeves.flatMap((s, i) => {
+    const band = bandWad({ targetBps: s.weight }, bands);
+    const weight = BigInt(Math.abs(s.weight)) * 10n ** 14n; // bps → wad fraction
+    return band >= weight
+      ? [
+          `policy.sleeves.${i} (${s.id}): its band (±${formatBps(Number(band / 10n ** 14n))}) is as wide as its weight (${formatBps(s.weight)}), so it can empty without a rebalance`,
+        ]
+      : [];
+  });
 }

@@ -1,7 +1,13 @@
-import { BallastError } from "@ballast/core";
 import { alertCycle, type KeeperAlerts } from "./alerts/keeper.ts";
 import { chainInfos, dashboardRoutes } from "./dashboard/server.ts";
-import { type Keeper, type KeeperCycle, keeperCycle, settleInFlight, sleep } from "./keeper.ts";
+import {
+  IncompleteCycleError,
+  type Keeper,
+  type KeeperCycle,
+  keeperCycle,
+  settleInFlight,
+  sleep,
+} from "./keeper.ts";
 import { serveMetrics } from "./metrics.ts";
 import { reviewBreakers, sendingStops, stopText } from "./risk.ts";
 
@@ -184,7 +190,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
               .map((r) => `${r.detail} (kept in the journal: the next run settles it)`),
           ];
           if (problems.length > 0)
-            throw new BallastError(`The cycle did not complete on every chain.`, {
+            throw new IncompleteCycleError(`The cycle did not complete on every chain.`, {
               details: problems.join("\n"),
             });
         }

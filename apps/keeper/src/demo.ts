@@ -6,6 +6,7 @@ import {
   type Decision,
   formatTable,
   formatUsd,
+  type Plan,
   type PortfolioState,
   wadToBpsNumber,
 } from "@ballast/core";
@@ -45,6 +46,19 @@ async function step<T>(n: number, title: string, fn: () => Promise<T>): Promise<
   process.stdout.write(`done (${secs(started)})\n`);
   return out;
 }
+
+/**
+ * The plan's estimated cost beside what the rebalance actually cost the portfolio: NAV before minus NAV after, both
+ * at the same oracle prices (gas is paid from the native balance, outside NAV, so it is shown apart).
+ */
+function costLine(plan: Plan | null, navLossUsd: bigint): string {
+  if (!plan) return "No plan was made: no cost.";
+  const c = plan.estimatedCost;
+  const est = c.feesUsd + c.slippageUsd + c.bridgeUsd;
+  return `Cost: estimated ${formatUsd(est)} (fees ${formatUsd(c.feesUsd)}, slippage ${formatUsd(c.slippageUsd)}) + gas ${formatUsd(c.gasUsd)}; actual ${formatUsd(navLossUsd)} (NAV before − after, same prices)`;
+}
+
+const signedBps = (bps: number) => `${bps > 0 ? "+" : ""}${bps} bps`;
 
 type Weights = Map<string, { target: number; weight: number; inBand: boolean; usd: bigint }>;
 type Valued = { state: PortfolioState; decision: Decision };
@@ -227,7 +241,7 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
     console.log("\nBefore / after the rebalance");
     console.log(
       formatTable(
-        ["sleeve", "target", "before", "after", "in band"],
+        ["sleeve", "target", "before", "after", "to target", "in band"],
         [...before].map(([id, b]) => {
           const a = post.get(id);
           return [
@@ -235,15 +249,17 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
             `${b.target.toFixed(2)}%`,
             `${b.weight.toFixed(2)}%`,
             a ? `${a.weight.toFixed(2)}%` : "?",
+            a ? signedBps(Math.round((a.weight - b.target) * 100)) : "?",
             a?.inBand ? "yes" : "NO",
           ];
         }),
-        [1, 2, 3],
+        [1, 2, 3, 4],
       ),
     );
     console.log(
       `NAV ${formatUsd(driftedV.state.navUsd)} → ${formatUsd(afterV.state.navUsd)};  next decision: ${afterV.decision.fire ? "REBALANCE" : "hold"}`,
     );
+    console.log(costLine(drifted.result.plan, driftedV.state.navUsd - afterV.state.navUsd));
     console.log(
       `\nDemo finished in ${secs(t0)}. Config and journal: ${dir} (the journal outlives the chains: pnpm ballast history -c ${file})`,
     );

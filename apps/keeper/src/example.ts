@@ -1,4 +1,16 @@
-/** The commented example `ballast init` writes: two public chains, every sleeve kind. */
+/**
+ * The commented example `ballast init` writes: two public chains, every sleeve kind. With the keeper's `address`,
+ * each account names it, so `status` and `plan` run without the key.
+ */
+export function exampleConfig(address?: string): string {
+  if (!address) return EXAMPLE_CONFIG;
+  return EXAMPLE_CONFIG.replaceAll(
+    "account: { type: eip7702, key: env:BALLAST_KEY }",
+    `account: { type: eip7702, key: env:BALLAST_KEY, address: "${address}" }`,
+  );
+}
+
+/** {@link exampleConfig} without an address. */
 export const EXAMPLE_CONFIG = `# ballast.yaml — one portfolio over two chains.
 # Validate with \`ballast status\`; every error names the field and what was expected.
 

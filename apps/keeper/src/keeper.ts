@@ -8,7 +8,7 @@ import {
   txInFlight,
 } from "@ballast/chain";
 import {
-  type BallastError,
+  BallastError,
   formatHealthFactor,
   formatPlanTable,
   formatStatusTable,
@@ -39,6 +39,12 @@ import {
 import { type ChainRuntime, policyOf } from "./setup.ts";
 
 /** What the keeper holds between cycles. */
+
+/** A cycle that could not read every chain, or whose batches did not all land: exit code 3 (partial). */
+export class IncompleteCycleError extends BallastError {
+  override name = "IncompleteCycleError";
+}
+
 export type Keeper = {
   readonly config: Config;
   readonly chains: readonly ChainRuntime[];
@@ -417,9 +423,14 @@ export function renderPlan(r: CycleResult): string {
       ? `simulation ${b.key} (chain ${b.chainId}): ok — ${b.calls.length} calls in one transaction, gas ${b.simulation?.gasUsed.toLocaleString("en-US")}`
       : `simulation ${b.key} (chain ${b.chainId}): FAILED — ${b.error?.shortMessage ?? "unknown"}; this batch will not be sent`,
   );
+  // A chain whose batch could not be built (no venue could swap, a pre-check refused a leg) is shown as failed.
+  const failed = r.chainErrors.map(
+    (e) =>
+      `chain ${e.key}: FAILED — ${e.error.shortMessage}${e.error.details ? ` (${e.error.details})` : ""}; no batch for this chain`,
+  );
   const transfers = r.transfers.map(
     (t) =>
       `cross-chain transfer wanted (reported, not executed by this version): ${t.amount} ${t.symbol} from chain ${t.fromChainId} to ${t.toChainId}`,
   );
-  return [formatPlanTable(r.plan, r.snapshot.assets), "", ...sims, ...transfers].join("\n");
+  return [formatPlanTable(r.plan, r.snapshot.assets), "", ...sims, ...failed, ...transfers].join("\n");
 }

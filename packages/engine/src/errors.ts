@@ -1,4 +1,5 @@
 import { type Address, BallastError } from "@ballast/core";
+import { formatUnits } from "viem";
 
 /** The cycle's static inputs are inconsistent (unknown chain key or symbol, missing Aave/Uniswap setup, bad pool spec …). */
 export class InvalidCycleConfigError extends BallastError {
@@ -30,6 +31,14 @@ export class ChainFetchError extends BallastError {
 /** One venue's failure while quoting a swap leg. */
 export type VenueAttempt = { readonly venue: string; readonly error: string };
 
+/** How a token is shown to people: its symbol and decimals. */
+export type TokenLabel = { readonly symbol: string; readonly decimals: number };
+
+/** `amount` base units as "1.5 WETH", or the raw units and address when the token is not known. */
+export function formatTokenAmount(amount: bigint, token: Address, label?: TokenLabel): string {
+  return label ? `${formatUnits(amount, label.decimals)} ${label.symbol}` : `${amount} of ${token}`;
+}
+
 /** No configured venue could quote a swap leg at or above its minOut; the chain gets no batch. */
 export class NoSwapVenueError extends BallastError {
   override name = "NoSwapVenueError";
@@ -42,9 +51,10 @@ export class NoSwapVenueError extends BallastError {
     readonly amountIn: bigint,
     readonly minOut: bigint,
     readonly attempts: readonly VenueAttempt[],
+    labels: { readonly in?: TokenLabel; readonly out?: TokenLabel } = {},
   ) {
     super(
-      `Chain "${key}" step ${step}: no venue can swap ${amountIn} of ${tokenIn} for at least ${minOut} of ${tokenOut}.`,
+      `Chain "${key}" step ${step}: no venue can swap ${formatTokenAmount(amountIn, tokenIn, labels.in)} for at least ${formatTokenAmount(minOut, tokenOut, labels.out)}.`,
       {
         details:
           attempts.length === 0

@@ -39,7 +39,14 @@ import {
   lpHolding,
 } from "@ballast/uniswap-v3";
 import { isAddressEqual } from "viem";
-import { asBallastError, LegRealizationError, NoSwapVenueError, type VenueAttempt } from "./errors.ts";
+import {
+  asBallastError,
+  formatTokenAmount,
+  LegRealizationError,
+  NoSwapVenueError,
+  type TokenLabel,
+  type VenueAttempt,
+} from "./errors.ts";
 import { lpEntryRange, poolPositions, type SleeveSlot } from "./policy.ts";
 import type { ChainError, ChainFetch, ChainSetup, RealizedLeg } from "./types.ts";
 
@@ -285,15 +292,20 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
       continue;
     }
     const minOut = amountIn === leg.amountIn ? leg.minOut : mulDiv(leg.minOut, amountIn, leg.amountIn, "up");
-    const quote = await quoteSwap(setup, leg.step, {
-      chainId,
-      tokenIn: tokenIn.address,
-      tokenOut: tokenOut.address,
-      amountIn,
-      account,
-      minAmountOut: minOut,
-      deadline,
-    });
+    const quote = await quoteSwap(
+      setup,
+      leg.step,
+      {
+        chainId,
+        tokenIn: tokenIn.address,
+        tokenOut: tokenOut.address,
+        amountIn,
+        account,
+        minAmountOut: minOut,
+        deadline,
+      },
+      { in: tokenIn, out: tokenOut },
+    );
     quotes.push(quote);
     flow(leg.assetIn, -amountIn, false);
     flow(leg.assetOut, quote.minAmountOut, true);
@@ -500,7 +512,13 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
 }
 
 /** Quotes a swap through the chain's venues in preference order; the first valid quote that meets minOut wins. */
-export async function quoteSwap(setup: ChainSetup, step: number, request: SwapRequest): Promise<SwapQuote> {
+export async function quoteSwap(
+  setup: ChainSetup,
+  step: number,
+  request: SwapRequest,
+  labels: { readonly in?: TokenLabel; readonly out?: TokenLabel } = {},
+): Promise<SwapQuote> {
+  const out = (amount: bigint) => formatTokenAmount(amount, request.tokenOut, labels.out);
   const attempts: VenueAttempt[] = [];
   let rpcFailure: RpcRequestError | undefined;
   for (const venue of setup.venues) {
@@ -523,7 +541,7 @@ export async function quoteSwap(setup: ChainSetup, step: number, request: SwapRe
           : q.amountIn !== request.amountIn
             ? `quoted amountIn ${q.amountIn}`
             : q.minAmountOut < request.minAmountOut || q.amountOut < request.minAmountOut
-              ? `quote ${q.amountOut} (guard ${q.minAmountOut}) below minOut ${request.minAmountOut}`
+              ? `quote ${out(q.amountOut)} (guard ${out(q.minAmountOut)}) below minOut ${out(request.minAmountOut)}`
               : q.calls.length === 0
                 ? "no calls"
                 : undefined;
@@ -544,6 +562,7 @@ export async function quoteSwap(setup: ChainSetup, step: number, request: SwapRe
     request.amountIn,
     request.minAmountOut,
     attempts,
+    labels,
   );
 }
 

@@ -350,7 +350,11 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     expect(err).toBeInstanceOf(NoSwapVenueError);
     expect(r.chainErrors[0]!.key).toBe("ethereum");
     expect((err as NoSwapVenueError).attempts.map((a) => a.venue)).toEqual(["down", "stingy"]);
-    expect((err as NoSwapVenueError).attempts[1]!.error).toMatch(/below minOut/);
+    expect((err as NoSwapVenueError).attempts[1]!.error).toMatch(/below minOut [0-9.]+ (WETH|USDC)$/);
+    // In words and tokens, not base units and addresses.
+    expect(err.shortMessage).toMatch(
+      /^Chain "ethereum" step \d+: no venue can swap [0-9.]+ (WETH|USDC) for at least [0-9.]+ (WETH|USDC)\.$/,
+    );
   });
 
   it("reports a quoter behind a rate-limited RPC as that RPC error (429), not as a swap no venue can make", async () => {

@@ -1,13 +1,18 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /**
  * Every anvil this process starts is recorded twice: in memory (killed on exit and on SIGINT/SIGTERM/SIGHUP)
- * and as a small file in a shared registry directory, so a later run or a vitest globalSetup can kill the
- * anvils of a process that died without cleaning up (SIGKILL, a crashed worker).
+ * and as a small file in this checkout's registry directory, so a later run or a vitest globalSetup can kill the
+ * anvils of a process that died without cleaning up (SIGKILL, a crashed worker). The registry belongs to the
+ * checkout (`packages/testkit/.cache/anvils`), never to the machine: two clones on one machine never see, or
+ * reap, each other's anvils.
  */
+
+/** Environment variable that overrides the registry directory (a test run's own folder, say). */
+export const REGISTRY_ENV = "BALLAST_TESTKIT_REGISTRY";
 
 /** Environment variable naming the current test run; set by the testkit's vitest globalSetup. */
 export const RUN_ENV = "BALLAST_TESTKIT_RUN";
@@ -18,9 +23,11 @@ const live = new Set<number>();
 let hooksInstalled = false;
 let reapedOnce = false;
 
-/** Directory of the anvil registry (one JSON file per running anvil). */
+const CHECKOUT_REGISTRY = join(dirname(fileURLToPath(import.meta.url)), "..", ".cache", "anvils");
+
+/** Directory of the anvil registry (one JSON file per running anvil): `$BALLAST_TESTKIT_REGISTRY`, else the checkout's. */
 export function registryDir(): string {
-  return join(tmpdir(), "ballast-testkit-anvils");
+  return process.env[REGISTRY_ENV] || CHECKOUT_REGISTRY;
 }
 
 /** Records an anvil started by this process (internal). */
@@ -64,14 +71,17 @@ export function killLiveAnvils(): void {
   live.clear();
 }
 
-/** Kills registered anvils whose owning process is gone; with `run`, also every anvil of that test run. */
-export function reapOrphanAnvils(run?: string): number {
-  let killed = 0;
+/**
+ * Kills registered anvils whose owning process is gone; with `run`, also every anvil of that test run.
+ * Returns the PIDs it killed.
+ */
+export function reapOrphanAnvils(run?: string): number[] {
+  const killed: number[] = [];
   let names: string[];
   try {
     names = readdirSync(registryDir());
   } catch {
-    return 0;
+    return killed;
   }
   for (const name of names) {
     if (!name.endsWith(".json")) continue;
@@ -90,7 +100,7 @@ export function reapOrphanAnvils(run?: string): number {
     if (isAlive(entry.pid) && isAnvil(entry.pid)) {
       try {
         process.kill(entry.pid, "SIGKILL");
-        killed++;
+        killed.push(entry.pid);
       } catch {
         // raced with its exit
       }
