@@ -6,7 +6,7 @@ import { gunzipSync } from "node:zlib";
 import { createClient, type Hex, http } from "viem";
 import { startAnvil } from "./anvil.ts";
 import { artifactPackageVersions } from "./artifacts.ts";
-import { aave36ArtifactsKey } from "./compile.ts";
+import { aave36ArtifactsKey, ensureAave36Artifacts } from "./compile.ts";
 import { type AaveVersion, DEFAULT_AAVE_VERSION, MARKET } from "./config.ts";
 import { deployProtocols } from "./deploy.ts";
 import { type Deployment, parseDeployment, serializeDeployment } from "./deployment.ts";
@@ -112,9 +112,13 @@ async function buildState(
   chainId: number,
   aave: AaveVersion,
 ): Promise<{ deployment: Deployment; state: Buffer }> {
+  // The compile is synchronous solc-js (20–35 s that block the event loop): do it before any chain is deploying, or a
+  // deploy request in flight on another chain times out meanwhile.
+  if (aave === "3.6") await ensureAave36Artifacts();
   const anvil = await startAnvil({ chainId });
   try {
-    const client = createClient({ transport: http(anvil.rpcUrl) });
+    // No retries: a retried eth_sendTransaction whose first attempt landed fails with "nonce too low".
+    const client = createClient({ transport: http(anvil.rpcUrl, { retryCount: 0, timeout: 120_000 }) });
     const deployment = await deployProtocols(client, { aave });
     const dump = (await client.request({ method: "anvil_dumpState" } as never)) as Hex;
     // anvil dumps gzip; --load-state reads plain JSON.
