@@ -6,7 +6,7 @@ import { runDaemon } from "./daemon.ts";
 import { EXAMPLE_CONFIG } from "./example.ts";
 import { openJournal } from "./journal.ts";
 import { type Keeper, keeperCycle, renderPlan, renderProblems, renderStatus } from "./keeper.ts";
-import { createLogger } from "./log.ts";
+import { createLogger, redactProcessOutput } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { buildRuntime } from "./setup.ts";
 
@@ -220,6 +220,7 @@ export function reportError(e: unknown): number {
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/cli.ts")) {
+  redactProcessOutput();
   program()
     .parseAsync(process.argv)
     .catch((e: unknown) => {

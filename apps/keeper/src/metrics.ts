@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { redactText } from "@ballast/core";
 
 type Labels = Record<string, string | number>;
 type Kind = "counter" | "gauge";
@@ -32,7 +33,8 @@ const key = (labels: Labels = {}) =>
   Object.keys(labels)
     .sort()
     .map(
-      (k) => `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`,
+      (k) =>
+        `${k}="${redactText(String(labels[k])).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`,
     )
     .join(",");
 

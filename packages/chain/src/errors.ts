@@ -1,5 +1,5 @@
 import type { Address, Hex } from "@ballast/core";
-import { BallastError } from "@ballast/core";
+import { BallastError, redactUrl } from "@ballast/core";
 
 /** A chain id that the registry does not know. */
 export class UnknownChainError extends BallastError {
@@ -193,16 +193,5 @@ export class ExecutorConfigError extends BallastError {
   override name = "ExecutorConfigError";
   constructor(message: string, context: Record<string, unknown> = {}) {
     super(message, { context });
-  }
-}
-
-/** Hides credentials embedded in an RPC URL (path keys, user:password, query strings). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const path = u.pathname.length > 1 ? "/…" : "";
-    return `${u.protocol}//${u.hostname}${u.port ? `:${u.port}` : ""}${path}`;
-  } catch {
-    return "<invalid url>";
   }
 }

@@ -1,0 +1,63 @@
+/**
+ * Credentials never leave the process in text: RPC and API URLs often carry a key (`/v3/<key>`,
+ * `?apikey=…`, `user:pass@`). Everything Ballast prints, logs, journals or labels goes through these.
+ */
+
+const CENSOR = "***";
+/** A path segment that looks like a key: 16+ URL-safe characters with a digit or an upper-case letter. */
+const KEY_SEGMENT = /^(?=.*[0-9A-Z])[A-Za-z0-9_-]{16,}$/;
+/** Every http(s)/ws(s) URL in a text, up to whitespace, a quote or a closing bracket. */
+const URL_IN_TEXT = /\b(?:https?|wss?):\/\/[^\s"'`<>)\]},]+/gi;
+/** Object keys whose values are secrets whatever they hold (and environment names such as `RPC_API_KEY`). */
+const SECRET_KEY = /^(?:private_?key|api_?key|password|passphrase|secret|mnemonic|authorization)$/i;
+const SECRET_ENV = /_(?:KEY|TOKEN|SECRET|PASSWORD)$/;
+
+/**
+ * The URL without credentials: user-info dropped, every query value and every key-like path segment
+ * replaced by `***`. Scheme, host, port and ordinary path segments stay, so the URL can still be recognised.
+ */
+export function redactUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return "<invalid url>";
+  }
+  const path = u.pathname
+    .split("/")
+    .map((s) => (KEY_SEGMENT.test(decodeURIComponent(s)) ? CENSOR : s))
+    .join("/");
+  const query = [...u.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=${CENSOR}`).join("&");
+  const port = u.port ? `:${u.port}` : "";
+  return `${u.protocol}//${u.hostname}${port}${path === "/" && !query ? "" : path}${query ? `?${query}` : ""}`;
+}
+
+/** The text with every URL in it redacted ({@link redactUrl}). */
+export function redactText(text: string): string {
+  return text.replace(URL_IN_TEXT, (url) => redactUrl(url));
+}
+
+/**
+ * A deep copy of `value` safe to log: strings have their URLs redacted, values under secret-named keys
+ * (`privateKey`, `apiKey`, `password`, `*_TOKEN`, …) are censored, errors become
+ * `{ name, message, cause }`. Cycles are cut.
+ */
+export function redactDeep(value: unknown, seen: WeakSet<object> = new WeakSet()): unknown {
+  if (typeof value === "string") return redactText(value);
+  if (typeof value !== "object" || value === null) return value;
+  if (seen.has(value)) return "[circular]";
+  seen.add(value);
+  if (value instanceof Error) {
+    const out: Record<string, unknown> = { name: value.name, message: redactText(value.message) };
+    if (value.cause !== undefined) out.cause = redactDeep(value.cause, seen);
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, seen));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value))
+    out[k] =
+      (SECRET_KEY.test(k) || SECRET_ENV.test(k)) && v !== undefined && v !== null
+        ? CENSOR
+        : redactDeep(v, seen);
+  return out;
+}
