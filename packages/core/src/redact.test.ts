@@ -24,6 +24,11 @@ describe("redactUrl", () => {
       "https://rpc.example.org/mainnet-archive-node",
     );
     expect(redactUrl(`not a url ${KEY}`)).toBe("<invalid url>");
+    // A lower-case key is still a key: only short words, versions and numbers are kept.
+    expect(redactUrl("http://127.0.0.1:1/v2/secretkey")).toBe("http://127.0.0.1:1/v2/***");
+    expect(redactUrl("https://rpc.example.org/eth/6f2c1d9e-8b7a-4c3d-9e0f-1a2b3c4d5e6f")).toBe(
+      "https://rpc.example.org/eth/***",
+    );
   });
 });
 

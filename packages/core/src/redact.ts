@@ -4,8 +4,12 @@
  */
 
 const CENSOR = "***";
-/** A path segment that looks like a key: 16+ URL-safe characters with a digit or an upper-case letter. */
-const KEY_SEGMENT = /^(?=.*[0-9A-Z])[A-Za-z0-9_-]{16,}$/;
+/**
+ * Path segments kept as they are: versions (`v3`, `v6.0`), numbers (chain ids) and short lower-case words
+ * (`eth`, `swap`, `mainnet-archive`). Anything else — hex, base58, UUIDs, long or mixed-case tokens, a word of
+ * nine letters or more — may be a key and is redacted.
+ */
+const PLAIN_SEGMENT = /^(?:v\d+(?:\.\d+)*|\d{1,12}|[a-z]{1,8}(?:[-_.][a-z]{1,8})*)$/;
 /** Every http(s)/ws(s) URL in a text, up to whitespace, a quote or a closing bracket. */
 const URL_IN_TEXT = /\b(?:https?|wss?):\/\/[^\s"'`<>)\]},]+/gi;
 /** Object keys whose values are secrets whatever they hold (and environment names such as `RPC_API_KEY`). */
@@ -13,8 +17,8 @@ const SECRET_KEY = /^(?:private_?key|api_?key|password|passphrase|secret|mnemoni
 const SECRET_ENV = /_(?:KEY|TOKEN|SECRET|PASSWORD)$/;
 
 /**
- * The URL without credentials: user-info dropped, every query value and every key-like path segment
- * replaced by `***`. Scheme, host, port and ordinary path segments stay, so the URL can still be recognised.
+ * The URL without credentials: user-info dropped, every query value and every path segment that is not
+ * plainly a word, a version or a number replaced by `***`. Scheme, host, port and ordinary path segments stay, so the URL can still be recognised.
  */
 export function redactUrl(url: string): string {
   let u: URL;
@@ -25,7 +29,7 @@ export function redactUrl(url: string): string {
   }
   const path = u.pathname
     .split("/")
-    .map((s) => (KEY_SEGMENT.test(decodeURIComponent(s)) ? CENSOR : s))
+    .map((s) => (s === "" || PLAIN_SEGMENT.test(s) ? s : CENSOR))
     .join("/");
   const query = [...u.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=${CENSOR}`).join("&");
   const port = u.port ? `:${u.port}` : "";
