@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type DemoChains, demoConfigYaml } from "@ballast/keeper";
+import { type DemoChains, demoConfigYaml } from "@ballast/keeper/demo";
 import { ANVIL_PRIVATE_KEYS, startTestChain, TEST_ACCOUNT_INDEX, testAccounts } from "@ballast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliRun, cli } from "./cli.ts";
