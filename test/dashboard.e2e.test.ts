@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type DemoChains, demoConfigYaml, seedDemoPortfolio } from "@ballast/keeper";
+import { type DemoChains, demoConfigYaml, seedDemoPortfolio } from "@ballast/keeper/demo";
 import {
   ANVIL_PRIVATE_KEYS,
   setPrice,

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type DemoChains, demoConfigYaml, openJournal, seedDemoPortfolio } from "@ballast/keeper";
+import { openJournal } from "@ballast/keeper";
+import { type DemoChains, demoConfigYaml, seedDemoPortfolio } from "@ballast/keeper/demo";
 import {
   ANVIL_PRIVATE_KEYS,
   type RpcProxy,

@@ -12,15 +12,13 @@ import {
   buildRuntime,
   createLogger,
   createMetrics,
-  type DemoChains,
-  demoConfigYaml,
   firewallPolicyOf,
   type Keeper,
   keeperCycle,
   loadConfig,
   openJournal,
-  seedDemoPortfolio,
 } from "@ballast/keeper";
+import { type DemoChains, demoConfigYaml, seedDemoPortfolio } from "@ballast/keeper/demo";
 import {
   ANVIL_PRIVATE_KEYS,
   setPrice,

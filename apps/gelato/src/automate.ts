@@ -8,6 +8,7 @@ import type { Address, Hex } from "@ballast/core";
 import automateSdk from "@gelatonetwork/automate-sdk";
 import { ethers } from "ethers";
 import { getAddress } from "viem";
+import { GelatoConfigError } from "./errors.ts";
 import { fetchAutomateAddress, type GelatoApiOptions } from "./gelato-api.ts";
 
 /** Gelato Automate's address on Ethereum, Arbitrum, Base, Polygon (and other chains: check Gelato's docs). */
@@ -22,9 +23,13 @@ export const KNOWN_AUTOMATE: Readonly<Record<number, Address>> = {
 };
 
 /** Where an Automate address came from. */
-export type AutomateSource = "configured" | "known" | "api";
+export type AutomateSource = "configured" | "known";
 
-/** The Automate address: the configured one, else the known table, else Gelato's network registry. */
+/**
+ * The Automate address: the configured one, else the known table. On any other chain the address decides where
+ * `createTask` goes and which module the Safe's owners are told to enable, so an unverified API answer is not
+ * enough: the command stops with Gelato's registry answer as a suggestion to check and pass as `--automate`.
+ */
 export async function resolveAutomateAddress(
   chainId: number,
   params: { readonly automate?: Address | undefined; readonly api?: GelatoApiOptions } = {},
@@ -32,7 +37,13 @@ export async function resolveAutomateAddress(
   if (params.automate) return { address: getAddress(params.automate), source: "configured" };
   const known = KNOWN_AUTOMATE[chainId];
   if (known) return { address: known, source: "known" };
-  return { address: await fetchAutomateAddress(chainId, params.api), source: "api" };
+  const suggested = await fetchAutomateAddress(chainId, params.api);
+  throw new GelatoConfigError(
+    "automate",
+    `chain ${chainId} is not one where Gelato Automate's address is known here; Gelato's API names ${suggested}. ` +
+      `Check it against Gelato's documentation and pass it with --automate ${suggested}.`,
+    { chainId, suggested },
+  );
 }
 
 /** The SDK instance type (the package is CommonJS: reached through its default export). */

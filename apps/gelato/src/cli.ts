@@ -7,8 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { redactUrl } from "@ballast/chain";
-import { BallastError, type Hex } from "@ballast/core";
+import { BallastError, type Hex, redactText } from "@ballast/core";
 import { getAddress, isHex } from "viem";
 import { buildW3fBundle } from "./bundle.ts";
 import { createGelatoTask, formatReport } from "./create-task.ts";
@@ -104,7 +103,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     // ethers errors quote the RPC URL (which may carry a key): redact every URL.
     const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    io.err(text.replace(/https?:\/\/[^\s"'),]+/g, (url) => redactUrl(url)));
+    io.err(redactText(text));
     return 1;
   }
 }

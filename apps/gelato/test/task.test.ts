@@ -165,9 +165,15 @@ describe("create-task", () => {
 describe("Gelato API client (local stand-in)", () => {
   it("resolves the Automate address from the network registry; an unknown chain is a typed error", async () => {
     expect(await fetchAutomateAddress(31337, { baseUrl: api.url })).toBe(AUTOMATE_ADDRESS);
-    expect(await resolveAutomateAddress(31337, { api: { baseUrl: api.url } })).toEqual({
+    // An address only the API vouches for is a suggestion, never used: the operator must configure it.
+    const unverified = await resolveAutomateAddress(31337, { api: { baseUrl: api.url } }).catch((x) => x);
+    expect(unverified).toBeInstanceOf(GelatoConfigError);
+    expect(unverified.message).toContain(`--automate ${AUTOMATE_ADDRESS}`);
+    expect(
+      await resolveAutomateAddress(31337, { automate: AUTOMATE_ADDRESS, api: { baseUrl: api.url } }),
+    ).toEqual({
       address: AUTOMATE_ADDRESS,
-      source: "api",
+      source: "configured",
     });
     const err = await fetchAutomateAddress(5, { baseUrl: api.url }).catch((x) => x);
     expect(err).toBeInstanceOf(GelatoApiError);

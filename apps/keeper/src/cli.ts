@@ -22,7 +22,7 @@ import {
   renderProblems,
   renderStatus,
 } from "./keeper.ts";
-import { createLogger } from "./log.ts";
+import { createLogger, redactProcessOutput } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts";
 import { resolvePrivateKey } from "./secrets.ts";
@@ -386,7 +386,7 @@ export function program(): Command {
     )
     .option("--keep", "leave the chains running at the end (Ctrl-C stops them)")
     .action(async (o: { keep?: boolean }) => {
-      const { runDemo } = await import("./demo.ts");
+      const { runDemo } = await loadDemo();
       await runDemo({ keep: o.keep ?? false });
     });
   return p;
@@ -413,6 +413,26 @@ function planExitCode(r: {
 }) {
   if (!r.decision) return EXIT.partial;
   return r.chainErrors.length > 0 || r.batches.some((b) => !b.ok) ? EXIT.partial : EXIT.ok;
+}
+
+/**
+ * Loads the demo lazily: it needs `@ballast/testkit` (anvil and the protocol artifacts), an optional dependency
+ * that a production install (`pnpm install --prod --no-optional`) leaves out.
+ */
+export async function loadDemo(load: () => Promise<typeof import("./demo.ts")> = () => import("./demo.ts")) {
+  try {
+    return await load();
+  } catch (e) {
+    const missing =
+      (e as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && String(e).includes("@ballast/testkit");
+    if (!missing) throw e;
+    throw new BallastError("`ballast demo` needs @ballast/testkit, which this install does not have.", {
+      details:
+        "The demo starts local anvil chains with the real protocols from @ballast/testkit, an optional dependency " +
+        "left out of production installs. Run the demo from a clone of the repository (`pnpm install && pnpm demo`), " +
+        "or install the optional dependencies.",
+    });
+  }
 }
 
 /**
@@ -452,6 +472,7 @@ const mainScript = (): string => {
 
 const main = mainScript();
 if (main === fileURLToPath(import.meta.url) || main.endsWith("/cli.ts")) {
+  redactProcessOutput();
   program()
     .parseAsync(process.argv)
     .catch((e: unknown) => {

@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { type AaveMarketName, aaveMarkets } from "@ballast/aave-v3";
-import { redactUrl } from "@ballast/chain";
-import { BallastError, bandWad } from "@ballast/core";
+import { BallastError, bandWad, redactUrl } from "@ballast/core";
 import { getAddress, isAddress } from "viem";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";

@@ -1,6 +1,5 @@
 export * from "./config.ts";
 export * from "./daemon.ts";
-export * from "./demo-portfolio.ts";
 export * from "./firewall.ts";
 export * from "./journal.ts";
 export * from "./keeper.ts";

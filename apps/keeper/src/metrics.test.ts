@@ -19,6 +19,17 @@ describe("metrics", () => {
     expect(text).toContain('ballast_sleeve_drift_bps{sleeve="we\\"ird"} -125');
   });
 
+  it("never carries a credential in a label value", () => {
+    const m = createMetrics();
+    m.inc("ballast_rpc_errors_total", {
+      chain: "base",
+      url: "https://rpc.example.org/v2/Kq7Zt2vXw9RbN4mLc8Yh?key=s3cret",
+    });
+    const text = m.render();
+    expect(text).not.toMatch(/Kq7Zt2vXw9RbN4mLc8Yh|s3cret/);
+    expect(text).toContain('url="https://rpc.example.org/v2/***?key=***"');
+  });
+
   it("serves /metrics and /healthz on 127.0.0.1", async () => {
     const m = createMetrics();
     m.inc("ballast_decisions_total", { outcome: "hold" });

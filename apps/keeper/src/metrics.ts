@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { redactText } from "@ballast/core";
 
 type Labels = Record<string, string | number>;
 type Kind = "counter" | "gauge";
@@ -52,7 +53,8 @@ const key = (labels: Labels = {}) =>
   Object.keys(labels)
     .sort()
     .map(
-      (k) => `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`,
+      (k) =>
+        `${k}="${redactText(String(labels[k])).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`,
     )
     .join(",");
 

@@ -1,4 +1,4 @@
-import { BallastError } from "@ballast/core";
+import { BallastError, redactUrl } from "@ballast/core";
 
 /** The 1inch API answered with a non-2xx status (after retries, for 429 and 5xx). */
 export class OneInchHttpError extends BallastError {
@@ -174,20 +174,5 @@ export class FusionSignerError extends BallastError {
   override name = "FusionSignerError";
   constructor(reason: string) {
     super(`Fusion signer: ${reason}.`, { context: { reason } });
-  }
-}
-
-/** Removes credentials from a URL before it lands in a message or log. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = "";
-    u.password = "";
-    for (const key of [...u.searchParams.keys()]) {
-      if (/key|token|secret/i.test(key)) u.searchParams.set(key, "***");
-    }
-    return u.toString();
-  } catch {
-    return url;
   }
 }

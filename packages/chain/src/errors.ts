@@ -1,5 +1,5 @@
 import type { Address, Hex } from "@ballast/core";
-import { BallastError } from "@ballast/core";
+import { BallastError, redactUrl } from "@ballast/core";
 
 /** A chain id that the registry does not know. */
 export class UnknownChainError extends BallastError {
@@ -259,16 +259,5 @@ export class WaitAbortedError extends BallastError {
     super(`Stopped while waiting for plan ${planId}; it stays journaled and in flight.`, {
       context: { planId },
     });
-  }
-}
-
-/** Hides credentials embedded in an RPC URL (path keys, user:password, query strings). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const path = u.pathname.length > 1 ? "/…" : "";
-    return `${u.protocol}//${u.hostname}${u.port ? `:${u.port}` : ""}${path}`;
-  } catch {
-    return "<invalid url>";
   }
 }

@@ -70,6 +70,25 @@ describe("checkGuards", () => {
     expect(() => checkGuards(g, reads(0n, E18), reads(0n, E18 - E18 / 1000n))).not.toThrow();
   });
 
+  it("value-loss boundary: a loss of exactly the limit passes, one wei of USD more throws", () => {
+    // 1 WETH at $3,000; the limit is $30 = 1% of it.
+    const g = {
+      prices: [{ token: WETH, decimals: 18, priceUsdWad: 3_000n * E18 }],
+      maxValueLossUsd: 30n * E18,
+    };
+    const r = checkGuards(g, reads(0n, E18), reads(0n, E18 - E18 / 100n));
+    expect(r.valueChangeUsd).toBe(-30n * E18);
+    // Losing one more wei of WETH costs 3,000 wei of USD (rounded away from zero): over the limit.
+    const over = () => checkGuards(g, reads(0n, E18), reads(0n, E18 - E18 / 100n - 1n));
+    expect(over).toThrow(GuardViolationError);
+    try {
+      over();
+    } catch (e) {
+      expect((e as GuardViolationError).guard).toBe("valueLoss");
+      expect((e as GuardViolationError).actual).toBe(30n * E18 + 3_000n);
+    }
+  });
+
   it("throws under the health-factor floor", () => {
     const g = { healthFactor: { pool: POOL, floorWad: (18n * E18) / 10n } };
     expect(() => checkGuards(g, reads(0n, 0n), reads(0n, 0n, (17n * E18) / 10n))).toThrow(

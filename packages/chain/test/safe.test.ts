@@ -179,6 +179,20 @@ describe("Safe 1.3.0 executors on the testkit chain", () => {
         hash: record.inclusion.hash,
       }),
     ).rejects.toBeInstanceOf(TransactionRevertedError);
+    // The executor resuming that journaled plan (as after a crash) must not report it as done: execute runs
+    // the same check on the confirmed record, and sends nothing again.
+    const executor = safeModuleExecutor({
+      firewall: "off",
+      clients,
+      manager,
+      safe,
+      multiSend: chain.deployment.safe.multiSendCallOnly,
+    });
+    const nonce = await chain.publicClient.getTransactionCount({ address: keeper.address });
+    await expect(executor.execute(transfers, { planId: "starved" })).rejects.toBeInstanceOf(
+      TransactionRevertedError,
+    );
+    expect(await chain.publicClient.getTransactionCount({ address: keeper.address })).toBe(nonce);
     expect(await balance(chain.deployment.tokens.USDC.address, safe)).toBe(USDC(5_000));
   });
 

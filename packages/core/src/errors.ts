@@ -1,3 +1,5 @@
+import { redactDeep, redactText } from "./redact.ts";
+
 /** Details carried by every Ballast error: a short human message, optional details and the cause. */
 export type BallastErrorParameters = {
   /** Extra lines a human needs to act on the error (field path, expected value, …). */
@@ -18,16 +20,17 @@ export class BallastError extends Error {
   readonly details: string | undefined;
   readonly context: Record<string, unknown>;
 
+  /** Every text and context value is redacted ({@link redactText}): an RPC URL's key never reaches a message. */
   constructor(shortMessage: string, params: BallastErrorParameters = {}) {
     const causeMessage =
       params.cause instanceof Error ? params.cause.message : params.cause ? String(params.cause) : undefined;
     const lines = [shortMessage];
     if (params.details) lines.push("", `Details: ${params.details}`);
     if (causeMessage && causeMessage !== params.details) lines.push(`Cause: ${causeMessage}`);
-    super(lines.join("\n"), params.cause === undefined ? undefined : { cause: params.cause });
-    this.shortMessage = shortMessage;
-    this.details = params.details;
-    this.context = params.context ?? {};
+    super(redactText(lines.join("\n")), params.cause === undefined ? undefined : { cause: params.cause });
+    this.shortMessage = redactText(shortMessage);
+    this.details = params.details === undefined ? undefined : redactText(params.details);
+    this.context = (redactDeep(params.context ?? {}) as Record<string, unknown>) ?? {};
   }
 
   /** Walks the cause chain and returns the first error for which `fn` is true (or the deepest one). */

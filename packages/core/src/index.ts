@@ -10,6 +10,7 @@ export * from "./plan.ts";
 export * from "./planner.ts";
 export * from "./policy.ts";
 export * from "./rebalance.ts";
+export * from "./redact.ts";
 export * from "./state.ts";
 export * from "./targets.ts";
 export * from "./triggers.ts";

@@ -130,6 +130,22 @@ describe("post-plan gates", () => {
     expect(costGate(p, noGate).fired).toBe(false);
   });
 
+  it("cost gate boundary: cost exactly at the limit passes, one unit more blocks (bps are 1/10,000)", () => {
+    // $10,000 of drift removed; the limit is 100 bps of it = $100 (amounts are USD wads).
+    const removed = 10_000n * 10n ** 18n;
+    const at = (cost: bigint): Plan => ({
+      ...p,
+      driftRemovedUsd: removed,
+      estimatedCost: { ...p.estimatedCost, totalUsd: cost },
+    });
+    const limit = 100n * 10n ** 18n;
+    expect(costGate(at(limit), pol).fired).toBe(false);
+    expect(costGate(at(limit + 1n), pol).fired).toBe(true);
+    // A plan that removes no drift but costs something always blocks; a free plan never does.
+    expect(costGate({ ...at(1n), driftRemovedUsd: 0n }, pol).fired).toBe(true);
+    expect(costGate(at(0n), pol).fired).toBe(false);
+  });
+
   it("value-loss gate compares fees + slippage + bridge with the limit", () => {
     expect(valueLossGate(p).fired).toBe(false);
     const tight: Plan = { ...p, guards: { ...p.guards, maxValueLossUsd: 1n } };

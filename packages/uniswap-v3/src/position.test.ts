@@ -49,6 +49,16 @@ describe("getPositionPrincipal", () => {
       liquidity: L,
     });
     expect(at).toEqual({ amount0: 0n, amount1: getAmount1Delta(lo, hi, L, false) });
+    // slot0.tick === tickUpper with the price inside that tick (above sqrtRatio(tickUpper)): the pool treats
+    // the position as out of range (tickLower <= tick < tickUpper is "in"), so it is all token1 and no more.
+    const insideUpperTick = getPositionPrincipal({
+      sqrtPriceX96: getSqrtRatioAtTick(601) - 1n,
+      tick: 600,
+      tickLower: -600,
+      tickUpper: 600,
+      liquidity: L,
+    });
+    expect(insideUpperTick).toEqual({ amount0: 0n, amount1: getAmount1Delta(lo, hi, L, false) });
     // tick === tickLower is in range (and holds no token1 yet at exactly the lower price).
     const atLower = getPositionPrincipal({
       sqrtPriceX96: lo,

@@ -1,0 +1,91 @@
+/**
+ * `pnpm test:mutation [pkg…] [--all] [--check]`: StrykerJS over the code that decides and guards money, one
+ * package at a time (concurrency 1: the machine is shared).
+ *
+ * Incremental: each package's result is kept in `mutation/incremental/<pkg>.json` (committed), so a rerun —
+ * here or on another machine — only mutates code that changed and reruns tests that changed since that
+ * result. Committed rather than cached because the scores in the README's "Measured" table are read from it
+ * and the next person should pay only for their own diff.
+ */
+import { createRequire } from "node:module";
+import { resolve } from "node:path";
+import { Stryker } from "@stryker-mutator/core";
+
+type StrykerOptions = NonNullable<ConstructorParameters<typeof Stryker>[0]>;
+
+const root = resolve(import.meta.dirname, "..");
+// Stryker looks for plugins next to the package it runs in; they are installed at the root.
+const plugins = ["@stryker-mutator/vitest-runner", "@stryker-mutator/typescript-checker"].map((m) =>
+  createRequire(import.meta.url).resolve(m),
+);
+
+/**
+ * Per package: its folder, the guard and verification modules (what `pnpm test:mutation <pkg>` mutates) and
+ * the rest of the code that decides (added with `--all`).
+ */
+export const targets: Record<
+  string,
+  { readonly dir: string; readonly guard: readonly string[]; readonly rest: readonly string[] }
+> = {
+  core: {
+    dir: "packages/core",
+    guard: ["src/triggers.ts", "src/policy.ts"],
+    rest: ["src/planner.ts", "src/flows.ts", "src/flow.ts"],
+  },
+  chain: {
+    dir: "packages/chain",
+    guard: ["src/guards.ts", "src/executor.ts"],
+    rest: ["src/txManager.ts", "src/simulate.ts"],
+  },
+  "aave-v3": { dir: "packages/aave-v3", guard: ["src/math.ts"], rest: ["src/project.ts"] },
+  "uniswap-v3": {
+    dir: "packages/uniswap-v3",
+    guard: ["src/position.ts", "src/math/*.ts", "!src/math/*.test.ts"],
+    rest: [],
+  },
+  "1inch": { dir: "packages/1inch", guard: ["src/verify.ts", "src/routers.ts"], rest: [] },
+  engine: { dir: "packages/engine", guard: [], rest: ["src/realize.ts"] },
+};
+
+const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith("--")));
+const all = flags.has("--all");
+
+async function runPackage(name: string): Promise<number | undefined> {
+  const target = targets[name];
+  if (!target) throw new Error(`unknown package "${name}"; one of: ${Object.keys(targets).join(", ")}`);
+  process.chdir(resolve(root, target.dir));
+  const options: StrykerOptions = {
+    mutate: all ? [...target.guard, ...target.rest] : [...target.guard],
+    testRunner: "vitest",
+    plugins,
+    // The TypeScript checker drops mutants that do not compile before any test runs them; it costs a
+    // type-check per mutant, so it is opt-in (`--check`) on a loaded machine.
+    checkers: flags.has("--check") ? ["typescript"] : [],
+    tsconfigFile: "tsconfig.json",
+    coverageAnalysis: "perTest",
+    // The machine is shared: one test process at a time, and static mutants (run once at import) skipped.
+    concurrency: 1,
+    ignoreStatic: true,
+    incremental: true,
+    incrementalFile: resolve(root, "mutation/incremental", `${name}${all ? ".all" : ""}.json`),
+    reporters: ["clear-text", "progress", "json"],
+    jsonReporter: { fileName: resolve(root, "mutation/reports", `${name}.json`) },
+    thresholds: { high: 90, low: 80, break: null },
+    tempDirName: resolve(root, ".cache/stryker", name),
+    cleanTempDir: "always",
+    timeoutMS: 20_000,
+  };
+  const results = await new Stryker(options).runMutationTest();
+  const killed = results.filter((r) => r.status === "Killed" || r.status === "Timeout").length;
+  const counted = results.filter((r) => !["CompileError", "Ignored", "RuntimeError"].includes(r.status));
+  const score = counted.length === 0 ? undefined : (100 * killed) / counted.length;
+  console.log(`${name}: ${killed}/${counted.length} killed (${score?.toFixed(1) ?? "n/a"}%)`);
+  return score;
+}
+
+const names = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+for (const name of names.length ? names : Object.keys(targets)) {
+  const target = targets[name];
+  if (!target) throw new Error(`unknown package "${name}"; one of: ${Object.keys(targets).join(", ")}`);
+  if ((all ? [...target.guard, ...target.rest] : target.guard).length > 0) await runPackage(name);
+}

@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type DemoChains, demoConfigYaml } from "@ballast/keeper/demo";
+import { ANVIL_PRIVATE_KEYS, startTestChain, TEST_ACCOUNT_INDEX, testAccounts } from "@ballast/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CliRun, cli } from "./cli.ts";
+
+// An RPC key as providers issue them, in the path and in the query string.
+const KEY = "Kq7Zt2vXw9RbN4mLc8YhP3sF";
+const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] as string };
+
+type Failure = "refused" | "500" | "timeout" | "bad-json";
+
+let chains: DemoChains;
+let dir: string;
+let server: Server;
+let port: number;
+const refusedPort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+
+beforeAll(async () => {
+  const [ethereum, base] = await Promise.all([
+    startTestChain({ chainId: 1 }),
+    startTestChain({ chainId: 8453 }),
+  ]);
+  chains = { ethereum, base };
+  dir = mkdtempSync(join(tmpdir(), "ballast-secrets-"));
+  // One stand-in RPC that fails as its path says: HTTP 500, a body that is not JSON, or no answer at all.
+  server = createHttpServer((req, res) => {
+    if (req.url?.startsWith("/500/"))
+      res.writeHead(500, { "content-type": "text/plain" }).end("upstream error");
+    else if (req.url?.startsWith("/bad-json/"))
+      res.writeHead(200, { "content-type": "application/json" }).end('{"jsonrpc":"2.0","result":');
+    // "/timeout/": never answered; closed with the server.
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as { port: number }).port;
+});
+
+afterAll(async () => {
+  server?.closeAllConnections();
+  server?.close();
+  await Promise.all([chains?.ethereum.stop(), chains?.base.stop()]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function configFor(failure: Failure): Promise<string> {
+  const host = failure === "refused" ? `127.0.0.1:${await refusedPort()}` : `127.0.0.1:${port}`;
+  const file = join(dir, `${failure}.yaml`);
+  const rpc = `http://${host}/${failure}/v3/${KEY}?apikey=${KEY}`;
+  writeFileSync(
+    file,
+    demoConfigYaml(chains, {
+      journal: join(dir, `${failure}.db`),
+      rpc: { base: rpc },
+      address: testAccounts.keeper.address,
+    }),
+  );
+  return file;
+}
+
+const everyByte = (r: CliRun) => `${r.stdout}\n${r.stderr}`;
+
+describe("no RPC key in any output", () => {
+  it.each<Failure>(["refused", "500", "timeout", "bad-json"])(
+    "RPC %s: status, plan --json and the daemon's log name the failing chain and never print the key",
+    async (failure) => {
+      const file = await configFor(failure);
+      const runs = await Promise.all([
+        cli(["status", "-c", file], env),
+        cli(["plan", "--json", "--force", "-c", file], env),
+        cli(["run", "--max-cycles", "1", "-c", file], { ...env, BALLAST_LOG_LEVEL: "debug" }),
+        cli(["run", "--once", "-c", file], { ...env, BALLAST_DEBUG: "1" }),
+      ]);
+      for (const r of runs) {
+        expect(everyByte(r)).not.toContain(KEY);
+        // The failure is reported, not swallowed: the output names the chain that failed.
+        expect(everyByte(r)).toMatch(/base/);
+      }
+      const [status, , daemon, once] = runs;
+      expect(status?.code).toBe(1);
+      expect(once?.code).toBe(1);
+      expect(daemon?.stderr).toMatch(/chain failed this cycle/);
+    },
+    90_000,
+  );
+});
