@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DemoChains, demoConfigYaml, seedDemoPortfolio } from "@ballast/keeper/demo";
@@ -248,8 +248,14 @@ describe.skipIf(!HAVE_CHROMIUM)(
     it("a keeper that cannot start (its key is not set) alerts before it exits", async () => {
       const before = standIns.accepted("webhook").length;
       const { BALLAST_DEMO_KEY: _key, ...noKey } = env();
-      const r = await cli(["run", "--once", "-c", config], { ...noKey, BALLAST_DEMO_KEY: "" });
-      expect(r.code).toBe(1);
+      // Its own journal: the running keeper holds the lock of the shared one (one keeper per journal).
+      const alone = join(dir, "no-key.yaml");
+      writeFileSync(
+        alone,
+        readFileSync(config, "utf8").replace(join(dir, "ballast.db"), join(dir, "no-key.db")),
+      );
+      const r = await cli(["run", "--once", "-c", alone], { ...noKey, BALLAST_DEMO_KEY: "" });
+      expect(r.code).toBe(2); // an environment error: the key variable is not set
       expect(r.stderr).toContain("BALLAST_DEMO_KEY");
       const startup = standIns.accepted("webhook").slice(before)[0]?.body as {
         event: string;

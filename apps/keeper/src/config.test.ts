@@ -102,7 +102,7 @@ describe("config errors are caught at load, in the config's own words", () => {
       (r) => {
         r.chains.a.rpc = ["ftp://user:hunter2@example.com/key123"];
       },
-      'chains.a.rpc.0: expected an http(s) URL, got "ftp://example.com/…"',
+      'chains.a.rpc.0: expected an http(s) URL, got "ftp://example.com/***"',
     ],
     [
       "a mistyped checksummed address",

@@ -33,7 +33,9 @@ export function redactUrl(url: string): string {
     .join("/");
   const query = [...u.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=${CENSOR}`).join("&");
   const port = u.port ? `:${u.port}` : "";
-  return `${u.protocol}//${u.hostname}${port}${path === "/" && !query ? "" : path}${query ? `?${query}` : ""}`;
+  // `http://host:1` and `http://host:1/` both parse to the path "/": print it only if the text had it.
+  const root = path === "/" && !query && !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]+\//i.test(url) ? "" : path;
+  return `${u.protocol}//${u.hostname}${port}${root}${query ? `?${query}` : ""}`;
 }
 
 /** The text with every URL in it redacted ({@link redactUrl}). */
