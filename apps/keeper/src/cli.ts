@@ -203,6 +203,13 @@ export function program(): Command {
                     : null,
                 })),
                 transfers: toJsonValue(result.transfers),
+                error: result.error
+                  ? {
+                      name: result.error.name,
+                      message: result.error.shortMessage,
+                      details: result.error.details ?? null,
+                    }
+                  : null,
                 chainErrors: result.chainErrors.map((e) => ({
                   chain: e.key,
                   error: {
@@ -229,6 +236,8 @@ export function program(): Command {
           console.log(`  ${r.fired ? "●" : "○"} ${r.rule.padEnd(13)} ${r.detail}`);
         console.log("");
         console.log(renderPlan(result));
+        // A portfolio-level failure (e.g. no plan keeps the health factor above its floor) is said, not hidden.
+        if (result.error) console.log(`\n${renderProblems(result)}`);
         process.exitCode = planExitCode(result);
       } finally {
         k.journal.close();
@@ -405,13 +414,18 @@ function exitCodeOf(e: unknown): number {
   return e instanceof IncompleteCycleError ? EXIT.partial : EXIT.error;
 }
 
-/** `plan`: 3 when a chain could not be read (so nothing was valued, or only part) or its batch could not be built or simulated. */
+/**
+ * `plan`: 3 when a chain could not be read (so nothing was valued, or only part) or its batch could not be built or
+ * simulated; 1 when planning itself failed (policy, valuation, planner).
+ */
 function planExitCode(r: {
   decision: unknown;
+  error: unknown;
   chainErrors: readonly unknown[];
   batches: readonly { ok: boolean }[];
 }) {
   if (!r.decision) return EXIT.partial;
+  if (r.error) return EXIT.error;
   return r.chainErrors.length > 0 || r.batches.some((b) => !b.ok) ? EXIT.partial : EXIT.ok;
 }
 
