@@ -135,7 +135,9 @@ describe("requestJson", () => {
     const c = client({ timeoutMs: 5_000 });
     const controller = new AbortController();
     const pending = requestJson(c, { url: buildUrl(c, "/x"), schema, signal: controller.signal });
-    setTimeout(() => controller.abort(new Error("shutdown")), 10);
+    // Abort once the request has reached the server (a fixed delay raced it on a loaded machine: 0 requests seen).
+    while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 2));
+    controller.abort(new Error("shutdown"));
     await expect(pending).rejects.toThrow("shutdown");
     expect(server.requests).toHaveLength(1);
   });
