@@ -104,6 +104,20 @@ export function program(): Command {
       "\nStart here:\n  ballast demo                 two local chains with the real Aave and Uniswap, no keys needed\n  ballast init                 write a commented ballast.yaml\n  ballast status               where each sleeve stands\n  ballast plan                 what a rebalance would do (dry run, simulated)\n  ballast run                  the daemon (--once for one cycle)\n  ballast backtest             the same decide + plan replayed over a price history (no RPC, no key)\n\nEnvironment: BALLAST_CONFIG (config path), BALLAST_LOG_LEVEL (info), and the variables your config names.",
     );
 
+  initCommand(p);
+  statusCommand(p);
+  planCommand(p);
+  runCommand(p);
+  pauseResumeCommand(p);
+  historyCommand(p);
+  backtestCommand(p);
+  dashboardCommand(p);
+  demoCommand(p);
+  return p;
+}
+
+/** `ballast init`: the commented example config, with the account address when known. */
+function initCommand(p: Command): void {
   p.command("init")
     .description("write a commented example config")
     .argument("[file]", "where to write it", "ballast.yaml")
@@ -125,7 +139,10 @@ export function program(): Command {
           "No --address and no $BALLAST_KEY: add account.address to run status and plan without the key.",
         );
     });
+}
 
+/** `ballast status`: one read of every chain, the status table or JSON. */
+function statusCommand(p: Command): void {
   p.command("status")
     .description("per sleeve: current vs target weight, drift, USD; NAV and health factors")
     .addOption(configOption)
@@ -170,7 +187,10 @@ export function program(): Command {
         k.journal.close();
       }
     });
+}
 
+/** `ballast plan`: the dry run — decision, plan table, simulations. */
+function planCommand(p: Command): void {
   p.command("plan")
     .description(
       "dry run: the decision and its reasons, the plan as a table, the simulation of each chain's batch",
@@ -243,7 +263,10 @@ export function program(): Command {
         k.journal.close();
       }
     });
+}
 
+/** `ballast run`: the daemon (or one cycle). */
+function runCommand(p: Command): void {
   p.command("run")
     .description("the keeper daemon: watch every chain, rebalance when the policy says so")
     .addOption(configOption)
@@ -279,7 +302,10 @@ export function program(): Command {
         k.journal.close();
       }
     });
+}
 
+/** `ballast pause` / `ballast resume`: stop and restart sending, recorded in the journal. */
+function pauseResumeCommand(p: Command): void {
   const chainOption = new Option("--chain <name>", "one chain (a key of chains:) instead of every chain");
   const sendingSwitch = (name: "pause" | "resume") =>
     p
@@ -310,7 +336,10 @@ export function program(): Command {
       });
   sendingSwitch("pause");
   sendingSwitch("resume");
+}
 
+/** `ballast history`: the journal, newest first. */
+function historyCommand(p: Command): void {
   p.command("history")
     .description("past decisions, plans and transactions from the journal, newest first")
     .addOption(configOption)
@@ -332,7 +361,10 @@ export function program(): Command {
         j.close();
       }
     });
+}
 
+/** `ballast backtest`: decide + plan replayed over a price history. */
+function backtestCommand(p: Command): void {
   p.command("backtest")
     .description(
       "replay the keeper's own decide + plan over a price history: rebalances, turnover, cost drag, tracking error",
@@ -367,7 +399,10 @@ export function program(): Command {
       const { printBacktest, runBacktestCommand } = await import("./backtest.ts");
       printBacktest(runBacktestCommand(o, env), o);
     });
+}
 
+/** `ballast dashboard`: the dashboard, read-only from the journal. */
+function dashboardCommand(p: Command): void {
   p.command("dashboard")
     .description("serve the dashboard read-only from the journal alone (no RPC, no key); Ctrl-C stops it")
     .addOption(configOption)
@@ -388,7 +423,10 @@ export function program(): Command {
       console.log(`Dashboard (read-only, from ${config.keeper.journal}): ${served.url}`);
       await served.closed;
     });
+}
 
+/** `ballast demo`: two local chains, a drift, a rebalance. */
+function demoCommand(p: Command): void {
   p.command("demo")
     .description(
       "two local anvil chains with the real Aave V3 and Uniswap V3: fund, drift, rebalance, before/after",
@@ -398,7 +436,6 @@ export function program(): Command {
       const { runDemo } = await loadDemo();
       await runDemo({ keep: o.keep ?? false });
     });
-  return p;
 }
 
 /** Exit codes: 0 done, 1 an error, 2 bad config or usage, 3 a chain unreadable or its batch not buildable (partial). */
