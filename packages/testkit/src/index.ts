@@ -32,6 +32,7 @@ export * from "./deployment.ts";
 export * from "./eip7702.ts";
 export * from "./errors.ts";
 export * from "./fund.ts";
+export { type Postgres, type StartPostgresParameters, startPostgres } from "./postgres.ts";
 export * from "./price.ts";
 export { killLiveAnvils, liveAnvilPids, reapOrphanAnvils, registryDir } from "./reaper.ts";
 export * from "./rpcProxy.ts";
