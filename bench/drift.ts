@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     writeFileSync(file, yaml.replace(/bands: \{[^}]*\}/, "bands: { absolute: 0.5%, relative: 100% }"));
     const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] };
     const config = loadConfig(file, env);
-    const journal = openJournal(config.keeper.journal);
+    const journal = await openJournal(config.keeper.journal);
     const chains = buildRuntime(config, env, {
       store: journal.txStore,
       needKeys: true,
@@ -213,7 +213,7 @@ async function main(): Promise<void> {
       `target (every sleeve within ${TARGET_BPS} bps after a rebalance): within-chain ${within <= TARGET_BPS ? "MET" : "MISSED"}; with bridge-only drift ${Math.max(...abs((d) => d.total)) <= TARGET_BPS ? "MET" : "MISSED"}`,
     );
   } finally {
-    keeper?.journal.close();
+    await keeper?.journal.close();
     await Promise.all(started.map((c) => c.stop()));
     rmSync(dir, { recursive: true, force: true });
   }

@@ -101,7 +101,7 @@ async function runInterval(seconds: number): Promise<Move[]> {
     writeFileSync(file, yaml);
     const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] };
     const config = loadConfig(file, env);
-    const journal = openJournal(config.keeper.journal);
+    const journal = await openJournal(config.keeper.journal);
     const chains = buildRuntime(config, env, { store: journal.txStore, needKeys: true });
     keeper = {
       config,
@@ -127,7 +127,7 @@ async function runInterval(seconds: number): Promise<Move[]> {
   } finally {
     stop.abort();
     await daemon?.catch(() => undefined);
-    keeper?.journal.close();
+    await keeper?.journal.close();
     await Promise.all(started.map((c) => c.stop()));
     rmSync(dir, { recursive: true, force: true });
   }

@@ -36,14 +36,14 @@ const configOption = new Option("-c, --config <file>", "the portfolio config (YA
   "$BALLAST_CONFIG or ./ballast.yaml",
 );
 
-function open(file: string | Config, opts: { needKeys: boolean }): Keeper {
+async function open(file: string | Config, opts: { needKeys: boolean }): Promise<Keeper> {
   const config: Config = typeof file === "string" ? loadConfig(file, env) : file;
   for (const warning of configWarnings(config)) console.error(`warning: ${warning}`);
   // status and plan print their own tables and errors; the daemon's output is its log.
   const log = createLogger({ level: env.BALLAST_LOG_LEVEL ?? (opts.needKeys ? "info" : "silent") });
   const metrics = createMetrics();
   // One process sends per journal: `run` takes the journal's lock (read-only commands do not).
-  const journal = openJournal(config.keeper.journal, { exclusive: opts.needKeys });
+  const journal = await openJournal(config.keeper.journal, { exclusive: opts.needKeys });
   try {
     const chains = buildRuntime(config, env, {
       store: journal.txStore,
@@ -59,7 +59,7 @@ function open(file: string | Config, opts: { needKeys: boolean }): Keeper {
     });
     return { config, chains, journal, metrics, log, lastReads: new Map() };
   } catch (e) {
-    journal.close();
+    await journal.close();
     throw e;
   }
 }
@@ -148,7 +148,7 @@ function statusCommand(p: Command): void {
     .addOption(configOption)
     .option("--json", "machine-readable output")
     .action(async (o: { config: string; json?: boolean }) => {
-      const k = open(o.config, { needKeys: false });
+      const k = await open(o.config, { needKeys: false });
       try {
         const { result } = await keeperCycle(k, { now: nowSeconds(), execute: false });
         if (!result.state)
@@ -172,7 +172,7 @@ function statusCommand(p: Command): void {
                 })),
                 healthFactors: healthFactors(result.state),
                 decision: result.decision,
-                risk: riskSummary(k, nowSeconds()),
+                risk: await riskSummary(k, nowSeconds()),
               }),
               null,
               2,
@@ -180,11 +180,11 @@ function statusCommand(p: Command): void {
           );
         else {
           console.log(renderStatus(result));
-          console.log(renderRisk(riskSummary(k, nowSeconds())));
+          console.log(renderRisk(await riskSummary(k, nowSeconds())));
         }
         if (result.chainErrors.length > 0) process.exitCode = EXIT.partial;
       } finally {
-        k.journal.close();
+        await k.journal.close();
       }
     });
 }
@@ -199,7 +199,7 @@ function planCommand(p: Command): void {
     .option("--force", "plan even when no rule fires")
     .option("--json", "machine-readable output (bigints as strings)")
     .action(async (o: { config: string; force?: boolean; json?: boolean }) => {
-      const k = open(o.config, { needKeys: false });
+      const k = await open(o.config, { needKeys: false });
       try {
         const { result } = await keeperCycle(k, {
           now: nowSeconds(),
@@ -260,7 +260,7 @@ function planCommand(p: Command): void {
         if (result.error) console.log(`\n${renderProblems(result)}`);
         process.exitCode = planExitCode(result);
       } finally {
-        k.journal.close();
+        await k.journal.close();
       }
     });
 }
@@ -282,7 +282,7 @@ function runCommand(p: Command): void {
       let k: Keeper;
       let dashboardTokenValue: string | null;
       try {
-        k = open(config, { needKeys: true });
+        k = await open(config, { needKeys: true });
         dashboardTokenValue = dashboardToken(config, env, config.keeper.listen);
       } catch (e) {
         // Journal or key problems at start: tell a person, then fail as before.
@@ -299,7 +299,7 @@ function runCommand(p: Command): void {
           alerts,
         });
       } finally {
-        k.journal.close();
+        await k.journal.close();
       }
     });
 }
@@ -318,20 +318,20 @@ function pauseResumeCommand(p: Command): void {
       .addOption(configOption)
       .addOption(chainOption)
       .option("--reason <text>", "why, for the journal and status", `ballast ${name} by an operator`)
-      .action((o: { config: string; chain?: string; reason: string }) => {
+      .action(async (o: { config: string; chain?: string; reason: string }) => {
         const config = loadConfig(o.config, env);
         if (o.chain !== undefined && !config.chains[o.chain])
           throw new BallastError(
             `Unknown chain "${o.chain}"; configured: ${Object.keys(config.chains).join(", ")}.`,
           );
-        const j = openJournal(config.keeper.journal);
+        const j = await openJournal(config.keeper.journal);
         try {
           const p = { at: nowSeconds(), reason: o.reason, ...(o.chain ? { chain: o.chain } : {}) };
-          if (name === "pause") pauseSending(j, p);
-          else resumeSending(j, p);
+          if (name === "pause") await pauseSending(j, p);
+          else await resumeSending(j, p);
           console.log(`${name === "pause" ? "Paused" : "Resumed"} sending on ${o.chain ?? "every chain"}.`);
         } finally {
-          j.close();
+          await j.close();
         }
       });
   sendingSwitch("pause");
@@ -345,11 +345,11 @@ function historyCommand(p: Command): void {
     .addOption(configOption)
     .option("-n, --limit <n>", "how many entries", positiveInt, 30)
     .option("--json", "machine-readable output")
-    .action((o: { config: string; limit: number; json?: boolean }) => {
+    .action(async (o: { config: string; limit: number; json?: boolean }) => {
       const config = loadConfig(o.config, env);
-      const j = openJournal(config.keeper.journal);
+      const j = await openJournal(config.keeper.journal);
       try {
-        const rows = j.history(o.limit);
+        const rows = await j.history(o.limit);
         if (o.json) console.log(JSON.stringify(rows, null, 2));
         else if (rows.length === 0) console.log("The journal is empty: no cycle has run yet.");
         else
@@ -358,7 +358,7 @@ function historyCommand(p: Command): void {
               `${new Date(r.at * 1000).toISOString()}  ${r.kind.padEnd(11)}  ${r.chainId ?? ""}${r.chainId ? "  " : ""}${r.planId ? `${r.planId.slice(0, 12)}  ` : ""}${r.summary}`,
             );
       } finally {
-        j.close();
+        await j.close();
       }
     });
 }

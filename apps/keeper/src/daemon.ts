@@ -95,7 +95,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
   const dashboard =
     !opts.once && k.config.keeper.dashboard.enabled
       ? dashboardRoutes({
-          db: k.journal.db,
+          journal: k.journal,
           chains: () => chainInfos(k.config.chains, health),
           source: "keeper",
           token: opts.dashboardToken ?? null,
@@ -107,11 +107,11 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
     : await serveMetrics(
         k.config.keeper.listen,
         k.metrics,
-        () => {
+        async () => {
           // Cycles can legitimately take as long as waiting for a batch's confirmation.
           const staleMs = Math.max(periodMs * 5, 60_000, k.config.keeper.confirmTimeout * 2_000);
           const n = k.config.keeper.unhealthyAfter;
-          const stops = sendingStops(k.journal, Object.keys(health));
+          const stops = await sendingStops(k.journal, Object.keys(health));
           const chains = Object.fromEntries(
             Object.entries(health).map(([key, v]) => {
               const stop = stops.get(key);
@@ -149,7 +149,12 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
         { inFlight: left.map((i) => `${i.chainId}: ${i.detail}`) },
         "in flight from before: those chains hold until it is final",
       );
-    for (const chain of reviewBreakers(k.journal, k.config.policy.limits, Object.keys(health), opts.now()))
+    for (const chain of await reviewBreakers(
+      k.journal,
+      k.config.policy.limits,
+      Object.keys(health),
+      opts.now(),
+    ))
       k.log.warn({ chain }, "circuit breaker cleared at restart: its condition no longer holds");
     let cycles = 0;
     let failures = 0;
@@ -175,7 +180,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
         const now = opts.now();
         const cycle = await keeperCycle(k, { now, execute: true, signal: stop.signal });
         const { result, sent } = cycle;
-        alertCycle(opts.alerts ?? null, k, cycle, now);
+        await alertCycle(opts.alerts ?? null, k, cycle, now);
         failures = 0;
         track(health, k, cycle);
         if (opts.once && !stop.signal.aborted) {

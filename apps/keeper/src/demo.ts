@@ -178,7 +178,7 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
     writeFileSync(file, opts.keep ? `${yaml}  dashboard: { sampleEvery: 5s }\n` : yaml);
     const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] };
     const config = loadConfig(file, env);
-    const journal = openJournal(config.keeper.journal);
+    const journal = await openJournal(config.keeper.journal);
     const runtime = buildRuntime(config, env, {
       store: journal.txStore,
       needKeys: true,
@@ -265,7 +265,7 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
     );
     if (opts.keep) await keepRunning(k, chains, started, env);
   } finally {
-    keeper?.journal.close();
+    await keeper?.journal.close();
     await Promise.all(started.map((c) => c.stop()));
   }
 }

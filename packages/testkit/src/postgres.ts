@@ -138,17 +138,7 @@ export async function startPostgres(params: StartPostgresParameters = {}): Promi
     port,
     pid,
     dataDir,
-    async createDatabase(name) {
-      const { default: pg } = await import("pg");
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
-      } finally {
-        await client.end();
-      }
-      return `postgres://ballast@127.0.0.1:${port}/${encodeURIComponent(name)}`;
-    },
+    createDatabase: (name) => createDatabase(url, name),
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         process.off("exit", onExit);
@@ -165,4 +155,36 @@ export async function startPostgres(params: StartPostgresParameters = {}): Promi
       return stopped;
     },
   };
+}
+
+/** The variable through which {@link postgresGlobalSetup} hands its server's URL to the test workers. */
+export const TEST_POSTGRES_ENV = "BALLAST_TEST_POSTGRES_URL";
+
+/**
+ * A fresh, empty database on the run's test server (vitest globalSetup `@ballast/testkit/postgres-setup`), so each
+ * test gets its own schema and no test sees another's rows. Returns its URL.
+ */
+export async function testDatabase(): Promise<string> {
+  const url = process.env[TEST_POSTGRES_ENV];
+  if (!url)
+    throw new PostgresStartError(
+      `${TEST_POSTGRES_ENV} is not set: add "@ballast/testkit/postgres-setup" to the vitest globalSetup`,
+    );
+  return createDatabase(
+    url,
+    `t_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`,
+  );
+}
+
+/** Creates database `name` on the server of `url` (its `postgres` database) and returns the new database's URL. */
+async function createDatabase(url: string, name: string): Promise<string> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+  return url.replace(/\/[^/]*$/, `/${encodeURIComponent(name)}`);
 }
