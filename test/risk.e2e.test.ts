@@ -230,7 +230,7 @@ describe("risk controls, on two local chains with the keeper process", { timeout
           .catch((e: unknown) => e);
         expect(err, name).toBeInstanceOf(FirewallError);
         expect([(err as FirewallError).rule, (err as FirewallError).index], name).toEqual([rule, index]);
-        expect(journal.txStore.get(1, `corrupt-${name}`), name).toBeUndefined();
+        expect(await journal.txStore.get(1, `corrupt-${name}`), name).toBeUndefined();
       }
       expect(await nonce()).toBe(n0);
 

@@ -7,6 +7,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import pkg from "../package.json" with { type: "json" };
 import { startupAlert } from "./alerts/events.ts";
 import { createKeeperAlerts } from "./alerts/keeper.ts";
+import { assembleKeeper } from "./assemble.ts";
 import type { BacktestOptions } from "./backtest.ts";
 import { type Config, ConfigError, configWarnings, loadConfig } from "./config.ts";
 import { runDaemon } from "./daemon.ts";
@@ -26,7 +27,9 @@ import { createLogger, redactProcessOutput } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts";
 import { resolvePrivateKey } from "./secrets.ts";
-import { buildRuntime } from "./setup.ts";
+import { isPostgresUrl } from "./sql.ts";
+import { workCommand } from "./work.ts";
+import { leaseJournal } from "./worker.ts";
 
 const env = process.env;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -43,21 +46,15 @@ async function open(file: string | Config, opts: { needKeys: boolean }): Promise
   const log = createLogger({ level: env.BALLAST_LOG_LEVEL ?? (opts.needKeys ? "info" : "silent") });
   const metrics = createMetrics();
   // One process sends per journal: `run` takes the journal's lock (read-only commands do not).
-  const journal = await openJournal(config.keeper.journal, { exclusive: opts.needKeys });
+  const opened = await openJournal(config.keeper.journal, { exclusive: opts.needKeys });
+  // On Postgres the lock is the portfolio's lease (and its keys'), and every send is fenced by them.
+  const leased =
+    opts.needKeys && isPostgresUrl(config.keeper.journal) ? await leaseJournal(opened) : undefined;
+  const journal = leased?.journal ?? opened;
   try {
-    const chains = buildRuntime(config, env, {
-      store: journal.txStore,
-      needKeys: opts.needKeys,
-      onRpcRequest: (chain, e) => {
-        if (!e.ok) metrics.inc("ballast_rpc_errors_total", { chain, method: e.method });
-      },
-      onTxEvent: (chain, e) => {
-        const line = { chain, planId: e.planId, event: e.kind };
-        if (e.kind === "nonce-reconciled" || e.kind === "dropped") log.error(line, e.detail);
-        else log.warn(line, e.detail);
-      },
-    });
-    return { config, chains, journal, metrics, log, lastReads: new Map() };
+    const k = assembleKeeper(config, journal, { env, needKeys: opts.needKeys, log, metrics });
+    await leased?.takeKeys(k);
+    return k;
   } catch (e) {
     await journal.close();
     throw e;
@@ -113,6 +110,7 @@ export function program(): Command {
   backtestCommand(p);
   dashboardCommand(p);
   demoCommand(p);
+  workCommand(p, env);
   return p;
 }
 

@@ -90,6 +90,15 @@ export function createMetrics(): Metrics {
   };
 }
 
+/** `metrics` with `labels` added to every value written through it (`{portfolio}` for a worker's portfolios). */
+export function labelled(metrics: Metrics, labels: Labels): Metrics {
+  return {
+    inc: (name, l, by) => metrics.inc(name, { ...labels, ...l }, by),
+    set: (name, l, value) => metrics.set(name, { ...labels, ...l }, value),
+    render: () => metrics.render(),
+  };
+}
+
 /** What `/healthz` reports: `ok` (200, else 503) and what it knows per chain. */
 export type Health = () => HealthAnswer | Promise<HealthAnswer>;
 /** What `/healthz` answers (503 when not ok). */
