@@ -4,7 +4,8 @@
  * Two testkit anvils with the real Aave V3 and Uniswap V3, the demo portfolio seeded once, a throw-away Postgres
  * (`startPostgres`). Prints:
  * 1. portfolios per worker per cycle: one worker's round of read-only cycles (fetch + value + decide + plan +
- *    simulate, `keeperCycle(execute: false)`, 8 at a time) over N portfolios on the shared journal;
+ *    simulate, `keeperCycle(execute: false, force: true)`: planned even in band, so every cycle plans and
+ *    simulates), 8 at a time, over N portfolios on the shared journal;
  * 2. Postgres round trips per portfolio cycle (statements and transactions counted on the journal's connection);
  * 3. failover: a `ballast work` process holding 10 portfolios is SIGKILLed; the time until another worker (in this
  *    process) has run its first cycle of each of them, with `--lease-ttl 3 --tick 1`.
@@ -92,10 +93,12 @@ async function throughput(config: Config, url: string, size: number) {
     ),
   );
   const now = Math.floor(Date.now() / 1000);
-  await pooled(keepers.slice(0, CONCURRENCY), CONCURRENCY, (k) => keeperCycle(k, { now, execute: false })); // warm
+  await pooled(keepers.slice(0, CONCURRENCY), CONCURRENCY, (k) =>
+    keeperCycle(k, { now, execute: false, force: true }),
+  ); // warm
   n.trips = 0;
   const t0 = performance.now();
-  await pooled(keepers, CONCURRENCY, (k) => keeperCycle(k, { now, execute: false }));
+  await pooled(keepers, CONCURRENCY, (k) => keeperCycle(k, { now, execute: false, force: true }));
   const ms = performance.now() - t0;
   await opened.close();
   return { ms, trips: n.trips / size };

@@ -1,6 +1,6 @@
 import { existsSync, realpathSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { BallastError, healthFactors, planToJSON, toJsonValue } from "@ballast/core";
+import { BallastError, healthFactors, planToJSON, redactUrl, toJsonValue } from "@ballast/core";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { getAddress, isAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -28,7 +28,7 @@ import { createMetrics } from "./metrics.ts";
 import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts";
 import { resolvePrivateKey } from "./secrets.ts";
 import { isPostgresUrl } from "./sql.ts";
-import { workCommand } from "./work.ts";
+import { portfolioName, workCommand } from "./work.ts";
 import { leaseJournal } from "./worker.ts";
 
 const env = process.env;
@@ -39,14 +39,18 @@ const configOption = new Option("-c, --config <file>", "the portfolio config (YA
   "$BALLAST_CONFIG or ./ballast.yaml",
 );
 
-async function open(file: string | Config, opts: { needKeys: boolean }): Promise<Keeper> {
+async function open(file: string | Config, opts: { needKeys: boolean; portfolio?: string }): Promise<Keeper> {
   const config: Config = typeof file === "string" ? loadConfig(file, env) : file;
+  const portfolio = opts.portfolio ?? (typeof file === "string" ? portfolioName(file, config) : undefined);
   for (const warning of configWarnings(config)) console.error(`warning: ${warning}`);
   // status and plan print their own tables and errors; the daemon's output is its log.
   const log = createLogger({ level: env.BALLAST_LOG_LEVEL ?? (opts.needKeys ? "info" : "silent") });
   const metrics = createMetrics();
   // One process sends per journal: `run` takes the journal's lock (read-only commands do not).
-  const opened = await openJournal(config.keeper.journal, { exclusive: opts.needKeys });
+  const opened = await openJournal(config.keeper.journal, {
+    exclusive: opts.needKeys,
+    ...(portfolio ? { portfolio } : {}),
+  });
   // On Postgres the lock is the portfolio's lease (and its keys'), and every send is fenced by them.
   const leased =
     opts.needKeys && isPostgresUrl(config.keeper.journal) ? await leaseJournal(opened) : undefined;
@@ -280,7 +284,7 @@ function runCommand(p: Command): void {
       let k: Keeper;
       let dashboardTokenValue: string | null;
       try {
-        k = await open(config, { needKeys: true });
+        k = await open(config, { needKeys: true, portfolio: portfolioName(o.config, config) });
         dashboardTokenValue = dashboardToken(config, env, config.keeper.listen);
       } catch (e) {
         // Journal or key problems at start: tell a person, then fail as before.
@@ -322,7 +326,7 @@ function pauseResumeCommand(p: Command): void {
           throw new BallastError(
             `Unknown chain "${o.chain}"; configured: ${Object.keys(config.chains).join(", ")}.`,
           );
-        const j = await openJournal(config.keeper.journal);
+        const j = await openJournal(config.keeper.journal, { portfolio: portfolioName(o.config, config) });
         try {
           const p = { at: nowSeconds(), reason: o.reason, ...(o.chain ? { chain: o.chain } : {}) };
           if (name === "pause") await pauseSending(j, p);
@@ -345,7 +349,7 @@ function historyCommand(p: Command): void {
     .option("--json", "machine-readable output")
     .action(async (o: { config: string; limit: number; json?: boolean }) => {
       const config = loadConfig(o.config, env);
-      const j = await openJournal(config.keeper.journal);
+      const j = await openJournal(config.keeper.journal, { portfolio: portfolioName(o.config, config) });
       try {
         const rows = await j.history(o.limit);
         if (o.json) console.log(JSON.stringify(rows, null, 2));
@@ -417,8 +421,9 @@ function dashboardCommand(p: Command): void {
         listen: o.listen ?? config.keeper.listen,
         env,
         signal: stop.signal,
+        portfolio: portfolioName(o.config, config),
       });
-      console.log(`Dashboard (read-only, from ${config.keeper.journal}): ${served.url}`);
+      console.log(`Dashboard (read-only, from ${redactUrl(config.keeper.journal)}): ${served.url}`);
       await served.closed;
     });
 }

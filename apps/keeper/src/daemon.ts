@@ -8,7 +8,7 @@ import {
   settleInFlight,
   sleep,
 } from "./keeper.ts";
-import { serveMetrics } from "./metrics.ts";
+import { type HealthAnswer, serveMetrics } from "./metrics.ts";
 import { reviewBreakers, sendingStops, stopText } from "./risk.ts";
 
 /** Options of {@link runDaemon}. */
@@ -66,6 +66,30 @@ function track(
   }
 }
 
+/** `/healthz`: every chain read recently, no failing batch, no tripped breaker (an operator's pause is healthy). */
+async function healthOf(
+  k: Keeper,
+  health: Record<string, ChainHealth>,
+  periodMs: number,
+): Promise<HealthAnswer> {
+  // Cycles can legitimately take as long as waiting for a batch's confirmation.
+  const staleMs = Math.max(periodMs * 5, 60_000, k.config.keeper.confirmTimeout * 2_000);
+  const n = k.config.keeper.unhealthyAfter;
+  const stops = await sendingStops(k.journal, Object.keys(health));
+  const chains = Object.fromEntries(
+    Object.entries(health).map(([key, v]) => {
+      const stop = stops.get(key);
+      return [key, { ...v, ...(stop ? { sending: stopText(stop) } : {}) }];
+    }),
+  );
+  const ok =
+    [...stops.values()].every((s) => s.kind !== "breaker") &&
+    Object.values(health).every(
+      (v) => v.at !== null && Date.now() - v.at < staleMs && v.unreadableCycles < n && v.batchError === null,
+    );
+  return { ok, chains };
+}
+
 /**
  * The keeper loop: settles the in-flight ledger first, then runs a cycle on every tick — a new block on any
  * chain (`tick: block`) or a fixed interval. Each cycle settles again before planning, and a chain with anything in
@@ -104,34 +128,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
       : undefined;
   const server = opts.once
     ? undefined
-    : await serveMetrics(
-        k.config.keeper.listen,
-        k.metrics,
-        async () => {
-          // Cycles can legitimately take as long as waiting for a batch's confirmation.
-          const staleMs = Math.max(periodMs * 5, 60_000, k.config.keeper.confirmTimeout * 2_000);
-          const n = k.config.keeper.unhealthyAfter;
-          const stops = await sendingStops(k.journal, Object.keys(health));
-          const chains = Object.fromEntries(
-            Object.entries(health).map(([key, v]) => {
-              const stop = stops.get(key);
-              return [key, { ...v, ...(stop ? { sending: stopText(stop) } : {}) }];
-            }),
-          );
-          // A tripped breaker is unhealthy (someone must look); an operator's pause is not.
-          const ok =
-            [...stops.values()].every((s) => s.kind !== "breaker") &&
-            Object.values(health).every(
-              (v) =>
-                v.at !== null &&
-                Date.now() - v.at < staleMs &&
-                v.unreadableCycles < n &&
-                v.batchError === null,
-            );
-          return { ok, chains };
-        },
-        dashboard,
-      );
+    : await serveMetrics(k.config.keeper.listen, k.metrics, () => healthOf(k, health, periodMs), dashboard);
   if (server)
     k.log.info(
       { listen: `${k.config.keeper.listen.split(":")[0]}:${server.port}` },

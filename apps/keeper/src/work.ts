@@ -2,10 +2,19 @@ import { readdirSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { BallastError } from "@ballast/core";
 import { type Command, InvalidArgumentError } from "commander";
-import { ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { DEFAULT_PORTFOLIO } from "./journal.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics, serveMetrics } from "./metrics.ts";
+import { isPostgresUrl } from "./sql.ts";
 import { type PortfolioEntry, runWorker } from "./worker.ts";
+
+/**
+ * The portfolio a config file serves: on a Postgres journal, the file's name (`fund-a.yaml` → `fund-a`), as
+ * `ballast work` names it; on a SQLite journal (one portfolio per file) `default`, the name of every row of before.
+ */
+export const portfolioName = (file: string, config: Config): string =>
+  isPostgresUrl(config.keeper.journal) ? basename(file, extname(file)) : DEFAULT_PORTFOLIO;
 
 /** The portfolios named by `paths`: YAML files, or folders of them; a portfolio is named after its file. */
 export function loadPortfolios(

@@ -97,7 +97,8 @@ type Held = { keeper: Keeper; keyNames: string[] };
 export async function runWorker(o: WorkerOptions): Promise<void> {
   const owner = o.owner ?? workerName();
   const ttlMs = o.leaseTtlMs ?? 15_000;
-  const journal = await openJournal(o.journal);
+  // A SQLite journal stays one process's (its file lock); on Postgres the leases share it.
+  const journal = await openJournal(o.journal, { exclusive: true });
   const leases = createLeaseSet(journal.sql, { owner, ttlMs });
   const held = new Map<string, Held>();
   const forget = (lost: readonly string[]) => {
