@@ -18,8 +18,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCli } from "./cli.ts";
 import { hashesFrom, waitFor } from "./helpers.ts";
 
-// Two keeper processes (`ballast work`) on one Postgres journal share three portfolios on two local chains. Small N
-// keeps CI lean; `pnpm bench:workers` measures larger ones.
+// Two keeper processes (`ballast work`) on one Postgres journal share three portfolios on two local chains, plus a
+// fourth that signs with alice's key too (her twin: the same account, so the same holdings). Small N keeps CI lean;
+// `pnpm bench:workers` measures larger ones.
 const NAMES = ["alice", "bob", "carol"] as const;
 const env: Record<string, string> = Object.fromEntries(
   NAMES.map((n) => [`KEY_${n.toUpperCase()}`, ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX[n]] as string]),
@@ -30,12 +31,13 @@ let pg: Postgres;
 let dir: string;
 let journal: string;
 
+const sender = (n: (typeof NAMES)[number]) => testAccounts[n].address.toLowerCase();
 const list = () => [chains.ethereum, chains.base] as TestChain[];
 const heads = () => Promise.all(list().map((c) => c.publicClient.getBlockNumber({ cacheTime: 0 })));
 const drift = (usd: bigint) =>
   Promise.all(list().map((c) => setPrice(c, { asset: "WETH", usdPrice: usd * 10n ** 8n })));
 
-/** Every confirmed journaled transaction: one row per (portfolio, chain, plan). */
+/** Every journaled transaction: one row per (chain, plan), with its portfolio and sender. */
 async function journaled() {
   const j = await openJournal(journal);
   try {
@@ -43,17 +45,21 @@ async function journaled() {
       portfolio: string;
       chainId: number;
       planId: string;
+      sender: string;
       status: string;
       json: string;
     }>(
-      'SELECT portfolio, chain_id AS "chainId", plan_id AS "planId", status, json FROM transactions ORDER BY portfolio',
+      'SELECT portfolio, chain_id AS "chainId", plan_id AS "planId", sender, status, json FROM transactions ORDER BY portfolio',
     );
   } finally {
     await j.close();
   }
 }
 
-/** Nothing was sent twice: every transaction on chain since `since` is a journaled one, and nonces agree. */
+/**
+ * Nothing was sent twice and no nonce clashed: every transaction of each key on chain since `since` is a journaled
+ * one (whichever portfolio sent it), one transaction per plan, and the journal's next nonce is the chain's.
+ */
 async function expectExactlyOnce(since: bigint[]) {
   const rows = await journaled();
   const j = await openJournal(journal);
@@ -62,7 +68,7 @@ async function expectExactlyOnce(since: bigint[]) {
       const account = testAccounts[n].address as Address;
       for (const [i, c] of list().entries()) {
         const onChain = await hashesFrom(c, account, since[i] as bigint);
-        const mine = rows.filter((r) => r.portfolio === n && r.chainId === c.chainId);
+        const mine = rows.filter((r) => r.sender === account.toLowerCase() && r.chainId === c.chainId);
         const landed = mine.filter((r) => r.status === "confirmed" || r.status === "reverted");
         const hashes = landed.map((r) => (JSON.parse(r.json) as { inclusion: { hash: Hex } }).inclusion.hash);
         expect(onChain.sort(), `${n} on ${c.chainId}`).toEqual(
@@ -93,14 +99,16 @@ beforeAll(async () => {
   for (const n of NAMES) await seedDemoPortfolio(chains, testAccounts[n]);
   dir = mkdtempSync(join(tmpdir(), "ballast-workers-"));
   mkdirSync(dir, { recursive: true });
-  for (const n of NAMES)
+  const file = (name: string, key: string) =>
     writeFileSync(
-      join(dir, `${n}.yaml`),
+      join(dir, `${name}.yaml`),
       demoConfigYaml(chains, { journal, cooldown: "0s", confirmTimeout: "20s" }).replaceAll(
         "env:BALLAST_DEMO_KEY",
-        `env:KEY_${n.toUpperCase()}`,
+        `env:KEY_${key.toUpperCase()}`,
       ),
     );
+  for (const n of NAMES) file(n, n);
+  file("alice-twin", "alice");
 });
 
 afterAll(async () => {
@@ -109,7 +117,7 @@ afterAll(async () => {
 });
 
 describe("several keepers on one Postgres journal", { timeout: 240_000 }, () => {
-  it("two workers, three drifted portfolios: each portfolio is rebalanced, none twice", async () => {
+  it("two workers, four drifted portfolios, two on one key: each key rebalanced, nothing twice, no nonce clash", async () => {
     await drift(2_400n);
     const since = await heads();
     const [a, b] = [work(), work()];
@@ -118,7 +126,7 @@ describe("several keepers on one Postgres journal", { timeout: 240_000 }, () => 
         "every portfolio confirmed on both chains",
         async () => {
           const rows = (await journaled()).filter((r) => r.status === "confirmed");
-          return NAMES.every((n) => rows.filter((r) => r.portfolio === n).length >= 2);
+          return NAMES.every((n) => rows.filter((r) => r.sender === sender(n)).length >= 2);
         },
         180_000,
       );
@@ -164,7 +172,8 @@ describe("several keepers on one Postgres journal", { timeout: 240_000 }, () => 
         "every portfolio rebalanced on both chains, nothing in flight",
         async () => {
           const fresh = (await journaled()).filter((r) => !before.has(`${r.chainId}:${r.planId}`));
-          const confirmed = (n: string) => fresh.filter((r) => r.portfolio === n && r.status === "confirmed");
+          const confirmed = (n: (typeof NAMES)[number]) =>
+            fresh.filter((r) => r.sender === sender(n) && r.status === "confirmed");
           return (
             NAMES.every((n) => confirmed(n).length >= 2) &&
             fresh.every((r) => r.status === "confirmed" || r.status === "dropped")

@@ -213,5 +213,8 @@ async function cycleOne(
     h.keeper.metrics.inc("ballast_cycles_total", { outcome: "error" });
     log.error({ err: errText(e) }, `portfolio ${name}: cycle failed`);
     return "error";
+  } finally {
+    // Keys are held for a cycle only: another worker's portfolio on the same key gets its turn (and settles first).
+    await leases.release(h.keyNames);
   }
 }
