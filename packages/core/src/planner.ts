@@ -1,24 +1,17 @@
 import { assemble, type Projection, projectHealth } from "./assemble.ts";
 import { type CostModel, compileCostModel } from "./cost.ts";
-import {
-  HealthFactorFloorError,
-  InfeasiblePlanError,
-  InvalidAmountError,
-  MissingPriceError,
-  NoBridgeError,
-} from "./errors.ts";
+import { HealthFactorFloorError, InfeasiblePlanError, InvalidAmountError, NoBridgeError } from "./errors.ts";
+import { flowContext } from "./flows/context.ts";
 import { type FlowContext, type FlowSolution, solveFlows } from "./flows/index.ts";
 import { formatUsd, formatHealthFactor as hfText } from "./format.ts";
 import type { HealthGroup } from "./health.ts";
 import { abs, mulDiv, usdValue, WAD, wadToBpsNumber } from "./math.ts";
 import type { AssetId } from "./model.ts";
 import type { Plan, PlanOptions } from "./plan.ts";
-import { compositionOf } from "./policy.ts";
 import type { PortfolioState, SleeveState } from "./state.ts";
 import { desiredValues, type TargetGroup, type TargetSleeve } from "./targets.ts";
 
-/** Legs worth less than this (one cent, USD wad) are never planned, even with a zero minimum trade. */
-export const DUST_USD = 10n ** 16n;
+export { DUST_USD } from "./flows/context.ts";
 
 /** Parameters of {@link plan}: the clock (unix seconds, only recorded and hashed) and planner options. */
 export type PlanParameters = PlanOptions & { readonly now: number };
@@ -59,31 +52,12 @@ type Work = {
  * if (decision.fire) console.log(formatPlanTable(plan(state, costModel, { now }), snapshot.assets));
  */
 export function plan(state: PortfolioState, costModel: CostModel, params: PlanParameters): Plan {
-  const { policy, snapshot } = state;
+  const { snapshot } = state;
   if (typeof params.now !== "number" || !Number.isSafeInteger(params.now) || params.now < 0)
     throw new InvalidAmountError("params.now", params.now, "unix seconds (a non-negative integer)");
   const costs = compileCostModel(costModel, snapshot.assets);
-  const comps = state.sleeves.map((s) => compositionOf(s.sleeve));
-  comps.forEach((comp, i) => {
-    comp.forEach((c, j) => {
-      if (!state.prices.has(c.asset))
-        throw new MissingPriceError(c.asset, `policy.sleeves[${i}].composition[${j}].asset`);
-    });
-  });
+  const ctx = flowContext(state, costs);
   const options: PlanOptions = params.onNoBridge === undefined ? {} : { onNoBridge: params.onNoBridge };
-  // Nothing below a cent is ever planned, whatever the policy's minimum trade: such legs are rounding dust.
-  const minTrade = policy.minTradeUsd > DUST_USD ? policy.minTradeUsd : DUST_USD;
-  const ctx: FlowContext = {
-    sleeves: state.sleeves,
-    comps,
-    assets: snapshot.assets,
-    prices: state.prices,
-    costs,
-    minTrade,
-    maxSlippageCbps: BigInt(policy.maxSlippageBps) * 100n,
-    crossTol: minTrade > state.navUsd / 100_000_000n ? minTrade : state.navUsd / 100_000_000n,
-    allowBridges: true,
-  };
   const work: Work = {
     state,
     ctx,

@@ -53,6 +53,21 @@ export type HealthFactorPolicy = {
   readonly liquidationThresholdBps: Readonly<Record<string, number>>;
 };
 
+/**
+ * How the planner weighs a bridge against swaps. `"cost"` (default): the cheapest plan, where a bridge costs its fee,
+ * its fixed cost per transfer and `premiumBps` of what it moves (the price of the bridge's delay and risk; the plan's
+ * estimated cost counts only the real fee and fixed cost). `"least-bridging"`: the least value crosses chains —
+ * only where per-chain totals must change — and, at that volume, the cheapest plan.
+ */
+export type BridgePolicy = {
+  /** What a cross-chain move must save, in bps of the value it moves, before it replaces swaps. Default 10. */
+  readonly premiumBps?: number;
+  readonly objective?: "cost" | "least-bridging";
+};
+
+/** The premium (bps of the value moved) a bridge is charged for its delay and risk when the policy sets none. */
+export const DEFAULT_BRIDGE_PREMIUM_BPS = 10;
+
 /** The allocation policy: sleeves and the rules that decide and shape a rebalance. */
 export type Policy = {
   readonly sleeves: readonly Sleeve[];
@@ -76,6 +91,8 @@ export type Policy = {
   readonly maxTurnoverUsd?: bigint;
   /** Required when any sleeve is a debt sleeve. */
   readonly healthFactor?: HealthFactorPolicy;
+  /** How bridges compete with swaps; default `{ premiumBps: 10, objective: "cost" }`. */
+  readonly bridge?: BridgePolicy;
 };
 
 const KINDS: readonly HoldingKind[] = ["token", "supply", "debt", "lp"];
@@ -206,6 +223,7 @@ export function validatePolicy(
   )
     throw new InvalidAmountError("policy.maxTurnoverUsd", policy.maxTurnoverUsd, "a USD wad > 0");
 
+  validateBridge(policy.bridge);
   const hf = policy.healthFactor;
   if (hasDebt && !hf)
     throw new InvalidPolicyError(
@@ -226,6 +244,15 @@ export function validatePolicy(
       if (assets && !assets.has(id as AssetId)) throw new UnknownAssetError(id, f);
     }
   }
+}
+
+function validateBridge(b: BridgePolicy | undefined): void {
+  if (b === undefined) return;
+  if (!b || typeof b !== "object")
+    throw new InvalidPolicyError("policy.bridge", b, "{ premiumBps?, objective? }");
+  if (b.premiumBps !== undefined) intField(b.premiumBps, "policy.bridge.premiumBps", 0, 10_000);
+  if (b.objective !== undefined && b.objective !== "cost" && b.objective !== "least-bridging")
+    throw new InvalidPolicyError("policy.bridge.objective", b.objective, '"cost" or "least-bridging"');
 }
 
 function validateComposition(s: Sleeve, f: string, assets: AssetRegistry | undefined): void {

@@ -61,13 +61,7 @@ export function chainSwaps(ctx: FlowContext, nodes: Nodes, cross: CrossChain): C
     });
   for (const t of cross.planned) (ledgers.get(t.from) as Ledger).bridgeOutUsd += t.usd;
   const byChain = nodesByChain(nodes);
-  const chainIds = [...byChain.keys()];
-  const { senders, receivers } = cross;
-  const order = [
-    ...chainIds.filter((c) => senders.has(c)),
-    ...chainIds.filter((c) => !senders.has(c) && !receivers.has(c)),
-    ...chainIds.filter((c) => receivers.has(c) && !senders.has(c)),
-  ];
+  const order = chainOrder([...byChain.keys()], cross);
   const made: Made = {
     swaps: [],
     transfers: [],
@@ -77,15 +71,18 @@ export function chainSwaps(ctx: FlowContext, nodes: Nodes, cross: CrossChain): C
     bridgeUsd: 0n,
   };
   const processed = new Set<number>();
+  const expected = new Map<PlannedTransfer, bigint>();
   for (const c of order) {
     processed.add(c);
+    for (const t of cross.planned)
+      if (t.route.toChainId === c && !processed.has(t.route.fromChainId)) expect(ledgers, t, expected);
     const ls = (byChain.get(c) ?? []).map((n) => ledgers.get(n.asset) as Ledger);
     const { nets, sur, defs } = chainNets(ctx, c, ls);
     const pairs = ctx.costs.hasPairs(c) ? exactMatch(ctx, c, sur, defs) : greedyMatch(sur, defs);
     made.chainCost.set(c, makeSwaps(ctx, ledgers, sur, pairs, nets, made));
     for (const l of ls) settle(l);
     const outs = cross.planned.filter((t) => t.route.fromChainId === c);
-    sendTransfers(ctx, ledgers, outs, processed, made);
+    sendTransfers(ctx, ledgers, outs, { processed, expected }, made);
   }
   const available = new Map<AssetId, bigint>();
   const bridgeOut = new Map<AssetId, bigint>();
@@ -95,6 +92,41 @@ export function chainSwaps(ctx: FlowContext, nodes: Nodes, cross: CrossChain): C
   }
   const { swaps, transfers, chainCost, feesUsd, slippageUsd, bridgeUsd } = made;
   return { swaps, transfers, chainCost, feesUsd, slippageUsd, bridgeUsd, available, bridgeOut };
+}
+
+/**
+ * The order chains are solved in: a chain after every chain that sends to it (so it knows what arrives), senders first,
+ * then chains that neither send nor receive, receivers last; ties by chain id. Transfers in a cycle (mirror
+ * imbalances: WETH one way, USDC the other) leave no such order: the lowest chain left goes first and counts on what
+ * its senders plan to deliver ({@link expect}).
+ */
+function chainOrder(chainIds: readonly number[], cross: CrossChain): number[] {
+  const rank = (c: number) => (cross.senders.has(c) ? 0 : cross.receivers.has(c) ? 2 : 1);
+  const byRank = [...chainIds].sort((a, b) => rank(a) - rank(b) || a - b);
+  const waitsFor = (c: number, done: ReadonlySet<number>) =>
+    cross.planned.some((t) => t.route.toChainId === c && !done.has(t.route.fromChainId));
+  const done = new Set<number>();
+  const order: number[] = [];
+  while (order.length < byRank.length) {
+    const left = byRank.filter((c) => !done.has(c));
+    const next = left.find((c) => !waitsFor(c, done)) ?? (left[0] as number);
+    done.add(next);
+    order.push(next);
+  }
+  return order;
+}
+
+/**
+ * Counts on a transfer whose sending chain is not solved yet: what it delivers if the sender sends what was planned,
+ * less one base unit (rounding); {@link sendTransfers} books the difference when it is sent.
+ */
+function expect(ledgers: Ledgers, t: PlannedTransfer, expected: Map<PlannedTransfer, bigint>): void {
+  const to = ledgers.get(t.route.toAsset) as Ledger;
+  const costUsd = mulDiv(t.usd, BigInt(t.route.feeCbps), CBPS, "up") + t.route.fixedUsd;
+  const units = costUsd >= t.usd ? 0n : amountFor(t.usd - costUsd, to.n.dec, to.n.price) - 1n;
+  const x = units > 0n ? units : 0n;
+  to.bridgeIn += x;
+  expected.set(t, x);
 }
 
 /**
@@ -195,7 +227,10 @@ function sendTransfers(
   ctx: FlowContext,
   ledgers: Ledgers,
   outs: readonly PlannedTransfer[],
-  processed: ReadonlySet<number>,
+  counted: {
+    readonly processed: ReadonlySet<number>;
+    readonly expected: ReadonlyMap<PlannedTransfer, bigint>;
+  },
   made: Made,
 ): void {
   const perNode = new Map<AssetId, PlannedTransfer[]>();
@@ -219,9 +254,11 @@ function sendTransfers(
       const costUsd = mulDiv(usd, BigInt(t.route.feeCbps), CBPS, "up") + t.route.fixedUsd;
       const to = ledgers.get(t.route.toAsset) as Ledger;
       const received = costUsd >= usd ? 0n : amountFor(usd - costUsd, to.n.dec, to.n.price);
-      to.bridgeIn += received;
-      // A chain already solved (never the case with minimal cross-chain volume) keeps what arrives idle.
-      if (processed.has(to.n.chainId)) to.available += received;
+      // A chain already solved counted on `expected`: it gets the difference; a chain solved before its sender
+      // without counting on it (least bridging never does this) keeps what arrives idle.
+      const extra = received - (counted.expected.get(t) ?? 0n);
+      to.bridgeIn += extra;
+      if (counted.processed.has(to.n.chainId)) to.available += extra;
       made.bridgeUsd += costUsd;
       made.transfers.push({ route: t.route, amount, received, usd, costUsd });
     });

@@ -1,7 +1,9 @@
 import { CBPS, type ResolvedRoute } from "../cost.ts";
-import { type FlowResult, minCostFlow } from "../flow.ts";
+import { minCostFlow } from "../flow.ts";
 import { min } from "../math.ts";
 import type { AssetId } from "../model.ts";
+import { cheapestCrossing } from "./cheapest.ts";
+import { crossingOf, type Graph, type Label, newGraph } from "./graph.ts";
 import {
   type CrossChain,
   type FlowContext,
@@ -9,31 +11,27 @@ import {
   type Nodes,
   netUsd,
   nodesByChain,
-  type PlannedTransfer,
-  type Unmet,
 } from "./types.ts";
 
 const BIG = 1_000_000_000; // centi-bps: lexicographic weight of cross-chain volume over every other cost
 
-/** A node of the reduced cross-chain graph: a chain's swap hub, or a bridgeable token. */
-type Label = { readonly chainId: number; readonly asset?: AssetId };
-
-/** The reduced graph: per chain a swap hub plus one node per bridgeable token, with their supplies (USD wad). */
-type Graph = {
-  readonly supply: bigint[];
-  readonly labels: Label[];
-  readonly index: Map<string, number>;
-  readonly arcs: { from: number; to: number; cost: number }[];
-  readonly routeArcs: { r: ResolvedRoute; arc: number }[];
-};
+const NONE: CrossChain = { planned: [], senders: new Set(), receivers: new Set(), unmet: null };
 
 /**
- * Phase 2: which value crosses chains, and over which routes. Only when one chain has more than it needs and another
- * less (beyond `crossTol`): an exact min-cost flow on a small graph (per chain a swap hub plus the bridgeable tokens);
- * bridge arcs carry a big-M weight, so cross-chain volume is the least possible, then the cheapest.
+ * Phase 2: which value crosses chains, and over which routes — an exact min-cost flow on a small graph, in one of two
+ * models (`policy.bridge.objective`):
+ * - `"cost"` ({@link cheapestCrossing}): bridges compete with swaps on their true cost, also where per-chain totals
+ *   need not change (mirror imbalances on two chains);
+ * - `"least-bridging"`: only when one chain has more than it needs and another less (beyond `crossTol`); bridge
+ *   arcs carry a big-M weight, so cross-chain volume is the least possible, then the cheapest.
+ * With no route, the least-bridging model finds what cannot cross (`unmet`).
  */
 export function crossChainFlows(ctx: FlowContext, nodes: Nodes): CrossChain {
   const byChain = nodesByChain(nodes);
+  const routes = ctx.allowBridges
+    ? ctx.costs.routes.filter((r) => byChain.has(r.fromChainId) && byChain.has(r.toChainId))
+    : [];
+  if (ctx.bridge.objective === "cost" && routes.length > 0) return cheapestCrossing(ctx, byChain, routes);
   const chainTotal = new Map<number, bigint>();
   for (const [c, ns] of byChain)
     chainTotal.set(
@@ -42,42 +40,23 @@ export function crossChainFlows(ctx: FlowContext, nodes: Nodes): CrossChain {
     );
   const totals = [...chainTotal.values()];
   const needsCross = totals.some((t) => t > ctx.crossTol) && totals.some((t) => -t > ctx.crossTol);
-  if (!needsCross) return { planned: [], senders: new Set(), receivers: new Set(), unmet: null };
-  const routes = ctx.allowBridges
-    ? ctx.costs.routes.filter((r) => byChain.has(r.fromChainId) && byChain.has(r.toChainId))
-    : [];
+  if (!needsCross) return NONE;
   const g = reducedGraph(ctx, byChain, routes, chainTotal);
-  const res = minCostFlow(g.supply.length, g.supply, g.arcs);
-  const planned: PlannedTransfer[] = [];
-  const senders = new Set<number>();
-  const receivers = new Set<number>();
-  for (const { r, arc } of g.routeArcs) {
-    const f = res.flows[arc] as bigint;
-    if (f <= 0n || f < ctx.minTrade) continue;
-    planned.push({ route: r, usd: f, from: r.fromAsset });
-    senders.add(r.fromChainId);
-    receivers.add(r.toChainId);
-  }
-  return { planned, senders, receivers, unmet: unmetOf(ctx, res, g.labels) };
+  return crossingOf(ctx, g, minCostFlow(g.supply.length, g.supply, g.arcs));
 }
 
+/**
+ * The least-bridging graph: per chain a swap hub holding the non-bridgeable assets, one node per bridgeable token;
+ * token → hub costs the chain's swap, hub → token nothing, a bridge big-M + its fee + its fixed cost spread over the
+ * most that can cross. Its size depends on chains × bridgeable symbols, not on the number of holdings.
+ */
 function reducedGraph(
   ctx: FlowContext,
   byChain: ReadonlyMap<number, readonly FlowNode[]>,
   routes: readonly ResolvedRoute[],
   chainTotal: ReadonlyMap<number, bigint>,
 ): Graph {
-  const g: Graph = { supply: [], labels: [], index: new Map(), arcs: [], routeArcs: [] };
-  const id = (key: string, label: Label) => {
-    let k = g.index.get(key);
-    if (k === undefined) {
-      k = g.supply.length;
-      g.index.set(key, k);
-      g.supply.push(0n);
-      g.labels.push(label);
-    }
-    return k;
-  };
+  const { g, id } = newGraph();
   for (const c of byChain.keys()) id(`hub|${c}`, { chainId: c });
   const bridgeable = new Set<AssetId>();
   for (const r of routes) {
@@ -113,27 +92,4 @@ function reducedGraph(
     });
   }
   return g;
-}
-
-/** Unmet on both sides means value that should have crossed and could not; one-sided is only rounding or losses. */
-function unmetOf(ctx: FlowContext, res: FlowResult, labels: readonly Label[]): Unmet | null {
-  let unmetDemand = 0n;
-  let unmetSupply = 0n;
-  const fromC = new Set<number>();
-  const toC = new Set<number>();
-  res.unmetDemand.forEach((u, k) => {
-    if (u > 0n) {
-      unmetDemand += u;
-      toC.add((labels[k] as Label).chainId);
-    }
-  });
-  res.unmetSupply.forEach((u, k) => {
-    if (u > 0n) {
-      unmetSupply += u;
-      fromC.add((labels[k] as Label).chainId);
-    }
-  });
-  const usd = unmetDemand < unmetSupply ? unmetDemand : unmetSupply;
-  if (usd <= ctx.crossTol) return null;
-  return { usd, from: [...fromC].sort((a, b) => a - b), to: [...toC].sort((a, b) => a - b) };
 }

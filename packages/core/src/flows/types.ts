@@ -17,6 +17,8 @@ export type FlowContext = {
   readonly crossTol: bigint;
   /** False in per-chain mode: no bridge is used. */
   readonly allowBridges: boolean;
+  /** How bridges compete with swaps (policy.bridge), the premium in centi-bps. */
+  readonly bridge: { readonly objective: "cost" | "least-bridging"; readonly premiumCbps: number };
 };
 
 /** A sleeve exit as solved: units released per asset and the share of the position. */
