@@ -13,7 +13,7 @@ type Solved = { readonly g: Graph; readonly res: FlowResult; readonly cost: bigi
 
 /**
  * The `"cost"` model of phase 2: per chain a swap hub and one node per asset; leaving an asset for the hub costs the
- * chain's swap (fee + slippage), coming back nothing, so every swap is charged once; a bridge costs its fee + the
+ * chain's swap (fee + slippage), coming back nothing, so every swap is charged once (see {@link costGraph}); a bridge costs its fee + the
  * policy's premium per unit and its fixed cost per transfer. The fixed cost makes the problem a fixed-charge flow:
  * it is spread over an estimate of the route's flow (first the most that could cross, then the flow last solved) and
  * the cheapest solution by true cost is kept. A route whose flow falls below the minimum trade is closed and the
@@ -77,7 +77,11 @@ export function cheapestCrossing(
   return crossingOf(ctx, g, res);
 }
 
-/** The graph of the cost model with each route's fixed cost spread over `est` (USD wad) of flow. */
+/**
+ * The graph of the cost model with each route's fixed cost spread over `est` (USD wad) of flow. Per chain, assets no
+ * route carries are pooled: their surpluses in one source node (→ hub: one swap), their deficits at the hub — the same
+ * optimum as a node per asset, on a graph whose size depends on chains × bridgeable tokens only.
+ */
 function costGraph(
   ctx: FlowContext,
   byChain: ReadonlyMap<number, readonly FlowNode[]>,
@@ -85,25 +89,39 @@ function costGraph(
   est: ReadonlyMap<ResolvedRoute, bigint>,
 ): Graph {
   const { g, id } = newGraph();
-  for (const c of byChain.keys()) id(`hub|${c}`, { chainId: c });
-  const assetNode = (asset: AssetId, chainId: number) => {
-    const fresh = !g.index.has(`a|${asset}`);
-    const k = id(`a|${asset}`, { chainId, asset });
-    if (fresh) {
-      const hub = g.index.get(`hub|${chainId}`) as number;
-      g.arcs.push({ from: k, to: hub, cost: ctx.costs.chainSwapCbps(chainId) });
-      g.arcs.push({ from: hub, to: k, cost: 0 });
-    }
-    return k;
+  const swapArcs = (k: number, chainId: number, back: boolean) => {
+    const hub = g.index.get(`hub|${chainId}`) as number;
+    g.arcs.push({ from: k, to: hub, cost: ctx.costs.chainSwapCbps(chainId) });
+    if (back) g.arcs.push({ from: hub, to: k, cost: 0 });
   };
-  for (const [c, ns] of byChain) for (const n of ns) g.supply[assetNode(n.asset, c)] = netUsd(n);
+  for (const c of byChain.keys()) id(`hub|${c}`, { chainId: c });
+  const bridged = new Set<AssetId>();
+  for (const r of routes) bridged.add(r.fromAsset).add(r.toAsset);
+  for (const a of [...bridged].sort()) {
+    const chainId = (ctx.assets.get(a) as { chainId: number }).chainId;
+    swapArcs(id(`a|${a}`, { chainId, asset: a }), chainId, true);
+  }
+  for (const [c, ns] of byChain)
+    for (const n of ns) {
+      const v = netUsd(n);
+      let k: number;
+      if (bridged.has(n.asset)) k = g.index.get(`a|${n.asset}`) as number;
+      else if (v > 0n) {
+        const fresh = !g.index.has(`src|${c}`);
+        k = id(`src|${c}`, { chainId: c });
+        if (fresh) swapArcs(k, c, false);
+      } else k = g.index.get(`hub|${c}`) as number;
+      g.supply[k] = (g.supply[k] as bigint) + v;
+    }
   for (const r of routes) {
-    const from = assetNode(r.fromAsset, r.fromChainId);
-    const to = assetNode(r.toAsset, r.toChainId);
     const e = est.get(r) ?? 0n;
     const spread = r.fixedUsd === 0n ? 0 : e <= 0n ? MAX_SPREAD : Number((r.fixedUsd * CBPS + e - 1n) / e);
     g.routeArcs.push({ r, arc: g.arcs.length });
-    g.arcs.push({ from, to, cost: r.feeCbps + ctx.bridge.premiumCbps + Math.min(spread, MAX_SPREAD) });
+    g.arcs.push({
+      from: g.index.get(`a|${r.fromAsset}`) as number,
+      to: g.index.get(`a|${r.toAsset}`) as number,
+      cost: r.feeCbps + ctx.bridge.premiumCbps + Math.min(spread, MAX_SPREAD),
+    });
   }
   return g;
 }
