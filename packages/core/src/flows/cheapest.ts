@@ -1,7 +1,6 @@
 import { CBPS, type ResolvedRoute } from "../cost.ts";
 import { type FlowResult, minCostFlow } from "../flow.ts";
-import type { AssetId } from "../model.ts";
-import { crossingOf, type Graph, newGraph } from "./graph.ts";
+import { addRoute, crossingOf, type Graph, hubsAndTokens, spreadCbps } from "./graph.ts";
 import { type CrossChain, type FlowContext, type FlowNode, netUsd } from "./types.ts";
 
 /** Fixed costs are spread over an estimate of the flow; the estimate is refined from the solved flow this often. */
@@ -88,41 +87,22 @@ function costGraph(
   routes: readonly ResolvedRoute[],
   est: ReadonlyMap<ResolvedRoute, bigint>,
 ): Graph {
-  const { g, id } = newGraph();
-  const swapArcs = (k: number, chainId: number, back: boolean) => {
-    const hub = g.index.get(`hub|${chainId}`) as number;
-    g.arcs.push({ from: k, to: hub, cost: ctx.costs.chainSwapCbps(chainId) });
-    if (back) g.arcs.push({ from: hub, to: k, cost: 0 });
-  };
-  for (const c of byChain.keys()) id(`hub|${c}`, { chainId: c });
-  const bridged = new Set<AssetId>();
-  for (const r of routes) bridged.add(r.fromAsset).add(r.toAsset);
-  for (const a of [...bridged].sort()) {
-    const chainId = (ctx.assets.get(a) as { chainId: number }).chainId;
-    swapArcs(id(`a|${a}`, { chainId, asset: a }), chainId, true);
-  }
+  const { g, id, bridged } = hubsAndTokens(ctx, byChain, routes);
   for (const [c, ns] of byChain)
     for (const n of ns) {
       const v = netUsd(n);
       let k: number;
-      if (bridged.has(n.asset)) k = g.index.get(`a|${n.asset}`) as number;
+      if (bridged.has(n.asset)) k = g.index.get(`x|${n.asset}`) as number;
       else if (v > 0n) {
         const fresh = !g.index.has(`src|${c}`);
         k = id(`src|${c}`, { chainId: c });
-        if (fresh) swapArcs(k, c, false);
+        if (fresh)
+          g.arcs.push({ from: k, to: g.index.get(`hub|${c}`) as number, cost: ctx.costs.chainSwapCbps(c) });
       } else k = g.index.get(`hub|${c}`) as number;
       g.supply[k] = (g.supply[k] as bigint) + v;
     }
-  for (const r of routes) {
-    const e = est.get(r) ?? 0n;
-    const spread = r.fixedUsd === 0n ? 0 : e <= 0n ? MAX_SPREAD : Number((r.fixedUsd * CBPS + e - 1n) / e);
-    g.routeArcs.push({ r, arc: g.arcs.length });
-    g.arcs.push({
-      from: g.index.get(`a|${r.fromAsset}`) as number,
-      to: g.index.get(`a|${r.toAsset}`) as number,
-      cost: r.feeCbps + ctx.bridge.premiumCbps + Math.min(spread, MAX_SPREAD),
-    });
-  }
+  for (const r of routes)
+    addRoute(g, r, r.feeCbps + ctx.bridge.premiumCbps + spreadCbps(r.fixedUsd, est.get(r) ?? 0n, MAX_SPREAD));
   return g;
 }
 

@@ -1,9 +1,8 @@
-import { CBPS, type ResolvedRoute } from "../cost.ts";
+import type { ResolvedRoute } from "../cost.ts";
 import { minCostFlow } from "../flow.ts";
 import { min } from "../math.ts";
-import type { AssetId } from "../model.ts";
 import { cheapestCrossing } from "./cheapest.ts";
-import { crossingOf, type Graph, type Label, newGraph } from "./graph.ts";
+import { addRoute, crossingOf, type Graph, hubsAndTokens, spreadCbps } from "./graph.ts";
 import {
   type CrossChain,
   type FlowContext,
@@ -56,40 +55,18 @@ function reducedGraph(
   routes: readonly ResolvedRoute[],
   chainTotal: ReadonlyMap<number, bigint>,
 ): Graph {
-  const { g, id } = newGraph();
-  for (const c of byChain.keys()) id(`hub|${c}`, { chainId: c });
-  const bridgeable = new Set<AssetId>();
-  for (const r of routes) {
-    bridgeable.add(r.fromAsset);
-    bridgeable.add(r.toAsset);
-  }
-  const tokens = [...bridgeable].sort();
-  for (const a of tokens)
-    id(`x|${a}`, { chainId: (ctx.assets.get(a) as { chainId: number }).chainId, asset: a });
+  const { g, bridged } = hubsAndTokens(ctx, byChain, routes);
   for (const [c, ns] of byChain)
     for (const n of ns) {
-      const k = g.index.get(bridgeable.has(n.asset) ? `x|${n.asset}` : `hub|${c}`) as number;
+      const k = g.index.get(bridged.has(n.asset) ? `x|${n.asset}` : `hub|${c}`) as number;
       g.supply[k] = (g.supply[k] as bigint) + netUsd(n);
     }
-  for (const a of tokens) {
-    const x = g.index.get(`x|${a}`) as number;
-    const chainId = (g.labels[x] as Label).chainId;
-    const hub = g.index.get(`hub|${chainId}`) as number;
-    g.arcs.push({ from: x, to: hub, cost: ctx.costs.chainSwapCbps(chainId) });
-    g.arcs.push({ from: hub, to: x, cost: 0 });
-  }
   for (const r of routes) {
     const out = chainTotal.get(r.fromChainId) as bigint;
     const inn = chainTotal.get(r.toChainId) as bigint;
     const est = out > 0n && inn < 0n ? min(out, -inn) : 0n;
     if (est <= ctx.crossTol) continue;
-    const fixed = Number((r.fixedUsd * CBPS + est - 1n) / est);
-    g.routeArcs.push({ r, arc: g.arcs.length });
-    g.arcs.push({
-      from: g.index.get(`x|${r.fromAsset}`) as number,
-      to: g.index.get(`x|${r.toAsset}`) as number,
-      cost: BIG + r.feeCbps + Math.min(fixed, BIG),
-    });
+    addRoute(g, r, BIG + r.feeCbps + spreadCbps(r.fixedUsd, est, BIG));
   }
   return g;
 }

@@ -1,6 +1,7 @@
 import type { CompiledCosts, ResolvedRoute } from "../cost.ts";
 import { usdValue } from "../math.ts";
 import type { AssetId, Composition, PriceBook } from "../model.ts";
+import type { SwapLeg } from "../plan.ts";
 import type { SleeveState } from "../state.ts";
 import type { AssetRegistry } from "../valuation.ts";
 
@@ -30,18 +31,8 @@ export type ExitDraft = {
 };
 /** A sleeve entry as solved: units delivered per asset (after upstream losses). */
 export type EntryDraft = ExitDraft;
-/** A swap as solved. */
-export type SwapDraft = {
-  readonly chainId: number;
-  readonly assetIn: AssetId;
-  readonly assetOut: AssetId;
-  readonly amountIn: bigint;
-  readonly expectedOut: bigint;
-  readonly minOut: bigint;
-  readonly usd: bigint;
-  readonly feeUsd: bigint;
-  readonly slippageUsd: bigint;
-};
+/** A swap as solved: a swap leg before it has a step and its gas. */
+export type SwapDraft = Omit<SwapLeg, "type" | "step" | "gasUsd">;
 /** A bridge transfer as solved. */
 export type TransferDraft = {
   readonly route: ResolvedRoute;
@@ -54,26 +45,15 @@ export type TransferDraft = {
 /** Cross-chain value that should move and cannot (no route), USD wad, with the chains at either end. */
 export type Unmet = { readonly usd: bigint; readonly from: number[]; readonly to: number[] };
 
-/** The legs that realise a set of sleeve deltas, with what stays idle and what could not cross chains. */
-export type FlowSolution = {
-  readonly exits: readonly ExitDraft[];
-  readonly entries: readonly EntryDraft[];
-  readonly swaps: readonly SwapDraft[];
-  readonly transfers: readonly TransferDraft[];
-  /** Units left idle per asset after the plan (rounding, dropped swaps, unmatched value). */
-  readonly residual: ReadonlyMap<AssetId, bigint>;
-  readonly feesUsd: bigint;
-  readonly slippageUsd: bigint;
-  readonly bridgeUsd: bigint;
-  /** Swap fees + slippage per chain. */
-  readonly chainCost: ReadonlyMap<number, bigint>;
-  /** Cross-chain imbalance no bridge could carry (beyond `crossTol`), or null. */
-  readonly unmet: Unmet | null;
-  /** Chains that receive transfers. */
-  readonly receivers: ReadonlySet<number>;
-  /** Per asset with sinks: what the node could give them / what they asked (wad); losses upstream make it < 1. */
-  readonly nodeRho: ReadonlyMap<AssetId, bigint>;
-};
+/**
+ * The legs that realise a set of sleeve deltas, with what stays idle and what could not cross chains: what the phases
+ * produced (exits from phase 1; unmet value and receiving chains from 2; swaps, transfers and their costs from 3;
+ * entries, idle units and loss ratios from 4).
+ */
+export type FlowSolution = Pick<SleeveFlows, "exits"> &
+  Pick<CrossChain, "unmet" | "receivers"> &
+  Omit<ChainFlows, "available" | "bridgeOut"> &
+  Deliveries;
 
 /**
  * One (chain, asset) node of the flow network after phase 1: units its sources release and its sinks ask for.
@@ -117,7 +97,9 @@ export type PlannedTransfer = { readonly route: ResolvedRoute; readonly usd: big
 export type CrossChain = {
   readonly planned: readonly PlannedTransfer[];
   readonly senders: ReadonlySet<number>;
+  /** Chains that receive transfers. */
   readonly receivers: ReadonlySet<number>;
+  /** Cross-chain imbalance no bridge could carry (beyond `crossTol`), or null. */
   readonly unmet: Unmet | null;
 };
 
@@ -125,6 +107,7 @@ export type CrossChain = {
 export type ChainFlows = {
   readonly swaps: readonly SwapDraft[];
   readonly transfers: readonly TransferDraft[];
+  /** Swap fees + slippage per chain. */
   readonly chainCost: ReadonlyMap<number, bigint>;
   readonly feesUsd: bigint;
   readonly slippageUsd: bigint;
@@ -138,7 +121,9 @@ export type ChainFlows = {
 /** Phase 4's record: the entries as delivered, what stays idle, and each sink node's loss ratio. */
 export type Deliveries = {
   readonly entries: readonly EntryDraft[];
+  /** Units left idle per asset after the plan (rounding, dropped swaps, unmatched value). */
   readonly residual: ReadonlyMap<AssetId, bigint>;
+  /** Per asset with sinks: what the node could give them / what they asked (wad); losses upstream make it < 1. */
   readonly nodeRho: ReadonlyMap<AssetId, bigint>;
 };
 
