@@ -43,8 +43,9 @@ type Ledgers = ReadonlyMap<AssetId, Ledger>;
 /**
  * Phase 3: per chain, surpluses are swapped into deficits — greedy largest-first matching (exact for a uniform swap
  * cost), or an exact min-cost transportation when the chain has pair-specific costs; swaps below the minimum trade are
- * dropped. Sending chains go first, receiving chains last, so what a transfer delivers is known before its chain
- * swaps. Losses (fees, slippage, bridge cost) propagate downstream: a short node sends a proportionally smaller bridge.
+ * dropped. A chain is solved after the chains that send to it ({@link chainOrder}), so what a transfer delivers is
+ * known before its chain swaps. Losses (fees, slippage, bridge cost) propagate downstream: a short node sends a
+ * proportionally smaller bridge.
  */
 export function chainSwaps(ctx: FlowContext, nodes: Nodes, cross: CrossChain): ChainFlows {
   const ledgers = new Map<AssetId, Ledger>();
@@ -75,7 +76,8 @@ export function chainSwaps(ctx: FlowContext, nodes: Nodes, cross: CrossChain): C
   for (const c of order) {
     processed.add(c);
     for (const t of cross.planned)
-      if (t.route.toChainId === c && !processed.has(t.route.fromChainId)) expect(ledgers, t, expected);
+      if (t.route.toChainId === c && !processed.has(t.route.fromChainId))
+        countOnArrival(ledgers, t, expected);
     const ls = (byChain.get(c) ?? []).map((n) => ledgers.get(n.asset) as Ledger);
     const { nets, sur, defs } = chainNets(ctx, c, ls);
     const pairs = ctx.costs.hasPairs(c) ? exactMatch(ctx, c, sur, defs) : greedyMatch(sur, defs);
@@ -97,8 +99,8 @@ export function chainSwaps(ctx: FlowContext, nodes: Nodes, cross: CrossChain): C
 /**
  * The order chains are solved in: a chain after every chain that sends to it (so it knows what arrives), senders first,
  * then chains that neither send nor receive, receivers last; ties by chain id. Transfers in a cycle (mirror
- * imbalances: WETH one way, USDC the other) leave no such order: the lowest chain left goes first and counts on what
- * its senders plan to deliver ({@link expect}).
+ * imbalances: WETH one way, USDC the other) leave no such order: the first chain left in that ranking goes first and
+ * counts on what its senders plan to deliver ({@link countOnArrival}).
  */
 function chainOrder(chainIds: readonly number[], cross: CrossChain): number[] {
   const rank = (c: number) => (cross.senders.has(c) ? 0 : cross.receivers.has(c) ? 2 : 1);
@@ -120,7 +122,7 @@ function chainOrder(chainIds: readonly number[], cross: CrossChain): number[] {
  * Counts on a transfer whose sending chain is not solved yet: what it delivers if the sender sends what was planned,
  * less one base unit (rounding); {@link sendTransfers} books the difference when it is sent.
  */
-function expect(ledgers: Ledgers, t: PlannedTransfer, expected: Map<PlannedTransfer, bigint>): void {
+function countOnArrival(ledgers: Ledgers, t: PlannedTransfer, expected: Map<PlannedTransfer, bigint>): void {
   const to = ledgers.get(t.route.toAsset) as Ledger;
   const costUsd = mulDiv(t.usd, BigInt(t.route.feeCbps), CBPS, "up") + t.route.fixedUsd;
   const units = costUsd >= t.usd ? 0n : amountFor(t.usd - costUsd, to.n.dec, to.n.price) - 1n;
