@@ -14,6 +14,7 @@ import {
 import { deployAave } from "./aave.ts";
 import { aavePoolAbi, mintableErc20Abi, positionManagerAbi, uniswapV3FactoryAbi, weth9Abi } from "./abis.ts";
 import { testAccounts } from "./accounts.ts";
+import { deployAcross } from "./across.ts";
 import { loadArtifact, multicall3CreationCode } from "./artifacts.ts";
 import {
   type AaveVersion,
@@ -39,7 +40,7 @@ import { fullRangeTicks, sortTokens, sqrtPriceX96FromPrices, tickSpacingForFee }
 /**
  * Deploys the whole testkit protocol set on a fresh local anvil chain from the published npm artifacts:
  * tokens, feeds, an Aave V3 market with three reserves (3.6 unless `options.aave` says "3.0"), Uniswap V3 with two deep pools, Multicall3, Safe 1.3.0
- * and Simple7702Account. The deployer, treasury and whale are anvil's default accounts 0, 8 and 9 (unlocked).
+ * Simple7702Account and Across V3's SpokePool. The deployer, treasury and whale are anvil's default accounts 0, 8 and 9 (unlocked).
  */
 export async function deployProtocols(
   client: Client,
@@ -132,6 +133,12 @@ export async function deployProtocols(
     ),
   };
   const simple7702Account = await d.deploy("Simple7702Account", deployData("Simple7702Account"));
+  // Last, so the addresses deployed before Across stay what they were.
+  const across = await deployAcross(d, {
+    owner: deployer,
+    wrappedNative: tokens.WETH.address,
+    withdrawalRecipient: treasury,
+  });
   await d.verify();
 
   const multicallCode = await rpc<Hex>("eth_getCode", [multicallDeployed, "latest"]);
@@ -283,6 +290,7 @@ export async function deployProtocols(
     multicall3: MULTICALL3_ADDRESS,
     safe,
     simple7702Account,
+    across,
   };
 }
 
