@@ -172,7 +172,7 @@ export function startAcrossRelayer(params: AcrossRelayerParameters): AcrossRelay
       address: spokePool,
       abi: spokePoolArtifactAbi(),
       functionName: "fillStatuses",
-      args: [relayHashOf(relayData, destination.chainId)],
+      args: [acrossRelayHash(relayData, destination.chainId)],
     });
     if (status === 2n) {
       deposit.fill = { hash: "0x", at: Date.now() }; // filled by someone else (or before a revert of the origin only)
@@ -288,7 +288,7 @@ export function startAcrossRelayer(params: AcrossRelayerParameters): AcrossRelay
 }
 
 /** The relay hash the destination pool keys fills by: `keccak256(abi.encode(relayData, destinationChainId))`. */
-function relayHashOf(relayData: RelayData, destinationChainId: number): Hex {
+export function acrossRelayHash(relayData: RelayData, destinationChainId: number): Hex {
   const params: readonly AbiParameter[] = [functionInput("fillRelay", 0), { type: "uint256" }];
   return keccak256(encodeAbiParameters(params, [relayData, BigInt(destinationChainId)]));
 }

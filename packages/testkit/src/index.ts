@@ -1,6 +1,7 @@
 export * from "./abis.ts";
 export * from "./accounts.ts";
 export * from "./across.ts";
+export * from "./across-api.ts";
 export * from "./across-relayer.ts";
 export { type Anvil, anvilArgs, resolveAnvilBinary, type StartAnvilParameters, startAnvil } from "./anvil.ts";
 export {
