@@ -232,10 +232,14 @@ async function depositStatus(params: AcrossApiParameters, q: URLSearchParams): P
     }) as Promise<bigint>,
     destination.publicClient.getBlock({ blockTag: "latest" }),
   ]);
-  if (status === 2n) return { json: { ...base, status: "filled", fillTxnRef: await fillTx(destination, relayData) } };
-  if (block.timestamp < BigInt(relayData.fillDeadline)) return { json: { ...base, status: "pending", fillTxnRef: null } };
+  if (status === 2n)
+    return { json: { ...base, status: "filled", fillTxnRef: await fillTx(destination, relayData) } };
+  if (block.timestamp < BigInt(relayData.fillDeadline))
+    return { json: { ...base, status: "pending", fillTxnRef: null } };
   const refund = await refundTx(origin, relayData);
-  return { json: { ...base, status: refund ? "refunded" : "expired", fillTxnRef: null, depositRefundTxnRef: refund } };
+  return {
+    json: { ...base, status: refund ? "refunded" : "expired", fillTxnRef: null, depositRefundTxnRef: refund },
+  };
 }
 
 /** The transaction of the fill of a relay on its destination (by origin chain and deposit id). */
@@ -261,16 +265,18 @@ async function refundTx(origin: TestChain, relayData: RelayData): Promise<Hex | 
   });
   const depositor = `0x${relayData.depositor.slice(-40)}`;
   const token = `0x${relayData.inputToken.slice(-40)}`;
-  const leaf = parseEventLogs({ abi: spokePoolArtifactAbi(), eventName: "ExecutedRelayerRefundRoot", logs }).find(
-    (e) => {
-      const args = e.args as { l2TokenAddress: string; refundAddresses: string[]; refundAmounts: bigint[] };
-      return (
-        args.l2TokenAddress.toLowerCase() === token &&
-        args.refundAddresses.some(
-          (a, i) => a.toLowerCase() === depositor && args.refundAmounts[i] === relayData.inputAmount,
-        )
-      );
-    },
-  );
+  const leaf = parseEventLogs({
+    abi: spokePoolArtifactAbi(),
+    eventName: "ExecutedRelayerRefundRoot",
+    logs,
+  }).find((e) => {
+    const args = e.args as { l2TokenAddress: string; refundAddresses: string[]; refundAmounts: bigint[] };
+    return (
+      args.l2TokenAddress.toLowerCase() === token &&
+      args.refundAddresses.some(
+        (a, i) => a.toLowerCase() === depositor && args.refundAmounts[i] === relayData.inputAmount,
+      )
+    );
+  });
   return leaf?.transactionHash ?? null;
 }
