@@ -90,201 +90,223 @@ export type AcrossRelayer = {
 
 type FundsDepositedArgs = Omit<RelayData, "originChainId"> & { destinationChainId: bigint };
 
+/** The relayer's state between polls. */
+type RelayerState = {
+  readonly params: AcrossRelayerParameters;
+  readonly byId: ReadonlyMap<number, TestChain>;
+  /** Per chain: the last block scanned, to notice a revert under it. */
+  readonly cursors: Map<number, { number: bigint; hash: Hex }>;
+  readonly deposits: RelayedDeposit[];
+  mode: "fill" | "never";
+  stopped: boolean;
+};
+
 /** Starts the relayer; stop it with `stop()`. It fills from the `relayer` test account, topping up its inventory. */
 export function startAcrossRelayer(params: AcrossRelayerParameters): AcrossRelayer {
-  let mode = params.mode ?? "fill";
-  const delay = params.fillDelayMs ?? 0;
-  const refundExpired = params.refundExpired ?? true;
-  const byId = new Map(params.chains.map((c) => [c.chainId, c]));
-  const cursors = new Map<number, { number: bigint; hash: Hex }>();
-  const deposits: RelayedDeposit[] = [];
+  const state: RelayerState = {
+    params,
+    byId: new Map(params.chains.map((c) => [c.chainId, c])),
+    cursors: new Map(),
+    deposits: [],
+    mode: params.mode ?? "fill",
+    stopped: false,
+  };
   const errors: unknown[] = [];
-  let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> = Promise.resolve();
-
-  const poll = async () => {
-    for (const chain of params.chains) await scan(chain);
-    for (const deposit of deposits) {
-      if (deposit.fill || deposit.refund || stopped) continue;
-      const destination = byId.get(deposit.destinationChainId);
-      const origin = byId.get(deposit.originChainId);
-      if (!destination || !origin) continue;
-      const now = (await destination.publicClient.getBlock({ blockTag: "latest" })).timestamp;
-      // A fill lands in a later block than `now`: at the deadline it can no longer succeed.
-      if (now >= BigInt(deposit.relayData.fillDeadline)) {
-        if (refundExpired) await refund(origin, deposit);
-      } else if (mode === "fill" && Date.now() - deposit.seenAt >= delay) {
-        await fill(destination, deposit, now);
-      }
-    }
-  };
-
-  /** New deposits of one chain since the last poll; a revert below the cursor rescans and forgets that chain's deposits. */
-  const scan = async (chain: TestChain) => {
-    const head = await chain.publicClient.getBlock({ blockTag: "latest" });
-    const cursor = cursors.get(chain.chainId);
-    let fromBlock = cursor ? cursor.number + 1n : head.number;
-    if (cursor) {
-      const seen =
-        cursor.number <= head.number
-          ? await chain.publicClient.getBlock({ blockNumber: cursor.number })
-          : undefined;
-      if (seen?.hash !== cursor.hash) {
-        fromBlock = 0n;
-        for (let i = deposits.length - 1; i >= 0; i--)
-          if (deposits[i]!.originChainId === chain.chainId) deposits.splice(i, 1);
-      }
-    }
-    cursors.set(chain.chainId, { number: head.number, hash: head.hash });
-    if (fromBlock > head.number) return;
-    const logs = await chain.publicClient.getLogs({
-      address: chain.deployment.across.spokePool,
-      fromBlock,
-      toBlock: head.number,
-    });
-    const events = parseEventLogs({ abi: spokePoolArtifactAbi(), eventName: "FundsDeposited", logs });
-    for (const event of events) {
-      const { destinationChainId, ...args } = event.args as unknown as FundsDepositedArgs;
-      deposits.push({
-        originChainId: chain.chainId,
-        destinationChainId: Number(destinationChainId),
-        depositId: args.depositId,
-        relayData: { ...args, originChainId: BigInt(chain.chainId) },
-        blockHash: event.blockHash,
-        seenAt: Date.now(),
-      });
-    }
-  };
-
-  const fill = async (destination: TestChain, deposit: RelayedDeposit, now: bigint) => {
-    const { relayData } = deposit;
-    const relayer = testAccounts.relayer.address;
-    const exclusive = `0x${relayData.exclusiveRelayer.slice(-40)}`.toLowerCase();
-    if (
-      exclusive !== zeroAddress &&
-      exclusive !== relayer.toLowerCase() &&
-      now <= BigInt(relayData.exclusivityDeadline)
-    )
-      return; // another relayer's window
-    const spokePool = destination.deployment.across.spokePool;
-    const status = await destination.publicClient.readContract({
-      address: spokePool,
-      abi: spokePoolArtifactAbi(),
-      functionName: "fillStatuses",
-      args: [acrossRelayHash(relayData, destination.chainId)],
-    });
-    if (status === 2n) {
-      deposit.fill = { hash: "0x", at: Date.now() }; // filled by someone else (or before a revert of the origin only)
-      return;
-    }
-    await ensureInventory(
-      destination,
-      `0x${relayData.outputToken.slice(-40)}` as Address,
-      relayData.outputAmount,
-    );
-    const { transactionHash: hash } = await sendAndWait(
-      destination,
-      destination.walletClients.relayer,
-      {
-        to: spokePool,
-        data: encodeFunctionData({
-          abi: spokePoolArtifactAbi(),
-          functionName: "fillRelay",
-          args: [relayData, BigInt(destination.chainId), pad(relayer, { size: 32 })],
-        }),
-        gas: HELPER_GAS,
-      },
-      `across fill ${deposit.originChainId}/${deposit.depositId}`,
-    );
-    deposit.fill = { hash, at: Date.now() };
-  };
-
-  const refund = async (origin: TestChain, deposit: RelayedDeposit) => {
-    const { relayData } = deposit;
-    const leaf = {
-      amountToReturn: 0n,
-      chainId: BigInt(origin.chainId),
-      refundAmounts: [relayData.inputAmount],
-      leafId: 0,
-      l2TokenAddress: `0x${relayData.inputToken.slice(-40)}` as Address,
-      refundAddresses: [`0x${relayData.depositor.slice(-40)}` as Address],
-    };
-    const { spokePool } = origin.deployment.across;
-    const abi = spokePoolArtifactAbi();
-    const root = keccak256(encodeAbiParameters([functionInput("executeRelayerRefundLeaf", 1)], [leaf]));
-    const relayed = await sendAndWait(
-      origin,
-      origin.walletClients.deployer,
-      {
-        to: spokePool,
-        data: encodeFunctionData({
-          abi,
-          functionName: "relayRootBundle",
-          args: [root, pad("0x", { size: 32 })],
-        }),
-        gas: HELPER_GAS,
-      },
-      "across relayRootBundle",
-    );
-    const [bundle] = parseEventLogs({ abi, eventName: "RelayedRootBundle", logs: relayed.logs });
-    const rootBundleId = Number((bundle?.args as { rootBundleId: number } | undefined)?.rootBundleId);
-    const { transactionHash: hash } = await sendAndWait(
-      origin,
-      origin.walletClients.relayer,
-      {
-        to: spokePool,
-        data: encodeFunctionData({
-          abi,
-          functionName: "executeRelayerRefundLeaf",
-          args: [rootBundleId, leaf, []],
-        }),
-        gas: HELPER_GAS,
-      },
-      `across refund ${deposit.originChainId}/${deposit.depositId}`,
-    );
-    deposit.refund = { hash, rootBundleId, at: Date.now() };
-  };
-
   const loop = () => {
-    if (stopped) return;
-    running = poll()
+    running = poll(state)
       .catch((error: unknown) => {
         errors.push(error);
       })
       .finally(() => {
-        if (!stopped) timer = setTimeout(loop, params.pollIntervalMs ?? 50);
+        if (!state.stopped) timer = setTimeout(loop, params.pollIntervalMs ?? 50);
       });
   };
   loop();
-
   return {
-    deposits,
+    deposits: state.deposits,
     errors,
-    setMode: (next) => {
-      mode = next;
+    setMode: (mode) => {
+      state.mode = mode;
     },
-    waitFor: async (which, timeoutMs = 15_000) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = deposits.find(
-          (d) => d.originChainId === which.originChainId && d.depositId === which.depositId,
-        );
-        if (found && (which.refunded ? found.refund : found.fill)) return found;
-        if (errors.length) throw errors[0];
-        if (Date.now() > deadline)
-          throw new TestkitError(
-            `across relayer: deposit ${which.originChainId}/${which.depositId} not ${which.refunded ? "refunded" : "filled"} after ${timeoutMs} ms`,
-          );
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
+    waitFor: (which, timeoutMs = 15_000) => waitFor(state, errors, which, timeoutMs),
     stop: async () => {
-      stopped = true;
+      state.stopped = true;
       clearTimeout(timer);
       await running;
     },
   };
+}
+
+/** One poll: new deposits on every chain, then each open deposit filled, refunded or left for later. */
+async function poll(state: RelayerState): Promise<void> {
+  for (const chain of state.params.chains) await scan(state, chain);
+  for (const deposit of state.deposits) {
+    if (deposit.fill || deposit.refund || state.stopped) continue;
+    const destination = state.byId.get(deposit.destinationChainId);
+    const origin = state.byId.get(deposit.originChainId);
+    if (!destination || !origin) continue;
+    const now = (await destination.publicClient.getBlock({ blockTag: "latest" })).timestamp;
+    // A fill lands in a later block than `now`: at the deadline it can no longer succeed.
+    if (now >= BigInt(deposit.relayData.fillDeadline)) {
+      if (state.params.refundExpired ?? true) await refund(origin, deposit);
+    } else if (state.mode === "fill" && Date.now() - deposit.seenAt >= (state.params.fillDelayMs ?? 0)) {
+      await fill(destination, deposit, now);
+    }
+  }
+}
+
+/** New deposits of one chain since the last poll; a revert under the cursor rescans and forgets that chain's deposits. */
+async function scan(state: RelayerState, chain: TestChain): Promise<void> {
+  const head = await chain.publicClient.getBlock({ blockTag: "latest" });
+  const cursor = state.cursors.get(chain.chainId);
+  let fromBlock = cursor ? cursor.number + 1n : head.number;
+  if (cursor) {
+    const seen =
+      cursor.number <= head.number
+        ? await chain.publicClient.getBlock({ blockNumber: cursor.number })
+        : undefined;
+    if (seen?.hash !== cursor.hash) {
+      fromBlock = 0n;
+      for (let i = state.deposits.length - 1; i >= 0; i--)
+        if (state.deposits[i]!.originChainId === chain.chainId) state.deposits.splice(i, 1);
+    }
+  }
+  state.cursors.set(chain.chainId, { number: head.number, hash: head.hash });
+  if (fromBlock > head.number) return;
+  const logs = await chain.publicClient.getLogs({
+    address: chain.deployment.across.spokePool,
+    fromBlock,
+    toBlock: head.number,
+  });
+  for (const event of parseEventLogs({ abi: spokePoolArtifactAbi(), eventName: "FundsDeposited", logs })) {
+    const { destinationChainId, ...args } = event.args as unknown as FundsDepositedArgs;
+    state.deposits.push({
+      originChainId: chain.chainId,
+      destinationChainId: Number(destinationChainId),
+      depositId: args.depositId,
+      relayData: { ...args, originChainId: BigInt(chain.chainId) },
+      blockHash: event.blockHash,
+      seenAt: Date.now(),
+    });
+  }
+}
+
+/** Fills a deposit on its destination through `fillRelay`, unless it is filled already or in another relayer's window. */
+async function fill(destination: TestChain, deposit: RelayedDeposit, now: bigint): Promise<void> {
+  const { relayData } = deposit;
+  const relayer = testAccounts.relayer.address;
+  const exclusive = `0x${relayData.exclusiveRelayer.slice(-40)}`.toLowerCase();
+  if (
+    exclusive !== zeroAddress &&
+    exclusive !== relayer.toLowerCase() &&
+    now <= BigInt(relayData.exclusivityDeadline)
+  )
+    return;
+  const spokePool = destination.deployment.across.spokePool;
+  const status = await destination.publicClient.readContract({
+    address: spokePool,
+    abi: spokePoolArtifactAbi(),
+    functionName: "fillStatuses",
+    args: [acrossRelayHash(relayData, destination.chainId)],
+  });
+  if (status === 2n) {
+    deposit.fill = { hash: "0x", at: Date.now() }; // filled by someone else (or before a revert of the origin only)
+    return;
+  }
+  await ensureInventory(
+    destination,
+    `0x${relayData.outputToken.slice(-40)}` as Address,
+    relayData.outputAmount,
+  );
+  const { transactionHash: hash } = await sendAndWait(
+    destination,
+    destination.walletClients.relayer,
+    {
+      to: spokePool,
+      data: encodeFunctionData({
+        abi: spokePoolArtifactAbi(),
+        functionName: "fillRelay",
+        args: [relayData, BigInt(destination.chainId), pad(relayer, { size: 32 })],
+      }),
+      gas: HELPER_GAS,
+    },
+    `across fill ${deposit.originChainId}/${deposit.depositId}`,
+  );
+  deposit.fill = { hash, at: Date.now() };
+}
+
+/**
+ * Refunds an expired deposit on its origin as Across's dataworker would: the pool's owner relays a one-leaf root
+ * bundle paying `inputAmount` back to the depositor, and the relayer executes the leaf.
+ */
+async function refund(origin: TestChain, deposit: RelayedDeposit): Promise<void> {
+  const { relayData } = deposit;
+  const leaf = {
+    amountToReturn: 0n,
+    chainId: BigInt(origin.chainId),
+    refundAmounts: [relayData.inputAmount],
+    leafId: 0,
+    l2TokenAddress: `0x${relayData.inputToken.slice(-40)}` as Address,
+    refundAddresses: [`0x${relayData.depositor.slice(-40)}` as Address],
+  };
+  const { spokePool } = origin.deployment.across;
+  const abi = spokePoolArtifactAbi();
+  // One leaf: the root is the leaf's hash and the proof is empty.
+  const root = keccak256(encodeAbiParameters([functionInput("executeRelayerRefundLeaf", 1)], [leaf]));
+  const relayed = await sendAndWait(
+    origin,
+    origin.walletClients.deployer,
+    {
+      to: spokePool,
+      data: encodeFunctionData({
+        abi,
+        functionName: "relayRootBundle",
+        args: [root, pad("0x", { size: 32 })],
+      }),
+      gas: HELPER_GAS,
+    },
+    "across relayRootBundle",
+  );
+  const [bundle] = parseEventLogs({ abi, eventName: "RelayedRootBundle", logs: relayed.logs });
+  const rootBundleId = Number((bundle?.args as { rootBundleId: number } | undefined)?.rootBundleId);
+  const { transactionHash: hash } = await sendAndWait(
+    origin,
+    origin.walletClients.relayer,
+    {
+      to: spokePool,
+      data: encodeFunctionData({
+        abi,
+        functionName: "executeRelayerRefundLeaf",
+        args: [rootBundleId, leaf, []],
+      }),
+      gas: HELPER_GAS,
+    },
+    `across refund ${deposit.originChainId}/${deposit.depositId}`,
+  );
+  deposit.refund = { hash, rootBundleId, at: Date.now() };
+}
+
+async function waitFor(
+  state: RelayerState,
+  errors: readonly unknown[],
+  which: { originChainId: number; depositId: bigint; refunded?: boolean },
+  timeoutMs: number,
+): Promise<RelayedDeposit> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = state.deposits.find(
+      (d) => d.originChainId === which.originChainId && d.depositId === which.depositId,
+    );
+    if (found && (which.refunded ? found.refund : found.fill)) return found;
+    if (errors.length) throw errors[0];
+    if (Date.now() > deadline)
+      throw new TestkitError(
+        `across relayer: deposit ${which.originChainId}/${which.depositId} not ${which.refunded ? "refunded" : "filled"} after ${timeoutMs} ms`,
+      );
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** The relay hash the destination pool keys fills by: `keccak256(abi.encode(relayData, destinationChainId))`. */

@@ -1,7 +1,7 @@
 /** Across V3 on a local chain: the real `Ethereum_SpokePool` (contracts 5.0.27) behind its ERC1967 proxy. */
 import { type Address, encodeFunctionData, zeroAddress } from "viem";
 import { loadArtifact } from "./artifacts.ts";
-import { type createSender, deployData } from "./sender.ts";
+import { deployData, type Sender } from "./sender.ts";
 
 /** Oldest quote timestamp a deposit may carry, in seconds before the block (production: 1 h). */
 export const ACROSS_QUOTE_TIME_BUFFER = 3_600;
@@ -30,7 +30,7 @@ export const spokePoolArtifactAbi = () => loadArtifact("Ethereum_SpokePool").abi
  * `initialize(0, withdrawalRecipient)`, so the proxy's owner is the sender. Gateway 0 disables the V5 fill paths.
  */
 export async function deployAcross(
-  d: ReturnType<typeof createSender>,
+  d: Sender,
   params: { owner: Address; wrappedNative: Address; withdrawalRecipient: Address },
 ): Promise<AcrossDeployment> {
   const implementation = await d.deploy(

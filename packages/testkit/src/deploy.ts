@@ -34,7 +34,7 @@ import {
   type TokenInfo,
 } from "./deployment.ts";
 import { DeploymentError } from "./errors.ts";
-import { createSender, deployData, read } from "./sender.ts";
+import { createSender, deployData, read, type Sender } from "./sender.ts";
 import { fullRangeTicks, sortTokens, sqrtPriceX96FromPrices, tickSpacingForFee } from "./uniswap-math.ts";
 
 /**
@@ -121,23 +121,11 @@ export async function deployProtocols(
     };
   }
 
-  // --- Multicall3, Safe 1.3.0, Simple7702Account --------------------------------------------------------------
-  const multicallDeployed = await d.deploy("Multicall3", multicall3CreationCode());
-  const safe = {
-    singleton: await d.deploy("GnosisSafe", deployData("GnosisSafe")),
-    proxyFactory: await d.deploy("GnosisSafeProxyFactory", deployData("GnosisSafeProxyFactory")),
-    multiSendCallOnly: await d.deploy("MultiSendCallOnly", deployData("MultiSendCallOnly")),
-    fallbackHandler: await d.deploy(
-      "CompatibilityFallbackHandler",
-      deployData("CompatibilityFallbackHandler"),
-    ),
-  };
-  const simple7702Account = await d.deploy("Simple7702Account", deployData("Simple7702Account"));
-  // Last, so the addresses deployed before Across stay what they were.
-  const across = await deployAcross(d, {
-    owner: deployer,
-    wrappedNative: tokens.WETH.address,
-    withdrawalRecipient: treasury,
+  // --- Multicall3, Safe 1.3.0, Simple7702Account, Across V3 ---------------------------------------------------
+  const { multicallDeployed, safe, simple7702Account, across } = await deployUtilities(d, {
+    deployer,
+    treasury,
+    weth: tokens.WETH.address,
   });
   await d.verify();
 
@@ -292,6 +280,28 @@ export async function deployProtocols(
     simple7702Account,
     across,
   };
+}
+
+/** Multicall3 (at a CREATE address; copied to the canonical one by the caller), Safe 1.3.0, Simple7702Account and,
+ * last, so the addresses before it did not move, Across V3's SpokePool. */
+async function deployUtilities(d: Sender, params: { deployer: Address; treasury: Address; weth: Address }) {
+  const multicallDeployed = await d.deploy("Multicall3", multicall3CreationCode());
+  const safe = {
+    singleton: await d.deploy("GnosisSafe", deployData("GnosisSafe")),
+    proxyFactory: await d.deploy("GnosisSafeProxyFactory", deployData("GnosisSafeProxyFactory")),
+    multiSendCallOnly: await d.deploy("MultiSendCallOnly", deployData("MultiSendCallOnly")),
+    fallbackHandler: await d.deploy(
+      "CompatibilityFallbackHandler",
+      deployData("CompatibilityFallbackHandler"),
+    ),
+  };
+  const simple7702Account = await d.deploy("Simple7702Account", deployData("Simple7702Account"));
+  const across = await deployAcross(d, {
+    owner: params.deployer,
+    wrappedNative: params.weth,
+    withdrawalRecipient: params.treasury,
+  });
+  return { multicallDeployed, safe, simple7702Account, across };
 }
 
 /** The CREATE2 address of a Uniswap V3 pool, as the periphery's PoolAddress.computeAddress derives it. */

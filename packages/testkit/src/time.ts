@@ -10,6 +10,19 @@ export async function advanceTime(chain: TestChain, params: { seconds: number | 
   return timestamp;
 }
 
+/**
+ * Moves the chain clock to at least `timestamp` and mines a block there (a clock already past it just mines one);
+ * returns the new block timestamp. Two chains have two clocks: a chain started from a freshly built state can run
+ * ahead of another by the build time, so warp each chain to the same absolute time, not by the same seconds.
+ */
+export async function advanceTimeTo(chain: TestChain, params: { timestamp: bigint }): Promise<bigint> {
+  const head = await chain.publicClient.getBlock({ blockTag: "latest" });
+  const timestamp = head.timestamp + 1n > params.timestamp ? head.timestamp + 1n : params.timestamp;
+  await chain.testClient.setNextBlockTimestamp({ timestamp });
+  await chain.testClient.mine({ blocks: 1 });
+  return timestamp;
+}
+
 /** Mines `blocks` blocks (default 1); returns the new head block number. */
 export async function mine(chain: TestChain, params: { blocks?: number } = {}): Promise<bigint> {
   await chain.testClient.mine({ blocks: params.blocks ?? 1 });

@@ -4,7 +4,7 @@ import { startAcrossRelayer } from "../src/across-relayer.ts";
 import {
   ACROSS_FILL_DEADLINE_BUFFER,
   type AcrossRelayer,
-  advanceTime,
+  advanceTimeTo,
   fund,
   sendAndWait,
   spokePoolArtifactAbi,
@@ -116,7 +116,9 @@ describe("Across on two local chains", () => {
     ]);
     expect(await usdcOf(b)).toBe(0n);
 
-    await Promise.all([advanceTime(a, { seconds: 121 }), advanceTime(b, { seconds: 121 })]);
+    const { fillDeadline } = relayer.deposits[0]!.relayData;
+    // Each chain to the same absolute time: their clocks can differ by seconds.
+    await Promise.all([a, b].map((c) => advanceTimeTo(c, { timestamp: BigInt(fillDeadline) + 1n })));
     const refunded = await relayer.waitFor({ originChainId: b.chainId, depositId: id, refunded: true });
     expect(refunded.fill).toBeUndefined();
     expect(await usdcOf(b)).toBe(50n * USDC);
