@@ -97,7 +97,7 @@ async function send(calls: readonly { to: `0x${string}`; data: `0x${string}`; va
 
 describe("an Across leg on real contracts", () => {
   it("deposits what the package encodes; the relayer fills and the recipient's balance rises by outputAmount", async () => {
-    relayer = startAcrossRelayer({ chains: [a, b], fillDelayMs: 100 });
+    relayer = startAcrossRelayer({ chains: [a, b], mode: "never" }); // until the deposit is seen pending
     await fund(a, { account: keeper, token: "USDC", amount: 1_000n * USDC });
     const quote = await quoteDeposit(client(), await leg(1_000n * USDC));
     expect(quote.deposit.outputAmount).toBe(999_490_000n);
@@ -119,6 +119,7 @@ describe("an Across leg on real contracts", () => {
     });
     expect(pending.state).toBe("pending");
 
+    relayer.setMode("fill");
     await relayer.waitFor({ originChainId: a.chainId, depositId: deposit.depositId });
     expect((await usdc(b)) - before).toBe(quote.deposit.outputAmount);
     expect(
