@@ -129,11 +129,11 @@ for (const aave of ["3.6", "3.0"] as const)
   console.log(
     `| full deploy, Aave ${aave} (deployProtocols: ${transactions[aave]} transactions on a fresh anvil), median of 3 | ${ms(median(deploys[aave].map((d) => d.deploy)))} |`,
   );
-const deploy = deploys["3.6"];
-console.log(`| anvil spawn → listening (empty chain) | ${ms(median(deploy.map((d) => d.spawn)))} |`);
 console.log(
   `| of which Across V3 SpokePool (implementation + proxy: 2 transactions), median of 6 | ${ms(median(acrossMs))} |`,
 );
+const deploy = deploys["3.6"];
+console.log(`| anvil spawn → listening (empty chain) | ${ms(median(deploy.map((d) => d.spawn)))} |`);
 console.log(`| anvil_dumpState (Aave 3.6) | ${ms(median(deploy.map((d) => d.dump)))} |`);
 console.log(
   `| state file (Aave 3.6 market, Uniswap, Safe, Across; JSON) | ${(stateBytes["3.6"] / 1e6).toFixed(2)} MB |`,
