@@ -2,7 +2,7 @@ import type { Address, Hex } from "@ballast/core";
 import { type Client, encodeAbiParameters, getAbiItem, keccak256, type Log, parseEventLogs } from "viem";
 import { getBlock, getContractEvents, readContract } from "viem/actions";
 import { spokePoolAbi } from "./abi.ts";
-import { fromBytes32 } from "./deposit.ts";
+import { type AcrossDeposit, fromBytes32 } from "./deposit.ts";
 import { AcrossDepositNotFoundError } from "./errors.ts";
 
 /** The SpokePool's `V3RelayData`: what identifies a deposit to fill. Its field order differs from `deposit`'s arguments. */
@@ -21,19 +21,21 @@ export type RelayData = {
   readonly message: Hex;
 };
 
-/** A deposit as the origin chain recorded it (`FundsDeposited`), with its relay data. */
-export type DepositEvent = {
-  readonly originChainId: number;
-  readonly destinationChainId: number;
+/** A deposit as the origin chain recorded it (`FundsDeposited`): the deposit's fields, its id and its relay data. */
+export type DepositEvent = Pick<
+  AcrossDeposit,
+  | "originChainId"
+  | "destinationChainId"
+  | "depositor"
+  | "recipient"
+  | "inputToken"
+  | "outputToken"
+  | "inputAmount"
+  | "outputAmount"
+  | "quoteTimestamp"
+  | "fillDeadline"
+> & {
   readonly depositId: bigint;
-  readonly depositor: Address;
-  readonly recipient: Address;
-  readonly inputToken: Address;
-  readonly outputToken: Address;
-  readonly inputAmount: bigint;
-  readonly outputAmount: bigint;
-  readonly quoteTimestamp: number;
-  readonly fillDeadline: number;
   readonly relayData: RelayData;
   readonly transactionHash: Hex | null;
   readonly blockNumber: bigint | null;
