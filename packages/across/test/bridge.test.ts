@@ -3,17 +3,21 @@
  * format, same client code as the real URL), deposits encoded here and sent by the keeper's account, fills by the
  * testkit's relayer through the real `fillRelay`, refunds through a root bundle on the origin.
  */
+
+import type { Call } from "@ballast/core";
 import {
   type AcrossApi,
   type AcrossRelayer,
   acrossApiError,
   advanceTimeTo,
+  delegateToSimple7702,
   fund,
-  sendAndWait,
+  simple7702AccountAbi,
   startAcrossApi,
   startAcrossRelayer,
   type TestChain,
   testAccounts,
+  waitForSuccess,
 } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import { erc20Abi } from "viem";
@@ -84,19 +88,26 @@ async function leg(amount: bigint, patch: Partial<AcrossDepositRequest> = {}): P
   };
 }
 
-/** Sends the package's calls from the keeper's account and returns the deposit as the origin chain recorded it. */
-async function send(calls: readonly { to: `0x${string}`; data: `0x${string}`; value: bigint }[]) {
-  let receipt: Awaited<ReturnType<typeof sendAndWait>> | undefined;
-  for (const call of calls) receipt = await sendAndWait(a, a.walletClients.keeper, call, "keeper batch call");
-  return depositFromReceipt({
-    receipt: receipt!,
-    spokePool: a.deployment.across.spokePool,
-    originChainId: a.chainId,
+/**
+ * Sends the package's calls as the keeper does: ONE `executeBatch` of its EIP-7702-delegated account (delegated on
+ * first use; the per-test revert undoes it). Returns the deposit as the origin chain recorded it.
+ */
+async function send(calls: readonly Call[]) {
+  const account = testAccounts.keeper;
+  if (!(await a.publicClient.getCode({ address: keeper }))) await delegateToSimple7702(a, { account });
+  const hash = await a.walletClient(account).writeContract({
+    address: keeper,
+    abi: simple7702AccountAbi,
+    functionName: "executeBatch",
+    args: [calls.map((c) => ({ target: c.to, value: c.value, data: c.data }))],
+    gas: 1_000_000n,
   });
+  const receipt = await waitForSuccess(a, hash, "keeper executeBatch");
+  return depositFromReceipt({ receipt, spokePool: a.deployment.across.spokePool, originChainId: a.chainId });
 }
 
 describe("an Across leg on real contracts", () => {
-  it("deposits what the package encodes; the relayer fills and the recipient's balance rises by outputAmount", async () => {
+  it("deposits what the package encodes in one batch of the keeper's account; the relayer fills and the recipient's balance rises by outputAmount", async () => {
     relayer = startAcrossRelayer({ chains: [a, b], mode: "never" }); // until the deposit is seen pending
     await fund(a, { account: keeper, token: "USDC", amount: 1_000n * USDC });
     const quote = await quoteDeposit(client(), await leg(1_000n * USDC));
