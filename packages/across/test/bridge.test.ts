@@ -205,7 +205,7 @@ describe("an Across leg on real contracts", () => {
     expect(await readDepositState(b.publicClient, where)).toMatchObject({ state: "pending" });
     expect(await usdc(a)).toBe(0n);
 
-    // Each chain to the same absolute time: their clocks can differ by seconds.
+    // Each chain to the same absolute time: an idle chain's head lags the other's by seconds.
     await Promise.all([a, b].map((c) => advanceTimeTo(c, { timestamp: BigInt(deposit.fillDeadline) + 1n })));
     expect(await readDepositState(b.publicClient, where)).toMatchObject({ state: "expired" });
     await relayer.waitFor({ originChainId: a.chainId, depositId: deposit.depositId, refunded: true });

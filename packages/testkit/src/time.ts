@@ -12,8 +12,8 @@ export async function advanceTime(chain: TestChain, params: { seconds: number | 
 
 /**
  * Moves the chain clock to at least `timestamp` and mines a block there (a clock already past it just mines one);
- * returns the new block timestamp. Two chains have two clocks: a chain started from a freshly built state can run
- * ahead of another by the build time, so warp each chain to the same absolute time, not by the same seconds.
+ * returns the new block timestamp. Two chains' heads are seconds apart when one has been idle (its head is its last
+ * block, not the wall clock), so `advanceTime` by the same seconds leaves them apart: warp each to the same time.
  */
 export async function advanceTimeTo(chain: TestChain, params: { timestamp: bigint }): Promise<bigint> {
   const head = await chain.publicClient.getBlock({ blockTag: "latest" });

@@ -117,7 +117,7 @@ describe("Across on two local chains", () => {
     expect(await usdcOf(b)).toBe(0n);
 
     const { fillDeadline } = relayer.deposits[0]!.relayData;
-    // Each chain to the same absolute time: their clocks can differ by seconds.
+    // Each chain to the same absolute time: an idle chain's head lags the other's by seconds.
     await Promise.all([a, b].map((c) => advanceTimeTo(c, { timestamp: BigInt(fillDeadline) + 1n })));
     const refunded = await relayer.waitFor({ originChainId: b.chainId, depositId: id, refunded: true });
     expect(refunded.fill).toBeUndefined();
