@@ -146,6 +146,45 @@ describe("an Across leg on real contracts", () => {
     expect(relayer.errors).toEqual([]);
   });
 
+  // SpokePool 5.0.27 unwraps WETH for an EOA and for an EIP-7702-delegated one alike (`_is7702DelegatedWallet`):
+  // only a contract (a Safe) receives WETH. The keeper's account gets ETH for a bridged WETH leg.
+  it("bridged WETH arrives as native ETH at the keeper's account, with or without its EIP-7702 delegation", async () => {
+    relayer = startAcrossRelayer({ chains: [a, b] });
+    await fund(a, { account: keeper, token: "WETH", amount: 2n * 10n ** 18n });
+    const weth = {
+      inputToken: a.deployment.tokens.WETH.address,
+      outputToken: b.deployment.tokens.WETH.address,
+    };
+    const balances = async () => ({
+      eth: await b.publicClient.getBalance({ address: keeper }),
+      weth: await b.publicClient.readContract({
+        address: b.deployment.tokens.WETH.address,
+        abi: erc20Abi,
+        functionName: "balanceOf",
+        args: [keeper],
+      }),
+    });
+    const bridge = async () => {
+      const quote = await quoteDeposit(
+        client(),
+        await leg(10n ** 18n, { ...weth, inputDecimals: 18, outputDecimals: 18 }),
+      );
+      const deposit = await send(quote.calls);
+      await relayer!.waitFor({ originChainId: a.chainId, depositId: deposit.depositId });
+      return quote.deposit.outputAmount;
+    };
+
+    let before = await balances(); // the keeper has no code on b yet
+    let out = await bridge();
+    expect(await balances()).toEqual({ eth: before.eth + out, weth: before.weth });
+
+    await delegateToSimple7702(b, { account: testAccounts.keeper });
+    before = await balances();
+    out = await bridge();
+    expect(await balances()).toEqual({ eth: before.eth + out, weth: before.weth });
+    expect(relayer.errors).toEqual([]);
+  });
+
   it("refuses hostile quotes (SpokePool, output, fee) before any call exists: nothing is sent", async () => {
     const nonce = await a.publicClient.getTransactionCount({ address: keeper });
     const tamper = (patch: Record<string, unknown>) =>
