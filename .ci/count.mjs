@@ -20,5 +20,14 @@ for (const check of process.argv.slice(3)) {
   totals.failed++;
   console.log(`check failed: ${name} (exit ${code})`);
 }
+// The failures themselves, last, so that a log cut to its tail still says what failed and why: every vitest
+// "FAIL" heading with the lines under it (the assertion or error), at most 120 lines in all.
+const lines = text.split("\n");
+const failures = [];
+for (let i = 0; i < lines.length && failures.length < 120; i++) {
+  if (!/\bFAIL\b/.test(lines[i])) continue;
+  failures.push(...lines.slice(i, i + 12).filter((l) => l.trim() !== ""), "");
+}
+if (failures.length) console.log(["failures:", ...failures.slice(0, 120)].join("\n"));
 if (totals.skipped) console.log(`${totals.skipped} skipped`);
 console.log(`${totals.passed} passed, ${totals.failed} failed`);

@@ -5,8 +5,9 @@
  * chains). The time covers the whole pure pipeline: valuation (portfolioState) + plan, median of repeated runs, as
  * wall time and as this process's cpu time (the figure to compare when other work shares the cores).
  *
- *   pnpm bench:planner            one line per size
- *   pnpm bench:planner --verbose  plus legs, rounds and growth
+ *   pnpm bench:planner                   one line per size
+ *   pnpm bench:planner --verbose         plus legs, rounds and growth
+ *   pnpm bench:planner --least-bridging  with policy.bridge.objective "least-bridging" (default: "cost")
  */
 import { cpus, loadavg } from "node:os";
 import {
@@ -14,6 +15,7 @@ import {
   type AssetId,
   assetId,
   type CostModel,
+  formatUsd,
   type Holding,
   type Policy,
   plan,
@@ -194,9 +196,11 @@ const median = (xs: number[]) => {
 };
 
 const verbose = process.argv.includes("--verbose");
+const objective = process.argv.includes("--least-bridging") ? "least-bridging" : "cost";
 const results: { n: number; ms: number }[] = [];
 for (const n of [10, 100, 1_000, 10_000]) {
-  const { snapshot, policy, costModel } = portfolio(n);
+  const { snapshot, policy: base, costModel } = portfolio(n);
+  const policy: Policy = { ...base, bridge: { objective } };
   const holdings = snapshot.chains.reduce((a, c) => a + c.holdings.length, 0);
   const runs = n >= 10_000 ? 15 : n >= 1_000 ? 51 : 101;
   const times: number[] = [];
@@ -221,7 +225,7 @@ for (const n of [10, 100, 1_000, 10_000]) {
   );
   if (verbose && last)
     console.log(
-      `  ${policy.sleeves.length} sleeves, ${planLegs(last).length} legs, ${last.transfers.length} transfers, ${last.warnings.length} warnings, runs ${runs}`,
+      `  ${policy.sleeves.length} sleeves, ${planLegs(last).length} legs, ${last.transfers.length} transfers (${formatUsd(last.transfers.reduce((a, t) => a + t.usd, 0n))}), cost ${formatUsd(last.estimatedCost.feesUsd + last.estimatedCost.slippageUsd + last.estimatedCost.bridgeUsd)}, ${last.warnings.length} warnings, runs ${runs}`,
     );
 }
 if ((loadavg()[0] ?? 0) > cpus().length)

@@ -30,7 +30,7 @@ export const targets: Record<
   core: {
     dir: "packages/core",
     guard: ["src/triggers.ts", "src/policy.ts"],
-    rest: ["src/planner.ts", "src/flows.ts", "src/flow.ts"],
+    rest: ["src/planner.ts", "src/flows/*.ts", "!src/flows/*.test.ts", "src/flow.ts"],
   },
   chain: {
     dir: "packages/chain",

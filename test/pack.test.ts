@@ -25,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
 /** The library packages, in dependency order. */
-const PACKAGES = ["core", "chain", "aave-v3", "uniswap-v3", "1inch", "engine"] as const;
+const PACKAGES = ["core", "chain", "aave-v3", "uniswap-v3", "1inch", "across", "engine"] as const;
 const VIEM = (require("viem/package.json") as { version: string }).version;
 
 let work: string;

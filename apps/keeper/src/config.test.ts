@@ -208,6 +208,22 @@ describe("loadConfig", () => {
     }
   });
 
+  it("takes how bridges compete: a premium (default 0.1%) and an objective (default cost)", () => {
+    const raw = base();
+    expect(parseConfig(raw).policy.bridge).toEqual({ premium: 10, objective: "cost" });
+    const set = {
+      ...raw,
+      policy: { ...raw.policy, bridge: { premium: "0.25%", objective: "least-bridging" } },
+    };
+    expect(parseConfig(set).policy.bridge).toEqual({ premium: 25, objective: "least-bridging" });
+    expect(issuesOf({ ...raw, policy: { ...raw.policy, bridge: { premium: "150%" } } })).toEqual([
+      'policy.bridge.premium: expected between 0% and 100%, got "150%"',
+    ]);
+    expect(issuesOf({ ...raw, policy: { ...raw.policy, bridge: { objective: "least" } } })[0]).toMatch(
+      /^policy\.bridge\.objective: /,
+    );
+  });
+
   it("takes a trigger mode, and a calendar period with any mode but band", () => {
     const raw = base();
     expect(parseConfig({ ...raw, policy: { ...raw.policy, trigger: "band" } }).policy.trigger).toBe("band");

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { type AaveMarketName, aaveMarkets } from "@ballast/aave-v3";
-import { BallastError, bandWad, redactUrl } from "@ballast/core";
+import { BallastError, bandWad, DEFAULT_BRIDGE_PREMIUM_BPS, redactUrl } from "@ballast/core";
 import { getAddress, isAddress } from "viem";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -271,6 +271,14 @@ const policy = z
       })
       .default(18n * 10n ** 17n),
     maxCostOfDriftRemoved: percent("maxCostOfDriftRemoved", { max: 1_000_000 }).default(1_000),
+    /** How bridges compete with swaps: what a cross-chain move must save (of what it moves), or least bridging. */
+    bridge: z
+      .object({
+        premium: percent("bridge.premium", { max: 10_000 }).default(DEFAULT_BRIDGE_PREMIUM_BPS),
+        objective: z.enum(["cost", "least-bridging"]).default("cost"),
+      })
+      .strict()
+      .prefault({}),
     limits: limits.prefault({}),
   })
   .strict()

@@ -253,6 +253,7 @@ export function policyOf(config: Config): { sleeves: SleeveSpec[]; rules: Policy
     maxValueLossBps: p.maxValueLoss,
     maxCostOfDriftRemovedBps: p.maxCostOfDriftRemoved,
     healthFactorFloorWad: p.healthFactorFloor,
+    bridge: { premiumBps: p.bridge.premium, objective: p.bridge.objective },
   };
   return { sleeves, rules };
 }

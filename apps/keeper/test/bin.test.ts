@@ -1,8 +1,11 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import pkg from "../package.json" with { type: "json" };
+import { openJournal } from "../src/journal.ts";
 
 const HERE = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(HERE, "dist", "ballast.js");
@@ -27,5 +30,50 @@ describe("the built bin", () => {
     const demo = run("demo");
     expect(demo.status).toBe(1);
     expect(demo.stderr).toContain("pnpm demo");
+  });
+
+  it("serves the dashboard's files from the keeper package (the bundle sits one folder lower than the sources)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ballast-bin-"));
+    const file = join(dir, "ballast.yaml");
+    writeFileSync(
+      file,
+      [
+        "chains:",
+        "  a:",
+        "    chainId: 1",
+        "    rpc: [http://127.0.0.1:9]",
+        "    account: { type: eip7702, key: env:K }",
+        "    tokens: { WETH: { address: '0x0000000000000000000000000000000000000001', decimals: 18 } }",
+        "policy:",
+        "  sleeves: [{ id: eth, chain: a, kind: token, asset: WETH, weight: 100% }]",
+        "  bands: { absolute: 5%, relative: 25% }",
+        `keeper: { journal: ${join(dir, "journal.db")} }`,
+      ].join("\n"),
+    );
+    await (await openJournal(join(dir, "journal.db"))).close();
+    const child = spawn(process.execPath, [BIN, "dashboard", "-c", file, "--listen", "127.0.0.1:0"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (d: Buffer) => {
+          out += d;
+          const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.stderr.on("data", (d: Buffer) => {
+          err += d;
+        });
+        child.once("exit", (code) => reject(new Error(`dashboard exited ${code}: ${err}`)));
+      });
+      const res = await fetch(`${url}/app.js`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(readFileSync(join(HERE, "dashboard", "dist", "app.js"), "utf8"));
+    } finally {
+      child.kill("SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

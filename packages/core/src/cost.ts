@@ -113,20 +113,19 @@ function checkGas(t: GasTable | undefined, field: string): void {
       throw new InvalidCostModelError(`${field}.${k}`, "expected a USD wad ≥ 0");
 }
 
-/** Validates a cost model and resolves bridge routes against `assets`; throws {@link InvalidCostModelError}. */
-export function compileCostModel(model: CostModel, assets: AssetRegistry): CompiledCosts {
-  if (!model || typeof model !== "object" || !model.swap)
-    throw new InvalidCostModelError("costModel.swap", "missing");
+type Cbps = { feeCbps: number; slippageCbps: number };
+
+/** The swap costs of a model, checked: the default, per chain, per directed pair, and each chain's cheapest pair. */
+function compileSwaps(model: CostModel, assets: AssetRegistry) {
   const def = checkSwapCost(model.swap.default, "costModel.swap.default");
-  const chains = new Map<number, { feeCbps: number; slippageCbps: number }>();
+  const chains = new Map<number, Cbps>();
   (model.swap.chains ?? []).forEach((c, i) => {
     const f = `costModel.swap.chains[${i}]`;
     if (chains.has(c.chainId))
       throw new InvalidCostModelError(`${f}.chainId`, `chain ${c.chainId} appears twice`);
     chains.set(c.chainId, checkSwapCost(c, f));
   });
-  const pairs = new Map<string, { feeCbps: number; slippageCbps: number }>();
-  const pairChains = new Set<number>();
+  const pairs = new Map<string, Cbps>();
   const cheapest = new Map<number, number>();
   (model.swap.pairs ?? []).forEach((p, i) => {
     const f = `costModel.swap.pairs[${i}]`;
@@ -139,16 +138,14 @@ export function compileCostModel(model: CostModel, assets: AssetRegistry): Compi
     if (pairs.has(key)) throw new InvalidCostModelError(f, `pair ${key} appears twice`);
     const c = checkSwapCost(p, f);
     pairs.set(key, c);
-    pairChains.add(p.chainId);
     const total = c.feeCbps + c.slippageCbps;
     if (total < (cheapest.get(p.chainId) ?? Number.POSITIVE_INFINITY)) cheapest.set(p.chainId, total);
   });
-  checkGas(model.gasUsd?.default, "costModel.gasUsd.default");
-  const gasChains = new Map<number, GasTable>();
-  (model.gasUsd?.chains ?? []).forEach((c, i) => {
-    checkGas(c.gas, `costModel.gasUsd.chains[${i}].gas`);
-    gasChains.set(c.chainId, c.gas);
-  });
+  return { def, chains, pairs, cheapest };
+}
+
+/** The model's bridge routes, checked, resolved to the token that leaves and the one that arrives (both registered). */
+function resolveRoutes(model: CostModel, assets: AssetRegistry): ResolvedRoute[] {
   const bySymbol = new Map<string, AssetId[]>();
   for (const a of assets.values()) {
     const k = `${a.chainId}|${a.symbol}`;
@@ -176,6 +173,21 @@ export function compileCostModel(model: CostModel, assets: AssetRegistry): Compi
     const [toAsset] = to;
     if (fromAsset && toAsset) routes.push({ ...r, index, fromAsset, toAsset, feeCbps });
   });
+  return routes;
+}
+
+/** Validates a cost model and resolves bridge routes against `assets`; throws {@link InvalidCostModelError}. */
+export function compileCostModel(model: CostModel, assets: AssetRegistry): CompiledCosts {
+  if (!model || typeof model !== "object" || !model.swap)
+    throw new InvalidCostModelError("costModel.swap", "missing");
+  const { def, chains, pairs, cheapest } = compileSwaps(model, assets);
+  checkGas(model.gasUsd?.default, "costModel.gasUsd.default");
+  const gasChains = new Map<number, GasTable>();
+  (model.gasUsd?.chains ?? []).forEach((c, i) => {
+    checkGas(c.gas, `costModel.gasUsd.chains[${i}].gas`);
+    gasChains.set(c.chainId, c.gas);
+  });
+  const routes = resolveRoutes(model, assets);
   return {
     swap(chainId, assetIn, assetOut) {
       return pairs.get(`${assetIn}>${assetOut}`) ?? chains.get(chainId) ?? def;
@@ -188,7 +200,7 @@ export function compileCostModel(model: CostModel, assets: AssetRegistry): Compi
       const c = chains.get(chainId) ?? def;
       return Math.min(c.feeCbps + c.slippageCbps, cheapest.get(chainId) ?? Number.POSITIVE_INFINITY);
     },
-    hasPairs: (chainId) => pairChains.has(chainId),
+    hasPairs: (chainId) => cheapest.has(chainId),
     gasUsd(chainId, type) {
       return gasChains.get(chainId)?.[type] ?? model.gasUsd?.default?.[type] ?? 0n;
     },

@@ -24,78 +24,38 @@ const INF = 1n << 250n;
 export function minCostFlow(nodes: number, supply: readonly bigint[], arcs: readonly FlowArc[]): FlowResult {
   const S = nodes;
   const T = nodes + 1;
-  const N = nodes + 2;
-  const to: number[] = [];
-  const cap: bigint[] = [];
-  const cost: number[] = [];
-  const adj: number[][] = Array.from({ length: N }, () => []);
-  const add = (u: number, v: number, c: bigint, w: number): number => {
-    const k = to.length;
-    to.push(v, u);
-    cap.push(c, 0n);
-    cost.push(w, -w);
-    (adj[u] as number[]).push(k);
-    (adj[v] as number[]).push(k + 1);
-    return k;
-  };
+  const net = residualNetwork(nodes + 2);
   const arcIdx = arcs.map((a) => {
     if (!Number.isSafeInteger(a.cost) || a.cost < 0)
       throw new RangeError(`arc cost must be an integer ≥ 0: ${a.cost}`);
-    return add(a.from, a.to, INF, a.cost);
+    return net.add(a.from, a.to, INF, a.cost);
   });
   const srcIdx: number[] = [];
   const snkIdx: number[] = [];
   for (let v = 0; v < nodes; v++) {
     const s = supply[v] ?? 0n;
-    srcIdx.push(s > 0n ? add(S, v, s, 0) : -1);
-    snkIdx.push(s < 0n ? add(v, T, -s, 0) : -1);
+    srcIdx.push(s > 0n ? net.add(S, v, s, 0) : -1);
+    snkIdx.push(s < 0n ? net.add(v, T, -s, 0) : -1);
   }
-  const pot = new Array<number>(N).fill(0);
-  const dist = new Array<number>(N);
-  const prev = new Int32Array(N);
-  const done = new Uint8Array(N);
+  const { cap } = net;
+  const pot = new Array<number>(net.n).fill(0);
   let shipped = 0n;
   for (;;) {
-    dist.fill(Number.POSITIVE_INFINITY);
-    prev.fill(-1);
-    done.fill(0);
-    dist[S] = 0;
-    for (let it = 0; it < N; it++) {
-      let u = -1;
-      let best = Number.POSITIVE_INFINITY;
-      for (let v = 0; v < N; v++)
-        if (!done[v] && (dist[v] as number) < best) {
-          best = dist[v] as number;
-          u = v;
-        }
-      if (u < 0) break;
-      done[u] = 1;
-      const pu = pot[u] as number;
-      for (const e of adj[u] as number[]) {
-        if ((cap[e] as bigint) <= 0n) continue;
-        const v = to[e] as number;
-        if (done[v]) continue;
-        const nd = best + (cost[e] as number) + pu - (pot[v] as number);
-        if (nd < (dist[v] as number)) {
-          dist[v] = nd;
-          prev[v] = e;
-        }
-      }
-    }
+    const { dist, prev } = shortestPaths(net, S, pot);
     if (dist[T] === Number.POSITIVE_INFINITY) break;
-    for (let v = 0; v < N; v++)
+    for (let v = 0; v < net.n; v++)
       if (dist[v] !== Number.POSITIVE_INFINITY) pot[v] = (pot[v] as number) + (dist[v] as number);
     let f = INF;
     for (let v = T; v !== S; ) {
       const e = prev[v] as number;
       if ((cap[e] as bigint) < f) f = cap[e] as bigint;
-      v = to[e ^ 1] as number;
+      v = net.to[e ^ 1] as number;
     }
     for (let v = T; v !== S; ) {
       const e = prev[v] as number;
       cap[e] = (cap[e] as bigint) - f;
       cap[e ^ 1] = (cap[e ^ 1] as bigint) + f;
-      v = to[e ^ 1] as number;
+      v = net.to[e ^ 1] as number;
     }
     shipped += f;
   }
@@ -105,4 +65,69 @@ export function minCostFlow(nodes: number, supply: readonly bigint[], arcs: read
     unmetSupply: srcIdx.map((k) => (k < 0 ? 0n : (cap[k] as bigint))),
     unmetDemand: snkIdx.map((k) => (k < 0 ? 0n : (cap[k] as bigint))),
   };
+}
+
+/** A residual network: arc `k` and its reverse `k ^ 1`, with capacities and costs; `add` returns the forward arc. */
+type Network = {
+  readonly n: number;
+  readonly to: number[];
+  readonly cap: bigint[];
+  readonly cost: number[];
+  readonly adj: number[][];
+  add(u: number, v: number, c: bigint, w: number): number;
+};
+
+function residualNetwork(n: number): Network {
+  const net: Network = {
+    n,
+    to: [],
+    cap: [],
+    cost: [],
+    adj: Array.from({ length: n }, () => []),
+    add(u, v, c, w) {
+      const k = net.to.length;
+      net.to.push(v, u);
+      net.cap.push(c, 0n);
+      net.cost.push(w, -w);
+      (net.adj[u] as number[]).push(k);
+      (net.adj[v] as number[]).push(k + 1);
+      return k;
+    },
+  };
+  return net;
+}
+
+/** Dijkstra from `S` over arcs with capacity left, on costs reduced by the potentials (dense O(V²); ties to the lower node). */
+function shortestPaths(
+  net: Network,
+  S: number,
+  pot: readonly number[],
+): { dist: number[]; prev: Int32Array } {
+  const dist = new Array<number>(net.n).fill(Number.POSITIVE_INFINITY);
+  const prev = new Int32Array(net.n).fill(-1);
+  const done = new Uint8Array(net.n);
+  dist[S] = 0;
+  for (let it = 0; it < net.n; it++) {
+    let u = -1;
+    let best = Number.POSITIVE_INFINITY;
+    for (let v = 0; v < net.n; v++)
+      if (!done[v] && (dist[v] as number) < best) {
+        best = dist[v] as number;
+        u = v;
+      }
+    if (u < 0) break;
+    done[u] = 1;
+    const pu = pot[u] as number;
+    for (const e of net.adj[u] as number[]) {
+      if ((net.cap[e] as bigint) <= 0n) continue;
+      const v = net.to[e] as number;
+      if (done[v]) continue;
+      const nd = best + (net.cost[e] as number) + pu - (pot[v] as number);
+      if (nd < (dist[v] as number)) {
+        dist[v] = nd;
+        prev[v] = e;
+      }
+    }
+  }
+  return { dist, prev };
 }

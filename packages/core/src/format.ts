@@ -61,7 +61,37 @@ export function formatPlanTable(plan: Plan, assets: AssetRegistry): string {
     `NAV ${formatUsd(plan.navUsd)} → ${formatUsd(plan.postNavUsd)}  turnover ${formatUsd(plan.turnoverUsd)}  drift removed ${formatUsd(plan.driftRemovedUsd)}`,
     `Estimated cost ${formatUsd(c.totalUsd)} = gas ${formatUsd(c.gasUsd)} + fees ${formatUsd(c.feesUsd)} + slippage ${formatUsd(c.slippageUsd)} + bridge ${formatUsd(c.bridgeUsd)}  (max value loss ${formatUsd(plan.guards.maxValueLossUsd)})`,
     "",
+    legsTable(plan, amt),
   ];
+  if (plan.transfers.length > 0)
+    out.push("", "Transfers (between the sending and the receiving batches)", transfersTable(plan, amt));
+  out.push("", "Sleeves", sleevesTable(plan));
+  if (plan.guards.healthFactors.length > 0) {
+    out.push("", `Health factors (floor ${formatHealthFactor(plan.guards.healthFactorFloorWad)})`);
+    out.push(
+      formatTable(
+        ["chain", "protocol", "pre", "after exits", "post"],
+        plan.guards.healthFactors.map((h) => [
+          String(h.chainId),
+          h.protocol,
+          formatHealthFactor(h.preWad),
+          formatHealthFactor(h.intermediateWad),
+          formatHealthFactor(h.postWad),
+        ]),
+        [2, 3, 4],
+      ),
+    );
+  }
+  const idle = plan.residuals.filter((r) => r.sleeveId === undefined && r.amount !== 0n);
+  if (idle.length > 0)
+    out.push("", `Left idle: ${idle.map((r) => `${amt(r.amount, r.asset)} on ${r.chainId}`).join(", ")}`);
+  if (plan.warnings.length > 0) out.push("", "Warnings", ...plan.warnings.map((w) => `- ${w}`));
+  return out.join("\n");
+}
+
+type Amt = (amount: bigint, asset: AssetId) => string;
+
+function legsTable(plan: Plan, amt: Amt): string {
   const rows: string[][] = [];
   for (const ch of plan.chains)
     for (const l of ch.legs) {
@@ -88,73 +118,44 @@ export function formatPlanTable(plan: Plan, assets: AssetRegistry): string {
           formatUsd(l.gasUsd),
         ]);
     }
-  out.push(
-    rows.length > 0
-      ? formatTable(
-          ["chain", "step", "action", "sleeve", "amounts", "minOut", "usd", "cost"],
-          rows,
-          [1, 6, 7],
-        )
-      : "No legs: nothing to do.",
+  return rows.length > 0
+    ? formatTable(["chain", "step", "action", "sleeve", "amounts", "minOut", "usd", "cost"], rows, [1, 6, 7])
+    : "No legs: nothing to do.";
+}
+
+function transfersTable(plan: Plan, amt: Amt): string {
+  return formatTable(
+    ["from", "to", "asset", "amount", "expected", "usd", "cost"],
+    plan.transfers.map((t) => [
+      String(t.fromChainId),
+      String(t.toChainId),
+      t.symbol,
+      amt(t.amount, t.assetFrom),
+      amt(t.expectedReceived, t.assetTo),
+      formatUsd(t.usd),
+      formatUsd(t.costUsd + t.gasUsd),
+    ]),
+    [5, 6],
   );
-  if (plan.transfers.length > 0) {
-    out.push("", "Transfers (between the sending and the receiving batches)");
-    out.push(
-      formatTable(
-        ["from", "to", "asset", "amount", "expected", "usd", "cost"],
-        plan.transfers.map((t) => [
-          String(t.fromChainId),
-          String(t.toChainId),
-          t.symbol,
-          amt(t.amount, t.assetFrom),
-          amt(t.expectedReceived, t.assetTo),
-          formatUsd(t.usd),
-          formatUsd(t.costUsd + t.gasUsd),
-        ]),
-        [5, 6],
-      ),
-    );
-  }
-  out.push("", "Sleeves");
-  out.push(
-    formatTable(
-      ["sleeve", "chain", "target", "pre", "post", "drift pre", "drift post", "band", "pre usd", "post usd"],
-      plan.sleeves.map((s) => [
-        s.sleeveId,
-        String(s.chainId),
-        pct(s.targetBps),
-        pct(s.preBps),
-        pct(s.postBps),
-        `${signed(s.preDriftBps)} bps`,
-        `${signed(s.postDriftBps)} bps`,
-        `±${s.bandBps} bps`,
-        formatUsd(s.preUsd),
-        formatUsd(s.postUsd),
-      ]),
-      [2, 3, 4, 5, 6, 7, 8, 9],
-    ),
+}
+
+function sleevesTable(plan: Plan): string {
+  return formatTable(
+    ["sleeve", "chain", "target", "pre", "post", "drift pre", "drift post", "band", "pre usd", "post usd"],
+    plan.sleeves.map((s) => [
+      s.sleeveId,
+      String(s.chainId),
+      pct(s.targetBps),
+      pct(s.preBps),
+      pct(s.postBps),
+      `${signed(s.preDriftBps)} bps`,
+      `${signed(s.postDriftBps)} bps`,
+      `±${s.bandBps} bps`,
+      formatUsd(s.preUsd),
+      formatUsd(s.postUsd),
+    ]),
+    [2, 3, 4, 5, 6, 7, 8, 9],
   );
-  if (plan.guards.healthFactors.length > 0) {
-    out.push("", `Health factors (floor ${formatHealthFactor(plan.guards.healthFactorFloorWad)})`);
-    out.push(
-      formatTable(
-        ["chain", "protocol", "pre", "after exits", "post"],
-        plan.guards.healthFactors.map((h) => [
-          String(h.chainId),
-          h.protocol,
-          formatHealthFactor(h.preWad),
-          formatHealthFactor(h.intermediateWad),
-          formatHealthFactor(h.postWad),
-        ]),
-        [2, 3, 4],
-      ),
-    );
-  }
-  const idle = plan.residuals.filter((r) => r.sleeveId === undefined && r.amount !== 0n);
-  if (idle.length > 0)
-    out.push("", `Left idle: ${idle.map((r) => `${amt(r.amount, r.asset)} on ${r.chainId}`).join(", ")}`);
-  if (plan.warnings.length > 0) out.push("", "Warnings", ...plan.warnings.map((w) => `- ${w}`));
-  return out.join("\n");
 }
 
 /** The portfolio's status as a fixed-width text table: sleeve, chain, kind, USD, current %, target %, drift and band (bps). */

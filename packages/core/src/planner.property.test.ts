@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { leveraged, portfolio, uniformCost, zeroCostBridged } from "../test/arbitraries.ts";
+import { bridgedCost, leveraged, portfolio, uniformCost, zeroCostBridged } from "../test/arbitraries.ts";
 import type { CostModel } from "./cost.ts";
 import { HealthFactorFloorError, InfeasiblePlanError, NonPositiveNavError } from "./errors.ts";
 import { abs, mulDiv, WAD } from "./math.ts";
@@ -11,7 +11,11 @@ import { type PortfolioState, portfolioState } from "./state.ts";
 
 const RUNS = { numRuns: Number(process.env.PROPERTY_RUNS ?? 60) };
 const USD = 10n ** 18n;
-const costModel = fc.constantFrom<[string, CostModel]>(["zero", zeroCostBridged], ["uniform", uniformCost]);
+const costModel = fc.constantFrom<[string, CostModel]>(
+  ["zero", zeroCostBridged],
+  ["uniform", uniformCost],
+  ["bridged", bridgedCost],
+);
 
 /** Value the rounding may lose: a few base units per leg, each worth < $0.001 here (WBTC is the coarsest). */
 const tolerance = (p: Plan) =>

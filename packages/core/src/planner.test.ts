@@ -190,6 +190,70 @@ describe("worked example 2: two chains, a same-asset move avoids a swap", () => 
   });
 });
 
+describe("bridges compete with swaps", () => {
+  // Mirror imbalances: Ethereum holds $50k too much WETH and too little USDC, Base the opposite; per-chain totals are
+  // right, so least bridging swaps $50k on both chains (30 bps: $300); bridging each asset costs 5 bps + $1 ($26).
+  const pol = (bridge?: Policy["bridge"]) =>
+    policy(
+      [
+        sleeve("eth-weth", "token", WETH1, 2500),
+        sleeve("eth-usdc", "token", USDC1, 2500),
+        sleeve("base-weth", "token", WETH8453, 2500),
+        sleeve("base-usdc", "token", USDC8453, 2500),
+      ],
+      bridge ? { bridge } : {},
+    );
+  const snap = snapshot([chain(ETH, [token(WETH1, "50")]), chain(BASE, [token(USDC8453, "100000")])]);
+  const routes = (symbol: string) => [
+    { symbol, fromChainId: ETH, toChainId: BASE, feeBps: 5, fixedUsd: usd("1") },
+    { symbol, fromChainId: BASE, toChainId: ETH, feeBps: 5, fixedUsd: usd("1") },
+  ];
+  const cm: CostModel = {
+    swap: { default: { feeBps: 30, slippageBps: 0 } },
+    bridges: [...routes("WETH"), ...routes("USDC")],
+  };
+  const lossOf = (p: Plan) => flowLoss(p);
+
+  it("bridges each asset where that is cheaper: ≈ $26 per asset, not $300 of swaps", () => {
+    const p = plan(portfolioState(snap, pol()), cm, { now: 1 });
+    // What the bridges' fees take is made up by a few dollars of swaps; no $50k swap.
+    for (const w of swaps(p)) expect(w.usd).toBeLessThan(usd("30"));
+    expect(p.transfers.map((t) => `${t.symbol} ${t.fromChainId}→${t.toChainId}`).sort()).toEqual([
+      `USDC ${BASE}→${ETH}`,
+      `WETH ${ETH}→${BASE}`,
+    ]);
+    for (const t of p.transfers) {
+      expect(t.usd).toBeGreaterThan(usd("49900"));
+      expect(t.costUsd).toBeGreaterThan(usd("25.9"));
+      expect(t.costUsd).toBeLessThan(usd("26.1"));
+    }
+    expect(p.estimatedCost.feesUsd).toBeLessThan(usd("0.2"));
+    expect(lossOf(p)).toBeLessThan(usd("52.3"));
+    for (const s of p.sleeves) expect(Math.abs(s.postDriftBps)).toBeLessThanOrEqual(1);
+    expect(leak(p) >= 0n && leak(p) < usd("0.01")).toBe(true);
+  });
+
+  it("least bridging, as a setting, swaps on both chains instead: $300", () => {
+    const p = plan(portfolioState(snap, pol({ objective: "least-bridging" })), cm, { now: 1 });
+    expect(p.transfers).toHaveLength(0);
+    expect(swaps(p)).toHaveLength(2);
+    expect(lossOf(p)).toBeGreaterThan(usd("300"));
+    expect(lossOf(p)).toBeLessThan(usd("301"));
+  });
+
+  it("the premium decides how much a bridge must save: at 30 bps (35 + $1 a side) the swaps win", () => {
+    const swapsWin = plan(portfolioState(snap, pol({ premiumBps: 30 })), cm, { now: 1 });
+    expect(swapsWin.transfers).toHaveLength(0);
+    expect(swaps(swapsWin)).toHaveLength(2);
+    const bridgesWin = plan(portfolioState(snap, pol({ premiumBps: 20 })), cm, { now: 1 });
+    expect(bridgesWin.transfers).toHaveLength(2);
+    // The premium weighs the choice only: the plan's cost is what the bridge charges.
+    expect(bridgesWin.estimatedCost.bridgeUsd).toBe(
+      plan(portfolioState(snap, pol()), cm, { now: 1 }).estimatedCost.bridgeUsd,
+    );
+  });
+});
+
 describe("worked example 3: leveraged Aave position after an ETH drop", () => {
   // Supply WETH 150%, borrow USDC −50% (HF 2.475 at target). ETH falls 2000 → 1600: 120k supplied, 50k owed, NAV 70k.
   const hf = { floorWad: (18n * WAD) / 10n, liquidationThresholdBps: { [WETH1.id]: 8250 } };

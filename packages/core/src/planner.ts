@@ -1,41 +1,17 @@
-import { type CompiledCosts, type CostModel, compileCostModel, type GasLegType } from "./cost.ts";
-import {
-  HealthFactorFloorError,
-  InfeasiblePlanError,
-  InvalidAmountError,
-  MissingPriceError,
-  NoBridgeError,
-} from "./errors.ts";
-import { type FlowContext, type FlowSolution, solveFlows } from "./flows.ts";
-import {
-  type HealthGroup,
-  type HealthPosition,
-  healthFactorOf,
-  healthKey,
-  healthPositions,
-} from "./health.ts";
+import { assemble, type Projection, projectHealth } from "./assemble.ts";
+import { type CostModel, compileCostModel } from "./cost.ts";
+import { HealthFactorFloorError, InfeasiblePlanError, InvalidAmountError, NoBridgeError } from "./errors.ts";
+import { flowContext } from "./flows/context.ts";
+import { type FlowContext, type FlowSolution, solveFlows } from "./flows/index.ts";
+import { formatUsd, formatHealthFactor as hfText } from "./format.ts";
+import type { HealthGroup } from "./health.ts";
 import { abs, mulDiv, usdValue, WAD, wadToBpsNumber } from "./math.ts";
 import type { AssetId } from "./model.ts";
-import {
-  type ChainPlan,
-  type HealthFactorProjection,
-  type Leg,
-  type LegAction,
-  type Plan,
-  type PlanOptions,
-  planId,
-  type Residual,
-  type SleeveLeg,
-  type SleeveOutcome,
-  type SwapLeg,
-  type Transfer,
-} from "./plan.ts";
-import { compositionOf } from "./policy.ts";
+import type { Plan, PlanOptions } from "./plan.ts";
 import type { PortfolioState, SleeveState } from "./state.ts";
 import { desiredValues, type TargetGroup, type TargetSleeve } from "./targets.ts";
 
-/** Legs worth less than this (one cent, USD wad) are never planned, even with a zero minimum trade. */
-export const DUST_USD = 10n ** 16n;
+export { DUST_USD } from "./flows/context.ts";
 
 /** Parameters of {@link plan}: the clock (unix seconds, only recorded and hashed) and planner options. */
 export type PlanParameters = PlanOptions & { readonly now: number };
@@ -76,31 +52,12 @@ type Work = {
  * if (decision.fire) console.log(formatPlanTable(plan(state, costModel, { now }), snapshot.assets));
  */
 export function plan(state: PortfolioState, costModel: CostModel, params: PlanParameters): Plan {
-  const { policy, snapshot } = state;
+  const { snapshot } = state;
   if (typeof params.now !== "number" || !Number.isSafeInteger(params.now) || params.now < 0)
     throw new InvalidAmountError("params.now", params.now, "unix seconds (a non-negative integer)");
   const costs = compileCostModel(costModel, snapshot.assets);
-  const comps = state.sleeves.map((s) => compositionOf(s.sleeve));
-  comps.forEach((comp, i) => {
-    comp.forEach((c, j) => {
-      if (!state.prices.has(c.asset))
-        throw new MissingPriceError(c.asset, `policy.sleeves[${i}].composition[${j}].asset`);
-    });
-  });
+  const ctx = flowContext(state, costs);
   const options: PlanOptions = params.onNoBridge === undefined ? {} : { onNoBridge: params.onNoBridge };
-  // Nothing below a cent is ever planned, whatever the policy's minimum trade: such legs are rounding dust.
-  const minTrade = policy.minTradeUsd > DUST_USD ? policy.minTradeUsd : DUST_USD;
-  const ctx: FlowContext = {
-    sleeves: state.sleeves,
-    comps,
-    assets: snapshot.assets,
-    prices: state.prices,
-    costs,
-    minTrade,
-    maxSlippageCbps: BigInt(policy.maxSlippageBps) * 100n,
-    crossTol: minTrade > state.navUsd / 100_000_000n ? minTrade : state.navUsd / 100_000_000n,
-    allowBridges: true,
-  };
   const work: Work = {
     state,
     ctx,
@@ -122,12 +79,18 @@ export function plan(state: PortfolioState, costModel: CostModel, params: PlanPa
     if (params.onNoBridge !== "per-chain") throw new NoBridgeError(u.usd, u.from, u.to);
     toPerChain(work);
     warnings.push(
-      `no bridge route can move ${usd(u.usd)} from chain(s) ${u.from.join(", ")} to ${u.to.join(", ")}: each chain was rebalanced on its own`,
+      `no bridge route can move ${formatUsd(u.usd)} from chain(s) ${u.from.join(", ")} to ${u.to.join(", ")}: each chain was rebalanced on its own`,
     );
     solved = solveAll(work, locks);
   }
   solved = repairHealth(work, locks, solved, warnings);
-  return assemble(work, costs, solved, { now: params.now, options, warnings, costModel });
+  return assemble(state, costs, solved.sol, {
+    now: params.now,
+    options,
+    costModel,
+    warnings,
+    perChain: work.perChain,
+  });
 }
 
 function toPerChain(work: Work): void {
@@ -264,57 +227,6 @@ function solveRounds(
     for (const i of fresh) frozen.add(i);
     if (round >= maxRounds) return { sol, P, d, frozen, complete: false };
   }
-}
-
-type Projection = HealthFactorProjection & { readonly key: string };
-
-/** Pre, intermediate (after exits) and post health factors of every lending account the policy guards. */
-function projectHealth(state: PortfolioState, sol: FlowSolution): Projection[] {
-  const hf = state.policy.healthFactor;
-  if (!hf) return [];
-  const bases = healthPositions(state);
-  const copy = (p: HealthPosition) => ({ supply: new Map(p.supply), debt: new Map(p.debt) });
-  const inter = new Map(bases.map((p) => [healthKey(p), copy(p)]));
-  const post = new Map(bases.map((p) => [healthKey(p), copy(p)]));
-  const bump = (m: Map<AssetId, bigint>, a: AssetId, x: bigint) => m.set(a, (m.get(a) ?? 0n) + x);
-  for (const e of sol.exits) {
-    const s = (state.sleeves[e.i] as SleeveState).sleeve;
-    if (s.kind !== "supply" && s.kind !== "debt") continue;
-    const key = healthKey(s);
-    for (const target of [inter.get(key), post.get(key)]) {
-      if (!target) continue;
-      for (const [a, x] of e.amounts) bump(s.kind === "supply" ? target.supply : target.debt, a, -x);
-    }
-  }
-  for (const e of sol.entries) {
-    const s = (state.sleeves[e.i] as SleeveState).sleeve;
-    if (s.kind !== "supply" && s.kind !== "debt") continue;
-    const target = post.get(healthKey(s));
-    if (!target) continue;
-    for (const [a, x] of e.amounts) bump(s.kind === "supply" ? target.supply : target.debt, a, x);
-  }
-  const { assets } = state.snapshot;
-  return bases.map((p) => {
-    const key = healthKey(p);
-    return {
-      key,
-      chainId: p.chainId,
-      protocol: p.protocol,
-      preWad: healthFactorOf(p, hf, assets, state.prices),
-      intermediateWad: healthFactorOf(
-        inter.get(key) as Pick<HealthPosition, "supply" | "debt">,
-        hf,
-        assets,
-        state.prices,
-      ),
-      postWad: healthFactorOf(
-        post.get(key) as Pick<HealthPosition, "supply" | "debt">,
-        hf,
-        assets,
-        state.prices,
-      ),
-    };
-  });
 }
 
 /**
@@ -454,281 +366,6 @@ function shrinkFactor(
   }
   return lo;
 }
-
-const SOURCE: Record<SleeveState["sleeve"]["kind"], LegAction> = {
-  token: "sell",
-  supply: "withdraw",
-  debt: "borrow",
-  lp: "decrease",
-};
-
-function sinkAction(s: SleeveState): LegAction {
-  switch (s.sleeve.kind) {
-    case "token":
-      return "buy-hold";
-    case "supply":
-      return "supply";
-    case "debt":
-      return "repay";
-    case "lp":
-      return s.holdings.length > 0 ? "increase" : "mint";
-  }
-}
-
-const amountsOf = (m: ReadonlyMap<AssetId, bigint>) =>
-  [...m].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([asset, amount]) => ({ asset, amount }));
-
-function assemble(
-  work: Work,
-  costs: CompiledCosts,
-  solved: Solved,
-  extra: { now: number; options: PlanOptions; warnings: string[]; costModel: CostModel },
-): Plan {
-  const { state } = work;
-  const { policy, snapshot } = state;
-  const { sol } = solved;
-  const warnings = [...extra.warnings];
-  const assets = snapshot.assets;
-  const chainLegs = new Map<number, { exits: SleeveLeg[]; swaps: SwapLeg[]; entries: SleeveLeg[] }>();
-  const legsOf = (c: number) => {
-    let e = chainLegs.get(c);
-    if (!e) {
-      e = { exits: [], swaps: [], entries: [] };
-      chainLegs.set(c, e);
-    }
-    return e;
-  };
-  const gas = (c: number, t: GasLegType) => costs.gasUsd(c, t);
-  const sleeveLeg = (
-    type: "exit" | "entry",
-    s: SleeveState,
-    action: LegAction,
-    x: { amounts: ReadonlyMap<AssetId, bigint>; fraction: bigint; usd: bigint },
-  ): SleeveLeg => {
-    const holdingIds =
-      type === "exit" || action === "repay"
-        ? s.holdings.map((h) => h.id)
-        : action === "increase" || action === "supply"
-          ? s.holdings.slice(0, 1).map((h) => h.id)
-          : [];
-    return {
-      type,
-      step: 0,
-      action,
-      sleeveId: s.sleeve.id,
-      chainId: s.sleeve.chainId,
-      protocol: s.sleeve.protocol,
-      kind: s.sleeve.kind,
-      ref: s.sleeve.ref,
-      holdingIds,
-      amounts: amountsOf(x.amounts),
-      fractionWad: x.fraction,
-      usd: x.usd,
-      gasUsd: gas(s.sleeve.chainId, action),
-      needsCall: action !== "sell" && action !== "buy-hold",
-    };
-  };
-  for (const e of [...sol.exits].sort((a, b) => a.i - b.i)) {
-    const s = state.sleeves[e.i] as SleeveState;
-    legsOf(s.sleeve.chainId).exits.push(sleeveLeg("exit", s, SOURCE[s.sleeve.kind], e));
-  }
-  for (const e of [...sol.entries].sort((a, b) => a.i - b.i)) {
-    const s = state.sleeves[e.i] as SleeveState;
-    legsOf(s.sleeve.chainId).entries.push(sleeveLeg("entry", s, sinkAction(s), e));
-  }
-  let slipWarned = false;
-  for (const w of sol.swaps) {
-    legsOf(w.chainId).swaps.push({ type: "swap", step: 0, ...w, gasUsd: gas(w.chainId, "swap") });
-    if (w.expectedOut < w.minOut && !slipWarned) {
-      slipWarned = true;
-      warnings.push(
-        `the cost model's slippage exceeds policy.maxSlippageBps (${policy.maxSlippageBps}) on some swaps: they may fail their minOut`,
-      );
-    }
-  }
-  const chains: ChainPlan[] = [...chainLegs.keys()]
-    .sort((a, b) => a - b)
-    .map((chainId) => {
-      const e = chainLegs.get(chainId) as { exits: SleeveLeg[]; swaps: SwapLeg[]; entries: SleeveLeg[] };
-      e.swaps.sort((a, b) =>
-        a.assetIn < b.assetIn ? -1 : a.assetIn > b.assetIn ? 1 : a.assetOut < b.assetOut ? -1 : 1,
-      );
-      const legs: Leg[] = [...e.exits, ...e.swaps, ...e.entries].map((l, k) => ({ ...l, step: k + 1 }));
-      return { chainId, legs, awaitsTransfers: sol.receivers.has(chainId) };
-    });
-  const transfers: Transfer[] = sol.transfers.map((t) => ({
-    symbol: t.route.symbol,
-    fromChainId: t.route.fromChainId,
-    toChainId: t.route.toChainId,
-    assetFrom: t.route.fromAsset,
-    assetTo: t.route.toAsset,
-    amount: t.amount,
-    expectedReceived: t.received,
-    usd: t.usd,
-    costUsd: t.costUsd,
-    gasUsd: gas(t.route.fromChainId, "transfer"),
-  }));
-
-  // Post state: current units − exits + entries; idle residuals belong to the token sleeve of that asset, if any.
-  const post = state.sleeves.map((s) => new Map(s.units));
-  const bump = (m: Map<AssetId, bigint>, a: AssetId, x: bigint) => m.set(a, (m.get(a) ?? 0n) + x);
-  for (const e of sol.exits) for (const [a, x] of e.amounts) bump(post[e.i] as Map<AssetId, bigint>, a, -x);
-  for (const e of sol.entries) for (const [a, x] of e.amounts) bump(post[e.i] as Map<AssetId, bigint>, a, x);
-  const tokenSleeve = new Map<string, number>();
-  state.sleeves.forEach((s, i) => {
-    if (s.sleeve.kind === "token" && !tokenSleeve.has(s.sleeve.ref)) tokenSleeve.set(s.sleeve.ref, i);
-  });
-  const residuals: Residual[] = [];
-  for (const [asset, amount] of [...sol.residual].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const a = assets.get(asset) as { chainId: number; decimals: number };
-    const price = state.prices.get(asset) as bigint;
-    const i = tokenSleeve.get(asset);
-    if (i !== undefined) bump(post[i] as Map<AssetId, bigint>, asset, amount);
-    const r: Residual = {
-      chainId: a.chainId,
-      asset,
-      amount,
-      usd: amount >= 0n ? usdValue(amount, a.decimals, price) : -usdValue(-amount, a.decimals, price, "up"),
-      ...(i === undefined ? {} : { sleeveId: (state.sleeves[i] as SleeveState).sleeve.id }),
-    };
-    residuals.push(r);
-  }
-  const postUsd = post.map((m) => {
-    let v = 0n;
-    for (const [asset, amount] of m) {
-      if (amount === 0n) continue;
-      const a = assets.get(asset) as { decimals: number };
-      const price = state.prices.get(asset) as bigint;
-      v += amount > 0n ? usdValue(amount, a.decimals, price) : -usdValue(-amount, a.decimals, price, "up");
-    }
-    return v;
-  });
-  const postNav = postUsd.reduce((a, x) => a + x, 0n);
-  let removed2 = 0n;
-  const sleeves: SleeveOutcome[] = state.sleeves.map((s, i) => {
-    const pu = postUsd[i] as bigint;
-    const postW = postNav > 0n ? mulDiv(pu, WAD, postNav) : 0n;
-    removed2 +=
-      abs(s.valueUsd - mulDiv(s.targetWad, state.navUsd, WAD)) - abs(pu - mulDiv(s.targetWad, postNav, WAD));
-    return {
-      sleeveId: s.sleeve.id,
-      chainId: s.sleeve.chainId,
-      targetBps: s.sleeve.targetBps,
-      bandBps: wadToBpsNumber(s.bandWad),
-      preUsd: s.valueUsd,
-      postUsd: pu,
-      preBps: wadToBpsNumber(s.weightWad),
-      postBps: wadToBpsNumber(postW),
-      preDriftBps: wadToBpsNumber(s.driftWad),
-      postDriftBps: wadToBpsNumber(postW - s.targetWad),
-    };
-  });
-  const turnoverUsd = sol.exits.reduce((a, e) => a + e.usd, 0n);
-  let gasUsd = transfers.reduce((a, t) => a + t.gasUsd, 0n);
-  for (const c of chains) for (const l of c.legs) gasUsd += l.gasUsd;
-  const estimatedCost = {
-    gasUsd,
-    feesUsd: sol.feesUsd,
-    slippageUsd: sol.slippageUsd,
-    bridgeUsd: sol.bridgeUsd,
-    totalUsd: gasUsd + sol.feesUsd + sol.slippageUsd + sol.bridgeUsd,
-  };
-  const maxValueLossUsd = mulDiv(state.navUsd, BigInt(policy.maxValueLossBps), 10_000n);
-  const lossUsd = sol.feesUsd + sol.slippageUsd + sol.bridgeUsd;
-  if (lossUsd > maxValueLossUsd)
-    warnings.push(
-      `estimated value loss ${usd(lossUsd)} exceeds policy.maxValueLossBps (${usd(maxValueLossUsd)})`,
-    );
-  if (policy.rebalanceTo === "band-edge") {
-    const out = sleeves.filter(
-      (s, i) => Math.abs(s.postDriftBps) > s.bandBps && (state.sleeves[i] as SleeveState).bandWad >= 0n,
-    );
-    const stuck = out.filter((s) => Math.abs(s.postDriftBps) > s.bandBps + 0.01);
-    if (stuck.length > 0)
-      warnings.push(
-        `still outside the band after the plan: ${stuck.map((s) => `${s.sleeveId} (${s.postDriftBps} bps)`).join(", ")}`,
-      );
-  }
-  const hf = policy.healthFactor;
-  if (hf) {
-    for (const g of healthPositions(state)) {
-      const members = state.sleeves.filter(
-        (s) => s.sleeve.chainId === g.chainId && s.sleeve.protocol === g.protocol,
-      );
-      let coll = 0n;
-      let debt = 0n;
-      for (const s of members) {
-        if (s.sleeve.kind === "supply")
-          coll += s.targetWad * BigInt(hf.liquidationThresholdBps[s.sleeve.ref] ?? 0);
-        if (s.sleeve.kind === "debt") debt -= s.targetWad * 10_000n;
-      }
-      if (debt > 0n && mulDiv(coll, WAD, debt) < hf.floorWad)
-        warnings.push(
-          `the target allocation on chain ${g.chainId} (${g.protocol}) implies a health factor of ${hfText(mulDiv(coll, WAD, debt))} < floor ${hfText(hf.floorWad)}: moves toward it are capped`,
-        );
-    }
-  }
-  const healthFactors = projectHealth(state, sol).map(({ key: _key, ...p }) => p);
-  if (hf)
-    for (const h of healthFactors)
-      if (h.postWad !== null && h.postWad < hf.floorWad)
-        warnings.push(
-          `health factor on chain ${h.chainId} (${h.protocol}) is ${hfText(h.postWad)} < floor ${hfText(hf.floorWad)}; no sleeve of the policy manages that account`,
-        );
-  const swapsGuard = chains.flatMap((c) =>
-    c.legs
-      .filter((l): l is SwapLeg => l.type === "swap")
-      .map((l) => ({
-        chainId: c.chainId,
-        step: l.step,
-        assetIn: l.assetIn,
-        assetOut: l.assetOut,
-        minOut: l.minOut,
-      })),
-  );
-  return {
-    id: planId({
-      snapshot,
-      policy,
-      costModel: extra.costModel,
-      now: extra.now,
-      options: extra.options,
-      prices: state.prices,
-    }),
-    createdAt: extra.now,
-    rebalanceTo: policy.rebalanceTo,
-    scope: work.perChain ? "per-chain" : "global",
-    navUsd: state.navUsd,
-    postNavUsd: postNav,
-    turnoverUsd,
-    driftRemovedUsd: removed2 / 2n,
-    chains,
-    transfers,
-    sleeves,
-    residuals,
-    estimatedCost,
-    guards: {
-      swaps: swapsGuard,
-      maxValueLossUsd,
-      healthFactorFloorWad: hf ? hf.floorWad : null,
-      healthFactors,
-    },
-    warnings,
-  };
-}
-
-const usd = (x: bigint): string => {
-  const cents = x / 10n ** 16n;
-  const neg = cents < 0n;
-  const c = neg ? -cents : cents;
-  return `${neg ? "-" : ""}$${(c / 100n).toLocaleString("en-US")}.${(c % 100n).toString().padStart(2, "0")}`;
-};
-
-const hfText = (x: bigint | null): string => {
-  if (x === null) return "∞";
-  const t = x / 10n ** 14n;
-  return `${t / 10_000n}.${(t % 10_000n).toString().padStart(4, "0")}`;
-};
 
 /** True when no swap or bridge in the model costs anything (gas aside, which does not reduce the portfolio). */
 function isLossless(m: CostModel): boolean {

@@ -127,6 +127,19 @@ describe("validatePolicy", () => {
     expect(() => validatePolicy({ ...ok(), trigger: "calendar" })).toThrow(/calendarSeconds/);
     expect(() => validatePolicy({ ...ok(), sleeves: [] })).toThrow(InvalidPolicyError);
   });
+
+  it("validates how bridges compete: a premium in [0, 10000] bps, a known objective", () => {
+    expect(() =>
+      validatePolicy({ ...ok(), bridge: { premiumBps: 25, objective: "least-bridging" } }),
+    ).not.toThrow();
+    expect(() => validatePolicy({ ...ok(), bridge: { premiumBps: -1 } })).toThrow(
+      /policy\.bridge\.premiumBps/,
+    );
+    expect(() => validatePolicy({ ...ok(), bridge: { premiumBps: 2.5 } })).toThrow(InvalidPolicyError);
+    expect(() => validatePolicy({ ...ok(), bridge: { objective: "least" as never } })).toThrow(
+      /policy\.bridge\.objective/,
+    );
+  });
 });
 
 describe("bands and defaults", () => {

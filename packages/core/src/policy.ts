@@ -53,6 +53,21 @@ export type HealthFactorPolicy = {
   readonly liquidationThresholdBps: Readonly<Record<string, number>>;
 };
 
+/**
+ * How the planner weighs a bridge against swaps. `"cost"` (default): the cheapest plan, where a bridge costs its fee,
+ * its fixed cost per transfer and `premiumBps` of what it moves (the price of the bridge's delay and risk; the plan's
+ * estimated cost counts only the real fee and fixed cost). `"least-bridging"`: the least value crosses chains —
+ * only where per-chain totals must change — and, at that volume, the cheapest plan.
+ */
+export type BridgePolicy = {
+  /** What a cross-chain move must save, in bps of the value it moves, before it replaces swaps. Default 10. */
+  readonly premiumBps?: number;
+  readonly objective?: "cost" | "least-bridging";
+};
+
+/** The premium (bps of the value moved) a bridge is charged for its delay and risk when the policy sets none. */
+export const DEFAULT_BRIDGE_PREMIUM_BPS = 10;
+
 /** The allocation policy: sleeves and the rules that decide and shape a rebalance. */
 export type Policy = {
   readonly sleeves: readonly Sleeve[];
@@ -76,6 +91,8 @@ export type Policy = {
   readonly maxTurnoverUsd?: bigint;
   /** Required when any sleeve is a debt sleeve. */
   readonly healthFactor?: HealthFactorPolicy;
+  /** How bridges compete with swaps; default `{ premiumBps: 10, objective: "cost" }`. */
+  readonly bridge?: BridgePolicy;
 };
 
 const KINDS: readonly HoldingKind[] = ["token", "supply", "debt", "lp"];
@@ -125,56 +142,76 @@ export function validatePolicy(
   const assets = context.assets ?? context.snapshot?.assets;
   if (!Array.isArray(policy.sleeves) || policy.sleeves.length === 0)
     throw new InvalidPolicyError("policy.sleeves", policy.sleeves, "at least one sleeve");
-  const ids = new Map<string, string>();
   const slots = new Map<string, number>();
+  const ids = new Map<string, string>();
   let sum = 0;
-  let hasDebt = false;
   policy.sleeves.forEach((s, i) => {
     const f = `policy.sleeves[${i}]`;
-    if (typeof s.id !== "string" || s.id === "")
-      throw new InvalidPolicyError(`${f}.id`, s.id, "a non-empty string");
-    const firstId = ids.get(s.id);
+    const firstId = typeof s.id === "string" ? ids.get(s.id) : undefined;
     if (firstId) throw new DuplicateSleeveError(`${f}.id`, s.id, firstId, "id");
+    validateSleeve(s, f);
     ids.set(s.id, `${f}.id`);
-    if (!isInt(s.chainId) || s.chainId <= 0)
-      throw new InvalidPolicyError(`${f}.chainId`, s.chainId, "a positive integer");
-    if (typeof s.protocol !== "string" || s.protocol === "")
-      throw new InvalidPolicyError(
-        `${f}.protocol`,
-        s.protocol,
-        'a protocol name such as "wallet" or "aave-v3"',
-      );
-    if (!KINDS.includes(s.kind))
-      throw new InvalidPolicyError(`${f}.kind`, s.kind, `one of ${KINDS.join(", ")}`);
-    if (typeof s.ref !== "string" || s.ref === "")
-      throw new InvalidPolicyError(`${f}.ref`, s.ref, "a non-empty ref");
-    if (!isInt(s.targetBps))
-      throw new InvalidPolicyError(`${f}.targetBps`, s.targetBps, "an integer number of bps");
-    if (s.kind === "debt" ? s.targetBps > 0 : s.targetBps < 0)
-      throw new InvalidPolicyError(
-        `${f}.targetBps`,
-        s.targetBps,
-        s.kind === "debt" ? "≤ 0 for a debt sleeve" : `≥ 0 for a ${s.kind} sleeve`,
-      );
-    if (s.kind === "debt") hasDebt = true;
     sum += s.targetBps;
     validateComposition(s, f, assets);
     const key = slotKey(s);
     const first = slots.get(key);
-    if (first !== undefined) {
-      const other = policy.sleeves[first] as Sleeve;
-      const holding = context.snapshot?.chains
-        .flatMap((c, ci) =>
-          c.holdings.map((h, hi) => ({ h, field: `snapshot.chains[${ci}].holdings[${hi}]` })),
-        )
-        .find(({ h }) => slotKey(h) === key);
-      if (holding) throw new HoldingClaimedTwiceError(holding.h.id, holding.field, [other.id, s.id]);
-      throw new DuplicateSleeveError(f, s.id, `policy.sleeves[${first}] ("${other.id}")`, "slot");
-    }
+    if (first !== undefined) slotTakenTwice(policy.sleeves[first] as Sleeve, first, s, f, context.snapshot);
     slots.set(key, i);
   });
   if (sum !== 10_000) throw new PolicyWeightSumError(sum, "policy.sleeves[].targetBps");
+  validateRules(policy);
+  validateBridge(policy.bridge);
+  validateHealthFactor(
+    policy.healthFactor,
+    policy.sleeves.some((s) => s.kind === "debt"),
+    assets,
+  );
+}
 
+/** One sleeve's own fields: id, chain, protocol, kind, ref, and a target whose sign fits the kind. */
+function validateSleeve(s: Sleeve, f: string): void {
+  if (typeof s.id !== "string" || s.id === "")
+    throw new InvalidPolicyError(`${f}.id`, s.id, "a non-empty string");
+  if (!isInt(s.chainId) || s.chainId <= 0)
+    throw new InvalidPolicyError(`${f}.chainId`, s.chainId, "a positive integer");
+  if (typeof s.protocol !== "string" || s.protocol === "")
+    throw new InvalidPolicyError(
+      `${f}.protocol`,
+      s.protocol,
+      'a protocol name such as "wallet" or "aave-v3"',
+    );
+  if (!KINDS.includes(s.kind))
+    throw new InvalidPolicyError(`${f}.kind`, s.kind, `one of ${KINDS.join(", ")}`);
+  if (typeof s.ref !== "string" || s.ref === "")
+    throw new InvalidPolicyError(`${f}.ref`, s.ref, "a non-empty ref");
+  if (!isInt(s.targetBps))
+    throw new InvalidPolicyError(`${f}.targetBps`, s.targetBps, "an integer number of bps");
+  if (s.kind === "debt" ? s.targetBps > 0 : s.targetBps < 0)
+    throw new InvalidPolicyError(
+      `${f}.targetBps`,
+      s.targetBps,
+      s.kind === "debt" ? "≤ 0 for a debt sleeve" : `≥ 0 for a ${s.kind} sleeve`,
+    );
+}
+
+/** Two sleeves fill one slot: a holding of the snapshot claimed twice, or a duplicate sleeve. */
+function slotTakenTwice(
+  other: Sleeve,
+  first: number,
+  s: Sleeve,
+  f: string,
+  snapshot: Snapshot | undefined,
+): never {
+  const key = slotKey(s);
+  const holding = snapshot?.chains
+    .flatMap((c, ci) => c.holdings.map((h, hi) => ({ h, field: `snapshot.chains[${ci}].holdings[${hi}]` })))
+    .find(({ h }) => slotKey(h) === key);
+  if (holding) throw new HoldingClaimedTwiceError(holding.h.id, holding.field, [other.id, s.id]);
+  throw new DuplicateSleeveError(f, s.id, `policy.sleeves[${first}] ("${other.id}")`, "slot");
+}
+
+/** The rules that decide and shape a rebalance: bands, mode, trigger and calendar, minimum trade, limits. */
+function validateRules(policy: Policy): void {
   const b = policy.bands as Bands | undefined;
   if (!b || typeof b !== "object")
     throw new InvalidPolicyError("policy.bands", b, "{ absoluteBps?, relativeBps? }");
@@ -205,27 +242,40 @@ export function validatePolicy(
     (typeof policy.maxTurnoverUsd !== "bigint" || policy.maxTurnoverUsd <= 0n)
   )
     throw new InvalidAmountError("policy.maxTurnoverUsd", policy.maxTurnoverUsd, "a USD wad > 0");
+}
 
-  const hf = policy.healthFactor;
+function validateHealthFactor(
+  hf: HealthFactorPolicy | undefined,
+  hasDebt: boolean,
+  assets: AssetRegistry | undefined,
+): void {
   if (hasDebt && !hf)
     throw new InvalidPolicyError(
       "policy.healthFactor",
       undefined,
       "{ floorWad, liquidationThresholdBps } when the policy has a debt sleeve",
     );
-  if (hf) {
-    if (typeof hf.floorWad !== "bigint" || hf.floorWad < WAD)
-      throw new InvalidPolicyError(
-        "policy.healthFactor.floorWad",
-        hf.floorWad,
-        "a wad ≥ 1e18 (health factor ≥ 1)",
-      );
-    for (const [id, lt] of Object.entries(hf.liquidationThresholdBps ?? {})) {
-      const f = `policy.healthFactor.liquidationThresholdBps["${id}"]`;
-      intField(lt, f, 0, 10_000);
-      if (assets && !assets.has(id as AssetId)) throw new UnknownAssetError(id, f);
-    }
+  if (!hf) return;
+  if (typeof hf.floorWad !== "bigint" || hf.floorWad < WAD)
+    throw new InvalidPolicyError(
+      "policy.healthFactor.floorWad",
+      hf.floorWad,
+      "a wad ≥ 1e18 (health factor ≥ 1)",
+    );
+  for (const [id, lt] of Object.entries(hf.liquidationThresholdBps ?? {})) {
+    const f = `policy.healthFactor.liquidationThresholdBps["${id}"]`;
+    intField(lt, f, 0, 10_000);
+    if (assets && !assets.has(id as AssetId)) throw new UnknownAssetError(id, f);
   }
+}
+
+function validateBridge(b: BridgePolicy | undefined): void {
+  if (b === undefined) return;
+  if (!b || typeof b !== "object")
+    throw new InvalidPolicyError("policy.bridge", b, "{ premiumBps?, objective? }");
+  if (b.premiumBps !== undefined) intField(b.premiumBps, "policy.bridge.premiumBps", 0, 10_000);
+  if (b.objective !== undefined && b.objective !== "cost" && b.objective !== "least-bridging")
+    throw new InvalidPolicyError("policy.bridge.objective", b.objective, '"cost" or "least-bridging"');
 }
 
 function validateComposition(s: Sleeve, f: string, assets: AssetRegistry | undefined): void {

@@ -57,19 +57,8 @@ export function unitsOf(holdings: readonly Holding[]): Map<AssetId, bigint> {
   return m;
 }
 
-/**
- * Validates snapshot and policy, assigns every holding to its sleeve (or to "unmanaged"), and values the portfolio.
- * Throws typed errors for bad input (see {@link validateSnapshot}, {@link validatePolicy}), a {@link MissingPriceError}
- * for a held asset without a price, and {@link NonPositiveNavError} when the managed NAV is not positive.
- */
-export function portfolioState(
-  snapshot: Snapshot,
-  policy: Policy,
-  options: PortfolioStateOptions = {},
-): PortfolioState {
-  validateSnapshot(snapshot);
-  validatePolicy(policy, { snapshot });
-  const prices = options.prices ?? priceBookOf(snapshot);
+/** Every holding in the sleeve of its slot (with its field, for errors), or unmanaged (valued apart). */
+function assignHoldings(snapshot: Snapshot, policy: Policy, prices: PriceBook) {
   const bySlot = new Map<string, number>();
   policy.sleeves.forEach((s, i) => {
     bySlot.set(slotKey(s), i);
@@ -91,23 +80,50 @@ export function portfolioState(
       }
     });
   });
-  const values = policy.sleeves.map((_, i) => {
-    const hs = held[i] as Holding[];
-    const fs = fields[i] as string[];
-    const units = unitsOf(hs);
-    // Value the aggregate per asset (the planner values post-states the same way), but check every exposure's price
-    // first so a missing one is reported at the holding's field.
-    let v = 0n;
-    hs.forEach((h, k) => {
-      h.exposures.forEach((e, j) => {
-        if (e.amount !== 0n && !prices.has(e.asset))
-          throw new MissingPriceError(e.asset, `${fs[k]}.exposures[${j}].asset`);
-      });
+  return { held, fields, unmanaged, unmanagedUsd };
+}
+
+/**
+ * A sleeve's units per asset and its value. The aggregate is valued per asset (the planner values post-states the
+ * same way), but every exposure's price is checked first so a missing one is reported at the holding's field.
+ */
+function sleeveValue(
+  hs: readonly Holding[],
+  fs: readonly string[],
+  i: number,
+  snapshot: Snapshot,
+  prices: PriceBook,
+): { units: Map<AssetId, bigint>; value: bigint } {
+  const units = unitsOf(hs);
+  hs.forEach((h, k) => {
+    h.exposures.forEach((e, j) => {
+      if (e.amount !== 0n && !prices.has(e.asset))
+        throw new MissingPriceError(e.asset, `${fs[k]}.exposures[${j}].asset`);
     });
-    for (const [asset, amount] of units)
-      v += exposureUsd({ asset, amount }, snapshot.assets, prices, `policy.sleeves[${i}]`);
-    return { units, value: v };
   });
+  let value = 0n;
+  for (const [asset, amount] of units)
+    value += exposureUsd({ asset, amount }, snapshot.assets, prices, `policy.sleeves[${i}]`);
+  return { units, value };
+}
+
+/**
+ * Validates snapshot and policy, assigns every holding to its sleeve (or to "unmanaged"), and values the portfolio.
+ * Throws typed errors for bad input (see {@link validateSnapshot}, {@link validatePolicy}), a {@link MissingPriceError}
+ * for a held asset without a price, and {@link NonPositiveNavError} when the managed NAV is not positive.
+ */
+export function portfolioState(
+  snapshot: Snapshot,
+  policy: Policy,
+  options: PortfolioStateOptions = {},
+): PortfolioState {
+  validateSnapshot(snapshot);
+  validatePolicy(policy, { snapshot });
+  const prices = options.prices ?? priceBookOf(snapshot);
+  const { held, fields, unmanaged, unmanagedUsd } = assignHoldings(snapshot, policy, prices);
+  const values = policy.sleeves.map((_, i) =>
+    sleeveValue(held[i] as Holding[], fields[i] as string[], i, snapshot, prices),
+  );
   const nav = values.reduce((a, x) => a + x.value, 0n);
   if (nav <= 0n) throw new NonPositiveNavError(nav);
   let maxDrift = 0n;

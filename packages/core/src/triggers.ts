@@ -73,79 +73,86 @@ export function decide(state: PortfolioState, policy: Policy, clock: DecisionClo
   )
     throw new InvalidAmountError("clock.lastRebalanceAt", lastRebalanceAt, "unix seconds ≤ now");
   const mode = triggerModeOf(policy);
+  const elapsed = lastRebalanceAt === undefined ? undefined : now - lastRebalanceAt;
   const reasons: DecisionReason[] = [];
-  if (mode !== "calendar") {
-    const out = state.sleeves.filter((s) => s.outOfBand);
-    reasons.push({
-      rule: "band",
-      effect: "trigger",
-      fired: out.length > 0,
-      detail:
-        out.length > 0
-          ? out
-              .map((s) => `${s.sleeve.id} drift ${bps(s.driftWad)} beyond band ±${bps(s.bandWad)}`)
-              .join("; ")
-          : `all ${state.sleeves.length} sleeves inside their bands (max |drift| ${bps(state.maxDriftWad)})`,
-    });
-  }
-  if (mode !== "band") {
-    const period = policy.calendarSeconds ?? 0;
-    const elapsed = lastRebalanceAt === undefined ? undefined : now - lastRebalanceAt;
-    const fired = elapsed === undefined || elapsed >= period;
-    reasons.push({
-      rule: "calendar",
-      effect: "trigger",
-      fired,
-      detail:
-        elapsed === undefined
-          ? "never rebalanced"
-          : `${seconds(elapsed)} since the last rebalance, period ${seconds(period)}`,
-    });
-  }
-  if (policy.healthFactor) {
-    const floor = policy.healthFactor.floorWad;
-    // Only accounts the policy manages (a supply or debt sleeve) can be repaired by a rebalance.
-    const managed = (h: { chainId: number; protocol: string }) =>
-      state.sleeves.some(
-        (s) =>
-          s.sleeve.chainId === h.chainId &&
-          s.sleeve.protocol === h.protocol &&
-          (s.sleeve.kind === "supply" || s.sleeve.kind === "debt"),
-      );
-    const low = healthFactors(state).filter((h) => h.healthFactorWad !== null && h.healthFactorWad < floor);
-    const text = (h: (typeof low)[number]) =>
-      `chain ${h.chainId} ${h.protocol} HF ${hf(h.healthFactorWad)} < floor ${hf(floor)}${managed(h) ? "" : " (unmanaged account)"}`;
-    reasons.push({
-      rule: "health-factor",
-      effect: "trigger",
-      fired: low.some(managed),
-      detail: low.length > 0 ? low.map(text).join("; ") : `every health factor ≥ floor ${hf(floor)}`,
-    });
-  }
-  if (policy.cooldownSeconds !== undefined && policy.cooldownSeconds > 0 && lastRebalanceAt !== undefined) {
-    const elapsed = now - lastRebalanceAt;
-    const active = elapsed < policy.cooldownSeconds;
-    reasons.push({
-      rule: "cooldown",
-      effect: "block",
-      fired: active,
-      detail: active
-        ? `${seconds(elapsed)} since the last rebalance, cooldown ${seconds(policy.cooldownSeconds)}`
-        : `cooldown ${seconds(policy.cooldownSeconds)} elapsed`,
-    });
-  }
+  if (mode !== "calendar") reasons.push(bandReason(state));
+  if (mode !== "band") reasons.push(calendarReason(policy.calendarSeconds ?? 0, elapsed));
+  if (policy.healthFactor) reasons.push(healthReason(state, policy.healthFactor.floorWad));
+  if (policy.cooldownSeconds !== undefined && policy.cooldownSeconds > 0 && elapsed !== undefined)
+    reasons.push(cooldownReason(policy.cooldownSeconds, elapsed));
+  reasons.push(minTradeReason(state, policy.minTradeUsd));
+  return combine(reasons);
+}
+
+function bandReason(state: PortfolioState): DecisionReason {
+  const out = state.sleeves.filter((s) => s.outOfBand);
+  return {
+    rule: "band",
+    effect: "trigger",
+    fired: out.length > 0,
+    detail:
+      out.length > 0
+        ? out.map((s) => `${s.sleeve.id} drift ${bps(s.driftWad)} beyond band ±${bps(s.bandWad)}`).join("; ")
+        : `all ${state.sleeves.length} sleeves inside their bands (max |drift| ${bps(state.maxDriftWad)})`,
+  };
+}
+
+function calendarReason(period: number, elapsed: number | undefined): DecisionReason {
+  return {
+    rule: "calendar",
+    effect: "trigger",
+    fired: elapsed === undefined || elapsed >= period,
+    detail:
+      elapsed === undefined
+        ? "never rebalanced"
+        : `${seconds(elapsed)} since the last rebalance, period ${seconds(period)}`,
+  };
+}
+
+function healthReason(state: PortfolioState, floor: bigint): DecisionReason {
+  // Only accounts the policy manages (a supply or debt sleeve) can be repaired by a rebalance.
+  const managed = (h: { chainId: number; protocol: string }) =>
+    state.sleeves.some(
+      (s) =>
+        s.sleeve.chainId === h.chainId &&
+        s.sleeve.protocol === h.protocol &&
+        (s.sleeve.kind === "supply" || s.sleeve.kind === "debt"),
+    );
+  const low = healthFactors(state).filter((h) => h.healthFactorWad !== null && h.healthFactorWad < floor);
+  const text = (h: (typeof low)[number]) =>
+    `chain ${h.chainId} ${h.protocol} HF ${hf(h.healthFactorWad)} < floor ${hf(floor)}${managed(h) ? "" : " (unmanaged account)"}`;
+  return {
+    rule: "health-factor",
+    effect: "trigger",
+    fired: low.some(managed),
+    detail: low.length > 0 ? low.map(text).join("; ") : `every health factor ≥ floor ${hf(floor)}`,
+  };
+}
+
+function cooldownReason(cooldown: number, elapsed: number): DecisionReason {
+  const active = elapsed < cooldown;
+  return {
+    rule: "cooldown",
+    effect: "block",
+    fired: active,
+    detail: active
+      ? `${seconds(elapsed)} since the last rebalance, cooldown ${seconds(cooldown)}`
+      : `cooldown ${seconds(cooldown)} elapsed`,
+  };
+}
+
+function minTradeReason(state: PortfolioState, minTradeUsd: bigint): DecisionReason {
   let largest = 0n;
   for (const s of state.sleeves) {
     const dev = abs(s.valueUsd - mulDiv(s.targetWad, state.navUsd, WAD));
     if (dev > largest) largest = dev;
   }
-  reasons.push({
+  return {
     rule: "min-trade",
     effect: "block",
-    fired: largest < policy.minTradeUsd,
-    detail: `largest deviation from target ${usd(largest)}, minimum trade ${usd(policy.minTradeUsd)}`,
-  });
-  return combine(reasons);
+    fired: largest < minTradeUsd,
+    detail: `largest deviation from target ${usd(largest)}, minimum trade ${usd(minTradeUsd)}`,
+  };
 }
 
 /** The cost gate: fires (blocks) when the plan's estimated cost exceeds `maxCostOfDriftRemovedBps` of the drift it removes. */

@@ -149,10 +149,10 @@ function build(nChains: number, specs: SleeveSpec[][], wethPrice: number): Portf
   return { snapshot: { assets, chains }, policy };
 }
 
-const bridges = (feeBps: number, fixedUsd: bigint) =>
+const bridges = (feeBps: number, fixedUsd: bigint, symbol = "USDC") =>
   CHAINS.flatMap((from) =>
     CHAINS.filter((to) => to !== from).map((to) => ({
-      symbol: "USDC",
+      symbol,
       fromChainId: from,
       toChainId: to,
       feeBps,
@@ -173,6 +173,13 @@ export const uniformCost: CostModel = {
     default: { swap: usd("2"), supply: usd("1"), withdraw: usd("1"), mint: usd("3"), decrease: usd("3") },
   },
   bridges: bridges(5, usd("1")),
+};
+
+/** Swaps dear (30 bps), WETH and USDC bridges cheap (5 bps + $1): bridges compete with swaps, in both directions. */
+export const bridgedCost: CostModel = {
+  swap: { default: { feeBps: 10, slippageBps: 20 } },
+  gasUsd: uniformCost.gasUsd as NonNullable<CostModel["gasUsd"]>,
+  bridges: [...bridges(5, usd("1")), ...bridges(5, usd("1"), "WETH")],
 };
 
 /** A leveraged single-chain portfolio: WETH supplied, USDC borrowed, optionally USDC idle; random price shock and floor. */

@@ -6,15 +6,19 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { createClient, type Hex, http } from "viem";
 import {
   type AaveVersion,
+  deployAcross,
   deployProtocols,
   ensureAave36Artifacts,
   ensureCachedState,
   startAnvil,
   startTestChain,
+  testAccounts,
 } from "../src/index.ts";
+import { createSender } from "../src/sender.ts";
 
 const RUNS = 10;
 const ms = (x: number) => `${x.toFixed(1)} ms`;
@@ -37,6 +41,15 @@ const deploys: Record<AaveVersion, { spawn: number; deploy: number; dump: number
   "3.0": [],
 };
 const transactions: Record<AaveVersion, bigint> = { "3.6": 0n, "3.0": 0n };
+const stateBytes: Record<AaveVersion, number> = { "3.6": 0, "3.0": 0 };
+const acrossMs: number[] = [];
+const nextNonce = async (client: ReturnType<typeof createClient>) =>
+  Number(
+    await client.request({
+      method: "eth_getTransactionCount",
+      params: [testAccounts.deployer.address, "pending"],
+    } as never),
+  );
 for (const aave of ["3.6", "3.0"] as const)
   for (let i = 0; i < 3; i++) {
     t = performance.now();
@@ -49,8 +62,20 @@ for (const aave of ["3.6", "3.0"] as const)
       const deployMs = performance.now() - t;
       transactions[aave] = deployment.blockNumber; // automine: one block per transaction
       t = performance.now();
-      (await client.request({ method: "anvil_dumpState" } as never)) as Hex;
+      const dump = (await client.request({ method: "anvil_dumpState" } as never)) as Hex;
       deploys[aave].push({ spawn, deploy: deployMs, dump: performance.now() - t });
+      stateBytes[aave] = gunzipSync(Buffer.from(dump.slice(2), "hex")).length;
+      // What Across adds: a second SpokePool (implementation + proxy) on the same chain, timed alone.
+      const d = createSender(client, testAccounts.deployer.address, await nextNonce(client));
+      t = performance.now();
+      const owner = testAccounts.deployer.address;
+      await deployAcross(d, {
+        owner,
+        wrappedNative: deployment.tokens.WETH.address,
+        withdrawalRecipient: owner,
+      });
+      await d.verify();
+      acrossMs.push(performance.now() - t);
     } finally {
       await anvil.stop();
     }
@@ -104,9 +129,15 @@ for (const aave of ["3.6", "3.0"] as const)
   console.log(
     `| full deploy, Aave ${aave} (deployProtocols: ${transactions[aave]} transactions on a fresh anvil), median of 3 | ${ms(median(deploys[aave].map((d) => d.deploy)))} |`,
   );
+console.log(
+  `| of which Across V3 SpokePool (implementation + proxy: 2 transactions), median of 6 | ${ms(median(acrossMs))} |`,
+);
 const deploy = deploys["3.6"];
 console.log(`| anvil spawn → listening (empty chain) | ${ms(median(deploy.map((d) => d.spawn)))} |`);
 console.log(`| anvil_dumpState (Aave 3.6) | ${ms(median(deploy.map((d) => d.dump)))} |`);
+console.log(
+  `| state file (Aave 3.6 market, Uniswap, Safe, Across; JSON) | ${(stateBytes["3.6"] / 1e6).toFixed(2)} MB |`,
+);
 console.log(
   `| cache miss end to end (spawn + deploy + dump + write; artifacts cached) | ${ms(miss.buildMs ?? Number.NaN)} |`,
 );

@@ -72,6 +72,10 @@ export const ARTIFACT_PATHS = {
     "@gnosis.pm/safe-contracts/build/artifacts/contracts/handler/CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json",
   // ERC-4337 / EIP-7702
   Simple7702Account: "@account-abstraction/contracts/artifacts/Simple7702Account.json",
+  // Across V3 (contracts 5.0.27): the L1 SpokePool, upgradeable behind an OpenZeppelin 5 ERC1967 proxy
+  Ethereum_SpokePool:
+    "@across-protocol/contracts/dist/evm/artifacts/Ethereum_SpokePool.sol/Ethereum_SpokePool.json",
+  ERC1967Proxy: "@across-protocol/contracts/dist/evm/artifacts/ERC1967Proxy.sol/ERC1967Proxy.json",
 } as const;
 
 /** Name of a contract whose published artifact the testkit deploys. */
@@ -98,6 +102,7 @@ export function artifactPackageVersions(): Record<string, string> {
     "@uniswap/v3-periphery",
     "@gnosis.pm/safe-contracts",
     "@account-abstraction/contracts",
+    "@across-protocol/contracts",
     "@foundry-rs/anvil",
   ];
   return Object.fromEntries(

@@ -14,6 +14,7 @@ import {
 import { deployAave } from "./aave.ts";
 import { aavePoolAbi, mintableErc20Abi, positionManagerAbi, uniswapV3FactoryAbi, weth9Abi } from "./abis.ts";
 import { testAccounts } from "./accounts.ts";
+import { deployAcross } from "./across.ts";
 import { loadArtifact, multicall3CreationCode } from "./artifacts.ts";
 import {
   type AaveVersion,
@@ -33,13 +34,13 @@ import {
   type TokenInfo,
 } from "./deployment.ts";
 import { DeploymentError } from "./errors.ts";
-import { createSender, deployData, read } from "./sender.ts";
+import { createSender, deployData, read, type Sender } from "./sender.ts";
 import { fullRangeTicks, sortTokens, sqrtPriceX96FromPrices, tickSpacingForFee } from "./uniswap-math.ts";
 
 /**
  * Deploys the whole testkit protocol set on a fresh local anvil chain from the published npm artifacts:
  * tokens, feeds, an Aave V3 market with three reserves (3.6 unless `options.aave` says "3.0"), Uniswap V3 with two deep pools, Multicall3, Safe 1.3.0
- * and Simple7702Account. The deployer, treasury and whale are anvil's default accounts 0, 8 and 9 (unlocked).
+ * Simple7702Account and Across V3's SpokePool. The deployer, treasury and whale are anvil's default accounts 0, 8 and 9 (unlocked).
  */
 export async function deployProtocols(
   client: Client,
@@ -120,18 +121,12 @@ export async function deployProtocols(
     };
   }
 
-  // --- Multicall3, Safe 1.3.0, Simple7702Account --------------------------------------------------------------
-  const multicallDeployed = await d.deploy("Multicall3", multicall3CreationCode());
-  const safe = {
-    singleton: await d.deploy("GnosisSafe", deployData("GnosisSafe")),
-    proxyFactory: await d.deploy("GnosisSafeProxyFactory", deployData("GnosisSafeProxyFactory")),
-    multiSendCallOnly: await d.deploy("MultiSendCallOnly", deployData("MultiSendCallOnly")),
-    fallbackHandler: await d.deploy(
-      "CompatibilityFallbackHandler",
-      deployData("CompatibilityFallbackHandler"),
-    ),
-  };
-  const simple7702Account = await d.deploy("Simple7702Account", deployData("Simple7702Account"));
+  // --- Multicall3, Safe 1.3.0, Simple7702Account, Across V3 ---------------------------------------------------
+  const { multicallDeployed, safe, simple7702Account, across } = await deployUtilities(d, {
+    deployer,
+    treasury,
+    weth: tokens.WETH.address,
+  });
   await d.verify();
 
   const multicallCode = await rpc<Hex>("eth_getCode", [multicallDeployed, "latest"]);
@@ -283,7 +278,30 @@ export async function deployProtocols(
     multicall3: MULTICALL3_ADDRESS,
     safe,
     simple7702Account,
+    across,
   };
+}
+
+/** Multicall3 (at a CREATE address; copied to the canonical one by the caller), Safe 1.3.0, Simple7702Account and,
+ * last, so the addresses before it did not move, Across V3's SpokePool. */
+async function deployUtilities(d: Sender, params: { deployer: Address; treasury: Address; weth: Address }) {
+  const multicallDeployed = await d.deploy("Multicall3", multicall3CreationCode());
+  const safe = {
+    singleton: await d.deploy("GnosisSafe", deployData("GnosisSafe")),
+    proxyFactory: await d.deploy("GnosisSafeProxyFactory", deployData("GnosisSafeProxyFactory")),
+    multiSendCallOnly: await d.deploy("MultiSendCallOnly", deployData("MultiSendCallOnly")),
+    fallbackHandler: await d.deploy(
+      "CompatibilityFallbackHandler",
+      deployData("CompatibilityFallbackHandler"),
+    ),
+  };
+  const simple7702Account = await d.deploy("Simple7702Account", deployData("Simple7702Account"));
+  const across = await deployAcross(d, {
+    owner: params.deployer,
+    wrappedNative: params.weth,
+    withdrawalRecipient: params.treasury,
+  });
+  return { multicallDeployed, safe, simple7702Account, across };
 }
 
 /** The CREATE2 address of a Uniswap V3 pool, as the periphery's PoolAddress.computeAddress derives it. */

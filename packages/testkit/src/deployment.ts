@@ -1,4 +1,5 @@
 import type { Address } from "viem";
+import type { AcrossDeployment } from "./across.ts";
 import type { AaveVersion, TokenSymbol } from "./config.ts";
 import { UnknownContractError } from "./errors.ts";
 
@@ -109,6 +110,8 @@ export type Deployment = {
   };
   /** `Simple7702Account` (account-abstraction 0.8): the EIP-7702 delegate. */
   simple7702Account: Address;
+  /** Across V3: `Ethereum_SpokePool` behind an ERC1967 proxy, owned by the deployer. */
+  across: AcrossDeployment;
 };
 
 /** Canonical Multicall3 address (same on every chain). */

@@ -1,5 +1,8 @@
 export * from "./abis.ts";
 export * from "./accounts.ts";
+export * from "./across.ts";
+export * from "./across-api.ts";
+export * from "./across-relayer.ts";
 export { type Anvil, anvilArgs, resolveAnvilBinary, type StartAnvilParameters, startAnvil } from "./anvil.ts";
 export {
   type Artifact,
@@ -43,6 +46,7 @@ export * from "./price.ts";
 export { killLiveAnvils, liveAnvilPids, reapOrphanAnvils, registryDir } from "./reaper.ts";
 export * from "./rpcProxy.ts";
 export * from "./safe.ts";
+export * from "./stand-in.ts";
 export { startTcpProxy, type TcpProxy } from "./tcpProxy.ts";
 export * from "./time.ts";
 export { HELPER_GAS, sendAndWait, waitForSuccess } from "./tx.ts";

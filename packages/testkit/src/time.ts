@@ -10,6 +10,19 @@ export async function advanceTime(chain: TestChain, params: { seconds: number | 
   return timestamp;
 }
 
+/**
+ * Moves the chain clock to at least `timestamp` and mines a block there (a clock already past it just mines one);
+ * returns the new block timestamp. Two chains' heads are seconds apart when one has been idle (its head is its last
+ * block, not the wall clock), so `advanceTime` by the same seconds leaves them apart: warp each to the same time.
+ */
+export async function advanceTimeTo(chain: TestChain, params: { timestamp: bigint }): Promise<bigint> {
+  const head = await chain.publicClient.getBlock({ blockTag: "latest" });
+  const timestamp = head.timestamp + 1n > params.timestamp ? head.timestamp + 1n : params.timestamp;
+  await chain.testClient.setNextBlockTimestamp({ timestamp });
+  await chain.testClient.mine({ blocks: 1 });
+  return timestamp;
+}
+
 /** Mines `blocks` blocks (default 1); returns the new head block number. */
 export async function mine(chain: TestChain, params: { blocks?: number } = {}): Promise<bigint> {
   await chain.testClient.mine({ blocks: params.blocks ?? 1 });

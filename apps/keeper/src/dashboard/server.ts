@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { BallastError, redactText } from "@ballast/core";
 import type { Journal } from "../journal.ts";
@@ -8,8 +8,15 @@ import { type ChainInfo, historyOf, statusOf } from "./api.ts";
 /** A route handler that answers the requests it knows and returns false for the others. */
 export type Routes = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-/** The dashboard's static files: the page, and its bundle built by `pnpm --filter @ballast/keeper build:dashboard`. */
-const ROOT = new URL("../../dashboard/", import.meta.url);
+/**
+ * The dashboard's static files: the page, and its bundle built by `pnpm --filter @ballast/keeper build:dashboard`.
+ * They sit in the keeper package's `dashboard/`: two levels above this source file, one above the built bin
+ * (`dist/ballast.js`, where this module is bundled).
+ */
+const ROOT =
+  [new URL("../../dashboard/", import.meta.url), new URL("../dashboard/", import.meta.url)].find((dir) =>
+    existsSync(new URL("index.html", dir)),
+  ) ?? new URL("../../dashboard/", import.meta.url);
 const ASSETS: Record<string, { file: string; type: string }> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
   "/app.js": { file: "dist/app.js", type: "text/javascript; charset=utf-8" },

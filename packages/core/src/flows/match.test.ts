@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CBPS } from "./cost.ts";
-import { shareOfShortfall } from "./flows.ts";
-import { WAD } from "./math.ts";
+import { CBPS } from "../cost.ts";
+import { WAD } from "../math.ts";
+import { shareOfShortfall } from "./match.ts";
 
 /** Balance of a chain when every node asks κ × want: surpluses minus deficits grossed up by the swap cost. */
 const balance = (have: bigint[], want: bigint[], rate: bigint, k: bigint) =>

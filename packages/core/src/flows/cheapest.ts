@@ -1,0 +1,125 @@
+import { CBPS, type ResolvedRoute } from "../cost.ts";
+import { type FlowResult, minCostFlow } from "../flow.ts";
+import { addRoute, crossingOf, type Graph, hubsAndTokens, spreadCbps } from "./graph.ts";
+import { type CrossChain, type FlowContext, type FlowNode, netUsd } from "./types.ts";
+
+/** Fixed costs are spread over an estimate of the flow; the estimate is refined from the solved flow this often. */
+const REFITS = 4;
+/** Largest per-unit cost (centi-bps) a fixed cost is spread into: a route that would cost more is as good as closed. */
+const MAX_SPREAD = 1_000_000_000;
+
+type Solved = { readonly g: Graph; readonly res: FlowResult; readonly cost: bigint };
+
+/**
+ * The `"cost"` model of phase 2: per chain a swap hub and one node per asset; leaving an asset for the hub costs the
+ * chain's swap (fee + slippage), coming back nothing, so every swap is charged once (see {@link costGraph}); a bridge costs its fee + the
+ * policy's premium per unit and its fixed cost per transfer. The fixed cost makes the problem a fixed-charge flow:
+ * it is spread over an estimate of the route's flow (first the most that could cross, then the flow last solved) and
+ * the cheapest solution by true cost is kept. A route whose flow falls below the minimum trade is closed and the
+ * graph solved again, so the transfers that remain carry the value the solution moves across chains — unless that
+ * strands value no other route carries: then it stays open and its transfer is dropped (as in least bridging).
+ */
+export function cheapestCrossing(
+  ctx: FlowContext,
+  byChain: ReadonlyMap<number, readonly FlowNode[]>,
+  routes: readonly ResolvedRoute[],
+): CrossChain {
+  let surplus = 0n;
+  let deficit = 0n;
+  for (const ns of byChain.values())
+    for (const n of ns) {
+      const v = netUsd(n);
+      if (v > 0n) surplus += v;
+      else deficit -= v;
+    }
+  const most = surplus < deficit ? surplus : deficit;
+  const est = new Map<ResolvedRoute, bigint>(routes.map((r) => [r, most]));
+  let open = routes;
+  const kept = new Set<ResolvedRoute>();
+  let best: Solved | undefined;
+  let last: { open: readonly ResolvedRoute[]; stranded: boolean } | undefined;
+  for (let refit = 0; refit < REFITS; ) {
+    const g = costGraph(ctx, byChain, open, est);
+    const res = minCostFlow(g.supply.length, g.supply, g.arcs);
+    const stranded = crossingOf(ctx, g, res).unmet !== null;
+    if (last && stranded && !last.stranded) {
+      // Closing the small routes strands value no other route can carry: keep them (the transfer is dropped later).
+      for (const r of last.open) if (!open.includes(r)) kept.add(r);
+      open = last.open;
+      last = undefined;
+      continue;
+    }
+    const small = g.routeArcs.filter(({ r, arc }) => {
+      const f = res.flows[arc] as bigint;
+      return f > 0n && f < ctx.minTrade && !kept.has(r);
+    });
+    if (small.length > 0) {
+      last = { open, stranded };
+      open = open.filter((r) => !small.some((x) => x.r === r));
+      continue;
+    }
+    last = undefined;
+    const cost = trueCost(ctx, g, res);
+    if (!best || cost < best.cost) best = { g, res, cost };
+    refit++;
+    let moved = false;
+    for (const { r, arc } of g.routeArcs) {
+      const f = res.flows[arc] as bigint;
+      if (r.fixedUsd > 0n && f > 0n && f !== est.get(r)) {
+        est.set(r, f);
+        moved = true;
+      }
+    }
+    if (!moved) break;
+  }
+  const { g, res } = best as Solved;
+  return crossingOf(ctx, g, res);
+}
+
+/**
+ * The graph of the cost model with each route's fixed cost spread over `est` (USD wad) of flow. Per chain, assets no
+ * route carries are pooled: their surpluses in one source node (→ hub: one swap), their deficits at the hub — the same
+ * optimum as a node per asset, on a graph whose size depends on chains × bridgeable tokens only.
+ */
+function costGraph(
+  ctx: FlowContext,
+  byChain: ReadonlyMap<number, readonly FlowNode[]>,
+  routes: readonly ResolvedRoute[],
+  est: ReadonlyMap<ResolvedRoute, bigint>,
+): Graph {
+  const { g, id, bridged } = hubsAndTokens(ctx, byChain, routes);
+  for (const [c, ns] of byChain)
+    for (const n of ns) {
+      const v = netUsd(n);
+      let k: number;
+      if (bridged.has(n.asset)) k = g.index.get(`x|${n.asset}`) as number;
+      else if (v > 0n) {
+        const fresh = !g.index.has(`src|${c}`);
+        k = id(`src|${c}`, { chainId: c });
+        if (fresh)
+          g.arcs.push({ from: k, to: g.index.get(`hub|${c}`) as number, cost: ctx.costs.chainSwapCbps(c) });
+      } else k = g.index.get(`hub|${c}`) as number;
+      g.supply[k] = (g.supply[k] as bigint) + v;
+    }
+  for (const r of routes)
+    addRoute(g, r, r.feeCbps + ctx.bridge.premiumCbps + spreadCbps(r.fixedUsd, est.get(r) ?? 0n, MAX_SPREAD));
+  return g;
+}
+
+/** The objective of a solved cost graph: swaps and bridges per unit (premium included), fixed costs per route used. */
+function trueCost(ctx: FlowContext, g: Graph, res: FlowResult): bigint {
+  const bridges = new Map(g.routeArcs.map(({ r, arc }) => [arc, r]));
+  let perUnit = 0n;
+  let fixed = 0n;
+  g.arcs.forEach((a, k) => {
+    const f = res.flows[k] as bigint;
+    if (f === 0n) return;
+    const r = bridges.get(k);
+    if (r === undefined) perUnit += f * BigInt(a.cost);
+    else {
+      perUnit += f * BigInt(r.feeCbps + ctx.bridge.premiumCbps);
+      fixed += r.fixedUsd;
+    }
+  });
+  return perUnit / CBPS + fixed;
+}
