@@ -153,6 +153,31 @@ describe("config errors are caught at load, in the config's own words", () => {
     expect(issuesOf(raw)).toEqual([expected]);
   });
 
+  it("takes price sanity limits, with documented defaults, and names a feed of an unknown token", () => {
+    const defaults = parseConfig(base()).policy;
+    expect([defaults.maxPriceDeviation, defaults.maxPriceAge, defaults.priceFeeds]).toEqual([
+      100,
+      90_000,
+      {},
+    ]);
+    const raw = base();
+    Object.assign(raw.policy, {
+      maxPriceDeviation: "0.5%",
+      maxPriceAge: "2h",
+      priceFeeds: { WETH: { maxAge: "1h" } },
+    });
+    const p = parseConfig(raw).policy;
+    expect([p.maxPriceDeviation, p.maxPriceAge, p.priceFeeds]).toEqual([
+      50,
+      7_200,
+      { WETH: { maxAge: 3_600 } },
+    ]);
+    Object.assign(raw.policy, { maxPriceDeviation: "0%" });
+    expect(issuesOf(raw).some((i) => i.startsWith("policy.maxPriceDeviation: "))).toBe(true);
+    Object.assign(raw.policy, { maxPriceDeviation: "1%", priceFeeds: { WBTC: { maxAge: "1h" } } });
+    expect(issuesOf(raw)).toEqual(['policy.priceFeeds.WBTC: unknown token "WBTC"; known: WETH, USDC']);
+  });
+
   it("an all-lowercase address is accepted (no checksum to check)", () => {
     const raw = base();
     raw.chains.a.tokens.WETH.address = "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2";

@@ -271,6 +271,12 @@ const policy = z
       })
       .default(18n * 10n ** 17n),
     maxCostOfDriftRemoved: percent("maxCostOfDriftRemoved", { max: 1_000_000 }).default(1_000),
+    /** Price sanity: most the oracle, a pool and a swap quote may disagree before the cycle holds. */
+    maxPriceDeviation: percent("maxPriceDeviation", { min: 1, max: 10_000 }).default(100),
+    /** Price sanity: oldest acceptable Chainlink round (`updatedAt`) of any feed without its own `maxAge`. */
+    maxPriceAge: duration.default(90_000),
+    /** Per token symbol: its feed's `maxAge` (heartbeat plus margin); such a feed must answer `latestRoundData`. */
+    priceFeeds: z.record(z.string(), z.object({ maxAge: duration }).strict()).default({}),
     limits: limits.prefault({}),
   })
   .strict()
@@ -319,6 +325,14 @@ export const configSchema = z
         });
     }
     checkWeights(c.policy.sleeves, ctx);
+    const symbols = new Set(Object.values(c.chains).flatMap((ch) => Object.keys(ch.tokens)));
+    for (const sym of Object.keys(c.policy.priceFeeds))
+      if (!symbols.has(sym))
+        ctx.addIssue({
+          code: "custom",
+          path: ["policy", "priceFeeds", sym],
+          message: `unknown token "${sym}"; known: ${[...symbols].join(", ")}`,
+        });
     c.policy.sleeves.forEach((s, i) => {
       const ch = c.chains[s.chain];
       if (!ch) {

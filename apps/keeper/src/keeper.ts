@@ -162,7 +162,7 @@ export async function keeperCycle(
   k: Keeper,
   opts: { now: number; execute: boolean; force?: boolean; signal?: AbortSignal | undefined },
 ): Promise<KeeperCycle> {
-  const { sleeves, rules } = policyOf(k.config);
+  const { sleeves, rules, priceGuard } = policyOf(k.config);
   // Before planning: settle what can be settled; a chain with anything still in flight gets no new batch.
   const inFlight = opts.execute
     ? await settleInFlight(k, { signal: opts.signal })
@@ -184,6 +184,7 @@ export async function keeperCycle(
     }),
     sleeves,
     rules,
+    priceGuard,
     now: opts.now,
     previousFetches: Object.fromEntries(
       [...(k.lastReads ?? [])]
@@ -245,6 +246,12 @@ export async function keeperCycle(
   });
   recordCycle(k.journal.db, cycleView(result, opts.now), k.config.keeper.dashboard.sampleEvery);
   k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });
+  for (const f of result.decision?.reasons.find((r) => r.rule === "price-sanity")?.faults ?? [])
+    k.metrics.inc("ballast_price_holds_total", {
+      chain: k.chains.find((c) => c.setup.chainId === f.chainId)?.key ?? f.chainId,
+      asset: f.asset,
+      kind: f.kind,
+    });
   if (!opts.execute || !fired || !result.plan) return { result, inFlight, sent: [] };
 
   const plan = result.plan;

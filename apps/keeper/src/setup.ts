@@ -18,7 +18,7 @@ import {
   type TxManager,
   type TxStore,
 } from "@ballast/chain";
-import type { SwapVenue } from "@ballast/core";
+import type { PriceGuardPolicy, SwapVenue } from "@ballast/core";
 import { type Address, type Asset, assetId, BallastError } from "@ballast/core";
 import type { ChainSetup, ChainStatics, PolicyRules, SleeveSpec } from "@ballast/engine";
 import { uniswapV3Venue } from "@ballast/uniswap-v3";
@@ -231,7 +231,11 @@ function keylessExecutor(
 }
 
 /** The engine's sleeves and rules from the config's policy. */
-export function policyOf(config: Config): { sleeves: SleeveSpec[]; rules: PolicyRules } {
+export function policyOf(config: Config): {
+  sleeves: SleeveSpec[];
+  rules: PolicyRules;
+  priceGuard: PriceGuardPolicy;
+} {
   const p = config.policy;
   const sleeves: SleeveSpec[] = p.sleeves.map((s) => ({
     id: s.id,
@@ -254,5 +258,10 @@ export function policyOf(config: Config): { sleeves: SleeveSpec[]; rules: Policy
     maxCostOfDriftRemovedBps: p.maxCostOfDriftRemoved,
     healthFactorFloorWad: p.healthFactorFloor,
   };
-  return { sleeves, rules };
+  const priceGuard: PriceGuardPolicy = {
+    maxDeviationBps: p.maxPriceDeviation,
+    maxAgeSeconds: p.maxPriceAge,
+    maxAgeBySymbol: Object.fromEntries(Object.entries(p.priceFeeds).map(([s, f]) => [s, f.maxAge])),
+  };
+  return { sleeves, rules, priceGuard };
 }
