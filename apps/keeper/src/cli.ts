@@ -1,5 +1,6 @@
 import { existsSync, realpathSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { checkChainIds } from "@ballast/chain";
 import { BallastError, healthFactors, planToJSON, toJsonValue } from "@ballast/core";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { getAddress, isAddress } from "viem";
@@ -36,7 +37,11 @@ const configOption = new Option("-c, --config <file>", "the portfolio config (YA
   "$BALLAST_CONFIG or ./ballast.yaml",
 );
 
-function open(file: string | Config, opts: { needKeys: boolean }): Keeper {
+/**
+ * Loads the config, opens the journal and builds every chain; then checks that every RPC URL (and `sendRpc`) serves
+ * its chain's configured id ({@link checkChainIds}: a mismatch is a config error, exit 2).
+ */
+async function open(file: string | Config, opts: { needKeys: boolean }): Promise<Keeper> {
   const config: Config = typeof file === "string" ? loadConfig(file, env) : file;
   for (const warning of configWarnings(config)) console.error(`warning: ${warning}`);
   // status and plan print their own tables and errors; the daemon's output is its log.
@@ -57,6 +62,7 @@ function open(file: string | Config, opts: { needKeys: boolean }): Keeper {
         else log.warn(line, e.detail);
       },
     });
+    await Promise.all(chains.map((c) => checkChainIds(c.clients, { chain: c.key })));
     return { config, chains, journal, metrics, log, lastReads: new Map() };
   } catch (e) {
     journal.close();
@@ -148,7 +154,7 @@ function statusCommand(p: Command): void {
     .addOption(configOption)
     .option("--json", "machine-readable output")
     .action(async (o: { config: string; json?: boolean }) => {
-      const k = open(o.config, { needKeys: false });
+      const k = await open(o.config, { needKeys: false });
       try {
         const { result } = await keeperCycle(k, { now: nowSeconds(), execute: false });
         if (!result.state)
@@ -199,7 +205,7 @@ function planCommand(p: Command): void {
     .option("--force", "plan even when no rule fires")
     .option("--json", "machine-readable output (bigints as strings)")
     .action(async (o: { config: string; force?: boolean; json?: boolean }) => {
-      const k = open(o.config, { needKeys: false });
+      const k = await open(o.config, { needKeys: false });
       try {
         const { result } = await keeperCycle(k, {
           now: nowSeconds(),
@@ -277,12 +283,12 @@ function runCommand(p: Command): void {
       const alerts = createKeeperAlerts(config.keeper.alerts, {
         log: createLogger({ level: env.BALLAST_LOG_LEVEL ?? "info" }),
         env,
-        secrets: Object.values(config.chains).flatMap((c) => c.rpc),
+        secrets: Object.values(config.chains).flatMap((c) => [...c.rpc, ...(c.sendRpc ? [c.sendRpc] : [])]),
       });
       let k: Keeper;
       let dashboardTokenValue: string | null;
       try {
-        k = open(config, { needKeys: true });
+        k = await open(config, { needKeys: true });
         dashboardTokenValue = dashboardToken(config, env, config.keeper.listen);
       } catch (e) {
         // Journal or key problems at start: tell a person, then fail as before.
@@ -442,7 +448,13 @@ function demoCommand(p: Command): void {
 export const EXIT = { ok: 0, error: 1, config: 2, partial: 3 } as const;
 
 /** Errors in what the user gave (config, environment, price history, backtest inputs): exit code 2. */
-const CONFIG_ERRORS = new Set(["ConfigError", "SecretError", "PriceHistoryError", "BacktestInputError"]);
+const CONFIG_ERRORS = new Set([
+  "ConfigError",
+  "SecretError",
+  "PriceHistoryError",
+  "BacktestInputError",
+  "ChainMismatchError",
+]);
 
 /** The exit code of an error: 2 config, 3 partial (a chain unreadable, a batch not landed), else 1. */
 function exitCodeOf(e: unknown): number {

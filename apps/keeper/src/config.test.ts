@@ -154,28 +154,30 @@ describe("config errors are caught at load, in the config's own words", () => {
   });
 
   it("takes price sanity limits, with documented defaults, and names a feed of an unknown token", () => {
-    const defaults = parseConfig(base()).policy;
-    expect([defaults.maxPriceDeviation, defaults.maxPriceAge, defaults.priceFeeds]).toEqual([
-      100,
-      90_000,
-      {},
-    ]);
+    const defaults = parseConfig(base());
+    expect([defaults.policy.maxPriceDeviation, defaults.policy.maxPriceAge]).toEqual([100, 90_000]);
+    expect(defaults.chains.a!.priceFeeds).toEqual({});
     const raw = base();
-    Object.assign(raw.policy, {
-      maxPriceDeviation: "0.5%",
-      maxPriceAge: "2h",
-      priceFeeds: { WETH: { maxAge: "1h" } },
-    });
-    const p = parseConfig(raw).policy;
-    expect([p.maxPriceDeviation, p.maxPriceAge, p.priceFeeds]).toEqual([
-      50,
-      7_200,
-      { WETH: { maxAge: 3_600 } },
-    ]);
+    Object.assign(raw.policy, { maxPriceDeviation: "0.5%", maxPriceAge: "2h" });
+    Object.assign(raw.chains.a, { priceFeeds: { WETH: { maxAge: "1h" } } });
+    const c = parseConfig(raw);
+    expect([c.policy.maxPriceDeviation, c.policy.maxPriceAge]).toEqual([50, 7_200]);
+    expect(c.chains.a!.priceFeeds).toEqual({ WETH: { maxAge: 3_600 } });
     Object.assign(raw.policy, { maxPriceDeviation: "0%" });
     expect(issuesOf(raw).some((i) => i.startsWith("policy.maxPriceDeviation: "))).toBe(true);
-    Object.assign(raw.policy, { maxPriceDeviation: "1%", priceFeeds: { WBTC: { maxAge: "1h" } } });
-    expect(issuesOf(raw)).toEqual(['policy.priceFeeds.WBTC: unknown token "WBTC"; known: WETH, USDC']);
+    Object.assign(raw.policy, { maxPriceDeviation: "1%" });
+    Object.assign(raw.chains.a, { priceFeeds: { WBTC: { maxAge: "1h" } } });
+    expect(issuesOf(raw)).toEqual([
+      'chains.a.priceFeeds.WBTC: unknown token "WBTC" on chain a; known: WETH, USDC',
+    ]);
+  });
+
+  it("takes an http(s) sendRpc and refuses another scheme there too", () => {
+    const raw = base();
+    Object.assign(raw.chains.a, { sendRpc: "https://relay.example/rpc" });
+    expect(parseConfig(raw).chains.a!.sendRpc).toBe("https://relay.example/rpc");
+    Object.assign(raw.chains.a, { sendRpc: "localhost:8545" });
+    expect(issuesOf(raw).some((i) => i.startsWith("chains.a.sendRpc: expected an http(s) URL"))).toBe(true);
   });
 
   it("an all-lowercase address is accepted (no checksum to check)", () => {

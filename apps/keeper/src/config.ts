@@ -163,6 +163,10 @@ const chain = z
     name: z.string().optional(),
     blockTime: duration.optional(),
     rpc: z.array(rpcUrl).min(1, { message: "at least one RPC URL" }),
+    /** A send-only endpoint (private / MEV-protected relay): every eth_sendRawTransaction goes there, reads stay on rpc. */
+    sendRpc: rpcUrl.optional(),
+    /** Per token symbol: its oracle feed's `maxAge` on this chain (heartbeat plus margin; must answer latestRoundData). */
+    priceFeeds: z.record(z.string(), z.object({ maxAge: duration }).strict()).default({}),
     account,
     tokens: z.record(z.string().regex(/^[A-Za-z0-9.]+$/), token),
     aave: aaveMarket.optional(),
@@ -275,8 +279,6 @@ const policy = z
     maxPriceDeviation: percent("maxPriceDeviation", { min: 1, max: 10_000 }).default(100),
     /** Price sanity: oldest acceptable Chainlink round (`updatedAt`) of any feed without its own `maxAge`. */
     maxPriceAge: duration.default(90_000),
-    /** Per token symbol: its feed's `maxAge` (heartbeat plus margin); such a feed must answer `latestRoundData`. */
-    priceFeeds: z.record(z.string(), z.object({ maxAge: duration }).strict()).default({}),
     limits: limits.prefault({}),
   })
   .strict()
@@ -325,14 +327,14 @@ export const configSchema = z
         });
     }
     checkWeights(c.policy.sleeves, ctx);
-    const symbols = new Set(Object.values(c.chains).flatMap((ch) => Object.keys(ch.tokens)));
-    for (const sym of Object.keys(c.policy.priceFeeds))
-      if (!symbols.has(sym))
-        ctx.addIssue({
-          code: "custom",
-          path: ["policy", "priceFeeds", sym],
-          message: `unknown token "${sym}"; known: ${[...symbols].join(", ")}`,
-        });
+    for (const [key, ch] of Object.entries(c.chains))
+      for (const sym of Object.keys(ch.priceFeeds))
+        if (!ch.tokens[sym])
+          ctx.addIssue({
+            code: "custom",
+            path: ["chains", key, "priceFeeds", sym],
+            message: `unknown token "${sym}" on chain ${key}; known: ${Object.keys(ch.tokens).join(", ")}`,
+          });
     c.policy.sleeves.forEach((s, i) => {
       const ch = c.chains[s.chain];
       if (!ch) {

@@ -124,6 +124,7 @@ export function buildRuntime(
       chain: c.chainId,
       registry,
       rpcUrls: c.rpc,
+      sendRpcUrl: c.sendRpc,
       account,
       ...(opts.pollingIntervalMs ? { pollingIntervalMs: opts.pollingIntervalMs } : {}),
       ...(opts.onRpcRequest ? { onRpcRequest: (e: RpcRequestEvent) => opts.onRpcRequest?.(key, e) } : {}),
@@ -261,7 +262,12 @@ export function policyOf(config: Config): {
   const priceGuard: PriceGuardPolicy = {
     maxDeviationBps: p.maxPriceDeviation,
     maxAgeSeconds: p.maxPriceAge,
-    maxAgeBySymbol: Object.fromEntries(Object.entries(p.priceFeeds).map(([s, f]) => [s, f.maxAge])),
+    maxAgeByChain: Object.fromEntries(
+      Object.values(config.chains).map((c) => [
+        c.chainId,
+        Object.fromEntries(Object.entries(c.priceFeeds).map(([symbol, f]) => [symbol, f.maxAge])),
+      ]),
+    ),
   };
   return { sleeves, rules, priceGuard };
 }

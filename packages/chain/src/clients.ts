@@ -37,6 +37,11 @@ export type CreateChainClientsParameters = {
   readonly pollingIntervalMs?: number;
   /** Sees every RPC request's outcome, per URL and retry (e.g. to count failures per method). */
   readonly onRpcRequest?: (event: RpcRequestEvent) => void;
+  /**
+   * A send-only endpoint (a private or MEV-protected relay): every `eth_sendRawTransaction` — first send,
+   * rebroadcast, replacement — goes there and nowhere else; reads, nonces and fees stay on `rpcUrls`.
+   */
+  readonly sendRpcUrl?: string | undefined;
 };
 
 /** Everything needed to talk to one chain: registry entry, RPC pool, a fallback public client, the signer. */
@@ -48,6 +53,8 @@ export type ChainClients = {
   readonly public: ChainPublicClient;
   readonly account: LocalAccount | undefined;
   readonly pollingIntervalMs: number;
+  /** The send-only endpoint ({@link CreateChainClientsParameters.sendRpcUrl}), when configured. */
+  readonly send?: PinnedClient | undefined;
 };
 
 /** A public client pinned to ONE RPC URL: nonce, fee estimate and broadcast of a transaction all go there. */
@@ -66,11 +73,12 @@ export function createChainClients(params: CreateChainClientsParameters): ChainC
     typeof params.chain === "number"
       ? getChainInfo(params.chain, params.registry ?? knownChains)
       : params.chain;
-  const pool = createRpcPool(chain.id, params.rpcUrls, {
+  const poolOptions = {
     ...(params.timeoutMs === undefined ? {} : { timeoutMs: params.timeoutMs }),
     ...(params.cooldownMs === undefined ? {} : { cooldownMs: params.cooldownMs }),
     ...(params.onRpcRequest ? { onRequest: params.onRpcRequest } : {}),
-  });
+  };
+  const pool = createRpcPool(chain.id, params.rpcUrls, poolOptions);
   const viemChain = toViemChain(chain, params.rpcUrls);
   const pollingIntervalMs =
     params.pollingIntervalMs ?? Math.min(4_000, Math.max(50, Math.floor(chain.blockTimeMs / 4)));
@@ -82,7 +90,19 @@ export function createChainClients(params: CreateChainClientsParameters): ChainC
     pollingInterval: pollingIntervalMs,
     cacheTime: 0,
   });
-  return { chain, viemChain, pool, public: client, account: params.account, pollingIntervalMs };
+  const sendUrl = params.sendRpcUrl;
+  const send = sendUrl
+    ? {
+        url: sendUrl,
+        public: createPublicClient({
+          chain: viemChain,
+          transport: createRpcPool(chain.id, [sendUrl], poolOptions).transport(sendUrl),
+          pollingInterval: pollingIntervalMs,
+          cacheTime: 0,
+        }),
+      }
+    : undefined;
+  return { chain, viemChain, pool, public: client, account: params.account, pollingIntervalMs, send };
 }
 
 /** A public client on a single URL of the pool (no fallback), e.g. to pin the send path. */
@@ -117,6 +137,47 @@ export async function pinClient(clients: ChainClients): Promise<PinnedClient> {
     }
   }
   throw new RpcUnavailableError(clients.chain.id, clients.pool.urls, causes.at(-1));
+}
+
+/**
+ * Asks every URL of the chain — the pool's and the send-only one — for `eth_chainId`, in parallel, and throws
+ * {@link ChainMismatchError} (with `chain`, the config's name) for the first one that serves another chain. A URL
+ * that does not answer within `timeoutMs` (default 5 000) is not an error here: the pool ranks it down and reads
+ * fall back. Call it at start and after a reconnect.
+ */
+export async function checkChainIds(
+  clients: ChainClients,
+  params: { readonly chain?: string; readonly timeoutMs?: number } = {},
+): Promise<void> {
+  const targets: PinnedClient[] = [
+    ...clients.pool.urls.map((url) => ({ url, public: clientForUrl(clients, url) })),
+    ...(clients.send ? [clients.send] : []),
+  ];
+  const ids = await Promise.all(
+    targets.map((t) => withTimeout(t.public.getChainId(), params.timeoutMs ?? 5_000)),
+  );
+  ids.forEach((id, i) => {
+    if (id !== undefined && id !== clients.chain.id)
+      throw new ChainMismatchError((targets[i] as PinnedClient).url, clients.chain.id, id, params.chain);
+  });
+}
+
+/** The promise's value, or undefined when it fails or takes longer than `ms` (the timer does not hold the process). */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    timer.unref?.();
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      },
+    );
+  });
 }
 
 /** Pings every URL of the chain once (`eth_chainId`) and returns the refreshed ranking, best first. */

@@ -40,8 +40,8 @@ describe("checkFeed", () => {
     });
   });
 
-  it("uses the per-symbol limit over the default", () => {
-    const policy = { ...DEFAULT_PRICE_GUARD, maxAgeBySymbol: { WETH: 3_600 } };
+  it("uses the chain's own limit for the symbol over the default", () => {
+    const policy = { ...DEFAULT_PRICE_GUARD, maxAgeByChain: { 1: { WETH: 3_600 }, 8453: { USDC: 60 } } };
     expect(feed(round({ updatedAt: T - 3_601n }), policy)?.kind).toBe("feed-stale");
     expect(feed(round({ updatedAt: T - 3_600n }), policy)).toBeUndefined();
     expect(feed(round({ updatedAt: T - 3_601n }), policy, "USDC")).toBeUndefined();
@@ -59,7 +59,7 @@ describe("checkFeed", () => {
 
   it("a feed without round data is a fault only when the symbol has its own limit", () => {
     expect(feed(undefined)).toBeUndefined();
-    expect(feed(undefined, { ...DEFAULT_PRICE_GUARD, maxAgeBySymbol: { WETH: 3_600 } })).toMatchObject({
+    expect(feed(undefined, { ...DEFAULT_PRICE_GUARD, maxAgeByChain: { 1: { WETH: 3_600 } } })).toMatchObject({
       kind: "feed-invalid",
       reason: "no round data",
     });

@@ -18,15 +18,15 @@ export type PriceGuardPolicy = {
   /** Oldest acceptable feed round, in seconds before the chain's block timestamp. */
   readonly maxAgeSeconds: number;
   /**
-   * Per-symbol overrides of `maxAgeSeconds` (a feed's heartbeat plus margin). A symbol listed here must have a feed
-   * that answers `latestRoundData`; others whose feed has none (an adapter) are not checked for age.
+   * Per chain id, per token symbol: overrides of `maxAgeSeconds` (the feed's heartbeat plus margin; heartbeats differ
+   * by chain). A feed listed here must answer `latestRoundData`; others without it (adapters) are not checked for age.
    */
-  readonly maxAgeBySymbol?: Readonly<Record<string, number>>;
+  readonly maxAgeByChain?: Readonly<Record<number, Readonly<Record<string, number>>>>;
 };
 
 /**
  * Defaults: 100 bps of disagreement; 25 h of feed age (Chainlink's longest common heartbeat, 24 h, plus an hour).
- * Tighten `maxAgeBySymbol` for fast feeds (ETH/USD on Ethereum beats hourly).
+ * Tighten `maxAgeByChain` for fast feeds (ETH/USD on Ethereum beats hourly).
  */
 export const DEFAULT_PRICE_GUARD: PriceGuardPolicy = { maxDeviationBps: 100, maxAgeSeconds: 90_000 };
 
@@ -58,13 +58,13 @@ export type PriceFault =
     };
 
 /** The age limit of an asset's feed under `policy`. */
-export const maxFeedAge = (policy: PriceGuardPolicy, symbol: string): number =>
-  policy.maxAgeBySymbol?.[symbol] ?? policy.maxAgeSeconds;
+export const maxFeedAge = (policy: PriceGuardPolicy, chainId: number, symbol: string): number =>
+  policy.maxAgeByChain?.[chainId]?.[symbol] ?? policy.maxAgeSeconds;
 
 /**
  * Checks one feed's latest round at a block: the answer must be positive, the round complete (`updatedAt` set and
  * `answeredInRound ≥ roundId`) and no older than the asset's age limit. `round` undefined: the feed has no
- * `latestRoundData` (an adapter), a fault only when the symbol has its own limit in `maxAgeBySymbol`.
+ * `latestRoundData` (an adapter), a fault only when the feed has its own limit in `maxAgeByChain`.
  */
 export function checkFeed(params: {
   readonly chainId: number;
@@ -83,11 +83,12 @@ export function checkFeed(params: {
     feed,
     reason,
   });
-  if (!round) return policy.maxAgeBySymbol?.[asset] === undefined ? undefined : invalid("no round data");
+  if (!round)
+    return policy.maxAgeByChain?.[chainId]?.[asset] === undefined ? undefined : invalid("no round data");
   if (round.answer <= 0n) return invalid("non-positive answer");
   if (round.updatedAt === 0n || round.answeredInRound < round.roundId) return invalid("incomplete round");
   const ageSeconds = Number(params.blockTimestamp - round.updatedAt);
-  const maxAgeSeconds = maxFeedAge(policy, asset);
+  const maxAgeSeconds = maxFeedAge(policy, chainId, asset);
   return ageSeconds > maxAgeSeconds
     ? { kind: "feed-stale", chainId, asset, feed, ageSeconds, maxAgeSeconds }
     : undefined;

@@ -31,7 +31,7 @@ const sleeves: SleeveSpec[] = [
 ];
 const guard = { maxDeviationBps: 100, maxAgeSeconds: 90_000 };
 /** WETH's feed beats hourly: with its own limit it must answer `latestRoundData` (the testkit's default does not). */
-const hourlyWeth = { ...guard, maxAgeBySymbol: { WETH: 3_600 } };
+const hourlyWeth = { ...guard, maxAgeByChain: { 1: { WETH: 3_600 } } };
 
 /** $40k at ETH $3,000, 75% in WETH: the bands fire. */
 async function seed() {
