@@ -11,7 +11,7 @@ import {
   TEST_ACCOUNT_INDEX,
   testAccounts,
 } from "@ballast/testkit";
-import { parseAbi } from "viem";
+import { formatUnits, parseAbi, parseUnits } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, startCli } from "./cli.ts";
 import { txsFrom } from "./helpers.ts";
@@ -37,6 +37,47 @@ const status = async (file = config): Promise<StatusJson> => {
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as StatusJson;
 };
+
+type JsonAmount = { symbol: string; chainId: number; amount: string; decimals: number; value: string };
+type StatusAmounts = {
+  sleeves: { id: string; amounts: JsonAmount[] }[];
+  chains: { chain: string; blockNumber: string }[];
+  aave: { chain: string; collateral: string; debt: string; healthFactor: string | null; ltvBps: number }[];
+};
+
+/** `status --json` amounts, in base units with decimals and as decimal strings, against the chain at its block. */
+async function statusAmountsMatchTheChain() {
+  const r = await cli(["status", "--json", "-c", config], env);
+  const s = JSON.parse(r.stdout) as StatusAmounts;
+  const blockNumber = BigInt(s.chains.find((c) => c.chain === "base")!.blockNumber);
+  const [aWeth] = s.sleeves.find((x) => x.id === "weth-aave")!.amounts;
+  expect(aWeth).toMatchObject({ symbol: "WETH", chainId: 8453, decimals: 18 });
+  const onChain = await chains.base.publicClient.readContract({
+    address: chains.base.deployment.aave.reserves.WETH.aToken,
+    abi: parseAbi(["function balanceOf(address) view returns (uint256)"]),
+    functionName: "balanceOf",
+    args: [account.address],
+    blockNumber,
+  });
+  expect(BigInt(aWeth!.amount)).toBe(onChain);
+  expect(aWeth!.value).toBe(formatUnits(onChain, 18));
+  const [debt] = s.sleeves.find((x) => x.id === "usdc-debt")!.amounts;
+  expect(debt).toMatchObject({ symbol: "USDC", decimals: 6 });
+  expect(BigInt(debt!.amount)).toBeLessThan(0n);
+  const [collateral, debtBase, , , ltv, hf] = await chains.base.publicClient.readContract({
+    address: chains.base.deployment.aave.pool,
+    abi: poolAbi,
+    functionName: "getUserAccountData",
+    args: [account.address],
+    blockNumber,
+  });
+  const aave = s.aave.find((a) => a.chain === "base")!;
+  // Aave's base currency is USD with 8 decimals; the JSON gives 18-decimal USD strings.
+  expect(parseUnits(aave.collateral, 18) / 10n ** 10n).toBe(collateral);
+  expect(parseUnits(aave.debt, 18) / 10n ** 10n).toBe(debtBase);
+  expect(aave.healthFactor).toBe(formatUnits(hf, 18));
+  expect(aave.ltvBps).toBe(Number(ltv));
+}
 
 const healthFactor = async () => {
   const [, , , , , hf] = await chains.base.publicClient.readContract({
@@ -84,6 +125,7 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
       "usdc-debt",
     ]);
     expect(s.sleeves.every((x) => !x.outOfBand)).toBe(true);
+    await statusAmountsMatchTheChain();
     const before = await heads();
     const r = await cli(["run", "--once", "-c", config], env);
     expect(r.code, r.stderr).toBe(0);
@@ -121,6 +163,25 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
     const history = await cli(["history", "-c", config], env);
     expect(history.code).toBe(0);
     expect(history.stdout).toMatch(/transaction .*confirmed nonce/);
+    expect(history.stdout).toMatch(/dry run {5}.*hold/); // the status calls, marked
+    const rows = JSON.parse(
+      (await cli(["history", "--json", "--since", "1h", "-c", config], env)).stdout,
+    ) as {
+      kind: string;
+      dryRun: boolean;
+      at: number;
+      record: unknown;
+    }[];
+    expect(rows.some((r) => r.kind === "decision" && r.dryRun)).toBe(true);
+    expect(rows.some((r) => r.kind === "decision" && !r.dryRun)).toBe(true);
+    const plan = rows.find((r) => r.kind === "plan")!.record as { id: string; chains: unknown[] };
+    expect(plan.chains.length).toBeGreaterThan(0); // an object, not an escaped string
+    expect(rows.map((r) => r.at)).toEqual([...rows.map((r) => r.at)].sort((a, b) => b - a));
+    const runsOnly = JSON.parse(
+      (await cli(["history", "--json", "--no-dry-runs", "-c", config], env)).stdout,
+    ) as { dryRun: boolean }[];
+    expect(runsOnly.length).toBeGreaterThan(0);
+    expect(runsOnly.every((r) => !r.dryRun)).toBe(true);
   });
 
   it("a keeper killed between broadcast and receipt sends nothing twice after a restart", async () => {

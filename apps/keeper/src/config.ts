@@ -453,7 +453,12 @@ export function readConfigDocument(
     if (typeof v === "string")
       return v.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
         const value = env[name];
-        if (value === undefined && options.offline && path[0] === "chains" && path[2] === "rpc")
+        if (
+          value === undefined &&
+          options.offline &&
+          path[0] === "chains" &&
+          (path[2] === "rpc" || path[2] === "sendRpc")
+        )
           return "http://offline.invalid";
         if (value === undefined)
           missing.push({

@@ -235,7 +235,7 @@ export async function keeperCycle(
       id: result.plan.id,
       at: opts.now,
       summary: planSummary(result.plan),
-      json: JSON.stringify(planToJSON(result.plan)),
+      json: planToJSON(result.plan, 0),
     });
   k.journal.recordDecision({
     at: opts.now,
@@ -243,6 +243,7 @@ export async function keeperCycle(
     planId: result.plan?.id ?? null,
     summary: `${fired ? "fire" : "hold"}${summary ? ` — ${summary}` : ""}`,
     json: JSON.stringify(result.decision?.reasons ?? []),
+    dryRun: !opts.execute,
   });
   recordCycle(k.journal.db, cycleView(result, opts.now), k.config.keeper.dashboard.sampleEvery);
   k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });

@@ -4,6 +4,7 @@ import {
   type Chain,
   type ContractFunctionParameters,
   createPublicClient,
+  http,
   type LocalAccount,
   type MulticallReturnType,
   type PublicClient,
@@ -140,43 +141,27 @@ export async function pinClient(clients: ChainClients): Promise<PinnedClient> {
 }
 
 /**
- * Asks every URL of the chain — the pool's and the send-only one — for `eth_chainId`, in parallel, and throws
- * {@link ChainMismatchError} (with `chain`, the config's name) for the first one that serves another chain. A URL
- * that does not answer within `timeoutMs` (default 5 000) is not an error here: the pool ranks it down and reads
- * fall back. Call it at start and after a reconnect.
+ * Asks every URL of the chain — the pool's and the send-only one — for `eth_chainId`, in parallel, once each (no
+ * retry, `timeoutMs` default 3 000, outside the pool's health table), and throws {@link ChainMismatchError} (with
+ * `chain`, the config's name) for the first one that serves another chain. A URL that does not answer is not an error
+ * here: the pool ranks it down and reads fall back. Call it at start and after a reconnect.
  */
 export async function checkChainIds(
   clients: ChainClients,
   params: { readonly chain?: string; readonly timeoutMs?: number } = {},
 ): Promise<void> {
-  const targets: PinnedClient[] = [
-    ...clients.pool.urls.map((url) => ({ url, public: clientForUrl(clients, url) })),
-    ...(clients.send ? [clients.send] : []),
-  ];
+  const urls = [...clients.pool.urls, ...(clients.send ? [clients.send.url] : [])];
+  const timeout = params.timeoutMs ?? 3_000;
   const ids = await Promise.all(
-    targets.map((t) => withTimeout(t.public.getChainId(), params.timeoutMs ?? 5_000)),
+    urls.map((url) =>
+      createPublicClient({ transport: http(url, { timeout, retryCount: 0 }) })
+        .getChainId()
+        .catch(() => undefined),
+    ),
   );
   ids.forEach((id, i) => {
     if (id !== undefined && id !== clients.chain.id)
-      throw new ChainMismatchError((targets[i] as PinnedClient).url, clients.chain.id, id, params.chain);
-  });
-}
-
-/** The promise's value, or undefined when it fails or takes longer than `ms` (the timer does not hold the process). */
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    timer.unref?.();
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(undefined);
-      },
-    );
+      throw new ChainMismatchError(urls[i] as string, clients.chain.id, id, params.chain);
   });
 }
 
