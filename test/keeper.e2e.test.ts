@@ -6,8 +6,10 @@ import { openJournal } from "@ballast/keeper";
 import { type DemoChains, demoConfigYaml, seedDemoPortfolio } from "@ballast/keeper/demo";
 import {
   ANVIL_PRIVATE_KEYS,
+  pushPoolPrice,
   setPrice,
   startTestChain,
+  syncPoolPrice,
   TEST_ACCOUNT_INDEX,
   testAccounts,
 } from "@ballast/testkit";
@@ -272,6 +274,43 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
     const run = await cli(["run", "--once", "-c", readOnly], {});
     expect(run.code).toBe(2); // a config/environment error
     expect(run.stderr).toContain("BALLAST_DEMO_KEY");
+  });
+
+  it("a pool pushed 5% from the oracle by a real swap holds the cycle: plan names it, run --once sends nothing; back in line it fires", async () => {
+    const readOnly = join(dir, "read-only.yaml"); // the previous test's: ETH at 2,300, out of band, no cooldown
+    const guarded = join(dir, "guarded.yaml");
+    writeFileSync(guarded, demoConfigYaml(chains, { journal: join(dir, "guarded.db"), cooldown: "0s" }));
+    // The direction in which the plan's WETH purchase still meets its minOut there: only the price check stops it.
+    await pushPoolPrice(chains.ethereum, { pool: "WETH/USDC/500", bps: -500 });
+    type Fault = { kind: string; chainId: number; asset: string; sources: string[]; deviationBps: number };
+    type PlanJson = {
+      decision: { fire: boolean; reasons: { rule: string; fired: boolean; faults?: Fault[] }[] };
+      simulations: unknown[];
+    };
+    const j = await cli(["plan", "--json", "-c", readOnly], {});
+    expect(j.code, j.stderr).toBe(0);
+    const held = JSON.parse(j.stdout) as PlanJson;
+    expect(held.decision.fire).toBe(false);
+    const reason = held.decision.reasons.find((r) => r.rule === "price-sanity")!;
+    expect(reason.fired).toBe(true);
+    const pool = reason.faults!.find((f) => f.sources.includes("pool WETH/USDC/500"))!;
+    expect(pool).toMatchObject({ kind: "deviation", chainId: 1, asset: "WETH" });
+    expect(pool.deviationBps).toBeGreaterThanOrEqual(500);
+    expect(held.simulations).toEqual([]);
+    const text = await cli(["plan", "-c", readOnly], {});
+    expect(text.stdout).toMatch(
+      /price-sanity +hold: prices not trusted: .*WETH on chain 1: oracle vs pool WETH\/USDC\/500 differ by \d+ bps \(max 100\)/,
+    );
+    const before = await heads();
+    const run = await cli(["run", "--once", "-c", guarded], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(await txsFrom(chains.ethereum, account.address, before.ethereum)).toBe(0);
+    expect(await txsFrom(chains.base, account.address, before.base)).toBe(0);
+
+    await syncPoolPrice(chains.ethereum, { pool: "WETH/USDC/500" });
+    const healthy = JSON.parse((await cli(["plan", "--json", "-c", readOnly], {})).stdout) as PlanJson;
+    expect(healthy.decision.reasons.some((r) => r.rule === "price-sanity")).toBe(false);
+    expect(healthy.decision.fire).toBe(true);
   });
 
   it("a config error names the field and exits non-zero", async () => {

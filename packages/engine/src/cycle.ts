@@ -236,7 +236,12 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
   warnings.push(...r.warnings);
   const fresh = fetched.filter((f) => !staleChains.includes(f.setup.chainId));
   const held = await holdOnPrices(params, fresh, r.realized, decision);
-  if (held) return { ...empty(snapshot, { state, policy, plan, ...held }), transfers: plan.transfers };
+  if (held)
+    return {
+      ...empty(snapshot, { state, policy, plan, ...held }),
+      transfers: plan.transfers,
+      chainErrors: [...chainErrors, ...r.errors],
+    };
   const batches = await Promise.all(
     r.realized.map((rc) => {
       const setup = params.chains.find((c) => c.chainId === rc.chainId) as ChainSetup;
