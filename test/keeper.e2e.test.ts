@@ -301,6 +301,8 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
     expect(text.stdout).toMatch(
       /price-sanity +hold: prices not trusted: .*WETH on chain 1: oracle vs pool WETH\/USDC\/500 differ by \d+ bps \(max 100\)/,
     );
+    const status = await cli(["status", "-c", readOnly], {});
+    expect(status.stdout).toMatch(/hold: prices not trusted: .*oracle vs pool WETH\/USDC\/500/);
     const before = await heads();
     const run = await cli(["run", "--once", "-c", guarded], env);
     expect(run.code, run.stderr).toBe(0);

@@ -420,7 +420,9 @@ export function renderStatus(r: CycleResult): string {
   const hf = healthFactors(r.state)
     .map((h) => `health factor (chain ${h.chainId}, ${h.protocol}): ${formatHealthFactor(h.healthFactorWad)}`)
     .join("\n");
-  return `${formatStatusTable(r.state)}${hf ? `\n${hf}` : ""}`;
+  // A rebalance the prices stopped is said here too, not only in `plan`.
+  const held = r.decision?.reasons.find((x) => x.rule === "price-sanity" && x.fired);
+  return `${formatStatusTable(r.state)}${hf ? `\n${hf}` : ""}${held ? `\n${held.detail}` : ""}`;
 }
 
 /** The plan table, for `ballast plan` and the demo. */
