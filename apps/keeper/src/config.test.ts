@@ -243,16 +243,20 @@ describe("loadConfig", () => {
     ]);
   });
 
-  it("offline (backtest) tolerates an unset variable in an RPC URL only", () => {
+  it("offline (backtest, history) tolerates an unset variable in an RPC URL only", () => {
     const dir = mkdtempSync(join(tmpdir(), "ballast-config-"));
     try {
       const file = join(dir, "ballast.yaml");
       const raw = base();
       const unset = "$" + "{CONFIG_TEST_UNSET}"; // the config's own interpolation syntax, not a template
-      const a = { ...raw.chains.a, rpc: [unset] };
+      const a = { ...raw.chains.a, rpc: [unset], sendRpc: unset };
       writeFileSync(file, stringify({ ...raw, chains: { a } }));
       expect(() => loadConfig(file, {})).toThrow(/CONFIG_TEST_UNSET is referenced but not set/);
-      expect(loadConfig(file, {}, { offline: true }).chains.a?.rpc).toEqual(["http://offline.invalid"]);
+      const offline = loadConfig(file, {}, { offline: true }).chains.a;
+      expect([offline?.rpc, offline?.sendRpc]).toEqual([
+        ["http://offline.invalid"],
+        "http://offline.invalid",
+      ]);
       writeFileSync(file, stringify({ ...raw, chains: { a: { ...a, name: unset } } }));
       expect(() => loadConfig(file, {}, { offline: true })).toThrow(ConfigError);
     } finally {
