@@ -1,6 +1,7 @@
 import { existsSync, realpathSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { BallastError, healthFactors, planToJSON, toJsonValue } from "@ballast/core";
+import { checkChainIds } from "@ballast/chain";
+import { BallastError, toJsonValue } from "@ballast/core";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { getAddress, isAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -12,6 +13,7 @@ import { type Config, ConfigError, configWarnings, loadConfig } from "./config.t
 import { runDaemon } from "./daemon.ts";
 import { dashboardToken, serveJournalDashboard } from "./dashboard/serve.ts";
 import { exampleConfig } from "./example.ts";
+import { historyJson, historyLine, parseSince } from "./history.ts";
 import { openJournal } from "./journal.ts";
 import {
   errText,
@@ -24,9 +26,11 @@ import {
 } from "./keeper.ts";
 import { createLogger, redactProcessOutput } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
+import { colorEnabled, paint } from "./paint.ts";
 import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts";
 import { resolvePrivateKey } from "./secrets.ts";
 import { buildRuntime } from "./setup.ts";
+import { statusJson } from "./status-json.ts";
 
 const env = process.env;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -36,7 +40,11 @@ const configOption = new Option("-c, --config <file>", "the portfolio config (YA
   "$BALLAST_CONFIG or ./ballast.yaml",
 );
 
-function open(file: string | Config, opts: { needKeys: boolean }): Keeper {
+/**
+ * Loads the config, opens the journal and builds every chain; then checks that every RPC URL (and `sendRpc`) serves
+ * its chain's configured id ({@link checkChainIds}: a mismatch is a config error, exit 2).
+ */
+async function open(file: string | Config, opts: { needKeys: boolean }): Promise<Keeper> {
   const config: Config = typeof file === "string" ? loadConfig(file, env) : file;
   for (const warning of configWarnings(config)) console.error(`warning: ${warning}`);
   // status and plan print their own tables and errors; the daemon's output is its log.
@@ -57,6 +65,7 @@ function open(file: string | Config, opts: { needKeys: boolean }): Keeper {
         else log.warn(line, e.detail);
       },
     });
+    await Promise.all(chains.map((c) => checkChainIds(c.clients, { chain: c.key })));
     return { config, chains, journal, metrics, log, lastReads: new Map() };
   } catch (e) {
     journal.close();
@@ -148,7 +157,7 @@ function statusCommand(p: Command): void {
     .addOption(configOption)
     .option("--json", "machine-readable output")
     .action(async (o: { config: string; json?: boolean }) => {
-      const k = open(o.config, { needKeys: false });
+      const k = await open(o.config, { needKeys: false });
       try {
         const { result } = await keeperCycle(k, { now: nowSeconds(), execute: false });
         if (!result.state)
@@ -158,22 +167,10 @@ function statusCommand(p: Command): void {
         if (o.json)
           console.log(
             JSON.stringify(
-              toJsonValue({
-                navUsd: result.state.navUsd,
-                sleeves: result.state.sleeves.map((s) => ({
-                  id: s.sleeve.id,
-                  chainId: s.sleeve.chainId,
-                  valueUsd: s.valueUsd,
-                  weightWad: s.weightWad,
-                  targetBps: s.sleeve.targetBps,
-                  driftWad: s.driftWad,
-                  bandWad: s.bandWad,
-                  outOfBand: s.outOfBand,
-                })),
-                healthFactors: healthFactors(result.state),
-                decision: result.decision,
-                risk: riskSummary(k, nowSeconds()),
-              }),
+              statusJson(
+                { ...result, state: result.state },
+                { risk: toJsonValue(riskSummary(k, nowSeconds())) },
+              ),
               null,
               2,
             ),
@@ -198,8 +195,9 @@ function planCommand(p: Command): void {
     .addOption(configOption)
     .option("--force", "plan even when no rule fires")
     .option("--json", "machine-readable output (bigints as strings)")
-    .action(async (o: { config: string; force?: boolean; json?: boolean }) => {
-      const k = open(o.config, { needKeys: false });
+    .option("--no-color", "plain text even on a terminal (also NO_COLOR)")
+    .action(async (o: { config: string; force?: boolean; json?: boolean; color: boolean }) => {
+      const k = await open(o.config, { needKeys: false });
       try {
         const { result } = await keeperCycle(k, {
           now: nowSeconds(),
@@ -211,7 +209,7 @@ function planCommand(p: Command): void {
             JSON.stringify(
               {
                 decision: toJsonValue(result.decision),
-                plan: result.plan ? planToJSON(result.plan) : null,
+                plan: result.plan ? toJsonValue(result.plan) : null,
                 simulations: result.batches.map((b) => ({
                   chainId: b.chainId,
                   chain: b.key,
@@ -251,9 +249,12 @@ function planCommand(p: Command): void {
           throw new IncompleteCycleError("No plan: the portfolio could not be valued.", {
             details: renderProblems(result),
           });
-        console.log(`Decision: ${result.decision.fire ? "REBALANCE" : "hold"}`);
-        for (const r of result.decision.reasons)
-          console.log(`  ${r.fired ? "●" : "○"} ${r.rule.padEnd(13)} ${r.detail}`);
+        const c = paint(colorEnabled(process.stdout, env, o.color));
+        console.log(`Decision: ${c.bold(result.decision.fire ? "REBALANCE" : "hold")}`);
+        for (const r of result.decision.reasons) {
+          const tint = !r.fired ? c.dim : r.effect === "block" ? c.red : c.yellow;
+          console.log(`  ${tint(`${r.fired ? "●" : "○"} ${r.rule.padEnd(13)}`)} ${r.detail}`);
+        }
         console.log("");
         console.log(renderPlan(result));
         // A portfolio-level failure (e.g. no plan keeps the health factor above its floor) is said, not hidden.
@@ -277,12 +278,12 @@ function runCommand(p: Command): void {
       const alerts = createKeeperAlerts(config.keeper.alerts, {
         log: createLogger({ level: env.BALLAST_LOG_LEVEL ?? "info" }),
         env,
-        secrets: Object.values(config.chains).flatMap((c) => c.rpc),
+        secrets: Object.values(config.chains).flatMap((c) => [...c.rpc, ...(c.sendRpc ? [c.sendRpc] : [])]),
       });
       let k: Keeper;
       let dashboardTokenValue: string | null;
       try {
-        k = open(config, { needKeys: true });
+        k = await open(config, { needKeys: true });
         dashboardTokenValue = dashboardToken(config, env, config.keeper.listen);
       } catch (e) {
         // Journal or key problems at start: tell a person, then fail as before.
@@ -338,29 +339,45 @@ function pauseResumeCommand(p: Command): void {
   sendingSwitch("resume");
 }
 
-/** `ballast history`: the journal, newest first. */
+/** `ballast history`: the journal alone (no RPC, no key, no RPC variables), newest first. */
 function historyCommand(p: Command): void {
   p.command("history")
-    .description("past decisions, plans and transactions from the journal, newest first")
+    .description(
+      "past decisions (dry runs of status and plan marked), plans and transactions, from the journal alone",
+    )
     .addOption(configOption)
     .option("-n, --limit <n>", "how many entries", positiveInt, 30)
-    .option("--json", "machine-readable output")
-    .action((o: { config: string; limit: number; json?: boolean }) => {
-      const config = loadConfig(o.config, env);
-      const j = openJournal(config.keeper.journal);
-      try {
-        const rows = j.history(o.limit);
-        if (o.json) console.log(JSON.stringify(rows, null, 2));
-        else if (rows.length === 0) console.log("The journal is empty: no cycle has run yet.");
-        else
-          for (const r of rows)
-            console.log(
-              `${new Date(r.at * 1000).toISOString()}  ${r.kind.padEnd(11)}  ${r.chainId ?? ""}${r.chainId ? "  " : ""}${r.planId ? `${r.planId.slice(0, 12)}  ` : ""}${r.summary}`,
-            );
-      } finally {
-        j.close();
-      }
-    });
+    .option(
+      "--since <when>",
+      'entries at or after: a duration back ("24h", "7d"), unix seconds or an ISO date',
+    )
+    .option("--no-dry-runs", "leave out the decisions of status and plan")
+    .option("--json", "machine-readable output (each record nested, bigints as strings)")
+    .option("--no-color", "plain text even on a terminal (also NO_COLOR)")
+    .action(
+      (o: {
+        config: string;
+        limit: number;
+        since?: string;
+        dryRuns: boolean;
+        json?: boolean;
+        color: boolean;
+      }) => {
+        // The journal is all it reads: a config whose RPC variables are not set still opens.
+        const config = loadConfig(o.config, env, { offline: true });
+        const since = o.since === undefined ? undefined : parseSince(o.since, nowSeconds());
+        const j = openJournal(config.keeper.journal);
+        try {
+          const rows = j.history(o.limit, { ...(since === undefined ? {} : { since }), dryRuns: o.dryRuns });
+          const colors = paint(colorEnabled(process.stdout, env, o.color));
+          if (o.json) console.log(JSON.stringify(rows.map(historyJson), null, 2));
+          else if (rows.length === 0) console.log("The journal is empty: no cycle has run yet.");
+          else for (const r of rows) console.log(historyLine(r, colors));
+        } finally {
+          j.close();
+        }
+      },
+    );
 }
 
 /** `ballast backtest`: decide + plan replayed over a price history. */
@@ -442,7 +459,13 @@ function demoCommand(p: Command): void {
 export const EXIT = { ok: 0, error: 1, config: 2, partial: 3 } as const;
 
 /** Errors in what the user gave (config, environment, price history, backtest inputs): exit code 2. */
-const CONFIG_ERRORS = new Set(["ConfigError", "SecretError", "PriceHistoryError", "BacktestInputError"]);
+const CONFIG_ERRORS = new Set([
+  "ConfigError",
+  "SecretError",
+  "PriceHistoryError",
+  "BacktestInputError",
+  "ChainMismatchError",
+]);
 
 /** The exit code of an error: 2 config, 3 partial (a chain unreadable, a batch not landed), else 1. */
 function exitCodeOf(e: unknown): number {

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { JournalLockedError, openJournal } from "./journal.ts";
 
@@ -23,6 +24,61 @@ describe("journal", () => {
         ["plan", "3 legs"],
       ]);
       again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("journal history", () => {
+  it("is newest first in a stable order, filters by time and dry runs, and marks them", () => {
+    const j = openJournal(":memory:");
+    try {
+      // Two cycles in the same second: the order still follows the journal's sequence, not the clock alone.
+      j.recordPlan({ id: "0xp1", at: 100, summary: "plan 1", json: "{}" });
+      j.recordDecision({ at: 100, fire: true, planId: "0xp1", summary: "fire 1", json: "[]" });
+      j.recordDecision({ at: 100, fire: false, planId: null, summary: "hold 2", json: "[]", dryRun: true });
+      j.recordDecision({ at: 100, fire: false, planId: null, summary: "hold 3", json: "[]" });
+      j.recordDecision({ at: 50, fire: false, planId: null, summary: "old", json: "[]" });
+      const all = j.history();
+      expect(all.map((e) => e.summary)).toEqual(["hold 3", "hold 2", "fire 1", "plan 1", "old"]);
+      expect(all.map((e) => e.dryRun)).toEqual([false, true, false, false, false]);
+      expect(j.history().map((e) => e.summary)).toEqual(all.map((e) => e.summary));
+      expect(j.history(2).map((e) => e.summary)).toEqual(["hold 3", "hold 2"]);
+      expect(j.history(10, { since: 100 }).map((e) => e.summary)).not.toContain("old");
+      expect(j.history(10, { dryRuns: false }).map((e) => e.summary)).not.toContain("hold 2");
+    } finally {
+      j.close();
+    }
+  });
+
+  it("migrates an old journal: its decisions are run's, its plans stored twice-stringified become objects", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ballast-journal-"));
+    try {
+      const path = join(dir, "old.db");
+      const db = new Database(path);
+      db.exec(`CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY, at INTEGER NOT NULL, fire INTEGER NOT NULL, plan_id TEXT, summary TEXT NOT NULL, json TEXT NOT NULL);
+        INSERT INTO decisions (at, fire, plan_id, summary, json) VALUES (5, 0, NULL, 'hold', '[]');
+        CREATE TABLE plans (id TEXT PRIMARY KEY, at INTEGER NOT NULL, summary TEXT NOT NULL, json TEXT NOT NULL);`);
+      // A plan stored the old way: its JSON text stringified once more.
+      db.prepare("INSERT INTO plans VALUES (?, ?, ?, ?)").run(
+        "0xold",
+        4,
+        "1 leg",
+        JSON.stringify(JSON.stringify({ id: "0xold", turnoverUsd: "12" })),
+      );
+      db.close();
+      const j = openJournal(path);
+      const plan = j.history().find((e) => e.kind === "plan")!;
+      expect(JSON.parse(plan.json)).toEqual({ id: "0xold", turnoverUsd: "12" });
+      j.recordDecision({ at: 6, fire: false, planId: null, summary: "dry", json: "[]", dryRun: true });
+      expect(j.history().map((e) => [e.summary, e.dryRun])).toEqual([
+        ["dry", true],
+        ["hold", false],
+        ["1 leg", false],
+      ]);
+      j.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

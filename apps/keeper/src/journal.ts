@@ -5,10 +5,56 @@ import type { TxRecord, TxStore } from "@ballast/chain";
 import { type Address, BallastError } from "@ballast/core";
 import Database from "better-sqlite3";
 
-/** One row of `ballast history`. */
+/** Brings an older journal's rows to the current shape (idempotent, at every open). */
+function migrate(db: Database.Database): void {
+  // Plans journaled as a JSON string of the plan JSON (stringified twice) become the plan JSON itself.
+  db.exec(
+    "UPDATE plans SET json = json_extract(json, '$') WHERE json_valid(json) AND json_type(json) = 'text'",
+  );
+  // Journals from before dry runs were marked: their decisions are `run`'s.
+  if (
+    !(db.prepare("PRAGMA table_info(decisions)").all() as { name: string }[]).some(
+      (c) => c.name === "dry_run",
+    )
+  )
+    db.exec("ALTER TABLE decisions ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0");
+}
+
+/** Filters of {@link historyRows}. */
+export type HistoryOptions = { readonly since?: number | undefined; readonly dryRuns?: boolean | undefined };
+
+/**
+ * The newest `limit` entries of every kind at or after `since` (unix seconds), newest first in a stable order (time,
+ * then transaction → decision → plan, then each table's sequence); `dryRuns: false` leaves out the decisions of
+ * `status` and `plan`.
+ */
+export function historyRows(db: Database.Database, limit: number, opts: HistoryOptions = {}): HistoryEntry[] {
+  const rows = db
+    .prepare(
+      // Each table gives its newest rows through its index on `at`; only those 3 × limit rows are merged.
+      `SELECT * FROM (SELECT at, 2 AS k, rowid AS seq, 'decision' AS kind, dry_run AS dryRun, plan_id AS planId,
+           NULL AS chainId, summary, json
+         FROM decisions WHERE at >= @since AND (@dry = 1 OR dry_run = 0) ORDER BY at DESC, rowid DESC LIMIT @limit)
+       UNION ALL SELECT * FROM (SELECT at, 1, rowid, 'plan', 0, id, NULL, summary, json
+         FROM plans WHERE at >= @since ORDER BY at DESC, rowid DESC LIMIT @limit)
+       UNION ALL SELECT * FROM (SELECT at, 3, rowid, 'transaction', 0, plan_id, chain_id, summary, json
+         FROM transactions WHERE at >= @since ORDER BY at DESC, rowid DESC LIMIT @limit)
+       ORDER BY at DESC, k DESC, seq DESC LIMIT @limit`,
+    )
+    .all({ limit, since: opts.since ?? 0, dry: opts.dryRuns === false ? 0 : 1 }) as (Omit<
+    HistoryEntry,
+    "dryRun"
+  > & { k: number; dryRun: number })[];
+  return rows.map(({ k: _k, dryRun, ...r }) => ({ ...r, dryRun: dryRun === 1 }));
+}
+
+/** One row of `ballast history`. `seq`: the row's sequence in its table (with `at` and `kind`, a stable order). */
 export type HistoryEntry = {
   at: number;
+  seq: number;
   kind: "decision" | "plan" | "transaction";
+  /** A decision of `status` or `plan` (nothing could be sent), not of `run`. */
+  dryRun: boolean;
   planId: string | null;
   chainId: number | null;
   summary: string;
@@ -118,8 +164,11 @@ export function openJournal(path: string, opts: { exclusive?: boolean } = {}) {
     throw e;
   }
   db.exec(SCHEMA);
+  migrate(db);
   const q = {
-    decision: db.prepare("INSERT INTO decisions (at, fire, plan_id, summary, json) VALUES (?, ?, ?, ?, ?)"),
+    decision: db.prepare(
+      "INSERT INTO decisions (at, fire, plan_id, summary, json, dry_run) VALUES (?, ?, ?, ?, ?, ?)",
+    ),
     plan: db.prepare("INSERT OR IGNORE INTO plans (id, at, summary, json) VALUES (?, ?, ?, ?)"),
     get: db.prepare("SELECT value FROM kv WHERE key = ?"),
     put: db.prepare(
@@ -205,9 +254,16 @@ export function openJournal(path: string, opts: { exclusive?: boolean } = {}) {
   return {
     db,
     txStore,
-    /** Records a decision (and the plan it fired, if any). */
-    recordDecision(d: { at: number; fire: boolean; planId: string | null; summary: string; json: string }) {
-      q.decision.run(d.at, d.fire ? 1 : 0, d.planId, d.summary, d.json);
+    /** Records a decision (and the plan it fired, if any); `dryRun` for `status` and `plan`. */
+    recordDecision(d: {
+      at: number;
+      fire: boolean;
+      planId: string | null;
+      summary: string;
+      json: string;
+      dryRun?: boolean;
+    }) {
+      q.decision.run(d.at, d.fire ? 1 : 0, d.planId, d.summary, d.json, d.dryRun ? 1 : 0);
     },
     /** Records a plan once (by id). */
     recordPlan(p: { id: string; at: number; summary: string; json: string }) {
@@ -221,21 +277,8 @@ export function openJournal(path: string, opts: { exclusive?: boolean } = {}) {
     put(key: string, value: string) {
       q.put.run(key, value);
     },
-    /** The newest `limit` entries of every kind, newest first. */
-    history(limit = 50): HistoryEntry[] {
-      const rows = db
-        .prepare(
-          // Each table gives its newest rows through its index on `at`; only those 3 × limit rows are merged.
-          `SELECT * FROM (SELECT at, 'decision' AS kind, plan_id AS planId, NULL AS chainId, summary, json
-             FROM decisions ORDER BY at DESC LIMIT @limit)
-           UNION ALL SELECT * FROM (SELECT at, 'plan', id, NULL, summary, json FROM plans ORDER BY at DESC LIMIT @limit)
-           UNION ALL SELECT * FROM (SELECT at, 'transaction', plan_id, chain_id, summary, json
-             FROM transactions ORDER BY at DESC LIMIT @limit)
-           ORDER BY at DESC LIMIT @limit`,
-        )
-        .all({ limit }) as HistoryEntry[];
-      return rows;
-    },
+    /** {@link historyRows} of this journal. */
+    history: (limit = 50, opts: HistoryOptions = {}): HistoryEntry[] => historyRows(db, limit, opts),
     /** Closes the database (and releases its lock). */
     close() {
       db.close();

@@ -162,7 +162,7 @@ export async function keeperCycle(
   k: Keeper,
   opts: { now: number; execute: boolean; force?: boolean; signal?: AbortSignal | undefined },
 ): Promise<KeeperCycle> {
-  const { sleeves, rules } = policyOf(k.config);
+  const { sleeves, rules, priceGuard } = policyOf(k.config);
   // Before planning: settle what can be settled; a chain with anything still in flight gets no new batch.
   const inFlight = opts.execute
     ? await settleInFlight(k, { signal: opts.signal })
@@ -184,6 +184,7 @@ export async function keeperCycle(
     }),
     sleeves,
     rules,
+    priceGuard,
     now: opts.now,
     previousFetches: Object.fromEntries(
       [...(k.lastReads ?? [])]
@@ -234,7 +235,7 @@ export async function keeperCycle(
       id: result.plan.id,
       at: opts.now,
       summary: planSummary(result.plan),
-      json: JSON.stringify(planToJSON(result.plan)),
+      json: planToJSON(result.plan, 0),
     });
   k.journal.recordDecision({
     at: opts.now,
@@ -242,9 +243,16 @@ export async function keeperCycle(
     planId: result.plan?.id ?? null,
     summary: `${fired ? "fire" : "hold"}${summary ? ` — ${summary}` : ""}`,
     json: JSON.stringify(result.decision?.reasons ?? []),
+    dryRun: !opts.execute,
   });
   recordCycle(k.journal.db, cycleView(result, opts.now), k.config.keeper.dashboard.sampleEvery);
   k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });
+  for (const f of result.decision?.reasons.find((r) => r.rule === "price-sanity")?.faults ?? [])
+    k.metrics.inc("ballast_price_holds_total", {
+      chain: k.chains.find((c) => c.setup.chainId === f.chainId)?.key ?? f.chainId,
+      asset: f.asset,
+      kind: f.kind,
+    });
   if (!opts.execute || !fired || !result.plan) return { result, inFlight, sent: [] };
 
   const plan = result.plan;
@@ -412,7 +420,9 @@ export function renderStatus(r: CycleResult): string {
   const hf = healthFactors(r.state)
     .map((h) => `health factor (chain ${h.chainId}, ${h.protocol}): ${formatHealthFactor(h.healthFactorWad)}`)
     .join("\n");
-  return `${formatStatusTable(r.state)}${hf ? `\n${hf}` : ""}`;
+  // A rebalance the prices stopped is said here too, not only in `plan`.
+  const held = r.decision?.reasons.find((x) => x.rule === "price-sanity" && x.fired);
+  return `${formatStatusTable(r.state)}${hf ? `\n${hf}` : ""}${held ? `\n${held.detail}` : ""}`;
 }
 
 /** The plan table, for `ballast plan` and the demo. */

@@ -18,7 +18,7 @@ import {
   type TxManager,
   type TxStore,
 } from "@ballast/chain";
-import type { SwapVenue } from "@ballast/core";
+import type { PriceGuardPolicy, SwapVenue } from "@ballast/core";
 import { type Address, type Asset, assetId, BallastError } from "@ballast/core";
 import type { ChainSetup, ChainStatics, PolicyRules, SleeveSpec } from "@ballast/engine";
 import { uniswapV3Venue } from "@ballast/uniswap-v3";
@@ -124,6 +124,7 @@ export function buildRuntime(
       chain: c.chainId,
       registry,
       rpcUrls: c.rpc,
+      sendRpcUrl: c.sendRpc,
       account,
       ...(opts.pollingIntervalMs ? { pollingIntervalMs: opts.pollingIntervalMs } : {}),
       ...(opts.onRpcRequest ? { onRpcRequest: (e: RpcRequestEvent) => opts.onRpcRequest?.(key, e) } : {}),
@@ -231,7 +232,11 @@ function keylessExecutor(
 }
 
 /** The engine's sleeves and rules from the config's policy. */
-export function policyOf(config: Config): { sleeves: SleeveSpec[]; rules: PolicyRules } {
+export function policyOf(config: Config): {
+  sleeves: SleeveSpec[];
+  rules: PolicyRules;
+  priceGuard: PriceGuardPolicy;
+} {
   const p = config.policy;
   const sleeves: SleeveSpec[] = p.sleeves.map((s) => ({
     id: s.id,
@@ -255,5 +260,15 @@ export function policyOf(config: Config): { sleeves: SleeveSpec[]; rules: Policy
     healthFactorFloorWad: p.healthFactorFloor,
     bridge: { premiumBps: p.bridge.premium, objective: p.bridge.objective },
   };
-  return { sleeves, rules };
+  const priceGuard: PriceGuardPolicy = {
+    maxDeviationBps: p.maxPriceDeviation,
+    maxAgeSeconds: p.maxPriceAge,
+    maxAgeByChain: Object.fromEntries(
+      Object.values(config.chains).map((c) => [
+        c.chainId,
+        Object.fromEntries(Object.entries(c.priceFeeds).map(([symbol, f]) => [symbol, f.maxAge])),
+      ]),
+    ),
+  };
+  return { sleeves, rules, priceGuard };
 }

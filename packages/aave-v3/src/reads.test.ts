@@ -191,6 +191,7 @@ describe("decodeAaveReads", () => {
       expect(weth.ltv).toBe(8000n);
       expect(weth.liquidationThreshold).toBe(8250n);
       expect(weth.price).toBe(3000n * 10n ** 8n);
+      expect(weth.priceOracle).toBe("0x0000000000000000000000000000000000000A05");
       expect(weth.supplyCap).toBe(2000n);
       expect(weth.borrowCap).toBe(1000n);
       expect(weth.accruedToTreasury).toBe(7n);

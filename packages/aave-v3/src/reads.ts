@@ -207,6 +207,7 @@ export function decodeAaveReads(params: DecodeAaveReadsParameters): AavePosition
         : big(raw, "virtualUnderlyingBalance", w),
       deficit: optBig(raw, "deficit"),
       price: big(raw, "priceInMarketReferenceCurrency", w),
+      priceOracle: addr(raw, "priceOracle", w),
       eModeCategoryId: legacy ? Number(big(raw, "eModeCategoryId", w)) : 0,
     };
   });

@@ -20,6 +20,7 @@ import { defaultCostModel } from "./cost.ts";
 import { asBallastError, ChainFetchError, CycleStepError, InvalidCycleConfigError } from "./errors.ts";
 import { fetchChainSnapshot } from "./fetch.ts";
 import { buildPolicy, resolveSleeveSlots, type SleeveSlot, sleevePools } from "./policy.ts";
+import { holdOnPrices } from "./price-guard.ts";
 import { isPriced, mergePrices } from "./prices.ts";
 import { realizePlan } from "./realize.ts";
 import { simulateBatch } from "./simulate.ts";
@@ -233,6 +234,14 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
     deadlineSeconds: params.deadlineSeconds,
   });
   warnings.push(...r.warnings);
+  const fresh = fetched.filter((f) => !staleChains.includes(f.setup.chainId));
+  const held = await holdOnPrices(params, fresh, r.realized, decision);
+  if (held)
+    return {
+      ...empty(snapshot, { state, policy, plan, ...held }),
+      transfers: plan.transfers,
+      chainErrors: [...chainErrors, ...r.errors],
+    };
   const batches = await Promise.all(
     r.realized.map((rc) => {
       const setup = params.chains.find((c) => c.chainId === rc.chainId) as ChainSetup;

@@ -117,7 +117,7 @@ export const asBallastError = (err: unknown, wrap: (cause: unknown) => BallastEr
 export class CycleStepError extends BallastError {
   override name = "CycleStepError";
   constructor(
-    readonly step: "value" | "decide" | "plan",
+    readonly step: "value" | "decide" | "plan" | "price-guard",
     cause: unknown,
   ) {
     super(`The cycle's ${step} step failed unexpectedly.`, { cause, context: { step } });

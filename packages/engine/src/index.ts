@@ -3,6 +3,7 @@ export * from "./cycle.ts";
 export * from "./errors.ts";
 export * from "./fetch.ts";
 export * from "./policy.ts";
+export * from "./price-guard.ts";
 export * from "./prices.ts";
 export * from "./realize.ts";
 export * from "./simulate.ts";

@@ -14,6 +14,7 @@ import type {
   PlanOptions,
   Policy,
   PortfolioState,
+  PriceGuardPolicy,
   Snapshot,
   SwapQuote,
   SwapVenue,
@@ -126,6 +127,11 @@ export type CycleParams = {
    * the decision carries an `in-flight` reason (`hold: in flight …`); it fires only if another planned chain is free.
    */
   readonly inFlight?: readonly InFlightItem[];
+  /**
+   * Price sanity limits (default {@link DEFAULT_PRICE_GUARD}): before any batch is simulated, stale or invalid feeds
+   * and sources that disagree hold the whole cycle with a `price-sanity` reason (even with `force`).
+   */
+  readonly priceGuard?: PriceGuardPolicy;
 };
 
 /** A Uniswap V3 pool's state at the snapshot block. */

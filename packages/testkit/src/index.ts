@@ -34,6 +34,7 @@ export { computePoolAddress, deployProtocols } from "./deploy.ts";
 export * from "./deployment.ts";
 export * from "./eip7702.ts";
 export * from "./errors.ts";
+export * from "./feed.ts";
 export * from "./fund.ts";
 export * from "./price.ts";
 export { killLiveAnvils, liveAnvilPids, reapOrphanAnvils, registryDir } from "./reaper.ts";
