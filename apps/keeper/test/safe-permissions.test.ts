@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { AGGREGATION_ROUTER_V6, aggregationRouterV6Abi } from "@ballast/1inch";
 import { encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
 import {
   createSafe,
@@ -124,10 +125,12 @@ beforeAll(async () => {
     }),
   );
 
-  const yaml = testkitChainYaml("ethereum", chain, { keyVar: "K" }).replace(
-    /account: \{[^}]*\}/,
-    `account: { type: safe, safe: "${safe}", key: env:K, multiSendCallOnly: "${d.safe.multiSendCallOnly}" }`,
-  );
+  const yaml = testkitChainYaml("ethereum", chain, { keyVar: "K" })
+    .replace("swap: [uniswap-v3]", "swap: [uniswap-v3, 1inch]")
+    .replace(
+      /account: \{[^}]*\}/,
+      `account: { type: safe, safe: "${safe}", key: env:K, multiSendCallOnly: "${d.safe.multiSendCallOnly}" }`,
+    );
   // The role's calls come from the command a user runs: `ballast safe-permissions --json`.
   const dir = mkdtempSync(join(tmpdir(), "ballast-roles-"));
   const file = join(dir, "ballast.yaml");
@@ -260,6 +263,34 @@ describe(`ballast safe-permissions on a Safe with a Roles v2 modifier (role "${B
     expect((await chain.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
     expect(await balance(d.tokens.USDC.address, safe)).toBeGreaterThan(2_000n * 10n ** 6n);
     expect(await balance(d.tokens.USDC.address, stranger)).toBe(0n);
+  });
+
+  it("checks a 1inch AggregationRouterV6 swap's receiver: the Safe passes, a stranger is refused", async () => {
+    const { WETH, USDC } = chain.deployment.tokens;
+    const swap = (dstReceiver: Address): MultiSendCall[] => [
+      {
+        to: AGGREGATION_ROUTER_V6,
+        data: encodeFunctionData({
+          abi: aggregationRouterV6Abi,
+          functionName: "swap",
+          args: [
+            stranger,
+            {
+              srcToken: WETH.address,
+              dstToken: USDC.address,
+              srcReceiver: stranger,
+              dstReceiver,
+              amount: 10n ** 18n,
+              minReturnAmount: 1n,
+              flags: 0n,
+            },
+            "0x",
+          ],
+        }),
+      },
+    ];
+    expect(await refusal(swap(stranger))).toBe(STATUS.ParameterNotAllowed);
+    expect(await refusal(swap(safe))).toBe("allowed"); // no router on this chain: the empty call succeeds
   });
 
   it("refuses what Ballast never sends: a transfer, a supply for a stranger, an approval to a stranger", async () => {
