@@ -136,7 +136,10 @@ describe("guard reads", () => {
   it("encodes one aggregate3 call (native via getEthBalance)", () => {
     const r = encodeGuardReads({
       guards: {
-        balanceDeltas: [{ token: NATIVE_TOKEN, min: 0n }],
+        balanceDeltas: [
+          { token: NATIVE_TOKEN, min: 0n },
+          { token: WETH, min: 0n },
+        ],
         healthFactor: { pool: POOL, floorWad: E18 },
       },
       account: USDC,
@@ -152,6 +155,7 @@ describe("guard reads", () => {
     ];
     expect(calls.map((c) => [c.target, c.allowFailure, c.callData.slice(0, 10)])).toEqual([
       ["0xcA11bde05977b3631167028862bE2a173976CA11", false, "0x4d2301cc"],
+      [WETH, false, "0x70a08231"], // balanceOf
       [POOL, false, "0xbf92857c"],
     ]);
   });

@@ -15,6 +15,7 @@ import {
   getDelegation,
   memoryTxStore,
   SimulationFailedError,
+  TransactionTimeoutError,
 } from "../src/index.ts";
 import { callIndex, flatten, rebalanceLegs, setupPortfolio } from "./rebalance.ts";
 
@@ -269,5 +270,40 @@ describe("EIP-7702 executor on the testkit chain", () => {
     expect(afterRevert.simulation).toBeDefined();
     expect(afterRevert.record.inclusion.hash).not.toBe(afterDrop.record.inclusion.hash);
     expect((await received()) - start).toBe(3_000_000n);
+  });
+
+  it("sends with the fees it is given and waits no longer than the timeout it is given", async () => {
+    const account = testAccounts.erin;
+    const usdc = chain.deployment.tokens.USDC.address;
+    await fund(chain, { account: account.address, token: "USDC", amount: 1_000_000n });
+    const { executor, store } = setup(account);
+    const calls = [
+      {
+        to: usdc,
+        value: 0n,
+        data: encodeFunctionData({
+          abi: erc20Abi,
+          functionName: "transfer",
+          args: [testAccounts.bob.address, 1n],
+        }),
+      },
+    ];
+    const fees = { maxFeePerGas: parseGwei("123"), maxPriorityFeePerGas: parseGwei("2") };
+    // Blocks stop: the transaction stays in the mempool, so the wait ends at the caller's timeout (not setup's 20 s).
+    await chain.publicClient.request({ method: "evm_setAutomine" as never, params: [false] as never });
+    try {
+      const err = await executor
+        .execute(calls, { planId: "slow", fees, timeoutMs: 300 })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TransactionTimeoutError);
+      expect((err as TransactionTimeoutError).timeoutMs).toBe(300);
+      const [attempt] = (await store.get(31337, "slow"))!.attempts;
+      expect([attempt!.maxFeePerGas, attempt!.maxPriorityFeePerGas]).toEqual([
+        fees.maxFeePerGas,
+        fees.maxPriorityFeePerGas,
+      ]);
+    } finally {
+      await chain.publicClient.request({ method: "evm_setAutomine" as never, params: [true] as never });
+    }
   });
 });
