@@ -36,9 +36,10 @@ import {
   erc20Abi,
   type Hex,
   maxUint256,
+  toFunctionSelector,
 } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
-import { encodeKey } from "zodiac-roles-sdk";
+import { coercePermission, encodeKey } from "zodiac-roles-sdk";
 import {
   Integrity__factory,
   MultiSendUnwrapper__factory,
@@ -46,7 +47,7 @@ import {
   Roles__factory,
 } from "zodiac-roles-sdk/typechain";
 import { testkitChainYaml } from "../src/demo-portfolio.ts";
-import { BALLAST_ROLE, MULTI_SEND_SELECTOR } from "../src/safe-permissions.ts";
+import { BALLAST_ROLE, MULTI_SEND_SELECTOR, permissionsOf } from "../src/safe-permissions.ts";
 
 const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 
@@ -291,6 +292,33 @@ describe(`ballast safe-permissions on a Safe with a Roles v2 modifier (role "${B
     ];
     expect(await refusal(swap(stranger))).toBe(STATUS.ParameterNotAllowed);
     expect(await refusal(swap(safe))).toBe("allowed"); // no router on this chain: the empty call succeeds
+  });
+
+  it("names every function by the selector the contracts dispatch on, for every kind of allowed contract", () => {
+    const at = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as Address;
+    const perms = permissionsOf({
+      chainId: 1,
+      accounts: [safe],
+      tokens: [at(1), at(2)],
+      contracts: [
+        { address: at(3), kind: "aave-pool" },
+        { address: at(4), kind: "uniswap-position-manager" },
+        { address: at(5), kind: "uniswap-swap-router" },
+        { address: at(6), kind: "1inch-router" },
+      ],
+    });
+    for (const p of perms) {
+      const bare = p.signature.replace(/ [a-zA-Z]+(?=[,)])/g, ""); // parameter names do not change a selector
+      expect(coercePermission(p).selector, p.signature).toBe(toFunctionSelector(`function ${bare}`));
+    }
+    // 2 approvals, 5 Aave, 5 position manager, 2 SwapRouter, 7 1inch; no transfer, no multicall.
+    expect(perms.map((p) => p.signature.split("(")[0])).toEqual([
+      ...["approve", "approve"],
+      ...["supply", "withdraw", "borrow", "repay", "repayWithATokens"],
+      ...["mint", "increaseLiquidity", "decreaseLiquidity", "collect", "burn"],
+      ...["exactInputSingle", "exactInput"],
+      ...["swap", "unoswap", "unoswap2", "unoswap3", "unoswapTo", "unoswapTo2", "unoswapTo3"],
+    ]);
   });
 
   it("refuses what Ballast never sends: a transfer, a supply for a stranger, an approval to a stranger", async () => {
