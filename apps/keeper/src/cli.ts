@@ -122,6 +122,7 @@ export function program(): Command {
   backtestCommand(p);
   dashboardCommand(p);
   demoCommand(p);
+  safePermissionsCommand(p);
   return p;
 }
 
@@ -452,6 +453,45 @@ function demoCommand(p: Command): void {
     .action(async (o: { keep?: boolean }) => {
       const { runDemo } = await loadDemo();
       await runDemo({ keep: o.keep ?? false });
+    });
+}
+
+const addressArg = (v: string, prev: string[] = []) => {
+  if (!isAddress(v, { strict: false })) throw new InvalidArgumentError(`not an address: "${v}"`);
+  return [...prev, getAddress(v)];
+};
+
+/** `ballast safe-permissions`: the Zodiac Roles v2 permission set of the config's Safe chains. */
+function safePermissionsCommand(p: Command): void {
+  p.command("safe-permissions")
+    .description(
+      "the Zodiac Roles v2 permissions that let the keeper's role call exactly what Ballast calls (Safe accounts)",
+    )
+    .addOption(configOption)
+    .requiredOption(
+      "--roles <address>",
+      "the Roles modifier enabled as the Safe's module",
+      (v) => addressArg(v)[0]!,
+    )
+    .option(
+      "--member <address>",
+      "a role member: the keeper's EOA or Gelato's dedicated sender (repeatable)",
+      addressArg,
+    )
+    .option(
+      "--json",
+      "machine-readable output: per chain the role key, permissions, targets and calls to apply",
+    )
+    .addHelpText(
+      "after",
+      '\nThe Safe (owner of the Roles modifier) executes the printed calls; see the keeper README, "Trust model of a Safe account".',
+    )
+    .action(async (o: { config: string; roles: `0x${string}`; member?: `0x${string}`[]; json?: boolean }) => {
+      const config = loadConfig(o.config, env);
+      // Loaded on demand: the Roles SDK (and ethers under it) is needed by this command only.
+      const { renderSafePermissions, safePermissions } = await import("./safe-permissions.ts");
+      const chains = safePermissions(config, { rolesModifier: o.roles, members: o.member ?? [] });
+      console.log(o.json ? JSON.stringify(toJsonValue(chains), null, 2) : renderSafePermissions(chains));
     });
 }
 
