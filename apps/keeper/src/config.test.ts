@@ -180,6 +180,17 @@ describe("config errors are caught at load, in the config's own words", () => {
     expect(issuesOf(raw).some((i) => i.startsWith("chains.a.sendRpc: expected an http(s) URL"))).toBe(true);
   });
 
+  it("takes an RPC timeout per chain (default 10 s), as a duration in seconds", () => {
+    const raw = base();
+    expect(parseConfig(raw).chains.a!.rpcTimeout).toBe(10);
+    Object.assign(raw.chains.a, { rpcTimeout: "2s" });
+    expect(parseConfig(raw).chains.a!.rpcTimeout).toBe(2);
+    for (const bad of ["soon", "0s"]) {
+      Object.assign(raw.chains.a, { rpcTimeout: bad });
+      expect(issuesOf(raw).some((i) => i.startsWith("chains.a.rpcTimeout:"))).toBe(true);
+    }
+  });
+
   it("an all-lowercase address is accepted (no checksum to check)", () => {
     const raw = base();
     raw.chains.a.tokens.WETH.address = "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2";

@@ -165,6 +165,8 @@ const chain = z
     rpc: z.array(rpcUrl).min(1, { message: "at least one RPC URL" }),
     /** A send-only endpoint (private / MEV-protected relay): every eth_sendRawTransaction goes there, reads stay on rpc. */
     sendRpc: rpcUrl.optional(),
+    /** Seconds one RPC request may take before it counts as failed and the next URL (or retry) is tried. */
+    rpcTimeout: duration.refine((s) => s >= 1, { message: "expected at least 1s" }).default(10),
     /** Per token symbol: its oracle feed's `maxAge` on this chain (heartbeat plus margin; must answer latestRoundData). */
     priceFeeds: z.record(z.string(), z.object({ maxAge: duration }).strict()).default({}),
     account,

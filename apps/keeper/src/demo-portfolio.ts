@@ -89,14 +89,21 @@ export async function seedDemoPortfolio(chains: DemoChains, account: PrivateKeyA
 export function testkitChainYaml(
   key: string,
   c: TestChain,
-  opts: { keyVar: string; rpc?: string; name?: string; blockTime?: string; address?: string },
+  opts: {
+    keyVar: string;
+    rpc?: string;
+    name?: string;
+    blockTime?: string;
+    address?: string;
+    rpcTimeout?: string;
+  },
 ): string {
   const d = c.deployment;
   const t = d.tokens;
   return `  ${key}:
     chainId: ${c.chainId}
     name: ${opts.name ?? key}${opts.blockTime ? `\n    blockTime: ${opts.blockTime}` : ""}
-    rpc: ["${opts.rpc ?? c.rpcUrl}"]
+    rpc: ["${opts.rpc ?? c.rpcUrl}"]${opts.rpcTimeout ? `\n    rpcTimeout: ${opts.rpcTimeout}` : ""}
     account: { type: eip7702, key: env:${opts.keyVar}, implementation: "${d.simple7702Account}"${opts.address ? `, address: "${opts.address}"` : ""} }
     tokens:
       WETH: { address: "${t.WETH.address}", decimals: ${t.WETH.decimals} }
@@ -129,6 +136,8 @@ export function demoConfigYaml(
     tick?: string;
     /** `keeper.confirmTimeout` (default the config's). */
     confirmTimeout?: string;
+    /** Every chain's `rpcTimeout` (default the config's). */
+    rpcTimeout?: string;
   },
 ): string {
   const chain = (key: keyof DemoChains, c: TestChain) =>
@@ -137,6 +146,7 @@ export function demoConfigYaml(
       rpc: opts.rpc?.[key] ?? c.rpcUrl,
       name: `${key} (local anvil)`,
       ...(opts.address ? { address: opts.address } : {}),
+      ...(opts.rpcTimeout ? { rpcTimeout: opts.rpcTimeout } : {}),
     });
   return `# Written by \`ballast demo\`: two local anvil chains with the real Aave V3 and Uniswap V3.
 chains:

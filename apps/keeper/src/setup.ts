@@ -125,6 +125,7 @@ export function buildRuntime(
       registry,
       rpcUrls: c.rpc,
       sendRpcUrl: c.sendRpc,
+      timeoutMs: c.rpcTimeout * 1_000,
       account,
       ...(opts.pollingIntervalMs ? { pollingIntervalMs: opts.pollingIntervalMs } : {}),
       ...(opts.onRpcRequest ? { onRpcRequest: (e: RpcRequestEvent) => opts.onRpcRequest?.(key, e) } : {}),
