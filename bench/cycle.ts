@@ -616,11 +616,7 @@ async function main(): Promise<void> {
       const { sleeves, rules } = policyOf(c.keeper.config);
       const withKeys = await counted(proxy, () =>
         runCycle({
-          chains: c.keeper.chains.map((ch) => ({
-            ...ch.setup,
-            lpTokenIds: r2.lpTokenIds[ch.setup.chainId] ?? [],
-            lpKeys: r2.lpKeys[ch.setup.chainId] ?? [],
-          })),
+          chains: c.keeper.chains.map((ch) => ({ ...ch.setup, hints: r2.hints[ch.setup.chainId] ?? {} })),
           sleeves,
           rules,
           now: now(),
@@ -680,7 +676,7 @@ async function main(): Promise<void> {
     const keysWouldMeet = results.every((r) => CHAIN_KEYS.every((k) => r.withKeys[k].ethCall === 1));
     if (!meets && keysWouldMeet)
       console.log(
-        "why: the engine given the previous cycle's LP keys (result.lpKeys) reads each chain in ONE eth_call at every size (line 3 of each block), so the keeper does not hand the LP keys back to the next cycle (see keeper.ts: what it journals).",
+        "why: the engine given the previous cycle's hints (result.hints: the LP keys) reads each chain in ONE eth_call at every size (line 3 of each block), so the keeper does not hand the LP keys back to the next cycle (see keeper.ts: what it journals).",
       );
     console.log(
       "note: keeperCycle alone; `ballast run` (tick: block) adds its eth_blockNumber polls for a new block: counted in the daemon section below.",

@@ -1,6 +1,6 @@
 import { type ChainPublicClient, type FirewallPolicy, safeAbi } from "@ballast/chain";
 import { type Asset, assetId } from "@ballast/core";
-import { type ChainSetup, type CycleResult, runCycle } from "@ballast/engine";
+import { type ChainSetup, type CycleResult, protocolsOf, runCycle } from "@ballast/engine";
 import { uniswapV3Venue } from "@ballast/uniswap-v3";
 import {
   type ChainArgs,
@@ -61,8 +61,7 @@ export function chainSetupFor(c: ChainArgs, client: ChainPublicClient): ChainSet
     client,
     account: c.safe,
     tokens,
-    ...(c.aave ? { aave: c.aave } : {}),
-    ...(c.uniswap ? { uniswap: c.uniswap } : {}),
+    protocols: protocolsOf({ aave: c.aave, uniswap: c.uniswap }),
     venues: c.uniswap
       ? [
           uniswapV3Venue({

@@ -19,11 +19,19 @@ import {
 import { defaultCostModel } from "./cost.ts";
 import { asBallastError, ChainFetchError, CycleStepError, InvalidCycleConfigError } from "./errors.ts";
 import { fetchChainSnapshot } from "./fetch.ts";
-import { buildPolicy, resolveSleeveSlots, type SleeveSlot, sleevePools } from "./policy.ts";
+import { buildPolicy, resolveSleeveSlots, type SleeveSlot, sleevesByChain } from "./policy.ts";
 import { isPriced, mergePrices } from "./prices.ts";
 import { realizePlan } from "./realize.ts";
 import { simulateBatch } from "./simulate.ts";
-import type { ChainBatch, ChainError, ChainFetch, ChainSetup, CycleParams, CycleResult } from "./types.ts";
+import type {
+  ChainBatch,
+  ChainError,
+  ChainFetch,
+  ChainSetup,
+  CycleParams,
+  CycleResult,
+  ProtocolHints,
+} from "./types.ts";
 
 /** Checks the chain setups against each other and their executors; throws {@link InvalidCycleConfigError}. */
 export function validateChainSetups(chains: readonly ChainSetup[]): void {
@@ -73,7 +81,7 @@ export function validateChainSetups(chains: readonly ChainSetup[]): void {
 export async function runCycle(params: CycleParams): Promise<CycleResult> {
   validateChainSetups(params.chains);
   const slots = resolveSleeveSlots(params.sleeves, params.chains);
-  const poolsByChain = sleevePools(slots);
+  const slotsByChain = sleevesByChain(slots);
   const warnings: string[] = [];
 
   const outcomes = await Promise.all(
@@ -81,7 +89,7 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
       try {
         const fetch = await fetchChainSnapshot(setup, {
           blockNumber: params.blockNumbers?.[setup.chainId],
-          pools: poolsByChain.get(setup.chainId) ?? [],
+          sleeves: slotsByChain.get(setup.chainId) ?? [],
         });
         return { setup, fetch };
       } catch (err) {
@@ -97,14 +105,12 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
   const staleChains: number[] = [];
   const missing: ChainError[] = [];
   const chainErrors: ChainError[] = [];
-  const lpTokenIds: Record<number, bigint[]> = {};
-  const lpKeys: Record<number, CycleResult["lpKeys"][number]> = {};
+  const hints: Record<number, ProtocolHints> = {};
   for (const o of outcomes) {
     if (o.fetch) {
       fetched.push({ setup: o.setup, fetch: o.fetch });
       fetches[o.setup.chainId] = o.fetch;
-      lpTokenIds[o.setup.chainId] = o.fetch.lpTokenIds;
-      lpKeys[o.setup.chainId] = o.fetch.lpKeys;
+      hints[o.setup.chainId] = o.fetch.hints;
       warnings.push(...o.fetch.warnings);
     } else {
       const failure = { chainId: o.setup.chainId, key: o.setup.key, error: o.error as BallastError };
@@ -117,8 +123,7 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
           `chain "${o.setup.key}" (${o.setup.chainId}) could not be read: valued from its read at block ${previous.snapshot.blockNumber}; it gets no batch this cycle`,
         );
       } else missing.push(failure);
-      lpTokenIds[o.setup.chainId] = [...(o.setup.lpTokenIds ?? [])];
-      lpKeys[o.setup.chainId] = [...(o.setup.lpKeys ?? [])];
+      hints[o.setup.chainId] = o.setup.hints ?? {};
     }
   }
 
@@ -126,8 +131,7 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
   for (const { fetch } of fetched) for (const a of fetch.assets) if (!assets.has(a.id)) assets.set(a.id, a);
   const raw: Snapshot = { assets, chains: fetched.map((f) => f.fetch.snapshot) };
   const base = {
-    lpTokenIds,
-    lpKeys,
+    hints,
     fetches,
     staleChains,
     chainErrors,

@@ -1,7 +1,7 @@
 import { type Address, BallastError } from "@ballast/core";
 import { formatUnits } from "viem";
 
-/** The cycle's static inputs are inconsistent (unknown chain key or symbol, missing Aave/Uniswap setup, bad pool spec …). */
+/** The cycle's static inputs are inconsistent (unknown chain key or symbol, a sleeve kind no protocol of the chain owns, bad pool spec …). */
 export class InvalidCycleConfigError extends BallastError {
   override name = "InvalidCycleConfigError";
   constructor(

@@ -4,6 +4,7 @@ export * from "./errors.ts";
 export * from "./fetch.ts";
 export * from "./policy.ts";
 export * from "./prices.ts";
+export * from "./protocols.ts";
 export * from "./realize.ts";
 export * from "./simulate.ts";
 export type * from "./types.ts";

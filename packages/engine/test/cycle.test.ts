@@ -18,6 +18,8 @@ import {
   give,
   healthFactorOnChain,
   lpAmountsOnChain,
+  lpIdsOf,
+  lpKeysOf,
   lpPositionsOnChain,
   mintLp,
   sendAway,
@@ -25,6 +27,7 @@ import {
   usdc,
   WAD,
   weth,
+  withLp,
 } from "./helpers.ts";
 
 const chain = useTestChain({ chainId: 1 });
@@ -92,7 +95,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     const state = first.state!;
     const block = first.snapshot.chains[0]!.blockNumber;
     const [lp] = await lpPositionsOnChain(chain, owner.address, block);
-    expect(first.lpTokenIds[1]).toEqual([lp!.tokenId]);
+    expect(lpIdsOf(first.hints[1])).toEqual([lp!.tokenId]);
     // NAV from the chain, independently: balances, aToken and debt-token balances, the LP's burn+collect payout.
     const aWeth = await read(d.aave.reserves.WETH.aToken, block);
     const debt = await read(d.aave.reserves.USDC.variableDebtToken, block);
@@ -118,7 +121,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     const cycle = { sleeves, rules };
     const second = await runCycle({
       ...cycle,
-      chains: [{ ...setup, lpKeys: first.lpKeys[1]! }],
+      chains: [withLp(setup, { keys: lpKeysOf(first.hints[1]) })],
       now: await now(),
     });
     expect(second.error).toBeNull();
@@ -147,7 +150,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     // Deterministic: the same block and clock give the same plan id.
     const again = await runCycle({
       ...cycle,
-      chains: [{ ...setup, lpKeys: first.lpKeys[1]! }],
+      chains: [withLp(setup, { keys: lpKeysOf(first.hints[1]) })],
       now: plan.createdAt,
       blockNumbers: { 1: second.snapshot.chains[0]!.blockNumber },
     });
@@ -174,7 +177,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     // 4. Next cycle: every sleeve in band as read back from the chain, HF above the floor, nothing to do.
     const third = await runCycle({
       ...cycle,
-      chains: [{ ...setup, lpKeys: second.lpKeys[1]! }],
+      chains: [withLp(setup, { keys: lpKeysOf(second.hints[1]) })],
       now: await now(),
     });
     expect(third.error).toBeNull();
@@ -189,7 +192,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
         .state!.sleeves.find((s) => s.sleeve.id === "usdc-debt")!
         .units.get(assetId(1, d.tokens.USDC.address)),
     ).toBe(-debt3);
-    expect(third.lpTokenIds[1]).toEqual(
+    expect(lpIdsOf(third.hints[1])).toEqual(
       (await lpPositionsOnChain(chain, owner.address)).map((p) => p.tokenId),
     );
     expect(third.decision?.fire).toBe(false);
@@ -245,7 +248,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     expect(decodeFunctionData({ abi: positionManagerAbi, data: exitCalls[0]!.data }).functionName).toBe(
       "multicall",
     );
-    const [lp] = r.lpTokenIds[1]!;
+    const [lp] = lpIdsOf(r.hints[1]);
     await setup.executor.execute(batch.calls, { planId: r.plan!.id, guards: batch.guards });
     // The NFT is gone (burned), the debt is exactly zero, the repay's approval was reset to zero.
     expect(await lpPositionsOnChain(chain, owner.address)).toEqual([]);
@@ -260,7 +263,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     expect(await balanceOf(chain, d.aave.reserves.USDC.variableDebtToken, owner.address)).toBe(0n);
     expect(await allowance(chain, d.tokens.USDC.address, owner.address, d.aave.pool)).toBe(0n);
     const next = await runCycle({ chains: [setup], sleeves: closing, rules, now: await now() });
-    expect(next.lpTokenIds[1]).toEqual([]);
+    expect(lpIdsOf(next.hints[1])).toEqual([]);
     expect(next.state!.sleeves.every((s) => !s.outOfBand)).toBe(true);
     expect(next.decision?.fire).toBe(false);
   });
@@ -490,7 +493,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
 
     // More LP: the first position holds the current tick, so the engine increases it instead of minting.
     const grow = await runCycle({
-      chains: [{ ...setup, lpKeys: placed.lpKeys[1]! }],
+      chains: [withLp(setup, { keys: lpKeysOf(placed.hints[1]) })],
       sleeves: lpSpec([1500, 1500, 7000]),
       rules: noHf,
       now: await now(),
