@@ -215,9 +215,9 @@ export async function keeperCycle(
       },
       "chain failed this cycle",
     );
-  if (result.error)
+  if (result.stage === "failed")
     k.log.error({ err: result.error.shortMessage, details: result.error.details }, "cycle failed");
-  const fired = (result.decision?.fire ?? false) && result.plan !== null;
+  const fired = result.plan !== null && result.decision.fire;
   const summary = (result.decision?.reasons ?? [])
     .filter((r) => r.fired || r.rule === "in-flight")
     .map((r) => `${r.rule}: ${r.detail}`)
@@ -238,7 +238,7 @@ export async function keeperCycle(
   });
   recordCycle(k.journal.db, cycleView(result, opts.now), k.config.keeper.dashboard.sampleEvery);
   k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });
-  if (!opts.execute || !fired || !result.plan) return { result, inFlight, sent: [] };
+  if (!opts.execute || !fired || result.stage !== "simulated") return { result, inFlight, sent: [] };
 
   const plan = result.plan;
   if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
@@ -250,7 +250,7 @@ export async function keeperCycle(
     }),
   );
   const confirmed = sent.filter((s) => s.status === "confirmed");
-  if (result.state && confirmed.length > 0)
+  if (confirmed.length > 0)
     recordSent(k.journal, { at: opts.now, plan, state: result.state, chains: confirmed.map((s) => s.key) });
   if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
     k.journal.put(LAST_REBALANCE, String(opts.now));

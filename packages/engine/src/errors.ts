@@ -113,11 +113,14 @@ export class SimulationRequestError extends BallastError {
 export const asBallastError = (err: unknown, wrap: (cause: unknown) => BallastError): BallastError =>
   err instanceof BallastError ? err : wrap(err);
 
-/** A cycle step (valuation, decision, planning) failed with an error that is not a Ballast one (a bug, most likely). */
+/**
+ * A cycle step failed with an error that is not a Ballast one (a bug, most likely): `value` (sleeves and prices) or
+ * `rebalance` (core's valuation, decision and planning).
+ */
 export class CycleStepError extends BallastError {
   override name = "CycleStepError";
   constructor(
-    readonly step: "value" | "decide" | "plan",
+    readonly step: "value" | "rebalance",
     cause: unknown,
   ) {
     super(`The cycle's ${step} step failed unexpectedly.`, { cause, context: { step } });

@@ -152,33 +152,60 @@ export type ChainBatch = {
 /** A chain-level failure: its fetch, or the realization of its legs. */
 export type ChainError = { readonly chainId: number; readonly key: string; readonly error: BallastError };
 
-/** What one cycle found, decided, planned and simulated. */
-export type CycleResult = {
-  /** The chains that answered (all of them unless `chainErrors` has a fetch failure). */
+/** What every cycle reports, whatever stage it reached. */
+export type CycleReads = {
+  /** The chains that answered (and those valued from their previous read). */
   readonly snapshot: Snapshot;
-  /** Null when a chain's snapshot is missing (NAV needs every chain) or valuation failed (see `error`). */
-  readonly state: PortfolioState | null;
-  readonly policy: Policy | null;
-  /** Pre-plan decision, completed by the plan's gates when a plan was made; null when no state. */
-  readonly decision: Decision | null;
-  /** The plan, when the decision fired (or `force`); also kept when a gate then blocked it. */
-  readonly plan: Plan | null;
-  /** One per chain that has calls to make; only `ok` batches may be sent. */
-  readonly batches: readonly ChainBatch[];
-  /** Cross-chain transfers the plan wants: reported, never executed in this version. */
-  readonly transfers: readonly Transfer[];
   /** Per chain id, the protocols' hints for the next cycle (the previous ones for a chain whose fetch failed). */
   readonly hints: Record<number, ProtocolHints>;
   /**
    * One chain's failure never stalls the others: a chain that cannot be read is valued from its previous read when
-   * one is given (and gets no batch); without one, nothing is planned (NAV needs every chain).
+   * one is given (and gets no batch); without one, nothing is planned (NAV needs every chain). Realization failures too.
    */
   readonly chainErrors: readonly ChainError[];
   /** This cycle's fresh reads by chain id: pass them back as {@link CycleParams.previousFetches}. */
   readonly fetches: Readonly<Record<number, ChainFetch>>;
   /** Chains valued from a previous read this cycle (their read failed); they get no batch. */
   readonly staleChains: readonly number[];
-  /** A portfolio-level failure: policy resolution, valuation or planning. */
-  readonly error: BallastError | null;
   readonly warnings: readonly string[];
+  /** One per chain that has calls to make (`simulated` only); only `ok` batches may be sent. */
+  readonly batches: readonly ChainBatch[];
+  /** Cross-chain transfers the plan wants: reported, never executed in this version. */
+  readonly transfers: readonly Transfer[];
 };
+
+/** A cycle that valued the portfolio and decided. */
+type Valued = { readonly state: PortfolioState; readonly policy: Policy; readonly decision: Decision };
+type Unvalued = { readonly state: null; readonly policy: null; readonly decision: null };
+
+/**
+ * What one cycle found, decided, planned and simulated: a union on the stage it reached, so callers switch on
+ * `stage` (the fields a stage lacks are `null`):
+ * - `read-failed`: a chain could not be read and has no previous read; NAV needs every chain, so nothing was valued;
+ * - `failed`: a portfolio-level failure (policy resolution, valuation, decision or planning) in `error`;
+ * - `hold`: valued and decided; no trigger fired (or something is in flight), so no plan was made;
+ * - `gated`: a plan was made and a gate blocked it (empty plan, cost gate, value loss, in flight);
+ * - `planned`: the plan passed (or `force`), but no chain had a batch to simulate (no calls, stale, in flight, bridged);
+ * - `simulated`: batches were realized and simulated; send only those with `ok`.
+ */
+export type CycleResult = CycleReads &
+  (
+    | (Unvalued & { readonly stage: "read-failed"; readonly plan: null; readonly error: null })
+    | {
+        readonly stage: "failed";
+        readonly state: PortfolioState | null;
+        readonly policy: Policy | null;
+        readonly decision: Decision | null;
+        readonly plan: null;
+        readonly error: BallastError;
+      }
+    | (Valued & { readonly stage: "hold"; readonly plan: null; readonly error: null })
+    | (Valued & {
+        readonly stage: "gated" | "planned" | "simulated";
+        readonly plan: Plan;
+        readonly error: null;
+      })
+  );
+
+/** The stage a cycle reached. */
+export type CycleStage = CycleResult["stage"];

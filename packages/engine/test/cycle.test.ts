@@ -89,6 +89,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     expect(first.error).toBeNull();
     expect(first.chainErrors).toEqual([]);
     expect(first.decision?.fire).toBe(false);
+    expect(first.stage).toBe("hold");
     expect(first.decision?.reasons.find((r) => r.rule === "band")?.fired).toBe(false);
     expect(first.plan).toBeNull();
     expect(first.batches).toEqual([]);
@@ -126,6 +127,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     });
     expect(second.error).toBeNull();
     expect(second.decision?.fire).toBe(true);
+    expect(second.stage).toBe("simulated");
     const fired = second.decision!.reasons.filter((r) => r.fired).map((r) => r.rule);
     expect(fired).toEqual(expect.arrayContaining(["band", "health-factor"]));
     const plan = second.plan!;
@@ -424,6 +426,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     const setup = setupFor(chain, "ethereum", owner);
     const held = await runCycle({ chains: [setup], sleeves, rules: strict, now: await now() });
     expect(held.decision?.fire).toBe(false);
+    expect(held.stage).toBe("gated"); // planned, then blocked by a gate
     expect(held.decision?.reasons.find((x) => x.rule === "value-loss")?.fired).toBe(true);
     expect(held.batches).toEqual([]);
     const forced = await runCycle({ chains: [setup], sleeves, rules: strict, now: await now(), force: true });

@@ -163,6 +163,7 @@ describe("runCycle over two chains (1 and 8453)", () => {
       now: await nowOf(),
     });
     expect(performance.now() - started).toBeLessThan(5_000);
+    expect(r.stage).toBe("read-failed"); // no previous read of the dead chain: nothing valued
     expect(r.chainErrors).toHaveLength(1);
     expect(r.chainErrors[0]!.key).toBe("base");
     expect(r.chainErrors[0]!.chainId).toBe(8453);
