@@ -25,6 +25,7 @@ import { isPriced, mergePrices } from "./prices.ts";
 import { realizePlan } from "./realize.ts";
 import { simulateBatch } from "./simulate.ts";
 import type {
+  ChainBatch,
   ChainError,
   ChainFetch,
   ChainSetup,
@@ -207,21 +208,12 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
     (f) =>
       !reads.staleChains.includes(f.setup.chainId) && !inFlight.some((i) => i.chainId === f.setup.chainId),
   );
-  const realized = await realizePlan({
-    plan,
-    state,
-    policy,
-    slots,
-    chains: live,
-    deadlineSeconds: params.deadlineSeconds,
-  });
-  warnings.push(...realized.warnings);
-  const batches = await Promise.all(
-    realized.realized.map((rc) =>
-      simulateBatch(params.chains.find((c) => c.chainId === rc.chainId) as ChainSetup, rc),
-    ),
+  const { batches, errors } = await realizeAndSimulate(
+    params,
+    { plan, state, policy, slots, chains: live },
+    warnings,
   );
-  const chainErrors = [...reads.chainErrors, ...realized.errors];
+  const chainErrors = [...reads.chainErrors, ...errors];
   if (batches.length === 0) return { ...planned, chainErrors, stage: "planned" };
   return {
     ...planned,
@@ -229,6 +221,22 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
     batches: batches.sort((a, b) => a.chainId - b.chainId),
     stage: "simulated",
   };
+}
+
+/** Realizes each live chain's legs ({@link realizePlan}) and simulates each batch ({@link simulateBatch}). */
+async function realizeAndSimulate(
+  params: CycleParams,
+  inputs: Omit<Parameters<typeof realizePlan>[0], "deadlineSeconds">,
+  warnings: string[],
+): Promise<{ batches: ChainBatch[]; errors: ChainError[] }> {
+  const realized = await realizePlan({ ...inputs, deadlineSeconds: params.deadlineSeconds });
+  warnings.push(...realized.warnings);
+  const batches = await Promise.all(
+    realized.realized.map((rc) =>
+      simulateBatch(params.chains.find((c) => c.chainId === rc.chainId) as ChainSetup, rc),
+    ),
+  );
+  return { batches, errors: realized.errors };
 }
 
 /**
