@@ -36,8 +36,10 @@ import { type Call, wadToBpsNumber } from "../packages/core/src/index.ts";
 import { type CycleResult, runCycle } from "../packages/engine/src/index.ts";
 import {
   ANVIL_PRIVATE_KEYS,
+  type CountingProxy,
   fund,
   sendAndWait,
+  startCountingProxy,
   startTestChain,
   TEST_ACCOUNT_INDEX,
   type TestAccountName,
@@ -72,69 +74,6 @@ const secs = (from: number) => `${((performance.now() - from) / 1000).toFixed(1)
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 const e18 = 10n ** 18n;
 const e6 = 10n ** 6n;
-
-// ---------------------------------------------------------------------------------------------------------------
-// A counting JSON-RPC proxy.
-
-type Tally = { http: number; methods: Map<string, number>; bytesOut: number; bytesIn: number };
-type CountingProxy = { url: string; tally: Tally; reset: () => void; close: () => Promise<void> };
-
-const emptyTally = (): Tally => ({ http: 0, methods: new Map(), bytesOut: 0, bytesIn: 0 });
-
-async function startCountingProxy(target: string): Promise<CountingProxy> {
-  const proxy: CountingProxy = {
-    url: "",
-    tally: emptyTally(),
-    reset: () => {
-      proxy.tally = emptyTally();
-    },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-  const count = (body: Buffer) => {
-    const t = proxy.tally;
-    t.http++;
-    t.bytesOut += body.length;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString("utf8"));
-    } catch {
-      parsed = { method: "(not JSON)" };
-    }
-    for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
-      const method = (m as { method?: unknown } | null)?.method;
-      const name = typeof method === "string" ? method : "(no method)";
-      t.methods.set(name, (t.methods.get(name) ?? 0) + 1);
-    }
-  };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      count(body);
-      fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body })
-        .then(async (r) => {
-          const out = Buffer.from(await r.arrayBuffer());
-          proxy.tally.bytesIn += out.length;
-          res.writeHead(r.status, { "content-type": r.headers.get("content-type") ?? "application/json" });
-          res.end(out);
-        })
-        .catch((e: unknown) => {
-          res.writeHead(502, { "content-type": "text/plain" });
-          res.end(String(e));
-        });
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return proxy;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The portfolio.
