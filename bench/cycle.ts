@@ -22,13 +22,18 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { type Config, loadConfig } from "../apps/keeper/src/config.ts";
 import { testkitChainYaml } from "../apps/keeper/src/demo-portfolio.ts";
-import { openJournal } from "../apps/keeper/src/journal.ts";
-import { type Keeper, keeperCycle } from "../apps/keeper/src/keeper.ts";
-import { createLogger } from "../apps/keeper/src/log.ts";
-import { createMetrics } from "../apps/keeper/src/metrics.ts";
-import { buildRuntime, policyOf } from "../apps/keeper/src/setup.ts";
+import {
+  buildRuntime,
+  type Config,
+  createLogger,
+  createMetrics,
+  type Keeper,
+  keeperCycle,
+  loadConfig,
+  openJournal,
+  policyOf,
+} from "../apps/keeper/src/index.ts";
 import { encodeBorrow, encodeSupply, fetchAavePositions } from "../packages/aave-v3/src/index.ts";
 import { type Call, wadToBpsNumber } from "../packages/core/src/index.ts";
 import { type CycleResult, runCycle } from "../packages/engine/src/index.ts";
