@@ -259,7 +259,7 @@ function planCommand(p: Command): void {
         console.log("");
         console.log(renderPlan(result));
         // A portfolio-level failure (e.g. no plan keeps the health factor above its floor) is said, not hidden.
-        if (result.error) console.log(`\n${renderProblems(result)}`);
+        if (result.stage === "failed") console.log(`\n${renderProblems(result)}`);
         process.exitCode = planExitCode(result);
       } finally {
         k.journal.close();

@@ -18,7 +18,7 @@ import {
   planToJSON,
   wadToBpsNumber,
 } from "@ballast/core";
-import { type ChainFetch, type CycleResult, lpKeysFromJson, lpKeysToJson } from "@ballast/engine";
+import type { ChainFetch, CycleResult, ProtocolHints } from "@ballast/engine";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { recordCycle } from "./dashboard/store.ts";
@@ -78,7 +78,7 @@ export type ChainOutcome = {
 /** One keeper cycle: the engine's result, what was in flight before it planned, and what was sent. */
 export type KeeperCycle = { result: CycleResult; inFlight: InFlightItem[]; sent: ChainOutcome[] };
 
-const LP_KEYS = "lpKeys";
+const PROTOCOL_HINTS = "protocolHints";
 const LAST_REBALANCE = "lastRebalanceAt";
 
 /** An error for a log line: the failed RPC call and its URL when an RPC is the cause, else the short message. */
@@ -173,15 +173,13 @@ export async function keeperCycle(
       { chain: c.key },
       inFlight.filter((i) => i.chainId === c.setup.chainId).length,
     );
-  // The LP positions' immutable keys (pool, ticks), journaled so a steady-state fetch is ONE eth_call per chain.
-  const known = JSON.parse(k.journal.get(LP_KEYS) ?? "{}") as Record<string, unknown>;
+  // What each protocol's read leaves for the next (LP keys: pool, ticks), journaled so a steady-state fetch is ONE
+  // eth_call per chain.
+  const known = JSON.parse(k.journal.get(PROTOCOL_HINTS) ?? "{}") as Record<string, ProtocolHints>;
   const last = k.journal.get(LAST_REBALANCE);
   const limits = k.config.policy.limits;
   const { result, hold } = await runLimitedCycle(k.journal, limits, {
-    chains: k.chains.map((c) => {
-      const lpKeys = lpKeysFromJson(known[c.setup.chainId]);
-      return { ...c.setup, lpKeys, lpTokenIds: lpKeys.map((key) => key.tokenId) };
-    }),
+    chains: k.chains.map((c) => ({ ...c.setup, hints: known[c.setup.chainId] ?? {} })),
     sleeves,
     rules,
     priceGuard,
@@ -195,12 +193,7 @@ export async function keeperCycle(
     ...(opts.force ? { force: true } : {}),
     inFlight,
   });
-  k.journal.put(
-    LP_KEYS,
-    JSON.stringify(
-      Object.fromEntries(Object.entries(result.lpKeys).map(([id, keys]) => [id, lpKeysToJson(keys)])),
-    ),
-  );
+  k.journal.put(PROTOCOL_HINTS, JSON.stringify(result.hints));
   for (const [chainId, fetch] of Object.entries(result.fetches))
     k.lastReads?.set(Number(chainId), { fetch, at: opts.now });
   observe(k, result);
@@ -223,9 +216,9 @@ export async function keeperCycle(
       },
       "chain failed this cycle",
     );
-  if (result.error)
+  if (result.stage === "failed")
     k.log.error({ err: result.error.shortMessage, details: result.error.details }, "cycle failed");
-  const fired = (result.decision?.fire ?? false) && result.plan !== null;
+  const fired = result.plan !== null && result.decision.fire;
   const summary = (result.decision?.reasons ?? [])
     .filter((r) => r.fired || r.rule === "in-flight")
     .map((r) => `${r.rule}: ${r.detail}`)
@@ -253,7 +246,7 @@ export async function keeperCycle(
       asset: f.asset,
       kind: f.kind,
     });
-  if (!opts.execute || !fired || !result.plan) return { result, inFlight, sent: [] };
+  if (!opts.execute || !fired || result.stage !== "simulated") return { result, inFlight, sent: [] };
 
   const plan = result.plan;
   if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
@@ -265,7 +258,7 @@ export async function keeperCycle(
     }),
   );
   const confirmed = sent.filter((s) => s.status === "confirmed");
-  if (result.state && confirmed.length > 0)
+  if (confirmed.length > 0)
     recordSent(k.journal, { at: opts.now, plan, state: result.state, chains: confirmed.map((s) => s.key) });
   if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
     k.journal.put(LAST_REBALANCE, String(opts.now));

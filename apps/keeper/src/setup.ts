@@ -20,7 +20,13 @@ import {
 } from "@ballast/chain";
 import type { PriceGuardPolicy, SwapVenue } from "@ballast/core";
 import { type Address, type Asset, assetId, BallastError } from "@ballast/core";
-import type { ChainSetup, ChainStatics, PolicyRules, SleeveSpec } from "@ballast/engine";
+import {
+  type ChainSetup,
+  type ChainStatics,
+  type PolicyRules,
+  protocolsOf,
+  type SleeveSpec,
+} from "@ballast/engine";
 import { uniswapV3Venue } from "@ballast/uniswap-v3";
 import { type LocalAccount, parseGwei } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -164,7 +170,7 @@ export function buildRuntime(
   });
 }
 
-/** What the engine knows of a chain without reaching it: its tokens, Aave market and Uniswap deployment. */
+/** What the engine knows of a chain without reaching it: its tokens and its protocols (Aave market, Uniswap deployment). */
 export function chainStatics(key: string, c: ChainConfig): ChainStatics {
   const tokens: Asset[] = Object.entries(c.tokens).map(([symbol, t]) => ({
     id: assetId(c.chainId, t.address),
@@ -174,22 +180,7 @@ export function chainStatics(key: string, c: ChainConfig): ChainStatics {
     decimals: t.decimals,
   }));
   const aave = c.aave === undefined ? undefined : typeof c.aave === "string" ? getAaveMarket(c.aave) : c.aave;
-  return {
-    key,
-    chainId: c.chainId,
-    tokens,
-    ...(aave
-      ? {
-          aave: {
-            pool: aave.pool,
-            poolAddressesProvider: aave.poolAddressesProvider,
-            uiPoolDataProvider: aave.uiPoolDataProvider,
-            version: aave.version,
-          },
-        }
-      : {}),
-    ...(c.uniswap ? { uniswap: c.uniswap } : {}),
-  };
+  return { key, chainId: c.chainId, tokens, protocols: protocolsOf({ aave, uniswap: c.uniswap }) };
 }
 
 function executorFor(

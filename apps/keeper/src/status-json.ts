@@ -1,4 +1,4 @@
-import { aaveAccountSummary } from "@ballast/aave-v3";
+import { AAVE_V3_PROTOCOL, type AavePositions, aaveAccountSummary } from "@ballast/aave-v3";
 import {
   type AssetId,
   type AssetRegistry,
@@ -76,9 +76,10 @@ export function statusJson(result: CycleResult & { state: PortfolioState }, extr
       })),
     })),
     aave: Object.values(result.fetches).flatMap((f) => {
-      if (!f.aave) return [];
-      const s = aaveAccountSummary(f.aave);
-      const a = f.aave.account;
+      const aave = f.reads[AAVE_V3_PROTOCOL]?.state as AavePositions | undefined;
+      if (!aave) return [];
+      const s = aaveAccountSummary(aave);
+      const a = aave.account;
       return [
         {
           chainId: f.chainId,

@@ -5,13 +5,14 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { MULTICALL3_ADDRESS } from "@ballast/chain";
 import { assetId, RAY } from "@ballast/core";
 import { utils } from "ethers";
 import { decodeFunctionResult, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { computeAccountData } from "./account.ts";
 import { AaveReadError } from "./errors.ts";
-import { aaveReads, decodeAaveReads, MULTICALL3_ADDRESS } from "./reads.ts";
+import { aaveReads, decodeAaveReads } from "./reads.ts";
 import type { AaveMarket } from "./types.ts";
 
 const require = createRequire(import.meta.url);

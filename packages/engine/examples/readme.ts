@@ -4,7 +4,7 @@
 import { aaveMarkets } from "@ballast/aave-v3";
 import { createChainClients, eip7702Executor } from "@ballast/chain";
 import { type Address, assetId, formatPlanTable, formatStatusTable, formatUsd } from "@ballast/core";
-import { type ChainSetup, type PolicyRules, runCycle, type SleeveSpec } from "@ballast/engine";
+import { type ChainSetup, type PolicyRules, protocolsOf, runCycle, type SleeveSpec } from "@ballast/engine";
 import { UNISWAP_V3_MAINNET, uniswapV3Venue } from "@ballast/uniswap-v3";
 
 const env = process.env;
@@ -33,8 +33,10 @@ const ethereum: ChainSetup = {
     { id: assetId(1, WETH), chainId: 1, address: WETH, symbol: "WETH", decimals: 18 },
     { id: assetId(1, USDC), chainId: 1, address: USDC, symbol: "USDC", decimals: 6 },
   ],
-  aave,
-  uniswap: { ...uniswap, quoter: uniswap.quoterV2, router: uniswap.swapRouter, feeTiers: [500, 3000] },
+  protocols: protocolsOf({
+    aave,
+    uniswap: { ...uniswap, quoter: uniswap.quoterV2, router: uniswap.swapRouter, feeTiers: [500, 3000] },
+  }),
   venues: [uniswapV3Venue({ client: clients.public, quoter: uniswap.quoterV2, router: uniswap.swapRouter })],
   // Simulate-only (no transaction manager, no key); its firewall allows exactly these tokens and contracts.
   executor: eip7702Executor({
@@ -68,8 +70,9 @@ const rules: PolicyRules = {
 
 const r = await runCycle({ chains: [ethereum], sleeves, rules, now: Math.floor(Date.now() / 1000) });
 if (r.error || r.chainErrors.length) throw r.error ?? r.chainErrors[0]!.error;
-console.log(formatStatusTable(r.state!));
-console.log(`NAV ${formatUsd(r.state!.navUsd)} fire ${r.decision!.fire}`);
+if (!r.state || !r.decision) throw new Error(`no valuation (stage ${r.stage})`);
+console.log(formatStatusTable(r.state));
+console.log(`NAV ${formatUsd(r.state.navUsd)} fire ${r.decision.fire}`);
 if (r.plan) console.log(formatPlanTable(r.plan, r.snapshot.assets));
 for (const b of r.batches) {
   const outcome = b.ok ? `simulated ok, gas ${b.simulation?.gasUsed}` : `refused: ${b.error?.message}`;
@@ -77,4 +80,4 @@ for (const b of r.batches) {
   for (const call of b.calls) console.log(`call ${call.to} ${call.data}`);
 }
 // To send: executor.execute(b.calls, { planId: r.plan.id, guards: b.guards }) with a transaction manager; next cycle,
-// pass r.lpKeys[1] back as ChainSetup.lpKeys (one eth_call per chain).
+// pass r.hints[1] back as ChainSetup.hints (one eth_call per chain).

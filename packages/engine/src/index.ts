@@ -5,6 +5,7 @@ export * from "./fetch.ts";
 export * from "./policy.ts";
 export * from "./price-guard.ts";
 export * from "./prices.ts";
+export * from "./protocols.ts";
 export * from "./realize.ts";
 export * from "./simulate.ts";
 export type * from "./types.ts";

@@ -1,7 +1,9 @@
-import { aavePriceBook } from "@ballast/aave-v3";
+import { AAVE_V3_PROTOCOL, type AavePositions, aavePriceBook } from "@ballast/aave-v3";
+import { aggregateReads } from "@ballast/chain";
 import {
   type Asset,
   type BallastError,
+  type ContractRead,
   checkFeed,
   checkPriceDeviation,
   DEFAULT_PRICE_GUARD,
@@ -15,10 +17,9 @@ import {
   type SwapQuote,
   usdValue,
 } from "@ballast/core";
-import { aggregateReads, type ContractRead } from "@ballast/uniswap-v3";
+import { priceFromPool, type UniswapV3State } from "@ballast/uniswap-v3";
 import type { Abi } from "viem";
 import { asBallastError, ChainFetchError, CycleStepError } from "./errors.ts";
-import { priceFromPool } from "./prices.ts";
 import type { RealizedChain } from "./realize.ts";
 import type { ChainFetch, ChainSetup, CycleParams } from "./types.ts";
 
@@ -90,8 +91,9 @@ export async function guardPrices(
 ): Promise<PriceFault[]> {
   const perChain = await Promise.all(
     chains.map(async (c) => {
-      if (!c.fetch.aave) return [];
-      const oracle = aavePriceBook(c.fetch.aave);
+      const aave = aaveOf(c.fetch);
+      if (!aave) return [];
+      const oracle = aavePriceBook(aave);
       const assets = new Map(c.fetch.assets.map((a) => [a.address.toLowerCase(), a]));
       return [
         ...(await feedFaults(c, policy)),
@@ -107,7 +109,7 @@ export async function guardPrices(
 async function feedFaults(c: PriceGuardChain, policy: PriceGuardPolicy): Promise<PriceFault[]> {
   const { setup, fetch } = c;
   const registered = new Set(setup.tokens.map((t) => t.address.toLowerCase()));
-  const reserves = (fetch.aave?.reserves ?? []).filter((r) => registered.has(r.asset.toLowerCase()));
+  const reserves = (aaveOf(fetch)?.reserves ?? []).filter((r) => registered.has(r.asset.toLowerCase()));
   if (reserves.length === 0) return [];
   const reads: ContractRead[] = reserves.map((r) => ({
     address: r.priceOracle,
@@ -158,7 +160,8 @@ function poolFaults(
   assets: ReadonlyMap<string, Asset>,
   policy: PriceGuardPolicy,
 ): PriceFault[] {
-  return [...fetch.pools.values()].flatMap((pool) => {
+  const pools = (fetch.reads["uniswap-v3"]?.state as UniswapV3State | undefined)?.pools ?? new Map();
+  return [...pools.values()].flatMap((pool) => {
     const a0 = assets.get(pool.token0.toLowerCase());
     const a1 = assets.get(pool.token1.toLowerCase());
     const p0 = a0 && oracle.get(a0.id);
@@ -209,4 +212,13 @@ function quoteFaults(
     });
     return fault ? [fault] : [];
   });
+}
+
+/**
+ * The protocol reads the guard checks: the Aave market's reserves (each names its oracle source) and the pools the
+ * LP protocol read. The guard's one place that names protocols; it belongs in the protocol interface (a protocol's
+ * price sources) once a second lending market or DEX is registered.
+ */
+function aaveOf(fetch: ChainFetch): AavePositions | undefined {
+  return fetch.reads[AAVE_V3_PROTOCOL]?.state as AavePositions | undefined;
 }

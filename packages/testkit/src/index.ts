@@ -30,6 +30,7 @@ export {
   ensureAave36Artifacts,
 } from "./compile.ts";
 export * from "./config.ts";
+export * from "./countingProxy.ts";
 export { computePoolAddress, deployProtocols } from "./deploy.ts";
 export * from "./deployment.ts";
 export * from "./eip7702.ts";
