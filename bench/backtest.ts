@@ -11,7 +11,12 @@
 import { cpus, loadavg } from "node:os";
 import { backtest, syntheticHistory } from "../packages/backtest/src/index.ts";
 import { type Address, type Asset, assetId } from "../packages/core/src/index.ts";
-import type { ChainStatics, PolicyRules, SleeveSpec } from "../packages/engine/src/index.ts";
+import {
+  type ChainStatics,
+  type PolicyRules,
+  protocolsOf,
+  type SleeveSpec,
+} from "../packages/engine/src/index.ts";
 
 const WAD = 10n ** 18n;
 const token = (chainId: number, address: Address, symbol: string, decimals: number): Asset => ({
@@ -43,8 +48,7 @@ const chains: ChainStatics[] = [
       token(1, "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", "USDC", 6),
       token(1, "0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599", "WBTC", 8),
     ],
-    aave: AAVE,
-    uniswap: UNISWAP,
+    protocols: protocolsOf({ aave: AAVE, uniswap: UNISWAP }),
   },
   {
     key: "base",
@@ -53,8 +57,7 @@ const chains: ChainStatics[] = [
       token(8453, "0x4200000000000000000000000000000000000006", "WETH", 18),
       token(8453, "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", "USDC", 6),
     ],
-    aave: AAVE,
-    uniswap: UNISWAP,
+    protocols: protocolsOf({ aave: AAVE, uniswap: UNISWAP }),
   },
 ];
 

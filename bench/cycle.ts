@@ -18,26 +18,31 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { type Config, loadConfig } from "../apps/keeper/src/config.ts";
 import { testkitChainYaml } from "../apps/keeper/src/demo-portfolio.ts";
-import { openJournal } from "../apps/keeper/src/journal.ts";
-import { type Keeper, keeperCycle } from "../apps/keeper/src/keeper.ts";
-import { createLogger } from "../apps/keeper/src/log.ts";
-import { createMetrics } from "../apps/keeper/src/metrics.ts";
-import { buildRuntime, policyOf } from "../apps/keeper/src/setup.ts";
+import {
+  buildRuntime,
+  type Config,
+  createLogger,
+  createMetrics,
+  type Keeper,
+  keeperCycle,
+  loadConfig,
+  openJournal,
+  policyOf,
+} from "../apps/keeper/src/index.ts";
 import { encodeBorrow, encodeSupply, fetchAavePositions } from "../packages/aave-v3/src/index.ts";
 import { type Call, wadToBpsNumber } from "../packages/core/src/index.ts";
 import { type CycleResult, runCycle } from "../packages/engine/src/index.ts";
 import {
   ANVIL_PRIVATE_KEYS,
+  type CountingProxy,
   fund,
   sendAndWait,
+  startCountingProxy,
   startTestChain,
   TEST_ACCOUNT_INDEX,
   type TestAccountName,
@@ -72,69 +77,6 @@ const secs = (from: number) => `${((performance.now() - from) / 1000).toFixed(1)
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 const e18 = 10n ** 18n;
 const e6 = 10n ** 6n;
-
-// ---------------------------------------------------------------------------------------------------------------
-// A counting JSON-RPC proxy.
-
-type Tally = { http: number; methods: Map<string, number>; bytesOut: number; bytesIn: number };
-type CountingProxy = { url: string; tally: Tally; reset: () => void; close: () => Promise<void> };
-
-const emptyTally = (): Tally => ({ http: 0, methods: new Map(), bytesOut: 0, bytesIn: 0 });
-
-async function startCountingProxy(target: string): Promise<CountingProxy> {
-  const proxy: CountingProxy = {
-    url: "",
-    tally: emptyTally(),
-    reset: () => {
-      proxy.tally = emptyTally();
-    },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-  const count = (body: Buffer) => {
-    const t = proxy.tally;
-    t.http++;
-    t.bytesOut += body.length;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString("utf8"));
-    } catch {
-      parsed = { method: "(not JSON)" };
-    }
-    for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
-      const method = (m as { method?: unknown } | null)?.method;
-      const name = typeof method === "string" ? method : "(no method)";
-      t.methods.set(name, (t.methods.get(name) ?? 0) + 1);
-    }
-  };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      count(body);
-      fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body })
-        .then(async (r) => {
-          const out = Buffer.from(await r.arrayBuffer());
-          proxy.tally.bytesIn += out.length;
-          res.writeHead(r.status, { "content-type": r.headers.get("content-type") ?? "application/json" });
-          res.end(out);
-        })
-        .catch((e: unknown) => {
-          res.writeHead(502, { "content-type": "text/plain" });
-          res.end(String(e));
-        });
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return proxy;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The portfolio.
@@ -621,11 +563,7 @@ async function main(): Promise<void> {
       const { sleeves, rules } = policyOf(c.keeper.config);
       const withKeys = await counted(proxy, () =>
         runCycle({
-          chains: c.keeper.chains.map((ch) => ({
-            ...ch.setup,
-            lpTokenIds: r2.lpTokenIds[ch.setup.chainId] ?? [],
-            lpKeys: r2.lpKeys[ch.setup.chainId] ?? [],
-          })),
+          chains: c.keeper.chains.map((ch) => ({ ...ch.setup, hints: r2.hints[ch.setup.chainId] ?? {} })),
           sleeves,
           rules,
           now: now(),
@@ -685,7 +623,7 @@ async function main(): Promise<void> {
     const keysWouldMeet = results.every((r) => CHAIN_KEYS.every((k) => r.withKeys[k].ethCall === 1));
     if (!meets && keysWouldMeet)
       console.log(
-        "why: the engine given the previous cycle's LP keys (result.lpKeys) reads each chain in ONE eth_call at every size (line 3 of each block), so the keeper does not hand the LP keys back to the next cycle (see keeper.ts: what it journals).",
+        "why: the engine given the previous cycle's hints (result.hints: the LP keys) reads each chain in ONE eth_call at every size (line 3 of each block), so the keeper does not hand the LP keys back to the next cycle (see keeper.ts: what it journals).",
       );
     console.log(
       "note: keeperCycle alone; `ballast run` (tick: block) adds its eth_blockNumber polls for a new block: counted in the daemon section below.",

@@ -15,26 +15,13 @@
  *
  *   pnpm bench:drift
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig } from "../apps/keeper/src/config.ts";
-import { demoConfigYaml, seedDemoPortfolio } from "../apps/keeper/src/demo-portfolio.ts";
-import { openJournal } from "../apps/keeper/src/journal.ts";
-import { type Keeper, keeperCycle } from "../apps/keeper/src/keeper.ts";
-import { createLogger } from "../apps/keeper/src/log.ts";
-import { createMetrics } from "../apps/keeper/src/metrics.ts";
-import { buildRuntime } from "../apps/keeper/src/setup.ts";
+import { openDemoKeeper, seedDemoPortfolio, startDemoChains } from "../apps/keeper/src/demo-portfolio.ts";
+import { type Keeper, keeperCycle } from "../apps/keeper/src/index.ts";
 import { type PortfolioState, WAD, wadToBpsNumber } from "../packages/core/src/index.ts";
-import {
-  ANVIL_PRIVATE_KEYS,
-  fund,
-  setPrice,
-  startTestChain,
-  TEST_ACCOUNT_INDEX,
-  type TestChain,
-  testAccounts,
-} from "../packages/testkit/src/index.ts";
+import { fund, setPrice, type TestChain, testAccounts } from "../packages/testkit/src/index.ts";
 
 const DRIFTS = 24;
 const TRIES = 60;
@@ -95,31 +82,15 @@ async function main(): Promise<void> {
   const started: TestChain[] = [];
   let keeper: Keeper | undefined;
   try {
-    const [ethereum, base] = await Promise.all([
-      startTestChain({ chainId: 1 }),
-      startTestChain({ chainId: 8453 }),
-    ]);
+    const { ethereum, base } = await startDemoChains();
     started.push(ethereum, base);
     const account = testAccounts.keeper;
     await seedDemoPortfolio({ ethereum, base }, account);
-    const file = join(dir, "ballast.yaml");
-    const yaml = demoConfigYaml({ ethereum, base }, { journal: join(dir, "ballast.db"), cooldown: "0s" });
-    writeFileSync(file, yaml.replace(/bands: \{[^}]*\}/, "bands: { absolute: 0.5%, relative: 100% }"));
-    const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] };
-    const config = loadConfig(file, env);
-    const journal = await openJournal(config.keeper.journal);
-    const chains = buildRuntime(config, env, {
-      store: journal.txStore,
-      needKeys: true,
+    keeper = await openDemoKeeper({ ethereum, base }, dir, {
+      cooldown: "0s",
       pollingIntervalMs: 50,
+      edit: (yaml) => yaml.replace(/bands: \{[^}]*\}/, "bands: { absolute: 0.5%, relative: 100% }"),
     });
-    keeper = {
-      config,
-      chains,
-      journal,
-      metrics: createMetrics(),
-      log: createLogger({ level: "silent", pretty: false }),
-    };
     const k = keeper;
     const now = () => Math.floor(Date.now() / 1000);
     const rand = rng(19);

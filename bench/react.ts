@@ -9,27 +9,12 @@
  *
  *   pnpm bench:react
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-
-import { loadConfig } from "../apps/keeper/src/config.ts";
-import { runDaemon } from "../apps/keeper/src/daemon.ts";
-import { demoConfigYaml, seedDemoPortfolio } from "../apps/keeper/src/demo-portfolio.ts";
-import { openJournal } from "../apps/keeper/src/journal.ts";
-import type { Keeper } from "../apps/keeper/src/keeper.ts";
-import { createLogger } from "../apps/keeper/src/log.ts";
-import { createMetrics } from "../apps/keeper/src/metrics.ts";
-import { buildRuntime } from "../apps/keeper/src/setup.ts";
-import {
-  ANVIL_PRIVATE_KEYS,
-  fund,
-  mintableErc20Abi,
-  startTestChain,
-  TEST_ACCOUNT_INDEX,
-  type TestChain,
-  testAccounts,
-} from "../packages/testkit/src/index.ts";
+import { openDemoKeeper, seedDemoPortfolio, startDemoChains } from "../apps/keeper/src/demo-portfolio.ts";
+import { type Keeper, runDaemon } from "../apps/keeper/src/index.ts";
+import { fund, mintableErc20Abi, type TestChain, testAccounts } from "../packages/testkit/src/index.ts";
 
 const MOVES = 20;
 const INTERVALS = [1, 2] as const;
@@ -83,10 +68,7 @@ async function runInterval(seconds: number): Promise<Move[]> {
   let keeper: Keeper | undefined;
   let daemon: Promise<void> | undefined;
   try {
-    const [ethereum, base] = await Promise.all([
-      startTestChain({ chainId: 1 }),
-      startTestChain({ chainId: 8453 }),
-    ]);
+    const { ethereum, base } = await startDemoChains();
     started.push(ethereum, base);
     const account = testAccounts.keeper;
     await seedDemoPortfolio({ ethereum, base }, account);
@@ -94,22 +76,13 @@ async function runInterval(seconds: number): Promise<Move[]> {
       await c.testClient.setAutomine(false);
       await c.testClient.setIntervalMining({ interval: seconds });
     }
-    const file = join(dir, "ballast.yaml");
-    const yaml = demoConfigYaml({ ethereum, base }, { journal: join(dir, "ballast.db"), cooldown: "0s" })
-      .replace(/bands: \{[^}]*\}/, "bands: { absolute: 0.5%, relative: 100% }")
-      .replace(/(\n {4}chainId: \d+)/g, `$1\n    blockTime: ${seconds}s`);
-    writeFileSync(file, yaml);
-    const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] };
-    const config = loadConfig(file, env);
-    const journal = await openJournal(config.keeper.journal);
-    const chains = buildRuntime(config, env, { store: journal.txStore, needKeys: true });
-    keeper = {
-      config,
-      chains,
-      journal,
-      metrics: createMetrics(),
-      log: createLogger({ level: "silent", pretty: false }),
-    };
+    keeper = await openDemoKeeper({ ethereum, base }, dir, {
+      cooldown: "0s",
+      edit: (yaml) =>
+        yaml
+          .replace(/bands: \{[^}]*\}/, "bands: { absolute: 0.5%, relative: 100% }")
+          .replace(/(\n {4}chainId: \d+)/g, `$1\n    blockTime: ${seconds}s`),
+    });
     const k = keeper;
     daemon = runDaemon(k, { once: false, now: () => Math.floor(Date.now() / 1000), signal: stop.signal });
     // The seeded portfolio is off target: let the daemon's first rebalance land before the first move.

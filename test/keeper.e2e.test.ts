@@ -6,12 +6,14 @@ import { openJournal } from "@ballast/keeper";
 import { type DemoChains, demoConfigYaml, seedDemoPortfolio } from "@ballast/keeper/demo";
 import {
   ANVIL_PRIVATE_KEYS,
+  pushPoolPrice,
   setPrice,
   startTestChain,
+  syncPoolPrice,
   TEST_ACCOUNT_INDEX,
   testAccounts,
 } from "@ballast/testkit";
-import { parseAbi } from "viem";
+import { formatUnits, parseAbi, parseUnits } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, startCli } from "./cli.ts";
 import { txsFrom } from "./helpers.ts";
@@ -37,6 +39,47 @@ const status = async (file = config): Promise<StatusJson> => {
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as StatusJson;
 };
+
+type JsonAmount = { symbol: string; chainId: number; amount: string; decimals: number; value: string };
+type StatusAmounts = {
+  sleeves: { id: string; amounts: JsonAmount[] }[];
+  chains: { chain: string; blockNumber: string }[];
+  aave: { chain: string; collateral: string; debt: string; healthFactor: string | null; ltvBps: number }[];
+};
+
+/** `status --json` amounts, in base units with decimals and as decimal strings, against the chain at its block. */
+async function statusAmountsMatchTheChain() {
+  const r = await cli(["status", "--json", "-c", config], env);
+  const s = JSON.parse(r.stdout) as StatusAmounts;
+  const blockNumber = BigInt(s.chains.find((c) => c.chain === "base")!.blockNumber);
+  const [aWeth] = s.sleeves.find((x) => x.id === "weth-aave")!.amounts;
+  expect(aWeth).toMatchObject({ symbol: "WETH", chainId: 8453, decimals: 18 });
+  const onChain = await chains.base.publicClient.readContract({
+    address: chains.base.deployment.aave.reserves.WETH.aToken,
+    abi: parseAbi(["function balanceOf(address) view returns (uint256)"]),
+    functionName: "balanceOf",
+    args: [account.address],
+    blockNumber,
+  });
+  expect(BigInt(aWeth!.amount)).toBe(onChain);
+  expect(aWeth!.value).toBe(formatUnits(onChain, 18));
+  const [debt] = s.sleeves.find((x) => x.id === "usdc-debt")!.amounts;
+  expect(debt).toMatchObject({ symbol: "USDC", decimals: 6 });
+  expect(BigInt(debt!.amount)).toBeLessThan(0n);
+  const [collateral, debtBase, , , ltv, hf] = await chains.base.publicClient.readContract({
+    address: chains.base.deployment.aave.pool,
+    abi: poolAbi,
+    functionName: "getUserAccountData",
+    args: [account.address],
+    blockNumber,
+  });
+  const aave = s.aave.find((a) => a.chain === "base")!;
+  // Aave's base currency is USD with 8 decimals; the JSON gives 18-decimal USD strings.
+  expect(parseUnits(aave.collateral, 18) / 10n ** 10n).toBe(collateral);
+  expect(parseUnits(aave.debt, 18) / 10n ** 10n).toBe(debtBase);
+  expect(aave.healthFactor).toBe(formatUnits(hf, 18));
+  expect(aave.ltvBps).toBe(Number(ltv));
+}
 
 const healthFactor = async () => {
   const [, , , , , hf] = await chains.base.publicClient.readContract({
@@ -84,6 +127,7 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
       "usdc-debt",
     ]);
     expect(s.sleeves.every((x) => !x.outOfBand)).toBe(true);
+    await statusAmountsMatchTheChain();
     const before = await heads();
     const r = await cli(["run", "--once", "-c", config], env);
     expect(r.code, r.stderr).toBe(0);
@@ -121,6 +165,25 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
     const history = await cli(["history", "-c", config], env);
     expect(history.code).toBe(0);
     expect(history.stdout).toMatch(/transaction .*confirmed nonce/);
+    expect(history.stdout).toMatch(/dry run {5}.*hold/); // the status calls, marked
+    const rows = JSON.parse(
+      (await cli(["history", "--json", "--since", "1h", "-c", config], env)).stdout,
+    ) as {
+      kind: string;
+      dryRun: boolean;
+      at: number;
+      record: unknown;
+    }[];
+    expect(rows.some((r) => r.kind === "decision" && r.dryRun)).toBe(true);
+    expect(rows.some((r) => r.kind === "decision" && !r.dryRun)).toBe(true);
+    const plan = rows.find((r) => r.kind === "plan")!.record as { id: string; chains: unknown[] };
+    expect(plan.chains.length).toBeGreaterThan(0); // an object, not an escaped string
+    expect(rows.map((r) => r.at)).toEqual([...rows.map((r) => r.at)].sort((a, b) => b - a));
+    const runsOnly = JSON.parse(
+      (await cli(["history", "--json", "--no-dry-runs", "-c", config], env)).stdout,
+    ) as { dryRun: boolean }[];
+    expect(runsOnly.length).toBeGreaterThan(0);
+    expect(runsOnly.every((r) => !r.dryRun)).toBe(true);
   });
 
   it("a keeper killed between broadcast and receipt sends nothing twice after a restart", async () => {
@@ -212,6 +275,45 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
     const run = await cli(["run", "--once", "-c", readOnly], {});
     expect(run.code).toBe(2); // a config/environment error
     expect(run.stderr).toContain("BALLAST_DEMO_KEY");
+  });
+
+  it("a pool pushed 5% from the oracle by a real swap holds the cycle: plan names it, run --once sends nothing; back in line it fires", async () => {
+    const readOnly = join(dir, "read-only.yaml"); // the previous test's: ETH at 2,300, out of band, no cooldown
+    const guarded = join(dir, "guarded.yaml");
+    writeFileSync(guarded, demoConfigYaml(chains, { journal: join(dir, "guarded.db"), cooldown: "0s" }));
+    // The direction in which the plan's WETH purchase still meets its minOut there: only the price check stops it.
+    await pushPoolPrice(chains.ethereum, { pool: "WETH/USDC/500", bps: -500 });
+    type Fault = { kind: string; chainId: number; asset: string; sources: string[]; deviationBps: number };
+    type PlanJson = {
+      decision: { fire: boolean; reasons: { rule: string; fired: boolean; faults?: Fault[] }[] };
+      simulations: unknown[];
+    };
+    const j = await cli(["plan", "--json", "-c", readOnly], {});
+    expect(j.code, j.stderr).toBe(0);
+    const held = JSON.parse(j.stdout) as PlanJson;
+    expect(held.decision.fire).toBe(false);
+    const reason = held.decision.reasons.find((r) => r.rule === "price-sanity")!;
+    expect(reason.fired).toBe(true);
+    const pool = reason.faults!.find((f) => f.sources.includes("pool WETH/USDC/500"))!;
+    expect(pool).toMatchObject({ kind: "deviation", chainId: 1, asset: "WETH" });
+    expect(pool.deviationBps).toBeGreaterThanOrEqual(500);
+    expect(held.simulations).toEqual([]);
+    const text = await cli(["plan", "-c", readOnly], {});
+    expect(text.stdout).toMatch(
+      /price-sanity +hold: prices not trusted: .*WETH on chain 1: oracle vs pool WETH\/USDC\/500 differ by \d+ bps \(max 100\)/,
+    );
+    const status = await cli(["status", "-c", readOnly], {});
+    expect(status.stdout).toMatch(/hold: prices not trusted: .*oracle vs pool WETH\/USDC\/500/);
+    const before = await heads();
+    const run = await cli(["run", "--once", "-c", guarded], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(await txsFrom(chains.ethereum, account.address, before.ethereum)).toBe(0);
+    expect(await txsFrom(chains.base, account.address, before.base)).toBe(0);
+
+    await syncPoolPrice(chains.ethereum, { pool: "WETH/USDC/500" });
+    const healthy = JSON.parse((await cli(["plan", "--json", "-c", readOnly], {})).stdout) as PlanJson;
+    expect(healthy.decision.reasons.some((r) => r.rule === "price-sanity")).toBe(false);
+    expect(healthy.decision.fire).toBe(true);
   });
 
   it("a config error names the field and exits non-zero", async () => {

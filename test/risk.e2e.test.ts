@@ -79,9 +79,9 @@ async function status(file: string): Promise<StatusJson> {
 
 /** The plan of `plan --json` (its `plan` field is the plan's own JSON text). */
 const planOf = (stdout: string): { turnoverUsd: string } => {
-  const { plan } = JSON.parse(stdout) as { plan: string | null };
+  const { plan } = JSON.parse(stdout) as { plan: { turnoverUsd: string } | null };
   if (!plan) throw new Error("no plan");
-  return JSON.parse(plan) as { turnoverUsd: string };
+  return plan;
 };
 
 /** Polls `check` every 100 ms until it holds (or fails after 60 s). */

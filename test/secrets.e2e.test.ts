@@ -4,7 +4,13 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DemoChains, demoConfigYaml } from "@ballast/keeper/demo";
-import { ANVIL_PRIVATE_KEYS, startTestChain, TEST_ACCOUNT_INDEX, testAccounts } from "@ballast/testkit";
+import {
+  ANVIL_PRIVATE_KEYS,
+  startRpcProxy,
+  startTestChain,
+  TEST_ACCOUNT_INDEX,
+  testAccounts,
+} from "@ballast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliRun, cli } from "./cli.ts";
 
@@ -61,6 +67,8 @@ async function configFor(failure: Failure): Promise<string> {
     demoConfigYaml(chains, {
       journal: join(dir, `${failure}.db`),
       rpc: { base: rpc },
+      // A dead RPC costs one timeout per attempt: 2 s instead of the default 10 s keeps the test short.
+      rpcTimeout: "2s",
       address: testAccounts.keeper.address,
     }),
   );
@@ -95,4 +103,40 @@ describe("no RPC key in any output", () => {
     },
     90_000,
   );
+});
+
+describe("every RPC URL serves its chain", () => {
+  it("an RPC (or sendRpc) of another chain stops at start: exit 2, the chain, the redacted URL and both ids named", async () => {
+    // A proxy to the chain-1 anvil, configured as chain 8453's send-only endpoint: a wrong URL pasted in.
+    const proxy = await startRpcProxy(chains.ethereum.rpcUrl);
+    try {
+      const file = join(dir, "mismatch.yaml");
+      const yaml = demoConfigYaml(chains, {
+        journal: join(dir, "mismatch.db"),
+        address: testAccounts.keeper.address,
+      });
+      const sendRpc = `${proxy.url}/v3/${KEY}?apikey=${KEY}`;
+      const withSend = yaml.replace(
+        /(\n {2}base:\n(?: {4}.*\n)*? {4}rpc: .*\n)/,
+        `$1    sendRpc: "${sendRpc}"\n`,
+      );
+      expect(withSend).toContain("sendRpc");
+      writeFileSync(file, withSend);
+      const [status, json] = await Promise.all([
+        cli(["status", "-c", file], env),
+        cli(["plan", "--json", "-c", file], env),
+      ]);
+      expect(status.code).toBe(2);
+      expect(status.stderr).toContain(
+        `Chain "base": RPC ${proxy.url}/v3/***?apikey=*** serves chain 1, expected 8453.`,
+      );
+      expect(json.code).toBe(2);
+      expect(JSON.parse(json.stdout).error).toMatchObject({ code: "ChainMismatchError" });
+      for (const r of [status, json]) expect(everyByte(r)).not.toContain(KEY);
+      // Only eth_chainId reached it: nothing was read or sent through a URL of the wrong chain.
+      expect(new Set(proxy.methods())).toEqual(new Set(["eth_chainId"]));
+    } finally {
+      await proxy.stop();
+    }
+  }, 90_000);
 });

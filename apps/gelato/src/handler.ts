@@ -1,6 +1,6 @@
 import { type ChainPublicClient, type FirewallPolicy, safeAbi } from "@ballast/chain";
 import { type Asset, assetId } from "@ballast/core";
-import { type ChainSetup, type CycleResult, runCycle } from "@ballast/engine";
+import { type ChainSetup, type CycleResult, protocolsOf, runCycle } from "@ballast/engine";
 import { uniswapV3Venue } from "@ballast/uniswap-v3";
 import {
   type ChainArgs,
@@ -61,8 +61,7 @@ export function chainSetupFor(c: ChainArgs, client: ChainPublicClient): ChainSet
     client,
     account: c.safe,
     tokens,
-    ...(c.aave ? { aave: c.aave } : {}),
-    ...(c.uniswap ? { uniswap: c.uniswap } : {}),
+    protocols: protocolsOf({ aave: c.aave, uniswap: c.uniswap }),
     venues: c.uniswap
       ? [
           uniswapV3Venue({
@@ -129,30 +128,37 @@ export async function checkChain(c: ChainArgs, client: ChainPublicClient): Promi
 export function explain(result: CycleResult, chainId: number): string | undefined {
   const errors = (list: CycleResult["chainErrors"]) =>
     `error: ${list.map((e) => `chain "${e.key}": ${e.error.shortMessage}`).join("; ")}`;
-  if (result.error) return `error: ${result.error.shortMessage}`;
-  const d = result.decision;
-  // A chain that could not be read stops the cycle (NAV needs every chain).
-  if (!d)
-    return result.chainErrors.length > 0 ? errors(result.chainErrors) : "no decision (no portfolio state)";
-  if (!d.fire) {
-    // The triggers' verdicts (why nothing fired), then any block that fired (cooldown, min trade, gates).
-    const why = [
-      ...d.reasons.filter((r) => r.effect === "trigger"),
-      ...d.reasons.filter((r) => r.effect === "block" && r.fired),
-    ];
-    return `no rebalance: ${why.map((r) => `${r.rule}${r.fired ? " (fired)" : ""}: ${r.detail}`).join("; ")}`;
+  switch (result.stage) {
+    case "failed":
+      return `error: ${result.error.shortMessage}`;
+    // A chain that could not be read stops the cycle (NAV needs every chain).
+    case "read-failed":
+      return result.chainErrors.length > 0 ? errors(result.chainErrors) : "no decision (no portfolio state)";
+    case "hold":
+    case "gated": {
+      // The triggers' verdicts (why nothing fired), then any block that fired (cooldown, min trade, gates).
+      const d = result.decision;
+      const why = [
+        ...d.reasons.filter((r) => r.effect === "trigger"),
+        ...d.reasons.filter((r) => r.effect === "block" && r.fired),
+      ];
+      return `no rebalance: ${why.map((r) => `${r.rule}${r.fired ? " (fired)" : ""}: ${r.detail}`).join("; ")}`;
+    }
+    case "planned":
+    case "simulated": {
+      const batch = result.batches.find((b) => b.chainId === chainId);
+      if (!batch) {
+        // Realization failed on this chain (e.g. no swap venue), or the plan moves other chains only.
+        const own = result.chainErrors.filter((e) => e.chainId === chainId);
+        return own.length > 0
+          ? errors(own)
+          : `no calls on chain ${chainId} this cycle (the plan moves other chains only)`;
+      }
+      if (!batch.ok)
+        return `simulation failed on chain ${chainId}: ${batch.error?.shortMessage ?? "unknown error"}`;
+      return undefined;
+    }
   }
-  const batch = result.batches.find((b) => b.chainId === chainId);
-  if (!batch) {
-    // Realization failed on this chain (e.g. no swap venue), or the plan moves other chains only.
-    const own = result.chainErrors.filter((e) => e.chainId === chainId);
-    return own.length > 0
-      ? errors(own)
-      : `no calls on chain ${chainId} this cycle (the plan moves other chains only)`;
-  }
-  if (!batch.ok)
-    return `simulation failed on chain ${chainId}: ${batch.error?.shortMessage ?? "unknown error"}`;
-  return undefined;
 }
 
 /**
@@ -204,7 +210,7 @@ export async function evaluate(
     ...(lastRebalanceAt === undefined || Number.isNaN(lastRebalanceAt) ? {} : { lastRebalanceAt }),
   });
   // A portfolio-level failure (policy resolution, valuation, planning) is a configuration problem or a bug: throw it.
-  if (result.error) throw result.error;
+  if (result.stage === "failed") throw result.error;
   const reason = explain(result, taskChainId);
   const no = (message: string) => ({ result: { canExec: false as const, message }, cycle: result });
   if (reason !== undefined) return no(reason);

@@ -1,6 +1,7 @@
 import { existsSync, realpathSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { BallastError, healthFactors, planToJSON, redactUrl, toJsonValue } from "@ballast/core";
+import { checkChainIds } from "@ballast/chain";
+import { BallastError, redactUrl, toJsonValue } from "@ballast/core";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { getAddress, isAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -13,6 +14,7 @@ import { type Config, ConfigError, configWarnings, loadConfig } from "./config.t
 import { runDaemon } from "./daemon.ts";
 import { dashboardToken, serveJournalDashboard } from "./dashboard/serve.ts";
 import { exampleConfig } from "./example.ts";
+import { historyJson, historyLine, parseSince } from "./history.ts";
 import { openJournal } from "./journal.ts";
 import {
   errText,
@@ -25,9 +27,11 @@ import {
 } from "./keeper.ts";
 import { createLogger, redactProcessOutput } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
+import { colorEnabled, paint } from "./paint.ts";
 import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts";
 import { resolvePrivateKey } from "./secrets.ts";
 import { isPostgresUrl } from "./sql.ts";
+import { statusJson } from "./status-json.ts";
 import { portfolioName, workCommand } from "./work.ts";
 import { leaseJournal } from "./worker.ts";
 
@@ -39,6 +43,10 @@ const configOption = new Option("-c, --config <file>", "the portfolio config (YA
   "$BALLAST_CONFIG or ./ballast.yaml",
 );
 
+/**
+ * Loads the config, opens the journal and builds every chain; then checks that every RPC URL (and `sendRpc`) serves
+ * its chain's configured id ({@link checkChainIds}: a mismatch is a config error, exit 2).
+ */
 async function open(file: string | Config, opts: { needKeys: boolean; portfolio?: string }): Promise<Keeper> {
   const config: Config = typeof file === "string" ? loadConfig(file, env) : file;
   const portfolio = opts.portfolio ?? (typeof file === "string" ? portfolioName(file, config) : undefined);
@@ -57,6 +65,7 @@ async function open(file: string | Config, opts: { needKeys: boolean; portfolio?
   const journal = leased?.journal ?? opened;
   try {
     const k = assembleKeeper(config, journal, { env, needKeys: opts.needKeys, log, metrics });
+    await Promise.all(k.chains.map((c) => checkChainIds(c.clients, { chain: c.key })));
     await leased?.takeKeys(k);
     return k;
   } catch (e) {
@@ -115,6 +124,7 @@ export function program(): Command {
   dashboardCommand(p);
   demoCommand(p);
   workCommand(p, env);
+  safePermissionsCommand(p);
   return p;
 }
 
@@ -160,22 +170,10 @@ function statusCommand(p: Command): void {
         if (o.json)
           console.log(
             JSON.stringify(
-              toJsonValue({
-                navUsd: result.state.navUsd,
-                sleeves: result.state.sleeves.map((s) => ({
-                  id: s.sleeve.id,
-                  chainId: s.sleeve.chainId,
-                  valueUsd: s.valueUsd,
-                  weightWad: s.weightWad,
-                  targetBps: s.sleeve.targetBps,
-                  driftWad: s.driftWad,
-                  bandWad: s.bandWad,
-                  outOfBand: s.outOfBand,
-                })),
-                healthFactors: healthFactors(result.state),
-                decision: result.decision,
-                risk: await riskSummary(k, nowSeconds()),
-              }),
+              statusJson(
+                { ...result, state: result.state },
+                { risk: toJsonValue(await riskSummary(k, nowSeconds())) },
+              ),
               null,
               2,
             ),
@@ -200,7 +198,8 @@ function planCommand(p: Command): void {
     .addOption(configOption)
     .option("--force", "plan even when no rule fires")
     .option("--json", "machine-readable output (bigints as strings)")
-    .action(async (o: { config: string; force?: boolean; json?: boolean }) => {
+    .option("--no-color", "plain text even on a terminal (also NO_COLOR)")
+    .action(async (o: { config: string; force?: boolean; json?: boolean; color: boolean }) => {
       const k = await open(o.config, { needKeys: false });
       try {
         const { result } = await keeperCycle(k, {
@@ -213,7 +212,7 @@ function planCommand(p: Command): void {
             JSON.stringify(
               {
                 decision: toJsonValue(result.decision),
-                plan: result.plan ? planToJSON(result.plan) : null,
+                plan: result.plan ? toJsonValue(result.plan) : null,
                 simulations: result.batches.map((b) => ({
                   chainId: b.chainId,
                   chain: b.key,
@@ -253,13 +252,16 @@ function planCommand(p: Command): void {
           throw new IncompleteCycleError("No plan: the portfolio could not be valued.", {
             details: renderProblems(result),
           });
-        console.log(`Decision: ${result.decision.fire ? "REBALANCE" : "hold"}`);
-        for (const r of result.decision.reasons)
-          console.log(`  ${r.fired ? "●" : "○"} ${r.rule.padEnd(13)} ${r.detail}`);
+        const c = paint(colorEnabled(process.stdout, env, o.color));
+        console.log(`Decision: ${c.bold(result.decision.fire ? "REBALANCE" : "hold")}`);
+        for (const r of result.decision.reasons) {
+          const tint = !r.fired ? c.dim : r.effect === "block" ? c.red : c.yellow;
+          console.log(`  ${tint(`${r.fired ? "●" : "○"} ${r.rule.padEnd(13)}`)} ${r.detail}`);
+        }
         console.log("");
         console.log(renderPlan(result));
         // A portfolio-level failure (e.g. no plan keeps the health factor above its floor) is said, not hidden.
-        if (result.error) console.log(`\n${renderProblems(result)}`);
+        if (result.stage === "failed") console.log(`\n${renderProblems(result)}`);
         process.exitCode = planExitCode(result);
       } finally {
         await k.journal.close();
@@ -279,7 +281,7 @@ function runCommand(p: Command): void {
       const alerts = createKeeperAlerts(config.keeper.alerts, {
         log: createLogger({ level: env.BALLAST_LOG_LEVEL ?? "info" }),
         env,
-        secrets: Object.values(config.chains).flatMap((c) => c.rpc),
+        secrets: Object.values(config.chains).flatMap((c) => [...c.rpc, ...(c.sendRpc ? [c.sendRpc] : [])]),
       });
       let k: Keeper;
       let dashboardTokenValue: string | null;
@@ -340,29 +342,48 @@ function pauseResumeCommand(p: Command): void {
   sendingSwitch("resume");
 }
 
-/** `ballast history`: the journal, newest first. */
+/** `ballast history`: the journal alone (no RPC, no key, no RPC variables), newest first. */
 function historyCommand(p: Command): void {
   p.command("history")
-    .description("past decisions, plans and transactions from the journal, newest first")
+    .description(
+      "past decisions (dry runs of status and plan marked), plans and transactions, from the journal alone",
+    )
     .addOption(configOption)
     .option("-n, --limit <n>", "how many entries", positiveInt, 30)
-    .option("--json", "machine-readable output")
-    .action(async (o: { config: string; limit: number; json?: boolean }) => {
-      const config = loadConfig(o.config, env);
-      const j = await openJournal(config.keeper.journal, { portfolio: portfolioName(o.config, config) });
-      try {
-        const rows = await j.history(o.limit);
-        if (o.json) console.log(JSON.stringify(rows, null, 2));
-        else if (rows.length === 0) console.log("The journal is empty: no cycle has run yet.");
-        else
-          for (const r of rows)
-            console.log(
-              `${new Date(r.at * 1000).toISOString()}  ${r.kind.padEnd(11)}  ${r.chainId ?? ""}${r.chainId ? "  " : ""}${r.planId ? `${r.planId.slice(0, 12)}  ` : ""}${r.summary}`,
-            );
-      } finally {
-        await j.close();
-      }
-    });
+    .option(
+      "--since <when>",
+      'entries at or after: a duration back ("24h", "7d"), unix seconds or an ISO date',
+    )
+    .option("--no-dry-runs", "leave out the decisions of status and plan")
+    .option("--json", "machine-readable output (each record nested, bigints as strings)")
+    .option("--no-color", "plain text even on a terminal (also NO_COLOR)")
+    .action(
+      async (o: {
+        config: string;
+        limit: number;
+        since?: string;
+        dryRuns: boolean;
+        json?: boolean;
+        color: boolean;
+      }) => {
+        // The journal is all it reads: a config whose RPC variables are not set still opens.
+        const config = loadConfig(o.config, env, { offline: true });
+        const since = o.since === undefined ? undefined : parseSince(o.since, nowSeconds());
+        const j = await openJournal(config.keeper.journal, { portfolio: portfolioName(o.config, config) });
+        try {
+          const rows = await j.history(o.limit, {
+            ...(since === undefined ? {} : { since }),
+            dryRuns: o.dryRuns,
+          });
+          const colors = paint(colorEnabled(process.stdout, env, o.color));
+          if (o.json) console.log(JSON.stringify(rows.map(historyJson), null, 2));
+          else if (rows.length === 0) console.log("The journal is empty: no cycle has run yet.");
+          else for (const r of rows) console.log(historyLine(r, colors));
+        } finally {
+          await j.close();
+        }
+      },
+    );
 }
 
 /** `ballast backtest`: decide + plan replayed over a price history. */
@@ -441,11 +462,56 @@ function demoCommand(p: Command): void {
     });
 }
 
+const addressArg = (v: string, prev: string[] = []) => {
+  if (!isAddress(v, { strict: false })) throw new InvalidArgumentError(`not an address: "${v}"`);
+  return [...prev, getAddress(v)];
+};
+
+/** `ballast safe-permissions`: the Zodiac Roles v2 permission set of the config's Safe chains. */
+function safePermissionsCommand(p: Command): void {
+  p.command("safe-permissions")
+    .description(
+      "the Zodiac Roles v2 permissions that let the keeper's role call exactly what Ballast calls (Safe accounts)",
+    )
+    .addOption(configOption)
+    .requiredOption(
+      "--roles <address>",
+      "the Roles modifier enabled as the Safe's module",
+      (v) => addressArg(v)[0]!,
+    )
+    .option(
+      "--member <address>",
+      "a role member: the keeper's EOA or Gelato's dedicated sender (repeatable)",
+      addressArg,
+    )
+    .option(
+      "--json",
+      "machine-readable output: per chain the role key, permissions, targets and calls to apply",
+    )
+    .addHelpText(
+      "after",
+      '\nThe Safe (owner of the Roles modifier) executes the printed calls; see the keeper README, "Trust model of a Safe account".',
+    )
+    .action(async (o: { config: string; roles: `0x${string}`; member?: `0x${string}`[]; json?: boolean }) => {
+      const config = loadConfig(o.config, env);
+      // Loaded on demand: the Roles SDK (and ethers under it) is needed by this command only.
+      const { renderSafePermissions, safePermissions } = await import("./safe-permissions.ts");
+      const chains = safePermissions(config, { rolesModifier: o.roles, members: o.member ?? [] });
+      console.log(o.json ? JSON.stringify(toJsonValue(chains), null, 2) : renderSafePermissions(chains));
+    });
+}
+
 /** Exit codes: 0 done, 1 an error, 2 bad config or usage, 3 a chain unreadable or its batch not buildable (partial). */
 export const EXIT = { ok: 0, error: 1, config: 2, partial: 3 } as const;
 
 /** Errors in what the user gave (config, environment, price history, backtest inputs): exit code 2. */
-const CONFIG_ERRORS = new Set(["ConfigError", "SecretError", "PriceHistoryError", "BacktestInputError"]);
+const CONFIG_ERRORS = new Set([
+  "ConfigError",
+  "SecretError",
+  "PriceHistoryError",
+  "BacktestInputError",
+  "ChainMismatchError",
+]);
 
 /** The exit code of an error: 2 config, 3 partial (a chain unreadable, a batch not landed), else 1. */
 function exitCodeOf(e: unknown): number {

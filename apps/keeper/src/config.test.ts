@@ -153,6 +153,44 @@ describe("config errors are caught at load, in the config's own words", () => {
     expect(issuesOf(raw)).toEqual([expected]);
   });
 
+  it("takes price sanity limits, with documented defaults, and names a feed of an unknown token", () => {
+    const defaults = parseConfig(base());
+    expect([defaults.policy.maxPriceDeviation, defaults.policy.maxPriceAge]).toEqual([100, 90_000]);
+    expect(defaults.chains.a!.priceFeeds).toEqual({});
+    const raw = base();
+    Object.assign(raw.policy, { maxPriceDeviation: "0.5%", maxPriceAge: "2h" });
+    Object.assign(raw.chains.a, { priceFeeds: { WETH: { maxAge: "1h" } } });
+    const c = parseConfig(raw);
+    expect([c.policy.maxPriceDeviation, c.policy.maxPriceAge]).toEqual([50, 7_200]);
+    expect(c.chains.a!.priceFeeds).toEqual({ WETH: { maxAge: 3_600 } });
+    Object.assign(raw.policy, { maxPriceDeviation: "0%" });
+    expect(issuesOf(raw).some((i) => i.startsWith("policy.maxPriceDeviation: "))).toBe(true);
+    Object.assign(raw.policy, { maxPriceDeviation: "1%" });
+    Object.assign(raw.chains.a, { priceFeeds: { WBTC: { maxAge: "1h" } } });
+    expect(issuesOf(raw)).toEqual([
+      'chains.a.priceFeeds.WBTC: unknown token "WBTC" on chain a; known: WETH, USDC',
+    ]);
+  });
+
+  it("takes an http(s) sendRpc and refuses another scheme there too", () => {
+    const raw = base();
+    Object.assign(raw.chains.a, { sendRpc: "https://relay.example/rpc" });
+    expect(parseConfig(raw).chains.a!.sendRpc).toBe("https://relay.example/rpc");
+    Object.assign(raw.chains.a, { sendRpc: "localhost:8545" });
+    expect(issuesOf(raw).some((i) => i.startsWith("chains.a.sendRpc: expected an http(s) URL"))).toBe(true);
+  });
+
+  it("takes an RPC timeout per chain (default 10 s), as a duration in seconds", () => {
+    const raw = base();
+    expect(parseConfig(raw).chains.a!.rpcTimeout).toBe(10);
+    Object.assign(raw.chains.a, { rpcTimeout: "2s" });
+    expect(parseConfig(raw).chains.a!.rpcTimeout).toBe(2);
+    for (const bad of ["soon", "0s"]) {
+      Object.assign(raw.chains.a, { rpcTimeout: bad });
+      expect(issuesOf(raw).some((i) => i.startsWith("chains.a.rpcTimeout:"))).toBe(true);
+    }
+  });
+
   it("an all-lowercase address is accepted (no checksum to check)", () => {
     const raw = base();
     raw.chains.a.tokens.WETH.address = "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2";
@@ -232,16 +270,20 @@ describe("loadConfig", () => {
     ]);
   });
 
-  it("offline (backtest) tolerates an unset variable in an RPC URL only", () => {
+  it("offline (backtest, history) tolerates an unset variable in an RPC URL only", () => {
     const dir = mkdtempSync(join(tmpdir(), "ballast-config-"));
     try {
       const file = join(dir, "ballast.yaml");
       const raw = base();
       const unset = "$" + "{CONFIG_TEST_UNSET}"; // the config's own interpolation syntax, not a template
-      const a = { ...raw.chains.a, rpc: [unset] };
+      const a = { ...raw.chains.a, rpc: [unset], sendRpc: unset };
       writeFileSync(file, stringify({ ...raw, chains: { a } }));
       expect(() => loadConfig(file, {})).toThrow(/CONFIG_TEST_UNSET is referenced but not set/);
-      expect(loadConfig(file, {}, { offline: true }).chains.a?.rpc).toEqual(["http://offline.invalid"]);
+      const offline = loadConfig(file, {}, { offline: true }).chains.a;
+      expect([offline?.rpc, offline?.sendRpc]).toEqual([
+        ["http://offline.invalid"],
+        "http://offline.invalid",
+      ]);
       writeFileSync(file, stringify({ ...raw, chains: { a: { ...a, name: unset } } }));
       expect(() => loadConfig(file, {}, { offline: true })).toThrow(ConfigError);
     } finally {

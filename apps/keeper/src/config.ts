@@ -163,6 +163,12 @@ const chain = z
     name: z.string().optional(),
     blockTime: duration.optional(),
     rpc: z.array(rpcUrl).min(1, { message: "at least one RPC URL" }),
+    /** A send-only endpoint (private / MEV-protected relay): every eth_sendRawTransaction goes there, reads stay on rpc. */
+    sendRpc: rpcUrl.optional(),
+    /** Seconds one RPC request may take before it counts as failed and the next URL (or retry) is tried. */
+    rpcTimeout: duration.refine((s) => s >= 1, { message: "expected at least 1s" }).default(10),
+    /** Per token symbol: its oracle feed's `maxAge` on this chain (heartbeat plus margin; must answer latestRoundData). */
+    priceFeeds: z.record(z.string(), z.object({ maxAge: duration }).strict()).default({}),
     account,
     tokens: z.record(z.string().regex(/^[A-Za-z0-9.]+$/), token),
     aave: aaveMarket.optional(),
@@ -279,6 +285,10 @@ const policy = z
       })
       .strict()
       .prefault({}),
+    /** Price sanity: most the oracle, a pool and a swap quote may disagree before the cycle holds. */
+    maxPriceDeviation: percent("maxPriceDeviation", { min: 1, max: 10_000 }).default(100),
+    /** Price sanity: oldest acceptable Chainlink round (`updatedAt`) of any feed without its own `maxAge`. */
+    maxPriceAge: duration.default(90_000),
     limits: limits.prefault({}),
   })
   .strict()
@@ -327,6 +337,14 @@ export const configSchema = z
         });
     }
     checkWeights(c.policy.sleeves, ctx);
+    for (const [key, ch] of Object.entries(c.chains))
+      for (const sym of Object.keys(ch.priceFeeds))
+        if (!ch.tokens[sym])
+          ctx.addIssue({
+            code: "custom",
+            path: ["chains", key, "priceFeeds", sym],
+            message: `unknown token "${sym}" on chain ${key}; known: ${Object.keys(ch.tokens).join(", ")}`,
+          });
     c.policy.sleeves.forEach((s, i) => {
       const ch = c.chains[s.chain];
       if (!ch) {
@@ -445,7 +463,12 @@ export function readConfigDocument(
     if (typeof v === "string")
       return v.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
         const value = env[name];
-        if (value === undefined && options.offline && path[0] === "chains" && path[2] === "rpc")
+        if (
+          value === undefined &&
+          options.offline &&
+          path[0] === "chains" &&
+          (path[2] === "rpc" || path[2] === "sendRpc")
+        )
           return "http://offline.invalid";
         if (value === undefined)
           missing.push({

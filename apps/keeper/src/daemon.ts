@@ -183,7 +183,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
         if (opts.once && !stop.signal.aborted) {
           const problems = [
             ...result.chainErrors.map((e) => `chain ${e.key}: ${e.error.shortMessage}`),
-            ...(result.error ? [result.error.shortMessage] : []),
+            ...(result.stage === "failed" ? [result.error.shortMessage] : []),
             ...sent
               .filter((s) => s.status !== "confirmed" && s.status !== "held")
               .map((s) => `chain ${s.key}: ${s.status} — ${s.error ?? ""}`),

@@ -1,8 +1,24 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { encodeBorrow, encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
 import type { Call } from "@ballast/core";
-import { fund, sendAndWait, type TestChain, testkitAaveMarket } from "@ballast/testkit";
+import {
+  ANVIL_PRIVATE_KEYS,
+  fund,
+  sendAndWait,
+  startTestChain,
+  TEST_ACCOUNT_INDEX,
+  type TestChain,
+  testkitAaveMarket,
+} from "@ballast/testkit";
 import { encodeMint, poolAbi, rangeAround } from "@ballast/uniswap-v3";
 import { type Address, type PrivateKeyAccount, parseUnits } from "viem";
+import { loadConfig } from "./config.ts";
+import { openJournal } from "./journal.ts";
+import type { Keeper } from "./keeper.ts";
+import { createLogger } from "./log.ts";
+import { createMetrics } from "./metrics.ts";
+import { buildRuntime } from "./setup.ts";
 
 /** The two local chains of the demo and the end-to-end tests, by config key. */
 export type DemoChains = { ethereum: TestChain; base: TestChain };
@@ -89,14 +105,21 @@ export async function seedDemoPortfolio(chains: DemoChains, account: PrivateKeyA
 export function testkitChainYaml(
   key: string,
   c: TestChain,
-  opts: { keyVar: string; rpc?: string; name?: string; blockTime?: string; address?: string },
+  opts: {
+    keyVar: string;
+    rpc?: string;
+    name?: string;
+    blockTime?: string;
+    address?: string;
+    rpcTimeout?: string;
+  },
 ): string {
   const d = c.deployment;
   const t = d.tokens;
   return `  ${key}:
     chainId: ${c.chainId}
     name: ${opts.name ?? key}${opts.blockTime ? `\n    blockTime: ${opts.blockTime}` : ""}
-    rpc: ["${opts.rpc ?? c.rpcUrl}"]
+    rpc: ["${opts.rpc ?? c.rpcUrl}"]${opts.rpcTimeout ? `\n    rpcTimeout: ${opts.rpcTimeout}` : ""}
     account: { type: eip7702, key: env:${opts.keyVar}, implementation: "${d.simple7702Account}"${opts.address ? `, address: "${opts.address}"` : ""} }
     tokens:
       WETH: { address: "${t.WETH.address}", decimals: ${t.WETH.decimals} }
@@ -129,6 +152,8 @@ export function demoConfigYaml(
     tick?: string;
     /** `keeper.confirmTimeout` (default the config's). */
     confirmTimeout?: string;
+    /** Every chain's `rpcTimeout` (default the config's). */
+    rpcTimeout?: string;
   },
 ): string {
   const chain = (key: keyof DemoChains, c: TestChain) =>
@@ -137,6 +162,7 @@ export function demoConfigYaml(
       rpc: opts.rpc?.[key] ?? c.rpcUrl,
       name: `${key} (local anvil)`,
       ...(opts.address ? { address: opts.address } : {}),
+      ...(opts.rpcTimeout ? { rpcTimeout: opts.rpcTimeout } : {}),
     });
   return `# Written by \`ballast demo\`: two local anvil chains with the real Aave V3 and Uniswap V3.
 chains:
@@ -161,4 +187,64 @@ keeper:
   journal: ${opts.journal}
   listen: 127.0.0.1:0
 ${opts.confirmTimeout ? `  confirmTimeout: ${opts.confirmTimeout}\n` : ""}`;
+}
+
+/** The config file {@link openDemoKeeper} writes in its directory. */
+export const DEMO_CONFIG_FILE = "ballast.yaml";
+
+/** Starts the demo's two local chains (ethereum, chain 1; base, chain 8453) from the testkit's cached deployment. */
+export async function startDemoChains(): Promise<DemoChains> {
+  const [ethereum, base] = await Promise.all([
+    startTestChain({ chainId: 1 }),
+    startTestChain({ chainId: 8453 }),
+  ]);
+  return { ethereum, base };
+}
+
+/** The demo key's environment (`env:BALLAST_DEMO_KEY` in the demo config: the testkit's keeper account). */
+export const demoEnv = (): Record<string, string> => ({
+  BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper],
+});
+
+/** Options of {@link openDemoKeeper}. */
+export type OpenDemoKeeperOptions = {
+  /** `policy.cooldown` (default the demo's 1h). */
+  readonly cooldown?: string;
+  /** Rewrites the config text before it is written (tighter bands, block times, …). */
+  readonly edit?: (yaml: string) => string;
+  /** The clients' polling interval, ms. */
+  readonly pollingIntervalMs?: number;
+};
+
+/**
+ * The demo's keeper as `ballast run` builds it: the demo config written to `dir/ballast.yaml` (journal beside it),
+ * loaded with the demo key, its journal opened, every chain's runtime built with the key, logs silent. The one set-up
+ * of `ballast demo` and the benches that run the demo portfolio (`bench/drift.ts`, `bench/react.ts`).
+ */
+export async function openDemoKeeper(
+  chains: DemoChains,
+  dir: string,
+  opts: OpenDemoKeeperOptions = {},
+): Promise<Keeper> {
+  const file = join(dir, DEMO_CONFIG_FILE);
+  const yaml = demoConfigYaml(chains, {
+    journal: join(dir, "ballast.db"),
+    ...(opts.cooldown ? { cooldown: opts.cooldown } : {}),
+  });
+  writeFileSync(file, opts.edit ? opts.edit(yaml) : yaml);
+  const env = demoEnv();
+  const config = loadConfig(file, env);
+  const journal = await openJournal(config.keeper.journal);
+  const chainsRuntime = buildRuntime(config, env, {
+    store: journal.txStore,
+    needKeys: true,
+    ...(opts.pollingIntervalMs ? { pollingIntervalMs: opts.pollingIntervalMs } : {}),
+  });
+  return {
+    config,
+    chains: chainsRuntime,
+    journal,
+    metrics: createMetrics(),
+    log: createLogger({ level: "silent", pretty: false }),
+  };
 }

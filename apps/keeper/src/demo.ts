@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -11,18 +11,16 @@ import {
   wadToBpsNumber,
 } from "@ballast/core";
 import type { CycleResult } from "@ballast/engine";
-import {
-  ANVIL_PRIVATE_KEYS,
-  setPrice,
-  startTestChain,
-  TEST_ACCOUNT_INDEX,
-  type TestChain,
-  testAccounts,
-} from "@ballast/testkit";
-import { loadConfig } from "./config.ts";
+import { setPrice, type TestChain, testAccounts } from "@ballast/testkit";
 import { serveJournalDashboard } from "./dashboard/serve.ts";
-import { type DemoChains, demoConfigYaml, seedDemoPortfolio } from "./demo-portfolio.ts";
-import { openJournal } from "./journal.ts";
+import {
+  DEMO_CONFIG_FILE,
+  type DemoChains,
+  demoEnv,
+  openDemoKeeper,
+  seedDemoPortfolio,
+  startDemoChains,
+} from "./demo-portfolio.ts";
 import {
   errText,
   type Keeper,
@@ -32,9 +30,6 @@ import {
   renderStatus,
   sleep,
 } from "./keeper.ts";
-import { createLogger } from "./log.ts";
-import { createMetrics } from "./metrics.ts";
-import { buildRuntime } from "./setup.ts";
 
 const STEPS = 7;
 const secs = (from: number) => `${((performance.now() - from) / 1000).toFixed(1)} s`;
@@ -154,12 +149,9 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
       1,
       "Starting anvil: ethereum (chain 1) and base (chain 8453)",
       async () => {
-        const [ethereum, base] = await Promise.all([
-          startTestChain({ chainId: 1 }),
-          startTestChain({ chainId: 8453 }),
-        ]);
-        started.push(ethereum, base);
-        return { ethereum, base };
+        const demo = await startDemoChains();
+        started.push(demo.ethereum, demo.base);
+        return demo;
       },
     );
     const account = testAccounts.keeper;
@@ -169,28 +161,13 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
       () => seedDemoPortfolio(chains, account),
     );
 
-    const file = join(dir, "ballast.yaml");
     // With --keep the market keeps moving afterwards: a short cooldown and a fine drift history.
-    const yaml = demoConfigYaml(chains, {
-      journal: join(dir, "ballast.db"),
-      ...(opts.keep ? { cooldown: "1m" } : {}),
-    });
-    writeFileSync(file, opts.keep ? `${yaml}  dashboard: { sampleEvery: 5s }\n` : yaml);
-    const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] };
-    const config = loadConfig(file, env);
-    const journal = await openJournal(config.keeper.journal);
-    const runtime = buildRuntime(config, env, {
-      store: journal.txStore,
-      needKeys: true,
+    keeper = await openDemoKeeper(chains, dir, {
       pollingIntervalMs: 50,
+      ...(opts.keep
+        ? { cooldown: "1m", edit: (yaml: string) => `${yaml}  dashboard: { sampleEvery: 5s }\n` }
+        : {}),
     });
-    keeper = {
-      config,
-      chains: runtime,
-      journal,
-      metrics: createMetrics(),
-      log: createLogger({ level: "silent", pretty: false }),
-    };
     const k = keeper;
     const now = () => Math.floor(Date.now() / 1000);
 
@@ -261,9 +238,9 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
     );
     console.log(costLine(drifted.result.plan, driftedV.state.navUsd - afterV.state.navUsd));
     console.log(
-      `\nDemo finished in ${secs(t0)}. Config and journal: ${dir} (the journal outlives the chains: pnpm ballast history -c ${file})`,
+      `\nDemo finished in ${secs(t0)}. Config and journal: ${dir} (the journal outlives the chains: pnpm ballast history -c ${join(dir, DEMO_CONFIG_FILE)})`,
     );
-    if (opts.keep) await keepRunning(k, chains, started, env);
+    if (opts.keep) await keepRunning(k, chains, started, demoEnv());
   } finally {
     await keeper?.journal.close();
     await Promise.all(started.map((c) => c.stop()));

@@ -19,6 +19,11 @@ chains:
     chainId: 1
     # Fallback order; ranked by health at run time. \${VAR} is read from the environment.
     rpc: ["\${ETH_RPC_URL}"]
+    # Optional send-only endpoint (a private / MEV-protected relay): transactions go there, reads stay on rpc.
+    # sendRpc: "\${ETH_SEND_RPC_URL}"
+    # Price feeds with a heartbeat shorter than maxPriceAge (README "Price sanity"): ETH/USD beats hourly here.
+    priceFeeds:
+      WETH: { maxAge: 75m }
     # The keeper's EOA, delegated to Simple7702Account (EIP-7702) — one atomic batch per chain.
     # key: env:NAME, or { keystore: ./key.json, password: env:NAME } (Web3 Secret Storage v3).
     # address lets read-only commands (status, plan) run without the key.
@@ -67,6 +72,9 @@ policy:
   maxValueLoss: 0.5%                       # of NAV, per rebalance, checked in simulation
   healthFactorFloor: 1.8
   maxCostOfDriftRemoved: 10%               # cost gate
+  # Price sanity (README "Price sanity"): hold when the oracle, a pool and a quote disagree, or a feed is stale.
+  maxPriceDeviation: 1%
+  maxPriceAge: 25h                         # any Chainlink feed without its own chains.<name>.priceFeeds maxAge
   # Risk controls (README "Risk controls"); the defaults suit a portfolio around $100k: size them to yours.
   limits:
     maxTradeUsd: 50000 USD                  # largest single leg

@@ -86,6 +86,32 @@ describe.each(Object.keys(STORES))("journal on %s", (store) => {
     });
   });
 
+  it("history is newest first in a stable order, filters by time and dry runs, and marks them", async () => {
+    await withJournal(await fresh(), async (j) => {
+      // Two cycles in the same second: the order still follows the journal's sequence, not the clock alone.
+      await j.recordPlan({ id: "0xp1", at: 100, summary: "plan 1", json: "{}" });
+      await j.recordPlan({ id: "0xp2", at: 100, summary: "plan 2", json: "{}" });
+      await j.recordDecision({ at: 100, fire: true, planId: "0xp1", summary: "fire 1", json: "[]" });
+      await j.recordDecision({
+        at: 100,
+        fire: false,
+        planId: null,
+        summary: "hold 2",
+        json: "[]",
+        dryRun: true,
+      });
+      await j.recordDecision({ at: 100, fire: false, planId: null, summary: "hold 3", json: "[]" });
+      await j.recordDecision({ at: 50, fire: false, planId: null, summary: "old", json: "[]" });
+      const all = await j.history();
+      expect(all.map((e) => e.summary)).toEqual(["hold 3", "hold 2", "fire 1", "plan 2", "plan 1", "old"]);
+      expect(all.map((e) => e.dryRun)).toEqual([false, true, false, false, false, false]);
+      expect((await j.history()).map((e) => e.summary)).toEqual(all.map((e) => e.summary));
+      expect((await j.history(2)).map((e) => e.summary)).toEqual(["hold 3", "hold 2"]);
+      expect((await j.history(10, { since: 100 })).map((e) => e.summary)).not.toContain("old");
+      expect((await j.history(10, { dryRuns: false })).map((e) => e.summary)).not.toContain("hold 2");
+    });
+  });
+
   it("refuses a journal written by a newer ballast", async () => {
     const target = await fresh();
     await withJournal(target, (j) =>
@@ -154,10 +180,10 @@ describe.each(Object.keys(STORES))("journal on %s", (store) => {
     const a = await openJournal(target, { portfolio: "a" });
     const b = a.forPortfolio("b");
     try {
-      await a.put("lpKeys", "A");
-      await b.put("lpKeys", "B");
+      await a.put("protocolHints", "A");
+      await b.put("protocolHints", "B");
       await a.recordDecision({ at: 1, fire: false, planId: null, summary: "hold a", json: "[]" });
-      expect([await a.get("lpKeys"), await b.get("lpKeys")]).toEqual(["A", "B"]);
+      expect([await a.get("protocolHints"), await b.get("protocolHints")]).toEqual(["A", "B"]);
       expect((await b.history()).map((e) => e.summary)).toEqual([]);
       await a.txStore.putIntent(record("from-a", 3));
       // b signs with the same key: it sees a's transaction in flight, and may not take its nonce.
@@ -249,6 +275,49 @@ describe("SQLite journal file", () => {
     await withJournal(path, async (j) => {
       expect(await j.get("lastRebalanceAt")).toBe("42");
       expect((await j.history()).map((e) => e.summary)).toEqual(["hold"]);
+    });
+  });
+
+  it("migrates an old journal: its decisions are run's, its plans stored twice-stringified become objects", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ballast-journal-"));
+    dirs.push(dir);
+    const path = join(dir, "old.db");
+    const db = new Database(path);
+    db.exec(`CREATE TABLE decisions (
+      id INTEGER PRIMARY KEY, at INTEGER NOT NULL, fire INTEGER NOT NULL, plan_id TEXT, summary TEXT NOT NULL, json TEXT NOT NULL);
+      INSERT INTO decisions (at, fire, plan_id, summary, json) VALUES (5, 0, NULL, 'hold', '[]');
+      CREATE TABLE plans (id TEXT PRIMARY KEY, at INTEGER NOT NULL, summary TEXT NOT NULL, json TEXT NOT NULL);`);
+    // A plan stored the old way: its JSON text stringified once more.
+    db.prepare("INSERT INTO plans VALUES (?, ?, ?, ?)").run(
+      "0xold",
+      4,
+      "1 leg",
+      JSON.stringify(JSON.stringify({ id: "0xold", turnoverUsd: "12" })),
+    );
+    db.close();
+    await withJournal(path, async (j) => {
+      const plan = (await j.history()).find((e) => e.kind === "plan");
+      expect(JSON.parse(plan?.json ?? "null")).toEqual({ id: "0xold", turnoverUsd: "12" });
+      await j.recordDecision({ at: 6, fire: false, planId: null, summary: "dry", json: "[]", dryRun: true });
+      expect((await j.history()).map((e) => [e.summary, e.dryRun])).toEqual([
+        ["dry", true],
+        ["hold", false],
+        ["1 leg", false],
+      ]);
+    });
+  });
+
+  it("adopts a journal whose open already marked dry runs (ballast before versioned migrations)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ballast-journal-"));
+    dirs.push(dir);
+    const path = join(dir, "marked.db");
+    const db = new Database(path);
+    db.exec(`CREATE TABLE decisions (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, fire INTEGER NOT NULL,
+        plan_id TEXT, summary TEXT NOT NULL, json TEXT NOT NULL, dry_run INTEGER NOT NULL DEFAULT 0);
+      INSERT INTO decisions (at, fire, plan_id, summary, json, dry_run) VALUES (5, 0, NULL, 'status', '[]', 1);`);
+    db.close();
+    await withJournal(path, async (j) => {
+      expect((await j.history()).map((e) => [e.summary, e.dryRun])).toEqual([["status", true]]);
     });
   });
 });

@@ -6,10 +6,16 @@ import { type Address, BallastError } from "@ballast/core";
 import { migrate, SCHEMA_VERSION } from "./migrations.ts";
 import { isPostgresUrl, JournalDatabaseError, openSql, type Sql } from "./sql.ts";
 
-/** One row of `ballast history`. */
+/** Filters of {@link Journal.history}. */
+export type HistoryOptions = { readonly since?: number | undefined; readonly dryRuns?: boolean | undefined };
+
+/** One row of `ballast history`. `seq`: the row's sequence in its table (with `at` and `kind`, a stable order). */
 export type HistoryEntry = {
   at: number;
+  seq: number;
   kind: "decision" | "plan" | "transaction";
+  /** A decision of `status` or `plan` (nothing could be sent), not of `run`. */
+  dryRun: boolean;
   planId: string | null;
   chainId: number | null;
   summary: string;
@@ -104,13 +110,14 @@ export type Journal = {
   readonly portfolio: string;
   readonly sql: Sql;
   readonly txStore: TxStore;
-  /** Records a decision (and the plan it fired, if any). */
+  /** Records a decision (and the plan it fired, if any); `dryRun` for `status` and `plan`. */
   recordDecision(d: {
     at: number;
     fire: boolean;
     planId: string | null;
     summary: string;
     json: string;
+    dryRun?: boolean;
   }): Promise<void>;
   /** Records a plan once (by id). */
   recordPlan(p: { id: string; at: number; summary: string; json: string }): Promise<void>;
@@ -118,8 +125,12 @@ export type Journal = {
   get(key: string): Promise<string | undefined>;
   /** Writes a durable value of this portfolio. */
   put(key: string, value: string): Promise<void>;
-  /** The newest `limit` entries of every kind, newest first. */
-  history(limit?: number): Promise<HistoryEntry[]>;
+  /**
+   * The newest `limit` entries of every kind at or after `since` (unix seconds), newest first in a stable order
+   * (time, then transaction → decision → plan, then each table's sequence); `dryRuns: false` leaves out the
+   * decisions of `status` and `plan`.
+   */
+  history(limit?: number, opts?: HistoryOptions): Promise<HistoryEntry[]>;
   /** The same database seen as another portfolio (shares the connection; `close` it with this one). */
   forPortfolio(portfolio: string, fence?: Fence): Journal;
   /** Closes the database (and releases its lock). */
@@ -286,6 +297,35 @@ function txStoreOver(sql: Sql, portfolio: string, fence: Fence | undefined): TxS
   };
 }
 
+// A table's sequence, for a stable order within one second: SQLite's rowid, the `seq` column migration 4 gave
+// Postgres (an upsert keeps either). Decisions have their id on both.
+const SEQ = { sqlite: "rowid", postgres: "seq" } as const;
+
+/** {@link Journal.history} of `portfolio`. */
+async function historyRows(
+  sql: Sql,
+  portfolio: string,
+  limit: number,
+  opts: HistoryOptions,
+): Promise<HistoryEntry[]> {
+  const seq = SEQ[sql.dialect];
+  const dry = opts.dryRuns === false ? "AND dry_run = 0" : "";
+  const since = opts.since ?? 0;
+  // Each table gives its newest rows through its index on `at`; only those 3 × limit rows are merged.
+  const rows = await sql.all<Omit<HistoryEntry, "dryRun"> & { k: number; dryRun: number }>(
+    `SELECT * FROM (SELECT at, 2 AS k, id AS seq, 'decision' AS kind, dry_run AS "dryRun", plan_id AS "planId",
+         CAST(NULL AS BIGINT) AS "chainId", summary, json
+       FROM decisions WHERE portfolio = ? AND at >= ? ${dry} ORDER BY at DESC, id DESC LIMIT ?) d
+     UNION ALL SELECT * FROM (SELECT at, 1, ${seq}, 'plan', 0, id, CAST(NULL AS BIGINT), summary, json
+       FROM plans WHERE portfolio = ? AND at >= ? ORDER BY at DESC, ${seq} DESC LIMIT ?) p
+     UNION ALL SELECT * FROM (SELECT at, 3, ${seq}, 'transaction', 0, plan_id, chain_id, summary, json
+       FROM transactions WHERE portfolio = ? AND at >= ? ORDER BY at DESC, ${seq} DESC LIMIT ?) t
+     ORDER BY at DESC, k DESC, seq DESC LIMIT ?`,
+    [portfolio, since, limit, portfolio, since, limit, portfolio, since, limit, limit],
+  );
+  return rows.map(({ k: _k, dryRun, ...r }) => ({ ...r, dryRun: dryRun === 1 }));
+}
+
 /** The journal of `portfolio` over an open, migrated database. */
 export function journalOver(sql: Sql, portfolio: string, close: () => Promise<void>, fence?: Fence): Journal {
   return {
@@ -294,8 +334,8 @@ export function journalOver(sql: Sql, portfolio: string, close: () => Promise<vo
     txStore: txStoreOver(sql, portfolio, fence),
     async recordDecision(d) {
       await sql.run(
-        "INSERT INTO decisions (at, fire, plan_id, summary, json, portfolio) VALUES (?, ?, ?, ?, ?, ?)",
-        [d.at, d.fire ? 1 : 0, d.planId, d.summary, d.json, portfolio],
+        "INSERT INTO decisions (at, fire, plan_id, summary, json, dry_run, portfolio) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [d.at, d.fire ? 1 : 0, d.planId, d.summary, d.json, d.dryRun ? 1 : 0, portfolio],
       );
     },
     async recordPlan(p) {
@@ -318,18 +358,7 @@ export function journalOver(sql: Sql, portfolio: string, close: () => Promise<vo
         [portfolio, key, value],
       );
     },
-    history: (limit = 50) =>
-      // Each table gives its newest rows through its index on `at`; only those 3 × limit rows are merged.
-      sql.all<HistoryEntry>(
-        `SELECT * FROM (SELECT at, 'decision' AS kind, plan_id AS "planId", CAST(NULL AS BIGINT) AS "chainId", summary, json
-           FROM decisions WHERE portfolio = ? ORDER BY at DESC LIMIT ?) d
-         UNION ALL SELECT * FROM (SELECT at, 'plan', id, CAST(NULL AS BIGINT), summary, json FROM plans
-           WHERE portfolio = ? ORDER BY at DESC LIMIT ?) p
-         UNION ALL SELECT * FROM (SELECT at, 'transaction', plan_id, chain_id, summary, json FROM transactions
-           WHERE portfolio = ? ORDER BY at DESC LIMIT ?) t
-         ORDER BY at DESC LIMIT ?`,
-        [portfolio, limit, portfolio, limit, portfolio, limit, limit],
-      ),
+    history: (limit = 50, opts = {}) => historyRows(sql, portfolio, limit, opts),
     forPortfolio: (other, otherFence) => journalOver(sql, other, close, otherFence),
     close,
   };

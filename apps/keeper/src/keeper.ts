@@ -18,7 +18,7 @@ import {
   planToJSON,
   wadToBpsNumber,
 } from "@ballast/core";
-import { type ChainFetch, type CycleResult, lpKeysFromJson, lpKeysToJson } from "@ballast/engine";
+import type { ChainFetch, CycleResult, ProtocolHints } from "@ballast/engine";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { recordCycle } from "./dashboard/store.ts";
@@ -78,7 +78,7 @@ export type ChainOutcome = {
 /** One keeper cycle: the engine's result, what was in flight before it planned, and what was sent. */
 export type KeeperCycle = { result: CycleResult; inFlight: InFlightItem[]; sent: ChainOutcome[] };
 
-const LP_KEYS = "lpKeys";
+const PROTOCOL_HINTS = "protocolHints";
 const LAST_REBALANCE = "lastRebalanceAt";
 
 /** An error for a log line: the failed RPC call and its URL when an RPC is the cause, else the short message. */
@@ -162,7 +162,7 @@ export async function keeperCycle(
   k: Keeper,
   opts: { now: number; execute: boolean; force?: boolean; signal?: AbortSignal | undefined },
 ): Promise<KeeperCycle> {
-  const { sleeves, rules } = policyOf(k.config);
+  const { sleeves, rules, priceGuard } = policyOf(k.config);
   // Before planning: settle what can be settled; a chain with anything still in flight gets no new batch.
   const inFlight = opts.execute
     ? await settleInFlight(k, { signal: opts.signal })
@@ -173,17 +173,16 @@ export async function keeperCycle(
       { chain: c.key },
       inFlight.filter((i) => i.chainId === c.setup.chainId).length,
     );
-  // The LP positions' immutable keys (pool, ticks), journaled so a steady-state fetch is ONE eth_call per chain.
-  const known = JSON.parse((await k.journal.get(LP_KEYS)) ?? "{}") as Record<string, unknown>;
+  // What each protocol's read leaves for the next (LP keys: pool, ticks), journaled so a steady-state fetch is ONE
+  // eth_call per chain.
+  const known = JSON.parse((await k.journal.get(PROTOCOL_HINTS)) ?? "{}") as Record<string, ProtocolHints>;
   const last = await k.journal.get(LAST_REBALANCE);
   const limits = k.config.policy.limits;
   const { result, hold } = await runLimitedCycle(k.journal, limits, {
-    chains: k.chains.map((c) => {
-      const lpKeys = lpKeysFromJson(known[c.setup.chainId]);
-      return { ...c.setup, lpKeys, lpTokenIds: lpKeys.map((key) => key.tokenId) };
-    }),
+    chains: k.chains.map((c) => ({ ...c.setup, hints: known[c.setup.chainId] ?? {} })),
     sleeves,
     rules,
+    priceGuard,
     now: opts.now,
     previousFetches: Object.fromEntries(
       [...(k.lastReads ?? [])]
@@ -194,12 +193,7 @@ export async function keeperCycle(
     ...(opts.force ? { force: true } : {}),
     inFlight,
   });
-  await k.journal.put(
-    LP_KEYS,
-    JSON.stringify(
-      Object.fromEntries(Object.entries(result.lpKeys).map(([id, keys]) => [id, lpKeysToJson(keys)])),
-    ),
-  );
+  await k.journal.put(PROTOCOL_HINTS, JSON.stringify(result.hints));
   for (const [chainId, fetch] of Object.entries(result.fetches))
     k.lastReads?.set(Number(chainId), { fetch, at: opts.now });
   observe(k, result);
@@ -222,9 +216,9 @@ export async function keeperCycle(
       },
       "chain failed this cycle",
     );
-  if (result.error)
+  if (result.stage === "failed")
     k.log.error({ err: result.error.shortMessage, details: result.error.details }, "cycle failed");
-  const fired = (result.decision?.fire ?? false) && result.plan !== null;
+  const fired = result.plan !== null && result.decision.fire;
   const summary = (result.decision?.reasons ?? [])
     .filter((r) => r.fired || r.rule === "in-flight")
     .map((r) => `${r.rule}: ${r.detail}`)
@@ -234,7 +228,7 @@ export async function keeperCycle(
       id: result.plan.id,
       at: opts.now,
       summary: planSummary(result.plan),
-      json: JSON.stringify(planToJSON(result.plan)),
+      json: planToJSON(result.plan, 0),
     });
   await k.journal.recordDecision({
     at: opts.now,
@@ -242,10 +236,17 @@ export async function keeperCycle(
     planId: result.plan?.id ?? null,
     summary: `${fired ? "fire" : "hold"}${summary ? ` — ${summary}` : ""}`,
     json: JSON.stringify(result.decision?.reasons ?? []),
+    dryRun: !opts.execute,
   });
   await recordCycle(k.journal, cycleView(result, opts.now), k.config.keeper.dashboard.sampleEvery);
   k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });
-  if (!opts.execute || !fired || !result.plan) return { result, inFlight, sent: [] };
+  for (const f of result.decision?.reasons.find((r) => r.rule === "price-sanity")?.faults ?? [])
+    k.metrics.inc("ballast_price_holds_total", {
+      chain: k.chains.find((c) => c.setup.chainId === f.chainId)?.key ?? f.chainId,
+      asset: f.asset,
+      kind: f.kind,
+    });
+  if (!opts.execute || !fired || result.stage !== "simulated") return { result, inFlight, sent: [] };
 
   const plan = result.plan;
   if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
@@ -257,7 +258,7 @@ export async function keeperCycle(
     }),
   );
   const confirmed = sent.filter((s) => s.status === "confirmed");
-  if (result.state && confirmed.length > 0)
+  if (confirmed.length > 0)
     await recordSent(k.journal, {
       at: opts.now,
       plan,
@@ -417,7 +418,9 @@ export function renderStatus(r: CycleResult): string {
   const hf = healthFactors(r.state)
     .map((h) => `health factor (chain ${h.chainId}, ${h.protocol}): ${formatHealthFactor(h.healthFactorWad)}`)
     .join("\n");
-  return `${formatStatusTable(r.state)}${hf ? `\n${hf}` : ""}`;
+  // A rebalance the prices stopped is said here too, not only in `plan`.
+  const held = r.decision?.reasons.find((x) => x.rule === "price-sanity" && x.fired);
+  return `${formatStatusTable(r.state)}${hf ? `\n${hf}` : ""}${held ? `\n${held.detail}` : ""}`;
 }
 
 /** The plan table, for `ballast plan` and the demo. */

@@ -19,6 +19,10 @@ export type Metrics = {
 const HELP: Record<string, [Kind, string]> = {
   ballast_cycles_total: ["counter", "Cycles run. Labels: chain (config key), outcome (ok, error)."],
   ballast_decisions_total: ["counter", "Decisions taken. Labels: outcome (fire, hold)."],
+  ballast_price_holds_total: [
+    "counter",
+    "Prices not trusted by the price-sanity check, one per fault of a held cycle. Labels: chain (config key), asset (symbol), kind (feed-stale, feed-invalid, deviation).",
+  ],
   ballast_sleeve_drift_bps: [
     "gauge",
     "Signed drift of each sleeve from its target, in basis points. Labels: sleeve (policy sleeve id).",

@@ -276,7 +276,7 @@ export async function runLimitedCycle(
 ): Promise<LimitedCycle> {
   const left = limits.maxDailyUsd - (await dailyTurnoverUsd(journal, params.now));
   const first = await runCycle(params);
-  if (!first.plan || first.batches.length === 0) return { result: first, hold: undefined };
+  if (first.stage !== "simulated") return { result: first, hold: undefined };
   const verdict = checkLimits(first.plan, limits, left);
   if (verdict.kind === "within") return { result: first, hold: undefined };
   if (verdict.kind === "hold") return noted(first, `turnover cap: held, not sent — ${verdict.why}`, true);
@@ -292,8 +292,12 @@ export async function runLimitedCycle(
 
 /** The cycle with `note` in its plan's warnings (the artefact people review: `plan`, the journal). */
 function noted(r: CycleResult, note: string, hold: boolean): LimitedCycle {
-  const plan = r.plan ? { ...r.plan, warnings: [...r.plan.warnings, note] } : r.plan;
-  return { result: { ...r, plan, warnings: [...r.warnings, note] }, hold: hold ? note : undefined };
+  const warnings = [...r.warnings, note];
+  const result: CycleResult =
+    r.stage === "gated" || r.stage === "planned" || r.stage === "simulated"
+      ? { ...r, plan: { ...r.plan, warnings: [...r.plan.warnings, note] }, warnings }
+      : { ...r, warnings };
+  return { result, hold: hold ? note : undefined };
 }
 
 /** A short text for an error or stop. */

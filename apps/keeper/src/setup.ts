@@ -18,9 +18,15 @@ import {
   type TxManager,
   type TxStore,
 } from "@ballast/chain";
-import type { SwapVenue } from "@ballast/core";
+import type { PriceGuardPolicy, SwapVenue } from "@ballast/core";
 import { type Address, type Asset, assetId, BallastError } from "@ballast/core";
-import type { ChainSetup, ChainStatics, PolicyRules, SleeveSpec } from "@ballast/engine";
+import {
+  type ChainSetup,
+  type ChainStatics,
+  type PolicyRules,
+  protocolsOf,
+  type SleeveSpec,
+} from "@ballast/engine";
 import { uniswapV3Venue } from "@ballast/uniswap-v3";
 import { type LocalAccount, parseGwei } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -124,6 +130,8 @@ export function buildRuntime(
       chain: c.chainId,
       registry,
       rpcUrls: c.rpc,
+      sendRpcUrl: c.sendRpc,
+      timeoutMs: c.rpcTimeout * 1_000,
       account,
       ...(opts.pollingIntervalMs ? { pollingIntervalMs: opts.pollingIntervalMs } : {}),
       ...(opts.onRpcRequest ? { onRpcRequest: (e: RpcRequestEvent) => opts.onRpcRequest?.(key, e) } : {}),
@@ -162,7 +170,7 @@ export function buildRuntime(
   });
 }
 
-/** What the engine knows of a chain without reaching it: its tokens, Aave market and Uniswap deployment. */
+/** What the engine knows of a chain without reaching it: its tokens and its protocols (Aave market, Uniswap deployment). */
 export function chainStatics(key: string, c: ChainConfig): ChainStatics {
   const tokens: Asset[] = Object.entries(c.tokens).map(([symbol, t]) => ({
     id: assetId(c.chainId, t.address),
@@ -172,22 +180,7 @@ export function chainStatics(key: string, c: ChainConfig): ChainStatics {
     decimals: t.decimals,
   }));
   const aave = c.aave === undefined ? undefined : typeof c.aave === "string" ? getAaveMarket(c.aave) : c.aave;
-  return {
-    key,
-    chainId: c.chainId,
-    tokens,
-    ...(aave
-      ? {
-          aave: {
-            pool: aave.pool,
-            poolAddressesProvider: aave.poolAddressesProvider,
-            uiPoolDataProvider: aave.uiPoolDataProvider,
-            version: aave.version,
-          },
-        }
-      : {}),
-    ...(c.uniswap ? { uniswap: c.uniswap } : {}),
-  };
+  return { key, chainId: c.chainId, tokens, protocols: protocolsOf({ aave, uniswap: c.uniswap }) };
 }
 
 function executorFor(
@@ -231,7 +224,11 @@ function keylessExecutor(
 }
 
 /** The engine's sleeves and rules from the config's policy. */
-export function policyOf(config: Config): { sleeves: SleeveSpec[]; rules: PolicyRules } {
+export function policyOf(config: Config): {
+  sleeves: SleeveSpec[];
+  rules: PolicyRules;
+  priceGuard: PriceGuardPolicy;
+} {
   const p = config.policy;
   const sleeves: SleeveSpec[] = p.sleeves.map((s) => ({
     id: s.id,
@@ -255,5 +252,15 @@ export function policyOf(config: Config): { sleeves: SleeveSpec[]; rules: Policy
     healthFactorFloorWad: p.healthFactorFloor,
     bridge: { premiumBps: p.bridge.premium, objective: p.bridge.objective },
   };
-  return { sleeves, rules };
+  const priceGuard: PriceGuardPolicy = {
+    maxDeviationBps: p.maxPriceDeviation,
+    maxAgeSeconds: p.maxPriceAge,
+    maxAgeByChain: Object.fromEntries(
+      Object.values(config.chains).map((c) => [
+        c.chainId,
+        Object.fromEntries(Object.entries(c.priceFeeds).map(([symbol, f]) => [symbol, f.maxAge])),
+      ]),
+    ),
+  };
+  return { sleeves, rules, priceGuard };
 }

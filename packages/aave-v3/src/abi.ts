@@ -329,24 +329,6 @@ export const aavePoolAbi = [
   },
 ] as const;
 
-/** Multicall3's block helpers: the timestamp the EVM saw, read in the same call as the positions. */
-export const multicall3BlockAbi = [
-  {
-    type: "function",
-    name: "getCurrentBlockTimestamp",
-    stateMutability: "view",
-    inputs: [],
-    outputs: [{ name: "timestamp", type: "uint256" }],
-  },
-  {
-    type: "function",
-    name: "getBlockNumber",
-    stateMutability: "view",
-    inputs: [],
-    outputs: [{ name: "blockNumber", type: "uint256" }],
-  },
-] as const;
-
 /** `PoolAddressesProvider.getPool()`: the market's Pool proxy. */
 export const poolAddressesProviderAbi = [
   {

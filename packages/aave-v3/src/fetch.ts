@@ -1,8 +1,9 @@
+import { MULTICALL3_ADDRESS } from "@ballast/chain";
 import type { Address } from "@ballast/core";
 import type { Client } from "viem";
 import { multicall } from "viem/actions";
 import { AaveReadError } from "./errors.ts";
-import { type AaveReadsParameters, aaveReads, decodeAaveReads, MULTICALL3_ADDRESS } from "./reads.ts";
+import { type AaveReadsParameters, aaveReads, decodeAaveReads } from "./reads.ts";
 import type { AavePositions } from "./types.ts";
 
 /** Parameters of {@link fetchAavePositions}. */

@@ -7,6 +7,7 @@ export * from "./market.ts";
 export * from "./markets.ts";
 export * from "./math.ts";
 export * from "./project.ts";
+export * from "./protocol.ts";
 export * from "./reads.ts";
 export type * from "./types.ts";
 export * from "./value.ts";

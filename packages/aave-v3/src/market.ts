@@ -1,9 +1,9 @@
+import { MULTICALL3_ADDRESS } from "@ballast/chain";
 import type { Address } from "@ballast/core";
 import { type Client, getAddress } from "viem";
 import { getChainId, multicall } from "viem/actions";
 import { poolAddressesProviderAbi, uiPoolDataProviderV3Abi } from "./abi.ts";
 import { AaveReadError } from "./errors.ts";
-import { MULTICALL3_ADDRESS } from "./reads.ts";
 import type { AaveMarket } from "./types.ts";
 
 /** Parameters of {@link fetchAaveMarket}. */

@@ -5,13 +5,14 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { MULTICALL3_ADDRESS } from "@ballast/chain";
 import { assetId, RAY } from "@ballast/core";
 import { utils } from "ethers";
 import { decodeFunctionResult, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { computeAccountData } from "./account.ts";
 import { AaveReadError } from "./errors.ts";
-import { aaveReads, decodeAaveReads, MULTICALL3_ADDRESS } from "./reads.ts";
+import { aaveReads, decodeAaveReads } from "./reads.ts";
 import type { AaveMarket } from "./types.ts";
 
 const require = createRequire(import.meta.url);
@@ -191,6 +192,7 @@ describe("decodeAaveReads", () => {
       expect(weth.ltv).toBe(8000n);
       expect(weth.liquidationThreshold).toBe(8250n);
       expect(weth.price).toBe(3000n * 10n ** 8n);
+      expect(weth.priceOracle).toBe("0x0000000000000000000000000000000000000A05");
       expect(weth.supplyCap).toBe(2000n);
       expect(weth.borrowCap).toBe(1000n);
       expect(weth.accruedToTreasury).toBe(7n);

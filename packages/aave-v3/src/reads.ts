@@ -1,17 +1,10 @@
+import { MULTICALL3_ADDRESS, multicall3Abi } from "@ballast/chain";
 import { type Address, assetId } from "@ballast/core";
 import { getAddress, zeroAddress } from "viem";
-import {
-  aavePoolAbi,
-  multicall3BlockAbi,
-  uiPoolDataProviderV3Abi,
-  uiPoolDataProviderV3LegacyAbi,
-} from "./abi.ts";
+import { aavePoolAbi, uiPoolDataProviderV3Abi, uiPoolDataProviderV3LegacyAbi } from "./abi.ts";
 import { stableDebtBalance, userBalancesAt } from "./account.ts";
 import { AaveReadError } from "./errors.ts";
 import type { AaveEMode, AaveMarket, AavePositions, AaveReserve, AaveUserReserve } from "./types.ts";
-
-/** Multicall3's canonical address (same on every chain it is deployed to). */
-export const MULTICALL3_ADDRESS: Address = "0xcA11bde05977b3631167028862bE2a173976CA11";
 
 /** Parameters of {@link aaveReads}: the market and the account to read. */
 export type AaveReadsParameters = {
@@ -25,7 +18,7 @@ export type AaveReadsParameters = {
 export type AaveContractRead =
   | {
       readonly address: Address;
-      readonly abi: typeof multicall3BlockAbi;
+      readonly abi: typeof multicall3Abi;
       readonly functionName: "getCurrentBlockTimestamp";
       readonly args: readonly [];
     }
@@ -59,7 +52,7 @@ export function aaveReads(params: AaveReadsParameters): readonly AaveContractRea
   const reads: AaveContractRead[] = [
     {
       address: params.multicall3 ?? MULTICALL3_ADDRESS,
-      abi: multicall3BlockAbi,
+      abi: multicall3Abi,
       functionName: "getCurrentBlockTimestamp",
       args: [],
     },
@@ -207,6 +200,7 @@ export function decodeAaveReads(params: DecodeAaveReadsParameters): AavePosition
         : big(raw, "virtualUnderlyingBalance", w),
       deficit: optBig(raw, "deficit"),
       price: big(raw, "priceInMarketReferenceCurrency", w),
+      priceOracle: addr(raw, "priceOracle", w),
       eModeCategoryId: legacy ? Number(big(raw, "eModeCategoryId", w)) : 0,
     };
   });

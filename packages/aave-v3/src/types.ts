@@ -71,6 +71,8 @@ export type AaveReserve = {
   readonly deficit: bigint;
   /** Oracle price in the market's base currency per whole token. */
   readonly price: bigint;
+  /** The oracle's source for this asset (`AaveOracle.getSourceOfAsset`: a Chainlink-shaped feed or an adapter). */
+  readonly priceOracle: Address;
   /** Legacy markets: the reserve's e-mode category (0 = none). Latest markets: see `eModes` bitmaps. */
   readonly eModeCategoryId: number;
 };

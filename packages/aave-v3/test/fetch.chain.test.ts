@@ -166,7 +166,18 @@ for (const aave of ["3.6", "3.0"] as const)
 
       await act(chain, user, [{ type: "supply", asset: token(chain, "WETH"), amount: E18 }], { WETH: E18 });
       let p = await check();
-      expect(p.userReserves[0]!.supplied).toBe(E18);
+      // Aave 3.5+ mints floor(amount / index) scaled units and reads floor(scaled × index): one wei may be lost when
+      // the index is not a round number, i.e. depending on the seconds elapsed since bob's actions (it was a flake).
+      const aWeth = await chain.publicClient.readContract({
+        address: chain.deployment.aave.reserves.WETH.aToken,
+        abi: erc20Abi,
+        functionName: "balanceOf",
+        args: [user],
+        blockNumber: await chain.publicClient.getBlockNumber(),
+      });
+      expect(p.userReserves[0]!.supplied).toBe(aWeth);
+      expect(E18 - p.userReserves[0]!.supplied).toBeGreaterThanOrEqual(0n);
+      expect(E18 - p.userReserves[0]!.supplied).toBeLessThanOrEqual(1n);
       expect(p.account.healthFactor).toBe(2n ** 256n - 1n);
 
       await act(

@@ -52,6 +52,7 @@ function reserve(index: number, r: ReserveInput): AaveReserve {
     virtualUnderlyingBalance: 10n ** BigInt(r.decimals + 6),
     deficit: 0n,
     eModeCategoryId: 0,
+    priceOracle: "0x0000000000000000000000000000000000000a05",
     ...r,
   };
 }

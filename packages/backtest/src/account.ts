@@ -13,13 +13,7 @@ import {
   type Transfer,
   WAD,
 } from "@ballast/core";
-import {
-  buildPolicy,
-  lpEntryRange,
-  type PolicyRules,
-  type PoolSnapshot,
-  type SleeveSlot,
-} from "@ballast/engine";
+import { buildPolicy, type PolicyRules, type SleeveSlot } from "@ballast/engine";
 import {
   getAmountsForLiquidity,
   getLiquidityForAmounts,
@@ -27,7 +21,9 @@ import {
   getSqrtRatioAtTick,
   isInRange,
   type LpPosition,
+  lpEntryRange,
   lpValueShares,
+  type PoolSnapshot,
 } from "@ballast/uniswap-v3";
 import {
   type Book,

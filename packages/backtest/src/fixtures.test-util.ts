@@ -1,5 +1,5 @@
 import { type Asset, assetId } from "@ballast/core";
-import type { ChainStatics, PolicyRules, SleeveSpec } from "@ballast/engine";
+import { type ChainStatics, type PolicyRules, protocolsOf, type SleeveSpec } from "@ballast/engine";
 import type { MarketRates } from "./account.ts";
 import type { PriceHistory } from "./history.ts";
 
@@ -21,8 +21,10 @@ export const chains: ChainStatics[] = [
     key: "ethereum",
     chainId: 1,
     tokens: [token(1, WETH, "WETH", 18), token(1, USDC, "USDC", 6)],
-    aave: { pool: ADDR, poolAddressesProvider: ADDR, uiPoolDataProvider: ADDR },
-    uniswap: { factory: ADDR, positionManager: ADDR, quoter: ADDR, router: ADDR, feeTiers: [500] },
+    protocols: protocolsOf({
+      aave: { pool: ADDR, poolAddressesProvider: ADDR, uiPoolDataProvider: ADDR },
+      uniswap: { factory: ADDR, positionManager: ADDR, quoter: ADDR, router: ADDR, feeTiers: [500] },
+    }),
   },
 ];
 

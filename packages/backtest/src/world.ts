@@ -10,7 +10,6 @@ import {
 import {
   type ChainFetch,
   type ChainStatics,
-  type PoolSnapshot,
   resolveSleeveSlots,
   type SleeveSlot,
   type SleeveSpec,
@@ -19,8 +18,11 @@ import {
   getTickAtSqrtRatio,
   type LpPosition,
   lpHolding,
+  type PoolSnapshot,
   sqrtPriceX96AtPrices,
   tickSpacingOfFee,
+  type UniswapV3Config,
+  type UniswapV3State,
 } from "@ballast/uniswap-v3";
 import { BacktestInputError } from "./errors.ts";
 import type { PriceHistory } from "./history.ts";
@@ -125,7 +127,11 @@ export const emptyBook = (): Book => ({
 
 /** The position manager of a chain (for LP holding ids). */
 export const positionManagerOf = (world: World, chainId: number): Address =>
-  world.chains.find((c) => c.chainId === chainId)?.uniswap?.positionManager ?? NO_MANAGER;
+  (
+    world.chains.find((c) => c.chainId === chainId)?.protocols.find((p) => p.name === "uniswap-v3") as
+      | { readonly config?: UniswapV3Config }
+      | undefined
+  )?.config?.positionManager ?? NO_MANAGER;
 
 /** A new LP position record in `pool` (fee growth is modelled as `tokensOwed`, so the growth fields stay zero). */
 export function newPosition(
@@ -212,7 +218,8 @@ function chainHoldings(world: World, book: Book, chainId: number): Holding[] {
 
 /**
  * The account as the engine would read it: a core snapshot, and per chain the `ChainFetch` the engine's
- * `buildPolicy` takes (pools and LP positions; Aave's thresholds come from the backtest's market rates instead).
+ * `buildPolicy` takes (the Uniswap read: pools and LP positions; Aave's thresholds come from the backtest's market
+ * rates instead).
  */
 export function readBook(
   world: World,
@@ -236,15 +243,19 @@ export function readBook(
     for (const [k, pool] of market.pools)
       if (world.slots.some((s) => s.chainId === c.chainId && s.pool?.address.toLowerCase() === k))
         pools.set(k, pool);
+    const lp: UniswapV3State = {
+      chainId: c.chainId,
+      positions: book.lp.filter((p) => chainOfPool(world, p.pool) === c.chainId),
+      pools,
+      keys: [],
+    };
     return {
       chainId: c.chainId,
       key: c.key,
       snapshot,
       assets: c.tokens,
-      lpPositions: book.lp.filter((p) => chainOfPool(world, p.pool) === c.chainId),
-      pools,
-      lpTokenIds: [],
-      lpKeys: [],
+      reads: { "uniswap-v3": { holdings: [], assets: [], prices: new Map(), state: lp } },
+      hints: {},
       ethCalls: 0,
       warnings: [],
     };

@@ -168,8 +168,22 @@ export const multiSendCallOnlyAbi = [
   },
 ] as const;
 
-/** The Multicall3 functions used by simulation reads. */
+/** The Multicall3 functions Ballast uses (the one definition: reads, simulation, adapters). */
 export const multicall3Abi = [
+  {
+    type: "function",
+    name: "getBlockNumber",
+    stateMutability: "view",
+    inputs: [],
+    outputs: [{ name: "blockNumber", type: "uint256" }],
+  },
+  {
+    type: "function",
+    name: "getCurrentBlockTimestamp",
+    stateMutability: "view",
+    inputs: [],
+    outputs: [{ name: "timestamp", type: "uint256" }],
+  },
   {
     type: "function",
     name: "getEthBalance",

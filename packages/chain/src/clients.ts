@@ -4,6 +4,7 @@ import {
   type Chain,
   type ContractFunctionParameters,
   createPublicClient,
+  http,
   type LocalAccount,
   type MulticallReturnType,
   type PublicClient,
@@ -37,6 +38,11 @@ export type CreateChainClientsParameters = {
   readonly pollingIntervalMs?: number;
   /** Sees every RPC request's outcome, per URL and retry (e.g. to count failures per method). */
   readonly onRpcRequest?: (event: RpcRequestEvent) => void;
+  /**
+   * A send-only endpoint (a private or MEV-protected relay): every `eth_sendRawTransaction` — first send,
+   * rebroadcast, replacement — goes there and nowhere else; reads, nonces and fees stay on `rpcUrls`.
+   */
+  readonly sendRpcUrl?: string | undefined;
 };
 
 /** Everything needed to talk to one chain: registry entry, RPC pool, a fallback public client, the signer. */
@@ -48,6 +54,8 @@ export type ChainClients = {
   readonly public: ChainPublicClient;
   readonly account: LocalAccount | undefined;
   readonly pollingIntervalMs: number;
+  /** The send-only endpoint ({@link CreateChainClientsParameters.sendRpcUrl}), when configured. */
+  readonly send?: PinnedClient | undefined;
 };
 
 /** A public client pinned to ONE RPC URL: nonce, fee estimate and broadcast of a transaction all go there. */
@@ -66,11 +74,12 @@ export function createChainClients(params: CreateChainClientsParameters): ChainC
     typeof params.chain === "number"
       ? getChainInfo(params.chain, params.registry ?? knownChains)
       : params.chain;
-  const pool = createRpcPool(chain.id, params.rpcUrls, {
+  const poolOptions = {
     ...(params.timeoutMs === undefined ? {} : { timeoutMs: params.timeoutMs }),
     ...(params.cooldownMs === undefined ? {} : { cooldownMs: params.cooldownMs }),
     ...(params.onRpcRequest ? { onRequest: params.onRpcRequest } : {}),
-  });
+  };
+  const pool = createRpcPool(chain.id, params.rpcUrls, poolOptions);
   const viemChain = toViemChain(chain, params.rpcUrls);
   const pollingIntervalMs =
     params.pollingIntervalMs ?? Math.min(4_000, Math.max(50, Math.floor(chain.blockTimeMs / 4)));
@@ -82,7 +91,19 @@ export function createChainClients(params: CreateChainClientsParameters): ChainC
     pollingInterval: pollingIntervalMs,
     cacheTime: 0,
   });
-  return { chain, viemChain, pool, public: client, account: params.account, pollingIntervalMs };
+  const sendUrl = params.sendRpcUrl;
+  const send = sendUrl
+    ? {
+        url: sendUrl,
+        public: createPublicClient({
+          chain: viemChain,
+          transport: createRpcPool(chain.id, [sendUrl], poolOptions).transport(sendUrl),
+          pollingInterval: pollingIntervalMs,
+          cacheTime: 0,
+        }),
+      }
+    : undefined;
+  return { chain, viemChain, pool, public: client, account: params.account, pollingIntervalMs, send };
 }
 
 /** A public client on a single URL of the pool (no fallback), e.g. to pin the send path. */
@@ -117,6 +138,31 @@ export async function pinClient(clients: ChainClients): Promise<PinnedClient> {
     }
   }
   throw new RpcUnavailableError(clients.chain.id, clients.pool.urls, causes.at(-1));
+}
+
+/**
+ * Asks every URL of the chain — the pool's and the send-only one — for `eth_chainId`, in parallel, once each (no
+ * retry, `timeoutMs` default 3 000, outside the pool's health table), and throws {@link ChainMismatchError} (with
+ * `chain`, the config's name) for the first one that serves another chain. A URL that does not answer is not an error
+ * here: the pool ranks it down and reads fall back. Call it at start and after a reconnect.
+ */
+export async function checkChainIds(
+  clients: ChainClients,
+  params: { readonly chain?: string; readonly timeoutMs?: number } = {},
+): Promise<void> {
+  const urls = [...clients.pool.urls, ...(clients.send ? [clients.send.url] : [])];
+  const timeout = params.timeoutMs ?? 3_000;
+  const ids = await Promise.all(
+    urls.map((url) =>
+      createPublicClient({ transport: http(url, { timeout, retryCount: 0 }) })
+        .getChainId()
+        .catch(() => undefined),
+    ),
+  );
+  ids.forEach((id, i) => {
+    if (id !== undefined && id !== clients.chain.id)
+      throw new ChainMismatchError(urls[i] as string, clients.chain.id, id, params.chain);
+  });
 }
 
 /** Pings every URL of the chain once (`eth_chainId`) and returns the refreshed ranking, best first. */

@@ -27,17 +27,23 @@ export class RpcUnavailableError extends BallastError {
   }
 }
 
-/** An RPC URL that answers for another chain than the one configured. */
+/** An RPC URL that answers for another chain than the one configured (`chain`: the config's name, when known). */
 export class ChainMismatchError extends BallastError {
   override name = "ChainMismatchError";
   constructor(
     readonly url: string,
     readonly expected: number,
     readonly actual: number,
+    readonly chain?: string,
   ) {
-    super(`RPC ${redactUrl(url)} serves chain ${actual}, expected ${expected}.`, {
-      context: { url: redactUrl(url), expected, actual },
-    });
+    super(
+      `${chain === undefined ? "" : `Chain "${chain}": `}RPC ${redactUrl(url)} serves chain ${actual}, expected ${expected}.`,
+      {
+        details:
+          "Every URL of a chain (rpc and sendRpc) must answer eth_chainId with the chain's configured chainId.",
+        context: { url: redactUrl(url), expected, actual, ...(chain === undefined ? {} : { chain }) },
+      },
+    );
   }
 }
 

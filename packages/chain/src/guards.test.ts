@@ -1,4 +1,6 @@
+import { decodeFunctionData, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
+import { multicall3Abi } from "./abis.ts";
 import { ExecutorConfigError, GuardViolationError } from "./errors.ts";
 import {
   checkGuards,
@@ -98,8 +100,21 @@ describe("checkGuards", () => {
 
   it("refuses a value-loss limit without prices", () => {
     expect(() => checkGuards({ maxValueLossUsd: 1n }, reads(0n, 0n), reads(0n, 0n))).toThrow(
-      ExecutorConfigError,
+      new ExecutorConfigError("The maxValueLossUsd guard needs prices for the tokens it values."),
     );
+  });
+
+  it("a health factor exactly at the floor holds", () => {
+    const floorWad = (18n * E18) / 10n;
+    const r = checkGuards({ healthFactor: { pool: POOL, floorWad } }, reads(0n, 0n), reads(0n, 0n, floorWad));
+    expect(r.healthFactor).toBe(floorWad);
+  });
+
+  it("values a loss away from zero and a gain toward zero, so a loss is never under-counted", () => {
+    // One micro-USDC at $1/3 is 333,333,333,333.33… wei of USD.
+    const g = { prices: [{ token: USDC, decimals: 6, priceUsdWad: E18 / 3n }] };
+    expect(checkGuards(g, reads(1n, 0n), reads(0n, 0n)).valueChangeUsd).toBe(-333_333_333_334n);
+    expect(checkGuards(g, reads(0n, 0n), reads(1n, 0n)).valueChangeUsd).toBe(333_333_333_333n);
   });
 });
 
@@ -112,13 +127,19 @@ describe("guard reads", () => {
       }),
     ).toEqual([USDC]);
     expect(needsReads({})).toBe(false);
+    expect(needsReads({ balanceDeltas: [] })).toBe(false);
+    expect(needsReads({ balanceDeltas: [{ token: USDC, min: 0n }] })).toBe(true);
+    expect(needsReads({ maxValueLossUsd: 0n })).toBe(true);
     expect(needsReads({ healthFactor: { pool: POOL, floorWad: E18 } })).toBe(true);
   });
 
   it("encodes one aggregate3 call (native via getEthBalance)", () => {
     const r = encodeGuardReads({
       guards: {
-        balanceDeltas: [{ token: NATIVE_TOKEN, min: 0n }],
+        balanceDeltas: [
+          { token: NATIVE_TOKEN, min: 0n },
+          { token: WETH, min: 0n },
+        ],
         healthFactor: { pool: POOL, floorWad: E18 },
       },
       account: USDC,
@@ -128,5 +149,14 @@ describe("guard reads", () => {
     expect(r.data.slice(0, 10)).toBe("0x82ad56cb");
     expect(r.data).toContain("4d2301cc"); // getEthBalance
     expect(r.data).toContain("bf92857c"); // getUserAccountData
+    // A failing read reverts the whole aggregate: a guard never reads a failed balance as zero.
+    const [calls] = decodeFunctionData({ abi: multicall3Abi, data: r.data }).args as [
+      readonly { target: string; allowFailure: boolean; callData: Hex }[],
+    ];
+    expect(calls.map((c) => [c.target, c.allowFailure, c.callData.slice(0, 10)])).toEqual([
+      ["0xcA11bde05977b3631167028862bE2a173976CA11", false, "0x4d2301cc"],
+      [WETH, false, "0x70a08231"], // balanceOf
+      [POOL, false, "0xbf92857c"],
+    ]);
   });
 });

@@ -15,6 +15,7 @@ export * from "./fees.ts";
 export * from "./firewall.ts";
 export * from "./guards.ts";
 export * from "./inflight.ts";
+export * from "./multicall.ts";
 export * from "./registry.ts";
 export * from "./rpc.ts";
 export * from "./safe.ts";

@@ -288,11 +288,13 @@ export function createTxManager(options: TxManagerOptions): TxManager {
    * A refusal by the node (not a transport failure) throws {@link BroadcastRefused}.
    * "Already known" is fine; "underpriced" or "nonce too low" are left to the watch.
    */
-  const broadcast = async (client: ChainPublicClient, r: TxRecord, a: TxAttempt): Promise<void> => {
+  const broadcast = async (pinned: ChainPublicClient, r: TxRecord, a: TxAttempt): Promise<void> => {
+    // A send-only endpoint takes every broadcast, and a failure there never falls back to a public node.
+    const client = clients.send?.public ?? pinned;
     try {
       await client.sendRawTransaction({ serializedTransaction: a.raw });
     } catch (err) {
-      if (isTransportFailure(err) && client !== reader) return broadcast(reader, r, a);
+      if (isTransportFailure(err) && !clients.send && client !== reader) return broadcast(reader, r, a);
       const msg = messageOf(err);
       const benign =
         /already known|already imported|known transaction|already in pool|already exists|underpriced|fee too low|less than block base fee|replacement|nonce too low|nonce has already been used|invalid nonce/;

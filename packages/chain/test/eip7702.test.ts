@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Address } from "@ballast/core";
 import { delegateToSimple7702, fund, positionManagerAbi, testAccounts } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
-import { erc20Abi, parseAbi, parseGwei } from "viem";
+import { encodeFunctionData, erc20Abi, parseAbi, parseGwei } from "viem";
 import { describe, expect, it } from "vitest";
 import {
   createChainClients,
@@ -15,6 +15,7 @@ import {
   getDelegation,
   memoryTxStore,
   SimulationFailedError,
+  TransactionTimeoutError,
 } from "../src/index.ts";
 import { callIndex, flatten, rebalanceLegs, setupPortfolio } from "./rebalance.ts";
 
@@ -224,5 +225,85 @@ describe("EIP-7702 executor on the testkit chain", () => {
       .catch((e: unknown) => e);
     expect(hf).toBeInstanceOf(GuardViolationError);
     expect((hf as GuardViolationError).guard).toBe("healthFactor");
+  });
+
+  it("re-sends a plan whose journaled transaction ended dropped or reverted (simulated again, superseding it), never a confirmed one", async () => {
+    const account = testAccounts.erin;
+    const bob = testAccounts.bob.address;
+    const usdc = chain.deployment.tokens.USDC.address;
+    await fund(chain, { account: account.address, token: "USDC", amount: 10_000_000n });
+    const { executor, store } = setup(account);
+    const calls = [
+      {
+        to: usdc,
+        value: 0n,
+        data: encodeFunctionData({ abi: erc20Abi, functionName: "transfer", args: [bob, 1_000_000n] }),
+      },
+    ];
+    const received = async () =>
+      chain.publicClient.readContract({
+        address: usdc,
+        abi: erc20Abi,
+        functionName: "balanceOf",
+        args: [bob],
+      });
+    const start = await received();
+
+    const first = await executor.execute(calls, { planId: "again" });
+    expect(first.simulation).toBeDefined();
+    // Confirmed: the same plan id is resumed, not simulated or sent again.
+    const resumed = await executor.execute(calls, { planId: "again" });
+    expect(resumed.simulation).toBeUndefined();
+    expect(resumed.record.inclusion.hash).toBe(first.record.inclusion.hash);
+    expect((await received()) - start).toBe(1_000_000n);
+
+    // The journal says the chain lost it (what the manager records after a reorg): the plan goes out again.
+    await store.markDropped(31337, "again", "lost in a reorg");
+    const afterDrop = await executor.execute(calls, { planId: "again" });
+    expect(afterDrop.simulation).toBeDefined();
+    expect(afterDrop.record.inclusion.hash).not.toBe(first.record.inclusion.hash);
+    expect((await received()) - start).toBe(2_000_000n);
+
+    // Reverted is final too: the re-evaluated plan supersedes it.
+    await store.markReverted(31337, "again", afterDrop.record.inclusion);
+    const afterRevert = await executor.execute(calls, { planId: "again" });
+    expect(afterRevert.simulation).toBeDefined();
+    expect(afterRevert.record.inclusion.hash).not.toBe(afterDrop.record.inclusion.hash);
+    expect((await received()) - start).toBe(3_000_000n);
+  });
+
+  it("sends with the fees it is given and waits no longer than the timeout it is given", async () => {
+    const account = testAccounts.erin;
+    const usdc = chain.deployment.tokens.USDC.address;
+    await fund(chain, { account: account.address, token: "USDC", amount: 1_000_000n });
+    const { executor, store } = setup(account);
+    const calls = [
+      {
+        to: usdc,
+        value: 0n,
+        data: encodeFunctionData({
+          abi: erc20Abi,
+          functionName: "transfer",
+          args: [testAccounts.bob.address, 1n],
+        }),
+      },
+    ];
+    const fees = { maxFeePerGas: parseGwei("123"), maxPriorityFeePerGas: parseGwei("2") };
+    // Blocks stop: the transaction stays in the mempool, so the wait ends at the caller's timeout (not setup's 20 s).
+    await chain.publicClient.request({ method: "evm_setAutomine" as never, params: [false] as never });
+    try {
+      const err = await executor
+        .execute(calls, { planId: "slow", fees, timeoutMs: 300 })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TransactionTimeoutError);
+      expect((err as TransactionTimeoutError).timeoutMs).toBe(300);
+      const [attempt] = (await store.get(31337, "slow"))!.attempts;
+      expect([attempt!.maxFeePerGas, attempt!.maxPriorityFeePerGas]).toEqual([
+        fees.maxFeePerGas,
+        fees.maxPriorityFeePerGas,
+      ]);
+    } finally {
+      await chain.publicClient.request({ method: "evm_setAutomine" as never, params: [true] as never });
+    }
   });
 });

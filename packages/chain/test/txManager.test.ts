@@ -1,9 +1,11 @@
 import type { Address } from "@ballast/core";
-import { delegateToSimple7702, testAccounts } from "@ballast/testkit";
+import { delegateToSimple7702, startRpcProxy, testAccounts } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import { type PrivateKeyAccount, parseGwei } from "viem";
 import { describe, expect, it } from "vitest";
 import {
+  ChainMismatchError,
+  checkChainIds,
   createChainClients,
   createTxManager,
   eip7702Executor,
@@ -288,6 +290,83 @@ describe("transaction manager on the testkit chain", () => {
     } finally {
       await rpc("evm_setAutomine", [true]);
       await rpc("evm_mine");
+    }
+  });
+});
+
+describe("a send-only RPC (sendRpc: a private relay)", () => {
+  it("takes every broadcast — the first and the replacements — while reads never reach it and sends never reach the reads' URL", async () => {
+    const reads = await startRpcProxy(chain.rpcUrl);
+    const sends = await startRpcProxy(chain.rpcUrl);
+    const account = testAccounts.dave;
+    const clients = createChainClients({
+      chain: 31337,
+      rpcUrls: [reads.url],
+      sendRpcUrl: sends.url,
+      account,
+      pollingIntervalMs: 25,
+    });
+    await checkChainIds(clients, { chain: "local" });
+    const manager = createTxManager({
+      clients,
+      store: memoryTxStore(),
+      fees: { maxFeePerGas: parseGwei("500") },
+      pollIntervalMs: 25,
+      timeoutMs: 20_000,
+      replaceAfterBlocks: 2,
+    });
+    const baseFee = (await chain.publicClient.getBlock()).baseFeePerGas ?? 0n;
+    await rpc("evm_setAutomine", [false]);
+    let stop: (() => Promise<void>) | undefined;
+    try {
+      await manager.send({
+        planId: "private",
+        to: DEAD,
+        data: "0x",
+        value: 1n,
+        fees: { maxFeePerGas: parseGwei("2"), maxPriorityFeePerGas: parseGwei("1") },
+      });
+      // Stuck under a high base fee: the replacements must go to the send-only endpoint too.
+      await rpc("anvil_setNextBlockBaseFeePerGas", [hex(parseGwei("60"))]);
+      stop = miner(40);
+      const done = await manager.wait("private");
+      expect(done.status).toBe("confirmed");
+      expect(done.attempts.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await stop?.();
+      await rpc("evm_setAutomine", [true]);
+      await rpc("anvil_setNextBlockBaseFeePerGas", [hex(baseFee)]);
+      await rpc("evm_mine");
+      await reads.stop();
+      await sends.stop();
+    }
+    const sent = sends.methods().filter((m) => m === "eth_sendRawTransaction");
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(sends.methods())).toEqual(new Set(["eth_chainId", "eth_sendRawTransaction"]));
+    expect(reads.methods()).not.toContain("eth_sendRawTransaction");
+    expect(reads.methods()).toContain("eth_getTransactionCount");
+  });
+
+  it("checks every URL's chain id, the send-only one included, naming the chain and the redacted URL", async () => {
+    const other = await startRpcProxy(chain.rpcUrl);
+    try {
+      const keyed = `${other.url}/v3/0123456789abcdef0123456789abcdef`;
+      const ok = createChainClients({ chain: 31337, rpcUrls: [chain.rpcUrl] });
+      await expect(checkChainIds(ok, { chain: "local" })).resolves.toBeUndefined();
+      // Chain 1 configured, but both URLs answer 31337.
+      const wrong = createChainClients({ chain: 1, rpcUrls: ["http://127.0.0.1:1"], sendRpcUrl: keyed });
+      const err = await checkChainIds(wrong, { chain: "ethereum", timeoutMs: 2_000 }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ChainMismatchError);
+      const e = err as ChainMismatchError;
+      expect([e.chain, e.expected, e.actual]).toEqual(["ethereum", 1, 31337]);
+      expect(e.shortMessage).toBe(
+        `Chain "ethereum": RPC ${other.url}/v3/*** serves chain 31337, expected 1.`,
+      );
+      expect(e.message).not.toContain("0123456789abcdef");
+    } finally {
+      await other.stop();
     }
   });
 });

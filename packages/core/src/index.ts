@@ -9,6 +9,8 @@ export * from "./model.ts";
 export * from "./plan.ts";
 export * from "./planner.ts";
 export * from "./policy.ts";
+export * from "./price-guard.ts";
+export * from "./protocol.ts";
 export * from "./rebalance.ts";
 export * from "./redact.ts";
 export * from "./state.ts";

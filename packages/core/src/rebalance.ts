@@ -1,5 +1,5 @@
 import type { CostModel } from "./cost.ts";
-import type { Snapshot } from "./model.ts";
+import type { PriceBook, Snapshot } from "./model.ts";
 import type { Plan, PlanOptions } from "./plan.ts";
 import { plan } from "./planner.ts";
 import type { Policy } from "./policy.ts";
@@ -15,6 +15,10 @@ export type RebalanceParameters = PlanOptions & {
   readonly now: number;
   /** Unix seconds of the last executed rebalance; absent = never. */
   readonly lastRebalanceAt?: number | undefined;
+  /** The price book to value with, when it is not the snapshot's own (e.g. merged across chains). */
+  readonly prices?: PriceBook | undefined;
+  /** Plan (and gate) even when no trigger fires, e.g. for a dry run on demand. */
+  readonly force?: boolean | undefined;
 };
 
 /** What one pure cycle produced: the valued state, the final decision and, when the triggers fired, the plan. */
@@ -22,7 +26,7 @@ export type RebalanceResult = {
   readonly state: PortfolioState;
   /** Pre-plan verdicts, plus the plan's (empty plan, cost gate, value loss) when a plan was made. */
   readonly decision: Decision;
-  /** Present when the pre-plan triggers fired; execute it only when `decision.fire`. */
+  /** Present when the pre-plan triggers fired (or `force`); execute it only when `decision.fire`. */
   readonly plan?: Plan;
 };
 
@@ -31,10 +35,10 @@ export type RebalanceResult = {
  * Equivalent to `portfolioState` → `decide` → `plan` → `gateDecision`.
  */
 export function rebalance(params: RebalanceParameters): RebalanceResult {
-  const { snapshot, policy, costModel, now, lastRebalanceAt, onNoBridge } = params;
-  const state = portfolioState(snapshot, policy);
+  const { snapshot, policy, costModel, now, lastRebalanceAt, prices, force, ...options } = params;
+  const state = portfolioState(snapshot, policy, prices ? { prices } : {});
   const pre = decide(state, policy, { now, lastRebalanceAt });
-  if (!pre.fire) return { state, decision: pre };
-  const p = plan(state, costModel, onNoBridge === undefined ? { now } : { now, onNoBridge });
+  if (!pre.fire && !force) return { state, decision: pre };
+  const p = plan(state, costModel, { now, ...options });
   return { state, decision: gateDecision(pre, p, policy), plan: p };
 }

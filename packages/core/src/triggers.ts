@@ -3,6 +3,7 @@ import { healthFactors } from "./health.ts";
 import { abs, mulDiv, WAD, wadToBpsNumber } from "./math.ts";
 import { isEmptyPlan, type Plan } from "./plan.ts";
 import { type Policy, triggerModeOf } from "./policy.ts";
+import type { PriceFault } from "./price-guard.ts";
 import type { PortfolioState } from "./state.ts";
 
 /** The rules a decision reports on. */
@@ -15,7 +16,8 @@ export type TriggerRule =
   | "empty-plan"
   | "cost-gate"
   | "value-loss"
-  | "in-flight";
+  | "in-flight"
+  | "price-sanity";
 
 /** One rule's verdict: a trigger (fires a rebalance) or a block (prevents one), and why, in words. */
 export type DecisionReason = {
@@ -23,6 +25,8 @@ export type DecisionReason = {
   readonly effect: "trigger" | "block";
   readonly fired: boolean;
   readonly detail: string;
+  /** `price-sanity` only: the prices not trusted ({@link PriceFault}). */
+  readonly faults?: readonly PriceFault[];
 };
 
 /** Whether to rebalance, and every rule's verdict. `fire` = some trigger fired and no block fired. */

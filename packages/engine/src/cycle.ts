@@ -7,23 +7,33 @@ import {
   type ChainSnapshot,
   type Decision,
   decide,
-  gateDecision,
   type Plan,
   type Policy,
   type PortfolioState,
-  plan as planPortfolio,
+  type PriceBook,
   portfolioState,
+  type RebalanceResult,
+  rebalance,
   type Snapshot,
   slotKey,
 } from "@ballast/core";
 import { defaultCostModel } from "./cost.ts";
 import { asBallastError, ChainFetchError, CycleStepError, InvalidCycleConfigError } from "./errors.ts";
 import { fetchChainSnapshot } from "./fetch.ts";
-import { buildPolicy, resolveSleeveSlots, type SleeveSlot, sleevePools } from "./policy.ts";
+import { buildPolicy, resolveSleeveSlots, type SleeveSlot, sleevesByChain } from "./policy.ts";
+import { holdOnPrices } from "./price-guard.ts";
 import { isPriced, mergePrices } from "./prices.ts";
 import { realizePlan } from "./realize.ts";
 import { simulateBatch } from "./simulate.ts";
-import type { ChainBatch, ChainError, ChainFetch, ChainSetup, CycleParams, CycleResult } from "./types.ts";
+import type {
+  ChainError,
+  ChainFetch,
+  ChainSetup,
+  CycleParams,
+  CycleReads,
+  CycleResult,
+  ProtocolHints,
+} from "./types.ts";
 
 /** Checks the chain setups against each other and their executors; throws {@link InvalidCycleConfigError}. */
 export function validateChainSetups(chains: readonly ChainSetup[]): void {
@@ -53,35 +63,26 @@ export function validateChainSetups(chains: readonly ChainSetup[]): void {
   });
 }
 
-/**
- * One rebalancing cycle as a function (no fs, env or timers):
- * 1. fetch every chain in parallel, ONE eth_call each ({@link fetchChainSnapshot}); a chain that fails is reported in
- *    `chainErrors` and, since NAV needs every chain, nothing is valued or planned this cycle;
- * 2. value: sleeves resolved from the specs ({@link buildPolicy}), prices merged (oracle, pools, same symbol on
- *    another chain), unmanaged holdings without a price dropped (with a warning), core `portfolioState`;
- * 3. decide (bands, calendar, health factor, cooldown, min trade);
- * 4. plan when it fires (or `force`), then gate it (empty plan, cost gate, value loss);
- * 5. realize each chain's legs into calls ({@link realizePlan}) and simulate each batch with its guards
- *    ({@link simulateBatch}). Transfers are reported, never executed.
- *
- * Throws only {@link InvalidCycleConfigError} (inconsistent static inputs); everything else is in the result.
- *
- * @example
- * const r = await runCycle({ chains, sleeves, rules, now: Math.floor(Date.now() / 1000) });
- * for (const b of r.batches) if (b.ok) await executors[b.chainId].execute(b.calls, { planId: r.plan!.id, guards: b.guards });
- */
-export async function runCycle(params: CycleParams): Promise<CycleResult> {
-  validateChainSetups(params.chains);
-  const slots = resolveSleeveSlots(params.sleeves, params.chains);
-  const poolsByChain = sleevePools(slots);
-  const warnings: string[] = [];
+/** Every chain read in parallel; a chain that fails is valued from its previous read when there is one. */
+type Reads = {
+  readonly fetched: { setup: ChainSetup; fetch: ChainFetch }[];
+  /** Chains that failed without a previous read: NAV cannot be formed. */
+  readonly missing: ChainError[];
+  readonly reads: Omit<CycleReads, "snapshot" | "batches" | "transfers" | "warnings">;
+};
 
+async function readChains(
+  params: CycleParams,
+  slots: readonly SleeveSlot[],
+  warnings: string[],
+): Promise<Reads> {
+  const byChain = sleevesByChain(slots);
   const outcomes = await Promise.all(
     params.chains.map(async (setup) => {
       try {
         const fetch = await fetchChainSnapshot(setup, {
           blockNumber: params.blockNumbers?.[setup.chainId],
-          pools: poolsByChain.get(setup.chainId) ?? [],
+          sleeves: byChain.get(setup.chainId) ?? [],
         });
         return { setup, fetch };
       } catch (err) {
@@ -92,83 +93,186 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
       }
     }),
   );
-  const fetched: { setup: ChainSetup; fetch: ChainFetch }[] = [];
+  const fetched: Reads["fetched"] = [];
   const fetches: Record<number, ChainFetch> = {};
   const staleChains: number[] = [];
   const missing: ChainError[] = [];
   const chainErrors: ChainError[] = [];
-  const lpTokenIds: Record<number, bigint[]> = {};
-  const lpKeys: Record<number, CycleResult["lpKeys"][number]> = {};
+  const hints: Record<number, ProtocolHints> = {};
   for (const o of outcomes) {
+    const { setup } = o;
     if (o.fetch) {
-      fetched.push({ setup: o.setup, fetch: o.fetch });
-      fetches[o.setup.chainId] = o.fetch;
-      lpTokenIds[o.setup.chainId] = o.fetch.lpTokenIds;
-      lpKeys[o.setup.chainId] = o.fetch.lpKeys;
+      fetched.push({ setup, fetch: o.fetch });
+      fetches[setup.chainId] = o.fetch;
+      hints[setup.chainId] = o.fetch.hints;
       warnings.push(...o.fetch.warnings);
-    } else {
-      const failure = { chainId: o.setup.chainId, key: o.setup.key, error: o.error as BallastError };
-      chainErrors.push(failure);
-      const previous = params.previousFetches?.[o.setup.chainId];
-      if (previous) {
-        fetched.push({ setup: o.setup, fetch: previous });
-        staleChains.push(o.setup.chainId);
-        warnings.push(
-          `chain "${o.setup.key}" (${o.setup.chainId}) could not be read: valued from its read at block ${previous.snapshot.blockNumber}; it gets no batch this cycle`,
-        );
-      } else missing.push(failure);
-      lpTokenIds[o.setup.chainId] = [...(o.setup.lpTokenIds ?? [])];
-      lpKeys[o.setup.chainId] = [...(o.setup.lpKeys ?? [])];
+      continue;
     }
+    const failure = { chainId: setup.chainId, key: setup.key, error: o.error as BallastError };
+    chainErrors.push(failure);
+    hints[setup.chainId] = setup.hints ?? {};
+    const previous = params.previousFetches?.[setup.chainId];
+    if (!previous) {
+      missing.push(failure);
+      continue;
+    }
+    fetched.push({ setup, fetch: previous });
+    staleChains.push(setup.chainId);
+    warnings.push(
+      `chain "${setup.key}" (${setup.chainId}) could not be read: valued from its read at block ${previous.snapshot.blockNumber}; it gets no batch this cycle`,
+    );
   }
+  return { fetched, missing, reads: { hints, fetches, staleChains, chainErrors } };
+}
 
+/**
+ * One rebalancing cycle as a function (no fs, env or timers):
+ * 1. fetch every chain in parallel, ONE eth_call each ({@link fetchChainSnapshot}); a chain that fails is reported in
+ *    `chainErrors` and valued from its previous read, or, without one, nothing is valued (`read-failed`);
+ * 2. value: sleeves resolved from the specs ({@link buildPolicy}), prices merged (oracle, pools, same symbol on
+ *    another chain), unmanaged holdings without a price dropped (with a warning);
+ * 3. core's `rebalance`: value, decide (bands, calendar, health factor, cooldown, min trade) and, when it fires (or
+ *    `force`), plan and gate (empty plan, cost gate, value loss); chains with something in flight hold;
+ * 4. realize each chain's legs into calls ({@link realizePlan}) and simulate each batch with its guards
+ *    ({@link simulateBatch}). Transfers are reported, never executed.
+ *
+ * Throws only {@link InvalidCycleConfigError} (inconsistent static inputs); everything else is in the result, a union
+ * on the stage reached ({@link CycleResult}).
+ *
+ * @example
+ * const r = await runCycle({ chains, sleeves, rules, now: Math.floor(Date.now() / 1000) });
+ * if (r.stage === "simulated")
+ *   for (const b of r.batches) if (b.ok) await executors[b.chainId].execute(b.calls, { planId: r.plan.id, guards: b.guards });
+ */
+export async function runCycle(params: CycleParams): Promise<CycleResult> {
+  validateChainSetups(params.chains);
+  const slots = resolveSleeveSlots(params.sleeves, params.chains);
+  const warnings: string[] = [];
+  const { fetched, missing, reads } = await readChains(params, slots, warnings);
   const assets = new Map<AssetId, Asset>();
   for (const { fetch } of fetched) for (const a of fetch.assets) if (!assets.has(a.id)) assets.set(a.id, a);
   const raw: Snapshot = { assets, chains: fetched.map((f) => f.fetch.snapshot) };
-  const base = {
-    lpTokenIds,
-    lpKeys,
-    fetches,
-    staleChains,
-    chainErrors,
-    batches: [] as ChainBatch[],
-    transfers: [],
-  };
-  const empty = (
-    snapshot: Snapshot,
-    extra: {
-      state?: PortfolioState;
-      policy?: Policy;
-      decision?: Decision;
-      plan?: Plan;
-      error?: BallastError;
-    },
-  ): CycleResult => ({
-    ...base,
-    snapshot,
-    state: extra.state ?? null,
-    policy: extra.policy ?? null,
-    decision: extra.decision ?? null,
-    plan: extra.plan ?? null,
-    error: extra.error ?? null,
-    warnings,
-  });
+  const common = { ...reads, warnings, batches: [], transfers: [] };
+  const none = { state: null, policy: null, decision: null, plan: null } as const;
   if (missing.length > 0) {
     warnings.push(
       `no plan this cycle: chain(s) ${missing.map((e) => `"${e.key}"`).join(", ")} could not be read and NAV needs every chain`,
     );
-    return empty(raw, {});
+    return { ...common, ...none, snapshot: raw, stage: "read-failed", error: null };
   }
+  const valued = valuePortfolio(params, slots, raw, fetched, warnings);
+  if ("error" in valued)
+    return { ...common, ...none, snapshot: valued.snapshot, stage: "failed", error: valued.error };
+  const { snapshot, policy, prices } = valued;
+  let r: RebalanceResult;
+  try {
+    r = rebalance({
+      snapshot,
+      policy,
+      prices,
+      costModel: params.costModel ?? defaultCostModel({ slots }),
+      now: params.now,
+      lastRebalanceAt: params.lastRebalanceAt,
+      force: params.force,
+      ...(params.planOptions ?? { onNoBridge: "per-chain" }),
+    });
+  } catch (err) {
+    const error = asBallastError(err, (c) => new CycleStepError("rebalance", c));
+    return {
+      ...common,
+      ...none,
+      ...progressBefore(params, snapshot, policy, prices),
+      stage: "failed",
+      error,
+    };
+  }
+  const inFlight = params.inFlight ?? [];
+  const decision = holdInFlight(r.decision, params.chains, inFlight, r.plan);
+  const { state, plan } = r;
+  if (!plan) return { ...common, snapshot, state, policy, decision, plan: null, stage: "hold", error: null };
+  warnings.push(...plan.warnings);
+  if (plan.transfers.length > 0)
+    warnings.push(`the plan has ${plan.transfers.length} cross-chain transfer(s): reported, not executed`);
+  const planned = {
+    ...common,
+    snapshot,
+    state,
+    policy,
+    decision,
+    plan,
+    transfers: plan.transfers,
+    error: null,
+  };
+  if (!decision.fire && !params.force) return { ...planned, stage: "gated" };
+  const live = fetched.filter(
+    (f) =>
+      !reads.staleChains.includes(f.setup.chainId) && !inFlight.some((i) => i.chainId === f.setup.chainId),
+  );
+  const realized = await realizePlan({
+    plan,
+    state,
+    policy,
+    slots,
+    chains: live,
+    deadlineSeconds: params.deadlineSeconds,
+  });
+  warnings.push(...realized.warnings);
+  const chainErrors = [...reads.chainErrors, ...realized.errors];
+  const fresh = fetched.filter((f) => !reads.staleChains.includes(f.setup.chainId));
+  const held = await holdOnPrices(params, fresh, realized.realized, decision);
+  if (held?.error) return { ...planned, plan: null, chainErrors, stage: "failed", error: held.error };
+  if (held) return { ...planned, decision: held.decision, chainErrors, stage: "gated" };
+  const batches = await Promise.all(
+    realized.realized.map((rc) =>
+      simulateBatch(params.chains.find((c) => c.chainId === rc.chainId) as ChainSetup, rc),
+    ),
+  );
+  if (batches.length === 0) return { ...planned, chainErrors, stage: "planned" };
+  return {
+    ...planned,
+    chainErrors,
+    batches: batches.sort((a, b) => a.chainId - b.chainId),
+    stage: "simulated",
+  };
+}
 
-  // Value.
+/**
+ * What a failed `rebalance` had established before its failure (the valuation and the pre-plan decision, when they
+ * succeed on their own), so a planner failure is still reported with the state and decision it concerns.
+ */
+function progressBefore(
+  params: CycleParams,
+  snapshot: Snapshot,
+  policy: Policy,
+  prices: PriceBook,
+): { snapshot: Snapshot; policy: Policy; state: PortfolioState | null; decision: Decision | null } {
+  try {
+    const state = portfolioState(snapshot, policy, { prices });
+    try {
+      const clock = { now: params.now, lastRebalanceAt: params.lastRebalanceAt };
+      return { snapshot, policy, state, decision: decide(state, policy, clock) };
+    } catch {
+      return { snapshot, policy, state, decision: null };
+    }
+  } catch {
+    return { snapshot, policy, state: null, decision: null };
+  }
+}
+
+/** Resolves the sleeves against the reads and merges prices: the policy and what it is valued with. */
+function valuePortfolio(
+  params: CycleParams,
+  slots: readonly SleeveSlot[],
+  raw: Snapshot,
+  fetched: readonly { fetch: ChainFetch }[],
+  warnings: string[],
+): { snapshot: Snapshot; policy: Policy; prices: PriceBook } | { snapshot: Snapshot; error: BallastError } {
   let snapshot = raw;
-  let policy: Policy;
-  let state: PortfolioState;
   try {
     const { prices, bySymbol } = mergePrices(raw);
     if (bySymbol.length > 0) warnings.push(`priced by symbol from another chain: ${bySymbol.join(", ")}`);
     snapshot = dropUnpriced(raw, slots, prices, warnings);
-    policy = buildPolicy({
+    const policy = buildPolicy({
       specs: params.sleeves,
       chains: params.chains,
       fetched: fetched.map((f) => f.fetch),
@@ -176,75 +280,10 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
       rules: params.rules,
       slots,
     });
-    state = portfolioState(snapshot, policy, { prices });
+    return { snapshot, policy, prices };
   } catch (err) {
-    return empty(snapshot, { error: asBallastError(err, (c) => new CycleStepError("value", c)) });
+    return { snapshot, error: asBallastError(err, (c) => new CycleStepError("value", c)) };
   }
-
-  // Decide.
-  let decision: Decision;
-  try {
-    decision = decide(state, policy, {
-      now: params.now,
-      ...(params.lastRebalanceAt === undefined ? {} : { lastRebalanceAt: params.lastRebalanceAt }),
-    });
-  } catch (err) {
-    return empty(snapshot, {
-      state,
-      policy,
-      error: asBallastError(err, (c) => new CycleStepError("decide", c)),
-    });
-  }
-  const inFlight = params.inFlight ?? [];
-  if (!decision.fire && !params.force)
-    return empty(snapshot, { state, policy, decision: holdInFlight(decision, params.chains, inFlight) });
-
-  // Plan.
-  let plan: Plan;
-  try {
-    plan = planPortfolio(state, params.costModel ?? defaultCostModel({ slots }), {
-      now: params.now,
-      ...(params.planOptions ?? { onNoBridge: "per-chain" }),
-    });
-  } catch (err) {
-    return empty(snapshot, {
-      state,
-      policy,
-      decision,
-      error: asBallastError(err, (c) => new CycleStepError("plan", c)),
-    });
-  }
-  decision = holdInFlight(gateDecision(decision, plan, policy), params.chains, inFlight, plan);
-  warnings.push(...plan.warnings);
-  if (plan.transfers.length > 0)
-    warnings.push(`the plan has ${plan.transfers.length} cross-chain transfer(s): reported, not executed`);
-  if (!decision.fire && !params.force)
-    return { ...empty(snapshot, { state, policy, decision, plan }), transfers: plan.transfers };
-
-  // Realize and simulate.
-  const r = await realizePlan({
-    plan,
-    state,
-    policy,
-    slots,
-    chains: fetched.filter(
-      (f) => !staleChains.includes(f.setup.chainId) && !inFlight.some((i) => i.chainId === f.setup.chainId),
-    ),
-    deadlineSeconds: params.deadlineSeconds,
-  });
-  warnings.push(...r.warnings);
-  const batches = await Promise.all(
-    r.realized.map((rc) => {
-      const setup = params.chains.find((c) => c.chainId === rc.chainId) as ChainSetup;
-      return simulateBatch(setup, rc);
-    }),
-  );
-  return {
-    ...empty(snapshot, { state, policy, decision, plan }),
-    batches: batches.sort((a, b) => a.chainId - b.chainId),
-    transfers: plan.transfers,
-    chainErrors: [...chainErrors, ...r.errors],
-  };
 }
 
 /**

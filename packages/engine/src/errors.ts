@@ -1,7 +1,7 @@
 import { type Address, BallastError } from "@ballast/core";
 import { formatUnits } from "viem";
 
-/** The cycle's static inputs are inconsistent (unknown chain key or symbol, missing Aave/Uniswap setup, bad pool spec …). */
+/** The cycle's static inputs are inconsistent (unknown chain key or symbol, a sleeve kind no protocol of the chain owns, bad pool spec …). */
 export class InvalidCycleConfigError extends BallastError {
   override name = "InvalidCycleConfigError";
   constructor(
@@ -113,11 +113,14 @@ export class SimulationRequestError extends BallastError {
 export const asBallastError = (err: unknown, wrap: (cause: unknown) => BallastError): BallastError =>
   err instanceof BallastError ? err : wrap(err);
 
-/** A cycle step (valuation, decision, planning) failed with an error that is not a Ballast one (a bug, most likely). */
+/**
+ * A cycle step failed with an error that is not a Ballast one (a bug, most likely): `value` (sleeves and prices) or
+ * `rebalance` (core's valuation, decision and planning).
+ */
 export class CycleStepError extends BallastError {
   override name = "CycleStepError";
   constructor(
-    readonly step: "value" | "decide" | "plan",
+    readonly step: "value" | "rebalance" | "price-guard",
     cause: unknown,
   ) {
     super(`The cycle's ${step} step failed unexpectedly.`, { cause, context: { step } });

@@ -1,66 +1,42 @@
+import { aggregateReads, MULTICALL3_ADDRESS, multicall3Abi } from "@ballast/chain";
 import {
-  type AaveMarket,
-  type AavePositions,
-  aaveHoldings,
-  aavePriceBook,
-  aaveReads,
-  decodeAaveReads,
-} from "@ballast/aave-v3";
-import {
-  type Address,
   type Asset,
   type AssetId,
-  assetId,
   BallastError,
   type ChainSnapshot,
-  type Holding,
-} from "@ballast/core";
-import {
-  aggregateReads,
   type ContractRead,
-  decodeLpReads,
-  type LpPosition,
-  type LpPositionKey,
-  type LpReadsParameters,
-  lpHolding,
-  lpReads,
-  MULTICALL3_ADDRESS,
-  multicall3Abi,
-  poolAbi,
+  type Holding,
+  type Protocol,
+  type ProtocolChain,
+  type ProtocolRead,
   type ReadResult,
-} from "@ballast/uniswap-v3";
-import { type Abi, erc20Abi, getAddress } from "viem";
+  type ReadStep,
+  type SleeveTarget,
+} from "@ballast/core";
+import { erc20Abi } from "viem";
 import { ChainFetchError } from "./errors.ts";
-import { fillPoolPrices } from "./prices.ts";
-import type { ChainFetch, ChainSetup, PoolSnapshot } from "./types.ts";
+import type { ChainFetch, ChainSetup } from "./types.ts";
 
 /** Options of {@link fetchChainSnapshot}. */
 export type FetchChainSnapshotOptions = {
   /** Read at this block (default: latest; the block number is read inside the same call). */
   readonly blockNumber?: bigint | undefined;
-  /** Pools whose state to read too (e.g. the LP sleeves' pools, which may hold no position yet). */
-  readonly pools?: readonly Address[] | undefined;
+  /** The chain's resolved sleeves: each protocol reads what its own need (e.g. a pool with no position yet). */
+  readonly sleeves?: readonly SleeveTarget[] | undefined;
 };
 
-/** The Aave market of a chain setup, in the adapter's shape. */
-export function aaveMarketOf(setup: ChainSetup): AaveMarket | undefined {
-  if (!setup.aave) return undefined;
-  return {
-    chainId: setup.chainId,
-    name: setup.key,
-    pool: setup.aave.pool,
-    poolAddressesProvider: setup.aave.poolAddressesProvider,
-    uiPoolDataProvider: setup.aave.uiPoolDataProvider,
-    version: setup.aave.version ?? "latest",
-  };
-}
-
 /** The holding id of an idle token balance. */
-export const walletHoldingId = (chainId: number, token: Address): string =>
+export const walletHoldingId = (chainId: number, token: `0x${string}`): string =>
   `wallet:${chainId}:${token.toLowerCase()}`;
 
-const POOL_FIELDS = ["slot0", "tickSpacing", "liquidity", "token0", "token1", "fee"] as const;
-const MAX_LP_ROUNDS = 4;
+/** A chain setup as its protocols see it. */
+export const protocolChain = (setup: ChainSetup): ProtocolChain => ({
+  key: setup.key,
+  chainId: setup.chainId,
+  account: setup.account,
+  tokens: setup.tokens,
+  multicall3: setup.multicall3 ?? MULTICALL3_ADDRESS,
+});
 
 function must(r: ReadResult | undefined, what: string): unknown {
   if (!r) throw new BallastError(`No result for ${what}.`);
@@ -70,14 +46,12 @@ function must(r: ReadResult | undefined, what: string): unknown {
 
 /**
  * Reads one chain in ONE `eth_call` (Multicall3 `aggregate3`, pinned to `blockNumber` or latest): the block number
- * and timestamp, the account's balance of every token, the Aave reads (reserves, oracle prices, user reserves,
- * account data), the LP reads (the account's NFTs enumerated, known positions with their pools and ticks) and the
- * requested pools' state. Only when an LP id is new (or its key was not passed) do more rounds follow, pinned to the
- * same block. Returns holdings and prices as core data plus the adapters' raw positions.
- * Throws {@link ChainFetchError}.
+ * and timestamp, the account's balance of every token, and every protocol's reads. A protocol that needs another round
+ * (an LP NFT seen for the first time, without its hint) gets it at the same block, all such protocols in one call.
+ * Returns holdings and prices as core data plus each protocol's read. Throws {@link ChainFetchError}.
  *
  * @example
- * const f = await fetchChainSnapshot(setup, { pools: [wethUsdcPool] });
+ * const f = await fetchChainSnapshot(setup, { sleeves });
  * console.log(f.snapshot.holdings, f.ethCalls); // 1 in the steady state
  */
 export async function fetchChainSnapshot(
@@ -92,221 +66,134 @@ export async function fetchChainSnapshot(
 }
 
 async function fetchInner(setup: ChainSetup, opts: FetchChainSnapshotOptions): Promise<ChainFetch> {
-  const { chainId, account } = setup;
-  const mc = setup.multicall3 ?? MULTICALL3_ADDRESS;
-  const market = aaveMarketOf(setup);
-  const lpParams: LpReadsParameters | undefined = setup.uniswap
-    ? {
-        positionManager: setup.uniswap.positionManager,
-        factory: setup.uniswap.factory,
-        owner: account,
-        tokenIds: [...(setup.lpTokenIds ?? [])],
-        keys: [...(setup.lpKeys ?? [])],
-        ...(setup.uniswap.initCodeHash ? { initCodeHash: setup.uniswap.initCodeHash } : {}),
-      }
-    : undefined;
-  const poolAddrs = [...new Map((opts.pools ?? []).map((p) => [p.toLowerCase(), getAddress(p)])).values()];
-
-  const reads: ContractRead[] = [];
-  const section = (rs: readonly ContractRead[]): [number, number] => {
-    const start = reads.length;
-    reads.push(...rs);
-    return [start, reads.length];
-  };
-  const mcAbi = multicall3Abi as Abi;
-  const head = section([
-    { address: mc, abi: mcAbi, functionName: "getBlockNumber", args: [] },
-    { address: mc, abi: mcAbi, functionName: "getCurrentBlockTimestamp", args: [] },
-  ]);
-  const balances = section(
-    setup.tokens.map((t) => ({
+  const chain = protocolChain(setup);
+  const mc = chain.multicall3;
+  const steps = setup.protocols.map((p) =>
+    p.read({
+      chain,
+      sleeves: (opts.sleeves ?? []).filter((s) => s.protocol === p.name),
+      hint: setup.hints?.[p.name],
+    }),
+  );
+  const head: ContractRead[] = [
+    { address: mc, abi: multicall3Abi, functionName: "getBlockNumber", args: [] },
+    { address: mc, abi: multicall3Abi, functionName: "getCurrentBlockTimestamp", args: [] },
+    ...setup.tokens.map((t) => ({
       address: t.address,
-      abi: erc20Abi as Abi,
+      abi: erc20Abi,
       functionName: "balanceOf",
-      args: [account],
+      args: [chain.account],
     })),
+  ];
+  const read = (reads: readonly ContractRead[], blockNumber: bigint | undefined) =>
+    aggregateReads(setup.client, { reads, multicallAddress: mc, blockNumber });
+  const results = await read([...head, ...steps.flatMap((s) => s.calls)], opts.blockNumber);
+  const blockNumber = opts.blockNumber ?? (must(results[0], "Multicall3.getBlockNumber()") as bigint);
+  const timestamp = must(results[1], "Multicall3.getCurrentBlockTimestamp()") as bigint;
+  const balances = setup.tokens.map(
+    (t, i) => must(results[2 + i], `${t.symbol}.balanceOf(account)`) as bigint,
   );
-  const aave = section(
-    market ? (aaveReads({ market, user: account, multicall3: mc }) as unknown as ContractRead[]) : [],
+  const { reads, ethCalls } = await decodeRounds(steps, results.slice(head.length), (calls) =>
+    read(calls, blockNumber),
   );
-  const lp = section(lpParams ? lpReads(lpParams) : []);
-  const pools = section(
-    poolAddrs.flatMap((address) =>
-      POOL_FIELDS.map((functionName) => ({ address, abi: poolAbi as Abi, functionName, args: [] })),
-    ),
-  );
+  return chainFetchOf(setup, { blockNumber, timestamp, balances, reads, ethCalls });
+}
 
-  const results = await aggregateReads(setup.client, {
-    reads,
-    multicallAddress: mc,
-    ...(opts.blockNumber !== undefined ? { blockNumber: opts.blockNumber } : {}),
-  });
+/** Decodes every protocol's step; those asking for another round get it, all together in one more call per round. */
+async function decodeRounds(
+  steps: readonly ReadStep<ProtocolRead>[],
+  results: readonly ReadResult[],
+  more: (calls: readonly ContractRead[]) => Promise<readonly ReadResult[]>,
+): Promise<{ reads: ProtocolRead[]; ethCalls: number }> {
+  const reads: (ProtocolRead | undefined)[] = steps.map(() => undefined);
+  let pending = steps.map((step, i) => ({ i, step }));
+  let rs = results;
   let ethCalls = 1;
-  const slice = ([a, b]: [number, number]) => results.slice(a, b);
+  for (;;) {
+    const next: typeof pending = [];
+    let at = 0;
+    for (const { i, step } of pending) {
+      const out = step.decode(rs.slice(at, at + step.calls.length));
+      at += step.calls.length;
+      if ("done" in out) reads[i] = out.done;
+      else next.push({ i, step: out.next });
+    }
+    if (next.length === 0) return { reads: reads as ProtocolRead[], ethCalls };
+    pending = next;
+    rs = await more(next.flatMap((p) => p.step.calls));
+    ethCalls++;
+  }
+}
 
-  const [bnRes, tsRes] = slice(head);
-  const blockNumber = opts.blockNumber ?? (must(bnRes, "Multicall3.getBlockNumber()") as bigint);
-  const timestamp = must(tsRes, "Multicall3.getCurrentBlockTimestamp()") as bigint;
+/**
+ * Assembles a chain's read (pure): the asset registry (tokens, then what the protocols found), wallet and protocol
+ * holdings (a holding of a token that is not registered is ignored, with a warning), oracle prices of registered
+ * assets, then prices derived from the protocols' state (pools) for what no oracle priced.
+ */
+function chainFetchOf(
+  setup: ChainSetup,
+  r: {
+    blockNumber: bigint;
+    timestamp: bigint;
+    balances: readonly bigint[];
+    reads: readonly ProtocolRead[];
+    ethCalls: number;
+  },
+): ChainFetch {
+  const { chainId, key } = setup;
   const warnings: string[] = [];
-
-  // Registry: the configured tokens first.
   const assets = new Map<AssetId, Asset>();
-  for (const t of setup.tokens) assets.set(t.id, t);
-
-  const holdings: Holding[] = [];
-  slice(balances).forEach((r, i) => {
-    const token = setup.tokens[i] as Asset;
-    const amount = must(r, `${token.symbol}.balanceOf(account)`) as bigint;
-    if (amount > 0n)
-      holdings.push({
-        id: walletHoldingId(chainId, token.address),
-        chainId,
-        protocol: "wallet",
-        kind: "token",
-        ref: token.id,
-        exposures: [{ asset: token.id, amount }],
-      });
+  for (const a of [...setup.tokens, ...r.reads.flatMap((x) => x.assets)])
+    if (!assets.has(a.id)) assets.set(a.id, a);
+  const holdings: Holding[] = setup.tokens.flatMap((token, i) => {
+    const amount = r.balances[i] ?? 0n;
+    return amount > 0n
+      ? [
+          {
+            id: walletHoldingId(chainId, token.address),
+            chainId,
+            protocol: "wallet",
+            kind: "token" as const,
+            ref: token.id,
+            exposures: [{ asset: token.id, amount }],
+          },
+        ]
+      : [];
   });
-
-  let positions: AavePositions | undefined;
+  for (const h of r.reads.flatMap((x) => x.holdings)) {
+    const unknown = h.exposures.filter((e) => !assets.has(e.asset)).map((e) => e.asset);
+    if (unknown.length === 0) holdings.push(h);
+    else
+      warnings.push(
+        `${h.id} on "${key}" holds a token that is not configured (${unknown.join(", ")}): ignored`,
+      );
+  }
   const prices = new Map<AssetId, bigint>();
-  if (market) {
-    positions = decodeAaveReads({ market, user: account, multicall3: mc, results: slice(aave) });
-    for (const u of positions.userReserves) {
-      if (u.supplied === 0n && u.debt === 0n) continue;
-      if (assets.has(u.assetId)) continue;
-      const r = positions.reserves[u.index];
-      if (!r) continue;
-      assets.set(u.assetId, {
-        id: u.assetId,
-        chainId,
-        address: r.asset,
-        symbol: r.symbol,
-        decimals: r.decimals,
-      });
-    }
-    holdings.push(...aaveHoldings(positions));
-    for (const [id, p] of aavePriceBook(positions)) if (assets.has(id) && p > 0n) prices.set(id, p);
-  }
-
-  const poolStates = new Map<string, PoolSnapshot>();
-  poolAddrs.forEach((address, k) => {
-    const rs = slice(pools).slice(k * POOL_FIELDS.length, (k + 1) * POOL_FIELDS.length);
-    const [slot0, tickSpacing, liquidity, token0, token1, fee] = POOL_FIELDS.map((f, j) =>
-      must(rs[j], `pool ${address}.${f}()`),
-    );
-    const s0 = slot0 as readonly [bigint, number];
-    poolStates.set(address.toLowerCase(), {
-      address,
-      token0: getAddress(token0 as string),
-      token1: getAddress(token1 as string),
-      fee: Number(fee),
-      tickSpacing: Number(tickSpacing),
-      sqrtPriceX96: s0[0],
-      tick: Number(s0[1]),
-      liquidity: liquidity as bigint,
-    });
-  });
-
-  let lpPositions: LpPosition[] = [];
-  let lpKeys: LpPositionKey[] = [];
-  if (lpParams) {
-    let current = lpParams;
-    let decoded = decodeLpReads(current, slice(lp));
-    for (let round = 1; !decoded.complete; round++) {
-      if (round >= MAX_LP_ROUNDS)
-        throw new BallastError(`LP positions still incomplete after ${MAX_LP_ROUNDS} eth_calls.`);
-      current = decoded.next;
-      const more = await aggregateReads(setup.client, {
-        reads: lpReads(current),
-        multicallAddress: mc,
-        blockNumber,
-      });
-      ethCalls++;
-      decoded = decodeLpReads(current, more);
-    }
-    lpKeys = [...decoded.keys];
-    for (const p of decoded.positions) {
-      const id0 = assetId(chainId, p.token0);
-      const id1 = assetId(chainId, p.token1);
-      if (!assets.has(id0) || !assets.has(id1)) {
-        warnings.push(
-          `LP #${p.tokenId} on "${setup.key}" holds a token that is not configured (${p.token0}/${p.token1}): ignored`,
-        );
-        continue;
-      }
-      lpPositions.push(p);
-      if (!poolStates.has(p.pool.toLowerCase())) {
-        const s = p.poolState;
-        poolStates.set(p.pool.toLowerCase(), {
-          address: getAddress(s.address),
-          token0: s.token0,
-          token1: s.token1,
-          fee: s.fee,
-          tickSpacing: s.tickSpacing,
-          sqrtPriceX96: s.sqrtPriceX96,
-          tick: s.tick,
-          liquidity: s.liquidity,
-        });
-      }
-    }
-    lpPositions = lpPositions.sort((a, b) => (a.tokenId < b.tokenId ? -1 : a.tokenId > b.tokenId ? 1 : 0));
-    holdings.push(...lpPositions.map((p) => lpHolding(chainId, p)));
-  }
-
-  const derived = fillPoolPrices(prices, poolStates.values(), assets, chainId);
-  if (derived.length > 0 && market)
-    warnings.push(`priced from pools on "${setup.key}" (no Aave oracle price): ${derived.join(", ")}`);
-
-  const snapshot: ChainSnapshot = { chainId, blockNumber, timestamp, holdings, prices };
+  for (const x of r.reads)
+    for (const [id, p] of x.prices) if (assets.has(id) && p > 0n && !prices.has(id)) prices.set(id, p);
+  const derived = setup.protocols.flatMap(
+    (p: Protocol, i) => p.derivePrices?.(r.reads[i]?.state, prices, assets) ?? [],
+  );
+  if (derived.length > 0 && r.reads.some((x) => x.prices.size > 0))
+    warnings.push(`priced from pools on "${key}" (no oracle price): ${derived.join(", ")}`);
+  for (const x of r.reads) warnings.push(...(x.warnings ?? []));
+  const snapshot: ChainSnapshot = {
+    chainId,
+    blockNumber: r.blockNumber,
+    timestamp: r.timestamp,
+    holdings,
+    prices,
+  };
+  const byName = (f: (x: ProtocolRead) => unknown) =>
+    Object.fromEntries(setup.protocols.map((p, i) => [p.name, f(r.reads[i] as ProtocolRead)]));
   return {
     chainId,
-    key: setup.key,
+    key,
     snapshot,
     assets: [...assets.values()],
-    ...(positions ? { aave: positions } : {}),
-    lpPositions,
-    pools: poolStates,
-    lpTokenIds: lpKeys.map((k) => k.tokenId),
-    lpKeys,
-    ethCalls,
+    reads: byName((x) => x) as Record<string, ProtocolRead>,
+    hints: Object.fromEntries(Object.entries(byName((x) => x.hint)).filter(([, h]) => h !== undefined)),
+    ethCalls: r.ethCalls,
     warnings,
   };
-}
-
-/** LP keys as plain JSON (token ids as decimal strings), for a journal or Gelato storage. */
-export function lpKeysToJson(keys: readonly LpPositionKey[]): Record<string, string | number>[] {
-  return keys.map((k) => ({
-    tokenId: k.tokenId.toString(),
-    pool: k.pool,
-    token0: k.token0,
-    token1: k.token1,
-    fee: k.fee,
-    tickLower: k.tickLower,
-    tickUpper: k.tickUpper,
-  }));
-}
-
-/** Parses {@link lpKeysToJson}'s output; anything malformed is dropped (the fetch then re-reads those ids). */
-export function lpKeysFromJson(value: unknown): LpPositionKey[] {
-  if (!Array.isArray(value)) return [];
-  const hex = (x: unknown): x is Address => typeof x === "string" && /^0x[0-9a-fA-F]{40}$/.test(x);
-  const int = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x);
-  const out: LpPositionKey[] = [];
-  for (const v of value as Record<string, unknown>[]) {
-    if (!v || typeof v !== "object") continue;
-    if (typeof v.tokenId !== "string" || !/^\d+$/.test(v.tokenId)) continue;
-    if (!hex(v.pool) || !hex(v.token0) || !hex(v.token1)) continue;
-    if (!int(v.fee) || !int(v.tickLower) || !int(v.tickUpper)) continue;
-    out.push({
-      tokenId: BigInt(v.tokenId),
-      pool: v.pool,
-      token0: v.token0,
-      token1: v.token1,
-      fee: v.fee,
-      tickLower: v.tickLower,
-      tickUpper: v.tickUpper,
-    });
-  }
-  return out;
 }

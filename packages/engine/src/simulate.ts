@@ -1,7 +1,6 @@
-import { aavePoolAbi } from "@ballast/aave-v3";
 import type { Simulation } from "@ballast/chain";
 import type { BallastError } from "@ballast/core";
-import { positionManagerAbi, swapRouterAbi } from "@ballast/uniswap-v3";
+import type { Abi } from "viem";
 import { asBallastError, SimulationRequestError } from "./errors.ts";
 import type { RealizedChain } from "./realize.ts";
 import type { ChainBatch, ChainSetup } from "./types.ts";
@@ -17,7 +16,7 @@ export async function simulateBatch(setup: ChainSetup, realized: RealizedChain):
   try {
     simulation = await setup.executor.simulate(realized.calls, {
       guards: realized.guards,
-      abis: [aavePoolAbi, positionManagerAbi, swapRouterAbi],
+      abis: setup.protocols.flatMap((p) => p.abis as Abi[]),
     });
   } catch (err) {
     error = asBallastError(err, (cause) => new SimulationRequestError(setup.key, setup.chainId, cause));

@@ -1,4 +1,3 @@
-import type { AaveMarketVersion, AavePositions } from "@ballast/aave-v3";
 import type { Executor, Guards, InFlightItem, Simulation } from "@ballast/chain";
 import type {
   Address,
@@ -14,36 +13,24 @@ import type {
   PlanOptions,
   Policy,
   PortfolioState,
+  PriceGuardPolicy,
+  Protocol,
+  ProtocolRead,
+  SleeveSpec,
   Snapshot,
   SwapQuote,
   SwapVenue,
   Transfer,
 } from "@ballast/core";
-import type { LpPosition, LpPositionKey } from "@ballast/uniswap-v3";
 import type { Chain, Client, Transport } from "viem";
+
+export type { SleeveSpec } from "@ballast/core";
 
 /** The viem client the engine reads with (a `PublicClient` fits). The engine never sends. */
 export type ReadClient = Client<Transport, Chain | undefined>;
 
-/** The Aave V3 market of a chain. `version` picks the UiPoolDataProvider layout (default "latest"). */
-export type AaveSetup = {
-  readonly pool: Address;
-  readonly poolAddressesProvider: Address;
-  readonly uiPoolDataProvider: Address;
-  /** "latest" for aave-v3-origin 3.6 (production and the testkit default), "legacy" for v3.0–3.1 periphery. */
-  readonly version?: AaveMarketVersion;
-};
-
-/** The Uniswap V3 deployment of a chain. `feeTiers` are the tiers the default cost model knows about. */
-export type UniswapSetup = {
-  readonly factory: Address;
-  readonly positionManager: Address;
-  readonly quoter: Address;
-  readonly router: Address;
-  readonly feeTiers: readonly number[];
-  /** Pool init code hash override (Uniswap V3 forks). */
-  readonly initCodeHash?: `0x${string}`;
-};
+/** What each protocol's read left for the next one, by protocol name (JSON-safe; see `ProtocolRead.hint`). */
+export type ProtocolHints = Readonly<Record<string, unknown>>;
 
 /** Static description of one chain of the portfolio (built by the keeper from its config, or by the Gelato function). */
 export type ChainSetup = {
@@ -56,43 +43,28 @@ export type ChainSetup = {
   readonly account: Address;
   /** Core assets (symbol, decimals, address) the portfolio may hold on this chain. */
   readonly tokens: readonly Asset[];
-  readonly aave?: AaveSetup;
-  readonly uniswap?: UniswapSetup;
+  /**
+   * The chain's protocols, each bound to its config (see `protocolsOf`): read in the chain's one multicall, valued,
+   * and asked to realize the legs that name them, in this order.
+   */
+  readonly protocols: readonly Protocol[];
   /** Swap venues in preference order: the first whose quote meets the leg's minOut wins. */
   readonly venues: readonly SwapVenue[];
   /** From @ballast/chain; used for encode + simulate only. */
   readonly executor: Executor;
-  /** Known LP token ids (hints; the account's NFTs are enumerated in the same call anyway). */
-  readonly lpTokenIds?: readonly bigint[];
   /**
-   * Cached immutable facts of known LP ids (from the previous {@link CycleResult.lpKeys}): with them the steady state
-   * is ONE eth_call; with ids only, the pool and tick reads need a second one.
+   * The previous read's hints ({@link ChainFetch.hints}, {@link CycleResult.hints}): with them the steady state is ONE
+   * eth_call (e.g. known LP keys); without, a protocol may need another round for what it sees for the first time.
    */
-  readonly lpKeys?: readonly LpPositionKey[];
+  readonly hints?: ProtocolHints;
   /** Multicall3 address (default: the canonical one). */
   readonly multicall3?: Address;
 };
 
 /** The static part of a chain setup that resolving sleeves needs: no client, account or executor (e.g. a backtest). */
-export type ChainStatics = Pick<ChainSetup, "key" | "chainId" | "tokens" | "aave" | "uniswap">;
+export type ChainStatics = Pick<ChainSetup, "key" | "chainId" | "tokens" | "protocols">;
 
-/** A sleeve as the user writes it (symbols, not addresses); the engine resolves it against the fetched state. */
-export type SleeveSpec = {
-  readonly id: string;
-  /** A {@link ChainSetup.key}. */
-  readonly chain: string;
-  readonly kind: "token" | "aave-supply" | "aave-borrow" | "uniswap-v3-lp";
-  /** Token symbol (token / aave-supply / aave-borrow sleeves). */
-  readonly asset?: string;
-  /** LP sleeves: the pool, as `{symbol0, symbol1, fee}` or `"WETH/USDC/500"` (symbols in either order). */
-  readonly pool?: { readonly symbol0: string; readonly symbol1: string; readonly fee: number } | string;
-  /** LP range half-width in bps of the price for new positions (default 1000 = ±10%). */
-  readonly rangeBps?: number;
-  /** Signed target weight in bps of NAV (borrow sleeves negative). */
-  readonly weightBps: number;
-};
-
-/** The policy's rules without its sleeves; the health-factor LTs come from Aave, only the floor is given. */
+/** The policy's rules without its sleeves; the health-factor LTs come from the lending markets read, only the floor is given. */
 export type PolicyRules = Omit<Policy, "sleeves" | "healthFactor"> & {
   readonly healthFactorFloorWad?: bigint;
 };
@@ -126,18 +98,11 @@ export type CycleParams = {
    * the decision carries an `in-flight` reason (`hold: in flight …`); it fires only if another planned chain is free.
    */
   readonly inFlight?: readonly InFlightItem[];
-};
-
-/** A Uniswap V3 pool's state at the snapshot block. */
-export type PoolSnapshot = {
-  readonly address: Address;
-  readonly token0: Address;
-  readonly token1: Address;
-  readonly fee: number;
-  readonly tickSpacing: number;
-  readonly sqrtPriceX96: bigint;
-  readonly tick: number;
-  readonly liquidity: bigint;
+  /**
+   * Price sanity limits (default {@link DEFAULT_PRICE_GUARD}): before any batch is simulated, stale or invalid feeds
+   * and sources that disagree hold the whole cycle with a `price-sanity` reason (even with `force`).
+   */
+  readonly priceGuard?: PriceGuardPolicy;
 };
 
 /** Everything {@link fetchChainSnapshot} read about one chain at one block. */
@@ -146,18 +111,12 @@ export type ChainFetch = {
   readonly key: string;
   /** Holdings and prices as core data. */
   readonly snapshot: ChainSnapshot;
-  /** This chain's entries of the asset registry: its `tokens` plus Aave reserves the account holds. */
+  /** This chain's entries of the asset registry: its `tokens` plus assets its protocols found (e.g. held reserves). */
   readonly assets: readonly Asset[];
-  /** The account's Aave positions, when the chain has a market. */
-  readonly aave?: AavePositions;
-  /** The account's LP positions (those whose tokens are registered). */
-  readonly lpPositions: readonly LpPosition[];
-  /** State of the requested pools and of every position's pool, by lower-cased address. */
-  readonly pools: ReadonlyMap<string, PoolSnapshot>;
-  /** The LP ids the account holds now (for the next cycle). */
-  readonly lpTokenIds: bigint[];
-  /** Immutable facts of those ids: pass them back as {@link ChainSetup.lpKeys} for a one-call fetch. */
-  readonly lpKeys: LpPositionKey[];
+  /** Each protocol's read, by protocol name (its holdings are in `snapshot`; its state is what it encodes from). */
+  readonly reads: Readonly<Record<string, ProtocolRead>>;
+  /** Each protocol's hint for the next read: pass them back as {@link ChainSetup.hints} for a one-call fetch. */
+  readonly hints: ProtocolHints;
   /** eth_calls the fetch made (1 in the steady state). */
   readonly ethCalls: number;
   readonly warnings: readonly string[];
@@ -199,35 +158,60 @@ export type ChainBatch = {
 /** A chain-level failure: its fetch, or the realization of its legs. */
 export type ChainError = { readonly chainId: number; readonly key: string; readonly error: BallastError };
 
-/** What one cycle found, decided, planned and simulated. */
-export type CycleResult = {
-  /** The chains that answered (all of them unless `chainErrors` has a fetch failure). */
+/** What every cycle reports, whatever stage it reached. */
+export type CycleReads = {
+  /** The chains that answered (and those valued from their previous read). */
   readonly snapshot: Snapshot;
-  /** Null when a chain's snapshot is missing (NAV needs every chain) or valuation failed (see `error`). */
-  readonly state: PortfolioState | null;
-  readonly policy: Policy | null;
-  /** Pre-plan decision, completed by the plan's gates when a plan was made; null when no state. */
-  readonly decision: Decision | null;
-  /** The plan, when the decision fired (or `force`); also kept when a gate then blocked it. */
-  readonly plan: Plan | null;
-  /** One per chain that has calls to make; only `ok` batches may be sent. */
-  readonly batches: readonly ChainBatch[];
-  /** Cross-chain transfers the plan wants: reported, never executed in this version. */
-  readonly transfers: readonly Transfer[];
-  /** Per chain id, the LP ids held now (for the next cycle; the previous ones for a chain whose fetch failed). */
-  readonly lpTokenIds: Record<number, bigint[]>;
-  /** Per chain id, the LP keys to pass back as `ChainSetup.lpKeys`. */
-  readonly lpKeys: Record<number, LpPositionKey[]>;
+  /** Per chain id, the protocols' hints for the next cycle (the previous ones for a chain whose fetch failed). */
+  readonly hints: Record<number, ProtocolHints>;
   /**
    * One chain's failure never stalls the others: a chain that cannot be read is valued from its previous read when
-   * one is given (and gets no batch); without one, nothing is planned (NAV needs every chain).
+   * one is given (and gets no batch); without one, nothing is planned (NAV needs every chain). Realization failures too.
    */
   readonly chainErrors: readonly ChainError[];
   /** This cycle's fresh reads by chain id: pass them back as {@link CycleParams.previousFetches}. */
   readonly fetches: Readonly<Record<number, ChainFetch>>;
   /** Chains valued from a previous read this cycle (their read failed); they get no batch. */
   readonly staleChains: readonly number[];
-  /** A portfolio-level failure: policy resolution, valuation or planning. */
-  readonly error: BallastError | null;
   readonly warnings: readonly string[];
+  /** One per chain that has calls to make (`simulated` only); only `ok` batches may be sent. */
+  readonly batches: readonly ChainBatch[];
+  /** Cross-chain transfers the plan wants: reported, never executed in this version. */
+  readonly transfers: readonly Transfer[];
 };
+
+/** A cycle that valued the portfolio and decided. */
+type Valued = { readonly state: PortfolioState; readonly policy: Policy; readonly decision: Decision };
+type Unvalued = { readonly state: null; readonly policy: null; readonly decision: null };
+
+/**
+ * What one cycle found, decided, planned and simulated: a union on the stage it reached, so callers switch on
+ * `stage` (the fields a stage lacks are `null`):
+ * - `read-failed`: a chain could not be read and has no previous read; NAV needs every chain, so nothing was valued;
+ * - `failed`: a portfolio-level failure (policy resolution, valuation, decision or planning) in `error`;
+ * - `hold`: valued and decided; no trigger fired (or something is in flight), so no plan was made;
+ * - `gated`: a plan was made and a gate blocked it (empty plan, cost gate, value loss, in flight);
+ * - `planned`: the plan passed (or `force`), but no chain had a batch to simulate (no calls, stale, in flight, bridged);
+ * - `simulated`: batches were realized and simulated; send only those with `ok`.
+ */
+export type CycleResult = CycleReads &
+  (
+    | (Unvalued & { readonly stage: "read-failed"; readonly plan: null; readonly error: null })
+    | {
+        readonly stage: "failed";
+        readonly state: PortfolioState | null;
+        readonly policy: Policy | null;
+        readonly decision: Decision | null;
+        readonly plan: null;
+        readonly error: BallastError;
+      }
+    | (Valued & { readonly stage: "hold"; readonly plan: null; readonly error: null })
+    | (Valued & {
+        readonly stage: "gated" | "planned" | "simulated";
+        readonly plan: Plan;
+        readonly error: null;
+      })
+  );
+
+/** The stage a cycle reached. */
+export type CycleStage = CycleResult["stage"];

@@ -18,6 +18,8 @@ import {
   give,
   healthFactorOnChain,
   lpAmountsOnChain,
+  lpIdsOf,
+  lpKeysOf,
   lpPositionsOnChain,
   mintLp,
   sendAway,
@@ -25,6 +27,7 @@ import {
   usdc,
   WAD,
   weth,
+  withLp,
 } from "./helpers.ts";
 
 const chain = useTestChain({ chainId: 1 });
@@ -86,13 +89,14 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     expect(first.error).toBeNull();
     expect(first.chainErrors).toEqual([]);
     expect(first.decision?.fire).toBe(false);
+    expect(first.stage).toBe("hold");
     expect(first.decision?.reasons.find((r) => r.rule === "band")?.fired).toBe(false);
     expect(first.plan).toBeNull();
     expect(first.batches).toEqual([]);
     const state = first.state!;
     const block = first.snapshot.chains[0]!.blockNumber;
     const [lp] = await lpPositionsOnChain(chain, owner.address, block);
-    expect(first.lpTokenIds[1]).toEqual([lp!.tokenId]);
+    expect(lpIdsOf(first.hints[1])).toEqual([lp!.tokenId]);
     // NAV from the chain, independently: balances, aToken and debt-token balances, the LP's burn+collect payout.
     const aWeth = await read(d.aave.reserves.WETH.aToken, block);
     const debt = await read(d.aave.reserves.USDC.variableDebtToken, block);
@@ -118,11 +122,12 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     const cycle = { sleeves, rules };
     const second = await runCycle({
       ...cycle,
-      chains: [{ ...setup, lpKeys: first.lpKeys[1]! }],
+      chains: [withLp(setup, { keys: lpKeysOf(first.hints[1]) })],
       now: await now(),
     });
     expect(second.error).toBeNull();
     expect(second.decision?.fire).toBe(true);
+    expect(second.stage).toBe("simulated");
     const fired = second.decision!.reasons.filter((r) => r.fired).map((r) => r.rule);
     expect(fired).toEqual(expect.arrayContaining(["band", "health-factor"]));
     const plan = second.plan!;
@@ -147,7 +152,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     // Deterministic: the same block and clock give the same plan id.
     const again = await runCycle({
       ...cycle,
-      chains: [{ ...setup, lpKeys: first.lpKeys[1]! }],
+      chains: [withLp(setup, { keys: lpKeysOf(first.hints[1]) })],
       now: plan.createdAt,
       blockNumbers: { 1: second.snapshot.chains[0]!.blockNumber },
     });
@@ -174,7 +179,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     // 4. Next cycle: every sleeve in band as read back from the chain, HF above the floor, nothing to do.
     const third = await runCycle({
       ...cycle,
-      chains: [{ ...setup, lpKeys: second.lpKeys[1]! }],
+      chains: [withLp(setup, { keys: lpKeysOf(second.hints[1]) })],
       now: await now(),
     });
     expect(third.error).toBeNull();
@@ -189,7 +194,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
         .state!.sleeves.find((s) => s.sleeve.id === "usdc-debt")!
         .units.get(assetId(1, d.tokens.USDC.address)),
     ).toBe(-debt3);
-    expect(third.lpTokenIds[1]).toEqual(
+    expect(lpIdsOf(third.hints[1])).toEqual(
       (await lpPositionsOnChain(chain, owner.address)).map((p) => p.tokenId),
     );
     expect(third.decision?.fire).toBe(false);
@@ -245,7 +250,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     expect(decodeFunctionData({ abi: positionManagerAbi, data: exitCalls[0]!.data }).functionName).toBe(
       "multicall",
     );
-    const [lp] = r.lpTokenIds[1]!;
+    const [lp] = lpIdsOf(r.hints[1]);
     await setup.executor.execute(batch.calls, { planId: r.plan!.id, guards: batch.guards });
     // The NFT is gone (burned), the debt is exactly zero, the repay's approval was reset to zero.
     expect(await lpPositionsOnChain(chain, owner.address)).toEqual([]);
@@ -260,7 +265,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     expect(await balanceOf(chain, d.aave.reserves.USDC.variableDebtToken, owner.address)).toBe(0n);
     expect(await allowance(chain, d.tokens.USDC.address, owner.address, d.aave.pool)).toBe(0n);
     const next = await runCycle({ chains: [setup], sleeves: closing, rules, now: await now() });
-    expect(next.lpTokenIds[1]).toEqual([]);
+    expect(lpIdsOf(next.hints[1])).toEqual([]);
     expect(next.state!.sleeves.every((s) => !s.outOfBand)).toBe(true);
     expect(next.decision?.fire).toBe(false);
   });
@@ -421,6 +426,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     const setup = setupFor(chain, "ethereum", owner);
     const held = await runCycle({ chains: [setup], sleeves, rules: strict, now: await now() });
     expect(held.decision?.fire).toBe(false);
+    expect(held.stage).toBe("gated"); // planned, then blocked by a gate
     expect(held.decision?.reasons.find((x) => x.rule === "value-loss")?.fired).toBe(true);
     expect(held.batches).toEqual([]);
     const forced = await runCycle({ chains: [setup], sleeves, rules: strict, now: await now(), force: true });
@@ -490,7 +496,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
 
     // More LP: the first position holds the current tick, so the engine increases it instead of minting.
     const grow = await runCycle({
-      chains: [{ ...setup, lpKeys: placed.lpKeys[1]! }],
+      chains: [withLp(setup, { keys: lpKeysOf(placed.hints[1]) })],
       sleeves: lpSpec([1500, 1500, 7000]),
       rules: noHf,
       now: await now(),

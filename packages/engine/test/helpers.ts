@@ -12,8 +12,11 @@ import { aavePoolAbi, fund, getPool, sendAndWait, type TestChain, testkitAaveMar
 import {
   depositAmounts,
   encodeMint,
+  type LpPositionKey,
   positionManagerAbi,
   rangeAround,
+  uniswapV3Hint,
+  uniswapV3HintOf,
   uniswapV3Venue,
 } from "@ballast/uniswap-v3";
 import {
@@ -28,7 +31,7 @@ import {
   parseGwei,
   type Transport,
 } from "viem";
-import type { ChainSetup } from "../src/index.ts";
+import { type ChainSetup, type ProtocolHints, protocolsOf } from "../src/index.ts";
 
 export const WAD = 10n ** 18n;
 export const usdc = (n: number) => BigInt(Math.round(n * 1e6));
@@ -112,14 +115,16 @@ export function setupFor(
     client: chain.publicClient,
     account: account.address,
     tokens: tokensOf(chain),
-    aave: testkitAaveMarket(d),
-    uniswap: {
-      factory: d.uniswap.factory,
-      positionManager: d.uniswap.positionManager,
-      quoter: d.uniswap.quoterV2,
-      router: d.uniswap.swapRouter,
-      feeTiers: [500, 3000],
-    },
+    protocols: protocolsOf({
+      aave: testkitAaveMarket(d),
+      uniswap: {
+        factory: d.uniswap.factory,
+        positionManager: d.uniswap.positionManager,
+        quoter: d.uniswap.quoterV2,
+        router: d.uniswap.swapRouter,
+        feeTiers: [500, 3000],
+      },
+    }),
     venues: [
       uniswapV3Venue({
         client: chain.publicClient,
@@ -135,6 +140,20 @@ export function setupFor(
     ...overrides,
   };
 }
+
+/** The LP ids a fetch or cycle left in its hints for the next read. */
+export const lpIdsOf = (hints: ProtocolHints | undefined): bigint[] =>
+  uniswapV3HintOf(hints?.["uniswap-v3"]).tokenIds;
+
+/** The LP keys a fetch or cycle left in its hints for the next read. */
+export const lpKeysOf = (hints: ProtocolHints | undefined): LpPositionKey[] =>
+  uniswapV3HintOf(hints?.["uniswap-v3"]).keys;
+
+/** The setup with known LP ids and/or keys as its Uniswap hint (what the keeper passes back between cycles). */
+export const withLp = (
+  setup: ChainSetup,
+  known: { tokenIds?: readonly bigint[]; keys?: readonly LpPositionKey[] },
+): ChainSetup => ({ ...setup, hints: { ...setup.hints, "uniswap-v3": uniswapV3Hint(known) } });
 
 const send = (chain: TestChain, account: PrivateKeyAccount, calls: readonly Call[], label: string) =>
   calls.reduce(

@@ -13,7 +13,7 @@ import {
   runCycle,
   type SleeveSpec,
 } from "../src/index.ts";
-import { aaveSupplyBorrow, balanceOf, give, setupFor, usdc, WAD, weth } from "./helpers.ts";
+import { aaveSupplyBorrow, balanceOf, give, lpIdsOf, setupFor, usdc, WAD, weth, withLp } from "./helpers.ts";
 
 const eth = useTestChain({ chainId: 1 });
 const base = useTestChain({ chainId: 8453 });
@@ -153,7 +153,7 @@ describe("runCycle over two chains (1 and 8453)", () => {
     });
     const chains = [
       setupFor(eth, "ethereum", owner),
-      setupFor(base, "base", owner, { client: dead, lpTokenIds: [7n] }),
+      withLp(setupFor(base, "base", owner, { client: dead }), { tokenIds: [7n] }),
     ];
     const started = performance.now();
     const r = await runCycle({
@@ -163,6 +163,7 @@ describe("runCycle over two chains (1 and 8453)", () => {
       now: await nowOf(),
     });
     expect(performance.now() - started).toBeLessThan(5_000);
+    expect(r.stage).toBe("read-failed"); // no previous read of the dead chain: nothing valued
     expect(r.chainErrors).toHaveLength(1);
     expect(r.chainErrors[0]!.key).toBe("base");
     expect(r.chainErrors[0]!.chainId).toBe(8453);
@@ -171,7 +172,7 @@ describe("runCycle over two chains (1 and 8453)", () => {
     expect(r.snapshot.chains[0]!.holdings.length).toBeGreaterThan(0);
     expect([r.state, r.decision, r.plan, r.error]).toEqual([null, null, null, null]);
     expect(r.batches).toEqual([]);
-    expect(r.lpTokenIds).toEqual({ 1: [], 8453: [7n] }); // the dead chain's known ids are kept for the next cycle
+    expect({ 1: lpIdsOf(r.hints[1]), 8453: lpIdsOf(r.hints[8453]) }).toEqual({ 1: [], 8453: [7n] }); // the dead chain's known ids are kept for the next cycle
   });
 
   it("with the dead chain's previous read, still rebalances the live chain (and sends nothing to the dead one)", async () => {

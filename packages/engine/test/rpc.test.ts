@@ -2,7 +2,18 @@ import { testAccounts } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import { describe, expect, it } from "vitest";
 import { fetchChainSnapshot } from "../src/index.ts";
-import { aaveSupplyBorrow, countingClient, give, mintLp, setupFor, usdc, weth } from "./helpers.ts";
+import {
+  aaveSupplyBorrow,
+  countingClient,
+  give,
+  lpIdsOf,
+  lpKeysOf,
+  mintLp,
+  setupFor,
+  usdc,
+  weth,
+  withLp,
+} from "./helpers.ts";
 
 const chain = useTestChain({ chainId: 1 });
 const owner = testAccounts.bob;
@@ -33,19 +44,19 @@ describe("fetchChainSnapshot RPC requests (counting transport)", () => {
       // Cold: nothing known; the NFTs are enumerated, then read, then their pools and ticks (3 calls).
       const cold = await fetchChainSnapshot(setup);
       const held = n === 1 ? 1 : 4; // the second seed adds 3 to the first one's position
-      expect(cold.lpTokenIds).toHaveLength(held);
+      expect(lpIdsOf(cold.hints)).toHaveLength(held);
       expect(c.counts).toEqual({ eth_call: 3 });
       expect(cold.ethCalls).toBe(3);
 
       // Ids known, keys not: positions in the first call, pools and ticks in a second.
       c.reset();
-      const idsOnly = await fetchChainSnapshot({ ...setup, lpTokenIds: cold.lpTokenIds });
+      const idsOnly = await fetchChainSnapshot(withLp(setup, { tokenIds: lpIdsOf(cold.hints) }));
       expect(c.counts).toEqual({ eth_call: 2 });
       expect(idsOnly.snapshot.holdings).toEqual(cold.snapshot.holdings);
 
       // Steady state: keys passed back → exactly one request, an eth_call, whatever the number of positions.
       c.reset();
-      const steady = await fetchChainSnapshot({ ...setup, lpKeys: cold.lpKeys });
+      const steady = await fetchChainSnapshot(withLp(setup, { keys: lpKeysOf(cold.hints) }));
       expect(c.counts).toEqual({ eth_call: 1 });
       expect(c.total()).toBe(1);
       expect(steady.ethCalls).toBe(1);
@@ -55,10 +66,9 @@ describe("fetchChainSnapshot RPC requests (counting transport)", () => {
 
       // A pinned block: still one eth_call, at that block.
       c.reset();
-      const pinned = await fetchChainSnapshot(
-        { ...setup, lpKeys: cold.lpKeys },
-        { blockNumber: steady.snapshot.blockNumber },
-      );
+      const pinned = await fetchChainSnapshot(withLp(setup, { keys: lpKeysOf(cold.hints) }), {
+        blockNumber: steady.snapshot.blockNumber,
+      });
       expect(c.counts).toEqual({ eth_call: 1 });
       expect(pinned.snapshot).toEqual(steady.snapshot);
       results.push({ positions: held, requests: { ...c.counts } });
@@ -73,14 +83,14 @@ describe("fetchChainSnapshot RPC requests (counting transport)", () => {
     const before = await fetchChainSnapshot(setup);
     await mintLp(chain, owner, { wethMax: weth(1), usdcMax: usdc(5_000), rangeBps: 2000 });
     c.reset();
-    const seen = await fetchChainSnapshot({ ...setup, lpKeys: before.lpKeys });
-    expect(seen.lpTokenIds).toHaveLength(2);
-    expect(seen.lpTokenIds.slice(0, 1)).toEqual(before.lpTokenIds);
+    const seen = await fetchChainSnapshot(withLp(setup, { keys: lpKeysOf(before.hints) }));
+    expect(lpIdsOf(seen.hints)).toHaveLength(2);
+    expect(lpIdsOf(seen.hints).slice(0, 1)).toEqual(lpIdsOf(before.hints));
     // One call, then the new id's positions(), then its ticks: every request an eth_call.
     expect(Object.keys(c.counts)).toEqual(["eth_call"]);
     expect(c.counts.eth_call).toBe(3);
     c.reset();
-    await fetchChainSnapshot({ ...setup, lpKeys: seen.lpKeys });
+    await fetchChainSnapshot(withLp(setup, { keys: lpKeysOf(seen.hints) }));
     expect(c.counts).toEqual({ eth_call: 1 });
   });
 });

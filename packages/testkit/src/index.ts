@@ -30,10 +30,12 @@ export {
   ensureAave36Artifacts,
 } from "./compile.ts";
 export * from "./config.ts";
+export * from "./countingProxy.ts";
 export { computePoolAddress, deployProtocols } from "./deploy.ts";
 export * from "./deployment.ts";
 export * from "./eip7702.ts";
 export * from "./errors.ts";
+export * from "./feed.ts";
 export * from "./fund.ts";
 export {
   type Postgres,

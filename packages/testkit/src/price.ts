@@ -4,7 +4,7 @@ import type { TestChain } from "./chain.ts";
 import { getPool, getToken, type PoolInfo } from "./deployment.ts";
 import { TestkitError } from "./errors.ts";
 import { sendAndWait } from "./tx.ts";
-import { sqrtPriceX96FromPrices } from "./uniswap-math.ts";
+import { sqrtBigInt, sqrtPriceX96FromPrices } from "./uniswap-math.ts";
 
 const Q96 = 1n << 96n;
 
@@ -73,8 +73,24 @@ export async function feedSqrtPriceX96(chain: TestChain, params: { pool: string 
 
 /** Swaps a pool (as the whale, through SwapRouter) to exactly the price its tokens' feeds imply. */
 export async function syncPoolPrice(chain: TestChain, params: { pool: string }): Promise<PoolMove> {
-  const pool = getPool(chain.deployment, params.pool);
-  const target = await feedSqrtPriceX96(chain, { pool: pool.key });
+  return swapPoolTo(chain, getPool(chain.deployment, params.pool), await feedSqrtPriceX96(chain, params));
+}
+
+/**
+ * Pushes a pool away from its feeds by a real swap (as the whale, through SwapRouter): token0's price in token1
+ * ends `bps` above (or, negative, below) what the feeds imply, e.g. `bps: 500` = 5% — a manipulated or thin pool.
+ */
+export async function pushPoolPrice(
+  chain: TestChain,
+  params: { pool: string; bps: number },
+): Promise<PoolMove> {
+  if (params.bps <= -10_000) throw new RangeError("pushPoolPrice: bps must be above -10,000");
+  const feed = await feedSqrtPriceX96(chain, params);
+  const target = sqrtBigInt((feed * feed * BigInt(10_000 + params.bps)) / 10_000n);
+  return swapPoolTo(chain, getPool(chain.deployment, params.pool), target);
+}
+
+async function swapPoolTo(chain: TestChain, pool: PoolInfo, target: bigint): Promise<PoolMove> {
   const before = await sqrtPriceOf(chain, pool);
   if (before === target) return { pool: pool.key, sqrtPriceX96Before: before, sqrtPriceX96After: before };
 
@@ -127,7 +143,7 @@ export async function syncPoolPrice(chain: TestChain, params: { pool: string }):
     amountIn *= 8n;
   }
   if (current !== target)
-    throw new TestkitError(`Could not move pool ${pool.key} to the feed price.`, {
+    throw new TestkitError(`Could not move pool ${pool.key} to its target price.`, {
       context: { target: String(target), current: String(current) },
     });
   return { pool: pool.key, sqrtPriceX96Before: before, sqrtPriceX96After: current };

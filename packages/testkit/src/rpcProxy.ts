@@ -22,6 +22,8 @@ export type RpcProxy = {
   /** Replaces the faults (an empty object: a clean pass-through). */
   setFaults(faults: RpcFaults): void;
   stats(): RpcProxyStats;
+  /** Every JSON-RPC method the proxy received, in order (batches flattened): a recording of who asked what. */
+  methods(): string[];
   /** Stops listening and closes open connections. */
   stop(): Promise<void>;
 };
@@ -63,12 +65,14 @@ export async function startRpcProxy(
   let current = faults;
   const rand = random(options.seed ?? 1);
   const stats: RpcProxyStats = { forwarded: 0, dropped: 0, rateLimited: 0, failed: 0 };
+  const seen: string[] = [];
   const server: Server = createServer((req, res) => {
     let body = "";
     req.on("data", (c: Buffer) => {
       body += c.toString();
     });
     req.on("end", async () => {
+      seen.push(...methodsOf(body));
       const f = current;
       if (f.delayMs) await new Promise((r) => setTimeout(r, f.delayMs));
       const drop = rand() < (f.dropRate ?? 0);
@@ -109,6 +113,7 @@ export async function startRpcProxy(
       current = next;
     },
     stats: () => ({ ...stats }),
+    methods: () => [...seen],
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

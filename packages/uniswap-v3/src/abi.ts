@@ -48,12 +48,3 @@ export const swapRouterAbi = parseAbi([
   "function exactInputSingle(ExactInputSingleParams params) payable returns (uint256 amountOut)",
   "function exactInput(ExactInputParams params) payable returns (uint256 amountOut)",
 ]);
-
-/** The Multicall3 functions this package uses. */
-export const multicall3Abi = parseAbi([
-  "struct Call3 { address target; bool allowFailure; bytes callData; }",
-  "struct Result { bool success; bytes returnData; }",
-  "function aggregate3(Call3[] calls) payable returns (Result[] returnData)",
-  "function getBlockNumber() view returns (uint256 blockNumber)",
-  "function getCurrentBlockTimestamp() view returns (uint256 timestamp)",
-]);

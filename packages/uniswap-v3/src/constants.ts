@@ -14,9 +14,6 @@ export const MAX_UINT256 = Q256 - 1n;
 /** `keccak256` of the UniswapV3Pool creation code, used to derive pool addresses with CREATE2. */
 export const POOL_INIT_CODE_HASH: Hex = "0xe34f199b19b2b4f47f68442619d555527d244f78a3297ea89325f843f87b8b54";
 
-/** Multicall3's address, the same on every chain that has it. */
-export const MULTICALL3_ADDRESS: Address = "0xcA11bde05977b3631167028862bE2a173976CA11";
-
 /** Uniswap V3 contracts as deployed on Ethereum mainnet (and, with the same addresses, several other chains). */
 export const UNISWAP_V3_MAINNET = {
   factory: "0x1F98431c8aD98523631AE4a59f267346ea31F984",

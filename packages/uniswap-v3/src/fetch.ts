@@ -1,9 +1,7 @@
-import type { Address } from "@ballast/core";
+import { aggregateReads, MULTICALL3_ADDRESS, multicall3Abi } from "@ballast/chain";
+import type { Address, ContractRead } from "@ballast/core";
 import type { Chain, Client, Transport } from "viem";
-import { multicall3Abi } from "./abi.ts";
-import { MULTICALL3_ADDRESS } from "./constants.ts";
 import { UniswapReadError } from "./errors.ts";
-import { aggregateReads, type ContractRead } from "./multicall.ts";
 import type { LpPosition, LpPositionKey } from "./position.ts";
 import { decodeLpReads, type LpReadsParameters, lpReads } from "./reads.ts";
 

@@ -1,6 +1,6 @@
+import type { ReadResult } from "@ballast/core";
 import { describe, expect, it } from "vitest";
 import { UniswapReadError } from "./errors.ts";
-import type { ReadResult } from "./multicall.ts";
 import { decodeLpReads, lpReads } from "./reads.ts";
 
 const NPM = "0x4000000000000000000000000000000000000004";

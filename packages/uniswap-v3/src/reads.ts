@@ -1,8 +1,7 @@
-import type { Address, Hex } from "@ballast/core";
+import type { Address, ContractRead, Hex, ReadResult } from "@ballast/core";
 import type { Abi } from "viem";
 import { poolAbi, positionManagerAbi } from "./abi.ts";
 import { PositionNotFoundError, UniswapReadError } from "./errors.ts";
-import type { ContractRead, ReadResult } from "./multicall.ts";
 import { computePoolAddress } from "./poolAddress.ts";
 import type { LpPosition, LpPositionKey, PoolState, TickState } from "./position.ts";
 

@@ -1,7 +1,9 @@
+import { aggregateReads, MULTICALL3_ADDRESS, multicall3Abi } from "@ballast/chain";
 import {
   type Address,
   BPS,
   type Call,
+  type ContractRead,
   max,
   mulDiv,
   type SwapQuote,
@@ -9,11 +11,10 @@ import {
   type SwapVenue,
 } from "@ballast/core";
 import { type Abi, type Chain, type Client, encodeFunctionData, isAddressEqual, type Transport } from "viem";
-import { multicall3Abi, quoterV2Abi, swapRouterAbi } from "./abi.ts";
-import { DEFAULT_FEE_TIERS, MULTICALL3_ADDRESS } from "./constants.ts";
+import { quoterV2Abi, swapRouterAbi } from "./abi.ts";
+import { DEFAULT_FEE_TIERS } from "./constants.ts";
 import { approveCall, assertSlippage } from "./encode.ts";
 import { InsufficientOutputError, NoRouteError, UniswapReadError, UnsupportedSwapError } from "./errors.ts";
-import { aggregateReads, type ContractRead } from "./multicall.ts";
 import { describePath, encodePath, type SwapPath } from "./path.ts";
 
 /** The best path QuoterV2 found, and what it says about it. */

@@ -1,3 +1,4 @@
+import type { ReadResult } from "@ballast/core";
 import { fund, getPool, setPrice, testAccounts, uniswapV3FactoryAbi } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import { encodeFunctionData, erc20Abi, maxUint256 } from "viem";
@@ -8,7 +9,6 @@ import { encodeDecrease } from "../src/encode.ts";
 import { PositionNotFoundError } from "../src/errors.ts";
 import { fetchLpPositions } from "../src/fetch.ts";
 import { getSqrtRatioAtTick } from "../src/math/tickMath.ts";
-import type { ReadResult } from "../src/multicall.ts";
 import { computePoolAddress } from "../src/poolAddress.ts";
 import { getPositionAmounts, getPositionFees, type LpPosition, lpHolding } from "../src/position.ts";
 import { decodeLpReads, lpReads } from "../src/reads.ts";

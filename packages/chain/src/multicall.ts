@@ -1,4 +1,4 @@
-import type { Address, Hex } from "@ballast/core";
+import { type Address, BallastError, type ContractRead, type Hex, type ReadResult } from "@ballast/core";
 import {
   type Abi,
   type Chain,
@@ -9,34 +9,31 @@ import {
   type Transport,
 } from "viem";
 import { call } from "viem/actions";
-import { multicall3Abi } from "./abi.ts";
-import { MULTICALL3_ADDRESS } from "./constants.ts";
-import { UniswapReadError } from "./errors.ts";
-
-/** One contract read in viem's multicall shape, so it can join any caller's Multicall3 batch. */
-export type ContractRead = {
-  readonly address: Address;
-  readonly abi: Abi;
-  readonly functionName: string;
-  readonly args: readonly unknown[];
-};
-
-/** The outcome of one read in a batch (viem's `allowFailure: true` shape). */
-export type ReadResult =
-  | { readonly status: "success"; readonly result: unknown }
-  | { readonly status: "failure"; readonly error: Error };
+import { multicall3Abi } from "./abis.ts";
+import { MULTICALL3_ADDRESS } from "./registry.ts";
 
 /** Inputs of {@link aggregateReads}. */
 export type AggregateReadsParameters = {
   readonly reads: readonly ContractRead[];
   /** Pin the read to a block; "latest" otherwise. */
-  readonly blockNumber?: bigint;
+  readonly blockNumber?: bigint | undefined;
   /** Multicall3's address; the canonical one by default. */
-  readonly multicallAddress?: Address;
+  readonly multicallAddress?: Address | undefined;
 };
 
+/** The Multicall3 `eth_call` itself failed, or its answer cannot be used. */
+export class MulticallError extends BallastError {
+  override name = "MulticallError";
+  constructor(
+    readonly what: string,
+    cause?: unknown,
+  ) {
+    super(`Multicall3 read failed: ${what}.`, { cause, context: { what } });
+  }
+}
+
 /** A read that reverted inside the batch, with the decoded reason when there is one. */
-export class ReadRevertedError extends UniswapReadError {
+export class ReadRevertedError extends MulticallError {
   override name = "ReadRevertedError";
   constructor(
     readonly functionName: string,
@@ -57,9 +54,30 @@ function revertReason(abi: Abi, data: Hex): string {
   }
 }
 
+function decodeOne(read: ContractRead, success: boolean, data: Hex): ReadResult {
+  const abi = read.abi as Abi;
+  if (!success)
+    return {
+      status: "failure",
+      error: new ReadRevertedError(read.functionName, revertReason(abi, data), data),
+    };
+  try {
+    return {
+      status: "success",
+      result: decodeFunctionResult({ abi, functionName: read.functionName, data }),
+    };
+  } catch (err) {
+    return {
+      status: "failure",
+      error: new MulticallError(`${read.functionName} returned undecodable data`, err),
+    };
+  }
+}
+
 /**
  * Runs `reads` through Multicall3's `aggregate3` (every read allowed to fail) in exactly ONE `eth_call`:
- * no size-based splitting and no client-side batching, whatever the client's settings.
+ * no size-based splitting and no client-side batching, whatever the client's settings. The one place Ballast
+ * aggregates reads; adapters describe theirs as {@link ContractRead} data.
  */
 export async function aggregateReads(
   client: Client<Transport, Chain | undefined>,
@@ -68,7 +86,7 @@ export async function aggregateReads(
   const calls = params.reads.map((r) => ({
     target: r.address,
     allowFailure: true,
-    callData: encodeFunctionData({ abi: r.abi, functionName: r.functionName, args: r.args }),
+    callData: encodeFunctionData({ abi: r.abi as Abi, functionName: r.functionName, args: r.args }),
   }));
   let raw: Hex | undefined;
   try {
@@ -79,29 +97,10 @@ export async function aggregateReads(
       ...(params.blockNumber !== undefined ? { blockNumber: params.blockNumber } : {}),
     }));
   } catch (err) {
-    throw new UniswapReadError("the Multicall3 eth_call failed", err);
+    throw new MulticallError("the Multicall3 eth_call failed", err);
   }
-  if (!raw || raw === "0x") throw new UniswapReadError("Multicall3 returned no data (is it deployed?)");
+  if (!raw || raw === "0x") throw new MulticallError("Multicall3 returned no data (is it deployed?)");
   const results = decodeFunctionResult({ abi: multicall3Abi, functionName: "aggregate3", data: raw });
-  if (results.length !== params.reads.length) throw new UniswapReadError("Multicall3 result count mismatch");
-  return results.map((r, i): ReadResult => {
-    const read = params.reads[i]!;
-    if (!r.success) {
-      return {
-        status: "failure",
-        error: new ReadRevertedError(read.functionName, revertReason(read.abi, r.returnData), r.returnData),
-      };
-    }
-    try {
-      return {
-        status: "success",
-        result: decodeFunctionResult({ abi: read.abi, functionName: read.functionName, data: r.returnData }),
-      };
-    } catch (err) {
-      return {
-        status: "failure",
-        error: new UniswapReadError(`${read.functionName} returned undecodable data`, err),
-      };
-    }
-  });
+  if (results.length !== params.reads.length) throw new MulticallError("Multicall3 result count mismatch");
+  return results.map((r, i) => decodeOne(params.reads[i] as ContractRead, r.success, r.returnData));
 }

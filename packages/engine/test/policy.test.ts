@@ -1,11 +1,16 @@
 import type { Executor } from "@ballast/chain";
-import { type Asset, assetId } from "@ballast/core";
-import { computePoolAddress, type LpPosition, lpPoolRef, rangeAround } from "@ballast/uniswap-v3";
+import { type Asset, assetId, parsePoolSpec } from "@ballast/core";
+import { computePoolAddress, DEFAULT_RANGE_BPS, lpPoolRef } from "@ballast/uniswap-v3";
 import { describe, expect, it } from "vitest";
-import { defaultCostModel } from "./cost.ts";
-import { InvalidCycleConfigError } from "./errors.ts";
-import { DEFAULT_RANGE_BPS, lpEntryRange, parsePoolSpec, resolveSleeveSlots, sleevePools } from "./policy.ts";
-import type { ChainSetup, PoolSnapshot, SleeveSpec } from "./types.ts";
+import {
+  type ChainSetup,
+  defaultCostModel,
+  InvalidCycleConfigError,
+  protocolsOf,
+  resolveSleeveSlots,
+  type SleeveSpec,
+  sleevesByChain,
+} from "../src/index.ts";
 
 const WETH = "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const;
 const USDC = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512" as const;
@@ -23,13 +28,17 @@ const setup = (key: string, chainId: number, extra: Partial<ChainSetup> = {}): C
   client: {} as ChainSetup["client"],
   account: "0x00000000000000000000000000000000000000aa",
   tokens: [token(chainId, WETH, "WETH", 18), token(chainId, USDC, "USDC", 6)],
+  protocols: [],
   venues: [],
   executor: { chainId, account: "0x00000000000000000000000000000000000000aa" } as unknown as Executor,
   ...extra,
 });
 const uni = { factory: FACTORY, positionManager: FACTORY, quoter: FACTORY, router: FACTORY, feeTiers: [500] };
 const aave = { pool: FACTORY, poolAddressesProvider: FACTORY, uiPoolDataProvider: FACTORY };
-const chains = [setup("ethereum", 1, { uniswap: uni, aave }), setup("base", 8453)];
+const chains = [
+  setup("ethereum", 1, { protocols: protocolsOf({ uniswap: uni, aave }) }),
+  setup("base", 8453),
+];
 const err = (specs: SleeveSpec[]) => {
   try {
     resolveSleeveSlots(specs, chains);
@@ -76,7 +85,11 @@ describe("resolveSleeveSlots", () => {
       500,
       DEFAULT_RANGE_BPS,
     ]);
-    expect(sleevePools(slots)).toEqual(new Map([[1, [lp.address]]]));
+    expect(
+      sleevesByChain(slots)
+        .get(1)!
+        .flatMap((s) => (s.pool ? [s.pool.address] : [])),
+    ).toEqual([lp.address]);
   });
 
   it("names the field of every config mistake", () => {
@@ -104,33 +117,6 @@ describe("resolveSleeveSlots", () => {
       symbol1: "B",
       fee: 3000,
     });
-  });
-});
-
-describe("lpEntryRange", () => {
-  const pool: PoolSnapshot = {
-    address: FACTORY,
-    token0: WETH,
-    token1: USDC,
-    fee: 500,
-    tickSpacing: 10,
-    sqrtPriceX96: 1n << 96n,
-    tick: -196_250,
-    liquidity: 1n,
-  };
-  const pos = (tickLower: number, tickUpper: number) => ({ tokenId: 9n, tickLower, tickUpper }) as LpPosition;
-  it("tops up the sleeve's first position when it holds the current tick, else a new ±rangeBps range", () => {
-    expect(lpEntryRange(pool, [pos(-197_000, -195_000)], 1000)).toEqual({
-      tickLower: -197_000,
-      tickUpper: -195_000,
-      tokenId: 9n,
-    });
-    expect(lpEntryRange(pool, [pos(-190_000, -180_000)], 1000)).toEqual(
-      rangeAround({ tick: pool.tick, tickSpacing: 10, widthBps: 1000 }),
-    );
-    expect(lpEntryRange(pool, [], 500)).toEqual(
-      rangeAround({ tick: pool.tick, tickSpacing: 10, widthBps: 500 }),
-    );
   });
 });
 

@@ -1,6 +1,6 @@
-import type { LpPositionKey } from "@ballast/uniswap-v3";
 import { describe, expect, it } from "vitest";
-import { lpKeysFromJson, lpKeysToJson } from "./fetch.ts";
+import type { LpPositionKey } from "./position.ts";
+import { lpKeysFromJson, lpKeysToJson } from "./protocol.ts";
 
 describe("lpKeysToJson / lpKeysFromJson", () => {
   it("round-trips through JSON text and drops malformed entries", () => {

@@ -1,0 +1,344 @@
+/**
+ * `ballast safe-permissions` applied for real: a Safe 1.3.0 whose only module is a Zodiac Roles v2 modifier, deployed
+ * on a local chain from the bytecode `zodiac-roles-sdk` ships (Roles linked to its Integrity and Packer libraries,
+ * the MultiSend unwrapper). The Roles owner applies the generated calls; the keeper, a role member, then sends the
+ * batches Ballast builds (the Aave adapter's supply inside a MultiSendCallOnly envelope, a SwapRouter swap) — they
+ * pass — and what Ballast never sends (a transfer to a stranger, a supply or a swap paying someone else, an approval
+ * to a stranger) is refused on chain.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { AGGREGATION_ROUTER_V6, aggregationRouterV6Abi } from "@ballast/1inch";
+import { encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
+import {
+  createSafe,
+  encodeMultiSend,
+  execSafeTransaction,
+  fund,
+  type MultiSendCall,
+  multiSendCallOnlyAbi,
+  safeAbi,
+  sendAndWait,
+  swapRouterAbi,
+  testAccounts,
+  testkitAaveMarket,
+} from "@ballast/testkit";
+import { useTestChain } from "@ballast/testkit/vitest";
+import {
+  type Address,
+  type BaseError,
+  ContractFunctionRevertedError,
+  encodeFunctionData,
+  erc20Abi,
+  type Hex,
+  maxUint256,
+  toFunctionSelector,
+} from "viem";
+import { beforeAll, describe, expect, it } from "vitest";
+import { coercePermission, encodeKey } from "zodiac-roles-sdk";
+import {
+  Integrity__factory,
+  MultiSendUnwrapper__factory,
+  Packer__factory,
+  Roles__factory,
+} from "zodiac-roles-sdk/typechain";
+import { testkitChainYaml } from "../src/demo-portfolio.ts";
+import { BALLAST_ROLE, MULTI_SEND_SELECTOR, permissionsOf } from "../src/safe-permissions.ts";
+
+const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+
+// The Roles bytecode in zodiac-roles-sdk (25,286 bytes of runtime code) is over EIP-170's 24,576: its build differs
+// from the mastercopy deployed on mainnet, so this one chain lifts anvil's code-size limit.
+const chain = useTestChain({ chainId: 1, anvilArgs: ["--disable-code-size-limit"] });
+const owner = testAccounts.alice; // owns the Safe and the Roles modifier
+const keeper = testAccounts.keeper; // the role member
+const stranger = testAccounts.dave.address;
+const rolesAbi = Roles__factory.abi;
+
+let safe: Address;
+let roles: Address;
+let roleKey: Hex;
+
+async function deploy(abi: readonly unknown[], bytecode: string, args: unknown[] = []): Promise<Address> {
+  const wallet = chain.walletClient(owner);
+  const hash = await wallet.deployContract({
+    abi: abi as never,
+    bytecode: bytecode as Hex,
+    args: args as never,
+  });
+  const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
+  if (!receipt.contractAddress) throw new Error("no contract deployed");
+  return receipt.contractAddress;
+}
+
+/**
+ * The ERC-2470 singleton factory, where Roles v2 stores its packed conditions as contract code (CREATE2). On a real
+ * chain it is deployed by the EIP's keyless transaction; its creation code (from the EIP) runs here the same way.
+ */
+const SINGLETON_FACTORY: Address = "0xce0042B868300000d44A59004Da54A005ffdcf9f";
+const SINGLETON_FACTORY_INIT: Hex =
+  "0x608060405234801561001057600080fd5b50610134806100206000396000f3fe6080604052348015600f57600080fd5b506004361060285760003560e01c80634af63f0214602d575b600080fd5b60cf60048036036040811015604157600080fd5b810190602081018135640100000000811115605b57600080fd5b820183602082011115606c57600080fd5b80359060200191846001830284011164010000000083111715608d57600080fd5b91908080601f016020809104026020016040519081016040528093929190818152602001838380828437600092019190915250929550509135925060eb915050565b604080516001600160a01b039092168252519081900360200190f35b6000818351602085016000f5939250505056fea26469706673582212206b44f8a82cb6b156bfcc3dc6aadd6df4eefd204bc928a4397fd15dacf6d5320564736f6c63430006020033";
+
+async function installSingletonFactory(): Promise<void> {
+  // Run the creation code (eth_call of a deployment returns the runtime code), and put the result at its address.
+  const { data } = await chain.publicClient.call({ data: SINGLETON_FACTORY_INIT });
+  await chain.publicClient.request({
+    method: "anvil_setCode" as never,
+    params: [SINGLETON_FACTORY, data] as never,
+  });
+}
+
+const asOwner = (to: Address, data: Hex) =>
+  sendAndWait(chain, chain.walletClient(owner), { to, data, gas: 10_000_000n });
+
+beforeAll(async () => {
+  const d = chain.deployment;
+  await installSingletonFactory();
+  const integrity = await deploy(Integrity__factory.abi, Integrity__factory.bytecode);
+  const packer = await deploy(Packer__factory.abi, Packer__factory.bytecode);
+  const unwrapper = await deploy(MultiSendUnwrapper__factory.abi, MultiSendUnwrapper__factory.bytecode);
+  // The Safe's address is needed by the Roles constructor, and the Roles address by the Safe's module list.
+  safe = await createSafe(chain, { owners: [owner.address] });
+  roles = await deploy(
+    rolesAbi,
+    Roles__factory.linkBytecode({
+      "contracts/Integrity.sol:Integrity": integrity,
+      "contracts/packers/Packer.sol:Packer": packer,
+    }),
+    [owner.address, safe, safe],
+  );
+  await execSafeTransaction(chain, {
+    safe,
+    owners: [owner.address],
+    to: safe,
+    data: encodeFunctionData({ abi: safeAbi, functionName: "enableModule", args: [roles] }),
+  });
+  await asOwner(
+    roles,
+    encodeFunctionData({
+      abi: rolesAbi,
+      functionName: "setTransactionUnwrapper",
+      args: [d.safe.multiSendCallOnly, MULTI_SEND_SELECTOR, unwrapper],
+    }),
+  );
+
+  const yaml = testkitChainYaml("ethereum", chain, { keyVar: "K" })
+    .replace("swap: [uniswap-v3]", "swap: [uniswap-v3, 1inch]")
+    .replace(
+      /account: \{[^}]*\}/,
+      `account: { type: safe, safe: "${safe}", key: env:K, multiSendCallOnly: "${d.safe.multiSendCallOnly}" }`,
+    );
+  // The role's calls come from the command a user runs: `ballast safe-permissions --json`.
+  const dir = mkdtempSync(join(tmpdir(), "ballast-roles-"));
+  const file = join(dir, "ballast.yaml");
+  writeFileSync(
+    file,
+    `chains:\n${yaml}policy:\n  sleeves:\n    - { id: w, chain: ethereum, kind: token, asset: WETH, weight: 100% }\n  bands: { absolute: 2%, relative: 10% }\nkeeper:\n  journal: ${join(dir, "journal.db")}\n`,
+  );
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      CLI,
+      "safe-permissions",
+      "-c",
+      file,
+      "--roles",
+      roles,
+      "--member",
+      keeper.address,
+      "--json",
+    ],
+    { encoding: "utf8" },
+  ).catch((e: { stdout: string; stderr: string }) => {
+    throw new Error(`ballast safe-permissions failed: ${e.stdout}${e.stderr}`);
+  });
+  rmSync(dir, { recursive: true, force: true });
+  const [perms] = JSON.parse(stdout) as { roleKey: Hex; calls: { to: Address; data: Hex }[] }[];
+  roleKey = perms!.roleKey;
+  expect(roleKey).toBe(encodeKey(BALLAST_ROLE));
+  expect(perms!.calls.every((c) => c.to.toLowerCase() === roles.toLowerCase())).toBe(true);
+  for (const call of perms!.calls) await asOwner(call.to, call.data);
+  await fund(chain, { account: safe, token: "WETH", amount: 10n ** 19n });
+}, 120_000);
+
+const multiSend = (calls: readonly MultiSendCall[]) =>
+  encodeFunctionData({
+    abi: multiSendCallOnlyAbi,
+    functionName: "multiSend",
+    args: [encodeMultiSend(calls)],
+  });
+
+/** The keeper sends `calls` through its role: one MultiSendCallOnly envelope, unwrapped and checked call by call. */
+const viaRole = (calls: readonly MultiSendCall[]) =>
+  chain.walletClient(keeper).writeContract({
+    address: roles,
+    abi: rolesAbi,
+    functionName: "execTransactionWithRole",
+    args: [chain.deployment.safe.multiSendCallOnly, 0n, multiSend(calls), 1, roleKey, true],
+    gas: 3_000_000n,
+  });
+/** Roles v2 `Status` values of a `ConditionViolation` (zodiac-roles-deployments). */
+const STATUS = {
+  TargetAddressNotAllowed: 2,
+  FunctionNotAllowed: 3,
+  OrViolation: 5,
+  ParameterNotAllowed: 7,
+} as const;
+
+/** Why the Roles modifier refuses `calls` from the keeper: the `ConditionViolation` status, or "allowed". */
+async function refusal(calls: readonly MultiSendCall[]): Promise<number | "allowed"> {
+  try {
+    await chain.publicClient.simulateContract({
+      account: keeper,
+      address: roles,
+      abi: rolesAbi,
+      functionName: "execTransactionWithRole",
+      args: [chain.deployment.safe.multiSendCallOnly, 0n, multiSend(calls), 1, roleKey, true],
+    });
+    return "allowed";
+  } catch (e) {
+    const revert = (e as BaseError).walk((x) => x instanceof ContractFunctionRevertedError);
+    const data = (revert as ContractFunctionRevertedError | null)?.data;
+    if (data?.errorName !== "ConditionViolation") throw e;
+    return Number(data.args?.[0]);
+  }
+}
+
+const balance = (token: Address, who: Address) =>
+  chain.publicClient.readContract({ address: token, abi: erc20Abi, functionName: "balanceOf", args: [who] });
+
+describe(`ballast safe-permissions on a Safe with a Roles v2 modifier (role "${BALLAST_ROLE}")`, () => {
+  it("lets the keeper supply to Aave for the Safe: the adapter's own calls, one MultiSend", async () => {
+    const d = chain.deployment;
+    const positions = await fetchAavePositions(chain.publicClient, {
+      market: testkitAaveMarket(d),
+      user: safe,
+    });
+    const calls = encodeSupply({ positions, asset: d.tokens.WETH.address, amount: 4n * 10n ** 18n });
+    const hash = await viaRole(calls);
+    expect((await chain.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
+    expect(await balance(d.aave.reserves.WETH.aToken, safe)).toBe(4n * 10n ** 18n);
+    expect(await balance(d.tokens.WETH.address, safe)).toBe(6n * 10n ** 18n);
+  });
+
+  it("lets the keeper swap on the SwapRouter paying the Safe, and refuses the same swap paying a stranger", async () => {
+    const d = chain.deployment;
+    const swap = (recipient: Address): MultiSendCall[] => [
+      {
+        to: d.tokens.WETH.address,
+        data: encodeFunctionData({
+          abi: erc20Abi,
+          functionName: "approve",
+          args: [d.uniswap.swapRouter, 10n ** 18n],
+        }),
+      },
+      {
+        to: d.uniswap.swapRouter,
+        data: encodeFunctionData({
+          abi: swapRouterAbi,
+          functionName: "exactInputSingle",
+          args: [
+            {
+              tokenIn: d.tokens.WETH.address,
+              tokenOut: d.tokens.USDC.address,
+              fee: 500,
+              recipient,
+              deadline: maxUint256,
+              amountIn: 10n ** 18n,
+              amountOutMinimum: 1n,
+              sqrtPriceLimitX96: 0n,
+            },
+          ],
+        }),
+      },
+    ];
+    expect(await refusal(swap(stranger))).toBe(STATUS.ParameterNotAllowed);
+    expect(await refusal(swap(safe))).toBe("allowed");
+    const hash = await viaRole(swap(safe));
+    expect((await chain.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
+    expect(await balance(d.tokens.USDC.address, safe)).toBeGreaterThan(2_000n * 10n ** 6n);
+    expect(await balance(d.tokens.USDC.address, stranger)).toBe(0n);
+  });
+
+  it("checks a 1inch AggregationRouterV6 swap's receiver: the Safe passes, a stranger is refused", async () => {
+    const { WETH, USDC } = chain.deployment.tokens;
+    const swap = (dstReceiver: Address): MultiSendCall[] => [
+      {
+        to: AGGREGATION_ROUTER_V6,
+        data: encodeFunctionData({
+          abi: aggregationRouterV6Abi,
+          functionName: "swap",
+          args: [
+            stranger,
+            {
+              srcToken: WETH.address,
+              dstToken: USDC.address,
+              srcReceiver: stranger,
+              dstReceiver,
+              amount: 10n ** 18n,
+              minReturnAmount: 1n,
+              flags: 0n,
+            },
+            "0x",
+          ],
+        }),
+      },
+    ];
+    expect(await refusal(swap(stranger))).toBe(STATUS.ParameterNotAllowed);
+    expect(await refusal(swap(safe))).toBe("allowed"); // no router on this chain: the empty call succeeds
+  });
+
+  it("names every function by the selector the contracts dispatch on, for every kind of allowed contract", () => {
+    const at = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as Address;
+    const perms = permissionsOf({
+      chainId: 1,
+      accounts: [safe],
+      tokens: [at(1), at(2)],
+      contracts: [
+        { address: at(3), kind: "aave-pool" },
+        { address: at(4), kind: "uniswap-position-manager" },
+        { address: at(5), kind: "uniswap-swap-router" },
+        { address: at(6), kind: "1inch-router" },
+      ],
+    });
+    for (const p of perms) {
+      const bare = p.signature.replace(/ [a-zA-Z]+(?=[,)])/g, ""); // parameter names do not change a selector
+      expect(coercePermission(p).selector, p.signature).toBe(toFunctionSelector(`function ${bare}`));
+    }
+    // 2 approvals, 5 Aave, 5 position manager, 2 SwapRouter, 7 1inch; no transfer, no multicall.
+    expect(perms.map((p) => p.signature.split("(")[0])).toEqual([
+      ...["approve", "approve"],
+      ...["supply", "withdraw", "borrow", "repay", "repayWithATokens"],
+      ...["mint", "increaseLiquidity", "decreaseLiquidity", "collect", "burn"],
+      ...["exactInputSingle", "exactInput"],
+      ...["swap", "unoswap", "unoswap2", "unoswap3", "unoswapTo", "unoswapTo2", "unoswapTo3"],
+    ]);
+  });
+
+  it("refuses what Ballast never sends: a transfer, a supply for a stranger, an approval to a stranger", async () => {
+    const d = chain.deployment;
+    const weth = d.tokens.WETH.address;
+    const before = await balance(weth, safe);
+    const transfer = encodeFunctionData({ abi: erc20Abi, functionName: "transfer", args: [stranger, 1n] });
+    expect(await refusal([{ to: weth, data: transfer }])).toBe(STATUS.FunctionNotAllowed);
+    const approve = encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [stranger, 1n] });
+    expect(await refusal([{ to: weth, data: approve }])).toBe(STATUS.OrViolation);
+    const positions = await fetchAavePositions(chain.publicClient, {
+      market: testkitAaveMarket(d),
+      user: stranger,
+    });
+    const forStranger = encodeSupply({ positions, asset: weth, amount: 10n ** 18n });
+    expect(await refusal(forStranger)).toBe(STATUS.ParameterNotAllowed);
+    const usdcPool = encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [d.aave.pool, 1n] });
+    expect(await refusal([{ to: d.tokens.WBTC.address, data: usdcPool }])).toBe(
+      STATUS.TargetAddressNotAllowed,
+    );
+    expect(await balance(weth, safe)).toBe(before);
+  });
+});

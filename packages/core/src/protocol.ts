@@ -1,0 +1,239 @@
+import { BallastError } from "./errors.ts";
+import type { Address, Asset, AssetId, Call, Composition, Holding, HoldingKind, PriceBook } from "./model.ts";
+import type { LegAction, SleeveLeg } from "./plan.ts";
+
+/**
+ * The one shape every protocol adapter (a lending market, a DEX's LP positions, a bridge) implements for the engine.
+ * Types only: no I/O. The engine runs the reads in the chain's single Multicall3 `eth_call`, hands the results back to
+ * `decode`, and asks `encode` for the calls of each leg; it never names a protocol. {@link SwapVenue} is the model.
+ */
+export type Protocol<S = unknown> = {
+  /** `Holding.protocol` of what it reads and `SleeveLeg.protocol` of the legs it realizes (e.g. "aave-v3"). */
+  readonly name: string;
+  /** The sleeve kinds a user may write for it (e.g. "aave-supply"), each with its holding kind. */
+  readonly sleeveKinds: Readonly<Record<string, HoldingKind>>;
+  /** Resolves a sleeve spec statically (no reads); throws {@link SleeveSpecError} naming the bad field. */
+  resolveSleeve(spec: SleeveSpec, chain: Pick<ProtocolChain, "key" | "chainId" | "tokens">): SleeveTarget;
+  /** The reads of one chain (and how to decode them); `sleeves` are this protocol's resolved sleeves there. */
+  read(request: ReadRequest): ReadStep<ProtocolRead<S>>;
+  /**
+   * What one dollar of a sleeve holds at the read state, when it is not 100% of `target.asset`; `field` names the
+   * sleeve in errors (a pool not read: {@link SleeveSpecError}; a token without a price: `MissingPriceError`).
+   */
+  composition?(target: SleeveTarget, state: S, prices: PriceBook, field: string): Composition | undefined;
+  /** Fills `prices` (in place) for registered assets no oracle priced, from the read state; returns the ids added. */
+  derivePrices?(state: S, prices: Map<AssetId, bigint>, assets: ReadonlyMap<AssetId, Asset>): AssetId[];
+  /** Encodes one leg (pure, sync); throws {@link LegEncodeError} when the leg cannot be realized. */
+  encode(leg: SleeveLeg, ctx: EncodeContext<S>): LegEncoding<S>;
+  /** Tokens the value-loss guard must price besides the asset itself (e.g. aTokens at +price, debt tokens at −price). */
+  guardTokens?(state: S, asset: Asset, priceUsdWad: bigint): readonly PricedToken[];
+  /** ABIs of its contracts, to decode revert reasons in a simulation. */
+  readonly abis: readonly (readonly unknown[])[];
+};
+
+/** A sleeve as the user writes it (symbols, not addresses); the protocol owning `kind` resolves it. */
+export type SleeveSpec = {
+  readonly id: string;
+  /** The chain's config key. */
+  readonly chain: string;
+  /** "token" (idle in the wallet) or a kind of a registered protocol ("aave-supply", "uniswap-v3-lp", …). */
+  readonly kind: string;
+  /** Token symbol (single-asset sleeves). */
+  readonly asset?: string;
+  /** Pool sleeves: `{symbol0, symbol1, fee}` or `"WETH/USDC/500"` (symbols in either order). */
+  readonly pool?: { readonly symbol0: string; readonly symbol1: string; readonly fee: number } | string;
+  /** Pool sleeves: range half-width in bps of the price for new positions. */
+  readonly rangeBps?: number;
+  /** Signed target weight in bps of NAV (borrow sleeves negative). */
+  readonly weightBps: number;
+};
+
+/** A chain as a protocol sees it: where it reads and for whom. */
+export type ProtocolChain = {
+  /** Config name, for messages. */
+  readonly key: string;
+  readonly chainId: number;
+  /** The portfolio account. */
+  readonly account: Address;
+  /** The configured tokens (symbol → address). */
+  readonly tokens: readonly Asset[];
+  readonly multicall3: Address;
+};
+
+/** A pool a two-asset sleeve names: `token0`/`token1` in the pool's order, `fee` in the pool's unit (hundredths of a bp). */
+export type PairPool = {
+  readonly address: Address;
+  readonly token0: Asset;
+  readonly token1: Asset;
+  readonly fee: number;
+  readonly rangeBps: number;
+};
+
+/** A sleeve spec resolved by its protocol: the slot its holdings fill and what it names. */
+export type SleeveTarget = {
+  readonly protocol: string;
+  readonly kind: HoldingKind;
+  /** The holding `ref` (asset id, or a pool id). */
+  readonly ref: string;
+  /** Single-asset sleeves. */
+  readonly asset?: Asset;
+  /** Two-asset pool sleeves. */
+  readonly pool?: PairPool;
+};
+
+/** One contract read for the chain's Multicall3 `aggregate3`, in viem's shape (`abi` is a viem `Abi`). */
+export type ContractRead = {
+  readonly address: Address;
+  readonly abi: readonly unknown[];
+  readonly functionName: string;
+  readonly args: readonly unknown[];
+};
+
+/** The outcome of one read in a batch (viem's `allowFailure: true` shape). */
+export type ReadResult =
+  | { readonly status: "success"; readonly result: unknown }
+  | { readonly status: "failure"; readonly error: Error };
+
+/** What a protocol is asked to read on one chain. */
+export type ReadRequest = {
+  readonly chain: ProtocolChain;
+  /** This protocol's sleeves on the chain (e.g. pools to read although no position is open). */
+  readonly sleeves: readonly SleeveTarget[];
+  /** What its previous read left for this one ({@link ProtocolRead.hint}), e.g. known LP keys. */
+  readonly hint?: unknown;
+};
+
+/**
+ * Reads as data and their decoder. Decoding either finishes or asks for another round at the same block (e.g. LP NFTs
+ * seen for the first time, whose pools are only known once their positions are read).
+ */
+export type ReadStep<T> = {
+  readonly calls: readonly ContractRead[];
+  /** Decodes the results of `calls`, in order; throws a typed error when a required read failed. */
+  decode(results: readonly ReadResult[]): { readonly done: T } | { readonly next: ReadStep<T> };
+};
+
+/** What a protocol read on one chain: core data for the snapshot, and its own state for encoding. */
+export type ProtocolRead<S = unknown> = {
+  readonly holdings: readonly Holding[];
+  /** Assets it found beyond the configured tokens (e.g. a reserve the account holds). */
+  readonly assets: readonly Asset[];
+  /** Prices it read (an oracle), USD wad per whole token. */
+  readonly prices: PriceBook;
+  /** Risk parameters: liquidation thresholds in bps by asset id (lending markets). */
+  readonly liquidationThresholdBps?: ReadonlyMap<AssetId, bigint>;
+  /** JSON-safe facts for the next read ({@link ReadRequest.hint}): pass them back for a one-call fetch. */
+  readonly hint?: unknown;
+  readonly state: S;
+  readonly warnings?: readonly string[];
+};
+
+/** What {@link Protocol.encode} knows besides the leg. */
+export type EncodeContext<S> = {
+  readonly chain: ProtocolChain;
+  /** The protocol's state after the legs before this one (see {@link LegEncoding.state}). */
+  readonly state: S;
+  /** The leg's resolved sleeve. */
+  readonly target: SleeveTarget | undefined;
+  readonly assets: ReadonlyMap<AssetId, Asset>;
+  readonly prices: PriceBook;
+  /** The policy's slippage limit, for the minimum amounts of pool deposits and withdrawals. */
+  readonly slippageBps: number;
+  /** Unix seconds after which time-bound calls revert. */
+  readonly deadline: bigint;
+  /** Entries: what the leg may spend of each asset (its amounts, scaled down when the funds fall short). */
+  readonly funded: ReadonlyMap<AssetId, bigint>;
+  /** The account's worst-case balance of `asset` at this point of the batch, less what later legs will spend. */
+  spare(asset: AssetId): bigint;
+};
+
+/** How a leg moves one asset: `min` bounds the balance change (guards), `funds` changes what later legs may spend. */
+export type LegEffect = { readonly asset: AssetId; readonly min: bigint; readonly funds: bigint };
+
+/** A leg as encoded: its calls and what they do to the account. */
+export type LegEncoding<S> = {
+  readonly calls: readonly Call[];
+  readonly effects: readonly LegEffect[];
+  /** For the report: base units per token put in (negative) or guaranteed out (positive). */
+  readonly flows: readonly { readonly token: Address; readonly amount: bigint }[];
+  /** The action as realized when it differs from the leg's (an `increase` that had to mint). */
+  readonly action?: LegAction;
+  /** Why the leg got no call (nothing to work with). */
+  readonly skipped?: string;
+  readonly note?: string;
+  /** The protocol's state after this leg, for the next one (e.g. projected lending positions). */
+  readonly state?: S;
+  /** USD the leg puts into (+) or takes out of (−) positions the value-loss guard cannot price (LP). */
+  readonly unpricedUsd?: bigint;
+  /** The lending pool whose health factor the batch must keep above the policy's floor. */
+  readonly healthFactorPool?: Address;
+};
+
+/** A token the value-loss guard prices (chain's `TokenPrice`). */
+export type PricedToken = {
+  readonly token: Address;
+  readonly decimals: number;
+  readonly priceUsdWad: bigint;
+};
+
+/** A protocol refused to encode a leg; the engine reports it with the chain and the step. */
+export class LegEncodeError extends BallastError {
+  override name = "LegEncodeError";
+  constructor(
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    super(`Cannot encode the leg: ${reason}.`, { cause });
+  }
+}
+
+/** A sleeve spec a protocol cannot resolve; `field` is relative to the sleeve ("asset", "pool", "kind", …). */
+export class SleeveSpecError extends BallastError {
+  override name = "SleeveSpecError";
+  constructor(
+    readonly field: string,
+    readonly expected: string,
+  ) {
+    super(`Invalid sleeve ${field}: ${expected}.`);
+  }
+}
+
+/** Finds a configured token by symbol (exact first, then case-insensitive); throws {@link SleeveSpecError} on `field`. */
+export function tokenBySymbol(
+  chain: Pick<ProtocolChain, "key" | "tokens">,
+  symbol: string,
+  field: string,
+): Asset {
+  const exact = chain.tokens.filter((t) => t.symbol === symbol);
+  const found =
+    exact.length > 0 ? exact : chain.tokens.filter((t) => t.symbol.toLowerCase() === symbol.toLowerCase());
+  if (found.length === 0)
+    throw new SleeveSpecError(
+      field,
+      `chain "${chain.key}" has no token "${symbol}" (tokens: ${chain.tokens.map((t) => t.symbol).join(", ") || "none"})`,
+    );
+  if (found.length > 1)
+    throw new SleeveSpecError(field, `symbol "${symbol}" names several tokens on chain "${chain.key}"`);
+  return found[0] as Asset;
+}
+
+/** The asset a single-asset sleeve names; throws {@link SleeveSpecError} on "asset". */
+export function sleeveAsset(spec: SleeveSpec, chain: Pick<ProtocolChain, "key" | "tokens">): Asset {
+  if (!spec.asset) throw new SleeveSpecError("asset", `a ${spec.kind} sleeve names its asset`);
+  return tokenBySymbol(chain, spec.asset, "asset");
+}
+
+/** Parses `"WETH/USDC/500"` (or the object form) into two symbols and a fee; throws {@link SleeveSpecError} on "pool". */
+export function parsePoolSpec(pool: NonNullable<SleeveSpec["pool"]>): {
+  symbol0: string;
+  symbol1: string;
+  fee: number;
+} {
+  if (typeof pool !== "string") return pool;
+  const parts = pool.split("/").map((s) => s.trim());
+  const [a, b, f] = parts;
+  const fee = Number(f);
+  if (parts.length !== 3 || !a || !b || !Number.isInteger(fee) || fee <= 0)
+    throw new SleeveSpecError("pool", `expected "SYMBOL/SYMBOL/FEE" such as "WETH/USDC/500", got "${pool}"`);
+  return { symbol0: a, symbol1: b, fee };
+}
