@@ -1,12 +1,13 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { TxRecord } from "@ballast/chain";
 import { testDatabase } from "@ballast/testkit";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Journal, JournalLockedError, NonceTakenError, openJournal } from "./journal.ts";
-import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
+import { MIGRATIONS, migrate, SCHEMA_VERSION } from "./migrations.ts";
+import { openSql } from "./sql.ts";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -109,6 +110,46 @@ describe.each(Object.keys(STORES))("journal on %s", (store) => {
       expect((await j.history(2)).map((e) => e.summary)).toEqual(["hold 3", "hold 2"]);
       expect((await j.history(10, { since: 100 })).map((e) => e.summary)).not.toContain("old");
       expect((await j.history(10, { dryRuns: false })).map((e) => e.summary)).not.toContain("hold 2");
+    });
+  });
+
+  it("migration 4: a version-3 journal's decisions are run's, its twice-stringified plans become objects", async () => {
+    const target = await fresh();
+    if (store === "sqlite") mkdirSync(dirname(target), { recursive: true });
+    const old = openSql(target);
+    try {
+      await migrate(old, { to: 3 });
+      await old.run(
+        "INSERT INTO decisions (at, fire, plan_id, summary, json) VALUES (5, 0, NULL, 'hold', '[]')",
+      );
+      await old.run("INSERT INTO plans (id, at, summary, json) VALUES (?, ?, ?, ?)", [
+        "0xold",
+        4,
+        "1 leg",
+        JSON.stringify(JSON.stringify({ id: "0xold", turnoverUsd: "12" })),
+      ]);
+      await old.run("INSERT INTO plans (id, at, summary, json) VALUES (?, ?, ?, ?)", [
+        "0xnew",
+        4,
+        "2 legs",
+        JSON.stringify({ id: "0xnew" }),
+      ]);
+    } finally {
+      await old.close();
+    }
+    await withJournal(target, async (j) => {
+      await j.recordDecision({ at: 6, fire: false, planId: null, summary: "dry", json: "[]", dryRun: true });
+      const h = await j.history();
+      expect(h.map((e) => [e.summary, e.dryRun])).toEqual([
+        ["dry", true],
+        ["hold", false],
+        ["2 legs", false],
+        ["1 leg", false],
+      ]);
+      expect(h.filter((e) => e.kind === "plan").map((e) => JSON.parse(e.json))).toEqual([
+        { id: "0xnew" },
+        { id: "0xold", turnoverUsd: "12" },
+      ]);
     });
   });
 
