@@ -1,10 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startAnvil } from "@ballast/testkit";
+import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "./config.ts";
 import { exampleConfig } from "./example.ts";
+import { createMetrics } from "./metrics.ts";
 import { loadPortfolios, portfolioName, sharedJournal } from "./work.ts";
+import { runWorker, type WorkerRound } from "./worker.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ballast-work-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,5 +58,34 @@ describe("the portfolios of a worker", () => {
     expect(twice?.issues).toEqual([{ path: "portfolio", message: "two portfolio files share this name" }]);
     mkdirSync(join(dir, "empty"));
     expect(() => loadPortfolios([join(dir, "empty")], env)).toThrow(/No portfolio file/);
+  });
+});
+
+describe("a worker", () => {
+  it("refuses a portfolio whose RPC serves another chain, as run does at start: it holds none of it", async () => {
+    // ethereum (chain 1) pointed at a node of chain 8453; arbitrum's URL answers nothing (not an error here).
+    const wrong = await startAnvil({ chainId: 8453 });
+    try {
+      const file = portfolio(join(dir, "mismatch.yaml"), join(dir, "mismatch.db"));
+      const portfolios = loadPortfolios([file], { ...env, ETH_RPC_URL: wrong.rpcUrl });
+      const lines: string[] = [];
+      const rounds: WorkerRound[] = [];
+      await runWorker({
+        portfolios,
+        journal: sharedJournal(portfolios),
+        env: { ...env, ETH_RPC_URL: wrong.rpcUrl },
+        log: pino({ level: "error" }, { write: (line: string) => void lines.push(line) }),
+        metrics: createMetrics(),
+        tickMs: 10,
+        maxRounds: 1,
+        now: () => Math.floor(Date.now() / 1000),
+        onRound: (r) => void rounds.push(r),
+      });
+      expect(rounds.map((r) => r.held)).toEqual([[]]);
+      expect(lines.join("")).toContain("portfolio cannot start");
+      expect(lines.join("")).toContain("serves chain 8453, expected 1");
+    } finally {
+      await wrong.stop();
+    }
   });
 });

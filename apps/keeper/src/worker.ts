@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { checkChainIds } from "@ballast/chain";
 import type { Logger } from "pino";
 import { assembleKeeper } from "./assemble.ts";
 import type { Config } from "./config.ts";
@@ -151,6 +152,8 @@ async function pickUp(o: WorkerOptions, journal: Journal, leases: LeaseSet, held
         log: o.log.child({ portfolio: p.name }),
         metrics: labelled(o.metrics, { portfolio: p.name }),
       });
+      // As `run` does at start: an RPC URL serving another chain is refused before anything is read or sent.
+      await Promise.all(entry.keeper.chains.map((c) => checkChainIds(c.clients, { chain: c.key })));
     } catch (e) {
       o.log.error({ portfolio: p.name, err: errText(e) }, "portfolio cannot start: lease released");
       await leases.release([portfolioLease(p.name)]);
