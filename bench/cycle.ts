@@ -205,13 +205,18 @@ keeper:
 `;
 }
 
-type Bench = { keeper: Keeper; close: () => void };
+type Bench = { keeper: Keeper; close: () => Promise<void> };
 
-function openKeeper(dir: string, name: string, yaml: string, env: Record<string, string>): Bench {
+async function openKeeper(
+  dir: string,
+  name: string,
+  yaml: string,
+  env: Record<string, string>,
+): Promise<Bench> {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, yaml);
   const config: Config = loadConfig(file, env);
-  const journal = openJournal(config.keeper.journal);
+  const journal = await openJournal(config.keeper.journal);
   const chains = buildRuntime(config, env, { store: journal.txStore, needKeys: true, pollingIntervalMs: 50 });
   return {
     keeper: {
@@ -527,7 +532,7 @@ async function main(): Promise<void> {
       const name = ACCOUNTS[n];
       const env = { BENCH_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX[name]] };
       // Calibrate the policy on the portfolio's own weights (its own journal, so the counted cycle 1 is cold).
-      const cal = openKeeper(
+      const cal = await openKeeper(
         dir,
         `${name}-calibrate`,
         configYaml(chains, direct, { journal: join(dir, `${name}-calibrate.db`), weights: undefined }),
@@ -539,7 +544,7 @@ async function main(): Promise<void> {
       );
 
       // RPC counts: cold cycle 1, then cycle 2 (LP ids journaled).
-      const c = openKeeper(
+      const c = await openKeeper(
         dir,
         `${name}-counted`,
         configYaml(chains, viaProxy, { journal: join(dir, `${name}-counted.db`), weights }),
@@ -567,7 +572,7 @@ async function main(): Promise<void> {
       checked(withKeys.out, `${n} positions, engine with LP keys`);
 
       // Cycle time, straight to anvil.
-      const d = openKeeper(
+      const d = await openKeeper(
         dir,
         `${name}-direct`,
         configYaml(chains, direct, { journal: join(dir, `${name}-direct.db`), weights }),
@@ -693,7 +698,7 @@ async function main(): Promise<void> {
     );
     console.log(`\nbench:cycle finished in ${secs(t0)}`);
   } finally {
-    for (const b of benches) b.close();
+    for (const b of benches) await b.close();
     await Promise.all(proxies.map((p) => p.close()));
     await Promise.all(started.map((c) => c.stop()));
     rmSync(dir, { recursive: true, force: true });

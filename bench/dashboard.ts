@@ -11,7 +11,7 @@ import { gzipSync } from "node:zlib";
 import { historyOf, statusOf } from "../apps/keeper/src/dashboard/api.ts";
 import { recordCycle } from "../apps/keeper/src/dashboard/store.ts";
 import type { CycleView } from "../apps/keeper/src/dashboard/view.ts";
-import { openJournal } from "../apps/keeper/src/journal.ts";
+import { journalOver, openJournal } from "../apps/keeper/src/journal.ts";
 
 const DASHBOARD = new URL("../apps/keeper/dashboard/", import.meta.url);
 const DAY = 86_400;
@@ -56,11 +56,11 @@ const view = (at: number, planId: string | null): CycleView => ({
   warnings: [],
 });
 
-const median = (f: () => unknown, n = 50): number => {
+const median = async (f: () => Promise<unknown>, n = 50): Promise<number> => {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();
-    f();
+    await f();
     times.push(performance.now() - t);
   }
   return times.sort((a, b) => a - b)[Math.floor(n / 2)] as number;
@@ -77,19 +77,20 @@ for (const f of ["dist/app.js", "dist/app.css", "index.html"]) {
 
 const dir = mkdtempSync(join(tmpdir(), "ballast-bench-dashboard-"));
 try {
-  const journal = openJournal(join(dir, "ballast.db"));
+  const journal = await openJournal(join(dir, "ballast.db"));
   const end = 1_800_000_000;
   const start = end - DAYS * DAY;
   // A block every 12 s; quiet cycles are kept once a minute, each day's rebalance always.
-  const insert = journal.db.transaction(() => {
+  await journal.sql.transaction(async (tx) => {
+    const inTx = journalOver(tx, journal.portfolio, async () => {});
     for (let at = start; at <= end; at += 12) {
       const planId = (at - start) % DAY === 43_200 ? `plan-${at}` : null;
-      recordCycle(journal.db, view(at, planId), 60);
+      await recordCycle(inTx, view(at, planId), 60);
     }
   });
-  insert();
-  const rows = (journal.db.prepare("SELECT count(*) AS n FROM cycles").get() as { n: number }).n;
-  journal.db.pragma("wal_checkpoint(TRUNCATE)");
+  const [count] = await journal.sql.all<{ n: number }>("SELECT count(*) AS n FROM cycles");
+  const rows = count?.n ?? 0;
+  await journal.sql.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   const size = statSync(join(dir, "ballast.db")).size;
   console.log(
     `\nJournal: ${DAYS} days of tick: block (12 s blocks) → ${rows.toLocaleString("en-US")} cycle rows`,
@@ -101,22 +102,22 @@ try {
     { key: "ethereum", chainId: 1, explorer: null },
     { key: "base", chainId: 8453, explorer: null },
   ];
-  const answer = (f: () => unknown) => () => JSON.stringify(f());
+  const answer = (f: () => Promise<unknown>) => async () => JSON.stringify(await f());
   console.log("\nAnswer time (query + JSON), median of 50");
   console.log(
-    `  /api/status             ${median(answer(() => statusOf(journal.db, chains, "journal", end))).toFixed(2)} ms`,
+    `  /api/status             ${(await median(answer(() => statusOf(journal, chains, "journal", end)))).toFixed(2)} ms`,
   );
   for (const days of [7, 30]) {
-    const body = JSON.stringify(historyOf(journal.db, end - days * DAY, end));
-    const ms = median(
-      answer(() => historyOf(journal.db, end - days * DAY, end)),
+    const body = JSON.stringify(await historyOf(journal, end - days * DAY, end));
+    const ms = await median(
+      answer(() => historyOf(journal, end - days * DAY, end)),
       20,
     );
     console.log(
       `  /api/history range=${`${days}d`.padEnd(4)} ${ms.toFixed(1)} ms  (${kb(body.length)}, ${JSON.parse(body).points.length} points)`,
     );
   }
-  journal.close();
+  await journal.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

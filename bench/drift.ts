@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     started.push(ethereum, base);
     const account = testAccounts.keeper;
     await seedDemoPortfolio({ ethereum, base }, account);
-    keeper = openDemoKeeper({ ethereum, base }, dir, {
+    keeper = await openDemoKeeper({ ethereum, base }, dir, {
       cooldown: "0s",
       pollingIntervalMs: 50,
       edit: (yaml) => yaml.replace(/bands: \{[^}]*\}/, "bands: { absolute: 0.5%, relative: 100% }"),
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
       `target (every sleeve within ${TARGET_BPS} bps after a rebalance): within-chain ${within <= TARGET_BPS ? "MET" : "MISSED"}; with bridge-only drift ${Math.max(...abs((d) => d.total)) <= TARGET_BPS ? "MET" : "MISSED"}`,
     );
   } finally {
-    keeper?.journal.close();
+    await keeper?.journal.close();
     await Promise.all(started.map((c) => c.stop()));
     rmSync(dir, { recursive: true, force: true });
   }

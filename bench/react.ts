@@ -76,7 +76,7 @@ async function runInterval(seconds: number): Promise<Move[]> {
       await c.testClient.setAutomine(false);
       await c.testClient.setIntervalMining({ interval: seconds });
     }
-    keeper = openDemoKeeper({ ethereum, base }, dir, {
+    keeper = await openDemoKeeper({ ethereum, base }, dir, {
       cooldown: "0s",
       edit: (yaml) =>
         yaml
@@ -100,7 +100,7 @@ async function runInterval(seconds: number): Promise<Move[]> {
   } finally {
     stop.abort();
     await daemon?.catch(() => undefined);
-    keeper?.journal.close();
+    await keeper?.journal.close();
     await Promise.all(started.map((c) => c.stop()));
     rmSync(dir, { recursive: true, force: true });
   }

@@ -65,27 +65,25 @@ const queued = async () =>
   (await Promise.all(list.map((c) => nonces(c, account.address)))).every((n) => n.pending > n.latest);
 
 /** Journal records per status, read by a second (read-only) handle while the keeper may run. */
-function journalRecords(path: string): { chainId: number; status: string; hash: string }[] {
-  const j = openJournal(path);
+async function journalRecords(path: string): Promise<{ chainId: number; status: string; hash: string }[]> {
+  const j = await openJournal(path);
   try {
-    const rows = j.db.prepare("SELECT chain_id AS chainId, status, json FROM transactions").all() as {
-      chainId: number;
-      status: string;
-      json: string;
-    }[];
+    const rows = await j.sql.all<{ chainId: number; status: string; json: string }>(
+      'SELECT chain_id AS "chainId", status, json FROM transactions',
+    );
     return rows.map((r) => ({
       chainId: r.chainId,
       status: r.status,
       hash: (JSON.parse(r.json) as { attempts: { hash: string }[] }).attempts.at(-1)?.hash ?? "",
     }));
   } finally {
-    j.close();
+    await j.close();
   }
 }
 
 /** After the run: nothing queued, and the journal's next nonce is the chain's. */
 async function expectNoncesSettled(journalPath: string) {
-  const j = openJournal(journalPath);
+  const j = await openJournal(journalPath);
   try {
     for (const c of list) {
       const n = await nonces(c, account.address);
@@ -93,7 +91,7 @@ async function expectNoncesSettled(journalPath: string) {
       expect(await j.txStore.getNonce(c.chainId, account.address)).toBe(n.latest);
     }
   } finally {
-    j.close();
+    await j.close();
   }
 }
 
@@ -140,7 +138,7 @@ describe("exactly once under faults: the keeper process, two local chains, fault
       const n = await nonces(c, account.address);
       expect(n.pending - n.latest).toBe(1);
     }
-    expect(journalRecords(journal).map((r) => r.status)).toEqual(["signed", "signed"]);
+    expect((await journalRecords(journal)).map((r) => r.status)).toEqual(["signed", "signed"]);
     expect(proxies.every((p) => p.stats().failed > 0)).toBe(true);
 
     faults({});
@@ -149,7 +147,7 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     const restarted = await cli(["run", "--once", "-c", file], env);
     expect(restarted.code, restarted.stderr).toBe(0);
     expect(await landed()).toEqual([1, 1]);
-    expect(journalRecords(journal).map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
+    expect((await journalRecords(journal)).map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
     await expectNoncesSettled(journal);
   });
 
@@ -162,12 +160,12 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     expect(daemon.code, daemon.stderr).toBe(0);
     expect(proxies.every((p) => p.stats().dropped > 0)).toBe(true);
     // Both batches were sent under the faults (not by the clean run below).
-    expect(journalRecords(journal)).toHaveLength(2);
+    expect(await journalRecords(journal)).toHaveLength(2);
     // A run may end with its batch still in flight: the next run settles it and must not send again.
     faults({});
     const again = await cli(["run", "--once", "-c", file], env);
     expect(again.code, again.stderr).toBe(0);
-    expect(journalRecords(journal).map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
+    expect((await journalRecords(journal)).map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
     expect(await landed()).toEqual([1, 1]);
     await expectNoncesSettled(journal);
   });
@@ -184,8 +182,8 @@ describe("exactly once under faults: the keeper process, two local chains, fault
       // Blocks resume while the first daemon runs: its own cycles mark both transactions final.
       await automine(true);
       await mine();
-      await waitFor("both batches final in the running daemon's journal", () => {
-        const r = journalRecords(journal);
+      await waitFor("both batches final in the running daemon's journal", async () => {
+        const r = await journalRecords(journal);
         return r.length === 2 && r.every((x) => x.status === "confirmed");
       });
     } finally {
@@ -206,7 +204,7 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     expect(second.code).toBe(3); // partial: a chain whose batch did not land
     expect(second.stderr).toContain("has a pending transaction this journal did not send");
     expect(second.stderr).toContain("ALERT: another process signs with this key");
-    expect(journalRecords(b.journal)).toEqual([]);
+    expect(await journalRecords(b.journal)).toEqual([]);
     await automine(true);
     await mine();
     const done = await first.done;
@@ -269,13 +267,13 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     const { file, journal } = await setup("lost-mempool", { confirmTimeout: "60s" });
     await automine(false);
     const crashed = startCli(["run", "--once", "-c", file], env);
-    await waitFor("both transactions broadcast", () => {
-      const r = journalRecords(journal);
+    await waitFor("both transactions broadcast", async () => {
+      const r = await journalRecords(journal);
       return r.length === 2 && r.every((x) => x.status === "broadcast");
     });
     crashed.child.kill("SIGKILL");
     await crashed.done;
-    const journaled = journalRecords(journal);
+    const journaled = await journalRecords(journal);
     await Promise.all(
       list.map((c) => c.testClient.request({ method: "anvil_dropAllTransactions" } as never)),
     );
@@ -297,7 +295,7 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     restarted.child.kill("SIGTERM");
     await restarted.done;
     expect(Date.now() - t0).toBeLessThan(5_000);
-    expect(journalRecords(journal)).toEqual(journaled);
+    expect(await journalRecords(journal)).toEqual(journaled);
 
     await automine(true);
     await mine();

@@ -198,21 +198,22 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
       [chains.ethereum, chains.base].map((c) => c.testClient.setIntervalMining({ interval: 1 })),
     );
     try {
-      const journal = openJournal(join(dir, "ballast.db"));
+      const journal = await openJournal(join(dir, "ballast.db"));
       const run = startCli(["run", "--once", "-c", config], env);
       const deadline = Date.now() + 60_000;
       let broadcast = 0;
       while (broadcast === 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 20));
-        broadcast = (
-          journal.db.prepare("SELECT count(*) AS n FROM transactions WHERE status = 'broadcast'").get() as {
-            n: number;
-          }
-        ).n;
+        broadcast =
+          (
+            await journal.sql.all<{ n: number }>(
+              "SELECT count(*) AS n FROM transactions WHERE status = 'broadcast'",
+            )
+          )[0]?.n ?? 0;
       }
       run.child.kill("SIGKILL");
       await run.done;
-      journal.close();
+      await journal.close();
       expect(broadcast).toBeGreaterThan(0);
 
       const restarted = await cli(["run", "--once", "-c", config], env);
@@ -227,7 +228,7 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
     expect(await txsFrom(chains.ethereum, account.address, before.ethereum)).toBe(1);
     expect(await txsFrom(chains.base, account.address, before.base)).toBe(1);
     // The journal's next nonce agrees with the chain's.
-    const journal = openJournal(join(dir, "ballast.db"));
+    const journal = await openJournal(join(dir, "ballast.db"));
     for (const c of [chains.ethereum, chains.base]) {
       const onChain = await c.publicClient.getTransactionCount({
         address: account.address,
@@ -235,7 +236,7 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
       });
       expect(await journal.txStore.getNonce(c.chainId, account.address)).toBe(onChain);
     }
-    journal.close();
+    await journal.close();
     expect((await status()).sleeves.filter((x) => x.outOfBand)).toEqual([]);
   });
 

@@ -112,13 +112,13 @@ afterAll(async () => {
 describe("risk controls, on two local chains with the keeper process", { timeout: 240_000 }, () => {
   it("pause stops a running daemon's next send, visible in status, /metrics and /healthz; resume restarts it", async () => {
     const config = configFile("pause", everySecond);
-    const journal = openJournal(join(dir, "pause.db"));
-    const decisions = (fire: boolean) =>
+    const journal = await openJournal(join(dir, "pause.db"));
+    const decisions = async (fire: boolean) =>
       (
-        journal.db.prepare("SELECT count(*) AS n FROM decisions WHERE fire = ?").get(fire ? 1 : 0) as {
-          n: number;
-        }
-      ).n;
+        await journal.sql.all<{ n: number }>("SELECT count(*) AS n FROM decisions WHERE fire = ?", [
+          fire ? 1 : 0,
+        ])
+      )[0]?.n ?? 0;
     const before = await heads();
     const daemon = startCli(["run", "-c", config], { ...env, BALLAST_LOG_LEVEL: "info" });
     let stderr = "";
@@ -127,14 +127,14 @@ describe("risk controls, on two local chains with the keeper process", { timeout
     });
     try {
       // In band: the daemon cycles and holds.
-      await until("a first cycle", () => decisions(false) > 0);
+      await until("a first cycle", async () => (await decisions(false)) > 0);
       const port = Number(/"listen":"127\.0\.0\.1:(\d+)"/.exec(stderr)?.[1]);
       expect(port).toBeGreaterThan(0);
 
       const paused = await cli(["pause", "-c", config, "--reason", "audit in progress"], env);
       expect(paused.code, paused.stderr).toBe(0);
       await wethAt(2_400n); // out of band: the daemon now wants to rebalance
-      await until("two fired cycles", () => decisions(true) >= 2);
+      await until("two fired cycles", async () => (await decisions(true)) >= 2);
       expect(await txsFrom(chains.ethereum, before.ethereum)).toBe(0);
       expect(await txsFrom(chains.base, before.base)).toBe(0);
 
@@ -160,14 +160,14 @@ describe("risk controls, on two local chains with the keeper process", { timeout
     } finally {
       daemon.child.kill("SIGTERM");
       await daemon.done;
-      journal.close();
+      await journal.close();
     }
   });
 
   it("the firewall refuses a real batch corrupted in every way: nothing signed, nothing sent", async () => {
     await wethAt(2_900n);
     const config = loadConfig(configFile("firewall"), env);
-    const journal = openJournal(join(dir, "firewall.db"));
+    const journal = await openJournal(join(dir, "firewall.db"));
     const k: Keeper = {
       config,
       chains: buildRuntime(config, env, { store: journal.txStore, needKeys: true, pollingIntervalMs: 50 }),
@@ -230,7 +230,7 @@ describe("risk controls, on two local chains with the keeper process", { timeout
           .catch((e: unknown) => e);
         expect(err, name).toBeInstanceOf(FirewallError);
         expect([(err as FirewallError).rule, (err as FirewallError).index], name).toEqual([rule, index]);
-        expect(journal.txStore.get(1, `corrupt-${name}`), name).toBeUndefined();
+        expect(await journal.txStore.get(1, `corrupt-${name}`), name).toBeUndefined();
       }
       expect(await nonce()).toBe(n0);
 
@@ -262,7 +262,7 @@ describe("risk controls, on two local chains with the keeper process", { timeout
       expect(err).toBeInstanceOf(FirewallError);
       expect([(err as FirewallError).rule, (err as FirewallError).index]).toEqual(["delegatecall", 0]);
     } finally {
-      journal.close();
+      await journal.close();
     }
   });
 

@@ -1,13 +1,14 @@
 import { existsSync, realpathSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { checkChainIds } from "@ballast/chain";
-import { BallastError, toJsonValue } from "@ballast/core";
+import { BallastError, redactUrl, toJsonValue } from "@ballast/core";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { getAddress, isAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import pkg from "../package.json" with { type: "json" };
 import { startupAlert } from "./alerts/events.ts";
 import { createKeeperAlerts } from "./alerts/keeper.ts";
+import { assembleKeeper } from "./assemble.ts";
 import type { BacktestOptions } from "./backtest.ts";
 import { type Config, ConfigError, configWarnings, loadConfig } from "./config.ts";
 import { runDaemon } from "./daemon.ts";
@@ -29,8 +30,10 @@ import { createMetrics } from "./metrics.ts";
 import { colorEnabled, paint } from "./paint.ts";
 import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts";
 import { resolvePrivateKey } from "./secrets.ts";
-import { buildRuntime } from "./setup.ts";
+import { isPostgresUrl } from "./sql.ts";
 import { statusJson } from "./status-json.ts";
+import { portfolioName, workCommand } from "./work.ts";
+import { leaseJournal } from "./worker.ts";
 
 const env = process.env;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -44,31 +47,29 @@ const configOption = new Option("-c, --config <file>", "the portfolio config (YA
  * Loads the config, opens the journal and builds every chain; then checks that every RPC URL (and `sendRpc`) serves
  * its chain's configured id ({@link checkChainIds}: a mismatch is a config error, exit 2).
  */
-async function open(file: string | Config, opts: { needKeys: boolean }): Promise<Keeper> {
+async function open(file: string | Config, opts: { needKeys: boolean; portfolio?: string }): Promise<Keeper> {
   const config: Config = typeof file === "string" ? loadConfig(file, env) : file;
+  const portfolio = opts.portfolio ?? (typeof file === "string" ? portfolioName(file, config) : undefined);
   for (const warning of configWarnings(config)) console.error(`warning: ${warning}`);
   // status and plan print their own tables and errors; the daemon's output is its log.
   const log = createLogger({ level: env.BALLAST_LOG_LEVEL ?? (opts.needKeys ? "info" : "silent") });
   const metrics = createMetrics();
   // One process sends per journal: `run` takes the journal's lock (read-only commands do not).
-  const journal = openJournal(config.keeper.journal, { exclusive: opts.needKeys });
+  const opened = await openJournal(config.keeper.journal, {
+    exclusive: opts.needKeys,
+    ...(portfolio ? { portfolio } : {}),
+  });
+  // On Postgres the lock is the portfolio's lease (and its keys'), and every send is fenced by them.
+  const leased =
+    opts.needKeys && isPostgresUrl(config.keeper.journal) ? await leaseJournal(opened) : undefined;
+  const journal = leased?.journal ?? opened;
   try {
-    const chains = buildRuntime(config, env, {
-      store: journal.txStore,
-      needKeys: opts.needKeys,
-      onRpcRequest: (chain, e) => {
-        if (!e.ok) metrics.inc("ballast_rpc_errors_total", { chain, method: e.method });
-      },
-      onTxEvent: (chain, e) => {
-        const line = { chain, planId: e.planId, event: e.kind };
-        if (e.kind === "nonce-reconciled" || e.kind === "dropped") log.error(line, e.detail);
-        else log.warn(line, e.detail);
-      },
-    });
-    await Promise.all(chains.map((c) => checkChainIds(c.clients, { chain: c.key })));
-    return { config, chains, journal, metrics, log, lastReads: new Map() };
+    const k = assembleKeeper(config, journal, { env, needKeys: opts.needKeys, log, metrics });
+    await Promise.all(k.chains.map((c) => checkChainIds(c.clients, { chain: c.key })));
+    await leased?.takeKeys(k);
+    return k;
   } catch (e) {
-    journal.close();
+    await journal.close();
     throw e;
   }
 }
@@ -122,6 +123,7 @@ export function program(): Command {
   backtestCommand(p);
   dashboardCommand(p);
   demoCommand(p);
+  workCommand(p, env);
   safePermissionsCommand(p);
   return p;
 }
@@ -170,7 +172,7 @@ function statusCommand(p: Command): void {
             JSON.stringify(
               statusJson(
                 { ...result, state: result.state },
-                { risk: toJsonValue(riskSummary(k, nowSeconds())) },
+                { risk: toJsonValue(await riskSummary(k, nowSeconds())) },
               ),
               null,
               2,
@@ -178,11 +180,11 @@ function statusCommand(p: Command): void {
           );
         else {
           console.log(renderStatus(result));
-          console.log(renderRisk(riskSummary(k, nowSeconds())));
+          console.log(renderRisk(await riskSummary(k, nowSeconds())));
         }
         if (result.chainErrors.length > 0) process.exitCode = EXIT.partial;
       } finally {
-        k.journal.close();
+        await k.journal.close();
       }
     });
 }
@@ -262,7 +264,7 @@ function planCommand(p: Command): void {
         if (result.stage === "failed") console.log(`\n${renderProblems(result)}`);
         process.exitCode = planExitCode(result);
       } finally {
-        k.journal.close();
+        await k.journal.close();
       }
     });
 }
@@ -284,7 +286,7 @@ function runCommand(p: Command): void {
       let k: Keeper;
       let dashboardTokenValue: string | null;
       try {
-        k = await open(config, { needKeys: true });
+        k = await open(config, { needKeys: true, portfolio: portfolioName(o.config, config) });
         dashboardTokenValue = dashboardToken(config, env, config.keeper.listen);
       } catch (e) {
         // Journal or key problems at start: tell a person, then fail as before.
@@ -301,7 +303,7 @@ function runCommand(p: Command): void {
           alerts,
         });
       } finally {
-        k.journal.close();
+        await k.journal.close();
       }
     });
 }
@@ -320,20 +322,20 @@ function pauseResumeCommand(p: Command): void {
       .addOption(configOption)
       .addOption(chainOption)
       .option("--reason <text>", "why, for the journal and status", `ballast ${name} by an operator`)
-      .action((o: { config: string; chain?: string; reason: string }) => {
+      .action(async (o: { config: string; chain?: string; reason: string }) => {
         const config = loadConfig(o.config, env);
         if (o.chain !== undefined && !config.chains[o.chain])
           throw new BallastError(
             `Unknown chain "${o.chain}"; configured: ${Object.keys(config.chains).join(", ")}.`,
           );
-        const j = openJournal(config.keeper.journal);
+        const j = await openJournal(config.keeper.journal, { portfolio: portfolioName(o.config, config) });
         try {
           const p = { at: nowSeconds(), reason: o.reason, ...(o.chain ? { chain: o.chain } : {}) };
-          if (name === "pause") pauseSending(j, p);
-          else resumeSending(j, p);
+          if (name === "pause") await pauseSending(j, p);
+          else await resumeSending(j, p);
           console.log(`${name === "pause" ? "Paused" : "Resumed"} sending on ${o.chain ?? "every chain"}.`);
         } finally {
-          j.close();
+          await j.close();
         }
       });
   sendingSwitch("pause");
@@ -356,7 +358,7 @@ function historyCommand(p: Command): void {
     .option("--json", "machine-readable output (each record nested, bigints as strings)")
     .option("--no-color", "plain text even on a terminal (also NO_COLOR)")
     .action(
-      (o: {
+      async (o: {
         config: string;
         limit: number;
         since?: string;
@@ -367,15 +369,18 @@ function historyCommand(p: Command): void {
         // The journal is all it reads: a config whose RPC variables are not set still opens.
         const config = loadConfig(o.config, env, { offline: true });
         const since = o.since === undefined ? undefined : parseSince(o.since, nowSeconds());
-        const j = openJournal(config.keeper.journal);
+        const j = await openJournal(config.keeper.journal, { portfolio: portfolioName(o.config, config) });
         try {
-          const rows = j.history(o.limit, { ...(since === undefined ? {} : { since }), dryRuns: o.dryRuns });
+          const rows = await j.history(o.limit, {
+            ...(since === undefined ? {} : { since }),
+            dryRuns: o.dryRuns,
+          });
           const colors = paint(colorEnabled(process.stdout, env, o.color));
           if (o.json) console.log(JSON.stringify(rows.map(historyJson), null, 2));
           else if (rows.length === 0) console.log("The journal is empty: no cycle has run yet.");
           else for (const r of rows) console.log(historyLine(r, colors));
         } finally {
-          j.close();
+          await j.close();
         }
       },
     );
@@ -437,8 +442,9 @@ function dashboardCommand(p: Command): void {
         listen: o.listen ?? config.keeper.listen,
         env,
         signal: stop.signal,
+        portfolio: portfolioName(o.config, config),
       });
-      console.log(`Dashboard (read-only, from ${config.keeper.journal}): ${served.url}`);
+      console.log(`Dashboard (read-only, from ${redactUrl(config.keeper.journal)}): ${served.url}`);
       await served.closed;
     });
 }

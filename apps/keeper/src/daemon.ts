@@ -8,7 +8,7 @@ import {
   settleInFlight,
   sleep,
 } from "./keeper.ts";
-import { serveMetrics } from "./metrics.ts";
+import { type HealthAnswer, serveMetrics } from "./metrics.ts";
 import { reviewBreakers, sendingStops, stopText } from "./risk.ts";
 
 /** Options of {@link runDaemon}. */
@@ -66,6 +66,30 @@ function track(
   }
 }
 
+/** `/healthz`: every chain read recently, no failing batch, no tripped breaker (an operator's pause is healthy). */
+async function healthOf(
+  k: Keeper,
+  health: Record<string, ChainHealth>,
+  periodMs: number,
+): Promise<HealthAnswer> {
+  // Cycles can legitimately take as long as waiting for a batch's confirmation.
+  const staleMs = Math.max(periodMs * 5, 60_000, k.config.keeper.confirmTimeout * 2_000);
+  const n = k.config.keeper.unhealthyAfter;
+  const stops = await sendingStops(k.journal, Object.keys(health));
+  const chains = Object.fromEntries(
+    Object.entries(health).map(([key, v]) => {
+      const stop = stops.get(key);
+      return [key, { ...v, ...(stop ? { sending: stopText(stop) } : {}) }];
+    }),
+  );
+  const ok =
+    [...stops.values()].every((s) => s.kind !== "breaker") &&
+    Object.values(health).every(
+      (v) => v.at !== null && Date.now() - v.at < staleMs && v.unreadableCycles < n && v.batchError === null,
+    );
+  return { ok, chains };
+}
+
 /**
  * The keeper loop: settles the in-flight ledger first, then runs a cycle on every tick — a new block on any
  * chain (`tick: block`) or a fixed interval. Each cycle settles again before planning, and a chain with anything in
@@ -95,7 +119,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
   const dashboard =
     !opts.once && k.config.keeper.dashboard.enabled
       ? dashboardRoutes({
-          db: k.journal.db,
+          journal: k.journal,
           chains: () => chainInfos(k.config.chains, health),
           source: "keeper",
           token: opts.dashboardToken ?? null,
@@ -104,34 +128,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
       : undefined;
   const server = opts.once
     ? undefined
-    : await serveMetrics(
-        k.config.keeper.listen,
-        k.metrics,
-        () => {
-          // Cycles can legitimately take as long as waiting for a batch's confirmation.
-          const staleMs = Math.max(periodMs * 5, 60_000, k.config.keeper.confirmTimeout * 2_000);
-          const n = k.config.keeper.unhealthyAfter;
-          const stops = sendingStops(k.journal, Object.keys(health));
-          const chains = Object.fromEntries(
-            Object.entries(health).map(([key, v]) => {
-              const stop = stops.get(key);
-              return [key, { ...v, ...(stop ? { sending: stopText(stop) } : {}) }];
-            }),
-          );
-          // A tripped breaker is unhealthy (someone must look); an operator's pause is not.
-          const ok =
-            [...stops.values()].every((s) => s.kind !== "breaker") &&
-            Object.values(health).every(
-              (v) =>
-                v.at !== null &&
-                Date.now() - v.at < staleMs &&
-                v.unreadableCycles < n &&
-                v.batchError === null,
-            );
-          return { ok, chains };
-        },
-        dashboard,
-      );
+    : await serveMetrics(k.config.keeper.listen, k.metrics, () => healthOf(k, health, periodMs), dashboard);
   if (server)
     k.log.info(
       { listen: `${k.config.keeper.listen.split(":")[0]}:${server.port}` },
@@ -149,7 +146,12 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
         { inFlight: left.map((i) => `${i.chainId}: ${i.detail}`) },
         "in flight from before: those chains hold until it is final",
       );
-    for (const chain of reviewBreakers(k.journal, k.config.policy.limits, Object.keys(health), opts.now()))
+    for (const chain of await reviewBreakers(
+      k.journal,
+      k.config.policy.limits,
+      Object.keys(health),
+      opts.now(),
+    ))
       k.log.warn({ chain }, "circuit breaker cleared at restart: its condition no longer holds");
     let cycles = 0;
     let failures = 0;
@@ -175,7 +177,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
         const now = opts.now();
         const cycle = await keeperCycle(k, { now, execute: true, signal: stop.signal });
         const { result, sent } = cycle;
-        alertCycle(opts.alerts ?? null, k, cycle, now);
+        await alertCycle(opts.alerts ?? null, k, cycle, now);
         failures = 0;
         track(health, k, cycle);
         if (opts.once && !stop.signal.aborted) {

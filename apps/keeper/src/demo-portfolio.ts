@@ -221,7 +221,11 @@ export type OpenDemoKeeperOptions = {
  * loaded with the demo key, its journal opened, every chain's runtime built with the key, logs silent. The one set-up
  * of `ballast demo` and the benches that run the demo portfolio (`bench/drift.ts`, `bench/react.ts`).
  */
-export function openDemoKeeper(chains: DemoChains, dir: string, opts: OpenDemoKeeperOptions = {}): Keeper {
+export async function openDemoKeeper(
+  chains: DemoChains,
+  dir: string,
+  opts: OpenDemoKeeperOptions = {},
+): Promise<Keeper> {
   const file = join(dir, DEMO_CONFIG_FILE);
   const yaml = demoConfigYaml(chains, {
     journal: join(dir, "ballast.db"),
@@ -230,7 +234,7 @@ export function openDemoKeeper(chains: DemoChains, dir: string, opts: OpenDemoKe
   writeFileSync(file, opts.edit ? opts.edit(yaml) : yaml);
   const env = demoEnv();
   const config = loadConfig(file, env);
-  const journal = openJournal(config.keeper.journal);
+  const journal = await openJournal(config.keeper.journal);
   const chainsRuntime = buildRuntime(config, env, {
     store: journal.txStore,
     needKeys: true,

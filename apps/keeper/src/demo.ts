@@ -162,7 +162,7 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
     );
 
     // With --keep the market keeps moving afterwards: a short cooldown and a fine drift history.
-    keeper = openDemoKeeper(chains, dir, {
+    keeper = await openDemoKeeper(chains, dir, {
       pollingIntervalMs: 50,
       ...(opts.keep
         ? { cooldown: "1m", edit: (yaml: string) => `${yaml}  dashboard: { sampleEvery: 5s }\n` }
@@ -242,7 +242,7 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
     );
     if (opts.keep) await keepRunning(k, chains, started, demoEnv());
   } finally {
-    keeper?.journal.close();
+    await keeper?.journal.close();
     await Promise.all(started.map((c) => c.stop()));
   }
 }

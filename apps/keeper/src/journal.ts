@@ -3,50 +3,11 @@ import { hostname } from "node:os";
 import { dirname } from "node:path";
 import type { TxRecord, TxStore } from "@ballast/chain";
 import { type Address, BallastError } from "@ballast/core";
-import Database from "better-sqlite3";
+import { migrate, SCHEMA_VERSION } from "./migrations.ts";
+import { isPostgresUrl, JournalDatabaseError, openSql, type Sql } from "./sql.ts";
 
-/** Brings an older journal's rows to the current shape (idempotent, at every open). */
-function migrate(db: Database.Database): void {
-  // Plans journaled as a JSON string of the plan JSON (stringified twice) become the plan JSON itself.
-  db.exec(
-    "UPDATE plans SET json = json_extract(json, '$') WHERE json_valid(json) AND json_type(json) = 'text'",
-  );
-  // Journals from before dry runs were marked: their decisions are `run`'s.
-  if (
-    !(db.prepare("PRAGMA table_info(decisions)").all() as { name: string }[]).some(
-      (c) => c.name === "dry_run",
-    )
-  )
-    db.exec("ALTER TABLE decisions ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0");
-}
-
-/** Filters of {@link historyRows}. */
+/** Filters of {@link Journal.history}. */
 export type HistoryOptions = { readonly since?: number | undefined; readonly dryRuns?: boolean | undefined };
-
-/**
- * The newest `limit` entries of every kind at or after `since` (unix seconds), newest first in a stable order (time,
- * then transaction → decision → plan, then each table's sequence); `dryRuns: false` leaves out the decisions of
- * `status` and `plan`.
- */
-export function historyRows(db: Database.Database, limit: number, opts: HistoryOptions = {}): HistoryEntry[] {
-  const rows = db
-    .prepare(
-      // Each table gives its newest rows through its index on `at`; only those 3 × limit rows are merged.
-      `SELECT * FROM (SELECT at, 2 AS k, rowid AS seq, 'decision' AS kind, dry_run AS dryRun, plan_id AS planId,
-           NULL AS chainId, summary, json
-         FROM decisions WHERE at >= @since AND (@dry = 1 OR dry_run = 0) ORDER BY at DESC, rowid DESC LIMIT @limit)
-       UNION ALL SELECT * FROM (SELECT at, 1, rowid, 'plan', 0, id, NULL, summary, json
-         FROM plans WHERE at >= @since ORDER BY at DESC, rowid DESC LIMIT @limit)
-       UNION ALL SELECT * FROM (SELECT at, 3, rowid, 'transaction', 0, plan_id, chain_id, summary, json
-         FROM transactions WHERE at >= @since ORDER BY at DESC, rowid DESC LIMIT @limit)
-       ORDER BY at DESC, k DESC, seq DESC LIMIT @limit`,
-    )
-    .all({ limit, since: opts.since ?? 0, dry: opts.dryRuns === false ? 0 : 1 }) as (Omit<
-    HistoryEntry,
-    "dryRun"
-  > & { k: number; dryRun: number })[];
-  return rows.map(({ k: _k, dryRun, ...r }) => ({ ...r, dryRun: dryRun === 1 }));
-}
 
 /** One row of `ballast history`. `seq`: the row's sequence in its table (with `at` and `kind`, a stable order). */
 export type HistoryEntry = {
@@ -61,25 +22,6 @@ export type HistoryEntry = {
   json: string;
 };
 
-const SCHEMA = `
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = FULL;
-CREATE TABLE IF NOT EXISTS decisions (
-  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, fire INTEGER NOT NULL, plan_id TEXT, summary TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS plans (
-  id TEXT PRIMARY KEY, at INTEGER NOT NULL, summary TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS nonces (chain_id INTEGER NOT NULL, sender TEXT NOT NULL, nonce INTEGER NOT NULL,
-  PRIMARY KEY (chain_id, sender));
-CREATE TABLE IF NOT EXISTS transactions (
-  chain_id INTEGER NOT NULL, plan_id TEXT NOT NULL, sender TEXT NOT NULL, nonce INTEGER NOT NULL,
-  status TEXT NOT NULL, at INTEGER NOT NULL, summary TEXT NOT NULL, json TEXT NOT NULL,
-  PRIMARY KEY (chain_id, plan_id));
-CREATE INDEX IF NOT EXISTS decisions_at ON decisions (at);
-CREATE INDEX IF NOT EXISTS plans_at ON plans (at);
-CREATE INDEX IF NOT EXISTS transactions_at ON transactions (at);
-`;
-
 // Records round-trip exactly: bigints are written as {"$n": "123"}.
 const toJson = (v: unknown) =>
   JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? { $n: x.toString() } : x));
@@ -89,9 +31,6 @@ export const fromJson = <T>(text: string): T =>
     x && typeof x === "object" && typeof x.$n === "string" ? BigInt(x.$n) : x,
   ) as T;
 const FINAL = new Set(["confirmed", "reverted", "dropped"]);
-
-/** The keeper's SQLite journal: decisions, plans, transactions (a {@link TxStore}), nonces and small durable state. */
-export type Journal = ReturnType<typeof openJournal>;
 
 /** Another live process (a second keeper) holds the journal's lock. */
 export class JournalLockedError extends BallastError {
@@ -151,138 +90,276 @@ export function lockJournal(path: string): () => void {
   throw new JournalLockedError(path, "unknown");
 }
 
-/** Opens (and creates, with its folder) the journal at `path`; `:memory:` for tests. `exclusive` takes its lock. */
-export function openJournal(path: string, opts: { exclusive?: boolean } = {}) {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const release = opts.exclusive && path !== ":memory:" ? lockJournal(path) : () => {};
-  let db: Database.Database;
+/** The portfolio of a single-portfolio config, and of every row written before portfolios existed. */
+export const DEFAULT_PORTFOLIO = "default";
+
+/**
+ * Checked in the same database transaction that journals a signed transaction (or a fee replacement): throws when
+ * this worker no longer owns what it signs for ({@link LeaseLostError} from `leases.ts`), so nothing is journaled and
+ * nothing is broadcast. SQLite journals have none: the journal's file lock makes its one process the only sender.
+ */
+export type Fence = (tx: Sql) => Promise<void>;
+
+/**
+ * The keeper's journal, one interface over SQLite and PostgreSQL: decisions, plans, transactions (a
+ * {@link TxStore}), nonces, small durable state (`get`/`put`: LP keys, last rebalance, …); the risk events and the
+ * dashboard's cycles are written through `sql` by their modules. Rows belong to `portfolio`; transactions and nonces
+ * are per (chain, sender), shared by the portfolios that share a key.
+ */
+export type Journal = {
+  readonly portfolio: string;
+  readonly sql: Sql;
+  readonly txStore: TxStore;
+  /** Records a decision (and the plan it fired, if any); `dryRun` for `status` and `plan`. */
+  recordDecision(d: {
+    at: number;
+    fire: boolean;
+    planId: string | null;
+    summary: string;
+    json: string;
+    dryRun?: boolean;
+  }): Promise<void>;
+  /** Records a plan once (by id). */
+  recordPlan(p: { id: string; at: number; summary: string; json: string }): Promise<void>;
+  /** Reads a durable value of this portfolio. */
+  get(key: string): Promise<string | undefined>;
+  /** Writes a durable value of this portfolio. */
+  put(key: string, value: string): Promise<void>;
+  /**
+   * The newest `limit` entries of every kind at or after `since` (unix seconds), newest first in a stable order
+   * (time, then transaction → decision → plan, then each table's sequence); `dryRuns: false` leaves out the
+   * decisions of `status` and `plan`.
+   */
+  history(limit?: number, opts?: HistoryOptions): Promise<HistoryEntry[]>;
+  /** The same database seen as another portfolio (shares the connection; `close` it with this one). */
+  forPortfolio(portfolio: string, fence?: Fence): Journal;
+  /** Closes the database (and releases its lock). */
+  close(): Promise<void>;
+};
+
+/** Options of {@link openJournal}. */
+export type OpenJournalOptions = {
+  /** Take the journal's exclusive lock (`run`): a SQLite file's `<path>.lock`; Postgres journals use leases. */
+  exclusive?: boolean;
+  /** Whose rows (default {@link DEFAULT_PORTFOLIO}). */
+  portfolio?: string;
+  /** Read-only SQLite handle (the dashboard); no migration. */
+  readonly?: boolean;
+};
+
+/**
+ * Opens the journal `keeper.journal` names: a `postgres://` URL, or a SQLite file (created with its folder;
+ * `:memory:` for tests). Applies the schema migrations it has not seen. A journal written by a newer ballast is
+ * refused.
+ */
+export async function openJournal(target: string, opts: OpenJournalOptions = {}): Promise<Journal> {
+  const file = !isPostgresUrl(target) && target !== ":memory:";
+  if (file && !opts.readonly) mkdirSync(dirname(target), { recursive: true });
+  const release = opts.exclusive && file ? lockJournal(target) : () => {};
+  let sql: Sql | undefined;
   try {
-    db = new Database(path);
-    db.pragma("busy_timeout = 5000");
+    sql = openSql(target, { readonly: opts.readonly ?? false });
+    if (!opts.readonly) await migrate(sql);
+    const [row] = opts.readonly
+      ? []
+      : await sql.all<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations");
+    if ((row?.v ?? 0) > SCHEMA_VERSION)
+      throw new JournalDatabaseError(
+        `The journal is at schema version ${row?.v}; this ballast knows ${SCHEMA_VERSION}.`,
+        {
+          details: "It was written by a newer ballast: upgrade this one.",
+        },
+      );
   } catch (e) {
+    await sql?.close().catch(() => {});
     release();
     throw e;
   }
-  db.exec(SCHEMA);
-  migrate(db);
-  const q = {
-    decision: db.prepare(
-      "INSERT INTO decisions (at, fire, plan_id, summary, json, dry_run) VALUES (?, ?, ?, ?, ?, ?)",
-    ),
-    plan: db.prepare("INSERT OR IGNORE INTO plans (id, at, summary, json) VALUES (?, ?, ?, ?)"),
-    get: db.prepare("SELECT value FROM kv WHERE key = ?"),
-    put: db.prepare(
-      "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    ),
+  const db = sql;
+  const close = async () => {
+    await db.close();
+    release();
   };
-  const tq = {
-    get: db.prepare("SELECT json FROM transactions WHERE chain_id = ? AND plan_id = ?"),
-    put: db.prepare(
-      `INSERT INTO transactions (chain_id, plan_id, sender, nonce, status, at, summary, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(chain_id, plan_id) DO UPDATE SET sender = excluded.sender, nonce = excluded.nonce,
-         status = excluded.status, at = excluded.at, summary = excluded.summary, json = excluded.json`,
-    ),
-    pending: db.prepare(
-      "SELECT json FROM transactions WHERE chain_id = ? AND sender = ? AND status NOT IN ('confirmed','reverted','dropped') ORDER BY nonce",
-    ),
-    getNonce: db.prepare("SELECT nonce FROM nonces WHERE chain_id = ? AND sender = ?"),
-    setNonce: db.prepare(
-      "INSERT INTO nonces (chain_id, sender, nonce) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET nonce = excluded.nonce",
-    ),
-  };
-  const getTx = (chainId: number, planId: string): TxRecord | undefined => {
-    const row = tq.get.get(chainId, planId) as { json: string } | undefined;
-    return row ? fromJson<TxRecord>(row.json) : undefined;
-  };
-  const writeTx = (r: TxRecord) => {
-    const last = r.attempts.at(-1);
-    const summary = `${r.status} nonce ${r.nonce}${last ? ` ${last.hash}` : ""}${r.inclusion ? ` block ${r.inclusion.blockNumber} gas ${r.inclusion.gasUsed}` : ""}${r.droppedReason ? ` (${r.droppedReason})` : ""}`;
-    tq.put.run(
+  return journalOver(db, opts.portfolio ?? DEFAULT_PORTFOLIO, close);
+}
+
+const summaryOf = (r: TxRecord): string => {
+  const last = r.attempts.at(-1);
+  return `${r.status} nonce ${r.nonce}${last ? ` ${last.hash}` : ""}${r.inclusion ? ` block ${r.inclusion.blockNumber} gas ${r.inclusion.gasUsed}` : ""}${r.droppedReason ? ` (${r.droppedReason})` : ""}`;
+};
+
+const writeTx = (q: Sql, portfolio: string, r: TxRecord) =>
+  q.run(
+    `INSERT INTO transactions (chain_id, plan_id, sender, nonce, status, at, summary, json, portfolio)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (chain_id, plan_id) DO UPDATE SET sender = excluded.sender, nonce = excluded.nonce,
+       status = excluded.status, at = excluded.at, summary = excluded.summary, json = excluded.json`,
+    [
       r.chainId,
       r.planId,
       r.sender.toLowerCase(),
       r.nonce,
       r.status,
       Math.floor(Date.now() / 1000),
-      summary,
+      summaryOf(r),
       toJson(r),
-    );
-  };
-  const mustTx = (chainId: number, planId: string): TxRecord => {
-    const r = getTx(chainId, planId);
-    if (!r) throw new Error(`journal: no transaction for plan ${planId} on chain ${chainId}`);
-    return r;
-  };
-  const patch = (chainId: number, planId: string, f: (r: TxRecord) => Partial<TxRecord>) => {
-    const r = mustTx(chainId, planId);
-    writeTx({ ...r, ...f(r) });
-  };
-  /** The transaction store the chain package's transaction manager journals to. */
-  const txStore: TxStore = {
-    getNonce: (chainId, sender: Address) =>
-      (tq.getNonce.get(chainId, sender.toLowerCase()) as { nonce: number } | undefined)?.nonce,
-    setNonce: (chainId, sender, nonce) => {
-      tq.setNonce.run(chainId, sender.toLowerCase(), nonce);
+      portfolio,
+    ],
+  );
+
+const readTx = async (q: Sql, chainId: number, planId: string): Promise<TxRecord | undefined> => {
+  const [row] = await q.all<{ json: string }>(
+    "SELECT json FROM transactions WHERE chain_id = ? AND plan_id = ?",
+    [chainId, planId],
+  );
+  return row ? fromJson<TxRecord>(row.json) : undefined;
+};
+
+/** Two live transactions of one sender with one nonce: the database refused the second. */
+export class NonceTakenError extends BallastError {
+  override name = "NonceTakenError";
+}
+
+const isUniqueViolation = (e: unknown): boolean => {
+  for (let c: unknown = e, i = 0; c && i < 5; c = (c as { cause?: unknown }).cause, i++) {
+    const code = (c as { code?: string }).code;
+    if (code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE") return true;
+  }
+  return false;
+};
+
+/** The transaction store over `sql`: each change is one database transaction; sends are fenced. */
+function txStoreOver(sql: Sql, portfolio: string, fence: Fence | undefined): TxStore {
+  const patch = (chainId: number, planId: string, f: (r: TxRecord) => Partial<TxRecord>, fenced = false) =>
+    sql.transaction(async (tx) => {
+      if (fenced) await fence?.(tx);
+      const r = await readTx(tx, chainId, planId);
+      if (!r) throw new Error(`journal: no transaction for plan ${planId} on chain ${chainId}`);
+      await writeTx(tx, portfolio, { ...r, ...f(r) });
+    });
+  return {
+    getNonce: async (chainId, sender: Address) =>
+      (
+        await sql.all<{ nonce: number }>("SELECT nonce FROM nonces WHERE chain_id = ? AND sender = ?", [
+          chainId,
+          sender.toLowerCase(),
+        ])
+      )[0]?.nonce,
+    setNonce: async (chainId, sender, nonce) => {
+      await sql.run(
+        `INSERT INTO nonces (chain_id, sender, nonce) VALUES (?, ?, ?)
+         ON CONFLICT (chain_id, sender) DO UPDATE SET nonce = excluded.nonce`,
+        [chainId, sender.toLowerCase(), nonce],
+      );
     },
-    get: getTx,
-    putIntent: (record) => {
-      const old = getTx(record.chainId, record.planId);
-      if (old && old.status !== "dropped" && old.status !== "reverted")
-        throw new Error(
-          `journal: plan ${record.planId} already has a live transaction on chain ${record.chainId}`,
-        );
-      writeTx(record);
-    },
+    get: (chainId, planId) => readTx(sql, chainId, planId),
+    putIntent: (record) =>
+      sql
+        .transaction(async (tx) => {
+          await fence?.(tx);
+          const old = await readTx(tx, record.chainId, record.planId);
+          if (old && old.status !== "dropped" && old.status !== "reverted")
+            throw new Error(
+              `journal: plan ${record.planId} already has a live transaction on chain ${record.chainId}`,
+            );
+          await writeTx(tx, portfolio, record);
+        })
+        .catch((e: unknown) => {
+          if (!isUniqueViolation(e)) throw e;
+          throw new NonceTakenError(
+            `Nonce ${record.nonce} of ${record.sender} on chain ${record.chainId} is already journaled for another plan.`,
+            {
+              details: "Another portfolio sharing this key signed with it first: nothing was sent.",
+              cause: e,
+            },
+          );
+        }),
     markBroadcast: (chainId, planId, hash, blockNumber) =>
       patch(chainId, planId, (r) => ({
         status: FINAL.has(r.status) ? r.status : "broadcast",
         attempts: r.attempts.map((a) => (a.hash === hash ? { ...a, broadcastBlock: blockNumber } : a)),
       })),
     markReplaced: (chainId, planId, attempt) =>
-      patch(chainId, planId, (r) => ({ attempts: [...r.attempts, attempt] })),
+      patch(chainId, planId, (r) => ({ attempts: [...r.attempts, attempt] }), true),
     markConfirmed: (chainId, planId, inclusion) =>
       patch(chainId, planId, () => ({ status: "confirmed", inclusion })),
     markReverted: (chainId, planId, inclusion) =>
       patch(chainId, planId, () => ({ status: "reverted", inclusion })),
     markDropped: (chainId, planId, reason) =>
       patch(chainId, planId, () => ({ status: "dropped", droppedReason: reason })),
-    pending: (chainId, sender) =>
-      (tq.pending.all(chainId, sender.toLowerCase()) as { json: string }[]).map((row) =>
-        fromJson<TxRecord>(row.json),
-      ),
+    pending: async (chainId, sender) =>
+      (
+        await sql.all<{ json: string }>(
+          "SELECT json FROM transactions WHERE chain_id = ? AND sender = ? AND status NOT IN ('confirmed','reverted','dropped') ORDER BY nonce",
+          [chainId, sender.toLowerCase()],
+        )
+      ).map((row) => fromJson<TxRecord>(row.json)),
   };
+}
+
+// A table's sequence, for a stable order within one second: SQLite's rowid, the `seq` column migration 4 gave
+// Postgres (an upsert keeps either). Decisions have their id on both.
+const SEQ = { sqlite: "rowid", postgres: "seq" } as const;
+
+/** {@link Journal.history} of `portfolio`. */
+async function historyRows(
+  sql: Sql,
+  portfolio: string,
+  limit: number,
+  opts: HistoryOptions,
+): Promise<HistoryEntry[]> {
+  const seq = SEQ[sql.dialect];
+  const dry = opts.dryRuns === false ? "AND dry_run = 0" : "";
+  const since = opts.since ?? 0;
+  // Each table gives its newest rows through its index on `at`; only those 3 × limit rows are merged.
+  const rows = await sql.all<Omit<HistoryEntry, "dryRun"> & { k: number; dryRun: number }>(
+    `SELECT * FROM (SELECT at, 2 AS k, id AS seq, 'decision' AS kind, dry_run AS "dryRun", plan_id AS "planId",
+         CAST(NULL AS BIGINT) AS "chainId", summary, json
+       FROM decisions WHERE portfolio = ? AND at >= ? ${dry} ORDER BY at DESC, id DESC LIMIT ?) d
+     UNION ALL SELECT * FROM (SELECT at, 1, ${seq}, 'plan', 0, id, CAST(NULL AS BIGINT), summary, json
+       FROM plans WHERE portfolio = ? AND at >= ? ORDER BY at DESC, ${seq} DESC LIMIT ?) p
+     UNION ALL SELECT * FROM (SELECT at, 3, ${seq}, 'transaction', 0, plan_id, chain_id, summary, json
+       FROM transactions WHERE portfolio = ? AND at >= ? ORDER BY at DESC, ${seq} DESC LIMIT ?) t
+     ORDER BY at DESC, k DESC, seq DESC LIMIT ?`,
+    [portfolio, since, limit, portfolio, since, limit, portfolio, since, limit, limit],
+  );
+  return rows.map(({ k: _k, dryRun, ...r }) => ({ ...r, dryRun: dryRun === 1 }));
+}
+
+/** The journal of `portfolio` over an open, migrated database. */
+export function journalOver(sql: Sql, portfolio: string, close: () => Promise<void>, fence?: Fence): Journal {
   return {
-    db,
-    txStore,
-    /** Records a decision (and the plan it fired, if any); `dryRun` for `status` and `plan`. */
-    recordDecision(d: {
-      at: number;
-      fire: boolean;
-      planId: string | null;
-      summary: string;
-      json: string;
-      dryRun?: boolean;
-    }) {
-      q.decision.run(d.at, d.fire ? 1 : 0, d.planId, d.summary, d.json, d.dryRun ? 1 : 0);
+    portfolio,
+    sql,
+    txStore: txStoreOver(sql, portfolio, fence),
+    async recordDecision(d) {
+      await sql.run(
+        "INSERT INTO decisions (at, fire, plan_id, summary, json, dry_run, portfolio) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [d.at, d.fire ? 1 : 0, d.planId, d.summary, d.json, d.dryRun ? 1 : 0, portfolio],
+      );
     },
-    /** Records a plan once (by id). */
-    recordPlan(p: { id: string; at: number; summary: string; json: string }) {
-      q.plan.run(p.id, p.at, p.summary, p.json);
+    async recordPlan(p) {
+      await sql.run(
+        "INSERT INTO plans (id, at, summary, json, portfolio) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        [p.id, p.at, p.summary, p.json, portfolio],
+      );
     },
-    /** Reads a durable value. */
-    get(key: string): string | undefined {
-      return (q.get.get(key) as { value: string } | undefined)?.value;
+    async get(key) {
+      const [row] = await sql.all<{ value: string }>("SELECT value FROM kv WHERE portfolio = ? AND key = ?", [
+        portfolio,
+        key,
+      ]);
+      return row?.value;
     },
-    /** Writes a durable value. */
-    put(key: string, value: string) {
-      q.put.run(key, value);
+    async put(key, value) {
+      await sql.run(
+        `INSERT INTO kv (portfolio, key, value) VALUES (?, ?, ?)
+         ON CONFLICT (portfolio, key) DO UPDATE SET value = excluded.value`,
+        [portfolio, key, value],
+      );
     },
-    /** {@link historyRows} of this journal. */
-    history: (limit = 50, opts: HistoryOptions = {}): HistoryEntry[] => historyRows(db, limit, opts),
-    /** Closes the database (and releases its lock). */
-    close() {
-      db.close();
-      release();
-    },
+    history: (limit = 50, opts = {}) => historyRows(sql, portfolio, limit, opts),
+    forPortfolio: (other, otherFence) => journalOver(sql, other, close, otherFence),
+    close,
   };
 }

@@ -122,13 +122,13 @@ export async function settleInFlight(
   }
 }
 
-function reportSettlement(k: Keeper, chain: string, s: Settlement): readonly InFlightItem[] {
+async function reportSettlement(k: Keeper, chain: string, s: Settlement): Promise<readonly InFlightItem[]> {
   for (const r of s.settled) {
     const outcome = r.status === "confirmed" ? "confirmed" : r.status === "reverted" ? "reverted" : "dropped";
     k.metrics.inc("ballast_tx_total", { chain, outcome });
     if (r.inclusion && r.status === "confirmed") {
       k.metrics.inc("ballast_gas_used_total", { chain }, Number(r.inclusion.gasUsed));
-      k.journal.put(LAST_REBALANCE, String(Math.floor(Date.now() / 1000)));
+      await k.journal.put(LAST_REBALANCE, String(Math.floor(Date.now() / 1000)));
       k.log.info(
         { chain, planId: r.planId, hash: r.inclusion.hash, block: String(r.inclusion.blockNumber) },
         "in-flight transaction confirmed",
@@ -175,8 +175,8 @@ export async function keeperCycle(
     );
   // What each protocol's read leaves for the next (LP keys: pool, ticks), journaled so a steady-state fetch is ONE
   // eth_call per chain.
-  const known = JSON.parse(k.journal.get(PROTOCOL_HINTS) ?? "{}") as Record<string, ProtocolHints>;
-  const last = k.journal.get(LAST_REBALANCE);
+  const known = JSON.parse((await k.journal.get(PROTOCOL_HINTS)) ?? "{}") as Record<string, ProtocolHints>;
+  const last = await k.journal.get(LAST_REBALANCE);
   const limits = k.config.policy.limits;
   const { result, hold } = await runLimitedCycle(k.journal, limits, {
     chains: k.chains.map((c) => ({ ...c.setup, hints: known[c.setup.chainId] ?? {} })),
@@ -193,18 +193,18 @@ export async function keeperCycle(
     ...(opts.force ? { force: true } : {}),
     inFlight,
   });
-  k.journal.put(PROTOCOL_HINTS, JSON.stringify(result.hints));
+  await k.journal.put(PROTOCOL_HINTS, JSON.stringify(result.hints));
   for (const [chainId, fetch] of Object.entries(result.fetches))
     k.lastReads?.set(Number(chainId), { fetch, at: opts.now });
   observe(k, result);
   // Realised cost of the last sent plan, measured on fresh reads of every chain only.
   if (opts.execute && result.state && result.staleChains.length === 0)
-    measureCost(k.journal, limits, result.state, opts.now);
-  const stops = sendingStops(
+    await measureCost(k.journal, limits, result.state, opts.now);
+  const stops = await sendingStops(
     k.journal,
     k.chains.map((c) => c.key),
   );
-  observeRisk(k, stops, opts.now);
+  await observeRisk(k, stops, opts.now);
 
   for (const e of result.chainErrors)
     k.log.error(
@@ -224,13 +224,13 @@ export async function keeperCycle(
     .map((r) => `${r.rule}: ${r.detail}`)
     .join("; ");
   if (result.plan)
-    k.journal.recordPlan({
+    await k.journal.recordPlan({
       id: result.plan.id,
       at: opts.now,
       summary: planSummary(result.plan),
       json: planToJSON(result.plan, 0),
     });
-  k.journal.recordDecision({
+  await k.journal.recordDecision({
     at: opts.now,
     fire: fired,
     planId: result.plan?.id ?? null,
@@ -238,7 +238,7 @@ export async function keeperCycle(
     json: JSON.stringify(result.decision?.reasons ?? []),
     dryRun: !opts.execute,
   });
-  recordCycle(k.journal.db, cycleView(result, opts.now), k.config.keeper.dashboard.sampleEvery);
+  await recordCycle(k.journal, cycleView(result, opts.now), k.config.keeper.dashboard.sampleEvery);
   k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });
   for (const f of result.decision?.reasons.find((r) => r.rule === "price-sanity")?.faults ?? [])
     k.metrics.inc("ballast_price_holds_total", {
@@ -259,9 +259,14 @@ export async function keeperCycle(
   );
   const confirmed = sent.filter((s) => s.status === "confirmed");
   if (confirmed.length > 0)
-    recordSent(k.journal, { at: opts.now, plan, state: result.state, chains: confirmed.map((s) => s.key) });
+    await recordSent(k.journal, {
+      at: opts.now,
+      plan,
+      state: result.state,
+      chains: confirmed.map((s) => s.key),
+    });
   if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
-    k.journal.put(LAST_REBALANCE, String(opts.now));
+    await k.journal.put(LAST_REBALANCE, String(opts.now));
   return { result, inFlight, sent };
 }
 
@@ -280,7 +285,7 @@ async function sendBatch(
 ): Promise<ChainOutcome> {
   const outcome = await trySend(k, plan, b, signal);
   if (outcome.status === "confirmed" || outcome.status === "refused" || outcome.status === "failed") {
-    const tripped = recordBatch(k.journal, k.config.policy.limits, {
+    const tripped = await recordBatch(k.journal, k.config.policy.limits, {
       at: now,
       chain: b.key,
       ok: outcome.status === "confirmed",
@@ -359,18 +364,18 @@ function alertFirewall(k: Keeper, chain: string, e: FirewallError): void {
 }
 
 /** Risk gauges: sending stopped per chain (and why), the 24 h turnover and the realised cost in the loss window. */
-function observeRisk(k: Keeper, stops: ReadonlyMap<string, Stop>, now: number): void {
+async function observeRisk(k: Keeper, stops: ReadonlyMap<string, Stop>, now: number): Promise<void> {
   for (const c of k.chains) {
     const stop = stops.get(c.key);
     for (const reason of ["pause", "breaker"] as const)
       k.metrics.set("ballast_sending_stopped", { chain: c.key, reason }, stop?.kind === reason ? 1 : 0);
   }
   const usd = (x: bigint) => Number(x / 10n ** 16n) / 100;
-  k.metrics.set("ballast_turnover_24h_usd", {}, usd(dailyTurnoverUsd(k.journal, now)));
+  k.metrics.set("ballast_turnover_24h_usd", {}, usd(await dailyTurnoverUsd(k.journal, now)));
   k.metrics.set(
     "ballast_realised_cost_usd",
     {},
-    usd(realisedCostUsd(k.journal, k.config.policy.limits, now)),
+    usd(await realisedCostUsd(k.journal, k.config.policy.limits, now)),
   );
 }
 

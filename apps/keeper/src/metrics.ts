@@ -94,8 +94,19 @@ export function createMetrics(): Metrics {
   };
 }
 
+/** `metrics` with `labels` added to every value written through it (`{portfolio}` for a worker's portfolios). */
+export function labelled(metrics: Metrics, labels: Labels): Metrics {
+  return {
+    inc: (name, l, by) => metrics.inc(name, { ...labels, ...l }, by),
+    set: (name, l, value) => metrics.set(name, { ...labels, ...l }, value),
+    render: () => metrics.render(),
+  };
+}
+
 /** What `/healthz` reports: `ok` (200, else 503) and what it knows per chain. */
-export type Health = () => { ok: boolean; chains: Record<string, object> };
+export type Health = () => HealthAnswer | Promise<HealthAnswer>;
+/** What `/healthz` answers (503 when not ok). */
+export type HealthAnswer = { ok: boolean; chains: Record<string, object> };
 
 /**
  * Serves `/metrics` and `/healthz` on `host:port`, and whatever `routes` answers (the dashboard); resolves once
@@ -112,8 +123,13 @@ export async function serveMetrics(
     if (req.url === "/metrics") {
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(metrics.render());
     } else if (req.url === "/healthz") {
-      const h = health();
-      res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(h));
+      Promise.resolve()
+        .then(health)
+        .then(
+          (h) =>
+            res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(h)),
+          () => res.writeHead(503, { "content-type": "application/json" }).end('{"ok":false}'),
+        );
     } else if (!routes?.(req, res)) res.writeHead(404).end("not found\n");
   });
   await new Promise<void>((resolve, reject) => {

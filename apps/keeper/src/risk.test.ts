@@ -63,44 +63,44 @@ describe("checkLimits", () => {
 });
 
 describe("pause, resume and the circuit breaker in the journal", () => {
-  it("a chain pause, a global pause, and resumes of each scope", () => {
-    const j = openJournal(":memory:");
-    pauseSending(j, { at: 1, chain: "base", reason: "audit" });
-    expect([...sendingStops(j, ["ethereum", "base"]).keys()]).toEqual(["base"]);
-    pauseSending(j, { at: 2, reason: "incident" });
-    expect(sendingStops(j, ["ethereum", "base"]).get("ethereum")?.reason).toBe("incident");
-    expect(sendingStops(j, ["ethereum", "base"]).get("base")?.reason).toBe("audit");
-    resumeSending(j, { at: 3, chain: "base", reason: "done" });
+  it("a chain pause, a global pause, and resumes of each scope", async () => {
+    const j = await openJournal(":memory:");
+    await pauseSending(j, { at: 1, chain: "base", reason: "audit" });
+    expect([...(await sendingStops(j, ["ethereum", "base"])).keys()]).toEqual(["base"]);
+    await pauseSending(j, { at: 2, reason: "incident" });
+    expect((await sendingStops(j, ["ethereum", "base"])).get("ethereum")?.reason).toBe("incident");
+    expect((await sendingStops(j, ["ethereum", "base"])).get("base")?.reason).toBe("audit");
+    await resumeSending(j, { at: 3, chain: "base", reason: "done" });
     // The global pause still holds base.
-    expect(sendingStops(j, ["ethereum", "base"]).get("base")?.reason).toBe("incident");
-    resumeSending(j, { at: 4, reason: "all clear" });
-    expect(sendingStops(j, ["ethereum", "base"]).size).toBe(0);
+    expect((await sendingStops(j, ["ethereum", "base"])).get("base")?.reason).toBe("incident");
+    await resumeSending(j, { at: 4, reason: "all clear" });
+    expect((await sendingStops(j, ["ethereum", "base"])).size).toBe(0);
   });
 
-  it("trips after maxConsecutiveFailures, a confirmed batch resets the count, resume clears the trip", () => {
-    const j = openJournal(":memory:");
+  it("trips after maxConsecutiveFailures, a confirmed batch resets the count, resume clears the trip", async () => {
+    const j = await openJournal(":memory:");
     const fail = (at: number) => recordBatch(j, limits, { at, chain: "base", ok: false, detail: "reverted" });
-    expect(fail(1)).toBeUndefined();
-    expect(fail(2)).toBeUndefined();
-    recordBatch(j, limits, { at: 3, chain: "base", ok: true, detail: "confirmed" });
-    expect(fail(4)).toBeUndefined();
-    expect(fail(5)).toBeUndefined();
-    recordBatch(j, limits, { at: 6, chain: "ethereum", ok: false, detail: "other chain" });
-    expect(fail(7)).toMatch(/3 consecutive failed or refused batches/);
-    expect(sendingStops(j, ["ethereum", "base"]).get("base")?.kind).toBe("breaker");
-    expect(sendingStops(j, ["ethereum", "base"]).has("ethereum")).toBe(false);
+    expect(await fail(1)).toBeUndefined();
+    expect(await fail(2)).toBeUndefined();
+    await recordBatch(j, limits, { at: 3, chain: "base", ok: true, detail: "confirmed" });
+    expect(await fail(4)).toBeUndefined();
+    expect(await fail(5)).toBeUndefined();
+    await recordBatch(j, limits, { at: 6, chain: "ethereum", ok: false, detail: "other chain" });
+    expect(await fail(7)).toMatch(/3 consecutive failed or refused batches/);
+    expect((await sendingStops(j, ["ethereum", "base"])).get("base")?.kind).toBe("breaker");
+    expect((await sendingStops(j, ["ethereum", "base"])).has("ethereum")).toBe(false);
     // A restart with the same config keeps it; with a higher threshold it is cleared.
-    expect(reviewBreakers(j, limits, ["base"], 8)).toEqual([]);
-    expect(reviewBreakers(j, { ...limits, maxConsecutiveFailures: 5 }, ["base"], 9)).toEqual(["base"]);
-    expect(consecutiveFailures(j, "base")).toBe(0);
+    expect(await reviewBreakers(j, limits, ["base"], 8)).toEqual([]);
+    expect(await reviewBreakers(j, { ...limits, maxConsecutiveFailures: 5 }, ["base"], 9)).toEqual(["base"]);
+    expect(await consecutiveFailures(j, "base")).toBe(0);
   });
 
-  it("sums turnover over the rolling 24 hours", () => {
-    const j = openJournal(":memory:");
+  it("sums turnover over the rolling 24 hours", async () => {
+    const j = await openJournal(":memory:");
     const state = { navUsd: 1n, prices: new Map() } as never;
-    recordSent(j, { at: 1_000, plan: planOf(700n, []), state, chains: ["base"] });
-    recordSent(j, { at: 50_000, plan: planOf(300n, []), state, chains: ["base"] });
-    expect(dailyTurnoverUsd(j, 60_000)).toBe(1_000n * USD);
-    expect(dailyTurnoverUsd(j, 1_000 + 86_400)).toBe(300n * USD);
+    await recordSent(j, { at: 1_000, plan: planOf(700n, []), state, chains: ["base"] });
+    await recordSent(j, { at: 50_000, plan: planOf(300n, []), state, chains: ["base"] });
+    expect(await dailyTurnoverUsd(j, 60_000)).toBe(1_000n * USD);
+    expect(await dailyTurnoverUsd(j, 1_000 + 86_400)).toBe(300n * USD);
   });
 });

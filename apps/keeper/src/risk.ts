@@ -9,7 +9,6 @@ import {
   portfolioState,
 } from "@ballast/core";
 import { type CycleParams, type CycleResult, runCycle } from "@ballast/engine";
-import type { Database } from "better-sqlite3";
 import type { Config, LimitsConfig } from "./config.ts";
 import type { Journal } from "./journal.ts";
 
@@ -32,57 +31,50 @@ type EventRow = {
   detail: string;
 };
 
-const SCHEMA = `CREATE TABLE IF NOT EXISTS risk_events (
-  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, chain TEXT, kind TEXT NOT NULL, usd TEXT, detail TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS risk_events_kind_at ON risk_events (kind, at);`;
-
 /** Every chain: the scope of `ballast pause` / `resume` without `--chain`. */
 export const ALL_CHAINS = "*";
 const NAV_MARK = "risk.navMark";
 
-const ready = new WeakSet<Database>();
-function db(journal: Journal): Database {
-  if (!ready.has(journal.db)) {
-    journal.db.exec(SCHEMA);
-    ready.add(journal.db);
-  }
-  return journal.db;
-}
-
-function record(
+async function record(
   journal: Journal,
   e: { at: number; chain: string | null; kind: EventKind; usd?: bigint; detail: string },
-): void {
-  db(journal)
-    .prepare("INSERT INTO risk_events (at, chain, kind, usd, detail) VALUES (?, ?, ?, ?, ?)")
-    .run(e.at, e.chain, e.kind, e.usd === undefined ? null : String(e.usd), e.detail);
+): Promise<void> {
+  await journal.sql.run(
+    "INSERT INTO risk_events (at, chain, kind, usd, detail, portfolio) VALUES (?, ?, ?, ?, ?, ?)",
+    [e.at, e.chain, e.kind, e.usd === undefined ? null : String(e.usd), e.detail, journal.portfolio],
+  );
 }
 
-const controlEvents = (journal: Journal): EventRow[] =>
-  db(journal)
-    .prepare(
-      "SELECT * FROM risk_events WHERE kind IN ('pause','resume','trip','batch-ok','batch-failed') ORDER BY id",
-    )
-    .all() as EventRow[];
+const controlEvents = (journal: Journal): Promise<EventRow[]> =>
+  journal.sql.all<EventRow>(
+    "SELECT * FROM risk_events WHERE portfolio = ? AND kind IN ('pause','resume','trip','batch-ok','batch-failed') ORDER BY id",
+    [journal.portfolio],
+  );
 
 /** Records an operator's pause of `chain` (or every chain). */
-export function pauseSending(journal: Journal, p: { at: number; chain?: string; reason: string }): void {
-  record(journal, { at: p.at, chain: p.chain ?? null, kind: "pause", detail: p.reason });
+export async function pauseSending(
+  journal: Journal,
+  p: { at: number; chain?: string; reason: string },
+): Promise<void> {
+  await record(journal, { at: p.at, chain: p.chain ?? null, kind: "pause", detail: p.reason });
 }
 
 /**
  * Resumes sending on `chain` (its pause and its breaker), or everywhere without a chain. A chain-level resume
  * leaves a pause of every chain in place.
  */
-export function resumeSending(journal: Journal, p: { at: number; chain?: string; reason: string }): void {
-  record(journal, { at: p.at, chain: p.chain ?? null, kind: "resume", detail: p.reason });
+export async function resumeSending(
+  journal: Journal,
+  p: { at: number; chain?: string; reason: string },
+): Promise<void> {
+  await record(journal, { at: p.at, chain: p.chain ?? null, kind: "resume", detail: p.reason });
 }
 
 /** The stop in force on each of `chains` (chains that may send are absent). */
-export function sendingStops(journal: Journal, chains: readonly string[]): Map<string, Stop> {
+export async function sendingStops(journal: Journal, chains: readonly string[]): Promise<Map<string, Stop>> {
   const pauses = new Map<string, Stop>();
   const trips = new Map<string, Stop>();
-  for (const e of controlEvents(journal)) {
+  for (const e of await controlEvents(journal)) {
     const scope = e.chain ?? ALL_CHAINS;
     if (e.kind === "pause") pauses.set(scope, { kind: "pause", reason: e.detail, at: e.at });
     else if (e.kind === "trip") trips.set(scope, { kind: "breaker", reason: e.detail, at: e.at });
@@ -103,9 +95,9 @@ export function sendingStops(journal: Journal, chains: readonly string[]): Map<s
 }
 
 /** Failed or refused batches on `chain` since its last confirmed batch or resume. */
-export function consecutiveFailures(journal: Journal, chain: string): number {
+export async function consecutiveFailures(journal: Journal, chain: string): Promise<number> {
   let n = 0;
-  for (const e of controlEvents(journal)) {
+  for (const e of await controlEvents(journal)) {
     const mine = e.chain === chain || e.chain === null;
     if (!mine) continue;
     if (e.kind === "batch-failed") n++;
@@ -114,47 +106,59 @@ export function consecutiveFailures(journal: Journal, chain: string): number {
   return n;
 }
 
-const sumUsd = (journal: Journal, kind: EventKind, since: number): bigint =>
+const sumUsd = async (journal: Journal, kind: EventKind, since: number): Promise<bigint> =>
   (
-    db(journal).prepare("SELECT usd FROM risk_events WHERE kind = ? AND at > ?").all(kind, since) as {
-      usd: string;
-    }[]
+    await journal.sql.all<{ usd: string }>(
+      "SELECT usd FROM risk_events WHERE portfolio = ? AND kind = ? AND at > ?",
+      [journal.portfolio, kind, since],
+    )
   ).reduce((a, r) => a + BigInt(r.usd), 0n);
 
 /** Turnover sent over the rolling 24 hours before `now`, all chains (USD wad). */
-export const dailyTurnoverUsd = (journal: Journal, now: number): bigint =>
+export const dailyTurnoverUsd = (journal: Journal, now: number): Promise<bigint> =>
   sumUsd(journal, "turnover", now - 86_400);
 
 /** Realised cost over the loss window before `now` (USD wad). */
-export const realisedCostUsd = (journal: Journal, limits: LimitsConfig, now: number): bigint =>
+export const realisedCostUsd = (journal: Journal, limits: LimitsConfig, now: number): Promise<bigint> =>
   sumUsd(journal, "cost", now - limits.lossWindow);
 
 /**
  * Records one chain's batch outcome; trips the breaker there when it makes `maxConsecutiveFailures` in a row.
  * Returns the trip's reason, if it tripped.
  */
-export function recordBatch(
+export async function recordBatch(
   journal: Journal,
   limits: LimitsConfig,
   o: { at: number; chain: string; ok: boolean; detail: string },
-): string | undefined {
-  record(journal, { at: o.at, chain: o.chain, kind: o.ok ? "batch-ok" : "batch-failed", detail: o.detail });
+): Promise<string | undefined> {
+  await record(journal, {
+    at: o.at,
+    chain: o.chain,
+    kind: o.ok ? "batch-ok" : "batch-failed",
+    detail: o.detail,
+  });
   if (o.ok) return undefined;
-  const n = consecutiveFailures(journal, o.chain);
+  const n = await consecutiveFailures(journal, o.chain);
   if (n < limits.maxConsecutiveFailures) return undefined;
   const reason = `${n} consecutive failed or refused batches (last: ${o.detail})`;
-  if (sendingStops(journal, [o.chain]).get(o.chain)?.kind !== "breaker")
-    record(journal, { at: o.at, chain: o.chain, kind: "trip", detail: reason });
+  if ((await sendingStops(journal, [o.chain])).get(o.chain)?.kind !== "breaker")
+    await record(journal, { at: o.at, chain: o.chain, kind: "trip", detail: reason });
   return reason;
 }
 
 /** Records a sent plan's turnover (for the daily cap) and marks NAV and prices to measure its realised cost next cycle. */
-export function recordSent(
+export async function recordSent(
   journal: Journal,
   p: { at: number; plan: Plan; state: PortfolioState; chains: string[] },
-) {
-  record(journal, { at: p.at, chain: null, kind: "turnover", usd: p.plan.turnoverUsd, detail: p.plan.id });
-  journal.put(
+): Promise<void> {
+  await record(journal, {
+    at: p.at,
+    chain: null,
+    kind: "turnover",
+    usd: p.plan.turnoverUsd,
+    detail: p.plan.id,
+  });
+  await journal.put(
     NAV_MARK,
     JSON.stringify({
       at: p.at,
@@ -169,15 +173,15 @@ export function recordSent(
  * Realised cost of the last sent plan: NAV before it minus NAV now, both at the prices of before (so market moves do
  * not count). Recorded once; when the window's total exceeds `maxLossUsd` the chains that sent are tripped.
  */
-export function measureCost(
+export async function measureCost(
   journal: Journal,
   limits: LimitsConfig,
   state: PortfolioState,
   now: number,
-): void {
-  const text = journal.get(NAV_MARK);
+): Promise<void> {
+  const text = await journal.get(NAV_MARK);
   if (!text) return;
-  journal.put(NAV_MARK, "");
+  await journal.put(NAV_MARK, "");
   const mark = JSON.parse(text) as {
     at: number;
     navUsd: string;
@@ -193,11 +197,11 @@ export function measureCost(
     return; // an asset without a price then: not measurable
   }
   const cost = BigInt(mark.navUsd) - after;
-  record(journal, { at: now, chain: null, kind: "cost", usd: cost, detail: mark.chains.join(",") });
-  const total = realisedCostUsd(journal, limits, now);
+  await record(journal, { at: now, chain: null, kind: "cost", usd: cost, detail: mark.chains.join(",") });
+  const total = await realisedCostUsd(journal, limits, now);
   if (total <= limits.maxLossUsd) return;
   for (const chain of mark.chains)
-    record(journal, {
+    await record(journal, {
       at: now,
       chain,
       kind: "trip",
@@ -209,18 +213,18 @@ export function measureCost(
  * On restart: a breaker whose condition no longer holds under the current config (fewer consecutive failures than
  * `maxConsecutiveFailures`, realised cost back under `maxLossUsd`) is cleared, and says so in the journal.
  */
-export function reviewBreakers(
+export async function reviewBreakers(
   journal: Journal,
   limits: LimitsConfig,
   chains: readonly string[],
   now: number,
-): string[] {
+): Promise<string[]> {
   const cleared: string[] = [];
-  const lossOk = realisedCostUsd(journal, limits, now) <= limits.maxLossUsd;
-  for (const [chain, stop] of sendingStops(journal, chains)) {
+  const lossOk = (await realisedCostUsd(journal, limits, now)) <= limits.maxLossUsd;
+  for (const [chain, stop] of await sendingStops(journal, chains)) {
     if (stop.kind !== "breaker") continue;
-    if (consecutiveFailures(journal, chain) >= limits.maxConsecutiveFailures || !lossOk) continue;
-    resumeSending(journal, { at: now, chain, reason: "breaker condition cleared at restart" });
+    if ((await consecutiveFailures(journal, chain)) >= limits.maxConsecutiveFailures || !lossOk) continue;
+    await resumeSending(journal, { at: now, chain, reason: "breaker condition cleared at restart" });
     cleared.push(chain);
   }
   return cleared;
@@ -270,7 +274,7 @@ export async function runLimitedCycle(
   limits: LimitsConfig,
   params: CycleParams,
 ): Promise<LimitedCycle> {
-  const left = limits.maxDailyUsd - dailyTurnoverUsd(journal, params.now);
+  const left = limits.maxDailyUsd - (await dailyTurnoverUsd(journal, params.now));
   const first = await runCycle(params);
   if (first.stage !== "simulated") return { result: first, hold: undefined };
   const verdict = checkLimits(first.plan, limits, left);
@@ -301,10 +305,8 @@ export const stopText = (s: Stop): string =>
   `${s.kind === "pause" ? "paused" : "circuit breaker tripped"} since ${new Date(s.at * 1000).toISOString()}: ${s.reason}`;
 
 /** Per chain: whether it may send, and the risk totals against their limits (for `status` and `--json`). */
-export function riskSummary(
-  k: { readonly journal: Journal; readonly config: Config },
-  now: number,
-): {
+/** Per chain: whether it may send, and the risk totals against their limits. */
+export type RiskSummary = {
   chains: Record<
     string,
     { sending: "on" | "paused" | "breaker"; reason: string | null; consecutiveFailures: number }
@@ -313,33 +315,36 @@ export function riskSummary(
   maxDailyUsd: bigint;
   realisedCostUsd: bigint;
   maxLossUsd: bigint;
-} {
+};
+
+/** Per chain: whether it may send, and the risk totals against their limits (for `status` and `--json`). */
+export async function riskSummary(
+  k: { readonly journal: Journal; readonly config: Config },
+  now: number,
+): Promise<RiskSummary> {
   const limits = k.config.policy.limits;
   const keys = Object.keys(k.config.chains);
-  const stops = sendingStops(k.journal, keys);
+  const stops = await sendingStops(k.journal, keys);
+  const chains: RiskSummary["chains"] = {};
+  for (const key of keys) {
+    const stop = stops.get(key);
+    chains[key] = {
+      sending: stop ? (stop.kind === "pause" ? "paused" : "breaker") : "on",
+      reason: stop ? stopText(stop) : null,
+      consecutiveFailures: await consecutiveFailures(k.journal, key),
+    };
+  }
   return {
-    chains: Object.fromEntries(
-      keys.map((key) => {
-        const stop = stops.get(key);
-        return [
-          key,
-          {
-            sending: stop ? (stop.kind === "pause" ? "paused" : "breaker") : "on",
-            reason: stop ? stopText(stop) : null,
-            consecutiveFailures: consecutiveFailures(k.journal, key),
-          },
-        ];
-      }),
-    ),
-    turnover24hUsd: dailyTurnoverUsd(k.journal, now),
+    chains,
+    turnover24hUsd: await dailyTurnoverUsd(k.journal, now),
     maxDailyUsd: limits.maxDailyUsd,
-    realisedCostUsd: realisedCostUsd(k.journal, limits, now),
+    realisedCostUsd: await realisedCostUsd(k.journal, limits, now),
     maxLossUsd: limits.maxLossUsd,
   };
 }
 
 /** The risk lines under the status table. */
-export function renderRisk(r: ReturnType<typeof riskSummary>): string {
+export function renderRisk(r: RiskSummary): string {
   const lines = Object.entries(r.chains).map(([key, c]) =>
     c.reason ? `sending on ${key}: STOPPED — ${c.reason}` : `sending on ${key}: on`,
   );

@@ -50,7 +50,7 @@ describe("the built bin", () => {
         `keeper: { journal: ${join(dir, "journal.db")} }`,
       ].join("\n"),
     );
-    openJournal(join(dir, "journal.db")).close();
+    await (await openJournal(join(dir, "journal.db"))).close();
     const child = spawn(process.execPath, [BIN, "dashboard", "-c", file, "--listen", "127.0.0.1:0"], {
       stdio: ["ignore", "pipe", "pipe"],
     });

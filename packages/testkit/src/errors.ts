@@ -82,3 +82,14 @@ export class TransactionRevertedError extends TestkitError {
     super(`Transaction "${label}" reverted.`, { context: { label, hash } });
   }
 }
+
+/** The test PostgreSQL server did not initialise or start. `portTaken`: its port was taken meanwhile (try another). */
+export class PostgresStartError extends TestkitError {
+  override name = "PostgresStartError";
+  constructor(
+    reason: string,
+    readonly portTaken = false,
+  ) {
+    super(`PostgreSQL did not start: ${reason.trim().split("\n").slice(-6).join("\n")}`);
+  }
+}

@@ -37,11 +37,19 @@ export * from "./eip7702.ts";
 export * from "./errors.ts";
 export * from "./feed.ts";
 export * from "./fund.ts";
+export {
+  type Postgres,
+  type StartPostgresParameters,
+  startPostgres,
+  TEST_POSTGRES_ENV,
+  testDatabase,
+} from "./postgres.ts";
 export * from "./price.ts";
 export { killLiveAnvils, liveAnvilPids, reapOrphanAnvils, registryDir } from "./reaper.ts";
 export * from "./rpcProxy.ts";
 export * from "./safe.ts";
 export * from "./stand-in.ts";
+export { startTcpProxy, type TcpProxy } from "./tcpProxy.ts";
 export * from "./time.ts";
 export { HELPER_GAS, sendAndWait, waitForSuccess } from "./tx.ts";
 export * from "./uniswap-math.ts";

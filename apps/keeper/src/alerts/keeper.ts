@@ -25,7 +25,7 @@ export function createKeeperAlerts(
 }
 
 /** The facts of a keeper cycle the alert rules read; replaced transactions come from the journal. */
-export function cycleFacts(k: Keeper, c: KeeperCycle, at: number): CycleFacts {
+export async function cycleFacts(k: Keeper, c: KeeperCycle, at: number): Promise<CycleFacts> {
   const r = c.result;
   const name = (chainId: number) => k.chains.find((x) => x.setup.chainId === chainId)?.key ?? String(chainId);
   const plan = r.plan;
@@ -50,26 +50,33 @@ export function cycleFacts(k: Keeper, c: KeeperCycle, at: number): CycleFacts {
             nav: formatUsd(plan.navUsd),
           }
         : null,
-    sent: c.sent.map((s) => {
-      const record = plan ? k.journal.txStore.get(s.chainId, plan.id) : undefined;
-      const attempts = record && !(record instanceof Promise) ? record.attempts : [];
-      return {
-        chain: s.key,
-        status: s.status,
-        hash: s.hash,
-        gasUsed: s.gasUsed,
-        error: s.error,
-        replaced: attempts.slice(0, -1).map((a) => a.hash),
-      };
-    }),
+    sent: await Promise.all(
+      c.sent.map(async (s) => {
+        const record = plan ? await k.journal.txStore.get(s.chainId, plan.id) : undefined;
+        const attempts = record ? record.attempts : [];
+        return {
+          chain: s.key,
+          status: s.status,
+          hash: s.hash,
+          gasUsed: s.gasUsed,
+          error: s.error,
+          replaced: attempts.slice(0, -1).map((a) => a.hash),
+        };
+      }),
+    ),
   };
 }
 
 /** Queues the alerts of a cycle; never throws and never waits for delivery. */
-export function alertCycle(a: KeeperAlerts | null, k: Keeper, c: KeeperCycle, at: number): void {
+export async function alertCycle(
+  a: KeeperAlerts | null,
+  k: Keeper,
+  c: KeeperCycle,
+  at: number,
+): Promise<void> {
   if (!a) return;
   try {
-    for (const alert of cycleAlerts(cycleFacts(k, c, at), a.watch, a.rules)) a.notifier.notify(alert);
+    for (const alert of cycleAlerts(await cycleFacts(k, c, at), a.watch, a.rules)) a.notifier.notify(alert);
   } catch (e) {
     k.log.error({ err: e instanceof Error ? e.message : String(e) }, "alerts: could not evaluate the cycle");
   }

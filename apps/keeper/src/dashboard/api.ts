@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+import type { Journal } from "../journal.ts";
 import { cyclePoints, latestCycles, type TxView, transactions } from "./store.ts";
 import type { CycleView } from "./view.ts";
 
@@ -38,37 +38,39 @@ export type HistoryResponse = {
 export const HISTORY_MAX_POINTS = 1_500;
 
 /** Builds the `/api/status` answer from the journal. */
-export function statusOf(
-  db: Database.Database,
+export async function statusOf(
+  db: Journal,
   chains: ChainInfo[],
   source: StatusResponse["source"],
   now: number,
-): StatusResponse {
-  const { latest, planned } = latestCycles(db);
+): Promise<StatusResponse> {
+  const { latest, planned } = await latestCycles(db);
   return {
     generatedAt: now,
     source,
     chains,
     cycle: latest,
-    plan: planned?.plan ? { ...planned, transactions: transactions(db, { planId: planned.plan.id }) } : null,
+    plan: planned?.plan
+      ? { ...planned, transactions: await transactions(db, { planId: planned.plan.id }) }
+      : null,
   };
 }
 
 /** Builds the `/api/history` answer for `[from, to]` (unix seconds) from the journal. */
-export function historyOf(db: Database.Database, from: number, to: number): HistoryResponse {
-  const sleeves = (latestCycles(db).latest?.sleeves ?? []).map((s) => ({
+export async function historyOf(db: Journal, from: number, to: number): Promise<HistoryResponse> {
+  const sleeves = ((await latestCycles(db)).latest?.sleeves ?? []).map((s) => ({
     id: s.id,
     targetBps: s.targetBps,
     bandBps: s.bandBps,
   }));
   const byPlan = new Map<string, TxView[]>();
-  for (const tx of transactions(db, { from, to }))
+  for (const tx of await transactions(db, { from, to }))
     byPlan.set(tx.planId, [...(byPlan.get(tx.planId) ?? []), tx]);
   return {
     from,
     to,
     sleeves,
-    points: cyclePoints(db, from, to, HISTORY_MAX_POINTS)
+    points: (await cyclePoints(db, from, to, HISTORY_MAX_POINTS))
       .filter((p) => p.navUsd !== null)
       .map((p) => ({
         at: p.at,

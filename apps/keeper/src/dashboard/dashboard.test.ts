@@ -70,17 +70,18 @@ let journal: Journal | undefined;
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await close?.();
-  journal?.close();
+  await journal?.close();
   close = undefined;
   journal = undefined;
 });
 
 /** The dashboard on a free port over an in-memory journal. */
 async function serve(token: string | null) {
-  journal = openJournal(":memory:");
+  const j = await openJournal(":memory:");
+  journal = j;
   const c = parseConfig(config({}));
   const routes = dashboardRoutes({
-    db: journal.db,
+    journal: j,
     chains: () => chainInfos(c.chains),
     source: "journal",
     token,
@@ -89,7 +90,7 @@ async function serve(token: string | null) {
   const server = await serveMetrics("127.0.0.1:0", createMetrics(), () => ({ ok: true, chains: {} }), routes);
   close = server.close;
   const url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
-  return { db: journal.db, url };
+  return { db: j, url };
 }
 
 describe("dashboard config", () => {
@@ -116,14 +117,14 @@ describe("dashboard config", () => {
 describe("journaled cycles", () => {
   it("keeps quiet cycles once a minute, but every planned cycle and the one after it", async () => {
     const { db, url } = await serve(null);
-    recordCycle(db, view(1_000), 60);
-    recordCycle(db, view(1_010), 60); // quiet, within a minute: dropped
-    recordCycle(db, view(1_060), 60); // a minute later: kept
-    recordCycle(db, view(1_070, { plan: plan("p1"), decision: { fire: true, reasons: [] } }), 60);
-    recordCycle(db, view(1_071), 60); // right after a plan: kept
-    recordCycle(db, view(1_072), 60); // quiet again: dropped
-    recordCycle(db, view(1_073, { chainErrors: [{ chainId: 1, chain: "a", error: "timeout" }] }), 60); // errors changed: kept
-    recordCycle(db, view(1_074, { chainErrors: [{ chainId: 1, chain: "a", error: "timeout" }] }), 60); // same: dropped
+    await recordCycle(db, view(1_000), 60);
+    await recordCycle(db, view(1_010), 60); // quiet, within a minute: dropped
+    await recordCycle(db, view(1_060), 60); // a minute later: kept
+    await recordCycle(db, view(1_070, { plan: plan("p1"), decision: { fire: true, reasons: [] } }), 60);
+    await recordCycle(db, view(1_071), 60); // right after a plan: kept
+    await recordCycle(db, view(1_072), 60); // quiet again: dropped
+    await recordCycle(db, view(1_073, { chainErrors: [{ chainId: 1, chain: "a", error: "timeout" }] }), 60); // errors changed: kept
+    await recordCycle(db, view(1_074, { chainErrors: [{ chainId: 1, chain: "a", error: "timeout" }] }), 60); // same: dropped
     const h = (await (await fetch(`${url}/api/history?from=0&to=5000`)).json()) as HistoryResponse;
     expect(h.points.map((p) => p.at)).toEqual([1_000, 1_060, 1_070, 1_071, 1_073]);
     expect(h.points.map((p) => p.drift[0])).toEqual([1_000 % 7, 1_060 % 7, 1_070 % 7, 1_071 % 7, 1_073 % 7]);

@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
 import { BallastError } from "@ballast/core";
-import Database from "better-sqlite3";
 import type { Config } from "../config.ts";
+import { openJournal } from "../journal.ts";
 import { createMetrics, serveMetrics } from "../metrics.ts";
 import { resolveSecret } from "../secrets.ts";
+import { isPostgresUrl } from "../sql.ts";
 import { isLoopback } from "./config.ts";
 import { chainInfos, dashboardRoutes } from "./server.ts";
 
@@ -34,27 +35,38 @@ export function dashboardToken(
  */
 export async function serveJournalDashboard(
   config: Config,
-  o: { listen: string; env: Record<string, string | undefined>; signal: AbortSignal },
+  o: { listen: string; env: Record<string, string | undefined>; signal: AbortSignal; portfolio?: string },
 ): Promise<{ url: string; closed: Promise<void> }> {
   const file = config.keeper.journal;
-  if (!existsSync(file))
+  if (!isPostgresUrl(file) && !existsSync(file))
     throw new DashboardError(`No journal at ${file}.`, { details: "Run the keeper (ballast run) first." });
   const token = dashboardToken(config, o.env, o.listen);
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  const journal = await openJournal(file, {
+    readonly: true,
+    ...(o.portfolio ? { portfolio: o.portfolio } : {}),
+  });
   const routes = dashboardRoutes({
-    db,
+    journal,
     chains: () => chainInfos(config.chains),
     source: "journal",
     token,
     now: () => Math.floor(Date.now() / 1000),
   });
-  const server = await serveMetrics(o.listen, createMetrics(), () => ({ ok: true, chains: {} }), routes);
+  const server = await serveMetrics(
+    o.listen,
+    createMetrics(),
+    () => ({ ok: true, chains: {} }),
+    routes,
+  ).catch(async (e: unknown) => {
+    await journal.close();
+    throw e;
+  });
   const closed = new Promise<void>((resolve) => {
     const stop = () =>
-      void server.close().then(() => {
-        db.close();
-        resolve();
-      });
+      void server
+        .close()
+        .then(() => journal.close())
+        .then(resolve);
     if (o.signal.aborted) stop();
     else o.signal.addEventListener("abort", stop, { once: true });
   });

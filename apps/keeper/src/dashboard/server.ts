@@ -1,8 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { BallastError } from "@ballast/core";
-import type Database from "better-sqlite3";
+import { BallastError, redactText } from "@ballast/core";
+import type { Journal } from "../journal.ts";
 import { type ChainInfo, historyOf, statusOf } from "./api.ts";
 
 /** A route handler that answers the requests it knows and returns false for the others. */
@@ -77,7 +77,7 @@ const sameSecret = (given: string, token: string): boolean => {
 
 /** What the dashboard needs: the journal, the chains (with explorers) and, under `ballast run`, live health. */
 export type DashboardOptions = {
-  db: Database.Database;
+  journal: Journal;
   chains: () => ChainInfo[];
   source: "keeper" | "journal";
   /** Bearer token required by `/api/*`; the page itself holds no data and is served without it. */
@@ -117,12 +117,20 @@ export function dashboardRoutes(o: DashboardOptions): Routes {
       json(res, 401, { error: "a bearer token is required (keeper.dashboard.token)" });
       return true;
     }
-    if (url.pathname === "/api/status") json(res, 200, statusOf(o.db, o.chains(), o.source, o.now()));
-    else {
-      const range = historyRange(url.searchParams, o.now());
-      if (!range) json(res, 400, { error: "expected ?range=1h|24h|7d|30d|all or ?from=&to= (unix seconds)" });
-      else json(res, 200, historyOf(o.db, range.from, range.to));
-    }
+    const range = url.pathname === "/api/status" ? undefined : historyRange(url.searchParams, o.now());
+    if (range === null)
+      json(res, 400, { error: "expected ?range=1h|24h|7d|30d|all or ?from=&to= (unix seconds)" });
+    else
+      (range
+        ? historyOf(o.journal, range.from, range.to)
+        : statusOf(o.journal, o.chains(), o.source, o.now())
+      )
+        .then((body) => json(res, 200, body))
+        .catch((e: unknown) =>
+          json(res, 503, {
+            error: `the journal could not be read: ${redactText(e instanceof Error ? e.message : String(e))}`,
+          }),
+        );
     return true;
   };
 }

@@ -1,17 +1,10 @@
 import type { TxRecord } from "@ballast/chain";
-import type Database from "better-sqlite3";
-import { fromJson } from "../journal.ts";
+import { fromJson, type Journal } from "../journal.ts";
 import type { CycleView } from "./view.ts";
 
 // `cycles`: one small row per kept cycle for the drift history (NAV, drift per sleeve), with the full view only for
-// cycles that carried a plan; `cycle_latest`: the full view of the newest cycle, overwritten every cycle.
-const SCHEMA = `CREATE TABLE IF NOT EXISTS cycles (
-  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, plan_id TEXT, fire INTEGER NOT NULL, nav_usd TEXT,
-  drift TEXT NOT NULL, errors TEXT NOT NULL, json TEXT);
-CREATE INDEX IF NOT EXISTS cycles_at ON cycles (at);
-CREATE TABLE IF NOT EXISTS cycle_latest (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);`;
-
-type Db = Database.Database;
+// cycles that carried a plan; `cycle_latest`: the full view of each portfolio's newest cycle, overwritten every cycle.
+// Both are created by the journal's migrations (`migrations.ts`).
 
 /** One point of the drift history: NAV (USD wad, decimal) and each sleeve's drift in bps. */
 export type CyclePoint = {
@@ -22,48 +15,53 @@ export type CyclePoint = {
   drift: Record<string, number>;
 };
 
-const hasTable = (db: Db, name: string): boolean =>
-  db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
-
 /**
  * Journals a cycle for the dashboard. The newest cycle is always kept whole (for `/api/status`); for the history,
  * every cycle with a plan, the one right after it and any whose failing chains changed are kept, and quiet cycles
  * once per `sampleSeconds` (`keeper.dashboard.sampleEvery`). See `pnpm bench:dashboard` for the size per day.
  */
-export function recordCycle(db: Db, view: CycleView, sampleSeconds: number): void {
-  db.exec(SCHEMA);
+export async function recordCycle(j: Journal, view: CycleView, sampleSeconds: number): Promise<void> {
   const json = JSON.stringify(view);
-  db.prepare(
-    "INSERT INTO cycle_latest (id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json",
-  ).run(json);
   const errors = view.chainErrors.map((e) => e.chain).join(",");
-  const last = db
-    .prepare("SELECT at, plan_id AS planId, errors FROM cycles ORDER BY at DESC, id DESC LIMIT 1")
-    .get() as { at: number; planId: string | null; errors: string } | undefined;
-  const quiet = view.plan === null && last?.planId === null && last.errors === errors;
-  if (last && quiet && view.at - last.at < sampleSeconds) return;
-  db.prepare(
-    "INSERT INTO cycles (at, plan_id, fire, nav_usd, drift, errors, json) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  ).run(
-    view.at,
-    view.plan?.id ?? null,
-    view.decision?.fire ? 1 : 0,
-    view.navUsd,
-    JSON.stringify(Object.fromEntries(view.sleeves.map((s) => [s.id, s.driftBps]))),
-    errors,
-    view.plan ? json : null,
-  );
+  await j.sql.transaction(async (sql) => {
+    await sql.run(
+      `INSERT INTO cycle_latest (portfolio, json) VALUES (?, ?)
+       ON CONFLICT (portfolio) DO UPDATE SET json = excluded.json`,
+      [j.portfolio, json],
+    );
+    const [last] = await sql.all<{ at: number; planId: string | null; errors: string }>(
+      `SELECT at, plan_id AS "planId", errors FROM cycles WHERE portfolio = ? ORDER BY at DESC, id DESC LIMIT 1`,
+      [j.portfolio],
+    );
+    const quiet = view.plan === null && last?.planId === null && last.errors === errors;
+    if (last && quiet && view.at - last.at < sampleSeconds) return;
+    await sql.run(
+      "INSERT INTO cycles (at, plan_id, fire, nav_usd, drift, errors, json, portfolio) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      [
+        view.at,
+        view.plan?.id ?? null,
+        view.decision?.fire ? 1 : 0,
+        view.navUsd,
+        JSON.stringify(Object.fromEntries(view.sleeves.map((s) => [s.id, s.driftBps]))),
+        errors,
+        view.plan ? json : null,
+        j.portfolio,
+      ],
+    );
+  });
 }
 
 /** The newest journaled cycle, and the newest one that carried a plan. */
-export function latestCycles(db: Db): { latest: CycleView | null; planned: CycleView | null } {
-  if (!hasTable(db, "cycles")) return { latest: null, planned: null };
-  const latest = db.prepare("SELECT json FROM cycle_latest WHERE id = 1").get() as
-    | { json: string }
-    | undefined;
-  const planned = db
-    .prepare("SELECT json FROM cycles WHERE plan_id IS NOT NULL ORDER BY at DESC, id DESC LIMIT 1")
-    .get() as { json: string } | undefined;
+export async function latestCycles(
+  j: Journal,
+): Promise<{ latest: CycleView | null; planned: CycleView | null }> {
+  const [latest] = await j.sql.all<{ json: string }>("SELECT json FROM cycle_latest WHERE portfolio = ?", [
+    j.portfolio,
+  ]);
+  const [planned] = await j.sql.all<{ json: string }>(
+    "SELECT json FROM cycles WHERE portfolio = ? AND plan_id IS NOT NULL ORDER BY at DESC, id DESC LIMIT 1",
+    [j.portfolio],
+  );
   const parse = (r: { json: string } | undefined) => (r ? (JSON.parse(r.json) as CycleView) : null);
   return { latest: parse(latest), planned: parse(planned) };
 }
@@ -72,24 +70,28 @@ export function latestCycles(db: Db): { latest: CycleView | null; planned: Cycle
  * History points with `from <= at <= to`, oldest first: at most about `maxPoints`, thinned evenly in SQL (cycles with
  * a plan and the newest one are always kept).
  */
-export function cyclePoints(db: Db, from: number, to: number, maxPoints: number): CyclePoint[] {
-  if (!hasTable(db, "cycles")) return [];
-  const { n, newest } = db
-    .prepare("SELECT count(*) AS n, max(id) AS newest FROM cycles WHERE at >= ? AND at <= ?")
-    .get(from, to) as { n: number; newest: number | null };
-  const stride = Math.max(1, Math.ceil(n / maxPoints));
-  const rows = db
-    .prepare(
-      `SELECT at, plan_id AS planId, fire, nav_usd AS navUsd, drift FROM cycles
-       WHERE at >= ? AND at <= ? AND (id % ? = 0 OR plan_id IS NOT NULL OR id = ?) ORDER BY at, id`,
-    )
-    .all(from, to, stride, newest ?? -1) as {
+export async function cyclePoints(
+  j: Journal,
+  from: number,
+  to: number,
+  maxPoints: number,
+): Promise<CyclePoint[]> {
+  const [count] = await j.sql.all<{ n: number; newest: number | null }>(
+    "SELECT count(*) AS n, max(id) AS newest FROM cycles WHERE portfolio = ? AND at >= ? AND at <= ?",
+    [j.portfolio, from, to],
+  );
+  const stride = Math.max(1, Math.ceil((count?.n ?? 0) / maxPoints));
+  const rows = await j.sql.all<{
     at: number;
     planId: string | null;
     fire: number;
     navUsd: string | null;
     drift: string;
-  }[];
+  }>(
+    `SELECT at, plan_id AS "planId", fire, nav_usd AS "navUsd", drift FROM cycles
+     WHERE portfolio = ? AND at >= ? AND at <= ? AND (id % ? = 0 OR plan_id IS NOT NULL OR id = ?) ORDER BY at, id`,
+    [j.portfolio, from, to, stride, count?.newest ?? -1],
+  );
   return rows.map((r) => ({
     ...r,
     fire: r.fire === 1,
@@ -125,14 +127,19 @@ const txView = (at: number, r: TxRecord): TxView => ({
 });
 
 /** Journaled transactions: those of `planId`, or every one sent in [from, to]; oldest first. */
-export function transactions(db: Db, q: { planId: string } | { from: number; to: number }): TxView[] {
-  if (!hasTable(db, "transactions")) return [];
-  const rows = (
+export async function transactions(
+  j: Journal,
+  q: { planId: string } | { from: number; to: number },
+): Promise<TxView[]> {
+  const rows =
     "planId" in q
-      ? db.prepare("SELECT at, json FROM transactions WHERE plan_id = ? ORDER BY chain_id").all(q.planId)
-      : db
-          .prepare("SELECT at, json FROM transactions WHERE at >= ? AND at <= ? ORDER BY at")
-          .all(q.from, q.to)
-  ) as { at: number; json: string }[];
+      ? await j.sql.all<{ at: number; json: string }>(
+          "SELECT at, json FROM transactions WHERE portfolio = ? AND plan_id = ? ORDER BY chain_id",
+          [j.portfolio, q.planId],
+        )
+      : await j.sql.all<{ at: number; json: string }>(
+          "SELECT at, json FROM transactions WHERE portfolio = ? AND at >= ? AND at <= ? ORDER BY at",
+          [j.portfolio, q.from, q.to],
+        );
   return rows.map((r) => txView(r.at, fromJson<TxRecord>(r.json)));
 }
