@@ -1,5 +1,5 @@
 /**
- * What each library package's README example must print when `pack.test.ts` runs it with plain node from the installed
+ * What each library package's README example must print when `pack.e2e.test.ts` runs it with plain node from the installed
  * tarballs: set up a local chain (real Aave 3.6, Uniswap V3, Simple7702Account), run the example, and check every
  * figure it prints against the chain read independently (or, for 1inch, against the stand-in's real quoter price).
  */

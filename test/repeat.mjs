@@ -3,7 +3,7 @@
 // testkit: a local anvil) N times, one file at a time, and prints the failures per file. A flaky test is a
 // failing test: this is how one is found before CI finds it.
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -41,10 +41,11 @@ function testFiles(dir) {
 const packageDirs = ["packages", "apps"]
   .flatMap((group) => readdirSync(join(root, group)).map((name) => join(root, group, name)))
   .concat(join(root, "test"));
-const usesChain = /useTestChain|startTestChain|startAnvil|startTwoChains|@ballast\/testkit/;
+// The file name says whether a test needs a chain: `*.chain.test.ts` in a package, `*.e2e.test.ts` here.
+const usesChain = /\.(chain|e2e)\.test\.ts$/;
 const targets = packageDirs.flatMap((pkg) =>
   testFiles(pkg)
-    .filter((file) => usesChain.test(readFileSync(file, "utf8")))
+    .filter((file) => usesChain.test(file))
     .filter((file) => !values.filter || relative(root, file).includes(values.filter))
     .map((file) => ({ pkg, file })),
 );

@@ -116,7 +116,7 @@ export const uiPoolDataProviderV3LegacyAbi = [
 
 /**
  * `UiPoolDataProviderV3` of aave-v3-origin 3.6 (the layout `@aave/contract-helpers` 1.37.1 speaks; 1.38 already has
- * 3.7's `isolated` e-mode flag). `test/abi.chain.test.ts` checks it against the contract compiled from 3.6.0.
+ * 3.7's `isolated` e-mode flag). `test/abi.test.ts` checks it against the contract compiled from 3.6.0.
  */
 export const uiPoolDataProviderV3Abi = [
   {
