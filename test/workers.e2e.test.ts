@@ -85,7 +85,19 @@ async function expectExactlyOnce(since: bigint[]) {
 }
 
 const work = () =>
-  startCli(["work", dir, "--lease-ttl", "3", "--tick", "1"], { ...env, BALLAST_LOG_LEVEL: "info" });
+  startCli(["work", dir, "--lease-ttl", "3", "--tick", "1", "--listen", "127.0.0.1:0"], {
+    ...env,
+    BALLAST_LOG_LEVEL: "info",
+  });
+
+type WorkerHealth = { ok: boolean; leases: string[]; portfolios: Record<string, { ok: boolean }> };
+/** A worker's `/healthz`: its status and body, once it logged its listener. */
+async function healthz(w: ReturnType<typeof work>): Promise<{ status: number; body: WorkerHealth }> {
+  const port = /"listen":"127\.0\.0\.1:(\d+)"/.exec(w.stderrSoFar())?.[1];
+  if (!port) return { status: 0, body: { ok: false, leases: [], portfolios: {} } };
+  const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+  return { status: res.status, body: (await res.json()) as WorkerHealth };
+}
 
 beforeAll(async () => {
   const [ethereum, base, server] = await Promise.all([
@@ -130,6 +142,20 @@ describe("several keepers on one Postgres journal", { timeout: 240_000 }, () => 
         },
         180_000,
       );
+      // Each worker's /healthz names the portfolios it holds (each by one worker, all four between them) and
+      // answers 200 once every one of them has completed a healthy cycle.
+      const all = ["alice", "alice-twin", "bob", "carol"];
+      await waitFor(
+        "both workers healthy, holding every portfolio between them",
+        async () => {
+          const [ha, hb] = await Promise.all([healthz(a), healthz(b)]);
+          const held = [...Object.keys(ha.body.portfolios), ...Object.keys(hb.body.portfolios)].sort();
+          return ha.status === 200 && hb.status === 200 && JSON.stringify(held) === JSON.stringify(all);
+        },
+        30_000,
+      );
+      const { body } = await healthz(a);
+      for (const name of Object.keys(body.portfolios)) expect(body.leases).toContain(`portfolio:${name}`);
     } finally {
       a.child.kill("SIGTERM");
       b.child.kill("SIGTERM");

@@ -8,7 +8,7 @@ import {
   settleInFlight,
   sleep,
 } from "./keeper.ts";
-import { type HealthAnswer, serveMetrics } from "./metrics.ts";
+import { serveMetrics } from "./metrics.ts";
 import { reviewBreakers, sendingStops, stopText } from "./risk.ts";
 
 /** Options of {@link runDaemon}. */
@@ -27,7 +27,7 @@ export type DaemonOptions = {
 };
 
 /** What `/healthz` knows of a chain. */
-type ChainHealth = {
+export type ChainHealth = {
   /** When a cycle last completed (ms). */
   at: number | null;
   /** The chain's read error in the last cycle. */
@@ -40,8 +40,17 @@ type ChainHealth = {
   inFlight: number;
 };
 
+/** Each chain of `k` before its first cycle: unhealthy until a cycle completes. */
+export const freshHealth = (k: Keeper): Record<string, ChainHealth> =>
+  Object.fromEntries(
+    k.chains.map((c) => [
+      c.key,
+      { at: null, error: null, unreadableCycles: 0, batchError: null, inFlight: 0 },
+    ]),
+  );
+
 /** Updates each chain's health from a completed cycle. */
-function track(
+export function track(
   health: Record<string, ChainHealth>,
   k: Keeper,
   { result, sent, inFlight }: KeeperCycle,
@@ -66,12 +75,18 @@ function track(
   }
 }
 
-/** `/healthz`: every chain read recently, no failing batch, no tripped breaker (an operator's pause is healthy). */
-async function healthOf(
+/** One portfolio's health: `ok` and what is known per chain. */
+export type PortfolioHealth = { ok: boolean; chains: Record<string, object> };
+
+/**
+ * `/healthz` of one portfolio: every chain read recently, no failing batch, no tripped breaker (an operator's pause is
+ * healthy). `periodMs` is the time between cycles.
+ */
+export async function healthOf(
   k: Keeper,
   health: Record<string, ChainHealth>,
   periodMs: number,
-): Promise<HealthAnswer> {
+): Promise<PortfolioHealth> {
   // Cycles can legitimately take as long as waiting for a batch's confirmation.
   const staleMs = Math.max(periodMs * 5, 60_000, k.config.keeper.confirmTimeout * 2_000);
   const n = k.config.keeper.unhealthyAfter;
@@ -107,12 +122,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
 
-  const health: Record<string, ChainHealth> = Object.fromEntries(
-    k.chains.map((c) => [
-      c.key,
-      { at: null, error: null, unreadableCycles: 0, batchError: null, inFlight: 0 },
-    ]),
-  );
+  const health = freshHealth(k);
   const tick = k.config.keeper.tick;
   const periodMs =
     tick === "block" ? Math.min(...k.chains.map((c) => c.clients.chain.blockTimeMs)) : tick * 1000;

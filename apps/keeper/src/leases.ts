@@ -115,6 +115,8 @@ export type LeaseSet = {
   acquire(names: readonly string[]): Promise<string[]>;
   /** The lease held under `name`, if any. */
   held(name: string): Lease | undefined;
+  /** The names of every lease held now. */
+  names(): string[];
   /** One heartbeat: renews every held lease; returns the names lost (no longer held). */
   renew(): Promise<string[]>;
   /** Releases `names` (default all). */
@@ -139,6 +141,7 @@ export function createLeaseSet(sql: Sql, opts: { owner: string; ttlMs: number })
       return names.filter((n) => held.has(n));
     },
     held: (name) => held.get(name),
+    names: () => [...held.keys()],
     async renew() {
       const lost: string[] = [];
       for (const lease of [...held.values()]) {

@@ -103,10 +103,10 @@ export function labelled(metrics: Metrics, labels: Labels): Metrics {
   };
 }
 
-/** What `/healthz` reports: `ok` (200, else 503) and what it knows per chain. */
+/** What `/healthz` reports: `ok` (200, else 503) and what it knows (per chain, per portfolio). */
 export type Health = () => HealthAnswer | Promise<HealthAnswer>;
-/** What `/healthz` answers (503 when not ok). */
-export type HealthAnswer = { ok: boolean; chains: Record<string, object> };
+/** What `/healthz` answers as JSON (503 when not ok). */
+export type HealthAnswer = { ok: boolean; [detail: string]: unknown };
 
 /**
  * Serves `/metrics` and `/healthz` on `host:port`, and whatever `routes` answers (the dashboard); resolves once

@@ -5,7 +5,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { DEFAULT_PORTFOLIO } from "./journal.ts";
 import { createLogger } from "./log.ts";
-import { createMetrics, serveMetrics } from "./metrics.ts";
+import { createMetrics, type Health, serveMetrics } from "./metrics.ts";
 import { isPostgresUrl } from "./sql.ts";
 import { type PortfolioEntry, runWorker } from "./worker.ts";
 
@@ -59,7 +59,10 @@ const seconds = (v: string) => {
   return n;
 };
 
-/** Runs a worker over `portfolios` until SIGINT/SIGTERM; serves `/metrics` (labelled by portfolio) on `listen`. */
+/**
+ * Runs a worker over `portfolios` until SIGINT/SIGTERM; serves on `listen` `/metrics` (labelled by portfolio) and
+ * `/healthz` (every held portfolio by the rules of `run`).
+ */
 export async function work(
   portfolios: PortfolioEntry[],
   o: {
@@ -76,10 +79,11 @@ export async function work(
   const onSignal = () => stop.abort();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  const server = o.listen
-    ? await serveMetrics(o.listen, metrics, () => ({ ok: true, chains: {} }))
-    : undefined;
-  if (server) log.info({ listen: `${o.listen?.split(":")[0]}:${server.port}` }, "serving /metrics");
+  // Until the worker's journal is open, it holds nothing and `/healthz` says so (503: not serving yet).
+  let health: Health = () => ({ ok: false, portfolios: {} });
+  const server = o.listen ? await serveMetrics(o.listen, metrics, () => health()) : undefined;
+  if (server)
+    log.info({ listen: `${o.listen?.split(":")[0]}:${server.port}` }, "serving /metrics and /healthz");
   try {
     await runWorker({
       portfolios,
@@ -92,6 +96,9 @@ export async function work(
       ...(o.maxPortfolios ? { maxPortfolios: o.maxPortfolios } : {}),
       now: () => Math.floor(Date.now() / 1000),
       signal: stop.signal,
+      exposeHealth: (h) => {
+        health = h;
+      },
     });
   } finally {
     process.off("SIGINT", onSignal);
@@ -115,7 +122,10 @@ export function workCommand(p: Command, env: Record<string, string | undefined>)
     )
     .option("--tick <seconds>", "time between rounds of cycles", seconds, 5)
     .option("--max-portfolios <n>", "most portfolios this worker holds", (v) => Number.parseInt(v, 10))
-    .option("--listen <host:port>", "serve /metrics (labelled by portfolio) here")
+    .option(
+      "--listen <host:port>",
+      "serve /metrics (labelled by portfolio) and /healthz (every portfolio held) here",
+    )
     .action(
       async (
         paths: string[],

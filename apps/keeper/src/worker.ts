@@ -3,10 +3,11 @@ import { checkChainIds } from "@ballast/chain";
 import type { Logger } from "pino";
 import { assembleKeeper } from "./assemble.ts";
 import type { Config } from "./config.ts";
+import { type ChainHealth, freshHealth, healthOf, type PortfolioHealth, track } from "./daemon.ts";
 import { type Journal, JournalLockedError, openJournal } from "./journal.ts";
 import { errText, type Keeper, keeperCycle, sleep } from "./keeper.ts";
 import { createLeaseSet, keyLease, type LeaseSet, portfolioLease } from "./leases.ts";
-import { labelled, type Metrics } from "./metrics.ts";
+import { type Health, labelled, type Metrics } from "./metrics.ts";
 
 /**
  * A worker: one keeper process serving its share of many portfolios on one shared journal (Postgres for several
@@ -83,6 +84,8 @@ export type WorkerOptions = {
   readonly signal?: AbortSignal;
   /** Sees each round's outcome per portfolio (tests, benches). */
   readonly onRound?: (round: WorkerRound) => void;
+  /** Given, once the journal is open, what `/healthz` answers for this worker ({@link workerHealth}). */
+  readonly exposeHealth?: (health: Health) => void;
 };
 
 /** What one round did: per held portfolio, whether its cycle ran and how it ended. */
@@ -91,8 +94,35 @@ export type WorkerRound = {
   readonly outcomes: Record<string, "ok" | "key-busy" | "error">;
 };
 
-/** A portfolio this worker holds, with its keeper and the key leases it signs under. */
-type Held = { keeper: Keeper; keyNames: string[] };
+/** A portfolio this worker holds, with its keeper, the key leases it signs under and its chains' health. */
+type Held = { keeper: Keeper; keyNames: string[]; health: Record<string, ChainHealth> };
+
+/** What `/healthz` answers under `ballast work`: ok when every held portfolio is; each one's state; the leases held. */
+export type WorkerHealth = {
+  ok: boolean;
+  owner: string;
+  leases: string[];
+  portfolios: Record<string, PortfolioHealth>;
+};
+
+/**
+ * `/healthz` of a worker: each portfolio it holds by the rules of `run` ({@link healthOf}, `periodMs` being the time
+ * between rounds); ok only when all are. A worker holding none (a standby) is healthy.
+ */
+export async function workerHealth(
+  held: ReadonlyMap<string, Pick<Held, "keeper" | "health">>,
+  leases: Pick<LeaseSet, "owner" | "names">,
+  periodMs: number,
+): Promise<WorkerHealth> {
+  const portfolios: Record<string, PortfolioHealth> = {};
+  for (const [name, h] of held) portfolios[name] = await healthOf(h.keeper, h.health, periodMs);
+  return {
+    ok: Object.values(portfolios).every((p) => p.ok),
+    owner: leases.owner,
+    leases: leases.names().sort(),
+    portfolios,
+  };
+}
 
 /** Runs the worker until `signal` aborts (or `maxRounds`); releases its leases on the way out. */
 export async function runWorker(o: WorkerOptions): Promise<void> {
@@ -111,6 +141,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   };
   // The heartbeat runs beside the cycles: a slow cycle (waiting for a confirmation) must not let leases lapse.
   const heartbeat = setInterval(() => void leases.renew().then(forget), Math.max(100, ttlMs / 3));
+  o.exposeHealth?.(() => workerHealth(held, leases, o.tickMs ?? 5_000));
   try {
     for (let round = 0; !o.signal?.aborted && (o.maxRounds === undefined || round < o.maxRounds); round++) {
       await pickUp(o, journal, leases, held);
@@ -141,7 +172,7 @@ async function pickUp(o: WorkerOptions, journal: Journal, leases: LeaseSet, held
     if ((await leases.acquire([portfolioLease(p.name)])).length > 0) taken.push(p);
   }
   for (const p of taken) {
-    const entry: Held = { keeper: undefined as unknown as Keeper, keyNames: [] };
+    const entry: Held = { keeper: undefined as unknown as Keeper, keyNames: [], health: {} };
     // Every send of this portfolio is fenced by its own lease and the leases of the keys it signs with.
     const fence = (tx: Parameters<ReturnType<LeaseSet["fence"]>>[0]) =>
       leases.fence([portfolioLease(p.name), ...entry.keyNames])(tx);
@@ -160,6 +191,7 @@ async function pickUp(o: WorkerOptions, journal: Journal, leases: LeaseSet, held
       continue;
     }
     entry.keyNames = entry.keeper.chains.map((c) => keyLease(c.setup.chainId, c.setup.executor.sender));
+    entry.health = freshHealth(entry.keeper);
     held.set(p.name, entry);
     o.log.info(
       { portfolio: p.name, owner: leases.owner },
@@ -203,6 +235,7 @@ async function cycleOne(
     const c = await withKeys(h.keyNames, () =>
       keeperCycle(h.keeper, { now: o.now(), execute: true, signal: o.signal }),
     );
+    track(h.health, h.keeper, c);
     log.info(
       {
         fire: c.result.decision?.fire ?? false,
