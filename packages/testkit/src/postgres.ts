@@ -1,8 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chownSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { PostgresStartError } from "./errors.ts";
 
 /** A running PostgreSQL server started by {@link startPostgres}. */
@@ -42,6 +42,32 @@ function runAs(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const id = (flag: string) => Number(execFileSync("id", [flag, "nobody"], { encoding: "utf8" }).trim());
   return { uid: id("-u"), gid: id("-g") };
+}
+
+/**
+ * As root the server runs as `nobody`, who may not reach the binaries where pnpm put them (a checkout under a 0700
+ * folder, as a fresh `mktemp -d` clone is): then they are copied once per machine and package version to a
+ * world-readable folder in the temp dir (written under a temporary name and renamed into place).
+ */
+function reachable(
+  bin: { initdb: string; postgres: string },
+  user: ReturnType<typeof runAs>,
+): { initdb: string; postgres: string } {
+  if (!user) return bin;
+  const native = dirname(dirname(bin.postgres));
+  const version = /linux-x64@([^/]+)/.exec(native)?.[1] ?? "unknown";
+  const target = join(tmpdir(), `ballast-pg-native-${version}`);
+  if (!existsSync(join(target, "bin", "postgres"))) {
+    const staging = mkdtempSync(join(tmpdir(), "ballast-pg-native-tmp-"));
+    cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    chmodSync(staging, 0o755);
+    try {
+      renameSync(staging, target);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another process put it in place first
+    }
+  }
+  return { initdb: join(target, "bin", "initdb"), postgres: join(target, "bin", "postgres") };
 }
 
 /** A port the OS just gave out on 127.0.0.1 (Postgres cannot bind port 0 itself). */
@@ -108,8 +134,8 @@ function launch(
  * the exit of this process).
  */
 export async function startPostgres(params: StartPostgresParameters = {}): Promise<Postgres> {
-  const bin = await binaries();
   const user = runAs();
+  const bin = reachable(await binaries(), user);
   const dataDir = mkdtempSync(join(tmpdir(), "ballast-pg-"));
   if (user) chownSync(dataDir, user.uid, user.gid);
   initdb(bin.initdb, dataDir, user);
