@@ -180,7 +180,8 @@ function deposit(p: {
 /**
  * Exact approvals of the desired amounts, the position-manager call, then each approval reset to zero: the position
  * manager pulls what the liquidity needs at the price of inclusion, which can be less than desired (the price moved
- * within the mins, rounding), and no allowance to it may outlive the batch. The resets cost ~5k gas each.
+ * within the mins, rounding), and no allowance to it may outlive the batch. A reset costs ~3.9k gas when the approval
+ * was spent, and refunds gas when it was not.
  */
 const approved = (
   positionManager: Address,
