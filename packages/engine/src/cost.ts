@@ -3,15 +3,18 @@ import type { SleeveSlot } from "./policy.ts";
 
 const usd = (cents: number): bigint => (BigInt(cents) * 10n ** 18n) / 100n;
 
-/** Rough gas cost per leg on Ethereum mainnet (USD wad): ~20 gwei and ETH near $3,000. Override with a real cost model. */
+/**
+ * Rough gas cost per leg on Ethereum mainnet (USD wad): ~20 gwei and ETH near $3,000 ($0.06 per 1k gas); mint and
+ * increase include their two approvals and two approval resets (≤ ~8k gas, $0.50). Override with a real cost model.
+ */
 export const MAINNET_GAS_USD: GasTable = {
   withdraw: usd(1_500),
   borrow: usd(1_800),
   supply: usd(1_500),
   repay: usd(1_500),
   decrease: usd(2_000),
-  mint: usd(3_000),
-  increase: usd(2_000),
+  mint: usd(3_050),
+  increase: usd(2_050),
   swap: usd(1_200),
 };
 

@@ -56,12 +56,19 @@ describe("slippage helpers", () => {
 });
 
 describe("encodeMint", () => {
-  it("approves exactly the desired amounts, then mints with the price-band mins", () => {
+  it("approves exactly the desired amounts, mints with the price-band mins, then resets both approvals to 0", () => {
     const { calls, deposit } = encodeMint(mintBase);
-    expect(calls.map((c) => c.to)).toEqual([T0, T1, NPM]);
+    expect(calls.map((c) => c.to)).toEqual([T0, T1, NPM, T0, T1]);
     for (const [i, c] of calls.slice(0, 2).entries()) {
       expect(decodeFunctionData({ abi: erc20Abi, data: c.data }).args).toEqual([NPM, E18]);
       expect(calls[i]!.value).toBe(0n);
+    }
+    for (const c of calls.slice(3)) {
+      expect(decodeFunctionData({ abi: erc20Abi, data: c.data })).toMatchObject({
+        functionName: "approve",
+        args: [NPM, 0n],
+      });
+      expect(c.value).toBe(0n);
     }
     const mint = npm(calls[2]!);
     expect(mint.functionName).toBe("mint");
@@ -112,7 +119,8 @@ describe("encodeMint", () => {
       tickUpper: 700,
       amount1Desired: 0n,
     });
-    expect(calls.map((c) => c.to)).toEqual([T0, NPM]);
+    expect(calls.map((c) => c.to)).toEqual([T0, NPM, T0]);
+    expect(decodeFunctionData({ abi: erc20Abi, data: calls[2]!.data }).args).toEqual([NPM, 0n]);
     expect(deposit.amount1).toBe(0n);
     expect(deposit.amount0 - deposit.amount0Min <= 1n).toBe(true); // one-sided within ±0.5%: only rounding
   });
@@ -128,7 +136,7 @@ describe("encodeMint", () => {
 });
 
 describe("encodeIncrease", () => {
-  it("approves exactly and increases the given token id", () => {
+  it("approves exactly, increases the given token id, then resets both approvals to 0", () => {
     const { calls } = encodeIncrease({
       positionManager: NPM,
       position: { tokenId: 7n, token0: T0, token1: T1, tickLower: -600, tickUpper: 600 },
@@ -138,7 +146,10 @@ describe("encodeIncrease", () => {
       slippageBps: 100,
       deadline: 9n,
     });
-    expect(calls.map((c) => c.to)).toEqual([T0, T1, NPM]);
+    expect(calls.map((c) => c.to)).toEqual([T0, T1, NPM, T0, T1]);
+    expect(
+      calls.map((c) => c.to === NPM || decodeFunctionData({ abi: erc20Abi, data: c.data }).args),
+    ).toEqual([[NPM, 5n], [NPM, E18], true, [NPM, 0n], [NPM, 0n]]);
     const inc = npm(calls[2]!);
     expect(inc.functionName).toBe("increaseLiquidity");
     expect(inc.args![0]).toMatchObject({

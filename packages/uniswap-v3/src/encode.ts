@@ -177,20 +177,29 @@ function deposit(p: {
   };
 }
 
-const approvals = (
+/**
+ * Exact approvals of the desired amounts, the position-manager call, then each approval reset to zero: the position
+ * manager pulls what the liquidity needs at the price of inclusion, which can be less than desired (the price moved
+ * within the mins, rounding), and no allowance to it may outlive the batch. A reset costs ~3.9k gas when the approval
+ * was spent, and refunds gas when it was not.
+ */
+const approved = (
   positionManager: Address,
-  token0: Address,
-  token1: Address,
-  a0: bigint,
-  a1: bigint,
-): Call[] => [
-  ...(a0 > 0n ? [approveCall(token0, positionManager, a0)] : []),
-  ...(a1 > 0n ? [approveCall(token1, positionManager, a1)] : []),
-];
+  deposits: readonly (readonly [Address, bigint])[],
+  call: Call,
+): Call[] => {
+  const pulled = deposits.filter(([, amount]) => amount > 0n);
+  return [
+    ...pulled.map(([token, amount]) => approveCall(token, positionManager, amount)),
+    call,
+    ...pulled.map(([token]) => approveCall(token, positionManager, 0n)),
+  ];
+};
 
 /**
- * A new position: exact approvals of the desired amounts to the position manager, then `mint` whose mins are the
- * amounts used at the worst price within ±slippage of `sqrtPriceX96`. Pure and sync; returns the calls and the deposit.
+ * A new position: exact approvals of the desired amounts to the position manager, `mint` whose mins are the amounts
+ * used at the worst price within ±slippage of `sqrtPriceX96`, then `approve(positionManager, 0)` for each approved
+ * token (the mint may pull less than desired). Pure and sync; returns the calls and the deposit.
  */
 export function encodeMint(p: EncodeMintParameters): { calls: Call[]; deposit: DepositQuote } {
   if (p.tickSpacing !== undefined) assertRange(p, p.tickSpacing);
@@ -215,10 +224,14 @@ export function encodeMint(p: EncodeMintParameters): { calls: Call[]; deposit: D
     ],
   });
   return {
-    calls: [
-      ...approvals(p.positionManager, p.token0, p.token1, p.amount0Desired, p.amount1Desired),
+    calls: approved(
+      p.positionManager,
+      [
+        [p.token0, p.amount0Desired],
+        [p.token1, p.amount1Desired],
+      ],
       npmCall(p.positionManager, mint),
-    ],
+    ),
     deposit: d,
   };
 }
@@ -234,7 +247,7 @@ export type EncodeIncreaseParameters = {
   readonly deadline: bigint;
 };
 
-/** Adds liquidity to an existing position: exact approvals, then `increaseLiquidity` with mins as {@link encodeMint}. */
+/** Adds liquidity to an existing position: exact approvals, `increaseLiquidity` with mins as {@link encodeMint}, resets to 0. */
 export function encodeIncrease(p: EncodeIncreaseParameters): { calls: Call[]; deposit: DepositQuote } {
   const { position } = p;
   const d = deposit({ ...p, tickLower: position.tickLower, tickUpper: position.tickUpper });
@@ -253,10 +266,14 @@ export function encodeIncrease(p: EncodeIncreaseParameters): { calls: Call[]; de
     ],
   });
   return {
-    calls: [
-      ...approvals(p.positionManager, position.token0, position.token1, p.amount0Desired, p.amount1Desired),
+    calls: approved(
+      p.positionManager,
+      [
+        [position.token0, p.amount0Desired],
+        [position.token1, p.amount1Desired],
+      ],
       npmCall(p.positionManager, data),
-    ],
+    ),
     deposit: d,
   };
 }

@@ -89,6 +89,8 @@ describe("encodeRecenter", () => {
       position.token0,
       position.token1,
       position.positionManager,
+      position.token0,
+      position.token1,
     ]);
     const exit = decodeFunctionData({ abi: positionManagerAbi, data: plan.calls[0]!.data });
     expect(exit.functionName).toBe("multicall");

@@ -157,9 +157,9 @@ export async function mintPosition(
   const receipts = params.batch
     ? [await executeBatch(chain, account, calls)]
     : await sendEach(chain, account, calls);
-  const last = receipts[receipts.length - 1]!;
-  if (last.status !== "success") throw new Error("mint reverted");
-  const [tokenId] = mintedTokenIds(last);
+  if (receipts.some((r) => r.status !== "success")) throw new Error("mint reverted");
+  // The mint is followed by the approval resets: its Transfer is in one of the receipts, not the last.
+  const [tokenId] = receipts.flatMap((r) => mintedTokenIds(r));
   if (tokenId === undefined) throw new Error("no token minted");
   return { tokenId, pool, range };
 }
