@@ -26,6 +26,7 @@ import { isPriced, mergePrices } from "./prices.ts";
 import { realizePlan } from "./realize.ts";
 import { simulateBatch } from "./simulate.ts";
 import type {
+  ChainBatch,
   ChainError,
   ChainFetch,
   ChainSetup,
@@ -204,29 +205,16 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
     error: null,
   };
   if (!decision.fire && !params.force) return { ...planned, stage: "gated" };
-  const live = fetched.filter(
-    (f) =>
-      !reads.staleChains.includes(f.setup.chainId) && !inFlight.some((i) => i.chainId === f.setup.chainId),
-  );
-  const realized = await realizePlan({
-    plan,
-    state,
-    policy,
-    slots,
-    chains: live,
-    deadlineSeconds: params.deadlineSeconds,
-  });
-  warnings.push(...realized.warnings);
-  const chainErrors = [...reads.chainErrors, ...realized.errors];
   const fresh = fetched.filter((f) => !reads.staleChains.includes(f.setup.chainId));
-  const held = await holdOnPrices(params, fresh, realized.realized, decision);
+  const live = fresh.filter((f) => !inFlight.some((i) => i.chainId === f.setup.chainId));
+  const { held, batches, errors } = await realizeAndSimulate(
+    params,
+    { plan, state, policy, slots, chains: live },
+    { fresh, decision, warnings },
+  );
+  const chainErrors = [...reads.chainErrors, ...errors];
   if (held?.error) return { ...planned, plan: null, chainErrors, stage: "failed", error: held.error };
   if (held) return { ...planned, decision: held.decision, chainErrors, stage: "gated" };
-  const batches = await Promise.all(
-    realized.realized.map((rc) =>
-      simulateBatch(params.chains.find((c) => c.chainId === rc.chainId) as ChainSetup, rc),
-    ),
-  );
   if (batches.length === 0) return { ...planned, chainErrors, stage: "planned" };
   return {
     ...planned,
@@ -234,6 +222,32 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
     batches: batches.sort((a, b) => a.chainId - b.chainId),
     stage: "simulated",
   };
+}
+
+/**
+ * Realizes each live chain's legs ({@link realizePlan}), checks prices against the realized quotes
+ * ({@link holdOnPrices}: a fault holds the cycle before anything is simulated), then simulates each batch
+ * ({@link simulateBatch}).
+ */
+async function realizeAndSimulate(
+  params: CycleParams,
+  inputs: Omit<Parameters<typeof realizePlan>[0], "deadlineSeconds">,
+  cycle: { fresh: Parameters<typeof holdOnPrices>[1]; decision: Decision; warnings: string[] },
+): Promise<{
+  held: Awaited<ReturnType<typeof holdOnPrices>>;
+  batches: ChainBatch[];
+  errors: ChainError[];
+}> {
+  const realized = await realizePlan({ ...inputs, deadlineSeconds: params.deadlineSeconds });
+  cycle.warnings.push(...realized.warnings);
+  const held = await holdOnPrices(params, cycle.fresh, realized.realized, cycle.decision);
+  if (held) return { held, batches: [], errors: realized.errors };
+  const batches = await Promise.all(
+    realized.realized.map((rc) =>
+      simulateBatch(params.chains.find((c) => c.chainId === rc.chainId) as ChainSetup, rc),
+    ),
+  );
+  return { held, batches, errors: realized.errors };
 }
 
 /**
