@@ -53,7 +53,11 @@ describe.concurrent("no anvil outlives its test process", () => {
     expect(await waitUntil(() => child.exitCode !== null || child.signalCode !== null)).toBe(true);
     expect(await waitUntil(() => !alive(anvil))).toBe(true);
   });
+});
 
+// Not concurrent with the tests above: their fixtures share this file's registry, and a fixture's first startAnvil
+// reaps orphans, so one starting after the SIGKILL below would reap this test's orphan before the test's own call.
+describe("an orphaned anvil", () => {
   it("is reaped from the registry after its owner was SIGKILLed", async () => {
     const { child, anvil } = await holdAnvil();
     child.kill("SIGKILL");
