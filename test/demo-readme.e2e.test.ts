@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli, ROOT } from "./cli.ts";
@@ -22,7 +23,11 @@ const shape = (line: string) =>
 
 describe("the README's demo excerpt", () => {
   it("is what `ballast demo` prints, in the same order (modulo figures and hashes)", async () => {
-    const run = await cli(["demo"]);
+    // The demo keeps its journal folder for `ballast history`; here it goes into a folder the test removes.
+    const tmp = mkdtempSync(join(tmpdir(), "ballast-demo-test-"));
+    const run = await cli(["demo"], { TMPDIR: tmp }).finally(() =>
+      rmSync(tmp, { recursive: true, force: true }),
+    );
     expect(run.code, run.stderr).toBe(0);
     const printed = run.stdout.split("\n").map(shape);
     let at = 0;
