@@ -403,6 +403,13 @@ function backtestCommand(p: Command): void {
     .option("--borrow-apr <percent>", "Aave borrow rate, every asset", "5%")
     .option("--lp-fee-apr <percent>", "fees an in-range LP position earns, of its principal", "10%")
     .option("--liquidation-threshold <percent>", "Aave liquidation threshold of every collateral", "80%")
+    .option(
+      "--bridge-fee <percent>",
+      "bridge fee, of the value moved, on every route between chains",
+      "0.05%",
+    )
+    .option("--bridge-fixed <usd>", "bridge fixed cost per transfer, USD (relayer gas)", "2")
+    .option("--no-bridge", "no bridge route: each chain is rebalanced on its own")
     .option("--seed <n>", "synthetic: random seed", nonNegativeInt, 1)
     .option("--steps <n>", "synthetic: number of rows (default: up to --to, else 8,760)", positiveInt)
     .option("--interval <duration>", "synthetic: time between rows", "1h")
