@@ -2,6 +2,7 @@ import { existsSync, realpathSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { checkChainIds } from "@ballast/chain";
 import { BallastError, redactUrl, toJsonValue } from "@ballast/core";
+import type { CycleResult } from "@ballast/engine";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { getAddress, isAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -24,6 +25,7 @@ import {
   renderPlan,
   renderProblems,
   renderStatus,
+  whatIfCycle,
 } from "./keeper.ts";
 import { createLogger, redactProcessOutput } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
@@ -32,6 +34,7 @@ import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts"
 import { resolvePrivateKey } from "./secrets.ts";
 import { isPostgresUrl } from "./sql.ts";
 import { statusJson } from "./status-json.ts";
+import { parsePriceMoves, WhatIfError } from "./units.ts";
 import { portfolioName, workCommand } from "./work.ts";
 import { leaseJournal } from "./worker.ts";
 
@@ -189,7 +192,7 @@ function statusCommand(p: Command): void {
     });
 }
 
-/** `ballast plan`: the dry run — decision, plan table, simulations. */
+/** `ballast plan`: the dry run — decision, plan table, simulations; or, with `--what-if`, the plan at moved prices. */
 function planCommand(p: Command): void {
   p.command("plan")
     .description(
@@ -197,76 +200,85 @@ function planCommand(p: Command): void {
     )
     .addOption(configOption)
     .option("--force", "plan even when no rule fires")
+    .option(
+      "--what-if <moves>",
+      'decide and plan as if USD prices had moved, e.g. "ETH=-20%,BTC=+5%" (ETH also moves WETH): hypothetical, nothing is simulated or journaled',
+    )
     .option("--json", "machine-readable output (bigints as strings)")
     .option("--no-color", "plain text even on a terminal (also NO_COLOR)")
-    .action(async (o: { config: string; force?: boolean; json?: boolean; color: boolean }) => {
-      const k = await open(o.config, { needKeys: false });
-      try {
-        const { result } = await keeperCycle(k, {
-          now: nowSeconds(),
-          execute: false,
-          force: o.force ?? false,
-        });
-        if (o.json) {
-          console.log(
-            JSON.stringify(
-              {
-                decision: toJsonValue(result.decision),
-                plan: result.plan ? toJsonValue(result.plan) : null,
-                simulations: result.batches.map((b) => ({
-                  chainId: b.chainId,
-                  chain: b.key,
-                  ok: b.ok,
-                  calls: b.calls.length,
-                  gasUsed: b.simulation ? String(b.simulation.gasUsed) : null,
-                  error: b.error
-                    ? { name: b.error.name, message: b.error.shortMessage, details: b.error.details ?? null }
-                    : null,
-                })),
-                transfers: toJsonValue(result.transfers),
-                error: result.error
-                  ? {
-                      name: result.error.name,
-                      message: result.error.shortMessage,
-                      details: result.error.details ?? null,
-                    }
-                  : null,
-                chainErrors: result.chainErrors.map((e) => ({
-                  chain: e.key,
-                  error: {
-                    name: e.error.name,
-                    message: e.error.shortMessage,
-                    details: e.error.details ?? null,
-                  },
-                })),
-                warnings: result.warnings,
-              },
-              null,
-              2,
-            ),
-          );
+    .action(
+      async (o: { config: string; force?: boolean; whatIf?: string; json?: boolean; color: boolean }) => {
+        const moves = o.whatIf === undefined ? undefined : parsePriceMoves(o.whatIf);
+        const k = await open(o.config, { needKeys: false });
+        try {
+          const now = nowSeconds();
+          const force = o.force ?? false;
+          const result = moves
+            ? await whatIfCycle(k, { now, force, priceMoves: checkedMoves(k, moves) })
+            : (await keeperCycle(k, { now, execute: false, force })).result;
+          if (o.json) console.log(JSON.stringify(planJson(result, o.whatIf), null, 2));
+          else printPlan(result, o.whatIf, o.color);
           process.exitCode = planExitCode(result);
-          return;
+        } finally {
+          await k.journal.close();
         }
-        if (!result.decision)
-          throw new IncompleteCycleError("No plan: the portfolio could not be valued.", {
-            details: renderProblems(result),
-          });
-        const c = paint(colorEnabled(process.stdout, env, o.color));
-        console.log(`Decision: ${c.bold(result.decision.fire ? "REBALANCE" : "hold")}`);
-        for (const r of result.decision.reasons) {
-          const tint = !r.fired ? c.dim : r.effect === "block" ? c.red : c.yellow;
-          console.log(`  ${tint(`${r.fired ? "●" : "○"} ${r.rule.padEnd(13)}`)} ${r.detail}`);
-        }
-        console.log("");
-        console.log(renderPlan(result));
-        // A portfolio-level failure (e.g. no plan keeps the health factor above its floor) is said, not hidden.
-        if (result.stage === "failed") console.log(`\n${renderProblems(result)}`);
-        process.exitCode = planExitCode(result);
-      } finally {
-        await k.journal.close();
-      }
+      },
+    );
+}
+
+/** The `--what-if` moves, each checked to name a configured token (by symbol, or W + symbol). */
+function checkedMoves(k: Keeper, moves: ReturnType<typeof parsePriceMoves>) {
+  const symbols = [...new Set(k.chains.flatMap((c) => c.setup.tokens.map((t) => t.symbol.toUpperCase())))];
+  for (const symbol of moves.keys())
+    if (!symbols.includes(symbol) && !symbols.includes(`W${symbol}`))
+      throw new WhatIfError(`--what-if: no configured token is ${symbol}`, {
+        details: `Tokens in the config: ${symbols.join(", ")}.`,
+      });
+  return moves;
+}
+
+/** `plan --json`: decision, plan, each batch's simulation, transfers and errors (`hypothetical` under --what-if). */
+function planJson(result: CycleResult, hypothetical: string | undefined) {
+  const err = (e: BallastError) => ({ name: e.name, message: e.shortMessage, details: e.details ?? null });
+  return {
+    ...(hypothetical === undefined ? {} : { hypothetical: { whatIf: hypothetical, simulated: false } }),
+    decision: toJsonValue(result.decision),
+    plan: result.plan ? toJsonValue(result.plan) : null,
+    simulations: result.batches.map((b) => ({
+      chainId: b.chainId,
+      chain: b.key,
+      ok: b.ok,
+      calls: b.calls.length,
+      gasUsed: b.simulation ? String(b.simulation.gasUsed) : null,
+      error: b.error ? err(b.error) : null,
+    })),
+    transfers: toJsonValue(result.transfers),
+    error: result.error ? err(result.error) : null,
+    chainErrors: result.chainErrors.map((e) => ({ chain: e.key, error: err(e.error) })),
+    warnings: result.warnings,
+  };
+}
+
+/** `plan` for a person: the decision with its reasons, the plan table, a portfolio-level failure in words. */
+function printPlan(result: CycleResult, hypothetical: string | undefined, color: boolean): void {
+  if (!result.decision)
+    throw new IncompleteCycleError("No plan: the portfolio could not be valued.", {
+      details: renderProblems(result),
     });
+  const c = paint(colorEnabled(process.stdout, env, color));
+  if (hypothetical !== undefined)
+    console.log(
+      `${c.yellow(`HYPOTHETICAL — prices moved ${hypothetical} from the latest block`)}: pools and LP positions follow; nothing is simulated, sent or journaled.\n`,
+    );
+  console.log(`Decision: ${c.bold(result.decision.fire ? "REBALANCE" : "hold")}`);
+  for (const r of result.decision.reasons) {
+    const tint = !r.fired ? c.dim : r.effect === "block" ? c.red : c.yellow;
+    console.log(`  ${tint(`${r.fired ? "●" : "○"} ${r.rule.padEnd(13)}`)} ${r.detail}`);
+  }
+  console.log("");
+  console.log(renderPlan(result));
+  // A portfolio-level failure (e.g. no plan keeps the health factor above its floor) is said, not hidden.
+  if (result.stage === "failed") console.log(`\n${renderProblems(result)}`);
 }
 
 /** `ballast run`: the daemon (or one cycle). */
@@ -510,6 +522,7 @@ const CONFIG_ERRORS = new Set([
   "SecretError",
   "PriceHistoryError",
   "BacktestInputError",
+  "WhatIfError",
   "ChainMismatchError",
 ]);
 

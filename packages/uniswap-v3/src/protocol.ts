@@ -39,6 +39,7 @@ import {
   poolPositions,
   resolveLpSleeve,
 } from "./sleeve.ts";
+import { lpReadAtPrices } from "./what-if.ts";
 
 /** The Uniswap V3 deployment of a chain. `feeTiers` are the tiers swaps are routed through. */
 export type UniswapV3Config = {
@@ -97,6 +98,7 @@ export function uniswapV3Protocol(
       const { token0, token1 } = target.pool;
       return lpSleeveComposition({ chainId: state.chainId, pool, range, token0, token1, prices, field });
     },
+    atPrices: lpReadAtPrices,
     derivePrices: (state, prices, assets) =>
       fillPoolPrices(prices, state.pools.values(), assets, state.chainId),
     encode(leg, ctx) {
