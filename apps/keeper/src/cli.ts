@@ -14,6 +14,9 @@ import type { BacktestOptions } from "./backtest.ts";
 import { type Config, ConfigError, configWarnings, loadConfig } from "./config.ts";
 import { runDaemon } from "./daemon.ts";
 import { dashboardToken, serveJournalDashboard } from "./dashboard/serve.ts";
+import { DiscoverError, discover } from "./discover/discover.ts";
+import { KNOWN_CHAINS } from "./discover/known-chains.ts";
+import { discoveredConfigYaml, renderDiscovery, sleeveRows } from "./discover/write.ts";
 import { exampleConfig } from "./example.ts";
 import { historyJson, historyLine, parseSince } from "./history.ts";
 import { openJournal } from "./journal.ts";
@@ -34,7 +37,7 @@ import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts"
 import { resolvePrivateKey } from "./secrets.ts";
 import { isPostgresUrl } from "./sql.ts";
 import { statusJson } from "./status-json.ts";
-import { parsePriceMoves, WhatIfError } from "./units.ts";
+import { parsePriceMoves, parseUsdWad, WhatIfError } from "./units.ts";
 import { portfolioName, workCommand } from "./work.ts";
 import { leaseJournal } from "./worker.ts";
 
@@ -131,19 +134,36 @@ export function program(): Command {
   return p;
 }
 
-/** `ballast init`: the commented example config, with the account address when known. */
+/** `ballast init`: the commented example config, or (`--discover`) the portfolio an address already holds. */
 function initCommand(p: Command): void {
   p.command("init")
-    .description("write a commented example config")
+    .description("write a commented example config, or discover what an address holds and write its config")
     .argument("[file]", "where to write it", "ballast.yaml")
     .option("-f, --force", "overwrite an existing file")
     .option(
       "--address <0x…>",
       "the keeper account's address, written into the config so status and plan need no key (default: from $BALLAST_KEY when set)",
     )
-    .action((file: string, o: { force?: boolean; address?: string }) => {
+    .option(
+      "--discover",
+      "read what --address (or --safe) holds on each chain and write one sleeve per holding",
+    )
+    .option("--safe <0x…>", "with --discover: a Safe's portfolio (account type safe, the keeper as a module)")
+    .option(
+      "--chains <names>",
+      `with --discover: comma-separated chain names (default: every chain whose RPC variable is set; known: ${Object.keys(KNOWN_CHAINS).join(", ")})`,
+    )
+    .option(
+      "--chains-from <config>",
+      "with --discover: chain entries (rpc, protocols, tokens) from this config",
+    )
+    .option("--min-usd <usd>", "with --discover: leave out holdings worth less", "10")
+    .option("--token <0x…>", "with --discover: also check this token (repeatable)", collect, [])
+    .option("--json", "with --discover: what was found, as JSON (the file is still written)")
+    .action(async (file: string, o: InitOptions) => {
       if (existsSync(file) && !o.force)
         throw new BallastError(`${file} exists; pass --force to overwrite it.`);
+      if (o.discover) return initDiscover(file, o);
       const address = initAddress(o.address);
       writeFileSync(file, exampleConfig(address));
       console.log(
@@ -154,6 +174,62 @@ function initCommand(p: Command): void {
           "No --address and no $BALLAST_KEY: add account.address to run status and plan without the key.",
         );
     });
+}
+
+type InitOptions = {
+  force?: boolean;
+  address?: string;
+  discover?: boolean;
+  safe?: string;
+  chains?: string;
+  chainsFrom?: string;
+  minUsd: string;
+  token: string[];
+  json?: boolean;
+};
+
+const collect = (v: string, all: string[]) => [...all, v];
+
+/** `init --discover`: reads what the address holds, prints it, writes the config at today's weights. */
+async function initDiscover(file: string, o: InitOptions): Promise<void> {
+  const addr = (v: string, flag: string) => {
+    if (!isAddress(v, { strict: false })) throw new DiscoverError(`${flag}: "${v}" is not an address`);
+    return getAddress(v);
+  };
+  if (o.safe && o.address) throw new DiscoverError("--address and --safe: give one");
+  const eoa = o.safe ? undefined : (o.address ?? initAddress(undefined));
+  if (!o.safe && !eoa)
+    throw new DiscoverError("--discover needs --address 0x… (or --safe 0x…, or $BALLAST_KEY)");
+  const owner = o.safe ? { safe: addr(o.safe, "--safe") } : { address: addr(eoa as string, "--address") };
+  const account = "safe" in owner ? owner.safe : owner.address;
+  const progress = process.stderr.isTTY && !o.json;
+  if (progress) process.stderr.write(`Discovering ${account}…\n`);
+  const found = await discover({
+    owner,
+    chains: o.chains
+      ?.split(",")
+      .map((c) => c.trim())
+      .filter(Boolean),
+    chainsFrom: o.chainsFrom,
+    minUsd: parseUsdWad(o.minUsd, "--min-usd"),
+    tokens: o.token.map((t) => addr(t, "--token")),
+    env,
+  });
+  writeFileSync(file, discoveredConfigYaml(found, owner, { at: new Date(), account }));
+  if (o.json) {
+    console.log(
+      JSON.stringify(
+        toJsonValue({ file, account, sleeves: sleeveRows(found.found), leftOut: found.leftOut }),
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  console.log(renderDiscovery(found));
+  console.log(
+    `\nWrote ${file}: one sleeve per holding, each at today's weight. Next: ballast status -c ${file}`,
+  );
 }
 
 /** `ballast status`: one read of every chain, the status table or JSON. */
@@ -523,6 +599,7 @@ const CONFIG_ERRORS = new Set([
   "PriceHistoryError",
   "BacktestInputError",
   "WhatIfError",
+  "DiscoverError",
   "ChainMismatchError",
 ]);
 

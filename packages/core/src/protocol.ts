@@ -29,6 +29,11 @@ export type Protocol<S = unknown> = {
    * stays. The engine scales the read's own `prices`. For what-if planning only: never encoded into a batch.
    */
   atPrices?(read: ProtocolRead<S>, moves: PriceMoves): ProtocolRead<S>;
+  /**
+   * The sleeve a user would write to manage `holding` (one it read), without id, chain and weight: the inverse of
+   * `resolveSleeve`, for `init --discover`. Symbols come from `assets`.
+   */
+  sleeveSpecOf?(holding: Holding, state: S, assets: ReadonlyMap<AssetId, Asset>): DiscoveredSleeve;
   /** Encodes one leg (pure, sync); throws {@link LegEncodeError} when the leg cannot be realized. */
   encode(leg: SleeveLeg, ctx: EncodeContext<S>): LegEncoding<S>;
   /** Tokens the value-loss guard must price besides the asset itself (e.g. aTokens at +price, debt tokens at −price). */
@@ -56,6 +61,9 @@ export type SleeveSpec = {
   /** Signed target weight in bps of NAV (borrow sleeves negative). */
   readonly weightBps: number;
 };
+
+/** What {@link Protocol.sleeveSpecOf} says of a holding: the sleeve spec's protocol fields. */
+export type DiscoveredSleeve = Pick<SleeveSpec, "kind" | "asset" | "pool" | "rangeBps">;
 
 /** A chain as a protocol sees it: where it reads and for whom. */
 export type ProtocolChain = {

@@ -21,6 +21,7 @@ import {
 } from "@ballast/core";
 import { type Abi, getAddress } from "viem";
 import { poolAbi, positionManagerAbi, swapRouterAbi } from "./abi.ts";
+import { lpSleeveSpecOf } from "./discover.ts";
 import {
   combinePositionManagerCalls,
   depositAmounts,
@@ -99,6 +100,7 @@ export function uniswapV3Protocol(
       return lpSleeveComposition({ chainId: state.chainId, pool, range, token0, token1, prices, field });
     },
     atPrices: lpReadAtPrices,
+    sleeveSpecOf: (holding, state, assets) => lpSleeveSpecOf(holding, state, assets),
     derivePrices: (state, prices, assets) =>
       fillPoolPrices(prices, state.pools.values(), assets, state.chainId),
     encode(leg, ctx) {
