@@ -18,7 +18,14 @@ import {
   planToJSON,
   wadToBpsNumber,
 } from "@ballast/core";
-import type { ChainFetch, CycleResult, ProtocolHints } from "@ballast/engine";
+import {
+  type ChainFetch,
+  type CycleParams,
+  type CycleResult,
+  type ProtocolHints,
+  runCycle,
+  type SymbolPriceMoves,
+} from "@ballast/engine";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { recordCycle } from "./dashboard/store.ts";
@@ -157,12 +164,47 @@ async function journaledInFlight(k: Keeper): Promise<InFlightItem[]> {
   return lists.flat();
 }
 
+/** The engine's inputs for a cycle now: the config's chains with the journaled hints, the policy, the clock. */
+async function cycleParams(
+  k: Keeper,
+  opts: { now: number; force?: boolean },
+  inFlight: readonly InFlightItem[],
+): Promise<CycleParams> {
+  const { sleeves, rules, priceGuard } = policyOf(k.config);
+  // What each protocol's read leaves for the next (LP keys: pool, ticks), journaled so a steady-state fetch is ONE
+  // eth_call per chain.
+  const known = JSON.parse((await k.journal.get(PROTOCOL_HINTS)) ?? "{}") as Record<string, ProtocolHints>;
+  const last = await k.journal.get(LAST_REBALANCE);
+  return {
+    chains: k.chains.map((c) => ({ ...c.setup, hints: known[c.setup.chainId] ?? {} })),
+    sleeves,
+    rules,
+    priceGuard,
+    now: opts.now,
+    ...(last ? { lastRebalanceAt: Number(last) } : {}),
+    ...(opts.force ? { force: true } : {}),
+    inFlight,
+  };
+}
+
+/**
+ * `plan --what-if`: the decision and plan as if USD prices had moved by `priceMoves` since the latest block (see the
+ * engine's `whatIf`). Read-only: nothing is simulated, sent or journaled (the journal is only read: hints, in flight,
+ * last rebalance).
+ */
+export async function whatIfCycle(
+  k: Keeper,
+  opts: { now: number; force?: boolean; priceMoves: SymbolPriceMoves },
+): Promise<CycleResult> {
+  const params = await cycleParams(k, opts, await journaledInFlight(k));
+  return runCycle({ ...params, whatIf: { priceMoves: opts.priceMoves } });
+}
+
 /** Runs one cycle; with `execute`, sends each chain's simulated batch through its transaction manager. */
 export async function keeperCycle(
   k: Keeper,
   opts: { now: number; execute: boolean; force?: boolean; signal?: AbortSignal | undefined },
 ): Promise<KeeperCycle> {
-  const { sleeves, rules, priceGuard } = policyOf(k.config);
   // Before planning: settle what can be settled; a chain with anything still in flight gets no new batch.
   const inFlight = opts.execute
     ? await settleInFlight(k, { signal: opts.signal })
@@ -175,23 +217,14 @@ export async function keeperCycle(
     );
   // What each protocol's read leaves for the next (LP keys: pool, ticks), journaled so a steady-state fetch is ONE
   // eth_call per chain.
-  const known = JSON.parse((await k.journal.get(PROTOCOL_HINTS)) ?? "{}") as Record<string, ProtocolHints>;
-  const last = await k.journal.get(LAST_REBALANCE);
   const limits = k.config.policy.limits;
   const { result, hold } = await runLimitedCycle(k.journal, limits, {
-    chains: k.chains.map((c) => ({ ...c.setup, hints: known[c.setup.chainId] ?? {} })),
-    sleeves,
-    rules,
-    priceGuard,
-    now: opts.now,
+    ...(await cycleParams(k, opts, inFlight)),
     previousFetches: Object.fromEntries(
       [...(k.lastReads ?? [])]
         .filter(([, r]) => opts.now - r.at <= STALE_READ_MAX_SECONDS)
         .map(([chainId, r]) => [chainId, r.fetch]),
     ),
-    ...(last ? { lastRebalanceAt: Number(last) } : {}),
-    ...(opts.force ? { force: true } : {}),
-    inFlight,
   });
   await k.journal.put(PROTOCOL_HINTS, JSON.stringify(result.hints));
   for (const [chainId, fetch] of Object.entries(result.fetches))
