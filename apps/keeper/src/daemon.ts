@@ -1,4 +1,4 @@
-import { alertCycle, type KeeperAlerts } from "./alerts/keeper.ts";
+import { alertCycle, alertSettled, type KeeperAlerts } from "./alerts/keeper.ts";
 import { chainInfos, dashboardRoutes } from "./dashboard/server.ts";
 import {
   IncompleteCycleError,
@@ -151,9 +151,10 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
       waitMs: opts.once ? k.config.keeper.confirmTimeout * 1000 : 0,
       signal: stop.signal,
     });
-    if (left.length > 0)
+    alertSettled(opts.alerts ?? null, k, left.settled, opts.now());
+    if (left.inFlight.length > 0)
       k.log.warn(
-        { inFlight: left.map((i) => `${i.chainId}: ${i.detail}`) },
+        { inFlight: left.inFlight.map((i) => `${i.chainId}: ${i.detail}`) },
         "in flight from before: those chains hold until it is final",
       );
     for (const chain of await reviewBreakers(

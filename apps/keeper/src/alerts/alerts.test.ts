@@ -1,8 +1,10 @@
+import type { TxRecord } from "@ballast/chain";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { STAND_IN_PATHS, type StandIns, startStandIns } from "../../test/alert-stand-ins.ts";
 import { type AlertsConfig, alertsSchema } from "./config.ts";
 import { type Alert, type CycleFacts, cycleAlerts, newWatch } from "./events.ts";
+import { settledFacts } from "./keeper.ts";
 import { createNotifier } from "./notifier.ts";
 
 const TELEGRAM_TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
@@ -161,6 +163,7 @@ const facts = (over: Partial<CycleFacts> = {}): CycleFacts => ({
   healthFactorFloorWad: 18n * 10n ** 17n,
   rebalance: null,
   sent: [],
+  settled: [],
   ...over,
 });
 const rules = { healthFactorMarginWad: 10n ** 17n, staleAfterSeconds: 300 };
@@ -195,6 +198,50 @@ describe("alert rules over cycles", () => {
       "simulation-refused",
     ]);
     expect(out[0]?.lines).toContain("5 legs on 2 chain(s), estimated cost $3.10");
+  });
+
+  it("a transaction left in flight alerts when it settles: confirmed (after its replacements), reverted or dropped", () => {
+    const record = (chainId: number, status: TxRecord["status"], over: Partial<TxRecord> = {}): TxRecord => ({
+      planId: "cd".repeat(32),
+      chainId,
+      sender: "0x0000000000000000000000000000000000000001",
+      nonce: 7,
+      to: "0x0000000000000000000000000000000000000002",
+      data: "0x",
+      value: 0n,
+      gas: 300_000n,
+      status,
+      attempts: [{ hash: "0xa1", raw: "0x01", maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }],
+      ...over,
+    });
+    const names: Record<number, string> = { 1: "ethereum", 8453: "base", 10: "optimism" };
+    const settled = settledFacts(
+      [
+        record(1, "confirmed", {
+          attempts: [
+            { hash: "0xa1", raw: "0x01", maxFeePerGas: 1n, maxPriorityFeePerGas: 1n },
+            { hash: "0xa2", raw: "0x02", maxFeePerGas: 2n, maxPriorityFeePerGas: 2n },
+          ],
+          inclusion: { hash: "0xa2", blockNumber: 90n, gasUsed: 210_000n, blockHash: "0xb1", effectiveGasPrice: 1n },
+        }),
+        record(8453, "reverted", {
+          inclusion: { hash: "0xa1", blockNumber: 91n, gasUsed: 50_000n, blockHash: "0xb1", effectiveGasPrice: 1n },
+        }),
+        record(10, "dropped", { droppedReason: "nonce 7 used by another transaction" }),
+        record(1, "broadcast"),
+      ],
+      (id) => names[id] ?? String(id),
+    );
+    const out = cycleAlerts(facts({ settled }), newWatch(), rules);
+    expect(out.map((a) => [a.event, a.severity, a.subject, a.title])).toEqual([
+      ["tx-replaced", "warning", "cdcdcdcdcdcd:ethereum", "Transaction on ethereum replaced 1× with higher fees"],
+      ["tx-confirmed", "info", "cdcdcdcdcdcd:ethereum", "Transaction confirmed on ethereum"],
+      ["tx-failed", "critical", "cdcdcdcdcdcd:base", "Transaction reverted on base"],
+      ["tx-failed", "critical", "cdcdcdcdcdcd:optimism", "Transaction dropped on optimism"],
+    ]);
+    expect(out[1]?.lines).toEqual(["tx 0xa2", "gas used 210,000", "plan cdcdcdcdcdcd"]);
+    expect(out[2]?.lines).toEqual(["tx 0xa1", "reverted in block 91", "plan cdcdcdcdcdcd"]);
+    expect(out[3]?.lines).toContain("dropped: nonce 7 used by another transaction");
   });
 
   it("a chain unreadable for staleAfter alerts once, then once on recovery", () => {
