@@ -44,15 +44,16 @@ async function setup(name: string, opts: { tick?: string; confirmTimeout?: strin
 function configFor(name: string, opts: { tick?: string; confirmTimeout?: string } = {}) {
   const file = join(dir, `${name}.yaml`);
   const journal = join(dir, `${name}.db`);
+  const yaml = demoConfigYaml(chains, {
+    journal,
+    cooldown: "0s",
+    rpc: { ethereum: proxies[0]?.url as string, base: proxies[1]?.url as string },
+    tick: opts.tick ?? "1s",
+    confirmTimeout: opts.confirmTimeout ?? "2s",
+  });
   writeFileSync(
     file,
-    demoConfigYaml(chains, {
-      journal,
-      cooldown: "0s",
-      rpc: { ethereum: proxies[0]?.url as string, base: proxies[1]?.url as string },
-      tick: opts.tick ?? "1s",
-      confirmTimeout: opts.confirmTimeout ?? "2s",
-    }) + `  alerts: { sinks: [{ type: webhook, url: "${standIns.url}${STAND_IN_PATHS.webhook}" }] }\n`,
+    `${yaml}  alerts: { sinks: [{ type: webhook, url: "${standIns.url}${STAND_IN_PATHS.webhook}" }] }\n`,
   );
   return { file, journal };
 }
@@ -166,10 +167,11 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     expect((await journalRecords(journal)).map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
     await expectNoncesSettled(journal);
     // The restart settled them before its first cycle, and said so.
-    expect(alerts().filter((a) => a.startsWith("tx-")).sort()).toEqual([
-      "tx-confirmed base",
-      "tx-confirmed ethereum",
-    ]);
+    expect(
+      alerts()
+        .filter((a) => a.startsWith("tx-"))
+        .sort(),
+    ).toEqual(["tx-confirmed base", "tx-confirmed ethereum"]);
   });
 
   it("30% of requests dropped (answers lost after the node saw them) and 2-second blocks for 10 cycles: one rebalance per chain", async () => {
@@ -208,7 +210,10 @@ describe("exactly once under faults: the keeper process, two local chains, fault
         };
         return (status.cycle?.inFlight ?? []).map((i) => `${i.kind} ${i.chainId}`).sort();
       };
-      await waitFor("both transactions in flight on the dashboard", async () => (await inFlight()).length === 2);
+      await waitFor(
+        "both transactions in flight on the dashboard",
+        async () => (await inFlight()).length === 2,
+      );
       expect(await inFlight()).toEqual(["transaction 1", "transaction 8453"]);
       // Blocks resume while the first daemon runs: its own cycles mark both transactions final.
       await automine(true);
@@ -218,11 +223,15 @@ describe("exactly once under faults: the keeper process, two local chains, fault
         return r.length === 2 && r.every((x) => x.status === "confirmed");
       });
       // The cycles that settled them alerted each confirmation.
-      await waitFor("both confirmations alerted", () => alerts().filter((a) => a.startsWith("tx-")).length >= 2);
-      expect(alerts().filter((a) => a.startsWith("tx-")).sort()).toEqual([
-        "tx-confirmed base",
-        "tx-confirmed ethereum",
-      ]);
+      await waitFor(
+        "both confirmations alerted",
+        () => alerts().filter((a) => a.startsWith("tx-")).length >= 2,
+      );
+      expect(
+        alerts()
+          .filter((a) => a.startsWith("tx-"))
+          .sort(),
+      ).toEqual(["tx-confirmed base", "tx-confirmed ethereum"]);
     } finally {
       first.child.kill("SIGTERM");
     }

@@ -222,10 +222,22 @@ describe("alert rules over cycles", () => {
             { hash: "0xa1", raw: "0x01", maxFeePerGas: 1n, maxPriorityFeePerGas: 1n },
             { hash: "0xa2", raw: "0x02", maxFeePerGas: 2n, maxPriorityFeePerGas: 2n },
           ],
-          inclusion: { hash: "0xa2", blockNumber: 90n, gasUsed: 210_000n, blockHash: "0xb1", effectiveGasPrice: 1n },
+          inclusion: {
+            hash: "0xa2",
+            blockNumber: 90n,
+            gasUsed: 210_000n,
+            blockHash: "0xb1",
+            effectiveGasPrice: 1n,
+          },
         }),
         record(8453, "reverted", {
-          inclusion: { hash: "0xa1", blockNumber: 91n, gasUsed: 50_000n, blockHash: "0xb1", effectiveGasPrice: 1n },
+          inclusion: {
+            hash: "0xa1",
+            blockNumber: 91n,
+            gasUsed: 50_000n,
+            blockHash: "0xb1",
+            effectiveGasPrice: 1n,
+          },
         }),
         record(10, "dropped", { droppedReason: "nonce 7 used by another transaction" }),
         record(1, "broadcast"),
@@ -234,7 +246,12 @@ describe("alert rules over cycles", () => {
     );
     const out = cycleAlerts(facts({ settled }), newWatch(), rules);
     expect(out.map((a) => [a.event, a.severity, a.subject, a.title])).toEqual([
-      ["tx-replaced", "warning", "cdcdcdcdcdcd:ethereum", "Transaction on ethereum replaced 1× with higher fees"],
+      [
+        "tx-replaced",
+        "warning",
+        "cdcdcdcdcdcd:ethereum",
+        "Transaction on ethereum replaced 1× with higher fees",
+      ],
       ["tx-confirmed", "info", "cdcdcdcdcdcd:ethereum", "Transaction confirmed on ethereum"],
       ["tx-failed", "critical", "cdcdcdcdcdcd:base", "Transaction reverted on base"],
       ["tx-failed", "critical", "cdcdcdcdcdcd:optimism", "Transaction dropped on optimism"],

@@ -108,7 +108,12 @@ export function settledFacts(records: readonly TxRecord[], name: (chainId: numbe
  * Queues the alerts of transactions that became final when the daemon settled what a previous run left in flight
  * (before its first cycle); never throws.
  */
-export function alertSettled(a: KeeperAlerts | null, k: Keeper, settled: readonly TxRecord[], at: number): void {
+export function alertSettled(
+  a: KeeperAlerts | null,
+  k: Keeper,
+  settled: readonly TxRecord[],
+  at: number,
+): void {
   if (!a || settled.length === 0) return;
   for (const alert of settledAlerts(settledFacts(settled, chainName(k)), at)) a.notifier.notify(alert);
 }
