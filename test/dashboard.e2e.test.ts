@@ -218,6 +218,10 @@ describe.skipIf(!HAVE_CHROMIUM)(
       // The rebalance is drawn on both charts, not only listed.
       for (const chart of ["#drift-chart", "#nav-chart"])
         await page.waitForSelector(`${chart}[data-marked="1"]`, { timeout: 20_000 });
+      // Another range redraws the history from /api/history: the last hour still holds the rebalance.
+      await page.click('#ranges button[data-range="1h"]');
+      await page.waitForSelector('#ranges button.active[data-range="1h"]');
+      await page.waitForSelector('#drift-chart[data-marked="1"]');
       expect(await page.locator("table.legs tbody tr").count()).toBeGreaterThan(0);
       expect(await page.locator("#rebalances li").count()).toBe(1);
       expect(await page.locator("#drift-chart canvas").count()).toBe(1);

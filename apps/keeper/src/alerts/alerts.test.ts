@@ -129,6 +129,14 @@ describe("alert delivery to local stand-ins of each service", () => {
     expect(notifier.stats.duplicates).toBe(1);
   });
 
+  it("sends only the events keeper.alerts.events lists", async () => {
+    const { notifier, s } = await setup({ events: ["tx-failed"] });
+    notifier.notify(alert());
+    notifier.notify(alert({ event: "tx-failed", severity: "critical", title: "Transaction failed on base" }));
+    await notifier.flush();
+    expect(s.accepted("webhook").map((r) => (r.body as { event: string }).event)).toEqual(["tx-failed"]);
+  });
+
   it("sends a sink only the events it lists", async () => {
     standIns = await startStandIns({ telegramToken: TELEGRAM_TOKEN });
     const config = alertsSchema.parse({
@@ -147,6 +155,27 @@ describe("alert delivery to local stand-ins of each service", () => {
     expect(standIns.accepted("slack").map((r) => (r.body as { text: string }).text.split("\n")[0])).toEqual([
       "🔴 *Transaction failed on base*",
     ]);
+  });
+
+  it("logs each delivery and failure by sink name and event only: no URL, token or message text", async () => {
+    const lines: string[] = [];
+    const logged = pino({ level: "debug" }, { write: (l: string) => void lines.push(l) });
+    standIns = await startStandIns({ telegramToken: TELEGRAM_TOKEN, fail: { telegram: [500, 500] } });
+    const env = { SLACK_URL: `${standIns.url}${STAND_IN_PATHS.slack}`, TG_TOKEN: TELEGRAM_TOKEN };
+    const config = alertsSchema.parse({
+      attempts: 2,
+      sinks: [
+        { type: "slack", url: "env:SLACK_URL" },
+        { type: "telegram", token: "env:TG_TOKEN", chatId: 5, apiUrl: standIns.url },
+      ],
+    });
+    const notifier = createNotifier(config, { log: logged, env, secrets: [RPC_SECRET], baseDelayMs: 5 });
+    notifier.notify(alert({ lines: [`rpc ${RPC_SECRET} timed out`] }));
+    await notifier.flush();
+    expect(notifier.stats).toMatchObject({ delivered: 1, failed: 1 });
+    expect(lines.map((l) => JSON.parse(l).sink).sort()).toEqual(["slack#0", "telegram#1", "telegram#1"]);
+    for (const secret of [TELEGRAM_TOKEN, STAND_IN_PATHS.slack, RPC_SECRET, "timed out"])
+      expect(lines.join("")).not.toContain(secret);
   });
 
   it("refuses a config whose sink variable is not set, naming the variable only", () => {
