@@ -13,7 +13,7 @@ import { assembleKeeper } from "./assemble.ts";
 import type { BacktestOptions } from "./backtest.ts";
 import { type Config, ConfigError, configWarnings, loadConfig } from "./config.ts";
 import { runDaemon } from "./daemon.ts";
-import { dashboardToken, serveJournalDashboard } from "./dashboard/serve.ts";
+import { runDashboardToken, serveJournalDashboard } from "./dashboard/serve.ts";
 import { DiscoverError, discover } from "./discover/discover.ts";
 import { KNOWN_CHAINS } from "./discover/known-chains.ts";
 import { discoveredConfigYaml, renderDiscovery, sleeveRows } from "./discover/write.ts";
@@ -375,7 +375,7 @@ function runCommand(p: Command): void {
       let dashboardTokenValue: string | null;
       try {
         k = await open(config, { needKeys: true, portfolio: portfolioName(o.config, config) });
-        dashboardTokenValue = dashboardToken(config, env, config.keeper.listen);
+        dashboardTokenValue = runDashboardToken(config, env);
       } catch (e) {
         // Journal or key problems at start: tell a person, then fail as before.
         alerts?.notifier.notify(startupAlert(errText(e), nowSeconds()));

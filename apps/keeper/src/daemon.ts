@@ -1,4 +1,4 @@
-import { alertCycle, type KeeperAlerts } from "./alerts/keeper.ts";
+import { alertCycle, alertSettled, type KeeperAlerts } from "./alerts/keeper.ts";
 import { chainInfos, dashboardRoutes } from "./dashboard/server.ts";
 import {
   IncompleteCycleError,
@@ -106,6 +106,26 @@ export async function healthOf(
 }
 
 /**
+ * What a start picks up from the previous run: it settles (and alerts) what was left in flight — a run that does one
+ * cycle waits for it, within confirmTimeout — and clears circuit breakers whose condition no longer holds.
+ */
+async function resume(k: Keeper, opts: DaemonOptions, signal: AbortSignal): Promise<void> {
+  const left = await settleInFlight(k, {
+    waitMs: opts.once ? k.config.keeper.confirmTimeout * 1000 : 0,
+    signal,
+  });
+  alertSettled(opts.alerts ?? null, k, left.settled, opts.now());
+  if (left.inFlight.length > 0)
+    k.log.warn(
+      { inFlight: left.inFlight.map((i) => `${i.chainId}: ${i.detail}`) },
+      "in flight from before: those chains hold until it is final",
+    );
+  const chains = k.chains.map((c) => c.key);
+  for (const chain of await reviewBreakers(k.journal, k.config.policy.limits, chains, opts.now()))
+    k.log.warn({ chain }, "circuit breaker cleared at restart: its condition no longer holds");
+}
+
+/**
  * The keeper loop: settles the in-flight ledger first, then runs a cycle on every tick — a new block on any
  * chain (`tick: block`) or a fixed interval. Each cycle settles again before planning, and a chain with anything in
  * flight gets no new batch. A failed cycle is retried with jittered backoff; one chain's failure never stalls the
@@ -146,23 +166,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
     );
 
   try {
-    // A run that does one cycle waits for what a previous run left in flight (within confirmTimeout).
-    const left = await settleInFlight(k, {
-      waitMs: opts.once ? k.config.keeper.confirmTimeout * 1000 : 0,
-      signal: stop.signal,
-    });
-    if (left.length > 0)
-      k.log.warn(
-        { inFlight: left.map((i) => `${i.chainId}: ${i.detail}`) },
-        "in flight from before: those chains hold until it is final",
-      );
-    for (const chain of await reviewBreakers(
-      k.journal,
-      k.config.policy.limits,
-      Object.keys(health),
-      opts.now(),
-    ))
-      k.log.warn({ chain }, "circuit breaker cleared at restart: its condition no longer holds");
+    await resume(k, opts, stop.signal);
     let cycles = 0;
     let failures = 0;
     const heads = new Map<number, bigint>();

@@ -5,6 +5,7 @@ import {
   type InFlightItem,
   isFinal,
   type Settlement,
+  type TxRecord,
   txInFlight,
 } from "@ballast/chain";
 import {
@@ -82,8 +83,19 @@ export type ChainOutcome = {
   error?: string;
 };
 
-/** One keeper cycle: the engine's result, what was in flight before it planned, and what was sent. */
-export type KeeperCycle = { result: CycleResult; inFlight: InFlightItem[]; sent: ChainOutcome[] };
+/**
+ * One keeper cycle: the engine's result, what was in flight before it planned, what became final while it settled
+ * (transactions earlier cycles or runs left in flight), and what was sent.
+ */
+export type KeeperCycle = {
+  result: CycleResult;
+  inFlight: InFlightItem[];
+  settled: TxRecord[];
+  sent: ChainOutcome[];
+};
+
+/** What a settle pass left in flight (those chains hold) and what became final during it. */
+export type Settled = { inFlight: InFlightItem[]; settled: TxRecord[] };
 
 const PROTOCOL_HINTS = "protocolHints";
 const LAST_REBALANCE = "lastRebalanceAt";
@@ -111,25 +123,28 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
 /**
  * Settles every chain's in-flight ledger (one look at each journaled transaction that is not final: receipt → final,
  * lost by the node → the same bytes again, reorged out or never seen by the chain → dropped) and repeats until
- * nothing is in flight, `waitMs` has passed or `signal` aborts. Returns what is still in flight: those chains hold.
+ * nothing is in flight, `waitMs` has passed or `signal` aborts. Returns what is still in flight (those chains hold)
+ * and every transaction that became final meanwhile.
  */
 export async function settleInFlight(
   k: Keeper,
   opts: { waitMs?: number; signal?: AbortSignal | undefined; now?: number } = {},
-): Promise<InFlightItem[]> {
+): Promise<Settled> {
   const deadline = Date.now() + (opts.waitMs ?? 0);
   const pollMs = Math.min(...k.chains.map((c) => c.clients.pollingIntervalMs), 1_000);
+  const settled: TxRecord[] = [];
   for (;;) {
     const settlements = await Promise.all(
-      k.chains.map(async (c) => (c.manager ? reportSettlement(k, c.key, await c.manager.settle()) : [])),
+      k.chains.map(async (c) => (c.manager ? reportSettlement(k, c.key, await c.manager.settle()) : null)),
     );
-    const items = settlements.flat();
-    if (items.length === 0 || Date.now() >= deadline || opts.signal?.aborted) return items;
+    for (const s of settlements) settled.push(...(s?.settled ?? []));
+    const inFlight = settlements.flatMap((s) => s?.inFlight ?? []);
+    if (inFlight.length === 0 || Date.now() >= deadline || opts.signal?.aborted) return { inFlight, settled };
     await sleep(pollMs, opts.signal);
   }
 }
 
-async function reportSettlement(k: Keeper, chain: string, s: Settlement): Promise<readonly InFlightItem[]> {
+async function reportSettlement(k: Keeper, chain: string, s: Settlement): Promise<Settlement> {
   for (const r of s.settled) {
     const outcome = r.status === "confirmed" ? "confirmed" : r.status === "reverted" ? "reverted" : "dropped";
     k.metrics.inc("ballast_tx_total", { chain, outcome });
@@ -151,7 +166,7 @@ async function reportSettlement(k: Keeper, chain: string, s: Settlement): Promis
       { chain, err: errText(e) },
       "could not settle the in-flight ledger: outcome unknown, watching",
     );
-  return s.inFlight;
+  return s;
 }
 
 /** What the journal holds in flight, without asking any chain (read-only commands). */
@@ -206,9 +221,9 @@ export async function keeperCycle(
   opts: { now: number; execute: boolean; force?: boolean; signal?: AbortSignal | undefined },
 ): Promise<KeeperCycle> {
   // Before planning: settle what can be settled; a chain with anything still in flight gets no new batch.
-  const inFlight = opts.execute
+  const { inFlight, settled } = opts.execute
     ? await settleInFlight(k, { signal: opts.signal })
-    : await journaledInFlight(k);
+    : { inFlight: await journaledInFlight(k), settled: [] };
   for (const c of k.chains)
     k.metrics.set(
       "ballast_in_flight",
@@ -271,7 +286,7 @@ export async function keeperCycle(
     json: JSON.stringify(result.decision?.reasons ?? []),
     dryRun: !opts.execute,
   });
-  await recordCycle(k.journal, cycleView(result, opts.now), k.config.keeper.dashboard.sampleEvery);
+  await recordCycle(k.journal, cycleView(result, opts.now, inFlight), k.config.keeper.dashboard.sampleEvery);
   k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });
   for (const f of result.decision?.reasons.find((r) => r.rule === "price-sanity")?.faults ?? [])
     k.metrics.inc("ballast_price_holds_total", {
@@ -279,7 +294,7 @@ export async function keeperCycle(
       asset: f.asset,
       kind: f.kind,
     });
-  if (!opts.execute || !fired || result.stage !== "simulated") return { result, inFlight, sent: [] };
+  if (!opts.execute || !fired || result.stage !== "simulated") return { result, inFlight, settled, sent: [] };
 
   const plan = result.plan;
   if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
@@ -300,7 +315,7 @@ export async function keeperCycle(
     });
   if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
     await k.journal.put(LAST_REBALANCE, String(opts.now));
-  return { result, inFlight, sent };
+  return { result, inFlight, settled, sent };
 }
 
 function held(k: Keeper, b: CycleResult["batches"][number], reason: string): ChainOutcome {
