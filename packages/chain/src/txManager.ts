@@ -448,7 +448,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
           await signer.signAuthorization({ address: req.delegateTo, chainId, nonce: nonce + 1 }),
         ];
       }
-      const gas = req.gas ?? (await estimate(client, req, authorizationList));
+      const gas = req.gas ?? (await estimateGas(client, sender, req, authorizationList, options));
       const draft: TxRecord = {
         planId: req.planId,
         chainId,
@@ -485,34 +485,6 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     emit("unknown-outcome", `${asBallastError(err).shortMessage} — still in flight, watching`, planId);
   };
 
-  const estimate = async (
-    client: ChainPublicClient,
-    req: SendRequest,
-    authorizationList: SignedAuthorizationList | undefined,
-  ): Promise<bigint> => {
-    try {
-      const gas = await client.estimateGas({
-        account: sender,
-        to: req.to,
-        data: req.data,
-        value: req.value,
-        ...(authorizationList ? { authorizationList } : {}),
-      });
-      return padGas(gas, {
-        ...(options.gasPadBps === undefined ? {} : { bps: options.gasPadBps }),
-        ...(options.gasPadFloor === undefined ? {} : { floor: options.gasPadFloor }),
-      });
-    } catch (err) {
-      const data = revertDataOf(err);
-      if (data === undefined && isTransportFailure(err)) throw err;
-      const d = decodeRevert(data);
-      throw new SimulationFailedError(`gas estimation failed: ${d.reason}`, d.index, data, {
-        errorName: d.errorName,
-        cause: err,
-      });
-    }
-  };
-
   const finish = async (r: TxRecord, rc: TransactionReceipt): Promise<Observation> => {
     const inclusion: TxInclusion = {
       hash: rc.transactionHash,
@@ -534,11 +506,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     };
   };
 
-  /** What the watch remembers of a record between looks (a receipt seen once: a later miss is a reorg). */
-  const watches = new Map<
-    string,
-    { seen: TransactionReceipt | undefined; strikes: number; gapSaid?: boolean }
-  >();
+  const watches = new Map<string, Watch>();
 
   /** One look at a record: moves it toward final. RPC failures throw (the record stays as it was). */
   const observe = async (planId: string): Promise<Observation> => {
@@ -659,6 +627,40 @@ class BroadcastRefused extends Error {
     override readonly cause: unknown,
   ) {
     super(reason);
+  }
+}
+
+/** What the watch remembers of a record between looks: a receipt seen once (a later miss is a reorg), strikes. */
+type Watch = { seen: TransactionReceipt | undefined; strikes: number; gapSaid?: boolean };
+
+/** `eth_estimateGas` of a request, padded; a revert is a SimulationFailedError, a transport failure passes through. */
+async function estimateGas(
+  client: ChainPublicClient,
+  sender: Address,
+  req: SendRequest,
+  authorizationList: SignedAuthorizationList | undefined,
+  options: Pick<TxManagerOptions, "gasPadBps" | "gasPadFloor">,
+): Promise<bigint> {
+  try {
+    const gas = await client.estimateGas({
+      account: sender,
+      to: req.to,
+      data: req.data,
+      value: req.value,
+      ...(authorizationList ? { authorizationList } : {}),
+    });
+    return padGas(gas, {
+      ...(options.gasPadBps === undefined ? {} : { bps: options.gasPadBps }),
+      ...(options.gasPadFloor === undefined ? {} : { floor: options.gasPadFloor }),
+    });
+  } catch (err) {
+    const data = revertDataOf(err);
+    if (data === undefined && isTransportFailure(err)) throw err;
+    const d = decodeRevert(data);
+    throw new SimulationFailedError(`gas estimation failed: ${d.reason}`, d.index, data, {
+      errorName: d.errorName,
+      cause: err,
+    });
   }
 }
 
