@@ -17,7 +17,7 @@ import type { Hex } from "viem";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { STAND_IN_PATHS, type StandIns, startStandIns } from "../apps/keeper/test/alert-stand-ins.ts";
 import { cli, startCli } from "./cli.ts";
-import { hashesFrom, nonces, txsFrom, waitFor } from "./helpers.ts";
+import { hashesFrom, nonces, txsFrom, undocumentedLabels, waitFor } from "./helpers.ts";
 
 // The keeper process against two local chains behind RPC fault-injection proxies. Every case counts what landed on
 // chain and the account's nonces, read from the chains, never log lines. One rebalance per chain is right after
@@ -290,6 +290,18 @@ describe("exactly once under faults: the keeper process, two local chains, fault
       faults({});
       await waitFor("healthy again", async () => (await health()).status === 200);
       expect(await landed()).toEqual([1, 1]);
+      // Every request the proxy failed (each retry too) was counted, once, under its chain and method.
+      const text = await metrics();
+      for (const [i, chain] of ["ethereum", "base"].entries()) {
+        const counted = [
+          ...text.matchAll(
+            new RegExp(`ballast_rpc_errors_total\\{chain="${chain}",method="([a-z_A-Z]+)"\\} (\\d+)`, "g"),
+          ),
+        ];
+        expect(counted.map((m) => m[1])).toEqual(["eth_estimateGas"]);
+        expect(Number(counted[0]?.[2])).toBe(proxies[i]?.stats().failed);
+      }
+      expect(undocumentedLabels(text)).toEqual([]);
 
       // base cannot be read (every eth_call fails): unhealthy after 3 cycles in a row, not before.
       proxies[1]?.setFaults({ failMethods: ["eth_call"] });
@@ -309,7 +321,7 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     expect(await landed()).toEqual([1, 1]);
   });
 
-  it("mempool dropped, no blocks, restart: the same signed bytes are rebroadcast; SIGTERM while settling exits within 5 s and keeps the journal", async () => {
+  it("mempool dropped, no blocks, restart: the same signed bytes are rebroadcast; SIGTERM while settling (a read stuck on a slow RPC) exits within 5 s and keeps the journal", async () => {
     const { file, journal } = await setup("lost-mempool", { confirmTimeout: "60s" });
     await automine(false);
     const crashed = startCli(["run", "--once", "-c", file], env);
@@ -336,13 +348,20 @@ describe("exactly once under faults: the keeper process, two local chains, fault
       expect((await c.publicClient.getTransaction({ hash })).hash).toBe(hash);
       expect(start[i]).toBe(await c.publicClient.getBlockNumber({ cacheTime: 0 }));
     }
-    // SIGTERM while it waits for a block that does not come: it stops promptly, the journal unchanged.
+    // SIGTERM while it waits for a block that does not come, one of its reads stuck on an RPC that answers in 30 s
+    // (a request times out after 10 s and is retried): it stops within 5 s, the journal unchanged.
+    faults({ delayMs: 30_000 });
+    const asked = proxies.map((p) => p.methods().length);
+    await waitFor("a settle read stuck on the slow RPC", async () =>
+      proxies.some((p, i) => p.methods().length > (asked[i] as number)),
+    );
     const t0 = Date.now();
     restarted.child.kill("SIGTERM");
     await restarted.done;
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect(await journalRecords(journal)).toEqual(journaled);
 
+    faults({});
     await automine(true);
     await mine();
     const settled = await cli(["run", "--once", "-c", file], env);

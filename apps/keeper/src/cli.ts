@@ -35,6 +35,7 @@ import { createMetrics } from "./metrics.ts";
 import { colorEnabled, paint } from "./paint.ts";
 import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts";
 import { resolvePrivateKey } from "./secrets.ts";
+import { STOP_GRACE_MS } from "./signals.ts";
 import { isPostgresUrl } from "./sql.ts";
 import { statusJson } from "./status-json.ts";
 import { parsePriceMoves, parseUsdWad, WhatIfError } from "./units.ts";
@@ -389,6 +390,7 @@ function runCommand(p: Command): void {
           now: nowSeconds,
           dashboardToken: dashboardTokenValue,
           alerts,
+          graceMs: STOP_GRACE_MS,
         });
       } finally {
         await k.journal.close();

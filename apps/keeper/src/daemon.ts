@@ -10,6 +10,7 @@ import {
 } from "./keeper.ts";
 import { serveMetrics } from "./metrics.ts";
 import { reviewBreakers, sendingStops, stopText } from "./risk.ts";
+import { stopOnSignals } from "./signals.ts";
 
 /** Options of {@link runDaemon}. */
 export type DaemonOptions = {
@@ -24,6 +25,8 @@ export type DaemonOptions = {
   dashboardToken?: string | null;
   /** Where alerts go (`keeper.alerts`); null or absent: nowhere. */
   alerts?: KeeperAlerts | null;
+  /** Exit the process this long after SIGINT/SIGTERM if it is still stopping (`ballast run`: 3 s, `STOP_GRACE_MS`). */
+  graceMs?: number;
 };
 
 /** What `/healthz` knows of a chain. */
@@ -130,17 +133,14 @@ async function resume(k: Keeper, opts: DaemonOptions, signal: AbortSignal): Prom
  * chain (`tick: block`) or a fixed interval. Each cycle settles again before planning, and a chain with anything in
  * flight gets no new batch. A failed cycle is retried with jittered backoff; one chain's failure never stalls the
  * others (the engine reports it and plans without sending to it). SIGINT/SIGTERM stop it within a few seconds, also
- * while it waits for a transaction: what is in flight stays journaled and the next start settles it.
+ * while it waits for a transaction or a slow RPC ({@link stopOnSignals}): what is in flight stays journaled and the next
+ * start settles it.
  */
 export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
   const stop = new AbortController();
-  const onSignal = () => {
-    k.log.info("shutting down: in-flight transactions stay journaled");
-    stop.abort();
-  };
-  opts.signal?.addEventListener("abort", onSignal, { once: true });
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const onAbort = () => stop.abort();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const offSignals = stopOnSignals(stop, k.log, "in-flight transactions stay journaled", opts.graceMs);
 
   const health = freshHealth(k);
   const tick = k.config.keeper.tick;
@@ -232,8 +232,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
       if (tick !== "block") await sleep(periodMs, stop.signal);
     }
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    offSignals();
     await server?.close();
     await opts.alerts?.notifier.flush(5_000);
   }
