@@ -9,7 +9,7 @@ import {
   sleep,
 } from "./keeper.ts";
 import { serveMetrics } from "./metrics.ts";
-import { reviewBreakers, sendingStops, stopText } from "./risk.ts";
+import { reviewBreakersAtStart, sendingStops, stopText } from "./risk.ts";
 
 /** Options of {@link runDaemon}. */
 export type DaemonOptions = {
@@ -156,13 +156,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
         { inFlight: left.map((i) => `${i.chainId}: ${i.detail}`) },
         "in flight from before: those chains hold until it is final",
       );
-    for (const chain of await reviewBreakers(
-      k.journal,
-      k.config.policy.limits,
-      Object.keys(health),
-      opts.now(),
-    ))
-      k.log.warn({ chain }, "circuit breaker cleared at restart: its condition no longer holds");
+    await reviewBreakersAtStart(k, opts.now());
     let cycles = 0;
     let failures = 0;
     const heads = new Map<number, bigint>();

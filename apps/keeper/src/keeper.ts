@@ -126,6 +126,8 @@ async function reportSettlement(k: Keeper, chain: string, s: Settlement): Promis
   for (const r of s.settled) {
     const outcome = r.status === "confirmed" ? "confirmed" : r.status === "reverted" ? "reverted" : "dropped";
     k.metrics.inc("ballast_tx_total", { chain, outcome });
+    // A batch that went in flight counts for the circuit breaker when its outcome is known.
+    await recordOutcome(k, { chain, ok: outcome === "confirmed", detail: `in-flight batch ${outcome}` });
     if (r.inclusion && r.status === "confirmed") {
       k.metrics.inc("ballast_gas_used_total", { chain }, Number(r.inclusion.gasUsed));
       await k.journal.put(LAST_REBALANCE, String(Math.floor(Date.now() / 1000)));
@@ -257,13 +259,14 @@ export async function keeperCycle(
       return sendBatch(k, plan, b, opts.now, opts.signal);
     }),
   );
-  const confirmed = sent.filter((s) => s.status === "confirmed");
-  if (confirmed.length > 0)
+  // A batch in flight is sent too: it counts toward the daily turnover now, not when (or whether) it lands.
+  const landing = sent.filter((s) => s.status === "confirmed" || s.status === "in-flight");
+  if (landing.length > 0)
     await recordSent(k.journal, {
       at: opts.now,
       plan,
       state: result.state,
-      chains: confirmed.map((s) => s.key),
+      chains: landing.map((s) => s.key),
     });
   if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
     await k.journal.put(LAST_REBALANCE, String(opts.now));
@@ -284,17 +287,26 @@ async function sendBatch(
   signal: AbortSignal | undefined,
 ): Promise<ChainOutcome> {
   const outcome = await trySend(k, plan, b, signal);
-  if (outcome.status === "confirmed" || outcome.status === "refused" || outcome.status === "failed") {
-    const tripped = await recordBatch(k.journal, k.config.policy.limits, {
+  // In flight: its outcome is recorded when a later cycle settles it.
+  if (outcome.status === "confirmed" || outcome.status === "refused" || outcome.status === "failed")
+    await recordOutcome(k, {
       at: now,
       chain: b.key,
       ok: outcome.status === "confirmed",
       detail: outcome.error ?? outcome.status,
     });
-    if (tripped)
-      k.log.error({ chain: b.key, alert: "circuit-breaker", reason: tripped }, "circuit breaker tripped");
-  }
   return outcome;
+}
+
+/** Records a batch's outcome for the circuit breaker, and says so when it trips. */
+async function recordOutcome(
+  k: Keeper,
+  o: { at?: number; chain: string; ok: boolean; detail: string },
+): Promise<void> {
+  const at = o.at ?? Math.floor(Date.now() / 1000);
+  const tripped = await recordBatch(k.journal, k.config.policy.limits, { ...o, at });
+  if (tripped)
+    k.log.error({ chain: o.chain, alert: "circuit-breaker", reason: tripped }, "circuit breaker tripped");
 }
 
 async function trySend(
