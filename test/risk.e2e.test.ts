@@ -10,13 +10,17 @@ import {
 import type { Call } from "@ballast/core";
 import {
   buildRuntime,
+  consecutiveFailures,
   createLogger,
   createMetrics,
+  dailyTurnoverUsd,
   firewallPolicyOf,
+  type Journal,
   type Keeper,
   keeperCycle,
   loadConfig,
   openJournal,
+  pauseSending,
 } from "@ballast/keeper";
 import { type DemoChains, demoConfigYaml, seedDemoPortfolio } from "@ballast/keeper/demo";
 import {
@@ -69,10 +73,7 @@ const everySecond = (y: string) => y.replace("tick: block", "tick: 1s");
 
 type StatusJson = {
   decision: { fire: boolean };
-  risk: {
-    chains: Record<string, { sending: string; reason: string | null; consecutiveFailures: number }>;
-    turnover24hUsd: string;
-  };
+  risk: { chains: Record<string, { sending: string; reason: string | null; consecutiveFailures: number }> };
 };
 async function status(file: string): Promise<StatusJson> {
   const r = await cli(["status", "--json", "-c", file], env);
@@ -282,6 +283,20 @@ describe("risk controls, on two local chains with the keeper process", { timeout
     expect(run.code, run.stderr).toBe(0);
     expect(await sentSince(chains.ethereum, before.ethereum)).toBe(1);
     expect(await sentSince(chains.base, before.base)).toBe(1);
+    // What was sent is the trimmed plan: the plan of both journaled transactions is within the cap.
+    const j = await openJournal(join(dir, "capped.db"));
+    try {
+      const sent = await j.sql.all<{ json: string }>(
+        "SELECT p.json FROM transactions t JOIN plans p ON p.id = t.plan_id",
+      );
+      expect(sent).toHaveLength(2);
+      for (const r of sent) {
+        const { turnoverUsd } = JSON.parse(r.json) as { turnoverUsd: string };
+        expect(BigInt(turnoverUsd)).toBeLessThanOrEqual(cap * USD);
+      }
+    } finally {
+      await j.close();
+    }
   });
 
   it("a turnover cap with onExceed: hold sends nothing and says why", async () => {
@@ -387,12 +402,20 @@ describe("risk controls, on two local chains with the keeper process", { timeout
     // in flight.
     await wethAt(2_600n);
     const file = configFile("in-flight", (y) => y, { confirmTimeout: "1s" });
+    const inJournal = async <T>(read: (j: Journal) => Promise<T>): Promise<T> => {
+      const j = await openJournal(join(dir, "in-flight.db"));
+      try {
+        return await read(j);
+      } finally {
+        await j.close();
+      }
+    };
     const before = await heads();
     await Promise.all(both().map((c) => c.testClient.setAutomine(false)));
     try {
       const sent = await cli(["run", "--once", "-c", file], env);
       expect(sent.stderr).toMatch(/batch in flight/);
-      expect(BigInt((await status(file)).risk.turnover24hUsd)).toBeGreaterThan(0n);
+      expect(await inJournal((j) => dailyTurnoverUsd(j, Math.floor(Date.now() / 1000)))).toBeGreaterThan(0n);
       // Each pending batch reverts when mined: WETH and USDC are an INVALID opcode for that one block.
       for (const c of both()) {
         const tokens = [c.deployment.tokens.WETH.address, c.deployment.tokens.USDC.address];
@@ -412,11 +435,11 @@ describe("risk controls, on two local chains with the keeper process", { timeout
       expect(receipt.status).toBe("reverted");
     }
     // Paused, the next run only settles what was in flight (its new batch is held): one failure per chain.
-    expect((await cli(["pause", "-c", file], env)).code).toBe(0);
+    await inJournal((j) => pauseSending(j, { at: Math.floor(Date.now() / 1000), reason: "test" }));
     const settled = await cli(["run", "--once", "-c", file], env);
     expect(settled.code, settled.stderr).toBe(0);
-    const s = await status(file);
-    expect(s.risk.chains.ethereum?.consecutiveFailures).toBe(1);
-    expect(s.risk.chains.base?.consecutiveFailures).toBe(1);
+    expect(
+      await inJournal((j) => Promise.all(["ethereum", "base"].map((c) => consecutiveFailures(j, c)))),
+    ).toEqual([1, 1]);
   });
 });

@@ -208,6 +208,38 @@ export async function keeperCycle(
   );
   await observeRisk(k, stops, opts.now);
 
+  const fired = await journalCycle(k, result, opts);
+  if (!opts.execute || !fired || result.stage !== "simulated") return { result, inFlight, sent: [] };
+
+  const plan = result.plan;
+  if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
+  const sent = await Promise.all(
+    result.batches.map((b) => {
+      const stop = stops.get(b.key);
+      if (hold || stop) return held(k, b, hold ?? stopText(stop as Stop));
+      return sendBatch(k, plan, b, opts.now, opts.signal);
+    }),
+  );
+  // A batch in flight is sent too: it counts toward the daily turnover now, not when (or whether) it lands.
+  const landing = sent.filter((s) => s.status === "confirmed" || s.status === "in-flight");
+  if (landing.length > 0)
+    await recordSent(k.journal, {
+      at: opts.now,
+      plan,
+      state: result.state,
+      chains: landing.map((s) => s.key),
+    });
+  if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
+    await k.journal.put(LAST_REBALANCE, String(opts.now));
+  return { result, inFlight, sent };
+}
+
+/** Logs a cycle's errors, journals its plan, decision and dashboard view, counts its decision; true when it fired. */
+async function journalCycle(
+  k: Keeper,
+  result: CycleResult,
+  opts: { now: number; execute: boolean },
+): Promise<boolean> {
   for (const e of result.chainErrors)
     k.log.error(
       {
@@ -248,29 +280,7 @@ export async function keeperCycle(
       asset: f.asset,
       kind: f.kind,
     });
-  if (!opts.execute || !fired || result.stage !== "simulated") return { result, inFlight, sent: [] };
-
-  const plan = result.plan;
-  if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
-  const sent = await Promise.all(
-    result.batches.map((b) => {
-      const stop = stops.get(b.key);
-      if (hold || stop) return held(k, b, hold ?? stopText(stop as Stop));
-      return sendBatch(k, plan, b, opts.now, opts.signal);
-    }),
-  );
-  // A batch in flight is sent too: it counts toward the daily turnover now, not when (or whether) it lands.
-  const landing = sent.filter((s) => s.status === "confirmed" || s.status === "in-flight");
-  if (landing.length > 0)
-    await recordSent(k.journal, {
-      at: opts.now,
-      plan,
-      state: result.state,
-      chains: landing.map((s) => s.key),
-    });
-  if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
-    await k.journal.put(LAST_REBALANCE, String(opts.now));
-  return { result, inFlight, sent };
+  return fired;
 }
 
 function held(k: Keeper, b: CycleResult["batches"][number], reason: string): ChainOutcome {
