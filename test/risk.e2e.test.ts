@@ -442,4 +442,25 @@ describe("risk controls, on two local chains with the keeper process", { timeout
       await inJournal((j) => Promise.all(["ethereum", "base"].map((c) => consecutiveFailures(j, c)))),
     ).toEqual([1, 1]);
   });
+
+  it("the realised cost of a batch that was in flight is measured once it lands, and trips the breaker", async () => {
+    await wethAt(2_200n); // out of band: the last rebalance that landed was at $4 500 (the seed: $3 000)
+    const file = configFile("in-flight-cost", withLimits("maxLossUsd: 0.01 USD"), { confirmTimeout: "1s" });
+    await Promise.all(both().map((c) => c.testClient.setAutomine(false)));
+    try {
+      expect((await cli(["run", "--once", "-c", file], env)).stderr).toMatch(/batch in flight/);
+      // Still in flight: nothing to measure yet (the chains hold).
+      expect((await cli(["run", "--once", "-c", file], env)).stderr).toMatch(/in flight from before/);
+    } finally {
+      await Promise.all(both().map((c) => c.testClient.setAutomine(true)));
+    }
+    await Promise.all(both().map((c) => c.testClient.mine({ blocks: 1 })));
+    const landed = await cli(["run", "--once", "-c", file], env);
+    expect(landed.code, landed.stderr).toBe(0);
+    const s = await status(file);
+    for (const chain of ["ethereum", "base"])
+      expect(s.risk.chains[chain]?.reason ?? "not tripped", chain).toMatch(
+        /realised cost \$[\d,.]+ .* exceeds maxLossUsd \$0\.01/,
+      );
+  });
 });

@@ -199,8 +199,8 @@ export async function keeperCycle(
   for (const [chainId, fetch] of Object.entries(result.fetches))
     k.lastReads?.set(Number(chainId), { fetch, at: opts.now });
   observe(k, result);
-  // Realised cost of the last sent plan, measured on fresh reads of every chain only.
-  if (opts.execute && result.state && result.staleChains.length === 0)
+  // Realised cost of the last sent plan, measured on fresh reads of every chain, once nothing is in flight.
+  if (opts.execute && result.state && result.staleChains.length === 0 && inFlight.length === 0)
     await measureCost(k.journal, limits, result.state, opts.now);
   const stops = await sendingStops(
     k.journal,
