@@ -9,7 +9,7 @@ import {
   sleep,
 } from "./keeper.ts";
 import { serveMetrics } from "./metrics.ts";
-import { reviewBreakers, sendingStops, stopText } from "./risk.ts";
+import { reviewBreakersAtStart, sendingStops, stopText } from "./risk.ts";
 import { stopOnSignals } from "./signals.ts";
 
 /** Options of {@link runDaemon}. */
@@ -123,9 +123,7 @@ async function resume(k: Keeper, opts: DaemonOptions, signal: AbortSignal): Prom
       { inFlight: left.inFlight.map((i) => `${i.chainId}: ${i.detail}`) },
       "in flight from before: those chains hold until it is final",
     );
-  const chains = k.chains.map((c) => c.key);
-  for (const chain of await reviewBreakers(k.journal, k.config.policy.limits, chains, opts.now()))
-    k.log.warn({ chain }, "circuit breaker cleared at restart: its condition no longer holds");
+  await reviewBreakersAtStart(k, opts.now());
 }
 
 /**

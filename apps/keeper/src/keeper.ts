@@ -148,6 +148,8 @@ async function reportSettlement(k: Keeper, chain: string, s: Settlement): Promis
   for (const r of s.settled) {
     const outcome = r.status === "confirmed" ? "confirmed" : r.status === "reverted" ? "reverted" : "dropped";
     k.metrics.inc("ballast_tx_total", { chain, outcome });
+    // A batch that went in flight counts for the circuit breaker when its outcome is known.
+    await recordOutcome(k, { chain, ok: outcome === "confirmed", detail: `in-flight batch ${outcome}` });
     if (r.inclusion && r.status === "confirmed") {
       k.metrics.inc("ballast_gas_used_total", { chain }, Number(r.inclusion.gasUsed));
       await k.journal.put(LAST_REBALANCE, String(Math.floor(Date.now() / 1000)));
@@ -245,8 +247,8 @@ export async function keeperCycle(
   for (const [chainId, fetch] of Object.entries(result.fetches))
     k.lastReads?.set(Number(chainId), { fetch, at: opts.now });
   observe(k, result);
-  // Realised cost of the last sent plan, measured on fresh reads of every chain only.
-  if (opts.execute && result.state && result.staleChains.length === 0)
+  // Realised cost of the last sent plan, measured on fresh reads of every chain, once nothing is in flight.
+  if (opts.execute && result.state && result.staleChains.length === 0 && inFlight.length === 0)
     await measureCost(k.journal, limits, result.state, opts.now);
   const stops = await sendingStops(
     k.journal,
@@ -254,6 +256,38 @@ export async function keeperCycle(
   );
   await observeRisk(k, stops, opts.now);
 
+  const fired = await journalCycle(k, result, { ...opts, inFlight });
+  if (!opts.execute || !fired || result.stage !== "simulated") return { result, inFlight, settled, sent: [] };
+
+  const plan = result.plan;
+  if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
+  const sent = await Promise.all(
+    result.batches.map((b) => {
+      const stop = stops.get(b.key);
+      if (hold || stop) return held(k, b, hold ?? stopText(stop as Stop));
+      return sendBatch(k, plan, b, opts.now, opts.signal);
+    }),
+  );
+  // A batch in flight is sent too: it counts toward the daily turnover now, not when (or whether) it lands.
+  const landing = sent.filter((s) => s.status === "confirmed" || s.status === "in-flight");
+  if (landing.length > 0)
+    await recordSent(k.journal, {
+      at: opts.now,
+      plan,
+      state: result.state,
+      chains: landing.map((s) => s.key),
+    });
+  if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
+    await k.journal.put(LAST_REBALANCE, String(opts.now));
+  return { result, inFlight, settled, sent };
+}
+
+/** Logs a cycle's errors, journals its plan, decision and dashboard view, counts its decision; true when it fired. */
+async function journalCycle(
+  k: Keeper,
+  result: CycleResult,
+  opts: { now: number; execute: boolean; inFlight: readonly InFlightItem[] },
+): Promise<boolean> {
   for (const e of result.chainErrors)
     k.log.error(
       {
@@ -286,7 +320,11 @@ export async function keeperCycle(
     json: JSON.stringify(result.decision?.reasons ?? []),
     dryRun: !opts.execute,
   });
-  await recordCycle(k.journal, cycleView(result, opts.now, inFlight), k.config.keeper.dashboard.sampleEvery);
+  await recordCycle(
+    k.journal,
+    cycleView(result, opts.now, opts.inFlight),
+    k.config.keeper.dashboard.sampleEvery,
+  );
   k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });
   for (const f of result.decision?.reasons.find((r) => r.rule === "price-sanity")?.faults ?? [])
     k.metrics.inc("ballast_price_holds_total", {
@@ -294,28 +332,7 @@ export async function keeperCycle(
       asset: f.asset,
       kind: f.kind,
     });
-  if (!opts.execute || !fired || result.stage !== "simulated") return { result, inFlight, settled, sent: [] };
-
-  const plan = result.plan;
-  if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
-  const sent = await Promise.all(
-    result.batches.map((b) => {
-      const stop = stops.get(b.key);
-      if (hold || stop) return held(k, b, hold ?? stopText(stop as Stop));
-      return sendBatch(k, plan, b, opts.now, opts.signal);
-    }),
-  );
-  const confirmed = sent.filter((s) => s.status === "confirmed");
-  if (confirmed.length > 0)
-    await recordSent(k.journal, {
-      at: opts.now,
-      plan,
-      state: result.state,
-      chains: confirmed.map((s) => s.key),
-    });
-  if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
-    await k.journal.put(LAST_REBALANCE, String(opts.now));
-  return { result, inFlight, settled, sent };
+  return fired;
 }
 
 function held(k: Keeper, b: CycleResult["batches"][number], reason: string): ChainOutcome {
@@ -332,17 +349,26 @@ async function sendBatch(
   signal: AbortSignal | undefined,
 ): Promise<ChainOutcome> {
   const outcome = await trySend(k, plan, b, signal);
-  if (outcome.status === "confirmed" || outcome.status === "refused" || outcome.status === "failed") {
-    const tripped = await recordBatch(k.journal, k.config.policy.limits, {
+  // In flight: its outcome is recorded when a later cycle settles it.
+  if (outcome.status === "confirmed" || outcome.status === "refused" || outcome.status === "failed")
+    await recordOutcome(k, {
       at: now,
       chain: b.key,
       ok: outcome.status === "confirmed",
       detail: outcome.error ?? outcome.status,
     });
-    if (tripped)
-      k.log.error({ chain: b.key, alert: "circuit-breaker", reason: tripped }, "circuit breaker tripped");
-  }
   return outcome;
+}
+
+/** Records a batch's outcome for the circuit breaker, and says so when it trips. */
+async function recordOutcome(
+  k: Keeper,
+  o: { at?: number; chain: string; ok: boolean; detail: string },
+): Promise<void> {
+  const at = o.at ?? Math.floor(Date.now() / 1000);
+  const tripped = await recordBatch(k.journal, k.config.policy.limits, { ...o, at });
+  if (tripped)
+    k.log.error({ chain: o.chain, alert: "circuit-breaker", reason: tripped }, "circuit breaker tripped");
 }
 
 async function trySend(
