@@ -121,7 +121,7 @@ describe("ballast init --discover", () => {
     expect(s.sleeves).toHaveLength(3);
   }, 180_000);
 
-  it("says what is wrong: an address with nothing (exit 2), an unreachable RPC naming the chain and variable", async () => {
+  it("says what is wrong: nothing held (2), a dead RPC naming chain and variable (3), a wrong chain id (2), an LP of an unlisted token naming --token (2)", async () => {
     const empty = await cli(
       [
         "init",
@@ -148,11 +148,60 @@ describe("ballast init --discover", () => {
     expect(r.stderr).toMatch(
       /Chain "base": the RPC http:\/\/127\.0\.0\.1:9 \(from \$\{BASE_RPC_URL\}\) did not answer/,
     );
+    // A chain whose RPC serves another chain id, and an LP whose pool token is not a candidate.
+    const other = join(dir, "other.yaml");
+    writeFileSync(other, readFileSync(demo, "utf8").replace("chainId: 8453", "chainId: 10"));
+    const mismatch = await cli(
+      ["init", "--discover", "--address", keeper.address, "--chains-from", other, join(dir, "m.yaml")],
+      {},
+    );
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toMatch(/base.*8453|8453.*base/s);
+    const usdc = chains.ethereum.deployment.tokens.USDC.address;
+    const noUsdc = join(dir, "no-usdc.yaml");
+    writeFileSync(
+      noUsdc,
+      readFileSync(demo, "utf8").replace(/\n\s+USDC: \{ address: "0x[0-9a-fA-F]+", decimals: 6 \}/, ""),
+    );
+    const lp = await cli(
+      [
+        "init",
+        "--discover",
+        "--address",
+        keeper.address,
+        "--chains-from",
+        noUsdc,
+        "--chains",
+        "ethereum",
+        join(dir, "l.yaml"),
+      ],
+      {},
+    );
+    expect(lp.code).toBe(2);
+    expect(lp.stderr).toMatch(/uniswap-v3:1:.* holds tokens that are not on the token list/);
+    expect(lp.stderr).toContain(`--token ${usdc.toLowerCase()}`);
+    const added = await cli(
+      [
+        "init",
+        "--discover",
+        "--address",
+        keeper.address,
+        "--chains-from",
+        noUsdc,
+        "--chains",
+        "ethereum",
+        "--token",
+        usdc,
+        join(dir, "l2.yaml"),
+      ],
+      {},
+    );
+    expect(added.code, added.stderr).toBe(0);
     const unset = await cli(
       ["init", "--discover", "--address", keeper.address, "--chains-from", dead, join(dir, "y.yaml")],
       {},
     );
     expect(unset.code).toBe(2);
     expect(unset.stderr).toMatch(/Chain "base" needs an RPC URL: set BASE_RPC_URL/);
-  }, 120_000);
+  }, 240_000);
 });
