@@ -34,8 +34,6 @@ export type ChainArgs = {
     readonly router: Address;
     readonly feeTiers: readonly number[];
   };
-  /** Slippage below the Uniswap quote, bps (default 50). */
-  readonly swapSlippageBps?: number;
   /**
    * Symbol of the token used for the completion check (a 1-unit allowance set by the batch and spent right after, so
    * a batch that did not run reverts Gelato's transaction). The Safe must keep ≥ 1 unit of it. Default: the first of
@@ -135,7 +133,6 @@ function parseChain(v: unknown, f: string): ChainArgs {
             feeTiers: u.feeTiers.map((x, i) => int(x, `${f}.uniswap.feeTiers[${i}]`, 1)),
           };
         })();
-  const swapSlippageBps = opt(c, "swapSlippageBps", int, f);
   const check = c.completionCheckToken;
   if (check !== undefined && check !== null && (typeof check !== "string" || !parsedTokens[check]))
     throw new GelatoConfigError(`${f}.completionCheckToken`, "expected null or a symbol of `tokens`");
@@ -148,7 +145,6 @@ function parseChain(v: unknown, f: string): ChainArgs {
     tokens: parsedTokens,
     ...(aave ? { aave } : {}),
     ...(uniswap ? { uniswap } : {}),
-    ...(swapSlippageBps === undefined ? {} : { swapSlippageBps }),
     ...(check === undefined ? {} : { completionCheckToken: check as string | null }),
   };
 }

@@ -69,7 +69,6 @@ export function chainSetupFor(c: ChainArgs, client: ChainPublicClient): ChainSet
             quoter: c.uniswap.quoter,
             router: c.uniswap.router,
             feeTiers: c.uniswap.feeTiers,
-            ...(c.swapSlippageBps === undefined ? {} : { slippageBps: c.swapSlippageBps }),
             symbols,
           }),
         ]

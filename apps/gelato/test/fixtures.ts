@@ -64,7 +64,6 @@ export function chainArgs(chain: TestChain, safe: Address, module: Address = DED
       router: d.uniswap.swapRouter,
       feeTiers: [500, 3000],
     },
-    swapSlippageBps: 30,
   };
 }
 
