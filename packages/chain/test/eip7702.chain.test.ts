@@ -17,7 +17,7 @@ import {
   SimulationFailedError,
   TransactionTimeoutError,
 } from "../src/index.ts";
-import { callIndex, flatten, rebalanceLegs, setupPortfolio } from "./rebalance.ts";
+import { callIndex, flatten, rebalanceLegs, setupPortfolio } from "../bench/rebalance.ts";
 
 const chain = useTestChain({ chainId: 31337 });
 

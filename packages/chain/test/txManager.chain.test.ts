@@ -19,7 +19,7 @@ import {
   type TxRecord,
   type TxStore,
 } from "../src/index.ts";
-import { flatten, hex, rebalanceLegs, setupPortfolio } from "./rebalance.ts";
+import { flatten, hex, rebalanceLegs, setupPortfolio } from "../bench/rebalance.ts";
 
 const chain = useTestChain({ chainId: 31337 });
 const DEAD: Address = "0x000000000000000000000000000000000000dEaD";
