@@ -27,6 +27,11 @@ export type Protocol<S = unknown> = {
   encode(leg: SleeveLeg, ctx: EncodeContext<S>): LegEncoding<S>;
   /** Tokens the value-loss guard must price besides the asset itself (e.g. aTokens at +price, debt tokens at −price). */
   guardTokens?(state: S, asset: Asset, priceUsdWad: bigint): readonly PricedToken[];
+  /**
+   * What the price guard checks before money moves (see {@link PriceSources}): the oracle it read (a lending market's)
+   * and the market prices to hold against it (a DEX's pools). Absent: the protocol contributes none.
+   */
+  priceSources?(state: S): PriceSources;
   /** ABIs of its contracts, to decode revert reasons in a simulation. */
   readonly abis: readonly (readonly unknown[])[];
 };
@@ -167,6 +172,31 @@ export type LegEncoding<S> = {
   readonly unpricedUsd?: bigint;
   /** The lending pool whose health factor the batch must keep above the policy's floor. */
   readonly healthFactorPool?: Address;
+};
+
+/** A protocol's contribution to the price guard ({@link Protocol.priceSources}). */
+export type PriceSources = {
+  /** An oracle: its prices (USD wad by asset id) and the Chainlink-style feed behind each token it prices. */
+  readonly oracle?: {
+    readonly prices: PriceBook;
+    readonly feeds: readonly { readonly token: Address; readonly symbol: string; readonly feed: Address }[];
+  };
+  /** Market prices to compare with the oracle (e.g. each pool's mid price). */
+  readonly markets?: readonly MarketPrice[];
+};
+
+/**
+ * One market's price of `base` in USD, given the oracle's price of `quote` (a pool's mid price, for instance);
+ * `source` names it in a fault ("pool WETH/USDC/500").
+ */
+export type MarketPrice = {
+  readonly base: Address;
+  readonly quote: Address;
+  observe(
+    base: Asset,
+    quote: Asset,
+    quotePriceUsdWad: bigint,
+  ): { readonly source: string; readonly priceUsdWad: bigint };
 };
 
 /** A token the value-loss guard prices (chain's `TokenPrice`). */
