@@ -1,6 +1,7 @@
 import { BallastError } from "./errors.ts";
 import type { Address, Asset, AssetId, Call, Composition, Holding, HoldingKind, PriceBook } from "./model.ts";
 import type { LegAction, SleeveLeg } from "./plan.ts";
+import type { SwapVenue } from "./venue.ts";
 
 /**
  * The one shape every protocol adapter (a lending market, a DEX's LP positions, a bridge) implements for the engine.
@@ -35,6 +36,54 @@ export type Protocol<S = unknown> = {
   /** ABIs of its contracts, to decode revert reasons in a simulation. */
   readonly abis: readonly (readonly unknown[])[];
 };
+
+/**
+ * How a protocol package joins Ballast: its section under `chains.<name>` of the config (the section's name is its key
+ * in the engine's registry), how a valid section becomes a bound {@link Protocol}, the contracts the batch firewall
+ * lets a batch call for it and, for a DEX, the swap venue it offers. Both apps validate and build chains through these,
+ * so adding a protocol is its package plus one registry line.
+ */
+export type ProtocolPlugin<Section = any> = {
+  /** What a sleeve of its kinds needs on its chain, for messages ("an Aave market"). */
+  readonly label: string;
+  /** The sleeve kinds it owns: a sleeve of one of them needs the section on its chain. */
+  readonly sleeveKinds: readonly string[];
+  /** Validates the section (zod and others implement Standard Schema); issue paths are relative to the section. */
+  readonly configSchema: ConfigSchema<Section>;
+  /** What is wrong with a valid section on chain `chainId` (e.g. a named market of another chain), or undefined. */
+  checkChain?(section: Section, chainId: number): string | undefined;
+  /** The adapter bound to a valid section. */
+  protocol(section: Section): Protocol;
+  /** The batch firewall's entries for it: each contract a batch may call, with its kind (a rule the firewall knows). */
+  firewall(section: Section): readonly { readonly address: Address; readonly kind: string }[];
+  /** The swap venue it offers (a DEX): its name in `chains.<name>.swap`, and how to build it (`client`: a viem client). */
+  readonly venue?: {
+    readonly name: string;
+    create(
+      section: Section,
+      params: { readonly client: unknown; readonly symbols: Readonly<Record<string, string>> },
+    ): SwapVenue;
+  };
+};
+
+/** A validator in the Standard Schema v1 shape (what `zod` schemas implement), synchronous. */
+export type ConfigSchema<Out> = {
+  readonly "~standard": {
+    readonly version: 1;
+    readonly vendor: string;
+    validate(value: unknown): ConfigSchemaResult<Out> | Promise<ConfigSchemaResult<Out>>;
+  };
+};
+
+/** What a {@link ConfigSchema} returns: the value, or issues with their paths. */
+export type ConfigSchemaResult<Out> =
+  | { readonly value: Out; readonly issues?: undefined }
+  | {
+      readonly issues: readonly {
+        readonly message: string;
+        readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[] | undefined;
+      }[];
+    };
 
 /** A sleeve as the user writes it (symbols, not addresses); the protocol owning `kind` resolves it. */
 export type SleeveSpec = {
