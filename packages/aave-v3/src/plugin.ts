@@ -37,7 +37,7 @@ export const aaveV3ConfigOf = (section: AaveV3Section): AaveV3Config =>
 /** Aave V3 for the engine's registry: the `aave` section, its adapter and its pool for the batch firewall. */
 export const aaveV3Plugin: ProtocolPlugin<AaveV3Section> = {
   label: "an Aave market",
-  sleeveKinds: ["aave-supply", "aave-borrow"],
+  sleeveKinds: { "aave-supply": "supply", "aave-borrow": "debt" },
   configSchema: aaveV3ConfigSchema,
   checkChain(section, chainId) {
     if (typeof section !== "string") return undefined;

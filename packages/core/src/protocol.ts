@@ -46,8 +46,8 @@ export type Protocol<S = unknown> = {
 export type ProtocolPlugin<Section = any> = {
   /** What a sleeve of its kinds needs on its chain, for messages ("an Aave market"). */
   readonly label: string;
-  /** The sleeve kinds it owns: a sleeve of one of them needs the section on its chain. */
-  readonly sleeveKinds: readonly string[];
+  /** The sleeve kinds it owns, each with its holding kind: a sleeve of one of them needs the section on its chain. */
+  readonly sleeveKinds: Readonly<Record<string, HoldingKind>>;
   /** Validates the section (zod and others implement Standard Schema); issue paths are relative to the section. */
   readonly configSchema: ConfigSchema<Section>;
   /** What is wrong with a valid section on chain `chainId` (e.g. a named market of another chain), or undefined. */

@@ -34,7 +34,7 @@ export type UniswapV3Section = UniswapV3Config;
  */
 export const uniswapV3Plugin: ProtocolPlugin<UniswapV3Section> = {
   label: "Uniswap",
-  sleeveKinds: ["uniswap-v3-lp"],
+  sleeveKinds: { "uniswap-v3-lp": "lp" },
   configSchema: uniswapV3ConfigSchema,
   protocol: (section) => uniswapV3Protocol(section),
   firewall: (section) => [
