@@ -279,15 +279,28 @@ export function checkPortfolio(
   appVenues: readonly string[] = [],
 ): void {
   for (const c of chains) checkChain(c, ctx, appVenues);
-  checkWeights(policy.sleeves, ctx);
+  checkSleeves(chains, policy, ctx);
+}
+
+/**
+ * The policy's side of {@link checkPortfolio}: unique ids, weights summing to 100%, sleeves that fit their chains.
+ * `at` is where the policy sits in the document.
+ */
+export function checkSleeves(
+  chains: readonly NamedChain[],
+  policy: PolicyConfig,
+  ctx: z.RefinementCtx,
+  at: readonly PropertyKey[] = ["policy"],
+): void {
+  checkWeights(policy.sleeves, ctx, at);
   const byKey = new Map(chains.map((c) => [c.key, c]));
   policy.sleeves.forEach((s, i) => {
-    const at = ["policy", "sleeves", i];
+    const sleeve = [...at, "sleeves", i];
     const named = byKey.get(s.chain);
     if (!named) {
       ctx.addIssue({
         code: "custom",
-        path: [...at, "chain"],
+        path: [...sleeve, "chain"],
         message: `unknown chain "${s.chain}"; configured: ${chains.map((c) => c.key).join(", ")}`,
       });
       return;
@@ -298,7 +311,7 @@ export function checkPortfolio(
       if (!chain.tokens[sym])
         ctx.addIssue({
           code: "custom",
-          path: [...at, s.pool ? "pool" : "asset"],
+          path: [...sleeve, s.pool ? "pool" : "asset"],
           message: `unknown token "${sym}" on chain ${s.chain}; known: ${Object.keys(chain.tokens).join(", ")}`,
         });
     for (const [key, plugin] of registeredProtocols())
@@ -312,7 +325,7 @@ export function checkPortfolio(
 }
 
 /** One chain's own checks: protocol sections on their chain, known venues (with their sections), feeds of its tokens. */
-function checkChain(
+export function checkChain(
   { key, path, chain }: NamedChain,
   ctx: z.RefinementCtx,
   appVenues: readonly string[],
@@ -351,15 +364,19 @@ function checkChain(
 }
 
 /** Sleeve ids are unique and the weights sum to 100% of NAV (debt sleeves count negative). */
-function checkWeights(sleeves: readonly { id: string; weight: number }[], ctx: z.RefinementCtx): void {
+function checkWeights(
+  sleeves: readonly { id: string; weight: number }[],
+  ctx: z.RefinementCtx,
+  at: readonly PropertyKey[],
+): void {
   const first = new Map<string, number>();
   sleeves.forEach((s, i) => {
     const seen = first.get(s.id);
     if (seen !== undefined)
       ctx.addIssue({
         code: "custom",
-        path: ["policy", "sleeves", i, "id"],
-        message: `duplicate sleeve id "${s.id}" (also policy.sleeves.${seen}.id)`,
+        path: [...at, "sleeves", i, "id"],
+        message: `duplicate sleeve id "${s.id}" (also ${[...at, "sleeves", seen, "id"].map(String).join(".")})`,
       });
     else first.set(s.id, i);
   });
@@ -367,7 +384,7 @@ function checkWeights(sleeves: readonly { id: string; weight: number }[], ctx: z
   if (sum !== 10_000)
     ctx.addIssue({
       code: "custom",
-      path: ["policy", "sleeves"],
+      path: [...at, "sleeves"],
       message: `weights sum to ${formatBps(sum)} (${sleeves.map((s) => `${s.id} ${formatBps(s.weight)}`).join(", ")}); they must sum to 100%: ${sum < 10_000 ? `add ${formatBps(10_000 - sum)}` : `remove ${formatBps(sum - 10_000)}`}`,
     });
 }
