@@ -19,7 +19,7 @@ export const POLICY_SECRET = "BALLAST_POLICY";
 
 /**
  * One chain of the portfolio as the Web3 Function sees it: the fields the keeper reads the same way (`chainShape` of
- * `@ballast/config`: id, tokens, price feeds, swap venues, protocol sections such as `aave` and `uniswap`), plus the
+ * `@ballast/config`: id, tokens, price feeds, swap venues, one section per registered protocol), plus the
  * Safe, its module and the completion check.
  */
 const chainSchema = z
