@@ -43,6 +43,7 @@ export type Protocol<S = unknown> = {
  * lets a batch call for it and, for a DEX, the swap venue it offers. Both apps validate and build chains through these,
  * so adding a protocol is its package plus one registry line.
  */
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds plugins of different sections (`protocol(section)` is contravariant)
 export type ProtocolPlugin<Section = any> = {
   /** What a sleeve of its kinds needs on its chain, for messages ("an Aave market"). */
   readonly label: string;
