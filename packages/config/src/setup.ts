@@ -1,4 +1,9 @@
-import type { Executor, FirewallContractKind, FirewallPolicy } from "@ballast/chain";
+import {
+  type Executor,
+  ExecutorConfigError,
+  type FirewallPolicy,
+  isFirewallContractKind,
+} from "@ballast/chain";
 import { type Address, type Asset, assetId, type PriceGuardPolicy, type SwapVenue } from "@ballast/core";
 import {
   type ChainSetup,
@@ -80,9 +85,13 @@ export function chainSetupOf(key: string, chain: PortfolioChain, parts: ChainRun
 export function firewallContractsOf(chain: PortfolioChain): FirewallPolicy["contracts"] {
   return registeredProtocols().flatMap(([key, plugin]) => {
     const section = chain[key];
-    return section === undefined
-      ? []
-      : plugin.firewall(section).map((c) => ({ address: c.address, kind: c.kind as FirewallContractKind }));
+    return (section === undefined ? [] : plugin.firewall(section)).map(({ address, kind }) => {
+      if (!isFirewallContractKind(kind))
+        throw new ExecutorConfigError(
+          `The ${key} protocol allows a contract of kind "${kind}", for which the batch firewall has no rule.`,
+        );
+      return { address, kind };
+    });
   });
 }
 
