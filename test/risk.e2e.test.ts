@@ -234,7 +234,7 @@ describe("risk controls, on two local chains with the keeper process", { timeout
       const eth = config.chains.ethereum;
       if (!eth) throw new Error("no ethereum chain in the config");
       const policy = {
-        ...firewallPolicyOf(eth, account.address, typeof eth.aave === "object" ? eth.aave : undefined),
+        ...firewallPolicyOf(eth, account.address),
         multiSend: EVIL,
       };
       const safeCheck = (request: { to: Address; data: Hex; value: bigint }) =>

@@ -17,10 +17,10 @@ import {
   sliceHistory,
   syntheticHistory,
 } from "@ballast/backtest";
+import { parseDurationSeconds, parsePercentBps, parseUsdWad } from "@ballast/config";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, configSchema, parseConfig, readConfigDocument } from "./config.ts";
 import { chainStatics, policyOf } from "./setup.ts";
-import { parseDurationSeconds, parsePercentBps, parseUsdWad } from "./units.ts";
 
 /** The options of `ballast backtest`, as commander hands them over (strings are parsed here). */
 export type BacktestOptions = {

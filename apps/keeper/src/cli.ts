@@ -1,6 +1,7 @@
 import { existsSync, realpathSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { checkChainIds } from "@ballast/chain";
+import { parseUsdWad } from "@ballast/config";
 import { BallastError, redactUrl, toJsonValue } from "@ballast/core";
 import type { CycleResult } from "@ballast/engine";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -38,7 +39,7 @@ import { resolvePrivateKey } from "./secrets.ts";
 import { STOP_GRACE_MS } from "./signals.ts";
 import { isPostgresUrl } from "./sql.ts";
 import { statusJson } from "./status-json.ts";
-import { parsePriceMoves, parseUsdWad, WhatIfError } from "./units.ts";
+import { parsePriceMoves, WhatIfError } from "./what-if.ts";
 import { portfolioName, workCommand } from "./work.ts";
 import { leaseJournal } from "./worker.ts";
 

@@ -1,9 +1,9 @@
 import { parseTimestamp } from "@ballast/backtest";
+import { parseDurationSeconds } from "@ballast/config";
 import { toJsonValue } from "@ballast/core";
 import { ConfigError } from "./config.ts";
 import { fromJson, type HistoryEntry } from "./journal.ts";
 import { type Paint, paint } from "./paint.ts";
-import { parseDurationSeconds } from "./units.ts";
 
 /**
  * Parses `--since`: a duration back from `now` (`24h`, `7d`), unix seconds, or an ISO 8601 date (UTC when no zone is
