@@ -37,7 +37,7 @@ export function minCostFlow(nodes: number, supply: readonly bigint[], arcs: read
     srcIdx.push(s > 0n ? net.add(S, v, s, 0) : -1);
     snkIdx.push(s < 0n ? net.add(v, T, -s, 0) : -1);
   }
-  const { cap } = net;
+  const { cap, open } = net;
   const pot = new Array<number>(net.n).fill(0);
   let shipped = 0n;
   for (;;) {
@@ -55,6 +55,8 @@ export function minCostFlow(nodes: number, supply: readonly bigint[], arcs: read
       const e = prev[v] as number;
       cap[e] = (cap[e] as bigint) - f;
       cap[e ^ 1] = (cap[e ^ 1] as bigint) + f;
+      open[e] = cap[e] > 0n ? 1 : 0;
+      open[e ^ 1] = 1;
       v = net.to[e ^ 1] as number;
     }
     shipped += f;
@@ -67,11 +69,15 @@ export function minCostFlow(nodes: number, supply: readonly bigint[], arcs: read
   };
 }
 
-/** A residual network: arc `k` and its reverse `k ^ 1`, with capacities and costs; `add` returns the forward arc. */
+/**
+ * A residual network: arc `k` and its reverse `k ^ 1`, with capacities and costs; `add` returns the forward arc.
+ * `open[k]` is 1 while arc `k` has capacity left (so the shortest-path search compares no bigints).
+ */
 type Network = {
   readonly n: number;
   readonly to: number[];
   readonly cap: bigint[];
+  readonly open: number[];
   readonly cost: number[];
   readonly adj: number[][];
   add(u: number, v: number, c: bigint, w: number): number;
@@ -82,12 +88,14 @@ function residualNetwork(n: number): Network {
     n,
     to: [],
     cap: [],
+    open: [],
     cost: [],
     adj: Array.from({ length: n }, () => []),
     add(u, v, c, w) {
       const k = net.to.length;
       net.to.push(v, u);
       net.cap.push(c, 0n);
+      net.open.push(c > 0n ? 1 : 0, 0);
       net.cost.push(w, -w);
       (net.adj[u] as number[]).push(k);
       (net.adj[v] as number[]).push(k + 1);
@@ -119,7 +127,7 @@ function shortestPaths(
     done[u] = 1;
     const pu = pot[u] as number;
     for (const e of net.adj[u] as number[]) {
-      if ((net.cap[e] as bigint) <= 0n) continue;
+      if (net.open[e] === 0) continue;
       const v = net.to[e] as number;
       if (done[v]) continue;
       const nd = best + (net.cost[e] as number) + pu - (pot[v] as number);
