@@ -38,10 +38,12 @@ export function minCostFlow(nodes: number, supply: readonly bigint[], arcs: read
     snkIdx.push(s < 0n ? net.add(v, T, -s, 0) : -1);
   }
   const { cap, open } = net;
-  const pot = new Array<number>(net.n).fill(0);
+  const pot = new Float64Array(net.n);
+  const dist = new Float64Array(net.n);
+  const prev = new Int32Array(net.n);
   let shipped = 0n;
   for (;;) {
-    const { dist, prev } = shortestPaths(net, S, pot);
+    shortestPaths(net, S, pot, dist, prev);
     if (dist[T] === Number.POSITIVE_INFINITY) break;
     for (let v = 0; v < net.n; v++)
       if (dist[v] !== Number.POSITIVE_INFINITY) pot[v] = (pot[v] as number) + (dist[v] as number);
@@ -105,14 +107,13 @@ function residualNetwork(n: number): Network {
   return net;
 }
 
-/** Dijkstra from `S` over arcs with capacity left, on costs reduced by the potentials (dense O(V²); ties to the lower node). */
-function shortestPaths(
-  net: Network,
-  S: number,
-  pot: readonly number[],
-): { dist: number[]; prev: Int32Array } {
-  const dist = new Array<number>(net.n).fill(Number.POSITIVE_INFINITY);
-  const prev = new Int32Array(net.n).fill(-1);
+/**
+ * Dijkstra from `S` over arcs with capacity left, on costs reduced by the potentials (dense O(V²); ties to the lower
+ * node), into `dist` and `prev` (reused across augmentations).
+ */
+function shortestPaths(net: Network, S: number, pot: Float64Array, dist: Float64Array, prev: Int32Array): void {
+  dist.fill(Number.POSITIVE_INFINITY);
+  prev.fill(-1);
   const done = new Uint8Array(net.n);
   dist[S] = 0;
   for (let it = 0; it < net.n; it++) {
@@ -137,5 +138,4 @@ function shortestPaths(
       }
     }
   }
-  return { dist, prev };
 }
