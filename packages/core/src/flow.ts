@@ -111,7 +111,13 @@ function residualNetwork(n: number): Network {
  * Dijkstra from `S` over arcs with capacity left, on costs reduced by the potentials (dense O(V²); ties to the lower
  * node), into `dist` and `prev` (reused across augmentations).
  */
-function shortestPaths(net: Network, S: number, pot: Float64Array, dist: Float64Array, prev: Int32Array): void {
+function shortestPaths(
+  net: Network,
+  S: number,
+  pot: Float64Array,
+  dist: Float64Array,
+  prev: Int32Array,
+): void {
   dist.fill(Number.POSITIVE_INFINITY);
   prev.fill(-1);
   const done = new Uint8Array(net.n);
