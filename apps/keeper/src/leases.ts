@@ -42,6 +42,12 @@ export const portfolioLease = (portfolio: string) => `portfolio:${portfolio}`;
 /** The lease of a signing key on a chain: two portfolios sharing a key never sign with it at once. */
 export const keyLease = (chainId: number, sender: string) => `key:${chainId}:${sender.toLowerCase()}`;
 
+/**
+ * The lease a worker holds on itself while it runs: its heartbeat, renewed with its other leases. The live workers
+ * are the holders of unexpired `worker:` leases; each takes its share of the portfolios ({@link liveWorkers}).
+ */
+export const workerLease = (owner: string) => `worker:${owner}`;
+
 /** The database's clock in ms, in each dialect. */
 const NOW = {
   postgres: "(extract(epoch from clock_timestamp()) * 1000)::bigint",
@@ -107,6 +113,14 @@ export async function checkLeases(tx: Sql, leases: readonly Lease[], owner: stri
   }
 }
 
+/** How many workers hold an unexpired {@link workerLease}: the workers alive now, by the database's clock. */
+export async function liveWorkers(sql: Sql): Promise<number> {
+  const [row] = await sql.all<{ n: number | string }>(
+    `SELECT count(*) AS n FROM leases WHERE name LIKE 'worker:%' AND expires_at > ${NOW[sql.dialect]}`,
+  );
+  return Number(row?.n ?? 0);
+}
+
 /** The leases one worker holds, with its heartbeat. Build with {@link createLeaseSet}. */
 export type LeaseSet = {
   readonly owner: string;
@@ -121,6 +135,11 @@ export type LeaseSet = {
   renew(): Promise<string[]>;
   /** Releases `names` (default all). */
   release(names?: readonly string[]): Promise<void>;
+  /**
+   * Gives up every lease here without reaching the database (it cannot be reached): nothing is sent under them from
+   * now on, and they expire there after the TTL. Returns their names.
+   */
+  abandon(): string[];
   /** A journal fence requiring every one of `names`: not held here or not in the database → LeaseLostError. */
   fence(names: readonly string[]): Fence;
 };
@@ -159,6 +178,11 @@ export function createLeaseSet(sql: Sql, opts: { owner: string; ttlMs: number })
         held.delete(name);
         if (lease) await releaseLease(sql, lease, owner).catch(() => {});
       }
+    },
+    abandon() {
+      const names = [...held.keys()];
+      held.clear();
+      return names;
     },
     fence: (names) => async (tx) => {
       const leases = names.map((n) => {

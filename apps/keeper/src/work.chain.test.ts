@@ -1,14 +1,15 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startAnvil } from "@ballast/testkit";
+import { type Anvil, startAnvil, startTcpProxy, testDatabase } from "@ballast/testkit";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "./config.ts";
 import { exampleConfig } from "./example.ts";
-import { createMetrics } from "./metrics.ts";
+import { openJournal } from "./journal.ts";
+import { createMetrics, type Health, type Metrics } from "./metrics.ts";
 import { loadPortfolios, portfolioName, sharedJournal } from "./work.ts";
-import { runWorker, type WorkerRound } from "./worker.ts";
+import { type PortfolioEntry, runWorker, type WorkerHealth, type WorkerRound } from "./worker.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ballast-work-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,6 +87,151 @@ describe("a worker", () => {
       expect(lines.join("")).toContain("serves chain 8453, expected 1");
     } finally {
       await wrong.stop();
+    }
+  });
+});
+
+/**
+ * Workers on one Postgres journal over `n` portfolios of the example config, on two bare anvils answering the chain
+ * ids it names (their cycles fail to read the absent protocols: these tests are about who holds what, not cycles).
+ */
+describe("workers on one Postgres journal", () => {
+  let anvils: Anvil[] = [];
+  afterAll(async () => {
+    await Promise.all(anvils.map((a) => a.stop()));
+  });
+
+  async function setup(n: number) {
+    if (anvils.length === 0) anvils = await Promise.all([1, 42161].map((chainId) => startAnvil({ chainId })));
+    const rpc = { ETH_RPC_URL: anvils[0]?.rpcUrl, ARB_RPC_URL: anvils[1]?.rpcUrl };
+    const url = await testDatabase();
+    const file = portfolio(join(dir, `pg-${Math.random().toString(36).slice(2)}.yaml`), url);
+    const config = loadPortfolios([file], { ...env, ...rpc })[0]?.config as PortfolioEntry["config"];
+    const portfolios = Array.from({ length: n }, (_, i) => ({ name: `p${i}`, config }));
+    return { url, portfolios, env: { ...env, ...rpc } };
+  }
+
+  /** A worker in this process: its rounds' holdings, log lines, `/healthz` and metrics, stopped by `stop`. */
+  function start(
+    o: Awaited<ReturnType<typeof setup>>,
+    owner: string,
+    journal = o.url,
+  ): {
+    held: () => string[];
+    lines: string[];
+    health: () => Promise<WorkerHealth>;
+    metrics: Metrics;
+    stop: () => Promise<void>;
+  } {
+    const stop = new AbortController();
+    const lines: string[] = [];
+    let held: string[] = [];
+    let health: Health = () => ({ ok: false });
+    const metrics = createMetrics();
+    const done = runWorker({
+      portfolios: o.portfolios,
+      journal,
+      env: o.env,
+      log: pino({ level: "info" }, { write: (line: string) => void lines.push(line) }),
+      metrics,
+      owner,
+      leaseTtlMs: 1_000,
+      tickMs: 100,
+      now: () => Math.floor(Date.now() / 1000),
+      signal: stop.signal,
+      onRound: (r) => {
+        held = [...r.held].sort();
+      },
+      exposeHealth: (h) => {
+        health = h;
+      },
+    });
+    return {
+      held: () => held,
+      lines,
+      health: async () => (await health()) as WorkerHealth,
+      metrics,
+      stop: async () => {
+        stop.abort();
+        await done;
+      },
+    };
+  }
+
+  const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 20_000) => {
+    const end = Date.now() + ms;
+    while (!(await ok())) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  /** Who holds each portfolio lease now, by the database. */
+  async function owners(url: string): Promise<Record<string, string>> {
+    const j = await openJournal(url);
+    try {
+      const rows = await j.sql.all<{ name: string; owner: string }>(
+        "SELECT name, owner FROM leases WHERE name LIKE 'portfolio:%' AND expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint",
+      );
+      return Object.fromEntries(rows.map((r) => [r.name, r.owner]));
+    } finally {
+      await j.close();
+    }
+  }
+
+  it("spread evenly: each takes ceil(portfolios / live workers); a joining worker gets its share, a leaving one's go back", async () => {
+    const o = await setup(7);
+    const a = start(o, "worker-a");
+    const b = { current: undefined as ReturnType<typeof start> | undefined };
+    try {
+      await until("a alone holds all seven", () => a.held().length === 7);
+      b.current = start(o, "worker-b");
+      const bw = b.current;
+      // a releases its surplus at its next round; b takes it: 4 and 3, never one portfolio on both.
+      await until("a and b hold 4 and 3", () => [a.held().length, bw.held().length].sort().join() === "3,4");
+      expect([...a.held(), ...bw.held()].sort()).toEqual(o.portfolios.map((p) => p.name));
+      const byDb = await owners(o.url);
+      expect(Object.keys(byDb)).toHaveLength(7);
+      for (const name of a.held()) expect(byDb[`portfolio:${name}`]).toBe("worker-a");
+      for (const name of bw.held()) expect(byDb[`portfolio:${name}`]).toBe("worker-b");
+      expect(a.lines.join("")).toContain("portfolios handed over: another worker joined");
+      expect(a.metrics.render()).toMatch(/ballast_workers_live 2/);
+      // b stops (its leases released): a takes everything back.
+      await bw.stop();
+      b.current = undefined;
+      await until("a holds all seven again", () => a.held().length === 7);
+    } finally {
+      await b.current?.stop();
+      await a.stop();
+    }
+  });
+
+  it("cut off from Postgres: gives up every lease, /healthz is not ok, says so and counts it; back when healed", async () => {
+    const o = await setup(2);
+    const proxy = await startTcpProxy(Number(new URL(o.url).port));
+    const via = new URL(o.url);
+    via.port = String(proxy.port);
+    const a = start(o, "worker-a", via.toString());
+    try {
+      await until("a holds both", () => a.held().length === 2);
+      expect((await a.health()).journal.ok).toBe(true);
+      proxy.cut();
+      await until("a gave up its portfolios", async () => (await a.health()).leases.length === 0);
+      const h = await a.health();
+      // Holding nothing, it is no healthy standby: it could not take over anything.
+      expect(h).toMatchObject({ ok: false, leases: [], portfolios: {}, journal: { ok: false } });
+      expect(h.journal.error).toBeTruthy();
+      expect(a.lines.join("")).toContain("JOURNAL UNREACHABLE");
+      expect(a.metrics.render()).toMatch(/ballast_journal_up 0/);
+      expect(a.metrics.render()).toMatch(/ballast_worker_portfolios 0/);
+      proxy.heal();
+      await until("a holds both again", () => a.held().length === 2);
+      expect((await a.health()).journal.ok).toBe(true);
+      expect(a.lines.join("")).toContain("journal reachable again");
+      expect(a.metrics.render()).toMatch(/ballast_journal_up 1/);
+    } finally {
+      await a.stop();
+      await proxy.close();
     }
   });
 });

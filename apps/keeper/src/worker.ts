@@ -6,7 +6,14 @@ import type { Config } from "./config.ts";
 import { type ChainHealth, freshHealth, healthOf, type PortfolioHealth, track } from "./daemon.ts";
 import { type Journal, JournalLockedError, openJournal } from "./journal.ts";
 import { errText, type Keeper, keeperCycle, sleep } from "./keeper.ts";
-import { createLeaseSet, keyLease, type LeaseSet, portfolioLease } from "./leases.ts";
+import {
+  createLeaseSet,
+  keyLease,
+  type LeaseSet,
+  liveWorkers,
+  portfolioLease,
+  workerLease,
+} from "./leases.ts";
 import { type Health, labelled, type Metrics } from "./metrics.ts";
 
 /**
@@ -76,7 +83,7 @@ export type WorkerOptions = {
   readonly leaseTtlMs?: number;
   /** Time between rounds of cycles (default 5 s). */
   readonly tickMs?: number;
-  /** Most portfolios this worker holds at once (default all). */
+  /** Most portfolios this worker holds at once (default its fair share: ceil(portfolios / live workers)). */
   readonly maxPortfolios?: number;
   /** Stop after this many rounds (tests, benches). */
   readonly maxRounds?: number;
@@ -97,32 +104,53 @@ export type WorkerRound = {
 /** A portfolio this worker holds, with its keeper, the key leases it signs under and its chains' health. */
 type Held = { keeper: Keeper; keyNames: string[]; health: Record<string, ChainHealth> };
 
-/** What `/healthz` answers under `ballast work`: ok when every held portfolio is; each one's state; the leases held. */
+/**
+ * Whether the worker reaches its journal. A worker cut off from it (a network partition, the database down) holds no
+ * lease and sends nothing, and must not pass for a healthy standby: `/healthz` says so until the link is back.
+ */
+export type JournalLink = { ok: boolean; error: string | null; since: number };
+
+/** What `/healthz` answers under `ballast work`: ok when the journal is reachable and every held portfolio is ok. */
 export type WorkerHealth = {
   ok: boolean;
   owner: string;
+  journal: JournalLink;
   leases: string[];
   portfolios: Record<string, PortfolioHealth>;
 };
 
 /**
  * `/healthz` of a worker: each portfolio it holds by the rules of `run` ({@link healthOf}, `periodMs` being the time
- * between rounds); ok only when all are. A worker holding none (a standby) is healthy.
+ * between rounds); ok only when all are and the journal is reachable. A worker holding none (a standby) is healthy
+ * while it reaches the journal, so it can take over.
  */
 export async function workerHealth(
   held: ReadonlyMap<string, Pick<Held, "keeper" | "health">>,
   leases: Pick<LeaseSet, "owner" | "names">,
   periodMs: number,
+  journal: JournalLink = { ok: true, error: null, since: 0 },
 ): Promise<WorkerHealth> {
   const portfolios: Record<string, PortfolioHealth> = {};
-  for (const [name, h] of held) portfolios[name] = await healthOf(h.keeper, h.health, periodMs);
+  // Its breaker is read from the journal: unreadable (the link just broke), it is not known to be ok.
+  for (const [name, h] of held)
+    portfolios[name] = await healthOf(h.keeper, h.health, periodMs).catch(() => ({ ok: false, chains: {} }));
   return {
-    ok: Object.values(portfolios).every((p) => p.ok),
+    ok: journal.ok && Object.values(portfolios).every((p) => p.ok),
     owner: leases.owner,
+    journal,
     leases: leases.names().sort(),
     portfolios,
   };
 }
+
+/** A running worker's state: its journal, leases, the portfolios it holds and whether it reaches the journal. */
+type WorkerState = {
+  o: WorkerOptions;
+  journal: Journal;
+  leases: LeaseSet;
+  held: Map<string, Held>;
+  link: JournalLink;
+};
 
 /** Runs the worker until `signal` aborts (or `maxRounds`); releases its leases on the way out. */
 export async function runWorker(o: WorkerOptions): Promise<void> {
@@ -131,27 +159,37 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   // A SQLite journal stays one process's (its file lock); on Postgres the leases share it.
   const journal = await openJournal(o.journal, { exclusive: true });
   const leases = createLeaseSet(journal.sql, { owner, ttlMs });
-  const held = new Map<string, Held>();
-  const forget = (lost: readonly string[]) => {
-    for (const name of lost) {
-      const portfolio = name.replace(/^portfolio:/, "");
-      if (held.delete(portfolio))
-        o.log.warn({ portfolio, owner }, "lease lost: this worker no longer sends for it");
-    }
+  const w: WorkerState = {
+    o,
+    journal,
+    leases,
+    held: new Map(),
+    link: { ok: true, error: null, since: o.now() },
   };
   // The heartbeat runs beside the cycles: a slow cycle (waiting for a confirmation) must not let leases lapse.
-  const heartbeat = setInterval(() => void leases.renew().then(forget), Math.max(100, ttlMs / 3));
-  o.exposeHealth?.(() => workerHealth(held, leases, o.tickMs ?? 5_000));
+  let beating = false;
+  const heartbeat = setInterval(
+    () => {
+      if (beating) return;
+      beating = true;
+      void beat(w).finally(() => {
+        beating = false;
+      });
+    },
+    Math.max(100, ttlMs / 3),
+  );
+  o.exposeHealth?.(() => workerHealth(w.held, leases, o.tickMs ?? 5_000, w.link));
   try {
     for (let round = 0; !o.signal?.aborted && (o.maxRounds === undefined || round < o.maxRounds); round++) {
-      await pickUp(o, journal, leases, held);
       const outcomes: WorkerRound["outcomes"] = {};
-      await Promise.all(
-        [...held].map(async ([name, h]) => {
-          outcomes[name] = await cycleOne(o, leases, name, h);
-        }),
-      );
-      o.onRound?.({ held: [...held.keys()], outcomes });
+      if (await rebalance(w)) {
+        await Promise.all(
+          [...w.held].map(async ([name, h]) => {
+            outcomes[name] = await cycleOne(o, leases, name, h);
+          }),
+        );
+      }
+      o.onRound?.({ held: [...w.held.keys()], outcomes });
       if (o.maxRounds === undefined || round + 1 < o.maxRounds) await sleep(o.tickMs ?? 5_000, o.signal);
     }
   } finally {
@@ -161,9 +199,78 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   }
 }
 
-/** Takes the leases of portfolios nobody holds (up to `maxPortfolios`) and builds their keepers. */
-async function pickUp(o: WorkerOptions, journal: Journal, leases: LeaseSet, held: Map<string, Held>) {
-  const room = (o.maxPortfolios ?? o.portfolios.length) - held.size;
+/** Drops the portfolios whose leases were lost: this worker no longer sends for them. */
+function forget(w: WorkerState, lost: readonly string[]): void {
+  for (const name of lost) {
+    const portfolio = name.replace(/^portfolio:/, "");
+    if (w.held.delete(portfolio))
+      w.o.log.warn({ portfolio, owner: w.leases.owner }, "lease lost: this worker no longer sends for it");
+  }
+  w.o.metrics.set("ballast_worker_portfolios", {}, w.held.size);
+}
+
+/**
+ * Records whether the journal answered (`error` null) and says so once per change: a worker that cannot reach it gives
+ * up every lease at once (it cannot renew them; they expire for the others after the TTL) and reports unhealthy.
+ */
+function noteLink(w: WorkerState, error: string | null): void {
+  const { log, metrics, now } = w.o;
+  metrics.set("ballast_journal_up", {}, error === null ? 1 : 0);
+  if (error !== null) forget(w, w.leases.abandon());
+  if ((error === null) === w.link.ok) return;
+  w.link = { ok: error === null, error, since: now() };
+  if (error === null) log.info({ owner: w.leases.owner }, "journal reachable again: taking portfolios again");
+  else
+    log.error(
+      { owner: w.leases.owner, err: error },
+      "JOURNAL UNREACHABLE: this worker gave up its leases and sends nothing until the journal is back",
+    );
+}
+
+/** One heartbeat: checks the journal answers, then renews every lease; drops the portfolios whose lease was lost. */
+async function beat(w: WorkerState): Promise<void> {
+  const error = await w.journal.sql.all("SELECT 1").then(() => null, errText);
+  noteLink(w, error);
+  if (error === null) forget(w, await w.leases.renew());
+}
+
+/**
+ * A round's start: renews this worker's own lease (its heartbeat row), then holds its fair share of the portfolios —
+ * ceil(portfolios / live workers), at most `maxPortfolios` — releasing the surplus when a worker joined (the newcomer
+ * takes them at once: a released lease is free) and taking free ones when below it. False when the journal cannot be
+ * reached (then nothing runs this round).
+ */
+async function rebalance(w: WorkerState): Promise<boolean> {
+  const { o, leases, held } = w;
+  try {
+    await leases.acquire([workerLease(leases.owner)]);
+    const live = Math.max(1, await liveWorkers(w.journal.sql));
+    o.metrics.set("ballast_workers_live", {}, live);
+    const share = Math.min(o.maxPortfolios ?? o.portfolios.length, Math.ceil(o.portfolios.length / live));
+    const surplus = [...held.keys()].sort().slice(share);
+    if (surplus.length > 0) {
+      for (const name of surplus) held.delete(name);
+      await leases.release(surplus.map(portfolioLease));
+      o.log.info({ portfolios: surplus, live, share }, "portfolios handed over: another worker joined");
+    }
+    await pickUp(o, w.journal, leases, held, share - held.size);
+    noteLink(w, null);
+  } catch (e) {
+    noteLink(w, errText(e));
+    return false;
+  }
+  o.metrics.set("ballast_worker_portfolios", {}, held.size);
+  return true;
+}
+
+/** Takes the leases of up to `room` portfolios nobody holds and builds their keepers. */
+async function pickUp(
+  o: WorkerOptions,
+  journal: Journal,
+  leases: LeaseSet,
+  held: Map<string, Held>,
+  room: number,
+) {
   if (room <= 0) return;
   const wanted = o.portfolios.filter((p) => !held.has(p.name));
   const taken: PortfolioEntry[] = [];
