@@ -78,14 +78,27 @@ export async function acquireLease(
   return row ? { name, token: row.token, expiresAtMs: row.expires_at } : undefined;
 }
 
-/** Extends a held lease by `ttlMs`; false when it expired or changed hands meanwhile (then it is lost). */
-export async function renewLease(sql: Sql, lease: Lease, owner: string, ttlMs: number): Promise<boolean> {
+/**
+ * Extends every one of `leases` still held by `owner` by `ttlMs`, in one statement (a heartbeat is one round trip,
+ * however many leases: a busy worker renews in time). Returns the names renewed under their token; the others expired
+ * or changed hands meanwhile (then they are lost).
+ */
+export async function renewLeases(
+  sql: Sql,
+  leases: readonly Lease[],
+  owner: string,
+  ttlMs: number,
+): Promise<Set<string>> {
+  if (leases.length === 0) return new Set();
   const now = NOW[sql.dialect];
-  const changed = await sql.run(
-    `UPDATE leases SET expires_at = ${now} + ? WHERE name = ? AND owner = ? AND token = ? AND expires_at > ${now}`,
-    [ttlMs, lease.name, owner, lease.token],
+  const rows = await sql.all<{ name: string; token: number | string }>(
+    `UPDATE leases SET expires_at = ${now} + ?
+     WHERE owner = ? AND expires_at > ${now} AND name IN (${leases.map(() => "?").join(", ")})
+     RETURNING name, token`,
+    [ttlMs, owner, ...leases.map((l) => l.name)],
   );
-  return changed === 1;
+  const token = new Map(leases.map((l) => [l.name, l.token]));
+  return new Set(rows.filter((r) => Number(r.token) === token.get(r.name)).map((r) => r.name));
 }
 
 /** Lets a lease go now (a clean stop): the next keeper need not wait for the TTL. */
@@ -162,14 +175,10 @@ export function createLeaseSet(sql: Sql, opts: { owner: string; ttlMs: number })
     held: (name) => held.get(name),
     names: () => [...held.keys()],
     async renew() {
-      const lost: string[] = [];
-      for (const lease of [...held.values()]) {
-        const ok = await renewLease(sql, lease, owner, ttlMs).catch(() => false);
-        if (!ok) {
-          held.delete(lease.name);
-          lost.push(lease.name);
-        }
-      }
+      const leases = [...held.values()];
+      const kept = await renewLeases(sql, leases, owner, ttlMs).catch(() => new Set<string>());
+      const lost = leases.filter((l) => !kept.has(l.name) && held.get(l.name) === l).map((l) => l.name);
+      for (const name of lost) held.delete(name);
       return lost;
     },
     async release(names) {

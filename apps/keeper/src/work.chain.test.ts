@@ -1,13 +1,15 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Anvil, startAnvil, startTcpProxy, testDatabase } from "@ballast/testkit";
+import { type Anvil, startAnvil, startStandIn, startTcpProxy, testDatabase } from "@ballast/testkit";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "./config.ts";
+import type { Routes } from "./dashboard/server.ts";
+import { type HeldPortfolios, workerDashboardRoutes } from "./dashboard/workers.ts";
 import { exampleConfig } from "./example.ts";
 import { openJournal } from "./journal.ts";
-import { createMetrics, type Health, type Metrics } from "./metrics.ts";
+import { createMetrics, type Health, type Metrics, serveMetrics } from "./metrics.ts";
 import { loadPortfolios, portfolioName, sharedJournal } from "./work.ts";
 import { type PortfolioEntry, runWorker, type WorkerHealth, type WorkerRound } from "./worker.ts";
 
@@ -101,11 +103,12 @@ describe("workers on one Postgres journal", () => {
     await Promise.all(anvils.map((a) => a.stop()));
   });
 
-  async function setup(n: number) {
+  async function setup(n: number, edit: (yaml: string) => string = (y) => y) {
     if (anvils.length === 0) anvils = await Promise.all([1, 42161].map((chainId) => startAnvil({ chainId })));
     const rpc = { ETH_RPC_URL: anvils[0]?.rpcUrl, ARB_RPC_URL: anvils[1]?.rpcUrl };
     const url = await testDatabase();
-    const file = portfolio(join(dir, `pg-${Math.random().toString(36).slice(2)}.yaml`), url);
+    const file = join(dir, `pg-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, edit(exampleConfig().replace(/journal: .*/, `journal: ${url}`)));
     const config = loadPortfolios([file], { ...env, ...rpc })[0]?.config as PortfolioEntry["config"];
     const portfolios = Array.from({ length: n }, (_, i) => ({ name: `p${i}`, config }));
     return { url, portfolios, env: { ...env, ...rpc } };
@@ -116,6 +119,7 @@ describe("workers on one Postgres journal", () => {
     o: Awaited<ReturnType<typeof setup>>,
     owner: string,
     journal = o.url,
+    more: Partial<Parameters<typeof runWorker>[0]> = {},
   ): {
     held: () => string[];
     lines: string[];
@@ -145,6 +149,7 @@ describe("workers on one Postgres journal", () => {
       exposeHealth: (h) => {
         health = h;
       },
+      ...more,
     });
     return {
       held: () => held,
@@ -225,13 +230,70 @@ describe("workers on one Postgres journal", () => {
       expect(a.metrics.render()).toMatch(/ballast_journal_up 0/);
       expect(a.metrics.render()).toMatch(/ballast_worker_portfolios 0/);
       proxy.heal();
-      await until("a holds both again", () => a.held().length === 2);
-      expect((await a.health()).journal.ok).toBe(true);
+      // (A heartbeat that failed just before the heal may still land after it: it is set right at the next round.)
+      await until("a holds both again, its journal reachable", async () => {
+        const h = await a.health();
+        return h.journal.ok && h.leases.filter((l) => l.startsWith("portfolio:")).length === 2;
+      });
       expect(a.lines.join("")).toContain("journal reachable again");
       expect(a.metrics.render()).toMatch(/ballast_journal_up 1/);
     } finally {
       await a.stop();
       await proxy.close();
+    }
+  });
+
+  it("alerts of each held portfolio name it; the dashboard lists the portfolios held with their health and serves each one's API", async () => {
+    const hook = await startStandIn(() => ({ json: {} }));
+    // Bare anvils: every cycle fails to read the protocols, so each chain is unreadable from the first cycle on.
+    const o = await setup(2, (y) =>
+      y.replace(
+        "  # alerts:",
+        `  alerts: { sinks: [{ type: webhook, url: "${hook.url}/hook" }], staleAfter: 1s }\n  # alerts:`,
+      ),
+    );
+    let dashboards: () => ReadonlyMap<string, Routes> = () => new Map();
+    const a = start(o, "worker-a", o.url, {
+      dashboard: {
+        listen: "127.0.0.1:0",
+        expose: (d) => {
+          dashboards = d;
+        },
+      },
+    });
+    const routes = workerDashboardRoutes({
+      held: async () => (await a.health()) as HeldPortfolios,
+      portfolios: () => dashboards(),
+    });
+    const server = await serveMetrics("127.0.0.1:0", createMetrics(), () => a.health(), routes);
+    const get = (path: string) => fetch(`http://127.0.0.1:${server.port}${path}`);
+    try {
+      await until("a holds both", () => a.held().length === 2);
+      const titles = () =>
+        hook.requests.map((r) => (r.body as { title?: string }).title ?? JSON.stringify(r.body));
+      await until("a stale-chain alert of each portfolio", () =>
+        ["p0", "p1"].every((p) => titles().some((t) => t.includes(`[${p}] Chain ethereum unreadable`))),
+      );
+      // The page says what /healthz says, per portfolio.
+      const h = await a.health();
+      const page = await (await get("/")).text();
+      const word = (ok: boolean | undefined) => (ok ? "ok" : "NOT OK");
+      expect(page).toContain(`worker-a: 2 portfolio(s) held, ${h.ok ? "healthy" : "NOT healthy"}`);
+      for (const p of ["p0", "p1"])
+        expect(page).toContain(
+          `<a href="/?portfolio=${p}">${p}</a></td><td>${word(h.portfolios[p]?.ok)}</td>`,
+        );
+      const status = await get("/api/status?portfolio=p1");
+      expect(status.status).toBe(200);
+      expect(((await status.json()) as { source: string }).source).toBe("keeper");
+      expect((await get("/api/history?portfolio=p0&range=1h")).status).toBe(200);
+      expect((await get("/api/status?portfolio=elsewhere")).status).toBe(404);
+      expect((await get("/api/status")).status).toBe(400);
+      expect((await get("/app.js?portfolio=p0")).status).toBe(200);
+    } finally {
+      await server.close();
+      await a.stop();
+      await hook.close();
     }
   });
 });

@@ -1,9 +1,12 @@
 import { hostname } from "node:os";
 import { checkChainIds } from "@ballast/chain";
 import type { Logger } from "pino";
+import { alertCycle, createKeeperAlerts, type KeeperAlerts } from "./alerts/keeper.ts";
 import { assembleKeeper } from "./assemble.ts";
 import type { Config } from "./config.ts";
 import { type ChainHealth, freshHealth, healthOf, type PortfolioHealth, track } from "./daemon.ts";
+import { dashboardToken } from "./dashboard/serve.ts";
+import { chainInfos, dashboardRoutes, type Routes } from "./dashboard/server.ts";
 import { type Journal, JournalLockedError, openJournal } from "./journal.ts";
 import { errText, type Keeper, keeperCycle, sleep } from "./keeper.ts";
 import {
@@ -93,6 +96,11 @@ export type WorkerOptions = {
   readonly onRound?: (round: WorkerRound) => void;
   /** Given, once the journal is open, what `/healthz` answers for this worker ({@link workerHealth}). */
   readonly exposeHealth?: (health: Health) => void;
+  /**
+   * Serving the dashboard on `listen`: each held portfolio with `keeper.dashboard.enabled` gets its routes (its
+   * token; refused beyond loopback without one, as under `run`), given by name to `expose`.
+   */
+  readonly dashboard?: { listen: string; expose(portfolios: () => ReadonlyMap<string, Routes>): void };
 };
 
 /** What one round did: per held portfolio, whether its cycle ran and how it ended. */
@@ -101,8 +109,43 @@ export type WorkerRound = {
   readonly outcomes: Record<string, "ok" | "key-busy" | "error">;
 };
 
-/** A portfolio this worker holds, with its keeper, the key leases it signs under and its chains' health. */
-type Held = { keeper: Keeper; keyNames: string[]; health: Record<string, ChainHealth> };
+/**
+ * A portfolio this worker holds, with its keeper, the key leases it signs under, its chains' health and its alerting
+ * (its own `keeper.alerts`, every alert named after the portfolio; null without sinks).
+ */
+type Held = {
+  keeper: Keeper;
+  keyNames: string[];
+  health: Record<string, ChainHealth>;
+  alerts: KeeperAlerts | null;
+  dashboard: Routes | null;
+};
+
+/**
+ * The alerting of portfolio `name` (`keeper.alerts` of its file), as `run` builds it, with each alert's title and
+ * subject naming the portfolio: one sink may serve many portfolios, and its de-duplication keeps them apart.
+ */
+export function portfolioAlerts(
+  name: string,
+  config: Config,
+  o: { log: Logger; env: Record<string, string | undefined> },
+): KeeperAlerts | null {
+  const a = createKeeperAlerts(config.keeper.alerts, {
+    ...o,
+    secrets: Object.values(config.chains).flatMap((c) => [...c.rpc, ...(c.sendRpc ? [c.sendRpc] : [])]),
+  });
+  if (!a) return null;
+  const { notifier } = a;
+  return {
+    ...a,
+    notifier: {
+      stats: notifier.stats,
+      flush: (ms) => notifier.flush(ms),
+      notify: (x) =>
+        notifier.notify({ ...x, subject: `${name}/${x.subject}`, title: `[${name}] ${x.title}` }),
+    },
+  };
+}
 
 /**
  * Whether the worker reaches its journal. A worker cut off from it (a network partition, the database down) holds no
@@ -179,6 +222,9 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     Math.max(100, ttlMs / 3),
   );
   o.exposeHealth?.(() => workerHealth(w.held, leases, o.tickMs ?? 5_000, w.link));
+  o.dashboard?.expose(
+    () => new Map([...w.held].flatMap(([name, h]) => (h.dashboard ? [[name, h.dashboard] as const] : []))),
+  );
   try {
     for (let round = 0; !o.signal?.aborted && (o.maxRounds === undefined || round < o.maxRounds); round++) {
       const outcomes: WorkerRound["outcomes"] = {};
@@ -196,6 +242,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     clearInterval(heartbeat);
     await leases.release().catch(() => {});
     await journal.close();
+    await Promise.all([...w.held.values()].map((h) => h.alerts?.notifier.flush(5_000)));
   }
 }
 
@@ -279,7 +326,13 @@ async function pickUp(
     if ((await leases.acquire([portfolioLease(p.name)])).length > 0) taken.push(p);
   }
   for (const p of taken) {
-    const entry: Held = { keeper: undefined as unknown as Keeper, keyNames: [], health: {} };
+    const entry: Held = {
+      keeper: undefined as unknown as Keeper,
+      keyNames: [],
+      health: {},
+      alerts: null,
+      dashboard: null,
+    };
     // Every send of this portfolio is fenced by its own lease and the leases of the keys it signs with.
     const fence = (tx: Parameters<ReturnType<LeaseSet["fence"]>>[0]) =>
       leases.fence([portfolioLease(p.name), ...entry.keyNames])(tx);
@@ -290,6 +343,11 @@ async function pickUp(
         log: o.log.child({ portfolio: p.name }),
         metrics: labelled(o.metrics, { portfolio: p.name }),
       });
+      if (o.dashboard) dashboardToken(p.config, o.env, o.dashboard.listen); // refused here, not at its first request
+      entry.alerts = portfolioAlerts(p.name, p.config, {
+        log: o.log.child({ portfolio: p.name }),
+        env: o.env,
+      });
       // As `run` does at start: an RPC URL serving another chain is refused before anything is read or sent.
       await Promise.all(entry.keeper.chains.map((c) => checkChainIds(c.clients, { chain: c.key })));
     } catch (e) {
@@ -299,12 +357,26 @@ async function pickUp(
     }
     entry.keyNames = entry.keeper.chains.map((c) => keyLease(c.setup.chainId, c.setup.executor.sender));
     entry.health = freshHealth(entry.keeper);
+    entry.dashboard = portfolioDashboard(o, entry);
     held.set(p.name, entry);
     o.log.info(
       { portfolio: p.name, owner: leases.owner },
       "portfolio taken: settling its in-flight ledger first",
     );
   }
+}
+
+/** The dashboard routes of a held portfolio, live (its chains' health), when the worker serves them. */
+function portfolioDashboard(o: WorkerOptions, h: Held): Routes | null {
+  const { config, journal } = h.keeper;
+  if (!o.dashboard || !config.keeper.dashboard.enabled) return null;
+  return dashboardRoutes({
+    journal,
+    chains: () => chainInfos(config.chains, h.health),
+    source: "keeper",
+    token: dashboardToken(config, o.env, o.dashboard.listen),
+    now: o.now,
+  });
 }
 
 /** Keys in use by a cycle of this process: two portfolios sharing a key never sign with it at the same time. */
@@ -339,10 +411,12 @@ async function cycleOne(
     return "key-busy";
   }
   try {
+    const now = o.now();
     const c = await withKeys(h.keyNames, () =>
-      keeperCycle(h.keeper, { now: o.now(), execute: true, signal: o.signal }),
+      keeperCycle(h.keeper, { now, execute: true, signal: o.signal }),
     );
     track(h.health, h.keeper, c);
+    await alertCycle(h.alerts, h.keeper, c, now);
     log.info(
       {
         fire: c.result.decision?.fire ?? false,
