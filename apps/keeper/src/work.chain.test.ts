@@ -1,7 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Anvil, startAnvil, startStandIn, startTcpProxy, testDatabase } from "@ballast/testkit";
+import {
+  type Anvil,
+  startAnvil,
+  startRpcProxy,
+  startStandIn,
+  startTcpProxy,
+  testDatabase,
+} from "@ballast/testkit";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "./config.ts";
@@ -111,7 +118,7 @@ describe("workers on one Postgres journal", () => {
     writeFileSync(file, edit(exampleConfig().replace(/journal: .*/, `journal: ${url}`)));
     const config = loadPortfolios([file], { ...env, ...rpc })[0]?.config as PortfolioEntry["config"];
     const portfolios = Array.from({ length: n }, (_, i) => ({ name: `p${i}`, config }));
-    return { url, portfolios, env: { ...env, ...rpc } };
+    return { url, file, portfolios, env: { ...env, ...rpc } };
   }
 
   /** A worker in this process: its rounds' holdings, log lines, `/healthz` and metrics, stopped by `stop`. */
@@ -296,4 +303,41 @@ describe("workers on one Postgres journal", () => {
       await hook.close();
     }
   });
+
+  it("one portfolio's slow cycle never delays another's: each held portfolio cycles on its own", async () => {
+    const o = await setup(1);
+    // "slow" (its own key: portfolios sharing a key take turns by design) reads ethereum through a proxy that, once
+    // both are held, answers every call 3 s late.
+    const proxy = await startRpcProxy(anvils[0]?.rpcUrl as string);
+    const slowFile = join(dir, "slow.yaml");
+    writeFileSync(slowFile, readFileSync(o.file, "utf8").replaceAll("env:BALLAST_KEY", "env:SLOW_KEY"));
+    const keys = { ...o.env, SLOW_KEY: `0x${"22".repeat(32)}` };
+    const slow = loadPortfolios([slowFile], { ...keys, ETH_RPC_URL: proxy.url })[0]
+      ?.config as PortfolioEntry["config"];
+    const portfolios = [
+      { name: "fast", config: o.portfolios[0]?.config as PortfolioEntry["config"] },
+      { name: "slow", config: slow },
+    ];
+    const ended = { fast: 0, slow: 0 };
+    let held: readonly string[] = [];
+    const a = start({ ...o, env: keys, portfolios }, "worker-a", o.url, {
+      onRound: (r) => {
+        held = r.held;
+        for (const name of Object.keys(r.outcomes)) ended[name as keyof typeof ended]++;
+      },
+    });
+    try {
+      await until("a holds both", () => held.length === 2);
+      proxy.setFaults({ delayMs: 3_000 });
+      ended.fast = 0;
+      ended.slow = 0;
+      await until("five cycles of fast", () => ended.fast >= 5);
+      // Rounds that waited for every cycle would have ended as many cycles of slow as of fast.
+      expect(ended.slow).toBeLessThanOrEqual(1);
+    } finally {
+      proxy.setFaults({});
+      await a.stop();
+      await proxy.stop();
+    }
+  }, 60_000);
 });

@@ -103,7 +103,7 @@ export type WorkerOptions = {
   readonly dashboard?: { listen: string; expose(portfolios: () => ReadonlyMap<string, Routes>): void };
 };
 
-/** What one round did: per held portfolio, whether its cycle ran and how it ended. */
+/** What one round saw: the portfolios held, and how each cycle that ended since the round before ended. */
 export type WorkerRound = {
   readonly held: readonly string[];
   readonly outcomes: Record<string, "ok" | "key-busy" | "error">;
@@ -192,6 +192,11 @@ type WorkerState = {
   journal: Journal;
   leases: LeaseSet;
   held: Map<string, Held>;
+  /**
+   * The cycle running for each portfolio, held or not any more (a lost lease does not stop a cycle: its sends are
+   * fenced). A portfolio is not taken again, nor released, while one runs: never two cycles of one in this process.
+   */
+  cycling: Map<string, Promise<void>>;
   link: JournalLink;
 };
 
@@ -207,6 +212,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     journal,
     leases,
     held: new Map(),
+    cycling: new Map(),
     link: { ok: true, error: null, since: o.now() },
   };
   // The heartbeat runs beside the cycles: a slow cycle (waiting for a confirmation) must not let leases lapse.
@@ -225,20 +231,28 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   o.dashboard?.expose(
     () => new Map([...w.held].flatMap(([name, h]) => (h.dashboard ? [[name, h.dashboard] as const] : []))),
   );
+  // Each round starts a cycle of every held portfolio whose last one ended, without waiting for the others: one
+  // portfolio waiting for a confirmation (up to confirmTimeout) never delays another's cycles.
+  let outcomes: WorkerRound["outcomes"] = {};
   try {
     for (let round = 0; !o.signal?.aborted && (o.maxRounds === undefined || round < o.maxRounds); round++) {
-      const outcomes: WorkerRound["outcomes"] = {};
-      if (await rebalance(w)) {
-        await Promise.all(
-          [...w.held].map(async ([name, h]) => {
-            outcomes[name] = await cycleOne(o, leases, name, h);
-          }),
-        );
-      }
+      if (await rebalance(w))
+        for (const [name, h] of w.held)
+          if (!w.cycling.has(name))
+            w.cycling.set(
+              name,
+              cycleOne(o, leases, name, h).then((outcome) => {
+                outcomes[name] = outcome;
+                w.cycling.delete(name);
+              }),
+            );
+      if (o.maxRounds !== undefined && round + 1 >= o.maxRounds) await Promise.all(w.cycling.values());
       o.onRound?.({ held: [...w.held.keys()], outcomes });
+      outcomes = {};
       if (o.maxRounds === undefined || round + 1 < o.maxRounds) await sleep(o.tickMs ?? 5_000, o.signal);
     }
   } finally {
+    await Promise.all(w.cycling.values());
     clearInterval(heartbeat);
     await leases.release().catch(() => {});
     await journal.close();
@@ -294,13 +308,17 @@ async function rebalance(w: WorkerState): Promise<boolean> {
     const live = Math.max(1, await liveWorkers(w.journal.sql));
     o.metrics.set("ballast_workers_live", {}, live);
     const share = Math.min(o.maxPortfolios ?? o.portfolios.length, Math.ceil(o.portfolios.length / live));
-    const surplus = [...held.keys()].sort().slice(share);
+    // A portfolio mid-cycle is released at a later round, once its cycle ended.
+    const surplus = [...held.keys()]
+      .sort()
+      .slice(share)
+      .filter((name) => !w.cycling.has(name));
     if (surplus.length > 0) {
       for (const name of surplus) held.delete(name);
       await leases.release(surplus.map(portfolioLease));
       o.log.info({ portfolios: surplus, live, share }, "portfolios handed over: another worker joined");
     }
-    await pickUp(o, w.journal, leases, held, share - held.size);
+    await pickUp(w, share - held.size);
     noteLink(w, null);
   } catch (e) {
     noteLink(w, errText(e));
@@ -311,15 +329,9 @@ async function rebalance(w: WorkerState): Promise<boolean> {
 }
 
 /** Takes the leases of up to `room` portfolios nobody holds and builds their keepers. */
-async function pickUp(
-  o: WorkerOptions,
-  journal: Journal,
-  leases: LeaseSet,
-  held: Map<string, Held>,
-  room: number,
-) {
+async function pickUp({ o, journal, leases, held, cycling }: WorkerState, room: number) {
   if (room <= 0) return;
-  const wanted = o.portfolios.filter((p) => !held.has(p.name));
+  const wanted = o.portfolios.filter((p) => !held.has(p.name) && !cycling.has(p.name));
   const taken: PortfolioEntry[] = [];
   for (const p of wanted) {
     if (taken.length >= room) break;
