@@ -32,6 +32,7 @@ import type { Config } from "./config.ts";
 import { recordCycle } from "./dashboard/store.ts";
 import { cycleView } from "./dashboard/view.ts";
 import type { Journal } from "./journal.ts";
+import { LeaseLostError } from "./leases.ts";
 import type { Metrics } from "./metrics.ts";
 import {
   dailyTurnoverUsd,
@@ -76,7 +77,10 @@ export const STALE_READ_MAX_SECONDS = 900;
 export type ChainOutcome = {
   chainId: number;
   key: string;
-  /** `held`: not sent on purpose (a pause, the circuit breaker, a turnover cap). */
+  /**
+   * `held`: not sent on purpose (a pause, the circuit breaker, a turnover cap), or because this keeper's lease of the
+   * portfolio or key passed to another keeper (a handover: the new owner sends it; never a failed batch).
+   */
   status: "confirmed" | "in-flight" | "refused" | "failed" | "held";
   hash?: string;
   gasUsed?: bigint;
@@ -412,6 +416,17 @@ async function trySend(
         "batch in flight: not final yet, later cycles settle it and the chain holds meanwhile",
       );
       return { ...base, status: "in-flight", error: errText(e) };
+    }
+    if (
+      e instanceof LeaseLostError ||
+      (e instanceof BallastError && e.walk((x) => x instanceof LeaseLostError))
+    ) {
+      k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "lease-lost" });
+      k.log.warn(
+        { chain: b.key, err: errText(e) },
+        "lease lost before sending: nothing journaled or sent; the keeper holding the portfolio now takes it over",
+      );
+      return { ...base, status: "held", error: errText(e) };
     }
     if (e instanceof ForeignTransactionError) {
       k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "refused" });
