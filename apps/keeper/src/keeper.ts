@@ -1,6 +1,7 @@
 import {
   FirewallError,
   ForeignTransactionError,
+  findChainMismatchError,
   findRpcRequestError,
   type InFlightItem,
   isFinal,
@@ -83,6 +84,7 @@ const LAST_REBALANCE = "lastRebalanceAt";
 
 /** An error for a log line: the failed RPC call and its URL when an RPC is the cause, else the short message. */
 export const errText = (e: unknown): string =>
+  findChainMismatchError(e)?.shortMessage ??
   findRpcRequestError(e)?.shortMessage ??
   (e as BallastError)?.shortMessage ??
   (e instanceof Error ? e.message : String(e));
