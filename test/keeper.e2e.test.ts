@@ -259,8 +259,13 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
     expect(r.stdout).toContain("Decision: REBALANCE");
     expect(r.stdout).toMatch(/simulation ethereum \(chain 1\): ok — \d+ calls in one transaction/);
     expect(r.stdout).toMatch(/simulation base \(chain 8453\): ok/);
+    // Its long steps as plain lines on a piped stderr; under --json, nothing but the JSON.
+    expect(r.stderr).toBe(
+      "checking each RPC's chain id …\nreading, planning and simulating on 2 chains …\n",
+    );
     const json = await cli(["plan", "--json", "-c", readOnly], {});
     expect(json.code, json.stderr).toBe(0);
+    expect(json.stderr).toBe("");
     const parsed = JSON.parse(json.stdout) as {
       simulations: { chain: string; ok: boolean; calls: number }[];
     };

@@ -18,6 +18,7 @@ import {
 } from "@ballast/backtest";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, configSchema, parseConfig, readConfigDocument } from "./config.ts";
+import { progressOn } from "./progress.ts";
 import { chainStatics, policyOf } from "./setup.ts";
 import { parseDurationSeconds, parsePercentBps, parseUsdWad } from "./units.ts";
 
@@ -179,24 +180,22 @@ export function runBacktestCommand(o: BacktestOptions, env: Env): BacktestReport
   } catch (e) {
     throw optionError("--nav", (e as Error).message);
   }
-  // A progress line for a person at a terminal; scripts (--json, pipes) get none.
-  const tty = process.stderr.isTTY && !o.json;
-  const report = backtest({
-    chains,
-    sleeves,
-    policies,
-    history: historyOf(o, symbols),
-    initialNavUsd,
-    rates,
-    ...(tty
-      ? {
-          onProgress: ({ walk, done, total }: BacktestProgress) =>
-            process.stderr.write(`\r\x1b[Kreplaying ${walk} … ${Math.floor((done * 100) / total)}%`),
-        }
-      : {}),
-  });
-  if (tty) process.stderr.write("\r\x1b[K");
-  return report;
+  // A live progress line at a terminal, one line per walk on a pipe, nothing under --json.
+  const progress = progressOn(process.stderr, { quiet: o.json ?? false });
+  try {
+    return backtest({
+      chains,
+      sleeves,
+      policies,
+      history: historyOf(o, symbols),
+      initialNavUsd,
+      rates,
+      onProgress: ({ walk, done, total }: BacktestProgress) =>
+        progress.update(`replaying ${walk}`, `${Math.floor((done * 100) / total)}%`),
+    });
+  } finally {
+    progress.done();
+  }
 }
 
 /** Prints the report (table or JSON) and writes the chart; returns the chart's path when one was written. */

@@ -28,6 +28,7 @@ import {
 import { createLogger, redactProcessOutput } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { colorEnabled, paint } from "./paint.ts";
+import { type Progress, progressOn } from "./progress.ts";
 import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts";
 import { resolvePrivateKey } from "./secrets.ts";
 import { isPostgresUrl } from "./sql.ts";
@@ -47,7 +48,10 @@ const configOption = new Option("-c, --config <file>", "the portfolio config (YA
  * Loads the config, opens the journal and builds every chain; then checks that every RPC URL (and `sendRpc`) serves
  * its chain's configured id ({@link checkChainIds}: a mismatch is a config error, exit 2).
  */
-async function open(file: string | Config, opts: { needKeys: boolean; portfolio?: string }): Promise<Keeper> {
+async function open(
+  file: string | Config,
+  opts: { needKeys: boolean; portfolio?: string; progress?: Progress },
+): Promise<Keeper> {
   const config: Config = typeof file === "string" ? loadConfig(file, env) : file;
   const portfolio = opts.portfolio ?? (typeof file === "string" ? portfolioName(file, config) : undefined);
   for (const warning of configWarnings(config)) console.error(`warning: ${warning}`);
@@ -65,6 +69,7 @@ async function open(file: string | Config, opts: { needKeys: boolean; portfolio?
   const journal = leased?.journal ?? opened;
   try {
     const k = assembleKeeper(config, journal, { env, needKeys: opts.needKeys, log, metrics });
+    opts.progress?.update("checking each RPC's chain id");
     await Promise.all(k.chains.map((c) => checkChainIds(c.clients, { chain: c.key })));
     await leased?.takeKeys(k);
     return k;
@@ -160,9 +165,13 @@ function statusCommand(p: Command): void {
     .addOption(configOption)
     .option("--json", "machine-readable output")
     .action(async (o: { config: string; json?: boolean }) => {
-      const k = await open(o.config, { needKeys: false });
+      const progress = progressOn(process.stderr, { quiet: o.json ?? false });
+      const k = await open(o.config, { needKeys: false, progress }).finally(() => progress.done());
       try {
-        const { result } = await keeperCycle(k, { now: nowSeconds(), execute: false });
+        progress.update(`reading ${k.chains.length} chain${k.chains.length === 1 ? "" : "s"}`);
+        const { result } = await keeperCycle(k, { now: nowSeconds(), execute: false }).finally(() =>
+          progress.done(),
+        );
         if (!result.state)
           throw new IncompleteCycleError("No status: the portfolio could not be valued.", {
             details: renderProblems(result),
@@ -200,13 +209,17 @@ function planCommand(p: Command): void {
     .option("--json", "machine-readable output (bigints as strings)")
     .option("--no-color", "plain text even on a terminal (also NO_COLOR)")
     .action(async (o: { config: string; force?: boolean; json?: boolean; color: boolean }) => {
-      const k = await open(o.config, { needKeys: false });
+      const progress = progressOn(process.stderr, { quiet: o.json ?? false });
+      const k = await open(o.config, { needKeys: false, progress }).finally(() => progress.done());
       try {
+        progress.update(
+          `reading, planning and simulating on ${k.chains.length} chain${k.chains.length === 1 ? "" : "s"}`,
+        );
         const { result } = await keeperCycle(k, {
           now: nowSeconds(),
           execute: false,
           force: o.force ?? false,
-        });
+        }).finally(() => progress.done());
         if (o.json) {
           console.log(
             JSON.stringify(

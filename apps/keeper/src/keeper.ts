@@ -316,6 +316,7 @@ async function trySend(
     return { ...base, status: "refused", error };
   }
   try {
+    k.log.info({ chain: b.key, calls: b.calls.length }, "sending the batch: waiting for its confirmation");
     const res = await chain.setup.executor.execute(b.calls, {
       planId: plan.id,
       guards: b.guards,
