@@ -524,6 +524,7 @@ const CONFIG_ERRORS = new Set([
   "PriceHistoryError",
   "BacktestInputError",
   "ChainMismatchError",
+  "SetupError",
 ]);
 
 /** The exit code of an error: 2 config, 3 partial (a chain unreadable, a batch not landed), else 1. */
