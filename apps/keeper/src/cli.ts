@@ -1,4 +1,5 @@
 import { existsSync, realpathSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkChainIds } from "@ballast/chain";
 import { BallastError, redactUrl, toJsonValue } from "@ballast/core";
@@ -20,6 +21,7 @@ import {
   errText,
   IncompleteCycleError,
   type Keeper,
+  type KeeperCycle,
   keeperCycle,
   renderPlan,
   renderProblems,
@@ -143,11 +145,16 @@ function initCommand(p: Command): void {
       "--address <0x…>",
       "the keeper account's address, written into the config so status and plan need no key (default: from $BALLAST_KEY when set)",
     )
-    .action((file: string, o: { force?: boolean; address?: string }) => {
+    .option("--json", "machine-readable output: the file written and the account address")
+    .action((file: string, o: { force?: boolean; address?: string; json?: boolean }) => {
       if (existsSync(file) && !o.force)
         throw new BallastError(`${file} exists; pass --force to overwrite it.`);
       const address = initAddress(o.address);
       writeFileSync(file, exampleConfig(address));
+      if (o.json) {
+        console.log(JSON.stringify({ file: resolve(file), address: address ?? null }, null, 2));
+        return;
+      }
       console.log(
         `Wrote ${file}${address ? ` for account ${address}` : ""}. Edit the RPC URLs, tokens and sleeves, then run: ballast status -c ${file}`,
       );
@@ -289,7 +296,12 @@ function runCommand(p: Command): void {
     .addOption(configOption)
     .option("--once", "run a single cycle and exit")
     .option("--max-cycles <n>", "stop after n cycles", positiveInt)
-    .action(async (o: { config: string; once?: boolean; maxCycles?: number }) => {
+    .option("--json", "with --once: the cycle as JSON on stdout (decision, plan, each chain's outcome)")
+    .action(async (o: { config: string; once?: boolean; maxCycles?: number; json?: boolean }) => {
+      if (o.json && !o.once)
+        throw new ConfigError("--json", [
+          { path: "--json", message: "needs --once (a running daemon's output is its log)" },
+        ]);
       const config = loadConfig(o.config, env);
       const alerts = createKeeperAlerts(config.keeper.alerts, {
         log: createLogger({ level: env.BALLAST_LOG_LEVEL ?? "info" }),
@@ -314,12 +326,22 @@ function runCommand(p: Command): void {
           now: nowSeconds,
           dashboardToken: dashboardTokenValue,
           alerts,
+          ...(o.json
+            ? { onCycle: (c: KeeperCycle) => console.log(JSON.stringify(cycleJson(c), null, 2)) }
+            : {}),
         });
       } finally {
         await k.journal.close();
       }
     });
 }
+
+/** `run --once --json`: the cycle's decision, its plan, and what each chain's batch became (bigints as strings). */
+const cycleJson = ({ result, sent }: KeeperCycle) => ({
+  decision: toJsonValue(result.decision),
+  plan: result.plan ? toJsonValue(result.plan) : null,
+  sent: sent.map((s) => toJsonValue(s)),
+});
 
 /** `ballast pause` / `ballast resume`: stop and restart sending, recorded in the journal. */
 function pauseResumeCommand(p: Command): void {
@@ -581,7 +603,11 @@ export function reportError(e: unknown, opts: { json?: boolean } = {}): number {
       message: e instanceof BallastError ? e.shortMessage : e instanceof Error ? e.message : String(e),
     };
     if (e instanceof BallastError && e.details) error.details = e.details;
-    if (e instanceof ConfigError) error.fields = e.issues;
+    if (e instanceof ConfigError) {
+      // `field`: the first problem's path (`policy.sleeves.2.weight`); `fields`: every problem.
+      if (e.issues[0]?.path) error.field = e.issues[0].path;
+      error.fields = e.issues;
+    }
     console.log(JSON.stringify({ error, exitCode: code }));
     return code;
   }

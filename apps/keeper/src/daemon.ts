@@ -24,6 +24,8 @@ export type DaemonOptions = {
   dashboardToken?: string | null;
   /** Where alerts go (`keeper.alerts`); null or absent: nowhere. */
   alerts?: KeeperAlerts | null;
+  /** Sees each cycle that completed (with `once`: on every chain), e.g. to print it (`run --once --json`). */
+  onCycle?: (cycle: KeeperCycle) => void;
 };
 
 /** What `/healthz` knows of a chain. */
@@ -206,6 +208,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
               details: problems.join("\n"),
             });
         }
+        opts.onCycle?.(cycle);
         k.log.info(
           {
             fire: result.decision?.fire ?? false,
