@@ -107,6 +107,24 @@ export async function healthOf(
   return { ok, chains };
 }
 
+/** `run --once`: a cycle that did not complete on every chain is an {@link IncompleteCycleError} (exit 3). */
+function throwIfIncomplete({ result, sent }: KeeperCycle): void {
+  const problems = [
+    ...result.chainErrors.map((e) => `chain ${e.key}: ${e.error.shortMessage}`),
+    ...(result.stage === "failed" ? [result.error.shortMessage] : []),
+    ...sent
+      .filter((s) => s.status !== "confirmed" && s.status !== "held")
+      .map((s) => `chain ${s.key}: ${s.status} — ${s.error ?? ""}`),
+    ...(result.decision?.reasons ?? [])
+      .filter((r) => r.rule === "in-flight")
+      .map((r) => `${r.detail} (kept in the journal: the next run settles it)`),
+  ];
+  if (problems.length > 0)
+    throw new IncompleteCycleError(`The cycle did not complete on every chain.`, {
+      details: problems.join("\n"),
+    });
+}
+
 /**
  * The keeper loop: settles the in-flight ledger first, then runs a cycle on every tick — a new block on any
  * chain (`tick: block`) or a fixed interval. Each cycle settles again before planning, and a chain with anything in
@@ -192,22 +210,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
         await alertCycle(opts.alerts ?? null, k, cycle, now);
         failures = 0;
         track(health, k, cycle);
-        if (opts.once && !stop.signal.aborted) {
-          const problems = [
-            ...result.chainErrors.map((e) => `chain ${e.key}: ${e.error.shortMessage}`),
-            ...(result.stage === "failed" ? [result.error.shortMessage] : []),
-            ...sent
-              .filter((s) => s.status !== "confirmed" && s.status !== "held")
-              .map((s) => `chain ${s.key}: ${s.status} — ${s.error ?? ""}`),
-            ...(result.decision?.reasons ?? [])
-              .filter((r) => r.rule === "in-flight")
-              .map((r) => `${r.detail} (kept in the journal: the next run settles it)`),
-          ];
-          if (problems.length > 0)
-            throw new IncompleteCycleError(`The cycle did not complete on every chain.`, {
-              details: problems.join("\n"),
-            });
-        }
+        if (opts.once && !stop.signal.aborted) throwIfIncomplete(cycle);
         opts.onCycle?.(cycle);
         k.log.info(
           {

@@ -166,73 +166,8 @@ export function createRpcPool(
       );
   };
 
-  let stopped: ChainMismatchError | undefined;
-  const confirming = new Map<string, Promise<void>>();
-  /** A suspect URL answered: its chain id is asked once (concurrent answers share the question) before any is used. */
-  const confirmChain = (s: MutableStatus, t: ReturnType<Transport>): Promise<void> => {
-    const known = confirming.get(s.url);
-    if (known) return known;
-    const check = (async () => {
-      const id = Number(await t.request({ method: "eth_chainId" }));
-      if (id !== chainId) {
-        stopped ??= new ChainMismatchError(s.url, chainId, id, undefined, true);
-        throw stopped;
-      }
-      s.suspect = false;
-    })().finally(() => confirming.delete(s.url));
-    confirming.set(s.url, check);
-    return check;
-  };
-
-  /** One request on one URL with its retries, fed into the health table. */
-  const requestOn = async (
-    s: MutableStatus,
-    t: ReturnType<Transport>,
-    args: Parameters<EIP1193RequestFn>[0],
-    opts?: Parameters<EIP1193RequestFn>[1],
-  ): Promise<unknown> => {
-    for (let attempt = 0; ; attempt++) {
-      if (stopped) throw stopped;
-      const start = now();
-      try {
-        // Asked before a suspect URL is used, and again if it failed while this request was out. A node's JSON-RPC
-        // error is an answer too; a failed check is a transport failure of this attempt.
-        if (s.suspect) await confirmChain(s, t);
-        const res = await t.request(args, opts).catch(async (err: unknown) => {
-          if (s.suspect && !isTransportFailure(err)) await confirmChain(s, t);
-          throw err;
-        });
-        if (s.suspect) await confirmChain(s, t);
-        record(s.url, { ok: true, latencyMs: now() - start });
-        options.onRequest?.({ chainId, url: s.url, method: args.method, ok: true, latencyMs: now() - start });
-        return res;
-      } catch (err) {
-        if (err instanceof ChainMismatchError) throw err;
-        const latencyMs = now() - start;
-        const transport = isTransportFailure(err);
-        // A JSON-RPC error means the node is alive: only transport failures hurt its health.
-        record(
-          s.url,
-          transport ? { ok: false, latencyMs, error: (err as Error).message } : { ok: true, latencyMs },
-        );
-        const failed = transport || !isRevert(err);
-        options.onRequest?.({
-          chainId,
-          url: s.url,
-          method: args.method,
-          ok: !failed,
-          latencyMs,
-          ...(failed ? { error: (err as Error).message.split("\n")[0] ?? "" } : {}),
-        });
-        if (!transport) throw err;
-        if (attempt < retries && isRetryable(err)) {
-          await sleep(retryDelayMs * 2 ** attempt * (0.5 + Math.random()));
-          continue;
-        }
-        throw new RpcRequestError(chainId, args.method, s.url, (err as HttpRequestError).status, err);
-      }
-    }
-  };
+  const reconnects = reconnectCheck(chainId);
+  const on = { chainId, now, record, options, retries, retryDelayMs, reconnects };
 
   const transport = (url: string): Transport => {
     const inner = httpTransports.get(url);
@@ -246,12 +181,100 @@ export function createRpcPool(
         type: "ballast-rpc",
         retryCount: 0,
         timeout,
-        request: ((args, opts) => requestOn(s, t, args, opts)) as EIP1193RequestFn,
+        request: ((args, opts) => requestOn(on, s, t, args, opts)) as EIP1193RequestFn,
       });
     };
   };
 
-  return { chainId, urls, ranked, transport, record, stopped: () => stopped };
+  return { chainId, urls, ranked, transport, record, stopped: reconnects.stopped };
+}
+
+/** What {@link requestOn} needs of its pool. */
+type PoolContext = {
+  readonly chainId: number;
+  readonly now: () => number;
+  readonly record: RpcPool["record"];
+  readonly options: RpcPoolOptions;
+  readonly retries: number;
+  readonly retryDelayMs: number;
+  readonly reconnects: ReturnType<typeof reconnectCheck>;
+};
+
+/** One request on one URL of a pool with its retries, fed into the pool's health table. */
+async function requestOn(
+  pool: PoolContext,
+  s: MutableStatus,
+  t: ReturnType<Transport>,
+  args: Parameters<EIP1193RequestFn>[0],
+  opts?: Parameters<EIP1193RequestFn>[1],
+): Promise<unknown> {
+  const { chainId, now, record, options, reconnects } = pool;
+  for (let attempt = 0; ; attempt++) {
+    const stopped = reconnects.stopped();
+    if (stopped) throw stopped;
+    const start = now();
+    try {
+      // Asked before a suspect URL is used, and again if it failed while this request was out. A node's JSON-RPC
+      // error is an answer too; a failed check is a transport failure of this attempt.
+      if (s.suspect) await reconnects.confirm(s, t);
+      const res = await t.request(args, opts).catch(async (err: unknown) => {
+        if (s.suspect && !isTransportFailure(err)) await reconnects.confirm(s, t);
+        throw err;
+      });
+      if (s.suspect) await reconnects.confirm(s, t);
+      record(s.url, { ok: true, latencyMs: now() - start });
+      options.onRequest?.({ chainId, url: s.url, method: args.method, ok: true, latencyMs: now() - start });
+      return res;
+    } catch (err) {
+      if (err instanceof ChainMismatchError) throw err;
+      const latencyMs = now() - start;
+      const transport = isTransportFailure(err);
+      // A JSON-RPC error means the node is alive: only transport failures hurt its health.
+      record(
+        s.url,
+        transport ? { ok: false, latencyMs, error: (err as Error).message } : { ok: true, latencyMs },
+      );
+      const failed = transport || !isRevert(err);
+      options.onRequest?.({
+        chainId,
+        url: s.url,
+        method: args.method,
+        ok: !failed,
+        latencyMs,
+        ...(failed ? { error: (err as Error).message.split("\n")[0] ?? "" } : {}),
+      });
+      if (!transport) throw err;
+      if (attempt < pool.retries && isRetryable(err)) {
+        await sleep(pool.retryDelayMs * 2 ** attempt * (0.5 + Math.random()));
+        continue;
+      }
+      throw new RpcRequestError(chainId, args.method, s.url, (err as HttpRequestError).status, err);
+    }
+  }
+}
+
+/**
+ * The pool's reconnect check: a suspect URL that answers is asked its chain id once (concurrent answers share the
+ * question) before any answer is used; another chain stops the pool for good.
+ */
+function reconnectCheck(chainId: number) {
+  let stopped: ChainMismatchError | undefined;
+  const confirming = new Map<string, Promise<void>>();
+  const confirm = (s: MutableStatus, t: ReturnType<Transport>): Promise<void> => {
+    const known = confirming.get(s.url);
+    if (known) return known;
+    const check = (async () => {
+      const id = Number(await t.request({ method: "eth_chainId" }));
+      if (id !== chainId) {
+        stopped ??= new ChainMismatchError(s.url, chainId, id, undefined, true);
+        throw stopped;
+      }
+      s.suspect = false;
+    })().finally(() => confirming.delete(s.url));
+    confirming.set(s.url, check);
+    return check;
+  };
+  return { confirm, stopped: (): ChainMismatchError | undefined => stopped };
 }
 
 /**
