@@ -6,6 +6,7 @@ import {
   type InFlightItem,
   isFinal,
   type Settlement,
+  type TxRecord,
   txInFlight,
 } from "@ballast/chain";
 import {
@@ -19,7 +20,14 @@ import {
   planToJSON,
   wadToBpsNumber,
 } from "@ballast/core";
-import type { ChainFetch, CycleResult, ProtocolHints } from "@ballast/engine";
+import {
+  type ChainFetch,
+  type CycleParams,
+  type CycleResult,
+  type ProtocolHints,
+  runCycle,
+  type SymbolPriceMoves,
+} from "@ballast/engine";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { recordCycle } from "./dashboard/store.ts";
@@ -76,8 +84,19 @@ export type ChainOutcome = {
   error?: string;
 };
 
-/** One keeper cycle: the engine's result, what was in flight before it planned, and what was sent. */
-export type KeeperCycle = { result: CycleResult; inFlight: InFlightItem[]; sent: ChainOutcome[] };
+/**
+ * One keeper cycle: the engine's result, what was in flight before it planned, what became final while it settled
+ * (transactions earlier cycles or runs left in flight), and what was sent.
+ */
+export type KeeperCycle = {
+  result: CycleResult;
+  inFlight: InFlightItem[];
+  settled: TxRecord[];
+  sent: ChainOutcome[];
+};
+
+/** What a settle pass left in flight (those chains hold) and what became final during it. */
+export type Settled = { inFlight: InFlightItem[]; settled: TxRecord[] };
 
 const PROTOCOL_HINTS = "protocolHints";
 const LAST_REBALANCE = "lastRebalanceAt";
@@ -106,25 +125,28 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
 /**
  * Settles every chain's in-flight ledger (one look at each journaled transaction that is not final: receipt → final,
  * lost by the node → the same bytes again, reorged out or never seen by the chain → dropped) and repeats until
- * nothing is in flight, `waitMs` has passed or `signal` aborts. Returns what is still in flight: those chains hold.
+ * nothing is in flight, `waitMs` has passed or `signal` aborts. Returns what is still in flight (those chains hold)
+ * and every transaction that became final meanwhile.
  */
 export async function settleInFlight(
   k: Keeper,
   opts: { waitMs?: number; signal?: AbortSignal | undefined; now?: number } = {},
-): Promise<InFlightItem[]> {
+): Promise<Settled> {
   const deadline = Date.now() + (opts.waitMs ?? 0);
   const pollMs = Math.min(...k.chains.map((c) => c.clients.pollingIntervalMs), 1_000);
+  const settled: TxRecord[] = [];
   for (;;) {
     const settlements = await Promise.all(
-      k.chains.map(async (c) => (c.manager ? reportSettlement(k, c.key, await c.manager.settle()) : [])),
+      k.chains.map(async (c) => (c.manager ? reportSettlement(k, c.key, await c.manager.settle()) : null)),
     );
-    const items = settlements.flat();
-    if (items.length === 0 || Date.now() >= deadline || opts.signal?.aborted) return items;
+    for (const s of settlements) settled.push(...(s?.settled ?? []));
+    const inFlight = settlements.flatMap((s) => s?.inFlight ?? []);
+    if (inFlight.length === 0 || Date.now() >= deadline || opts.signal?.aborted) return { inFlight, settled };
     await sleep(pollMs, opts.signal);
   }
 }
 
-async function reportSettlement(k: Keeper, chain: string, s: Settlement): Promise<readonly InFlightItem[]> {
+async function reportSettlement(k: Keeper, chain: string, s: Settlement): Promise<Settlement> {
   for (const r of s.settled) {
     const outcome = r.status === "confirmed" ? "confirmed" : r.status === "reverted" ? "reverted" : "dropped";
     k.metrics.inc("ballast_tx_total", { chain, outcome });
@@ -146,7 +168,7 @@ async function reportSettlement(k: Keeper, chain: string, s: Settlement): Promis
       { chain, err: errText(e) },
       "could not settle the in-flight ledger: outcome unknown, watching",
     );
-  return s.inFlight;
+  return s;
 }
 
 /** What the journal holds in flight, without asking any chain (read-only commands). */
@@ -159,16 +181,51 @@ async function journaledInFlight(k: Keeper): Promise<InFlightItem[]> {
   return lists.flat();
 }
 
+/** The engine's inputs for a cycle now: the config's chains with the journaled hints, the policy, the clock. */
+async function cycleParams(
+  k: Keeper,
+  opts: { now: number; force?: boolean },
+  inFlight: readonly InFlightItem[],
+): Promise<CycleParams> {
+  const { sleeves, rules, priceGuard } = policyOf(k.config);
+  // What each protocol's read leaves for the next (LP keys: pool, ticks), journaled so a steady-state fetch is ONE
+  // eth_call per chain.
+  const known = JSON.parse((await k.journal.get(PROTOCOL_HINTS)) ?? "{}") as Record<string, ProtocolHints>;
+  const last = await k.journal.get(LAST_REBALANCE);
+  return {
+    chains: k.chains.map((c) => ({ ...c.setup, hints: known[c.setup.chainId] ?? {} })),
+    sleeves,
+    rules,
+    priceGuard,
+    now: opts.now,
+    ...(last ? { lastRebalanceAt: Number(last) } : {}),
+    ...(opts.force ? { force: true } : {}),
+    inFlight,
+  };
+}
+
+/**
+ * `plan --what-if`: the decision and plan as if USD prices had moved by `priceMoves` since the latest block (see the
+ * engine's `whatIf`). Read-only: nothing is simulated, sent or journaled (the journal is only read: hints, in flight,
+ * last rebalance).
+ */
+export async function whatIfCycle(
+  k: Keeper,
+  opts: { now: number; force?: boolean; priceMoves: SymbolPriceMoves },
+): Promise<CycleResult> {
+  const params = await cycleParams(k, opts, await journaledInFlight(k));
+  return runCycle({ ...params, whatIf: { priceMoves: opts.priceMoves } });
+}
+
 /** Runs one cycle; with `execute`, sends each chain's simulated batch through its transaction manager. */
 export async function keeperCycle(
   k: Keeper,
   opts: { now: number; execute: boolean; force?: boolean; signal?: AbortSignal | undefined },
 ): Promise<KeeperCycle> {
-  const { sleeves, rules, priceGuard } = policyOf(k.config);
   // Before planning: settle what can be settled; a chain with anything still in flight gets no new batch.
-  const inFlight = opts.execute
+  const { inFlight, settled } = opts.execute
     ? await settleInFlight(k, { signal: opts.signal })
-    : await journaledInFlight(k);
+    : { inFlight: await journaledInFlight(k), settled: [] };
   for (const c of k.chains)
     k.metrics.set(
       "ballast_in_flight",
@@ -177,23 +234,14 @@ export async function keeperCycle(
     );
   // What each protocol's read leaves for the next (LP keys: pool, ticks), journaled so a steady-state fetch is ONE
   // eth_call per chain.
-  const known = JSON.parse((await k.journal.get(PROTOCOL_HINTS)) ?? "{}") as Record<string, ProtocolHints>;
-  const last = await k.journal.get(LAST_REBALANCE);
   const limits = k.config.policy.limits;
   const { result, hold } = await runLimitedCycle(k.journal, limits, {
-    chains: k.chains.map((c) => ({ ...c.setup, hints: known[c.setup.chainId] ?? {} })),
-    sleeves,
-    rules,
-    priceGuard,
-    now: opts.now,
+    ...(await cycleParams(k, opts, inFlight)),
     previousFetches: Object.fromEntries(
       [...(k.lastReads ?? [])]
         .filter(([, r]) => opts.now - r.at <= STALE_READ_MAX_SECONDS)
         .map(([chainId, r]) => [chainId, r.fetch]),
     ),
-    ...(last ? { lastRebalanceAt: Number(last) } : {}),
-    ...(opts.force ? { force: true } : {}),
-    inFlight,
   });
   await k.journal.put(PROTOCOL_HINTS, JSON.stringify(result.hints));
   for (const [chainId, fetch] of Object.entries(result.fetches))
@@ -240,7 +288,7 @@ export async function keeperCycle(
     json: JSON.stringify(result.decision?.reasons ?? []),
     dryRun: !opts.execute,
   });
-  await recordCycle(k.journal, cycleView(result, opts.now), k.config.keeper.dashboard.sampleEvery);
+  await recordCycle(k.journal, cycleView(result, opts.now, inFlight), k.config.keeper.dashboard.sampleEvery);
   k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });
   for (const f of result.decision?.reasons.find((r) => r.rule === "price-sanity")?.faults ?? [])
     k.metrics.inc("ballast_price_holds_total", {
@@ -248,7 +296,7 @@ export async function keeperCycle(
       asset: f.asset,
       kind: f.kind,
     });
-  if (!opts.execute || !fired || result.stage !== "simulated") return { result, inFlight, sent: [] };
+  if (!opts.execute || !fired || result.stage !== "simulated") return { result, inFlight, settled, sent: [] };
 
   const plan = result.plan;
   if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
@@ -269,7 +317,7 @@ export async function keeperCycle(
     });
   if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
     await k.journal.put(LAST_REBALANCE, String(opts.now));
-  return { result, inFlight, sent };
+  return { result, inFlight, settled, sent };
 }
 
 function held(k: Keeper, b: CycleResult["batches"][number], reason: string): ChainOutcome {
