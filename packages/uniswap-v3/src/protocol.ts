@@ -23,7 +23,6 @@ import { type Abi, getAddress } from "viem";
 import { poolAbi, positionManagerAbi, swapRouterAbi } from "./abi.ts";
 import { lpSleeveSpecOf } from "./discover.ts";
 import {
-  combinePositionManagerCalls,
   depositAmounts,
   encodeDecrease,
   encodeIncrease,
@@ -236,7 +235,9 @@ const usdOf = (ctx: EncodeContext<UniswapV3State>, id: AssetId, amount: bigint):
 
 /**
  * `decrease`: `fractionWad` of each position's liquidity with mins from the slippage limit, `collect` of everything
- * owed, `burn` when the whole position goes, as one position-manager `multicall`. Guards count the guaranteed payout
+ * owed, `burn` when the whole position goes, each its own call of the batch: the batch is atomic already (MultiSend or
+ * the 7702 executor), and a Zodiac Roles modifier checks each call on its own, which it cannot do inside a position
+ * manager `multicall` (see the keeper's `safe-permissions`). Guards count the guaranteed payout
  * (mins + fees); later legs are funded with the expected one (the principal at the read price, exact unless the pool
  * trades before the batch: then the batch reverts).
  */
@@ -281,8 +282,7 @@ function encodeLpExit(leg: SleeveLeg, ctx: EncodeContext<UniswapV3State>): LegEn
     );
     unpricedUsd -= usdOf(ctx, id0, expected0) + usdOf(ctx, id1, expected1);
   }
-  const npm = byId.get(leg.holdingIds[0] ?? "")?.positionManager;
-  return { calls: npm ? combinePositionManagerCalls(npm, calls) : calls, effects, flows, unpricedUsd };
+  return { calls, effects, flows, unpricedUsd };
 }
 
 /**
