@@ -3,8 +3,9 @@
  * on a local chain from the bytecode `zodiac-roles-sdk` ships (Roles linked to its Integrity and Packer libraries,
  * the MultiSend unwrapper). The Roles owner applies the generated calls; the keeper, a role member, then sends the
  * batches Ballast builds (the Aave adapter's supply inside a MultiSendCallOnly envelope, a SwapRouter swap) — they
- * pass — and what Ballast never sends (a transfer to a stranger, a supply or a swap paying someone else, an approval
- * to a stranger) is refused on chain.
+ * pass, an LP exit passes as separate calls and is refused folded into a multicall, the keeper's own planned batches
+ * (exit, then entry) pass — and what Ballast never sends (a transfer to a stranger, a supply or a swap paying someone
+ * else, an approval to a stranger) is refused on chain.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -14,15 +15,6 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { AGGREGATION_ROUTER_V6, aggregationRouterV6Abi } from "@ballast/1inch";
 import { aavePoolAbi, encodeBorrow, encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
-import {
-  combinePositionManagerCalls,
-  encodeDecrease,
-  encodeMint,
-  fetchLpPositions,
-  poolAbi,
-  positionManagerAbi,
-  rangeAround,
-} from "@ballast/uniswap-v3";
 import {
   ANVIL_PRIVATE_KEYS,
   createSafe,
@@ -39,6 +31,15 @@ import {
   testkitAaveMarket,
 } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
+import {
+  combinePositionManagerCalls,
+  encodeDecrease,
+  encodeMint,
+  fetchLpPositions,
+  poolAbi,
+  positionManagerAbi,
+  rangeAround,
+} from "@ballast/uniswap-v3";
 import {
   type Address,
   type BaseError,
@@ -503,19 +504,25 @@ describe("every batch the keeper builds for the Safe satisfies the generated per
       `    - { id: ${id}, chain: ethereum, ${rest}, weight: ${weight} }\n`;
     const lp = "kind: uniswap-v3-lp, pool: WETH/USDC/500, range: 25%";
     const exit = await keeperBatch(
-      sleeve("w", "kind: token, asset: WETH", "100%") +
+      sleeve("w", "kind: token, asset: WETH", "101%") +
         sleeve("u", "kind: token, asset: USDC", "0%") +
         sleeve("lp", lp, "0%") +
         sleeve("a", "kind: aave-supply, asset: WETH", "0%") +
-        sleeve("debt", "kind: aave-borrow, asset: USDC", "0%"),
+        sleeve("debt", "kind: aave-borrow, asset: USDC", "-1%"),
     );
     expect(new Set(fnNames(exit))).toEqual(
       new Set(["decreaseLiquidity", "collect", "burn", "withdraw", "repay", "approve", "exactInputSingle"]),
     );
+    // The same batch with one call Ballast never makes is refused whole.
+    const transfer = encodeFunctionData({ abi: erc20Abi, functionName: "transfer", args: [stranger, 1n] });
+    expect(await refusal([...exit, { to: d.tokens.USDC.address, data: transfer }])).toBe(
+      STATUS.FunctionNotAllowed,
+    );
     await sendViaRole(exit);
     expect(await lpOfSafe()).toEqual([]);
-    expect(await balance(d.aave.reserves.WETH.aToken, safe)).toBe(0n);
-    expect(await balance(d.aave.reserves.USDC.variableDebtToken, safe)).toBe(0n);
+    // What stays in Aave backs the debt the -1% sleeve keeps.
+    expect(await balance(d.aave.reserves.WETH.aToken, safe)).toBeLessThan(4n * 10n ** 18n);
+    expect(await balance(d.aave.reserves.USDC.variableDebtToken, safe)).toBeLessThan(1_000n * 10n ** 6n);
 
     const entry = await keeperBatch(
       sleeve("w", "kind: token, asset: WETH", "30%") +

@@ -248,9 +248,9 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     // each call on its own, and cannot look inside a multicall).
     const exitCalls = batch.realized.find((x) => x.action === "decrease")!.calls;
     expect(exitCalls.map((c) => c.to)).toEqual(Array(3).fill(d.uniswap.positionManager));
-    expect(exitCalls.map((c) => decodeFunctionData({ abi: positionManagerAbi, data: c.data }).functionName)).toEqual(
-      ["decreaseLiquidity", "collect", "burn"],
-    );
+    expect(
+      exitCalls.map((c) => decodeFunctionData({ abi: positionManagerAbi, data: c.data }).functionName),
+    ).toEqual(["decreaseLiquidity", "collect", "burn"]);
     const [lp] = lpIdsOf(r.hints[1]);
     await setup.executor.execute(batch.calls, { planId: r.plan!.id, guards: batch.guards });
     // The NFT is gone (burned), the debt is exactly zero, the repay's approval was reset to zero.

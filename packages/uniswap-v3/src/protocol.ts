@@ -22,12 +22,7 @@ import {
 import { type Abi, getAddress } from "viem";
 import { poolAbi, positionManagerAbi, swapRouterAbi } from "./abi.ts";
 import { lpSleeveSpecOf } from "./discover.ts";
-import {
-  depositAmounts,
-  encodeDecrease,
-  encodeIncrease,
-  encodeMint,
-} from "./encode.ts";
+import { depositAmounts, encodeDecrease, encodeIncrease, encodeMint } from "./encode.ts";
 import { UniswapReadError } from "./errors.ts";
 import { fillPoolPrices } from "./pool-prices.ts";
 import { type LpPosition, type LpPositionKey, lpHolding } from "./position.ts";
@@ -74,7 +69,7 @@ const MAX_LP_ROUNDS = 4;
  * Uniswap V3 LP positions as a {@link Protocol}: sleeves `uniswap-v3-lp`; reads the sleeves' pools and the account's
  * NFTs, positions and their pools in the chain's one multicall (one more round per never-seen id unless the previous
  * read's hint is passed back); compositions at the pool's price and the entry range; realizes `decrease` (with
- * collect and burn, one position-manager multicall), `mint` and `increase`. Swaps are the venue's job
+ * collect and burn, separate calls), `mint` and `increase`. Swaps are the venue's job
  * ({@link uniswapV3Venue}).
  */
 export function uniswapV3Protocol(
