@@ -153,6 +153,18 @@ export function loadConfig(
   return resolvePaths(parseConfig(readConfigDocument(file, env, options), file), dirname(resolve(file)));
 }
 
+/** `${VAR}` references in a config string: a name of letters, digits and underscores. */
+export const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** `s` with each `${VAR}` read from `env`; a variable not set is replaced by what `unset(name)` returns. */
+export function interpolateEnv(
+  s: string,
+  env: Record<string, string | undefined>,
+  unset: (name: string) => string,
+): string {
+  return s.replace(ENV_REFERENCE, (_, name: string) => env[name] ?? unset(name));
+}
+
 /** Reads a YAML config file and interpolates `${VAR}` from `env`, without validating it (see {@link parseConfig}). */
 export function readConfigDocument(
   file: string,
@@ -177,21 +189,14 @@ export function readConfigDocument(
   const missing: { path: string; message: string }[] = [];
   const interpolate = (v: unknown, path: string[]): unknown => {
     if (typeof v === "string")
-      return v.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-        const value = env[name];
-        if (
-          value === undefined &&
-          options.offline &&
-          path[0] === "chains" &&
-          (path[2] === "rpc" || path[2] === "sendRpc")
-        )
+      return interpolateEnv(v, env, (name) => {
+        if (options.offline && path[0] === "chains" && (path[2] === "rpc" || path[2] === "sendRpc"))
           return "http://offline.invalid";
-        if (value === undefined)
-          missing.push({
-            path: path.join("."),
-            message: `environment variable ${name} is referenced but not set`,
-          });
-        return value ?? "";
+        missing.push({
+          path: path.join("."),
+          message: `environment variable ${name} is referenced but not set`,
+        });
+        return "";
       });
     if (Array.isArray(v)) return v.map((x, i) => interpolate(x, [...path, String(i)]));
     if (v && typeof v === "object")

@@ -26,7 +26,7 @@ import { type ChainFetch, type ChainSetup, fetchChainSnapshot, mergePrices } fro
 import { type Client, createPublicClient, erc20Abi, getAddress, http, parseAbi } from "viem";
 import { readContract } from "viem/actions";
 import { parse as parseYaml } from "yaml";
-import { parseConfig } from "../config.ts";
+import { ENV_REFERENCE, interpolateEnv, parseConfig } from "../config.ts";
 import { IncompleteCycleError } from "../keeper.ts";
 import { buildRuntime } from "../setup.ts";
 import { KNOWN_CHAINS } from "./known-chains.ts";
@@ -207,11 +207,11 @@ function chainsOfFile(
 }
 
 function resolveUrl(name: string, rpc: string, env: Env): { url: string; rpcVar: string | undefined } {
-  const rpcVar = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(rpc)?.[1];
+  const rpcVar = [...rpc.matchAll(ENV_REFERENCE)][0]?.[1];
   const missing: string[] = [];
-  const url = rpc.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, v: string) => {
-    if (env[v] === undefined) missing.push(v);
-    return env[v] ?? "";
+  const url = interpolateEnv(rpc, env, (v) => {
+    missing.push(v);
+    return "";
   });
   if (!rpc || missing.length > 0)
     throw new DiscoverError(`Chain "${name}" needs an RPC URL: set ${missing.join(", ") || "its rpc"}.`, {
