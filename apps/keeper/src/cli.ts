@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { checkChainIds } from "@ballast/chain";
 import { parseUsdWad } from "@ballast/config";
 import { BallastError, redactUrl, toJsonValue } from "@ballast/core";
-import type { CycleResult } from "@ballast/engine";
+import { type CycleResult, moveOfSymbol } from "@ballast/engine";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { getAddress, isAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -304,11 +304,11 @@ function planCommand(p: Command): void {
     );
 }
 
-/** The `--what-if` moves, each checked to name a configured token (by symbol, or W + symbol). */
+/** The `--what-if` moves, each checked to move a configured token ({@link moveOfSymbol}). */
 function checkedMoves(k: Keeper, moves: ReturnType<typeof parsePriceMoves>) {
   const symbols = [...new Set(k.chains.flatMap((c) => c.setup.tokens.map((t) => t.symbol.toUpperCase())))];
-  for (const symbol of moves.keys())
-    if (!symbols.includes(symbol) && !symbols.includes(`W${symbol}`))
+  for (const [symbol, move] of moves)
+    if (!symbols.some((s) => moveOfSymbol(new Map([[symbol, move]]), s)))
       throw new WhatIfError(`--what-if: no configured token is ${symbol}`, {
         details: `Tokens in the config: ${symbols.join(", ")}.`,
       });

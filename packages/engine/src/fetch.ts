@@ -31,12 +31,20 @@ export type FetchChainSnapshotOptions = {
 /** Hypothetical USD price moves by symbol (upper case): `ETH` moves ETH and WETH, `BTC` moves BTC and WBTC. */
 export type SymbolPriceMoves = ReadonlyMap<string, { readonly num: bigint; readonly den: bigint }>;
 
-/** The assets a symbol move applies to: the symbol itself and its wrapped form (W + symbol), case-insensitive. */
+/**
+ * The move of a token by its symbol: a move applies to the symbol itself and its wrapped form (W + symbol),
+ * case-insensitive; the symbol's own move wins over its unwrapped form's.
+ */
+export function moveOfSymbol(symbols: SymbolPriceMoves, symbol: string) {
+  const s = symbol.toUpperCase();
+  return symbols.get(s) ?? (s.startsWith("W") ? symbols.get(s.slice(1)) : undefined);
+}
+
+/** The moves of assets by their symbols ({@link moveOfSymbol}). */
 export function movesOf(symbols: SymbolPriceMoves, assets: Iterable<Asset>): PriceMoves {
   const out = new Map<AssetId, { num: bigint; den: bigint }>();
   for (const a of assets) {
-    const s = a.symbol.toUpperCase();
-    const m = symbols.get(s) ?? (s.startsWith("W") ? symbols.get(s.slice(1)) : undefined);
+    const m = moveOfSymbol(symbols, a.symbol);
     if (m) out.set(a.id, m);
   }
   return out;
