@@ -27,8 +27,8 @@ import {
   type Holding,
   type Policy,
   plan,
-  planLegs,
   planId,
+  planLegs,
   planToJSON,
   portfolioState,
   type Sleeve,
@@ -240,7 +240,9 @@ function digest(): void {
         texts.push(planToJSON(p, 0));
       }
     }
-  console.log(`plans: ${texts.length} (${legs.toLocaleString("en-US")} legs)  digest: ${sha256Hex(texts.join("\n"))}`);
+  console.log(
+    `plans: ${texts.length} (${legs.toLocaleString("en-US")} legs)  digest: ${sha256Hex(texts.join("\n"))}`,
+  );
 }
 
 /** Times each size: wall and cpu medians; with `--phases`, valuation, plan and plan id apart. */
