@@ -136,7 +136,10 @@ function compileSwaps(model: CostModel, assets: AssetRegistry) {
         throw new InvalidCostModelError(`${f}.${k}`, `asset ${p[k]} is not on chain ${p.chainId}`);
     }
     let byOut = pairs.get(p.assetIn);
-    if (!byOut) pairs.set(p.assetIn, (byOut = new Map()));
+    if (!byOut) {
+      byOut = new Map();
+      pairs.set(p.assetIn, byOut);
+    }
     if (byOut.has(p.assetOut))
       throw new InvalidCostModelError(f, `pair ${p.assetIn}>${p.assetOut} appears twice`);
     const c = checkSwapCost(p, f);
