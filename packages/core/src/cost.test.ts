@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { BASE, DAI1, ETH, mkAsset, registry, USDC1, USDC8453, usd, WETH1 } from "../test/fixtures.ts";
 import { compileCostModel, zeroCostModel } from "./cost.ts";
 import { InvalidCostModelError } from "./errors.ts";
+import type { AssetId } from "./model.ts";
 
 describe("compileCostModel", () => {
   const model = {
@@ -25,8 +26,13 @@ describe("compileCostModel", () => {
   });
 
   it("keeps pairs apart by both assets and direction; a pair given twice is refused at its index", () => {
-    const pair = (assetIn: string, assetOut: string, feeBps: number) =>
-      ({ chainId: ETH, assetIn, assetOut, feeBps, slippageBps: 0 }) as const;
+    const pair = (assetIn: AssetId, assetOut: AssetId, feeBps: number) => ({
+      chainId: ETH,
+      assetIn,
+      assetOut,
+      feeBps,
+      slippageBps: 0,
+    });
     const pairs = [pair(USDC1.id, DAI1.id, 1), pair(USDC1.id, WETH1.id, 2), pair(WETH1.id, USDC1.id, 3)];
     const c = compileCostModel({ ...model, swap: { ...model.swap, pairs } }, registry());
     expect(c.swap(ETH, USDC1.id, DAI1.id).feeCbps).toBe(100);
