@@ -5,9 +5,17 @@
  * chains). The time covers the whole pure pipeline: valuation (portfolioState) + plan, median of repeated runs, as
  * wall time and as this process's cpu time (the figure to compare when other work shares the cores).
  *
+ * `--phases` splits each size's cpu time: valuation (portfolioState), plan, and within plan the plan id alone (SHA-256
+ * of the canonical JSON of the inputs, timed apart on the same inputs). `--digest` times nothing: it plans
+ * {@link DIGEST_SEEDS} seeded portfolios of each size below 10,000 under both bridge objectives and prints one SHA-256
+ * over every plan's JSON, so a change meant only for speed is checked by running it before and after (same digest,
+ * same plans: legs, amounts, costs, ids).
+ *
  *   pnpm bench:planner                   one line per size
  *   pnpm bench:planner --verbose         plus legs, rounds and growth
+ *   pnpm bench:planner --phases          plus valuation / plan / plan id per size (cpu medians)
  *   pnpm bench:planner --least-bridging  with policy.bridge.objective "least-bridging" (default: "cost")
+ *   pnpm bench:planner --digest          the digest of the plans of seeded portfolios (no timing)
  */
 import { cpus, loadavg } from "node:os";
 import {
@@ -19,10 +27,13 @@ import {
   type Holding,
   type Policy,
   plan,
+  planId,
   planLegs,
+  planToJSON,
   portfolioState,
   type Sleeve,
   type Snapshot,
+  sha256Hex,
   WAD,
 } from "../packages/core/src/index.ts";
 
@@ -52,8 +63,12 @@ function rng(seed: number): () => number {
   };
 }
 
-function portfolio(holdingsTotal: number): { snapshot: Snapshot; policy: Policy; costModel: CostModel } {
-  const rand = rng(holdingsTotal);
+/** A synthetic portfolio of about `holdingsTotal` holdings; its drift and targets are drawn from `seed`. */
+function portfolio(
+  holdingsTotal: number,
+  seed = holdingsTotal,
+): { snapshot: Snapshot; policy: Policy; costModel: CostModel } {
+  const rand = rng(seed);
   const assets = new Map<AssetId, Asset>();
   const chains: Snapshot["chains"][number][] = [];
   const sleeves: Sleeve[] = [];
@@ -195,53 +210,102 @@ const median = (xs: number[]) => {
   return s[Math.floor(s.length / 2)] as number;
 };
 
-const verbose = process.argv.includes("--verbose");
-const objective = process.argv.includes("--least-bridging") ? "least-bridging" : "cost";
-const results: { n: number; ms: number }[] = [];
-for (const n of [10, 100, 1_000, 10_000]) {
-  const { snapshot, policy: base, costModel } = portfolio(n);
-  const policy: Policy = { ...base, bridge: { objective } };
-  const holdings = snapshot.chains.reduce((a, c) => a + c.holdings.length, 0);
-  const runs = n >= 10_000 ? 15 : n >= 1_000 ? 51 : 101;
-  const times: number[] = [];
-  const cpu: number[] = [];
-  let last: ReturnType<typeof plan> | undefined;
-  for (let r = 0; r < runs + 2; r++) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    last = plan(portfolioState(snapshot, policy), costModel, { now: 1_700_000_000 });
-    const c = process.cpuUsage(c0);
-    const dt = performance.now() - t0;
-    if (r >= 2) {
-      // two warm-up runs
+const args = process.argv.slice(2);
+const verbose = args.includes("--verbose");
+const phases = args.includes("--phases");
+const objective = args.includes("--least-bridging") ? "least-bridging" : "cost";
+const NOW = 1_700_000_000;
+/** Seeded portfolios per size in `--digest`. */
+const DIGEST_SEEDS = 25;
+
+/** cpu milliseconds of `f` (this process: user + system). */
+function cpuMs(f: () => void): number {
+  const c0 = process.cpuUsage();
+  f();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+}
+
+/** SHA-256 over the JSON of the plans of {@link DIGEST_SEEDS} seeded portfolios per size, both bridge objectives. */
+function digest(): void {
+  const texts: string[] = [];
+  let legs = 0;
+  for (const n of [10, 100, 1_000])
+    for (let seed = 1; seed <= DIGEST_SEEDS; seed++) {
+      const { snapshot, policy: base, costModel } = portfolio(n, n * 1_000 + seed);
+      for (const o of ["cost", "least-bridging"] as const) {
+        const policy: Policy = { ...base, bridge: { objective: o } };
+        const p = plan(portfolioState(snapshot, policy), costModel, { now: NOW });
+        legs += planLegs(p).length;
+        texts.push(planToJSON(p, 0));
+      }
+    }
+  console.log(
+    `plans: ${texts.length} (${legs.toLocaleString("en-US")} legs)  digest: ${sha256Hex(texts.join("\n"))}`,
+  );
+}
+
+/** Times each size: wall and cpu medians; with `--phases`, valuation, plan and plan id apart. */
+function timeSizes(): void {
+  const results: { n: number; ms: number }[] = [];
+  for (const n of [10, 100, 1_000, 10_000]) {
+    const { snapshot, policy: base, costModel } = portfolio(n);
+    const policy: Policy = { ...base, bridge: { objective } };
+    const holdings = snapshot.chains.reduce((a, c) => a + c.holdings.length, 0);
+    const runs = n >= 10_000 ? 15 : n >= 1_000 ? 51 : 101;
+    const times: number[] = [];
+    const cpu: number[] = [];
+    const parts = { valuation: [] as number[], plan: [] as number[], id: [] as number[] };
+    let last: ReturnType<typeof plan> | undefined;
+    for (let r = 0; r < runs + 2; r++) {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      last = plan(portfolioState(snapshot, policy), costModel, { now: NOW });
+      const c = process.cpuUsage(c0);
+      const dt = performance.now() - t0;
+      if (r < 2) continue; // two warm-up runs
       times.push(dt);
       cpu.push((c.user + c.system) / 1000);
+      if (!phases) continue;
+      let state = portfolioState(snapshot, policy);
+      parts.valuation.push(cpuMs(() => (state = portfolioState(snapshot, policy))));
+      parts.plan.push(cpuMs(() => plan(state, costModel, { now: NOW })));
+      const inputs = { snapshot, policy, costModel, now: NOW, options: {}, prices: state.prices };
+      parts.id.push(cpuMs(() => planId(inputs)));
+    }
+    const ms = median(times);
+    results.push({ n: holdings, ms });
+    console.log(
+      `${holdings.toLocaleString("en-US")} holdings: ${ms.toFixed(1)} ms (cpu ${median(cpu).toFixed(1)} ms)`,
+    );
+    if (phases)
+      console.log(
+        `  cpu: valuation ${median(parts.valuation).toFixed(1)} ms, plan ${median(parts.plan).toFixed(1)} ms (of which the plan id ${median(parts.id).toFixed(1)} ms)`,
+      );
+    if (verbose && last)
+      console.log(
+        `  ${policy.sleeves.length} sleeves, ${planLegs(last).length} legs, ${last.transfers.length} transfers (${formatUsd(last.transfers.reduce((a, t) => a + t.usd, 0n))}), cost ${formatUsd(last.estimatedCost.feesUsd + last.estimatedCost.slippageUsd + last.estimatedCost.bridgeUsd)}, ${last.warnings.length} warnings, runs ${runs}`,
+      );
+  }
+  const load = loadavg()[0] ?? 0;
+  if (load > cpus().length)
+    console.log(
+      `note: load average ${load.toFixed(1)} on ${cpus().length} CPUs: the wall times count waits for a core, the cpu times less so`,
+    );
+  if (verbose) {
+    console.log(
+      `  load average ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(" ")} on ${cpus().length} CPUs`,
+    );
+    for (let k = 1; k < results.length; k++) {
+      const a = results[k - 1] as { n: number; ms: number };
+      const b = results[k] as { n: number; ms: number };
+      const nlogn = (b.n * Math.log2(b.n)) / (a.n * Math.log2(a.n));
+      console.log(`  ${a.n} → ${b.n}: ×${(b.ms / a.ms).toFixed(1)} (n log n: ×${nlogn.toFixed(1)})`);
     }
   }
-  const ms = median(times);
-  results.push({ n: holdings, ms });
-  console.log(
-    `${holdings.toLocaleString("en-US")} holdings: ${ms.toFixed(1)} ms (cpu ${median(cpu).toFixed(1)} ms)`,
-  );
-  if (verbose && last)
-    console.log(
-      `  ${policy.sleeves.length} sleeves, ${planLegs(last).length} legs, ${last.transfers.length} transfers (${formatUsd(last.transfers.reduce((a, t) => a + t.usd, 0n))}), cost ${formatUsd(last.estimatedCost.feesUsd + last.estimatedCost.slippageUsd + last.estimatedCost.bridgeUsd)}, ${last.warnings.length} warnings, runs ${runs}`,
-    );
 }
-if ((loadavg()[0] ?? 0) > cpus().length)
-  console.log(
-    `note: load average ${(loadavg()[0] ?? 0).toFixed(1)} on ${cpus().length} CPUs: the wall times count waits for a core, the cpu times less so`,
-  );
-if (verbose) {
-  console.log(
-    `  load average ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(" ")} on ${cpus().length} CPUs`,
-  );
-  for (let k = 1; k < results.length; k++) {
-    const a = results[k - 1] as { n: number; ms: number };
-    const b = results[k] as { n: number; ms: number };
-    const nlogn = (b.n * Math.log2(b.n)) / (a.n * Math.log2(a.n));
-    console.log(`  ${a.n} → ${b.n}: ×${(b.ms / a.ms).toFixed(1)} (n log n: ×${nlogn.toFixed(1)})`);
-  }
-}
+
+if (args.includes("--digest")) digest();
+else timeSizes();

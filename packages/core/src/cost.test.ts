@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { BASE, DAI1, ETH, mkAsset, registry, USDC1, USDC8453, usd } from "../test/fixtures.ts";
+import { BASE, DAI1, ETH, mkAsset, registry, USDC1, USDC8453, usd, WETH1 } from "../test/fixtures.ts";
 import { compileCostModel, zeroCostModel } from "./cost.ts";
 import { InvalidCostModelError } from "./errors.ts";
+import type { AssetId } from "./model.ts";
 
 describe("compileCostModel", () => {
   const model = {
@@ -22,6 +23,25 @@ describe("compileCostModel", () => {
     expect(c.chainSwapCbps(BASE)).toBe(350);
     expect(c.hasPairs(ETH)).toBe(true);
     expect(c.hasPairs(BASE)).toBe(false);
+  });
+
+  it("keeps pairs apart by both assets and direction; a pair given twice is refused at its index", () => {
+    const pair = (assetIn: AssetId, assetOut: AssetId, feeBps: number) => ({
+      chainId: ETH,
+      assetIn,
+      assetOut,
+      feeBps,
+      slippageBps: 0,
+    });
+    const pairs = [pair(USDC1.id, DAI1.id, 1), pair(USDC1.id, WETH1.id, 2), pair(WETH1.id, USDC1.id, 3)];
+    const c = compileCostModel({ ...model, swap: { ...model.swap, pairs } }, registry());
+    expect(c.swap(ETH, USDC1.id, DAI1.id).feeCbps).toBe(100);
+    expect(c.swap(ETH, USDC1.id, WETH1.id).feeCbps).toBe(200);
+    expect(c.swap(ETH, WETH1.id, USDC1.id).feeCbps).toBe(300);
+    expect(c.swap(ETH, WETH1.id, DAI1.id).feeCbps).toBe(500);
+    const twice = { ...model, swap: { ...model.swap, pairs: [...pairs, pair(USDC1.id, WETH1.id, 4)] } };
+    expect(() => compileCostModel(twice, registry())).toThrow(InvalidCostModelError);
+    expect(() => compileCostModel(twice, registry())).toThrow(/costModel\.swap\.pairs\[3\].*appears twice/);
   });
 
   it("looks up gas per chain with a default; absent types cost nothing", () => {

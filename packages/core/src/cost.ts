@@ -125,7 +125,8 @@ function compileSwaps(model: CostModel, assets: AssetRegistry) {
       throw new InvalidCostModelError(`${f}.chainId`, `chain ${c.chainId} appears twice`);
     chains.set(c.chainId, checkSwapCost(c, f));
   });
-  const pairs = new Map<string, Cbps>();
+  // By asset in, then asset out: a lookup builds no key (it runs for every candidate swap of every pass).
+  const pairs = new Map<AssetId, Map<AssetId, Cbps>>();
   const cheapest = new Map<number, number>();
   (model.swap.pairs ?? []).forEach((p, i) => {
     const f = `costModel.swap.pairs[${i}]`;
@@ -134,10 +135,15 @@ function compileSwaps(model: CostModel, assets: AssetRegistry) {
       if (a && a.chainId !== p.chainId)
         throw new InvalidCostModelError(`${f}.${k}`, `asset ${p[k]} is not on chain ${p.chainId}`);
     }
-    const key = `${p.assetIn}>${p.assetOut}`;
-    if (pairs.has(key)) throw new InvalidCostModelError(f, `pair ${key} appears twice`);
+    let byOut = pairs.get(p.assetIn);
+    if (!byOut) {
+      byOut = new Map();
+      pairs.set(p.assetIn, byOut);
+    }
+    if (byOut.has(p.assetOut))
+      throw new InvalidCostModelError(f, `pair ${p.assetIn}>${p.assetOut} appears twice`);
     const c = checkSwapCost(p, f);
-    pairs.set(key, c);
+    byOut.set(p.assetOut, c);
     const total = c.feeCbps + c.slippageCbps;
     if (total < (cheapest.get(p.chainId) ?? Number.POSITIVE_INFINITY)) cheapest.set(p.chainId, total);
   });
@@ -190,7 +196,7 @@ export function compileCostModel(model: CostModel, assets: AssetRegistry): Compi
   const routes = resolveRoutes(model, assets);
   return {
     swap(chainId, assetIn, assetOut) {
-      return pairs.get(`${assetIn}>${assetOut}`) ?? chains.get(chainId) ?? def;
+      return pairs.get(assetIn)?.get(assetOut) ?? chains.get(chainId) ?? def;
     },
     chainSwapCbps(chainId) {
       const c = chains.get(chainId) ?? def;

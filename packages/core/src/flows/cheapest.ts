@@ -1,6 +1,6 @@
 import { CBPS, type ResolvedRoute } from "../cost.ts";
 import { type FlowResult, minCostFlow } from "../flow.ts";
-import { addRoute, crossingOf, type Graph, hubsAndTokens, spreadCbps } from "./graph.ts";
+import { addNode, addRoute, crossingOf, type Graph, hubsAndTokens, spreadCbps } from "./graph.ts";
 import { type CrossChain, type FlowContext, type FlowNode, netUsd } from "./types.ts";
 
 /** Fixed costs are spread over an estimate of the flow; the estimate is refined from the solved flow this often. */
@@ -87,20 +87,24 @@ function costGraph(
   routes: readonly ResolvedRoute[],
   est: ReadonlyMap<ResolvedRoute, bigint>,
 ): Graph {
-  const { g, id, bridged } = hubsAndTokens(ctx, byChain, routes);
-  for (const [c, ns] of byChain)
+  const { g, bridged } = hubsAndTokens(ctx, byChain, routes);
+  for (const [c, ns] of byChain) {
+    const hub = g.hubs.get(c) as number;
+    let src: number | undefined;
     for (const n of ns) {
       const v = netUsd(n);
       let k: number;
-      if (bridged.has(n.asset)) k = g.index.get(`x|${n.asset}`) as number;
+      if (bridged.has(n.asset)) k = g.tokens.get(n.asset) as number;
       else if (v > 0n) {
-        const fresh = !g.index.has(`src|${c}`);
-        k = id(`src|${c}`, { chainId: c });
-        if (fresh)
-          g.arcs.push({ from: k, to: g.index.get(`hub|${c}`) as number, cost: ctx.costs.chainSwapCbps(c) });
-      } else k = g.index.get(`hub|${c}`) as number;
+        if (src === undefined) {
+          src = addNode(g, { chainId: c });
+          g.arcs.push({ from: src, to: hub, cost: ctx.costs.chainSwapCbps(c) });
+        }
+        k = src;
+      } else k = hub;
       g.supply[k] = (g.supply[k] as bigint) + v;
     }
+  }
   for (const r of routes)
     addRoute(g, r, r.feeCbps + ctx.bridge.premiumCbps + spreadCbps(r.fixedUsd, est.get(r) ?? 0n, MAX_SPREAD));
   return g;

@@ -58,7 +58,7 @@ function reducedGraph(
   const { g, bridged } = hubsAndTokens(ctx, byChain, routes);
   for (const [c, ns] of byChain)
     for (const n of ns) {
-      const k = g.index.get(bridged.has(n.asset) ? `x|${n.asset}` : `hub|${c}`) as number;
+      const k = (bridged.has(n.asset) ? g.tokens.get(n.asset) : g.hubs.get(c)) as number;
       g.supply[k] = (g.supply[k] as bigint) + netUsd(n);
     }
   for (const r of routes) {

@@ -6,52 +6,48 @@ import type { CrossChain, FlowContext, FlowNode, PlannedTransfer, Unmet } from "
 /** A node of a cross-chain graph: a chain's swap hub, or an asset on it. */
 export type Label = { readonly chainId: number; readonly asset?: AssetId };
 
-/** A cross-chain flow network: supplies (USD wad) and labels per node, arcs, and which arcs are bridge routes. */
+/**
+ * A cross-chain flow network: supplies (USD wad) and labels per node, arcs, and which arcs are bridge routes; the
+ * node of each chain's swap hub and of each token a route carries (looked up by chain and asset, no string keys).
+ */
 export type Graph = {
   readonly supply: bigint[];
   readonly labels: Label[];
-  readonly index: Map<string, number>;
+  readonly hubs: Map<number, number>;
+  readonly tokens: Map<AssetId, number>;
   readonly arcs: FlowArc[];
   readonly routeArcs: { r: ResolvedRoute; arc: number }[];
 };
 
-/** An empty graph and `id(key, label)`, which gives the node of `key`, adding it on first use. */
-export function newGraph(): { g: Graph; id: (key: string, label: Label) => number } {
-  const g: Graph = { supply: [], labels: [], index: new Map(), arcs: [], routeArcs: [] };
-  const id = (key: string, label: Label) => {
-    let k = g.index.get(key);
-    if (k === undefined) {
-      k = g.supply.length;
-      g.index.set(key, k);
-      g.supply.push(0n);
-      g.labels.push(label);
-    }
-    return k;
-  };
-  return { g, id };
+/** Adds a node with no supply; returns its index. */
+export function addNode(g: Graph, label: Label): number {
+  g.supply.push(0n);
+  g.labels.push(label);
+  return g.supply.length - 1;
 }
 
 /**
- * The part both cross-chain graphs share: a swap hub per chain, then a node per token a route carries (`x|asset`,
- * sorted), with token → hub at the chain's swap cost and hub → token free. Returns the graph, `id` and those tokens.
+ * The part both cross-chain graphs share: a swap hub per chain, then a node per token a route carries (sorted), with
+ * token → hub at the chain's swap cost and hub → token free. Returns the graph and those tokens.
  */
 export function hubsAndTokens(
   ctx: FlowContext,
   byChain: ReadonlyMap<number, readonly FlowNode[]>,
   routes: readonly ResolvedRoute[],
-): { g: Graph; id: (key: string, label: Label) => number; bridged: ReadonlySet<AssetId> } {
-  const { g, id } = newGraph();
-  for (const c of byChain.keys()) id(`hub|${c}`, { chainId: c });
+): { g: Graph; bridged: ReadonlySet<AssetId> } {
+  const g: Graph = { supply: [], labels: [], hubs: new Map(), tokens: new Map(), arcs: [], routeArcs: [] };
+  for (const c of byChain.keys()) g.hubs.set(c, addNode(g, { chainId: c }));
   const bridged = new Set<AssetId>();
   for (const r of routes) bridged.add(r.fromAsset).add(r.toAsset);
   for (const a of [...bridged].sort()) {
     const chainId = (ctx.assets.get(a) as { chainId: number }).chainId;
-    const x = id(`x|${a}`, { chainId, asset: a });
-    const hub = g.index.get(`hub|${chainId}`) as number;
+    const x = addNode(g, { chainId, asset: a });
+    g.tokens.set(a, x);
+    const hub = g.hubs.get(chainId) as number;
     g.arcs.push({ from: x, to: hub, cost: ctx.costs.chainSwapCbps(chainId) });
     g.arcs.push({ from: hub, to: x, cost: 0 });
   }
-  return { g, id, bridged };
+  return { g, bridged };
 }
 
 /** A route's fixed cost (USD wad) spread over `est` of flow, in centi-bps, at most `cap` (also when `est` ≤ 0). */
@@ -64,11 +60,7 @@ export function spreadCbps(fixedUsd: bigint, est: bigint, cap: number): number {
 /** Adds the arc of route `r` between its token nodes at `cost`, and records it as a route arc. */
 export function addRoute(g: Graph, r: ResolvedRoute, cost: number): void {
   g.routeArcs.push({ r, arc: g.arcs.length });
-  g.arcs.push({
-    from: g.index.get(`x|${r.fromAsset}`) as number,
-    to: g.index.get(`x|${r.toAsset}`) as number,
-    cost,
-  });
+  g.arcs.push({ from: g.tokens.get(r.fromAsset) as number, to: g.tokens.get(r.toAsset) as number, cost });
 }
 
 /** The transfers a solved graph makes (none below the minimum trade), and what it could not carry. */
