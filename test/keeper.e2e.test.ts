@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openJournal } from "@ballast/keeper";
@@ -8,13 +7,14 @@ import {
   ANVIL_PRIVATE_KEYS,
   pushPoolPrice,
   setPrice,
+  startTcpProxy,
   startTestChain,
   syncPoolPrice,
   TEST_ACCOUNT_INDEX,
   testAccounts,
 } from "@ballast/testkit";
 import { formatUnits, parseAbi, parseUnits } from "viem";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { cli, startCli } from "./cli.ts";
 import { txsFrom, waitFor } from "./helpers.ts";
 
@@ -90,14 +90,6 @@ const healthFactor = async () => {
   });
   return hf;
 };
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 beforeAll(async () => {
   const [ethereum, base] = await Promise.all([
@@ -213,7 +205,9 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
         "a broadcast transaction on both chains",
         async () => exited || (await broadcastOn()).length === 2,
       );
-      expect(exited, `the keeper exited before broadcasting on both chains: ${run.stderrSoFar()}`).toBe(false);
+      expect(exited, `the keeper exited before broadcasting on both chains: ${run.stderrSoFar()}`).toBe(
+        false,
+      );
       expect((await broadcastOn()).sort((a, b) => a - b)).toEqual([1, 8453]);
       run.child.kill("SIGKILL");
       await run.done;
@@ -340,10 +334,16 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
 
   it("an unreachable RPC gives a clear message and a non-zero exit", async () => {
     const dead = join(dir, "dead.yaml");
-    const port = await freePort();
+    // A port this test holds, every connection cut: a port closed after picking it could be anyone's by the next run.
+    const cut = await startTcpProxy(0);
+    cut.cut();
+    onTestFinished(() => cut.close());
     writeFileSync(
       dead,
-      demoConfigYaml(chains, { journal: join(dir, "dead.db"), rpc: { base: `http://127.0.0.1:${port}` } }),
+      demoConfigYaml(chains, {
+        journal: join(dir, "dead.db"),
+        rpc: { base: `http://127.0.0.1:${cut.port}` },
+      }),
     );
     const s = await cli(["status", "-c", dead], env);
     expect(s.code).toBe(3); // a chain unreadable
