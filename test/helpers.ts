@@ -37,6 +37,19 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
   }
 }
 
+/**
+ * The port a started `ballast run` (or `work`) serves on, from its `listen` log line (logged at level info): waits for
+ * the line, which comes through a pipe, in no fixed order with what the process does over sockets.
+ */
+export async function listenPort(run: { stderrSoFar: () => string }): Promise<number> {
+  let port = 0;
+  await waitFor("the process's listener in its log", () => {
+    port = Number(/"listen":"127\.0\.0\.1:(\d+)"/.exec(run.stderrSoFar())?.[1] ?? 0);
+    return port > 0;
+  });
+  return port;
+}
+
 /** Labels that take any value (config keys, symbols, JSON-RPC methods, portfolio names): HELP describes them. */
 const OPEN_LABELS = new Set(["chain", "sleeve", "asset", "method", "portfolio"]);
 

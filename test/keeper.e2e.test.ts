@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openJournal } from "@ballast/keeper";
@@ -8,15 +7,16 @@ import {
   ANVIL_PRIVATE_KEYS,
   pushPoolPrice,
   setPrice,
+  startTcpProxy,
   startTestChain,
   syncPoolPrice,
   TEST_ACCOUNT_INDEX,
   testAccounts,
 } from "@ballast/testkit";
 import { formatUnits, parseAbi, parseUnits } from "viem";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { cli, startCli } from "./cli.ts";
-import { txsFrom } from "./helpers.ts";
+import { txsFrom, waitFor } from "./helpers.ts";
 
 const account = testAccounts.keeper;
 const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] as string };
@@ -90,14 +90,6 @@ const healthFactor = async () => {
   });
   return hf;
 };
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 beforeAll(async () => {
   const [ethereum, base] = await Promise.all([
@@ -192,30 +184,39 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
     );
     expect((await status()).decision.fire).toBe(true);
     const before = await heads();
-    // Blocks only every second: the keeper broadcasts, then waits for a receipt — and is killed while waiting.
+    // No blocks at all while the keeper sends: whatever it broadcasts stays in the pool, so the kill lands between
+    // broadcast and receipt on BOTH chains, however slowly either batch is built (killing at the first broadcast
+    // row let a loaded machine kill it before ethereum's batch was even signed: a different scenario).
     await Promise.all([chains.ethereum, chains.base].map((c) => c.testClient.setAutomine(false)));
-    await Promise.all(
-      [chains.ethereum, chains.base].map((c) => c.testClient.setIntervalMining({ interval: 1 })),
-    );
     try {
       const journal = await openJournal(join(dir, "ballast.db"));
       const run = startCli(["run", "--once", "-c", config], env);
-      const deadline = Date.now() + 60_000;
-      let broadcast = 0;
-      while (broadcast === 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
-        broadcast =
-          (
-            await journal.sql.all<{ n: number }>(
-              "SELECT count(*) AS n FROM transactions WHERE status = 'broadcast'",
-            )
-          )[0]?.n ?? 0;
-      }
+      const broadcastOn = async () =>
+        (
+          await journal.sql.all<{ chainId: number }>(
+            "SELECT DISTINCT chain_id AS \"chainId\" FROM transactions WHERE status = 'broadcast'",
+          )
+        ).map((r) => Number(r.chainId));
+      let exited = false;
+      void run.done.then(() => {
+        exited = true;
+      });
+      await waitFor(
+        "a broadcast transaction on both chains",
+        async () => exited || (await broadcastOn()).length === 2,
+      );
+      expect(exited, `the keeper exited before broadcasting on both chains: ${run.stderrSoFar()}`).toBe(
+        false,
+      );
+      expect((await broadcastOn()).sort((a, b) => a - b)).toEqual([1, 8453]);
       run.child.kill("SIGKILL");
       await run.done;
       await journal.close();
-      expect(broadcast).toBeGreaterThan(0);
 
+      // Blocks every second again: the restart finds both transactions journaled, settles them, sends nothing new.
+      await Promise.all(
+        [chains.ethereum, chains.base].map((c) => c.testClient.setIntervalMining({ interval: 1 })),
+      );
       const restarted = await cli(["run", "--once", "-c", config], env);
       expect(restarted.code, restarted.stderr).toBe(0);
     } finally {
@@ -333,10 +334,16 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
 
   it("an unreachable RPC gives a clear message and a non-zero exit", async () => {
     const dead = join(dir, "dead.yaml");
-    const port = await freePort();
+    // A port this test holds, every connection cut: a port closed after picking it could be anyone's by the next run.
+    const cut = await startTcpProxy(0);
+    cut.cut();
+    onTestFinished(() => cut.close());
     writeFileSync(
       dead,
-      demoConfigYaml(chains, { journal: join(dir, "dead.db"), rpc: { base: `http://127.0.0.1:${port}` } }),
+      demoConfigYaml(chains, {
+        journal: join(dir, "dead.db"),
+        rpc: { base: `http://127.0.0.1:${cut.port}` },
+      }),
     );
     const s = await cli(["status", "-c", dead], env);
     expect(s.code).toBe(3); // a chain unreadable

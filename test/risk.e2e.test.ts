@@ -34,7 +34,7 @@ import {
 import { type Address, encodeFunctionData, erc20Abi, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, startCli } from "./cli.ts";
-import { hashesFrom, txsFrom, waitFor } from "./helpers.ts";
+import { hashesFrom, listenPort, txsFrom, waitFor } from "./helpers.ts";
 
 const account = testAccounts.keeper;
 const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] as string };
@@ -116,15 +116,10 @@ describe("risk controls, on two local chains with the keeper process", { timeout
       )[0]?.n ?? 0;
     const before = await heads();
     const daemon = startCli(["run", "-c", config], { ...env, BALLAST_LOG_LEVEL: "info" });
-    let stderr = "";
-    daemon.child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
     try {
       // In band: the daemon cycles and holds.
       await waitFor("a first cycle", async () => (await decisions(false)) > 0);
-      const port = Number(/"listen":"127\.0\.0\.1:(\d+)"/.exec(stderr)?.[1]);
-      expect(port).toBeGreaterThan(0);
+      const port = await listenPort(daemon);
 
       const paused = await cli(["pause", "-c", config, "--reason", "audit in progress"], env);
       expect(paused.code, paused.stderr).toBe(0);
@@ -337,15 +332,14 @@ describe("risk controls, on two local chains with the keeper process", { timeout
     // condition still holds) and a running daemon holds them, says so on /metrics and answers 503 on /healthz.
     writeFileSync(good, fixed);
     const daemon = startCli(["run", "-c", good], { ...env, BALLAST_LOG_LEVEL: "info" });
-    let stderr = "";
-    daemon.child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
     try {
-      await waitFor("two held batches on each chain", () => (stderr.match(/batch held/g) ?? []).length >= 4);
+      await waitFor(
+        "two held batches on each chain",
+        () => (daemon.stderrSoFar().match(/batch held/g) ?? []).length >= 4,
+      );
       expect(await sentSince(chains.ethereum, before.ethereum)).toBe(0);
       expect(await sentSince(chains.base, before.base)).toBe(0);
-      const port = Number(/"listen":"127\.0\.0\.1:(\d+)"/.exec(stderr)?.[1]);
+      const port = await listenPort(daemon);
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toContain('ballast_sending_stopped{chain="ethereum",reason="breaker"} 1');
       expect(metrics).toContain('ballast_sending_stopped{chain="base",reason="breaker"} 1');

@@ -32,10 +32,26 @@ export async function delegateToSimple7702(
     gas: 100_000n,
   } as never);
   await waitForSuccess(chain, hash, "EIP-7702 delegation");
+  await pendingNonceAtLeast(chain, params.account.address, authorization.nonce + 1);
   const code = await chain.publicClient.getCode({ address: params.account.address });
   if (code?.toLowerCase() !== delegationDesignator(contractAddress))
     throw new TestkitError(
       `delegateToSimple7702: ${params.account.address} is not delegated (code ${code}).`,
     );
   return code;
+}
+
+/**
+ * Waits until the node's `pending` nonce of `address` is at least `nonce`. A self-sponsored delegation bumps the nonce
+ * twice (the transaction, then its authorization), but anvil answers `pending` as the highest nonce in its pool + 1
+ * while the mined transaction is still there (its receipt is already served): a send right after the receipt would
+ * take the authorization's nonce and fail with "nonce too low" — a flake seen under load.
+ */
+async function pendingNonceAtLeast(chain: TestChain, address: Hex, nonce: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while ((await chain.publicClient.getTransactionCount({ address, blockTag: "pending" })) < nonce) {
+    if (Date.now() > deadline)
+      throw new TestkitError(`delegateToSimple7702: the pending nonce of ${address} never reached ${nonce}.`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

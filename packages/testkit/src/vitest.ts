@@ -68,3 +68,28 @@ export function useTestChain(params: UseTestChainParameters): TestChain {
     },
   });
 }
+
+/**
+ * Runs `setup` once before the tests of the enclosing `describe` block and reverts it after them, so each of those
+ * tests starts from the state it left (with {@link useTestChain}'s per-test snapshot, what a test does is undone
+ * before the next). For set-ups of dozens of transactions (positions opened, liquidity seeded) that every test of a
+ * block needs alike: sequential RPC round trips are what a loaded machine slows most. Returns a getter for what
+ * `setup` resolved to (usable inside the block's tests).
+ */
+export function useSharedState<T>(chain: TestChain, setup: () => Promise<T>): () => T {
+  let clean: `0x${string}` | undefined;
+  let state: { value: T } | undefined;
+  beforeAll(async () => {
+    clean = await chain.snapshot();
+    state = { value: await setup() };
+  });
+  afterAll(async () => {
+    if (clean) await chain.revert(clean);
+    clean = undefined;
+    state = undefined;
+  });
+  return () => {
+    if (!state) throw new TestkitError("useSharedState: read inside the block's tests, after its setup ran.");
+    return state.value;
+  };
+}

@@ -1,5 +1,5 @@
 import type { ReadResult } from "@ballast/core";
-import { fund, getPool, setPrice, testAccounts, uniswapV3FactoryAbi } from "@ballast/testkit";
+import { fund, getPool, setPrice, syncPoolPrice, testAccounts, uniswapV3FactoryAbi } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import { encodeFunctionData, erc20Abi, maxUint256 } from "viem";
 import { describe, expect, it } from "vitest";
@@ -54,16 +54,24 @@ async function swapToSqrtPrice(poolKey: string, sqrtPriceLimitX96: bigint) {
   const amountIn =
     tokenIn === chain.deployment.tokens.WETH.address ? 100_000n * E18 : 300_000_000n * 10n ** 6n;
   await fund(chain, { account: bob.address, token: tokenIn, amount: amountIn });
+  const allowance = await chain.publicClient.readContract({
+    address: tokenIn,
+    abi: erc20Abi,
+    functionName: "allowance",
+    args: [bob.address, chain.deployment.uniswap.swapRouter],
+  });
+  const approve = {
+    to: tokenIn,
+    data: encodeFunctionData({
+      abi: erc20Abi,
+      functionName: "approve",
+      args: [chain.deployment.uniswap.swapRouter, maxUint256],
+    }),
+    value: 0n,
+  };
+  // Approved once per token (a read instead of a transaction on later swaps: these tests swap a lot).
   await sendEach(chain, bob, [
-    {
-      to: tokenIn,
-      data: encodeFunctionData({
-        abi: erc20Abi,
-        functionName: "approve",
-        args: [chain.deployment.uniswap.swapRouter, maxUint256],
-      }),
-      value: 0n,
-    },
+    ...(allowance < amountIn ? [approve] : []),
     {
       to: chain.deployment.uniswap.swapRouter,
       data: encodeFunctionData({
@@ -268,7 +276,9 @@ describe("position amounts equal the position manager's decrease + collect, to t
 
     // WETH is token0: its USD price moves the pool's price the same way.
     for (const usd of [3_060n, 2_930n, 2_500n, 3_600n, 3_010n]) {
-      await setPrice(chain, { asset: "WETH", usdPrice: usd * 10n ** 8n });
+      // The feed, then only the pool under test (not every WETH pool, as setPrice would: fewer transactions).
+      await setPrice(chain, { asset: "WETH", usdPrice: usd * 10n ** 8n, movePool: false });
+      await syncPoolPrice(chain, { pool: WETH_USDC });
       const amounts = await check();
       expect(amounts.fees.amount0 + amounts.fees.amount1 > 0n).toBe(true); // the moves paid fees while in range
     }

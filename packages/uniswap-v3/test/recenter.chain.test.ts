@@ -1,5 +1,5 @@
 import { setPrice, testAccounts } from "@ballast/testkit";
-import { useTestChain } from "@ballast/testkit/vitest";
+import { useSharedState, useTestChain } from "@ballast/testkit/vitest";
 import { parseEventLogs } from "viem";
 import { describe, expect, it } from "vitest";
 import { positionManagerAbi } from "../src/abi.ts";
@@ -27,6 +27,16 @@ async function positionsOf(owner: `0x${string}`): Promise<readonly LpPosition[]>
 const usd = (amount0: bigint, amount1: bigint, wethUsd: bigint) => amount0 * wethUsd + amount1 * 10n ** 12n;
 
 describe("encodeRecenter / quoteRecenter", () => {
+  // One position for every case (each test starts from it: the price move and the re-center are reverted after).
+  const minted = useSharedState(chain, () =>
+    mintPosition(chain, erin, {
+      poolKey: "WETH/USDC/500",
+      widthBps: 300,
+      amount0: 5n * E18,
+      amount1: 15_000n * 10n ** 6n,
+      batch: true, // minted to the delegated EOA itself
+    }),
+  );
   for (const [side, wethUsd, budget, maxIdleBps] of [
     // "guaranteed": the exit's and swap's slippage allowances (1%) partly stay idle; "expected": ~nothing does.
     ["above", 3_400n, "guaranteed", 100n],
@@ -35,13 +45,7 @@ describe("encodeRecenter / quoteRecenter", () => {
     ["below", 2_700n, "expected", 1n],
   ] as const) {
     it(`re-centers a position the price left (${side}, ${budget} budget) in ONE EIP-7702 batch`, async () => {
-      const { tokenId, pool } = await mintPosition(chain, erin, {
-        poolKey: "WETH/USDC/500",
-        widthBps: 300,
-        amount0: 5n * E18,
-        amount1: 15_000n * 10n ** 6n,
-        batch: true, // minted to the delegated EOA itself
-      });
+      const { tokenId, pool } = minted();
       await setPrice(chain, { asset: "WETH", usdPrice: wethUsd * 10n ** 8n });
       const [position] = await positionsOf(erin.address);
       expect(position!.tokenId).toBe(tokenId);
