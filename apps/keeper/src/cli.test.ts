@@ -40,6 +40,12 @@ describe("--json for scripts", () => {
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).error).toMatchObject({ code: "ConfigError", field: "--json" });
   }, 60_000);
+
+  it("demo --json --keep is a usage error (exit 2): a demo that keeps running prints as it goes", async () => {
+    const r = await ballast(["demo", "--json", "--keep"]);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: "ConfigError", field: "--json" });
+  }, 60_000);
 });
 
 describe("ballast demo without @ballast/testkit", () => {

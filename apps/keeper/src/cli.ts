@@ -592,9 +592,14 @@ function demoCommand(p: Command): void {
       "two local anvil chains with the real Aave V3 and Uniswap V3: fund, drift, rebalance, before/after",
     )
     .option("--keep", "leave the chains running at the end (Ctrl-C stops them)")
-    .action(async (o: { keep?: boolean }) => {
+    .option("--json", "no step-by-step output: the result as one JSON object on stdout (not with --keep)")
+    .action(async (o: { keep?: boolean; json?: boolean }) => {
+      if (o.json && o.keep)
+        throw new ConfigError("--json", [
+          { path: "--json", message: "not with --keep (a demo that keeps running prints as it goes)" },
+        ]);
       const { runDemo } = await loadDemo();
-      await runDemo({ keep: o.keep ?? false });
+      await runDemo({ keep: o.keep ?? false, json: o.json ?? false });
     });
 }
 
