@@ -257,7 +257,7 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     expect(await landed()).toEqual([1, 1]);
     expect((await journalRecords(journal)).map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
     await expectNoncesSettled(journal);
-  });
+  }, 180_000);
 
   it("two daemons on one journal: the second refuses to start; the first rebalances once per chain and its journal follows the chain during the run", async () => {
     const { file, journal } = await setup("two-daemons");
