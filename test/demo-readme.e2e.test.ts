@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseUnits } from "viem";
 import { describe, expect, it } from "vitest";
 import { ROOT, startCli } from "./cli.ts";
 
@@ -57,5 +58,40 @@ describe("the README's demo excerpt", () => {
       );
       at = found + 1;
     }
+  }, 120_000);
+
+  it("demo --json prints one JSON object and nothing else: both batches confirmed, every sleeve back in band", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), "ballast-demo-test-"));
+    const run = await startCli(["demo", "--json"], { TMPDIR: tmp }).done.finally(() =>
+      rmSync(tmp, { recursive: true, force: true }),
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as {
+      decision: { fire: boolean };
+      plan: { id: string } | null;
+      sent: { key: string; status: string }[];
+      sleeves: { id: string; beforeBps: number; afterBps: number; inBand: boolean }[];
+      nav: { before: string; after: string };
+      cost: { estimated: string; actual: string };
+      nextDecision: string;
+    };
+    expect(out.decision.fire).toBe(true);
+    expect(out.plan?.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(out.sent.map((s) => `${s.key} ${s.status}`).sort()).toEqual([
+      "base confirmed",
+      "ethereum confirmed",
+    ]);
+    expect(out.sleeves.map((s) => s.id)).toEqual([
+      "eth-idle",
+      "eth-usdc-lp",
+      "weth-aave",
+      "usdc-idle",
+      "usdc-debt",
+    ]);
+    expect(out.sleeves.filter((s) => !s.inBand)).toEqual([]);
+    expect(out.nextDecision).toBe("hold");
+    // Exact decimal strings: the actual cost is NAV before − after.
+    const wad = (x: string) => parseUnits(x, 18);
+    expect(wad(out.nav.before) - wad(out.nav.after)).toBe(wad(out.cost.actual));
   }, 120_000);
 });

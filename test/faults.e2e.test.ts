@@ -35,13 +35,19 @@ let start: bigint[] = [];
 /** Every config sends its alerts to this webhook stand-in; emptied before each case. */
 let standIns: StandIns;
 
-/** A config whose RPCs are fresh fault proxies (one per chain) and whose journal is `name`.db. */
-async function setup(name: string, opts: { tick?: string; confirmTimeout?: string } = {}) {
-  proxies = await Promise.all(list.map((c, i) => startRpcProxy(c.rpcUrl, {}, { seed: i + 1 })));
+type CaseOptions = { tick?: string; confirmTimeout?: string; bands?: string };
+
+/**
+ * A config whose RPCs are fresh fault proxies (one per chain; their drop patterns come from `seed`) and whose journal
+ * is `name`.db.
+ */
+async function setup(name: string, opts: CaseOptions & { seed?: number } = {}) {
+  const seed = opts.seed ?? 1;
+  proxies = await Promise.all(list.map((c, i) => startRpcProxy(c.rpcUrl, {}, { seed: seed * 1_000 + i })));
   return configFor(name, opts);
 }
 
-function configFor(name: string, opts: { tick?: string; confirmTimeout?: string } = {}) {
+function configFor(name: string, opts: CaseOptions = {}) {
   const file = join(dir, `${name}.yaml`);
   const journal = join(dir, `${name}.db`);
   const yaml = demoConfigYaml(chains, {
@@ -50,6 +56,7 @@ function configFor(name: string, opts: { tick?: string; confirmTimeout?: string 
     rpc: { ethereum: proxies[0]?.url as string, base: proxies[1]?.url as string },
     tick: opts.tick ?? "1s",
     confirmTimeout: opts.confirmTimeout ?? "2s",
+    ...(opts.bands ? { bands: opts.bands } : {}),
   });
   writeFileSync(
     file,
@@ -91,6 +98,12 @@ const alerts = () =>
     .accepted("webhook")
     .map((r) => r.body as { event: string; subject: string })
     .map((b) => `${b.event} ${b.subject.split(":").at(-1)}`);
+
+/** Policy bands that put each chain's sleeves out of band on their own after ETH −20%. */
+const TIGHT_BANDS = "{ absolute: 0.5%, relative: 10% }";
+
+/** Cycles a daemon logged so far (at level info). */
+const cyclesOf = (stderr: string) => stderr.match(/"msg":"cycle (done|failed)"/g)?.length ?? 0;
 
 /** After the run: nothing queued, and the journal's next nonce is the chain's. */
 async function expectNoncesSettled(journalPath: string) {
@@ -174,24 +187,77 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     ).toEqual(["tx-confirmed base", "tx-confirmed ethereum"]);
   });
 
-  it("30% of requests dropped (answers lost after the node saw them) and 2-second blocks for 10 cycles: one rebalance per chain", async () => {
-    const { file, journal } = await setup("drops");
-    await automine(false);
-    await Promise.all(list.map((c) => c.testClient.setIntervalMining({ interval: 2 })));
-    faults({ dropRate: 0.3 });
-    const daemon = await cli(["run", "--max-cycles", "10", "-c", file], env);
-    expect(daemon.code, daemon.stderr).toBe(0);
-    expect(proxies.every((p) => p.stats().dropped > 0)).toBe(true);
-    // Both batches were sent under the faults (not by the clean run below).
-    expect(await journalRecords(journal)).toHaveLength(2);
-    // A run may end with its batch still in flight: the next run settles it and must not send again.
-    faults({});
-    const again = await cli(["run", "--once", "-c", file], env);
-    expect(again.code, again.stderr).toBe(0);
-    expect((await journalRecords(journal)).map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
+  // With the demo's bands (±2%), ETH −20% puts only base's sleeves out of band; ethereum's legs ride along in the same
+  // rebalance. Bands of ±0.5% put each chain out of band on its own, so a chain whose batch failed before anything was
+  // signed is still out of band and fires again, and the outcome does not depend on which requests are dropped.
+  it.each([1, 2, 3])(
+    "drop pattern %i: 3 in 10 requests dropped (answers lost after the node saw them), 2-second blocks: one rebalance per chain, every sleeve in band",
+    async (seed) => {
+      const { file, journal } = await setup(`drops-${seed}`, { seed, bands: TIGHT_BANDS });
+      await automine(false);
+      await Promise.all(list.map((c) => c.testClient.setIntervalMining({ interval: 2 })));
+      faults({ dropRate: 0.3 });
+      const daemon = startCli(["run", "-c", file], { ...env, BALLAST_LOG_LEVEL: "info" });
+      try {
+        // Both batches sent and final under the faults, then three more cycles under the same faults (they must hold).
+        await waitFor(
+          "both batches final",
+          async () => {
+            const r = await journalRecords(journal);
+            return r.length === 2 && r.every((x) => x.status === "confirmed");
+          },
+          90_000,
+        );
+        const then = cyclesOf(daemon.stderrSoFar());
+        await waitFor("three more cycles", () => cyclesOf(daemon.stderrSoFar()) >= then + 3);
+      } finally {
+        daemon.child.kill("SIGTERM");
+      }
+      const done = await daemon.done;
+      expect(done.code, done.stderr).toBe(0);
+      expect(proxies.every((p) => p.stats().dropped > 0)).toBe(true);
+      expect(await landed()).toEqual([1, 1]);
+      expect((await journalRecords(journal)).map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
+      await expectNoncesSettled(journal);
+      // Read back from the chains (no faults): every sleeve inside its band, so no later cycle sends either.
+      faults({});
+      const status = await cli(["status", "--json", "-c", file], env);
+      expect(status.code, status.stderr).toBe(0);
+      const { sleeves } = JSON.parse(status.stdout) as { sleeves: { id: string; outOfBand: boolean }[] };
+      expect(sleeves.filter((s) => s.outOfBand)).toEqual([]);
+    },
+    180_000,
+  );
+
+  // A chain whose batch failed before anything was signed has nothing in flight: the next cycle decides again from the
+  // chains (ARCHITECTURE.md, "A batch that failed before signing"). Still out of band, it is retried; inside its band,
+  // it holds.
+  it("a chain whose batch failed before signing while the other's landed: retried by the next cycle while out of band, never the chain that landed", async () => {
+    const { file, journal } = await setup("failed-before-signing", { bands: TIGHT_BANDS });
+    proxies[0]?.setFaults({ failMethods: ["eth_estimateGas"] });
+    const first = await cli(["run", "--once", "-c", file], env);
+    expect(first.code).toBe(3);
+    expect(first.stderr).toMatch(/chain ethereum: failed — RPC eth_estimateGas failed/);
+    expect(await landed()).toEqual([0, 1]);
+    expect((await journalRecords(journal)).map((r) => r.chainId)).toEqual([8453]);
+    // What the demo's ±2% bands make of the same chains: ethereum's sleeves are inside them, so they would hold.
+    const demoBands = configFor("failed-before-signing-demo-bands");
+    const wide = await cli(["status", "--json", "-c", demoBands.file], env);
+    expect(wide.code, wide.stderr).toBe(0);
+    const held = JSON.parse(wide.stdout) as {
+      decision: { fire: boolean };
+      sleeves: { outOfBand: boolean }[];
+    };
+    expect(held.decision.fire).toBe(false);
+    expect(held.sleeves.filter((s) => s.outOfBand)).toEqual([]);
+    // With ±0.5% ethereum is still out of band: the next run sends its batch, and nothing more on base.
+    proxies[0]?.setFaults({});
+    const second = await cli(["run", "--once", "-c", file], env);
+    expect(second.code, second.stderr).toBe(0);
     expect(await landed()).toEqual([1, 1]);
+    expect((await journalRecords(journal)).map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
     await expectNoncesSettled(journal);
-  });
+  }, 180_000);
 
   it("two daemons on one journal: the second refuses to start; the first rebalances once per chain and its journal follows the chain during the run", async () => {
     const { file, journal } = await setup("two-daemons");

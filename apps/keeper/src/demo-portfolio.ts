@@ -154,6 +154,8 @@ export function demoConfigYaml(
     confirmTimeout?: string;
     /** Every chain's `rpcTimeout` (default the config's). */
     rpcTimeout?: string;
+    /** `policy.bands` (default the demo's `{ absolute: 2%, relative: 10% }`). */
+    bands?: string;
   },
 ): string {
   const chain = (key: keyof DemoChains, c: TestChain) =>
@@ -174,7 +176,7 @@ policy:
     - { id: weth-aave,   chain: base,     kind: aave-supply,   asset: WETH, weight: 45% }
     - { id: usdc-idle,   chain: base,     kind: token,         asset: USDC, weight: 15% }
     - { id: usdc-debt,   chain: base,     kind: aave-borrow,   asset: USDC, weight: -10% }
-  bands: { absolute: 2%, relative: 10% }
+  bands: ${opts.bands ?? "{ absolute: 2%, relative: 10% }"}
   cooldown: ${opts.cooldown ?? "1h"}
   rebalanceTo: target
   minTrade: 50 USD

@@ -1,6 +1,7 @@
 import {
   FirewallError,
   ForeignTransactionError,
+  findChainMismatchError,
   findRpcRequestError,
   type InFlightItem,
   isFinal,
@@ -106,6 +107,7 @@ const LAST_REBALANCE = "lastRebalanceAt";
 
 /** An error for a log line: the failed RPC call and its URL when an RPC is the cause, else the short message. */
 export const errText = (e: unknown): string =>
+  findChainMismatchError(e)?.shortMessage ??
   findRpcRequestError(e)?.shortMessage ??
   (e as BallastError)?.shortMessage ??
   (e instanceof Error ? e.message : String(e));
@@ -392,6 +394,7 @@ async function trySend(
     return { ...base, status: "refused", error };
   }
   try {
+    k.log.info({ chain: b.key, calls: b.calls.length }, "sending the batch: waiting for its confirmation");
     const res = await chain.setup.executor.execute(b.calls, {
       planId: plan.id,
       guards: b.guards,

@@ -519,6 +519,61 @@ describe("planner edge cases", () => {
     expect(p.guards.healthFactors[0]?.postWad).toBeNull();
   });
 
+  it("repays with max when it delivers the whole debt, though a later round sized its ask a few units under it", () => {
+    // Found on chain (engine cycle test, 3 runs in 15): the idle and Aave weights are this portfolio's own, rounded to
+    // bps, so the first round freezes the Aave sleeve (a move under the minimum trade) and the second round sizes the
+    // repay's ask 2.028546 USDC under the debt; the USDC node still delivers all of it. The fraction was the ask's,
+    // rescaled by delivered / asked and rounded down twice: 1e18 − 1, an explicit-amount repay that leaves the
+    // interest accrued until inclusion as dust debt.
+    const lp: Sleeve = {
+      id: "lp",
+      chainId: ETH,
+      protocol: "uniswap-v3",
+      kind: "lp",
+      ref: `${ETH}:0xpool`,
+      targetBps: 0,
+      composition: [
+        { asset: WETH1.id, shareWad: WAD / 2n },
+        { asset: USDC1.id, shareWad: WAD / 2n },
+      ],
+    };
+    const pol = policy(
+      [
+        sleeve("eth-idle", "token", WETH1, 3988),
+        sleeve("usdc-idle", "token", USDC1, 459),
+        sleeve("eth-aave", "supply", WETH1, 5553),
+        sleeve("usdc-debt", "debt", USDC1, 0),
+        lp,
+      ],
+      {
+        minTradeUsd: usd("100"),
+        healthFactor: { floorWad: (15n * WAD) / 10n, liquidationThresholdBps: { [WETH1.id]: 8250 } },
+      },
+    );
+    const snap = snapshot([
+      chain(
+        ETH,
+        [
+          token(WETH1, "8.285714285714"),
+          token(USDC1, "15000.015838"),
+          supply(WETH1, "16.666667002"),
+          debt(USDC1, "20002.015838"),
+          holding("lp", "uniswap-v3", WETH1, "3.681818181818182", {
+            ref: `${ETH}:0xpool`,
+            more: [{ asset: USDC1, amount: "9000.015838" }],
+          }),
+        ],
+        { WETH: "2902" },
+      ),
+    ]);
+    const p = plan(portfolioState(snap, pol), zeroCost, { now: 1 });
+    const repay = sleeveLegs(p).find((l) => l.action === "repay");
+    expect(repay).toMatchObject({
+      fractionWad: WAD,
+      amounts: [{ asset: USDC1.id, amount: units(USDC1, "20002.015838") }],
+    });
+  });
+
   it("warns when the cost model's slippage exceeds the policy's tolerance", () => {
     const pol = policy([sleeve("weth", "token", WETH1, 5000), sleeve("usdc", "supply", USDC1, 5000)], {
       maxSlippageBps: 10,

@@ -37,6 +37,27 @@ describe("desiredValues", () => {
     expect(P).toEqual([D(45), D(35), D(20)]);
   });
 
+  it("to target: a sleeve set to 0 closes exactly; a remainder goes to the others", () => {
+    // weth frozen 1 wei above its target: the closing LP (index 2) would have shrunk its exit by that wei and stayed
+    // open with dust. It takes a remainder only when no other sleeve can.
+    const P = desiredValues({
+      sleeves: [s(30, 60), s(40, 40), s(30, 0)],
+      groups: all(3),
+      mode: "target",
+      minTrade: 0n,
+      fixed: new Map([[0, D(60) - 1n]]),
+    });
+    expect(P).toEqual([D(60) - 1n, D(40) + 1n, 0n]);
+    const alone = desiredValues({
+      sleeves: [s(70, 100), s(30, 0)],
+      groups: all(2),
+      mode: "target",
+      minTrade: 0n,
+      fixed: new Map([[0, D(100) - 1n]]),
+    });
+    expect(alone).toEqual([D(100) - 1n, 1n]);
+  });
+
   it("band edge: out-of-band sleeves stop just inside the band, in-band sleeves stay", () => {
     // Bands 5 points; margin max(5%×5, 0.01) = 0.25 points. weth 60 → 44.75; usdc 20 → 30.25, then usdc (already
     // buying) absorbs the 5 left over rather than opening a leg on dai (20, inside its band).

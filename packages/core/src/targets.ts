@@ -93,18 +93,26 @@ function spread(P: bigint[], cands: Cand[], amount: bigint, dir: 1n | -1n, propo
 
 function targetGroup(p: DesiredParams, g: TargetGroup, P: bigint[]): void {
   const free: number[] = [];
+  const closing: number[] = [];
   let total = 0n;
   for (const i of g.members) {
     const s = p.sleeves[i] as TargetSleeve;
     const f = p.fixed.get(i);
     P[i] = f ?? mulDiv(s.weight, g.nav, WAD);
-    if (f === undefined) free.push(i);
+    if (f === undefined) (s.weight === 0n ? closing : free).push(i);
     total += P[i] as bigint;
   }
   const R = g.nav - total;
   if (R === 0n) return;
   const dir: 1n | -1n = R > 0n ? 1n : -1n;
-  let need = abs(R);
+  // A sleeve whose target is 0 closes: it takes part of the imbalance only when no other sleeve can (else a rounding
+  // remainder would leave it open with dust: debt a max repay would have cleared, an LP position not burned).
+  const left = absorb(p, P, free, abs(R), dir);
+  if (left > 0n) absorb(p, P, closing, left, dir);
+}
+
+/** Spreads `need` (≥ 0) of imbalance in direction `dir` over the sleeves `free`; returns what is left. */
+function absorb(p: DesiredParams, P: bigint[], free: readonly number[], need: bigint, dir: 1n | -1n): bigint {
   // 1. Trade less: shrink moves that go the other way (sources when value is left over, sinks when it is short).
   const shrink: Cand[] = [];
   for (const i of free) {
@@ -112,7 +120,7 @@ function targetGroup(p: DesiredParams, g: TargetGroup, P: bigint[]): void {
     if (d !== 0n && d < 0n === dir > 0n) shrink.push({ i, room: abs(d), weight: abs(d), cat: 0 });
   }
   need -= spread(P, shrink, need, dir, true);
-  if (need === 0n) return;
+  if (need === 0n) return 0n;
   // 2. Grow moves in the same direction, then anyone, within the sign bound.
   const grow: Cand[] = [];
   for (const i of free) {
@@ -122,7 +130,7 @@ function targetGroup(p: DesiredParams, g: TargetGroup, P: bigint[]): void {
     if (room > 0n)
       grow.push({ i, room, weight: d === 0n ? 0n : abs(d), cat: d !== 0n && d > 0n === dir > 0n ? 0 : 1 });
   }
-  spread(P, grow, need, dir, true);
+  return need - spread(P, grow, need, dir, true);
 }
 
 function signRoom(s: TargetSleeve, v: bigint, dir: 1n | -1n): bigint {

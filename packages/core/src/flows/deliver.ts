@@ -84,17 +84,16 @@ function entryOf(nodes: Nodes, sh: Shares, s: SinkDraft): EntryDraft {
   }
   const amounts = new Map<AssetId, bigint>();
   let usd = 0n;
-  let asked = 0n;
   s.parts.forEach((p, k) => {
-    asked += p.need;
     const units = give[k] as bigint;
     if (units <= 0n) return;
     const n = nodes.get(p.asset) as FlowNode;
     amounts.set(p.asset, units);
     usd += usdValue(units, n.dec, n.price);
   });
-  // The share of the position repaid follows what is actually delivered.
+  // The share of the debt repaid is what is delivered over the debt, exactly: a repay that delivers all of it is whole
+  // (WAD, a max repay), however its ask was sized (rescaling the ask's fraction rounded it to WAD − 1).
   const got = give.reduce((a, x) => a + x, 0n);
-  const scaled = asked > 0n && got !== asked ? mulDiv(s.fraction, got, asked) : s.fraction;
-  return { i: s.i, amounts, fraction: scaled > WAD ? WAD : scaled, usd };
+  const fraction = s.cap !== undefined && s.cap > 0n ? mulDiv(min(got, s.cap), WAD, s.cap) : s.fraction;
+  return { i: s.i, amounts, fraction, usd };
 }
