@@ -34,23 +34,37 @@ async function twoWorkers() {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Time passing for a lease, without waiting for it: its expiry set in the past, as when its owner stopped renewing it
+ * for longer than its TTL. (The leases live minutes here, so a loaded machine cannot expire one by accident.)
+ */
+const expire = (j: Journal, name: string) =>
+  j.sql.run("UPDATE leases SET expires_at = 0 WHERE name = ?", [name]);
+const expiresAt = async (j: Journal, name: string) =>
+  Number(
+    (await j.sql.all<{ e: number }>("SELECT expires_at AS e FROM leases WHERE name = ?", [name]))[0]?.e ?? 0,
+  );
+const TTL = 120_000;
+
 describe("leases on Postgres", () => {
   it("one owner at a time; a heartbeat keeps it; expiry hands it over with a higher token", async () => {
     const { a, b } = await twoWorkers();
-    const la = createLeaseSet(a.sql, { owner: "worker-a", ttlMs: 600 });
-    const lb = createLeaseSet(b.sql, { owner: "worker-b", ttlMs: 600 });
+    const la = createLeaseSet(a.sql, { owner: "worker-a", ttlMs: TTL });
+    const lb = createLeaseSet(b.sql, { owner: "worker-b", ttlMs: TTL });
     const name = portfolioLease("p1");
     expect(await la.acquire([name])).toEqual([name]);
     expect(await lb.acquire([name])).toEqual([]);
-    // Heartbeats past the TTL keep it with a.
+    // Each heartbeat moves the expiry to a TTL from now (the database's clock), so it stays with a.
     for (let i = 0; i < 3; i++) {
-      await sleep(300);
+      const before = await expiresAt(a, name);
+      await sleep(20);
       expect(await la.renew()).toEqual([]);
+      expect(await expiresAt(a, name)).toBeGreaterThan(before);
     }
     expect(await lb.acquire([name])).toEqual([]);
     const first = la.held(name)?.token ?? 0;
-    // a stops renewing (dead or partitioned): after the TTL, b takes over under a new token.
-    await sleep(700);
+    // a stops renewing (dead or partitioned): once the TTL has passed, b takes over under a new token.
+    await expire(a, name);
     expect(await lb.acquire([name])).toEqual([name]);
     expect(lb.held(name)?.token).toBe(first + 1);
     // a finds out at its next heartbeat.
@@ -61,13 +75,13 @@ describe("leases on Postgres", () => {
   it("a worker that lost its lease journals nothing, so sends nothing; the new owner sees what was sent before", async () => {
     const { a, b } = await twoWorkers();
     const names = [portfolioLease("p1"), keyLease(1, SENDER)];
-    const la = createLeaseSet(a.sql, { owner: "worker-a", ttlMs: 400 });
-    const lb = createLeaseSet(b.sql, { owner: "worker-b", ttlMs: 400 });
+    const la = createLeaseSet(a.sql, { owner: "worker-a", ttlMs: TTL });
+    const lb = createLeaseSet(b.sql, { owner: "worker-b", ttlMs: TTL });
     await la.acquire(names);
     const fencedA = a.forPortfolio("p1", la.fence(names));
     await fencedA.txStore.putIntent(record("sent-by-a", 0));
-    await sleep(500);
-    await lb.acquire(names);
+    for (const name of names) await expire(a, name);
+    expect(await lb.acquire(names)).toEqual(names);
     // a has not noticed yet (no heartbeat since): its local view still says it holds both leases.
     expect(la.held(names[0] as string)).toBeDefined();
     await expect(fencedA.txStore.putIntent(record("late-a", 1))).rejects.toBeInstanceOf(LeaseLostError);
@@ -91,15 +105,17 @@ describe("leases on Postgres", () => {
   it("a takeover waits for a send being journaled under the old lease, then the old owner is fenced out", async () => {
     const { a, b } = await twoWorkers();
     const name = portfolioLease("p1");
-    const la = createLeaseSet(a.sql, { owner: "worker-a", ttlMs: 300 });
+    const la = createLeaseSet(a.sql, { owner: "worker-a", ttlMs: TTL });
     await la.acquire([name]);
     const fence = la.fence([name]);
     // a's journaling transaction checks its lease and holds the row while it writes…
     let takeover: Promise<unknown> | undefined;
     await a.sql.transaction(async (tx) => {
       await fence(tx);
-      await sleep(400); // …past the TTL: b tries to take over meanwhile
-      takeover = acquireLease(b.sql, name, "worker-b", 300);
+      // …past the TTL (the expiry moved inside the same transaction: the row is a's until it commits): b tries to take
+      // over meanwhile, and waits for the row.
+      await tx.run("UPDATE leases SET expires_at = 0 WHERE name = ?", [name]);
+      takeover = acquireLease(b.sql, name, "worker-b", TTL);
       await sleep(100);
       await tx.run("INSERT INTO kv (portfolio, key, value) VALUES ('p1', 'marker', 'a')");
     });
