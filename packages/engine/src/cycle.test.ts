@@ -1,7 +1,7 @@
 import type { InFlightItem } from "@ballast/chain";
 import type { Decision, Plan } from "@ballast/core";
 import { describe, expect, it } from "vitest";
-import { holdInFlight } from "./cycle.ts";
+import { holdInFlight, withInTransit } from "./cycle.ts";
 import type { ChainSetup } from "./types.ts";
 
 const chains = [
@@ -49,5 +49,35 @@ describe("holdInFlight", () => {
     const d = holdInFlight(hold, chains, [item(1)]);
     expect(d.fire).toBe(false);
     expect(d.reasons.map((r) => r.rule)).toEqual(["in-flight"]);
+  });
+
+  it("holds every chain while a bridge transfer is in flight, even one with nothing of its own in flight", () => {
+    const bridge: InFlightItem = { ...item(1), kind: "bridge", detail: "across 1000 USDC to chain 8453" };
+    const d = holdInFlight(fired, chains, [bridge], planOn(8453));
+    expect(d.fire).toBe(false);
+    expect(d.reasons.at(-1)).toMatchObject({ rule: "in-flight", fired: true });
+    expect(d.reasons.at(-1)?.detail).toContain("across 1000 USDC to chain 8453");
+  });
+});
+
+describe("withInTransit", () => {
+  const USDC = "0x00000000000000000000000000000000000000Dc";
+  const chain = { chainId: 8453, blockNumber: 1n, timestamp: 1n, holdings: [], prices: new Map() };
+  it("adds what is on its way to the destination as a wallet holding of the arriving token", () => {
+    const out = withInTransit(chain, [
+      { id: "7", chainId: 8453, token: USDC, amount: 5n },
+      { id: "8", chainId: 1, token: USDC, amount: 9n },
+    ]);
+    expect(out.holdings).toEqual([
+      {
+        id: "in-transit:7",
+        chainId: 8453,
+        protocol: "wallet",
+        kind: "token",
+        ref: `8453:${USDC.toLowerCase()}`,
+        exposures: [{ asset: `8453:${USDC.toLowerCase()}`, amount: 5n }],
+      },
+    ]);
+    expect(withInTransit(chain, [])).toBe(chain);
   });
 });

@@ -17,7 +17,7 @@ import {
   type Snapshot,
   slotKey,
 } from "@ballast/core";
-import { defaultCostModel } from "./cost.ts";
+import { bridgeRoutes, defaultCostModel } from "./cost.ts";
 import { asBallastError, ChainFetchError, CycleStepError, InvalidCycleConfigError } from "./errors.ts";
 import { fetchChainSnapshot } from "./fetch.ts";
 import { buildPolicy, resolveSleeveSlots, type SleeveSlot, sleevesByChain } from "./policy.ts";
@@ -33,6 +33,7 @@ import type {
   CycleParams,
   CycleReads,
   CycleResult,
+  InTransit,
   ProtocolHints,
 } from "./types.ts";
 
@@ -135,7 +136,8 @@ async function readChains(
  * 3. core's `rebalance`: value, decide (bands, calendar, health factor, cooldown, min trade) and, when it fires (or
  *    `force`), plan and gate (empty plan, cost gate, value loss); chains with something in flight hold;
  * 4. realize each chain's legs into calls ({@link realizePlan}) and simulate each batch with its guards
- *    ({@link simulateBatch}). Transfers are reported, never executed.
+ *    ({@link simulateBatch}). A sending chain's batch ends with its bridge deposits; a receiving chain gets no batch
+ *    until what it awaits has arrived (a later cycle: two-cycle settlement).
  *
  * Throws only {@link InvalidCycleConfigError} (inconsistent static inputs); everything else is in the result, a union
  * on the stage reached ({@link CycleResult}).
@@ -152,7 +154,10 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
   const { fetched, missing, reads } = await readChains(params, slots, warnings);
   const assets = new Map<AssetId, Asset>();
   for (const { fetch } of fetched) for (const a of fetch.assets) if (!assets.has(a.id)) assets.set(a.id, a);
-  const raw: Snapshot = { assets, chains: fetched.map((f) => f.fetch.snapshot) };
+  const raw: Snapshot = {
+    assets,
+    chains: fetched.map((f) => withInTransit(f.fetch.snapshot, params.inTransit ?? [])),
+  };
   const common = { ...reads, warnings, batches: [], transfers: [] };
   const none = { state: null, policy: null, decision: null, plan: null } as const;
   if (missing.length > 0) {
@@ -171,7 +176,7 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
       snapshot,
       policy,
       prices,
-      costModel: params.costModel ?? defaultCostModel({ slots }),
+      costModel: params.costModel ?? defaultCostModel({ slots, bridges: bridgeRoutes(params.chains) }),
       now: params.now,
       lastRebalanceAt: params.lastRebalanceAt,
       force: params.force,
@@ -192,8 +197,6 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
   const { state, plan } = r;
   if (!plan) return { ...common, snapshot, state, policy, decision, plan: null, stage: "hold", error: null };
   warnings.push(...plan.warnings);
-  if (plan.transfers.length > 0)
-    warnings.push(`the plan has ${plan.transfers.length} cross-chain transfer(s): reported, not executed`);
   const planned = {
     ...common,
     snapshot,
@@ -302,7 +305,8 @@ function valuePortfolio(
 
 /**
  * Adds the `in-flight` reason: chains with something sent and not final get no new batch. It fires (and holds the
- * whole decision) when no chain with legs in the plan is free, or when there is no plan.
+ * whole decision) when no chain with legs in the plan is free, or when there is no plan, or when a bridge transfer
+ * is in flight (value between chains: no chain may plan over what is about to arrive or leave).
  */
 export function holdInFlight(
   decision: Decision,
@@ -314,12 +318,31 @@ export function holdInFlight(
   const held = new Set(inFlight.map((i) => i.chainId));
   const keyOf = (id: number) => chains.find((c) => c.chainId === id)?.key ?? String(id);
   const planned = plan?.chains.filter((c) => c.legs.length > 0).map((c) => c.chainId);
-  const free = planned?.filter((id) => !held.has(id)) ?? [];
+  const bridging = inFlight.some((i) => i.kind === "bridge");
+  const free = bridging ? [] : (planned?.filter((id) => !held.has(id)) ?? []);
   const detail = `hold: in flight on ${inFlight.map((i) => `${keyOf(i.chainId)} (${i.detail}, plan ${i.planId.slice(0, 12)})`).join(", ")}; no new batch there until it is final`;
   return {
     fire: decision.fire && free.length > 0,
     reasons: [...decision.reasons, { rule: "in-flight", effect: "block", fired: free.length === 0, detail }],
   };
+}
+
+/** The chain's snapshot with what is in transit to it as wallet holdings of the arriving token (ids `in-transit:…`). */
+export function withInTransit(chain: ChainSnapshot, inTransit: readonly InTransit[]): ChainSnapshot {
+  const mine = inTransit.filter((t) => t.chainId === chain.chainId && t.amount > 0n);
+  if (mine.length === 0) return chain;
+  const holdings = mine.map((t) => {
+    const asset = assetId(t.chainId, t.token);
+    return {
+      id: `in-transit:${t.id}`,
+      chainId: t.chainId,
+      protocol: "wallet",
+      kind: "token" as const,
+      ref: asset,
+      exposures: [{ asset, amount: t.amount }],
+    };
+  });
+  return { ...chain, holdings: [...chain.holdings, ...holdings] };
 }
 
 /** Drops holdings that no sleeve claims and that hold an unpriced asset (they cannot be valued, and are never traded). */
