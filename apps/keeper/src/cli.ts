@@ -10,6 +10,7 @@ import { startupAlert } from "./alerts/events.ts";
 import { createKeeperAlerts } from "./alerts/keeper.ts";
 import { assembleKeeper } from "./assemble.ts";
 import type { BacktestOptions } from "./backtest.ts";
+import { renderTransfers, transferJson } from "./bridges.ts";
 import { type Config, ConfigError, configWarnings, loadConfig } from "./config.ts";
 import { runDaemon } from "./daemon.ts";
 import { dashboardToken, serveJournalDashboard } from "./dashboard/serve.ts";
@@ -162,7 +163,8 @@ function statusCommand(p: Command): void {
     .action(async (o: { config: string; json?: boolean }) => {
       const k = await open(o.config, { needKeys: false });
       try {
-        const { result } = await keeperCycle(k, { now: nowSeconds(), execute: false });
+        const now = nowSeconds();
+        const { result, transfers } = await keeperCycle(k, { now, execute: false });
         if (!result.state)
           throw new IncompleteCycleError("No status: the portfolio could not be valued.", {
             details: renderProblems(result),
@@ -172,7 +174,10 @@ function statusCommand(p: Command): void {
             JSON.stringify(
               statusJson(
                 { ...result, state: result.state },
-                { risk: toJsonValue(await riskSummary(k, nowSeconds())) },
+                {
+                  risk: toJsonValue(await riskSummary(k, nowSeconds())),
+                  transfers: transfers.map((t) => transferJson(k, t, now)),
+                },
               ),
               null,
               2,
@@ -180,6 +185,8 @@ function statusCommand(p: Command): void {
           );
         else {
           console.log(renderStatus(result));
+          const inFlight = renderTransfers(k, transfers, now);
+          if (inFlight) console.log(inFlight);
           console.log(renderRisk(await riskSummary(k, nowSeconds())));
         }
         if (result.chainErrors.length > 0) process.exitCode = EXIT.partial;

@@ -262,6 +262,21 @@ describe("loadConfig", () => {
     );
   });
 
+  it("takes Across per chain (SpokePool, tokens, fee estimate) and globally (API, fee limit, fill deadline)", () => {
+    const raw = base();
+    const spokePool = "0x5c7BCd6E7De5423a257D81B442095A1a6ced35C5";
+    const chains = { a: { ...raw.chains.a, across: { spokePool, tokens: ["USDC"] } } };
+    const c = parseConfig({ ...raw, chains, across: { api: "http://127.0.0.1:1/api", maxFee: "0.2%" } });
+    expect(c.chains.a!.across).toEqual({ spokePool, tokens: ["USDC"], fee: 5 });
+    expect(c.across).toEqual({ api: "http://127.0.0.1:1/api", maxFee: 20, fillDeadline: 3_600 });
+    expect(issuesOf({ ...raw, chains })).toEqual(["across: chains.a.across needs the top-level across (api)"]);
+    const bad = { a: { ...raw.chains.a, across: { spokePool, tokens: ["DAI"] } } };
+    expect(issuesOf({ ...raw, chains: bad, across: { fillDeadline: "7h" } })).toEqual([
+      "across.fillDeadline: expected between 1m and 5h50m",
+      'chains.a.across.tokens.0: unknown token "DAI" on chain a; known: WETH, USDC',
+    ]);
+  });
+
   it("takes a trigger mode, and a calendar period with any mode but band", () => {
     const raw = base();
     expect(parseConfig({ ...raw, policy: { ...raw.policy, trigger: "band" } }).policy.trigger).toBe("band");

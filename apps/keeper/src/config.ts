@@ -156,6 +156,32 @@ const oneInch = z
   })
   .strict();
 
+/**
+ * Across bridge legs. Per chain: the origin SpokePool (from the config, never from the API) and the tokens it may
+ * bridge (a route exists between two chains for each symbol both list); globally (top-level `across`): the API and
+ * the limits every quote is checked against.
+ */
+const acrossChain = z
+  .object({
+    spokePool: address,
+    tokens: z.array(z.string()).min(1),
+    /** The planner's estimate of the fee (what a quote usually asks), to let bridges compete with swaps. */
+    fee: percent("across.fee", { max: 10_000 }).default(5),
+  })
+  .strict();
+const across = z
+  .object({
+    api: z.url().default("https://app.across.to/api"),
+    apiKey: secretRef.optional(),
+    /** A quote whose fee is above this share of the input is refused (nothing is sent). */
+    maxFee: percent("across.maxFee", { max: 10_000 }).default(50),
+    /** Time relayers have to fill before the deposit expires and is refunded on the origin. */
+    fillDeadline: duration
+      .refine((s) => s >= 60 && s <= 21_000, { message: "expected between 1m and 5h50m" })
+      .default(3_600),
+  })
+  .strict();
+
 const chain = z
   .object({
     chainId: z.number().int().positive(),
@@ -174,6 +200,7 @@ const chain = z
     aave: aaveMarket.optional(),
     uniswap: uniswap.optional(),
     oneInch: oneInch.optional(),
+    across: acrossChain.optional(),
     swap: z
       .array(z.enum(["1inch", "uniswap-v3"]))
       .min(1)
@@ -324,9 +351,15 @@ const keeper = z
 
 /** The schema of `ballast.yaml`. */
 export const configSchema = z
-  .object({ chains: z.record(z.string(), chain), policy, keeper: keeper.prefault({}) })
+  .object({
+    chains: z.record(z.string(), chain),
+    policy,
+    keeper: keeper.prefault({}),
+    across: across.optional(),
+  })
   .strict()
   .superRefine((c, ctx) => {
+    checkAcross(c, ctx);
     for (const [key, ch] of Object.entries(c.chains)) {
       const named = typeof ch.aave === "string" ? aaveMarkets[ch.aave as AaveMarketName] : undefined;
       if (named && Object.hasOwn(aaveMarkets, ch.aave as string) && named.chainId !== ch.chainId)
@@ -377,6 +410,33 @@ export const configSchema = z
         });
     });
   });
+
+/** Every chain's `across.tokens` are its tokens; a chain with `across` needs the top-level `across` (the API). */
+function checkAcross(
+  c: {
+    chains: Record<string, { tokens: Record<string, unknown>; across?: { tokens: string[] } | undefined }>;
+    across?: unknown;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  for (const [key, ch] of Object.entries(c.chains)) {
+    if (!ch.across) continue;
+    if (c.across === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["across"],
+        message: `chains.${key}.across needs the top-level across (api)`,
+      });
+    ch.across.tokens.forEach((sym, i) => {
+      if (!ch.tokens[sym])
+        ctx.addIssue({
+          code: "custom",
+          path: ["chains", key, "across", "tokens", i],
+          message: `unknown token "${sym}" on chain ${key}; known: ${Object.keys(ch.tokens).join(", ")}`,
+        });
+    });
+  }
+}
 
 /** Sleeve ids are unique and the weights sum to 100% of NAV (debt sleeves count negative). */
 function checkWeights(sleeves: readonly { id: string; weight: number }[], ctx: z.RefinementCtx): void {
@@ -497,6 +557,7 @@ function resolvePaths(config: Config, dir: string): Config {
     chain.account = { ...chain.account, key: key(chain.account.key) };
     if (chain.oneInch?.apiKey) chain.oneInch = { ...chain.oneInch, apiKey: key(chain.oneInch.apiKey) };
   }
+  if (config.across?.apiKey) config.across = { ...config.across, apiKey: key(config.across.apiKey) };
   config.keeper = { ...config.keeper, journal: at(config.keeper.journal) };
   return config;
 }

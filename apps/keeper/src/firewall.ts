@@ -5,7 +5,8 @@ import type { ChainConfig } from "./config.ts";
 
 /**
  * The batch firewall's allow-list for one chain, from the config alone: the configured tokens; the Aave pool, the
- * Uniswap position manager and SwapRouter, the 1inch router (when 1inch is a venue) as callable contracts and
+ * Uniswap position manager and SwapRouter, the 1inch router (when 1inch is a venue), the configured Across SpokePool
+ * (its `deposit` only, our account at both ends) as callable contracts and
  * spenders; the portfolio account as the only recipient; MultiSendCallOnly or the EIP-7702 implementation.
  */
 export function firewallPolicyOf(
@@ -29,6 +30,7 @@ export function firewallPolicyOf(
           ]
         : []),
       ...(oneInch ? [{ address: oneInch, kind: "1inch-router" as const }] : []),
+      ...(c.across ? [{ address: c.across.spokePool, kind: "across-spoke-pool" as const }] : []),
     ],
     ...(c.account.type === "safe"
       ? { multiSend: c.account.multiSendCallOnly }

@@ -22,8 +22,8 @@ export type HistoryEntry = {
   json: string;
 };
 
-// Records round-trip exactly: bigints are written as {"$n": "123"}.
-const toJson = (v: unknown) =>
+/** A journal record as text; records round-trip exactly: bigints are written as {"$n": "123"}. */
+export const toJson = (v: unknown) =>
   JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? { $n: x.toString() } : x));
 /** Parses a journal record: `{"$n": "123"}` becomes a bigint. */
 export const fromJson = <T>(text: string): T =>

@@ -20,6 +20,7 @@ import {
 } from "@ballast/core";
 import type { ChainFetch, CycleResult, ProtocolHints } from "@ballast/engine";
 import type { Logger } from "pino";
+import { journalTransfers, settleTransfers, type TransferRecord, transferLine } from "./bridges.ts";
 import type { Config } from "./config.ts";
 import { recordCycle } from "./dashboard/store.ts";
 import { cycleView } from "./dashboard/view.ts";
@@ -75,8 +76,16 @@ export type ChainOutcome = {
   error?: string;
 };
 
-/** One keeper cycle: the engine's result, what was in flight before it planned, and what was sent. */
-export type KeeperCycle = { result: CycleResult; inFlight: InFlightItem[]; sent: ChainOutcome[] };
+/**
+ * One keeper cycle: the engine's result, what was in flight before it planned (transactions and bridge transfers),
+ * what was sent, and the bridge transfers not final before it (or final in its settle pass).
+ */
+export type KeeperCycle = {
+  result: CycleResult;
+  inFlight: InFlightItem[];
+  sent: ChainOutcome[];
+  transfers: TransferRecord[];
+};
 
 const PROTOCOL_HINTS = "protocolHints";
 const LAST_REBALANCE = "lastRebalanceAt";
@@ -164,9 +173,10 @@ export async function keeperCycle(
 ): Promise<KeeperCycle> {
   const { sleeves, rules, priceGuard } = policyOf(k.config);
   // Before planning: settle what can be settled; a chain with anything still in flight gets no new batch.
-  const inFlight = opts.execute
-    ? await settleInFlight(k, { signal: opts.signal })
-    : await journaledInFlight(k);
+  const txs = opts.execute ? await settleInFlight(k, { signal: opts.signal }) : await journaledInFlight(k);
+  // Bridge transfers after the transactions: a confirmed origin batch gives its deposit; a fill or refund ends one.
+  const bridges = await settleTransfers(k, opts.now);
+  const inFlight = [...txs, ...bridges.inFlight];
   for (const c of k.chains)
     k.metrics.set(
       "ballast_in_flight",
@@ -176,7 +186,10 @@ export async function keeperCycle(
   // What each protocol's read leaves for the next (LP keys: pool, ticks), journaled so a steady-state fetch is ONE
   // eth_call per chain.
   const known = JSON.parse((await k.journal.get(PROTOCOL_HINTS)) ?? "{}") as Record<string, ProtocolHints>;
-  const last = await k.journal.get(LAST_REBALANCE);
+  // Two-cycle settlement: what arrived since the last rebalance is placed now, not after the cooldown.
+  const sent = await k.journal.get(LAST_REBALANCE);
+  const last =
+    bridges.arrivedAt !== undefined && sent && bridges.arrivedAt >= Number(sent) ? undefined : sent;
   const limits = k.config.policy.limits;
   const { result, hold } = await runLimitedCycle(k.journal, limits, {
     chains: k.chains.map((c) => ({ ...c.setup, hints: known[c.setup.chainId] ?? {} })),
@@ -192,6 +205,7 @@ export async function keeperCycle(
     ...(last ? { lastRebalanceAt: Number(last) } : {}),
     ...(opts.force ? { force: true } : {}),
     inFlight,
+    inTransit: bridges.inTransit,
   });
   await k.journal.put(PROTOCOL_HINTS, JSON.stringify(result.hints));
   for (const [chainId, fetch] of Object.entries(result.fetches))
@@ -246,18 +260,21 @@ export async function keeperCycle(
       asset: f.asset,
       kind: f.kind,
     });
-  if (!opts.execute || !fired || result.stage !== "simulated") return { result, inFlight, sent: [] };
+  const transfers = bridges.transfers;
+  if (!opts.execute || !fired || result.stage !== "simulated")
+    return { result, inFlight, sent: [], transfers };
 
   const plan = result.plan;
   if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
-  const sent = await Promise.all(
+  const prices = result.state.prices;
+  const outcomes = await Promise.all(
     result.batches.map((b) => {
       const stop = stops.get(b.key);
       if (hold || stop) return held(k, b, hold ?? stopText(stop as Stop));
-      return sendBatch(k, plan, b, opts.now, opts.signal);
+      return sendBatch(k, plan, b, { now: opts.now, prices }, opts.signal);
     }),
   );
-  const confirmed = sent.filter((s) => s.status === "confirmed");
+  const confirmed = outcomes.filter((s) => s.status === "confirmed");
   if (confirmed.length > 0)
     await recordSent(k.journal, {
       at: opts.now,
@@ -265,9 +282,9 @@ export async function keeperCycle(
       state: result.state,
       chains: confirmed.map((s) => s.key),
     });
-  if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
+  if (outcomes.length > 0 && outcomes.every((s) => s.status === "confirmed"))
     await k.journal.put(LAST_REBALANCE, String(opts.now));
-  return { result, inFlight, sent };
+  return { result, inFlight, sent: outcomes, transfers };
 }
 
 function held(k: Keeper, b: CycleResult["batches"][number], reason: string): ChainOutcome {
@@ -280,10 +297,11 @@ async function sendBatch(
   k: Keeper,
   plan: Plan,
   b: CycleResult["batches"][number],
-  now: number,
+  at: { now: number; prices: ReadonlyMap<string, bigint> },
   signal: AbortSignal | undefined,
 ): Promise<ChainOutcome> {
-  const outcome = await trySend(k, plan, b, signal);
+  const now = at.now;
+  const outcome = await trySend(k, plan, b, at, signal);
   if (outcome.status === "confirmed" || outcome.status === "refused" || outcome.status === "failed") {
     const tripped = await recordBatch(k.journal, k.config.policy.limits, {
       at: now,
@@ -301,6 +319,7 @@ async function trySend(
   k: Keeper,
   plan: Plan,
   b: CycleResult["batches"][number],
+  at: { now: number; prices: ReadonlyMap<string, bigint> },
   signal: AbortSignal | undefined,
 ): Promise<ChainOutcome> {
   const chain = k.chains.find((c) => c.setup.chainId === b.chainId);
@@ -314,6 +333,10 @@ async function trySend(
     return { ...base, status: "refused", error };
   }
   try {
+    // Its deposits are journaled before the batch exists anywhere else: a crash after this finds them (unsent, or
+    // deposited once the batch is seen on the chain), so nothing is bridged twice.
+    if (b.bridges.length > 0)
+      await journalTransfers(k, { planId: plan.id, batch: b, at: at.now, prices: at.prices });
     const res = await chain.setup.executor.execute(b.calls, {
       planId: plan.id,
       guards: b.guards,
@@ -436,9 +459,13 @@ export function renderPlan(r: CycleResult): string {
     (e) =>
       `chain ${e.key}: FAILED — ${e.error.shortMessage}${e.error.details ? ` (${e.error.details})` : ""}; no batch for this chain`,
   );
-  const transfers = r.transfers.map(
-    (t) =>
-      `cross-chain transfer wanted (reported, not executed by this version): ${t.amount} ${t.symbol} from chain ${t.fromChainId} to ${t.toChainId}`,
-  );
+  const transfers = r.transfers.map((t) => {
+    const sender = r.batches.find((b) => b.chainId === t.fromChainId);
+    const quote = sender?.bridges.find((q) => q.toChainId === t.toChainId);
+    const how = quote
+      ? `deposit at the end of chain ${t.fromChainId}'s batch, ${quote.amountOut} expected (fee ${quote.feeIn})`
+      : "no deposit this cycle";
+    return `cross-chain transfer: ${t.amount} ${t.symbol} from chain ${t.fromChainId} to ${t.toChainId} — ${how}; chain ${t.toChainId}'s legs run once it has arrived`;
+  });
   return [formatPlanTable(r.plan, r.snapshot.assets), "", ...sims, ...failed, ...transfers].join("\n");
 }

@@ -95,6 +95,19 @@ UPDATE plans SET json = json::json #>> '{}' WHERE json LIKE '"%';`,
       );
     },
   },
+  {
+    // Bridge transfers (#16): journaled before the origin batch is sent, then deposited (the origin's event),
+    // filled (the destination's fill status), refunded (the origin's refund leaf) or unsent (the batch never landed).
+    version: 5,
+    name: "bridge-transfers",
+    sql: `
+CREATE TABLE bridge_transfers (
+  id TEXT PRIMARY KEY, portfolio TEXT NOT NULL, plan_id TEXT NOT NULL, bridge TEXT NOT NULL,
+  origin_chain BIGINT NOT NULL, dest_chain BIGINT NOT NULL, status TEXT NOT NULL,
+  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, json TEXT NOT NULL);
+CREATE INDEX bridge_transfers_live ON bridge_transfers (portfolio, status);
+CREATE INDEX bridge_transfers_at ON bridge_transfers (portfolio, updated_at);`,
+  },
 ];
 
 const hasColumn = async (tx: Sql, table: string, column: string): Promise<boolean> =>

@@ -1,5 +1,6 @@
 import { createOneInchClient, decodeAggregationRouterV6, oneInchVenue } from "@ballast/1inch";
 import { getAaveMarket } from "@ballast/aave-v3";
+import { type AcrossClient, acrossBridge, createAcrossClient } from "@ballast/across";
 import {
   type ChainClients,
   type ChainInfo,
@@ -18,7 +19,7 @@ import {
   type TxManager,
   type TxStore,
 } from "@ballast/chain";
-import type { PriceGuardPolicy, SwapVenue } from "@ballast/core";
+import type { BridgeVenue, PriceGuardPolicy, SwapVenue } from "@ballast/core";
 import { type Address, type Asset, assetId, BallastError } from "@ballast/core";
 import {
   type ChainSetup,
@@ -106,6 +107,34 @@ function venuesFor(
   return c.swap.map((name) => make[name]());
 }
 
+/** The chain's Across bridge, when it has `across` (the top-level `across` is then set: the config checks it). */
+function bridgeFor(
+  config: Config,
+  c: ChainConfig,
+  statics: ChainStatics,
+  client: AcrossClient | undefined,
+): BridgeVenue | undefined {
+  if (!c.across || !config.across || !client) return undefined;
+  const bridged = new Set(c.across.tokens);
+  return acrossBridge({
+    client,
+    chainId: c.chainId,
+    spokePool: c.across.spokePool,
+    tokens: statics.tokens.filter((t) => bridged.has(t.symbol)).map((t) => t.address),
+    maxFeeBps: config.across.maxFee,
+    feeBps: c.across.fee,
+    fillDeadlineSec: config.across.fillDeadline,
+  });
+}
+
+/** The Across API client of the config's top-level `across`, when there is one. */
+function acrossClientOf(config: Config, env: Env): AcrossClient | undefined {
+  const a = config.across;
+  if (!a) return undefined;
+  const apiKey = a.apiKey ? resolveSecret(a.apiKey, env, "across.apiKey") : undefined;
+  return createAcrossClient({ baseUrl: a.api, ...(apiKey ? { apiKey } : {}) });
+}
+
 /**
  * Builds every chain's clients, venues and (when the key resolves) transaction manager and executor.
  * `needKeys` is true for commands that send; read-only commands fall back to `account.address`.
@@ -124,6 +153,7 @@ export function buildRuntime(
   },
 ): ChainRuntime[] {
   const registry = extendRegistry(Object.entries(config.chains).map(([key, c]) => chainInfo(key, c)));
+  const across = acrossClientOf(config, env);
   return Object.entries(config.chains).map(([key, c]) => {
     const account = signer(key, c, env, opts.needKeys);
     const clients = createChainClients({
@@ -159,12 +189,14 @@ export function buildRuntime(
       : keylessExecutor(c, clients, portfolioAccount, firewall);
     const statics = chainStatics(key, c);
     const symbols = Object.fromEntries(statics.tokens.map((t) => [t.address.toLowerCase(), t.symbol]));
+    const bridge = bridgeFor(config, c, statics, across);
     const setup: ChainSetup = {
       ...statics,
       client: clients.public,
       account: portfolioAccount,
       venues: venuesFor(key, c, clients, env, symbols),
       executor,
+      ...(bridge ? { bridge } : {}),
     };
     return { key, config: c, clients, setup, manager };
   });
