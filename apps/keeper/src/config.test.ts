@@ -269,7 +269,9 @@ describe("loadConfig", () => {
     const c = parseConfig({ ...raw, chains, across: { api: "http://127.0.0.1:1/api", maxFee: "0.2%" } });
     expect(c.chains.a!.across).toEqual({ spokePool, tokens: ["USDC"], fee: 5 });
     expect(c.across).toEqual({ api: "http://127.0.0.1:1/api", maxFee: 20, fillDeadline: 3_600 });
-    expect(issuesOf({ ...raw, chains })).toEqual(["across: chains.a.across needs the top-level across (api)"]);
+    expect(issuesOf({ ...raw, chains })).toEqual([
+      "across: chains.a.across needs the top-level across (api)",
+    ]);
     const bad = { a: { ...raw.chains.a, across: { spokePool, tokens: ["DAI"] } } };
     expect(issuesOf({ ...raw, chains: bad, across: { fillDeadline: "7h" } })).toEqual([
       "across.fillDeadline: expected between 1m and 5h50m",
