@@ -11,7 +11,7 @@ import {
   parseDeposits,
   readDepositState,
 } from "@ballast/across";
-import type { InFlightItem } from "@ballast/chain";
+import type { InFlightItem, TxRecord } from "@ballast/chain";
 import {
   type Address,
   assetId,
@@ -22,6 +22,7 @@ import {
   usdValue,
 } from "@ballast/core";
 import type { ChainBatch, InTransit } from "@ballast/engine";
+import { TransactionReceiptNotFoundError } from "viem";
 import { fromJson, toJson } from "./journal.ts";
 import { errText, type Keeper } from "./keeper.ts";
 
@@ -62,13 +63,20 @@ export type TransferRecord = {
   readonly life: readonly { readonly at: number; readonly status: TransferStatus; readonly detail: string }[];
 };
 
-const isFinal = (s: TransferStatus) => FINAL.includes(s);
+/** True once a transfer can no longer change. */
+export const isFinalTransfer = (s: TransferStatus) => FINAL.includes(s);
+const isFinal = isFinalTransfer;
+
+/** A transfer's life in one line, for `history`: route, amount, and each status with its time from the start. */
+const lifeSummary = (r: TransferRecord): string =>
+  `${r.bridge} ${formatUnitsOf(r.amountIn, r.decimalsOut)} ${r.symbol} chain ${r.originChainId} → ${r.destChainId}${r.event ? ` (deposit #${r.event.depositId})` : ""}: ${r.life.map((l) => `${l.status} +${l.at - r.createdAt}s`).join(" → ")}`;
 
 async function write(k: Keeper, r: TransferRecord, at: number): Promise<void> {
   await k.journal.sql.run(
-    `INSERT INTO bridge_transfers (id, portfolio, plan_id, bridge, origin_chain, dest_chain, status, created_at, updated_at, json)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, json = excluded.json`,
+    `INSERT INTO bridge_transfers (id, portfolio, plan_id, bridge, origin_chain, dest_chain, status, created_at, updated_at, summary, json)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, summary = excluded.summary,
+       json = excluded.json`,
     [
       r.id,
       k.journal.portfolio,
@@ -79,6 +87,7 @@ async function write(k: Keeper, r: TransferRecord, at: number): Promise<void> {
       r.status,
       r.createdAt,
       at,
+      lifeSummary(r),
       toJson(r),
     ],
   );
@@ -164,7 +173,7 @@ export type TransferSettlement = {
   readonly inTransit: InTransit[];
   /** Every transfer not final after this pass, and those that became final in it. */
   readonly transfers: TransferRecord[];
-  /** When the newest fill was seen (unix seconds), if any transfer has been filled. */
+  /** When the newest fill or refund was seen (unix seconds): value arrived at one end, to be placed without waiting. */
   readonly arrivedAt: number | undefined;
 };
 
@@ -197,7 +206,7 @@ export async function settleTransfers(k: Keeper, now: number): Promise<TransferS
     transfers.push(r);
   }
   const [newest] = await k.journal.sql.all<{ at: number | null }>(
-    "SELECT max(updated_at) AS at FROM bridge_transfers WHERE portfolio = ? AND status = 'filled'",
+    "SELECT max(updated_at) AS at FROM bridge_transfers WHERE portfolio = ? AND status IN ('filled', 'refunded')",
     [k.journal.portfolio],
   );
   const open = transfers.filter((r) => !isFinal(r.status));
@@ -262,6 +271,19 @@ function runtimeOf(k: Keeper, chainId: number) {
   return c;
 }
 
+/** The successful receipt of a journaled batch: its inclusion's, or any attempt's the chain has mined; else none. */
+async function landedReceipt(client: Keeper["chains"][number]["clients"]["public"], tx: TxRecord) {
+  const hashes = tx.inclusion ? [tx.inclusion.hash] : tx.attempts.map((x) => x.hash);
+  for (const hash of hashes) {
+    const receipt = await client.getTransactionReceipt({ hash }).catch((e: unknown) => {
+      if (e instanceof TransactionReceiptNotFoundError) return undefined;
+      throw e;
+    });
+    if (receipt?.status === "success") return receipt;
+  }
+  return undefined;
+}
+
 /** One step of a transfer's life, read from the chains; returns `r` itself when nothing changed. */
 async function advance(k: Keeper, r: TransferRecord, now: number): Promise<TransferRecord> {
   const origin = runtimeOf(k, r.originChainId);
@@ -269,8 +291,10 @@ async function advance(k: Keeper, r: TransferRecord, now: number): Promise<Trans
     const tx = await k.journal.txStore.get(r.originChainId, r.planId);
     if (!tx || tx.status === "dropped" || tx.status === "reverted")
       return moved(r, "unsent", now, tx ? `origin batch ${tx.status}` : "the origin batch was never sent");
-    if (tx.status !== "confirmed" || !tx.inclusion) return r;
-    const receipt = await origin.clients.public.getTransactionReceipt({ hash: tx.inclusion.hash });
+    // The journal may not know yet that its batch landed (a read-only command, a kill before it was marked): any
+    // attempt's successful receipt is the chain's word.
+    const receipt = await landedReceipt(origin.clients.public, tx);
+    if (!receipt) return r;
     const event = parseDeposits({
       logs: receipt.logs,
       spokePool: r.deposit.spokePool,
@@ -282,10 +306,11 @@ async function advance(k: Keeper, r: TransferRecord, now: number): Promise<Trans
         e.inputToken.toLowerCase() === r.tokenIn.toLowerCase() &&
         e.depositor.toLowerCase() === r.account.toLowerCase(),
     );
-    if (!event) return moved(r, "unsent", now, `origin batch ${tx.inclusion.hash} carries no such deposit`);
-    return moved(r, "deposited", now, `deposit #${event.depositId} in ${tx.inclusion.hash}`, {
+    if (!event)
+      return moved(r, "unsent", now, `origin batch ${receipt.transactionHash} carries no such deposit`);
+    return moved(r, "deposited", now, `deposit #${event.depositId} in ${receipt.transactionHash}`, {
       event,
-      depositTx: tx.inclusion.hash,
+      depositTx: receipt.transactionHash,
     });
   }
   if (!r.event) return r;

@@ -10,7 +10,7 @@ import { startupAlert } from "./alerts/events.ts";
 import { createKeeperAlerts } from "./alerts/keeper.ts";
 import { assembleKeeper } from "./assemble.ts";
 import type { BacktestOptions } from "./backtest.ts";
-import { renderTransfers, transferJson } from "./bridges.ts";
+import { isFinalTransfer, renderTransfers, transferJson } from "./bridges.ts";
 import { type Config, ConfigError, configWarnings, loadConfig } from "./config.ts";
 import { runDaemon } from "./daemon.ts";
 import { dashboardToken, serveJournalDashboard } from "./dashboard/serve.ts";
@@ -176,7 +176,9 @@ function statusCommand(p: Command): void {
                 { ...result, state: result.state },
                 {
                   risk: toJsonValue(await riskSummary(k, nowSeconds())),
-                  transfers: transfers.map((t) => transferJson(k, t, now)),
+                  transfers: transfers
+                    .filter((t) => !isFinalTransfer(t.status))
+                    .map((t) => transferJson(k, t, now)),
                 },
               ),
               null,

@@ -13,7 +13,7 @@ export type HistoryOptions = { readonly since?: number | undefined; readonly dry
 export type HistoryEntry = {
   at: number;
   seq: number;
-  kind: "decision" | "plan" | "transaction";
+  kind: "decision" | "plan" | "transaction" | "transfer";
   /** A decision of `status` or `plan` (nothing could be sent), not of `run`. */
   dryRun: boolean;
   planId: string | null;
@@ -127,7 +127,8 @@ export type Journal = {
   put(key: string, value: string): Promise<void>;
   /**
    * The newest `limit` entries of every kind at or after `since` (unix seconds), newest first in a stable order
-   * (time, then transaction → decision → plan, then each table's sequence); `dryRuns: false` leaves out the
+   * (time, then transfer → transaction → decision → plan, then each table's sequence; a bridge transfer is one row,
+   * at its last change, with its whole life); `dryRuns: false` leaves out the
    * decisions of `status` and `plan`.
    */
   history(limit?: number, opts?: HistoryOptions): Promise<HistoryEntry[]>;
@@ -320,8 +321,24 @@ async function historyRows(
        FROM plans WHERE portfolio = ? AND at >= ? ORDER BY at DESC, ${seq} DESC LIMIT ?) p
      UNION ALL SELECT * FROM (SELECT at, 3, ${seq}, 'transaction', 0, plan_id, chain_id, summary, json
        FROM transactions WHERE portfolio = ? AND at >= ? ORDER BY at DESC, ${seq} DESC LIMIT ?) t
+     UNION ALL SELECT * FROM (SELECT updated_at AS at, 4, created_at, 'transfer', 0, plan_id, origin_chain, summary, json
+       FROM bridge_transfers WHERE portfolio = ? AND updated_at >= ? ORDER BY updated_at DESC, created_at DESC LIMIT ?) b
      ORDER BY at DESC, k DESC, seq DESC LIMIT ?`,
-    [portfolio, since, limit, portfolio, since, limit, portfolio, since, limit, limit],
+    [
+      portfolio,
+      since,
+      limit,
+      portfolio,
+      since,
+      limit,
+      portfolio,
+      since,
+      limit,
+      portfolio,
+      since,
+      limit,
+      limit,
+    ],
   );
   return rows.map(({ k: _k, dryRun, ...r }) => ({ ...r, dryRun: dryRun === 1 }));
 }

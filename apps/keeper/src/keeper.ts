@@ -20,7 +20,7 @@ import {
 } from "@ballast/core";
 import type { ChainFetch, CycleResult, ProtocolHints } from "@ballast/engine";
 import type { Logger } from "pino";
-import { journalTransfers, settleTransfers, type TransferRecord, transferLine } from "./bridges.ts";
+import { journalTransfers, settleTransfers, type TransferRecord } from "./bridges.ts";
 import type { Config } from "./config.ts";
 import { recordCycle } from "./dashboard/store.ts";
 import { cycleView } from "./dashboard/view.ts";
@@ -186,7 +186,8 @@ export async function keeperCycle(
   // What each protocol's read leaves for the next (LP keys: pool, ticks), journaled so a steady-state fetch is ONE
   // eth_call per chain.
   const known = JSON.parse((await k.journal.get(PROTOCOL_HINTS)) ?? "{}") as Record<string, ProtocolHints>;
-  // Two-cycle settlement: what arrived since the last rebalance is placed now, not after the cooldown.
+  // Two-cycle settlement: what arrived (filled, or refunded) since the last rebalance is placed now, not after the
+  // cooldown.
   const sent = await k.journal.get(LAST_REBALANCE);
   const last =
     bridges.arrivedAt !== undefined && sent && bridges.arrivedAt >= Number(sent) ? undefined : sent;

@@ -104,7 +104,7 @@ UPDATE plans SET json = json::json #>> '{}' WHERE json LIKE '"%';`,
 CREATE TABLE bridge_transfers (
   id TEXT PRIMARY KEY, portfolio TEXT NOT NULL, plan_id TEXT NOT NULL, bridge TEXT NOT NULL,
   origin_chain BIGINT NOT NULL, dest_chain BIGINT NOT NULL, status TEXT NOT NULL,
-  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, json TEXT NOT NULL);
+  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, summary TEXT NOT NULL, json TEXT NOT NULL);
 CREATE INDEX bridge_transfers_live ON bridge_transfers (portfolio, status);
 CREATE INDEX bridge_transfers_at ON bridge_transfers (portfolio, updated_at);`,
   },
