@@ -211,11 +211,8 @@ function planCommand(p: Command): void {
     .action(async (o: { config: string; force?: boolean; json?: boolean; color: boolean }) => {
       const k = await open(o.config, { needKeys: false });
       try {
-        const { result } = await keeperCycle(k, {
-          now: nowSeconds(),
-          execute: false,
-          force: o.force ?? false,
-        });
+        const now = nowSeconds();
+        const { result, transfers } = await keeperCycle(k, { now, execute: false, force: o.force ?? false });
         if (o.json) {
           console.log(
             JSON.stringify(
@@ -233,6 +230,9 @@ function planCommand(p: Command): void {
                     : null,
                 })),
                 transfers: toJsonValue(result.transfers),
+                inFlight: transfers
+                  .filter((t) => !isFinalTransfer(t.status))
+                  .map((t) => transferJson(k, t, now)),
                 error: result.error
                   ? {
                       name: result.error.name,
@@ -269,6 +269,8 @@ function planCommand(p: Command): void {
         }
         console.log("");
         console.log(renderPlan(result));
+        const inFlight = renderTransfers(k, transfers, now);
+        if (inFlight) console.log(`\n${inFlight}`);
         // A portfolio-level failure (e.g. no plan keeps the health factor above its floor) is said, not hidden.
         if (result.stage === "failed") console.log(`\n${renderProblems(result)}`);
         process.exitCode = planExitCode(result);

@@ -17,6 +17,7 @@ import {
   type Snapshot,
   slotKey,
 } from "@ballast/core";
+import { holdOnQuotedBridges } from "./bridge-gate.ts";
 import { bridgeRoutes, defaultCostModel } from "./cost.ts";
 import { asBallastError, ChainFetchError, CycleStepError, InvalidCycleConfigError } from "./errors.ts";
 import { fetchChainSnapshot } from "./fetch.ts";
@@ -228,8 +229,9 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
 }
 
 /**
- * Realizes each live chain's legs ({@link realizePlan}), checks prices against the realized quotes
- * ({@link holdOnPrices}: a fault holds the cycle before anything is simulated), then simulates each batch
+ * Realizes each live chain's legs ({@link realizePlan}), gates again with the bridge fees quoted
+ * ({@link holdOnQuotedBridges}), checks prices against the realized quotes ({@link holdOnPrices}: a fault holds the
+ * cycle before anything is simulated), then simulates each batch
  * ({@link simulateBatch}).
  */
 async function realizeAndSimulate(
@@ -243,6 +245,16 @@ async function realizeAndSimulate(
 }> {
   const realized = await realizePlan({ ...inputs, deadlineSeconds: params.deadlineSeconds });
   cycle.warnings.push(...realized.warnings);
+  const dear = params.force
+    ? undefined
+    : holdOnQuotedBridges(
+        inputs.plan,
+        inputs.policy,
+        { prices: inputs.state.prices, assets: inputs.state.snapshot.assets },
+        realized.realized,
+        cycle.decision,
+      );
+  if (dear) return { held: { decision: dear }, batches: [], errors: realized.errors };
   const held = await holdOnPrices(params, cycle.fresh, realized.realized, cycle.decision);
   if (held) return { held, batches: [], errors: realized.errors };
   const batches = await Promise.all(
