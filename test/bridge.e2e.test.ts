@@ -8,13 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spokePoolAbi } from "@ballast/across";
 import { fromJson, openJournal } from "@ballast/keeper";
-import { testkitChainYaml } from "@ballast/keeper/demo";
+import { bridgeConfigYaml, seedBridgePortfolio } from "@ballast/keeper/demo";
 import {
   type AcrossApi,
   type AcrossRelayer,
   ANVIL_PRIVATE_KEYS,
   advanceTimeTo,
-  fund,
   startAcrossApi,
   startAcrossRelayer,
   startTestChain,
@@ -37,37 +36,12 @@ let relayer: AcrossRelayer | undefined;
 let dir: string;
 let seeded: { a: `0x${string}`; b: `0x${string}` };
 
-/** A config of the two chains with Across on both; ethereum is 60% of NAV against a 45% target. */
+/** The bridge portfolio's config (Across on both chains), with its journal beside it. */
 function writeConfig(name: string, opts: { fillDeadline?: string; maxFee?: string } = {}): string {
-  const chain = (key: string, c: TestChain) =>
-    `${testkitChainYaml(key, c, { keyVar: "BALLAST_DEMO_KEY" })}    across: { spokePool: "${c.deployment.across.spokePool}", tokens: [USDC] }\n`;
   const file = join(dir, `${name}.yaml`);
   writeFileSync(
     file,
-    `chains:
-${chain("ethereum", a)}${chain("base", b)}
-across:
-  api: ${api.url}
-  maxFee: ${opts.maxFee ?? "0.5%"}
-  fillDeadline: ${opts.fillDeadline ?? "1h"}
-policy:
-  sleeves:
-    - { id: eth-weth,  chain: ethereum, kind: token,       asset: WETH, weight: 15% }
-    - { id: eth-usdc,  chain: ethereum, kind: token,       asset: USDC, weight: 30% }
-    - { id: base-usdc, chain: base,     kind: token,       asset: USDC, weight: 10% }
-    - { id: base-aave, chain: base,     kind: aave-supply, asset: USDC, weight: 45% }
-  bands: { absolute: 2%, relative: 10% }
-  cooldown: 1h
-  minTrade: 50 USD
-  maxSlippage: 1%
-  maxValueLoss: 1%
-  maxCostOfDriftRemoved: 20%
-keeper:
-  tick: 1s
-  journal: ${join(dir, `${name}.db`)}
-  listen: 127.0.0.1:0
-  confirmTimeout: 30s
-`,
+    bridgeConfigYaml({ ethereum: a, base: b }, { api: api.url, journal: join(dir, `${name}.db`), ...opts }),
   );
   return file;
 }
@@ -118,15 +92,7 @@ const status = async (file: string): Promise<StatusJson> => {
 
 beforeAll(async () => {
   [a, b] = await Promise.all([startTestChain({ chainId: 1 }), startTestChain({ chainId: 8453 })]);
-  const me = account.address;
-  await Promise.all([
-    fund(a, { account: me, token: "ETH", amount: parseUnits("10", 18) }),
-    fund(b, { account: me, token: "ETH", amount: parseUnits("10", 18) }),
-  ]);
-  // ethereum: 5 WETH (~$15k) + 45k USDC idle = ~60% of NAV; base: 40k USDC idle, nothing supplied.
-  await fund(a, { account: me, token: "WETH", amount: parseUnits("5", 18) });
-  await fund(a, { account: me, token: "USDC", amount: parseUnits("45000", 6) });
-  await fund(b, { account: me, token: "USDC", amount: parseUnits("40000", 6) });
+  await seedBridgePortfolio({ ethereum: a, base: b }, account.address);
   api = await startAcrossApi({ chains: [a, b] });
   dir = mkdtempSync(join(tmpdir(), "ballast-bridge-"));
   seeded = { a: await a.testClient.snapshot(), b: await b.testClient.snapshot() };

@@ -189,6 +189,54 @@ keeper:
 ${opts.confirmTimeout ? `  confirmTimeout: ${opts.confirmTimeout}\n` : ""}`;
 }
 
+/**
+ * The cross-chain portfolio of the bridge tests and bench (≈ $100k): ethereum holds 5 WETH and 45k USDC idle (~60% of
+ * NAV against a 45% target), base 40k USDC idle with nothing supplied; only USDC can cross.
+ */
+export async function seedBridgePortfolio(chains: DemoChains, account: Address): Promise<void> {
+  const { ethereum: a, base: b } = chains;
+  await Promise.all([
+    fund(a, { account, token: "ETH", amount: parseUnits("10", 18) }),
+    fund(b, { account, token: "ETH", amount: parseUnits("10", 18) }),
+  ]);
+  await fund(a, { account, token: "WETH", amount: parseUnits("5", 18) });
+  await fund(a, { account, token: "USDC", amount: parseUnits("45000", 6) });
+  await fund(b, { account, token: "USDC", amount: parseUnits("40000", 6) });
+}
+
+/** The config of {@link seedBridgePortfolio}: Across on both chains (USDC), the API at `api`, ethereum over target. */
+export function bridgeConfigYaml(
+  chains: DemoChains,
+  opts: { api: string; journal: string; maxFee?: string; fillDeadline?: string; tick?: string },
+): string {
+  const chain = (key: keyof DemoChains) =>
+    `${testkitChainYaml(key, chains[key], { keyVar: "BALLAST_DEMO_KEY" })}    across: { spokePool: "${chains[key].deployment.across.spokePool}", tokens: [USDC] }\n`;
+  return `chains:
+${chain("ethereum")}${chain("base")}
+across:
+  api: ${opts.api}
+  maxFee: ${opts.maxFee ?? "0.5%"}
+  fillDeadline: ${opts.fillDeadline ?? "1h"}
+policy:
+  sleeves:
+    - { id: eth-weth,  chain: ethereum, kind: token,       asset: WETH, weight: 15% }
+    - { id: eth-usdc,  chain: ethereum, kind: token,       asset: USDC, weight: 30% }
+    - { id: base-usdc, chain: base,     kind: token,       asset: USDC, weight: 10% }
+    - { id: base-aave, chain: base,     kind: aave-supply, asset: USDC, weight: 45% }
+  bands: { absolute: 2%, relative: 10% }
+  cooldown: 1h
+  minTrade: 50 USD
+  maxSlippage: 1%
+  maxValueLoss: 1%
+  maxCostOfDriftRemoved: 20%
+keeper:
+  tick: ${opts.tick ?? "1s"}
+  journal: ${opts.journal}
+  listen: 127.0.0.1:0
+  confirmTimeout: 30s
+`;
+}
+
 /** The config file {@link openDemoKeeper} writes in its directory. */
 export const DEMO_CONFIG_FILE = "ballast.yaml";
 
