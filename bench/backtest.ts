@@ -4,12 +4,13 @@
  * with the engine's `buildPolicy` and core's `portfolioState` and runs the live `decide`; a firing step runs the live
  * `plan` and `gateDecision` and applies the legs. The time covers `backtest()` whole: the policy replayed, plus the
  * buy-and-hold and continuous-rebalance references (three walks over the path). Best of two runs, for a band-only
- * policy and for the example config's hybrid (bands + weekly calendar).
+ * policy and for the example config's hybrid (bands + weekly calendar), with bridges at the CLI's default cost (5 bps
+ * + $2 a transfer), and the band-only policy once more without a bridge (each chain rebalanced on its own).
  *
  *   pnpm bench:backtest
  */
 import { cpus, loadavg } from "node:os";
-import { backtest, syntheticHistory } from "../packages/backtest/src/index.ts";
+import { type BridgeCost, backtest, syntheticHistory } from "../packages/backtest/src/index.ts";
 import { type Address, type Asset, assetId } from "../packages/core/src/index.ts";
 import {
   type ChainStatics,
@@ -115,7 +116,7 @@ const history = syntheticHistory({
 });
 
 /** Best of `n` runs of `backtest()` for one policy: wall and CPU time (the machine is shared, so both are printed). */
-function measure(name: string, policy: PolicyRules, n = 2) {
+function measure(name: string, policy: PolicyRules, bridge: BridgeCost | undefined, n = 2) {
   let best = { wall: Number.POSITIVE_INFINITY, cpu: Number.POSITIVE_INFINITY };
   let report: ReturnType<typeof backtest> | undefined;
   for (let i = 0; i < n; i++) {
@@ -127,6 +128,7 @@ function measure(name: string, policy: PolicyRules, n = 2) {
       history,
       initialNavUsd: 1_000_000n * WAD,
       rates: { supplyAprBps: 300, borrowAprBps: 500, lpFeeAprBps: 1_500, liquidationThresholdBps: 8_000 },
+      ...(bridge ? { bridge } : {}),
     });
     const c = process.cpuUsage(c0);
     const wall = performance.now() - t0;
@@ -135,10 +137,15 @@ function measure(name: string, policy: PolicyRules, n = 2) {
   const r = report?.policies[0];
   console.log(
     `${name.padEnd(28)} ${(best.wall / 1000).toFixed(2)} s wall, ${(best.cpu / 1000).toFixed(2)} s CPU ` +
-      `(${((best.wall * 1000) / STEPS).toFixed(0)} µs per step); ${r?.rebalances.length} rebalances, ` +
-      `${r?.blocked.total} more plans blocked by a gate (${Object.entries(r?.blocked.byRule ?? {})
-        .map(([rule, n]) => `${rule} ${n}`)
-        .join(", ")}; the keeper plans again on the next tick)`,
+      `(${((best.wall * 1000) / STEPS).toFixed(0)} µs per step); ${r?.rebalances.length} rebalances ` +
+      `(${r?.rebalances.reduce((a, x) => a + x.plan.transfers.length, 0)} transfers, cost drag ` +
+      `${r?.costDragBpsPerYear} bps/yr, tracking error ${r?.trackingErrorRmsBps} bps RMS), ` +
+      `${r?.blocked.total} more plans blocked by a gate` +
+      (r?.blocked.total
+        ? ` (${Object.entries(r.blocked.byRule)
+            .map(([rule, n]) => `${rule} ${n}`)
+            .join(", ")}; the keeper plans again on the next tick)`
+        : ""),
   );
 }
 
@@ -147,6 +154,8 @@ console.log(
     "the policy plus the buy-and-hold and continuous references, best of 2",
 );
 const { calendarSeconds: _, ...bandOnly } = rules;
-measure("5/25 bands", bandOnly);
-measure("5/25 bands + weekly calendar", rules);
+const ACROSS_LIKE: BridgeCost = { feeBps: 5, fixedUsd: 2n * WAD };
+measure("5/25 bands", bandOnly, ACROSS_LIKE);
+measure("5/25 bands + weekly calendar", rules, ACROSS_LIKE);
+measure("5/25 bands, no bridge", bandOnly, undefined);
 console.log(`machine: ${cpus().length} cores, load average ${loadavg()[0]?.toFixed(2)}`);

@@ -27,7 +27,7 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
   const done = new Promise<CliRun>((resolve) =>
     child.on("close", (code) => resolve({ code, stdout, stderr })),
   );
-  return { child, done, stderrSoFar: () => stderr };
+  return { child, done, stdoutSoFar: () => stdout, stderrSoFar: () => stderr };
 }
 
 /** Runs `ballast …args` to completion. */

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openJournal } from "@ballast/keeper";
 import { type DemoChains, demoConfigYaml, seedDemoPortfolio } from "@ballast/keeper/demo";
 import {
   ANVIL_PRIVATE_KEYS,
@@ -11,6 +12,10 @@ import {
 } from "@ballast/testkit";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dashboardRoutes } from "../apps/keeper/src/dashboard/server.ts";
+import { recordCycle } from "../apps/keeper/src/dashboard/store.ts";
+import type { CycleView } from "../apps/keeper/src/dashboard/view.ts";
+import { createMetrics, serveMetrics } from "../apps/keeper/src/metrics.ts";
 import { STAND_IN_PATHS, type StandIns, startStandIns } from "../apps/keeper/test/alert-stand-ins.ts";
 import { cli, ROOT, startCli } from "./cli.ts";
 
@@ -177,6 +182,7 @@ describe.skipIf(!HAVE_CHROMIUM)(
       ).toEqual(ids);
       expect(await page.locator("[data-out-of-band=true]").count()).toBe(0);
       expect(await page.locator("#drift-chart").getAttribute("data-rebalances")).toBe("0");
+      expect(await page.locator("#drift-chart").getAttribute("data-marked")).toBe("0");
       expect(await page.locator("[data-hf-chain='8453']").count()).toBe(1);
 
       // ETH falls 20%: the keeper (tick: block) sees the new blocks, rebalances, and the page follows without a reload.
@@ -209,6 +215,13 @@ describe.skipIf(!HAVE_CHROMIUM)(
           `${tx.chainId === 1 ? "https://etherscan.io" : "https://basescan.org"}/tx/${tx.hash}`,
         );
       }
+      // The rebalance is drawn on both charts, not only listed.
+      for (const chart of ["#drift-chart", "#nav-chart"])
+        await page.waitForSelector(`${chart}[data-marked="1"]`, { timeout: 20_000 });
+      // Another range redraws the history from /api/history: the last hour still holds the rebalance.
+      await page.click('#ranges button[data-range="1h"]');
+      await page.waitForSelector('#ranges button.active[data-range="1h"]');
+      await page.waitForSelector('#drift-chart[data-marked="1"]');
       expect(await page.locator("table.legs tbody tr").count()).toBeGreaterThan(0);
       expect(await page.locator("#rebalances li").count()).toBe(1);
       expect(await page.locator("#drift-chart canvas").count()).toBe(1);
@@ -271,8 +284,8 @@ describe.skipIf(!HAVE_CHROMIUM)(
       readOnly.child.stdout.on("data", (d: Buffer) => {
         out += d.toString();
       });
+      const keeperBase = base;
       try {
-        const keeperBase = base;
         base = await until("the read-only dashboard", () => /(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1]);
         expect(base).not.toBe(keeperBase);
         const { body } = await api<Status>("/api/status");
@@ -282,8 +295,72 @@ describe.skipIf(!HAVE_CHROMIUM)(
         expect(history.body.rebalances).toHaveLength(1);
         expect(history.body.points.length).toBeGreaterThanOrEqual(2);
       } finally {
+        base = keeperBase;
         readOnly.child.kill("SIGTERM");
         expect((await readOnly.done).code).toBe(0);
+      }
+    });
+
+    it("shows what is in flight and the plan's cross-chain transfers (a journal with a chain holding)", async () => {
+      const journal = await openJournal(":memory:");
+      const server = await serveMetrics(
+        "127.0.0.1:0",
+        createMetrics(),
+        () => ({ ok: true, chains: {} }),
+        dashboardRoutes({
+          journal,
+          chains: () => [
+            { key: "ethereum", chainId: 1, explorer: null },
+            { key: "base", chainId: 8453, explorer: null },
+          ],
+          source: "journal",
+          token: null,
+          now: () => 2_000,
+        }),
+      );
+      const keeperBase = base;
+      try {
+        const { body } = await api<{ cycle: CycleView }>("/api/status");
+        const planId = "ef".repeat(32);
+        await recordCycle(
+          journal,
+          {
+            ...body.cycle,
+            at: 1_000,
+            plan: {
+              id: planId,
+              navUsd: "$1",
+              postNavUsd: "$1",
+              turnoverUsd: "$1",
+              costUsd: "$1",
+              legs: [],
+              transfers: [
+                { symbol: "USDC", fromChainId: 1, toChainId: 8453, amount: "500 USDC", usd: "$500.00" },
+              ],
+            },
+            inFlight: [
+              {
+                kind: "transaction",
+                chainId: 8453,
+                planId,
+                detail: "transaction nonce 7 broadcast (0xabcdef12…)",
+              },
+            ],
+          },
+          60,
+        );
+        base = `http://127.0.0.1:${server.port}`;
+        const { page, errors } = await openPage(390, 844);
+        const item = page.locator(`[data-in-flight="8453:${planId}"]`);
+        expect(await item.textContent()).toContain("transaction nonce 7 broadcast");
+        expect(await item.textContent()).toContain("base");
+        expect(await page.locator("#plan").textContent()).toContain("Cross-chain transfers in this plan");
+        expect(await page.locator("#plan").textContent()).toContain("500 USDC");
+        expect(errors).toEqual([]);
+      } finally {
+        base = keeperBase;
+        await server.close();
+        await journal.close();
       }
     });
   },

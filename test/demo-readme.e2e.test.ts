@@ -1,7 +1,8 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, ROOT } from "./cli.ts";
+import { ROOT, startCli } from "./cli.ts";
 
 /** Lines of the README's demo excerpt: the first code block after "An excerpt". */
 function readmeExcerpt(): string[] {
@@ -21,8 +22,31 @@ const shape = (line: string) =>
     .trim();
 
 describe("the README's demo excerpt", () => {
-  it("is what `ballast demo` prints, in the same order (modulo figures and hashes)", async () => {
-    const run = await cli(["demo"]);
+  it("is what `ballast demo --keep` prints, in the same order (modulo figures and hashes); --keep leaves the dashboard open", async () => {
+    // The demo keeps its journal folder for `ballast history`; here it goes into a folder the test removes.
+    const tmp = mkdtempSync(join(tmpdir(), "ballast-demo-test-"));
+    const demo = startCli(["demo", "--keep"], { TMPDIR: tmp });
+    try {
+      // --keep: the dashboard URL is printed and answers from the demo's journal, with its rebalance.
+      const url = await new Promise<string>((resolve, reject) => {
+        const seen = () => /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(demo.stdoutSoFar())?.[1];
+        demo.child.stdout.on("data", () => {
+          const u = seen();
+          if (u) resolve(u);
+        });
+        demo.child.once("exit", (code) => reject(new Error(`demo exited ${code}: ${demo.stderrSoFar()}`)));
+      });
+      const status = (await (await fetch(`${url}api/status`)).json()) as {
+        source: string;
+        plan: { transactions: { status: string }[] } | null;
+      };
+      expect(status.source).toBe("journal");
+      expect(status.plan?.transactions.map((t) => t.status)).toEqual(["confirmed", "confirmed"]);
+      expect((await fetch(url)).status).toBe(200);
+    } finally {
+      demo.child.kill("SIGTERM");
+    }
+    const run = await demo.done.finally(() => rmSync(tmp, { recursive: true, force: true }));
     expect(run.code, run.stderr).toBe(0);
     const printed = run.stdout.split("\n").map(shape);
     let at = 0;

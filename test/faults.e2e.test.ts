@@ -15,8 +15,9 @@ import {
 } from "@ballast/testkit";
 import type { Hex } from "viem";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { STAND_IN_PATHS, type StandIns, startStandIns } from "../apps/keeper/test/alert-stand-ins.ts";
 import { cli, startCli } from "./cli.ts";
-import { hashesFrom, nonces, txsFrom, waitFor } from "./helpers.ts";
+import { hashesFrom, nonces, txsFrom, undocumentedLabels, waitFor } from "./helpers.ts";
 
 // The keeper process against two local chains behind RPC fault-injection proxies. Every case counts what landed on
 // chain and the account's nonces, read from the chains, never log lines. One rebalance per chain is right after
@@ -31,6 +32,8 @@ let snapshots: Hex[] = [];
 let dir: string;
 let proxies: RpcProxy[] = [];
 let start: bigint[] = [];
+/** Every config sends its alerts to this webhook stand-in; emptied before each case. */
+let standIns: StandIns;
 
 /** A config whose RPCs are fresh fault proxies (one per chain) and whose journal is `name`.db. */
 async function setup(name: string, opts: { tick?: string; confirmTimeout?: string } = {}) {
@@ -41,15 +44,16 @@ async function setup(name: string, opts: { tick?: string; confirmTimeout?: strin
 function configFor(name: string, opts: { tick?: string; confirmTimeout?: string } = {}) {
   const file = join(dir, `${name}.yaml`);
   const journal = join(dir, `${name}.db`);
+  const yaml = demoConfigYaml(chains, {
+    journal,
+    cooldown: "0s",
+    rpc: { ethereum: proxies[0]?.url as string, base: proxies[1]?.url as string },
+    tick: opts.tick ?? "1s",
+    confirmTimeout: opts.confirmTimeout ?? "2s",
+  });
   writeFileSync(
     file,
-    demoConfigYaml(chains, {
-      journal,
-      cooldown: "0s",
-      rpc: { ethereum: proxies[0]?.url as string, base: proxies[1]?.url as string },
-      tick: opts.tick ?? "1s",
-      confirmTimeout: opts.confirmTimeout ?? "2s",
-    }),
+    `${yaml}  alerts: { sinks: [{ type: webhook, url: "${standIns.url}${STAND_IN_PATHS.webhook}" }] }\n`,
   );
   return { file, journal };
 }
@@ -81,6 +85,13 @@ async function journalRecords(path: string): Promise<{ chainId: number; status: 
   }
 }
 
+/** The webhook alerts of this case: event and the chain it names (from the subject `plan:chain`). */
+const alerts = () =>
+  standIns
+    .accepted("webhook")
+    .map((r) => r.body as { event: string; subject: string })
+    .map((b) => `${b.event} ${b.subject.split(":").at(-1)}`);
+
 /** After the run: nothing queued, and the journal's next nonce is the chain's. */
 async function expectNoncesSettled(journalPath: string) {
   const j = await openJournal(journalPath);
@@ -104,9 +115,11 @@ beforeAll(async () => {
   list = [ethereum, base];
   await seedDemoPortfolio(chains, account);
   dir = mkdtempSync(join(tmpdir(), "ballast-faults-"));
+  standIns = await startStandIns({ telegramToken: "0:unused" });
 });
 
 beforeEach(async () => {
+  standIns.received.length = 0;
   snapshots = await Promise.all(list.map((c) => c.testClient.snapshot()));
   // ETH falls 20%: each chain needs exactly one rebalance.
   await Promise.all(list.map((c) => setPrice(c, { asset: "WETH", usdPrice: 2_400n * 10n ** 8n })));
@@ -122,6 +135,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  await standIns?.close();
   await Promise.all([chains?.ethereum.stop(), chains?.base.stop()]);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -140,6 +154,9 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     }
     expect((await journalRecords(journal)).map((r) => r.status)).toEqual(["signed", "signed"]);
     expect(proxies.every((p) => p.stats().failed > 0)).toBe(true);
+    // The rebalance was alerted; its transactions, still in flight, were not (yet).
+    expect(alerts().filter((a) => a.startsWith("tx-"))).toEqual([]);
+    expect(alerts().filter((a) => a.startsWith("rebalance"))).toHaveLength(1);
 
     faults({});
     await automine(true);
@@ -149,6 +166,12 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     expect(await landed()).toEqual([1, 1]);
     expect((await journalRecords(journal)).map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
     await expectNoncesSettled(journal);
+    // The restart settled them before its first cycle, and said so.
+    expect(
+      alerts()
+        .filter((a) => a.startsWith("tx-"))
+        .sort(),
+    ).toEqual(["tx-confirmed base", "tx-confirmed ethereum"]);
   });
 
   it("30% of requests dropped (answers lost after the node saw them) and 2-second blocks for 10 cycles: one rebalance per chain", async () => {
@@ -173,12 +196,25 @@ describe("exactly once under faults: the keeper process, two local chains, fault
   it("two daemons on one journal: the second refuses to start; the first rebalances once per chain and its journal follows the chain during the run", async () => {
     const { file, journal } = await setup("two-daemons");
     await automine(false);
-    const first = startCli(["run", "-c", file], env);
+    const first = startCli(["run", "-c", file], { ...env, BALLAST_LOG_LEVEL: "info" });
     try {
       await waitFor("the first daemon's transactions in the pool", queued);
       const second = await cli(["run", "-c", file], env);
       expect(second.code).toBe(1);
       expect(second.stderr).toContain("is in use by another keeper");
+      // Its dashboard shows both transactions in flight (the chains hold meanwhile).
+      const port = /"listen":"127\.0\.0\.1:(\d+)"/.exec(first.stderrSoFar())?.[1];
+      const inFlight = async () => {
+        const status = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as {
+          cycle: { inFlight?: { chainId: number; kind: string }[] } | null;
+        };
+        return (status.cycle?.inFlight ?? []).map((i) => `${i.kind} ${i.chainId}`).sort();
+      };
+      await waitFor(
+        "both transactions in flight on the dashboard",
+        async () => (await inFlight()).length === 2,
+      );
+      expect(await inFlight()).toEqual(["transaction 1", "transaction 8453"]);
       // Blocks resume while the first daemon runs: its own cycles mark both transactions final.
       await automine(true);
       await mine();
@@ -186,6 +222,16 @@ describe("exactly once under faults: the keeper process, two local chains, fault
         const r = await journalRecords(journal);
         return r.length === 2 && r.every((x) => x.status === "confirmed");
       });
+      // The cycles that settled them alerted each confirmation.
+      await waitFor(
+        "both confirmations alerted",
+        () => alerts().filter((a) => a.startsWith("tx-")).length >= 2,
+      );
+      expect(
+        alerts()
+          .filter((a) => a.startsWith("tx-"))
+          .sort(),
+      ).toEqual(["tx-confirmed base", "tx-confirmed ethereum"]);
     } finally {
       first.child.kill("SIGTERM");
     }
@@ -244,6 +290,18 @@ describe("exactly once under faults: the keeper process, two local chains, fault
       faults({});
       await waitFor("healthy again", async () => (await health()).status === 200);
       expect(await landed()).toEqual([1, 1]);
+      // Every request the proxy failed (each retry too) was counted, once, under its chain and method.
+      const text = await metrics();
+      for (const [i, chain] of ["ethereum", "base"].entries()) {
+        const counted = [
+          ...text.matchAll(
+            new RegExp(`ballast_rpc_errors_total\\{chain="${chain}",method="([a-z_A-Z]+)"\\} (\\d+)`, "g"),
+          ),
+        ];
+        expect(counted.map((m) => m[1])).toEqual(["eth_estimateGas"]);
+        expect(Number(counted[0]?.[2])).toBe(proxies[i]?.stats().failed);
+      }
+      expect(undocumentedLabels(text)).toEqual([]);
 
       // base cannot be read (every eth_call fails): unhealthy after 3 cycles in a row, not before.
       proxies[1]?.setFaults({ failMethods: ["eth_call"] });
@@ -263,7 +321,7 @@ describe("exactly once under faults: the keeper process, two local chains, fault
     expect(await landed()).toEqual([1, 1]);
   });
 
-  it("mempool dropped, no blocks, restart: the same signed bytes are rebroadcast; SIGTERM while settling exits within 5 s and keeps the journal", async () => {
+  it("mempool dropped, no blocks, restart: the same signed bytes are rebroadcast; SIGTERM while settling (a read stuck on a slow RPC) exits within 5 s and keeps the journal", async () => {
     const { file, journal } = await setup("lost-mempool", { confirmTimeout: "60s" });
     await automine(false);
     const crashed = startCli(["run", "--once", "-c", file], env);
@@ -290,13 +348,20 @@ describe("exactly once under faults: the keeper process, two local chains, fault
       expect((await c.publicClient.getTransaction({ hash })).hash).toBe(hash);
       expect(start[i]).toBe(await c.publicClient.getBlockNumber({ cacheTime: 0 }));
     }
-    // SIGTERM while it waits for a block that does not come: it stops promptly, the journal unchanged.
+    // SIGTERM while it waits for a block that does not come, one of its reads stuck on an RPC that answers in 30 s
+    // (a request times out after 10 s and is retried): it stops within 5 s, the journal unchanged.
+    faults({ delayMs: 30_000 });
+    const asked = proxies.map((p) => p.methods().length);
+    await waitFor("a settle read stuck on the slow RPC", async () =>
+      proxies.some((p, i) => p.methods().length > (asked[i] as number)),
+    );
     const t0 = Date.now();
     restarted.child.kill("SIGTERM");
     await restarted.done;
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect(await journalRecords(journal)).toEqual(journaled);
 
+    faults({});
     await automine(true);
     await mine();
     const settled = await cli(["run", "--once", "-c", file], env);

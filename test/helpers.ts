@@ -36,3 +36,32 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Labels that take any value (config keys, symbols, JSON-RPC methods, portfolio names): HELP describes them. */
+const OPEN_LABELS = new Set(["chain", "sleeve", "asset", "method", "portfolio"]);
+
+/**
+ * What a `/metrics` text does not document: a label its family's HELP does not name (`label (…)`), or a value of a
+ * closed label (every one but {@link OPEN_LABELS}) its HELP does not list. Empty when HELP tells every label value.
+ */
+export function undocumentedLabels(text: string): string[] {
+  const help = new Map<string, string>();
+  const out: string[] = [];
+  for (const line of text.split("\n")) {
+    const h = /^# HELP (\S+) (.*)$/.exec(line);
+    if (h) help.set(h[1] as string, h[2] as string);
+    const m = /^(\w+)\{(.*)\} /.exec(line);
+    if (!m) continue;
+    const family = m[1] as string;
+    const doc = help.get(family) ?? "";
+    for (const [, k, v] of (m[2] as string).matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
+      // A listed value stands between "(", " " and ",", ":", ")": `outcome (ok, error)`, `reason (pause: …)`.
+      const listed = (x: string) =>
+        new RegExp(`[ (]${x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[,:)]`).test(doc);
+      if (!doc.includes(`${k} (`)) out.push(`${family}: label ${k} not in HELP`);
+      else if (!OPEN_LABELS.has(k as string) && !listed(v as string))
+        out.push(`${family}: ${k}="${v}" not in HELP`);
+    }
+  }
+  return out;
+}

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -10,13 +10,17 @@ import {
 import type { Call } from "@ballast/core";
 import {
   buildRuntime,
+  consecutiveFailures,
   createLogger,
   createMetrics,
+  dailyTurnoverUsd,
   firewallPolicyOf,
+  type Journal,
   type Keeper,
   keeperCycle,
   loadConfig,
   openJournal,
+  pauseSending,
 } from "@ballast/keeper";
 import { type DemoChains, demoConfigYaml, seedDemoPortfolio } from "@ballast/keeper/demo";
 import {
@@ -30,6 +34,7 @@ import {
 import { type Address, encodeFunctionData, erc20Abi, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, startCli } from "./cli.ts";
+import { hashesFrom, txsFrom, waitFor } from "./helpers.ts";
 
 const account = testAccounts.keeper;
 const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] as string };
@@ -39,16 +44,8 @@ const USD = 10n ** 18n;
 let chains: DemoChains;
 let dir: string;
 
-/** Transactions `from` sent in blocks (after, head]. */
-async function txsFrom(chain: TestChain, after: bigint): Promise<number> {
-  const head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
-  let n = 0;
-  for (let b = after + 1n; b <= head; b++) {
-    const block = await chain.publicClient.getBlock({ blockNumber: b, includeTransactions: true });
-    n += block.transactions.filter((t) => t.from.toLowerCase() === account.address.toLowerCase()).length;
-  }
-  return n;
-}
+/** Transactions the keeper's account sent in blocks (after, head] of `chain`. */
+const sentSince = (chain: TestChain, after: bigint) => txsFrom(chain, account.address, after);
 const heads = async () => ({
   ethereum: await chains.ethereum.publicClient.getBlockNumber({ cacheTime: 0 }),
   base: await chains.base.publicClient.getBlockNumber({ cacheTime: 0 }),
@@ -58,9 +55,16 @@ const wethAt = (usd: bigint) =>
   Promise.all(both().map((c) => setPrice(c, { asset: "WETH", usdPrice: usd * 10n ** 8n })));
 
 /** A config file named `name` for the two chains, with `edit` applied to the demo's YAML. */
-function configFile(name: string, edit: (yaml: string) => string = (y) => y): string {
+function configFile(
+  name: string,
+  edit: (yaml: string) => string = (y) => y,
+  opts: { confirmTimeout?: string } = {},
+): string {
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, edit(demoConfigYaml(chains, { journal: join(dir, `${name}.db`), cooldown: "0s" })));
+  writeFileSync(
+    file,
+    edit(demoConfigYaml(chains, { journal: join(dir, `${name}.db`), cooldown: "0s", ...opts })),
+  );
   return file;
 }
 const withLimits = (limits: string) => (y: string) =>
@@ -83,15 +87,6 @@ const planOf = (stdout: string): { turnoverUsd: string } => {
   if (!plan) throw new Error("no plan");
   return plan;
 };
-
-/** Polls `check` every 100 ms until it holds (or fails after 60 s). */
-async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   const [ethereum, base] = await Promise.all([
@@ -127,16 +122,16 @@ describe("risk controls, on two local chains with the keeper process", { timeout
     });
     try {
       // In band: the daemon cycles and holds.
-      await until("a first cycle", async () => (await decisions(false)) > 0);
+      await waitFor("a first cycle", async () => (await decisions(false)) > 0);
       const port = Number(/"listen":"127\.0\.0\.1:(\d+)"/.exec(stderr)?.[1]);
       expect(port).toBeGreaterThan(0);
 
       const paused = await cli(["pause", "-c", config, "--reason", "audit in progress"], env);
       expect(paused.code, paused.stderr).toBe(0);
       await wethAt(2_400n); // out of band: the daemon now wants to rebalance
-      await until("two fired cycles", async () => (await decisions(true)) >= 2);
-      expect(await txsFrom(chains.ethereum, before.ethereum)).toBe(0);
-      expect(await txsFrom(chains.base, before.base)).toBe(0);
+      await waitFor("two fired cycles", async () => (await decisions(true)) >= 2);
+      expect(await sentSince(chains.ethereum, before.ethereum)).toBe(0);
+      expect(await sentSince(chains.base, before.base)).toBe(0);
 
       const s = await status(config);
       expect(s.risk.chains.base?.sending).toBe("paused");
@@ -150,11 +145,11 @@ describe("risk controls, on two local chains with the keeper process", { timeout
 
       const resumed = await cli(["resume", "-c", config], env);
       expect(resumed.code, resumed.stderr).toBe(0);
-      await until(
+      await waitFor(
         "one transaction per chain",
         async () =>
-          (await txsFrom(chains.ethereum, before.ethereum)) === 1 &&
-          (await txsFrom(chains.base, before.base)) === 1,
+          (await sentSince(chains.ethereum, before.ethereum)) === 1 &&
+          (await sentSince(chains.base, before.base)) === 1,
       );
       expect((await status(config)).risk.chains.base?.sending).toBe("on");
     } finally {
@@ -286,8 +281,22 @@ describe("risk controls, on two local chains with the keeper process", { timeout
     const before = await heads();
     const run = await cli(["run", "--once", "-c", capped], env);
     expect(run.code, run.stderr).toBe(0);
-    expect(await txsFrom(chains.ethereum, before.ethereum)).toBe(1);
-    expect(await txsFrom(chains.base, before.base)).toBe(1);
+    expect(await sentSince(chains.ethereum, before.ethereum)).toBe(1);
+    expect(await sentSince(chains.base, before.base)).toBe(1);
+    // What was sent is the trimmed plan: the plan of both journaled transactions is within the cap.
+    const j = await openJournal(join(dir, "capped.db"));
+    try {
+      const sent = await j.sql.all<{ json: string }>(
+        "SELECT p.json FROM transactions t JOIN plans p ON p.id = t.plan_id",
+      );
+      expect(sent).toHaveLength(2);
+      for (const r of sent) {
+        const { turnoverUsd } = JSON.parse(r.json) as { turnoverUsd: string };
+        expect(BigInt(turnoverUsd)).toBeLessThanOrEqual(cap * USD);
+      }
+    } finally {
+      await j.close();
+    }
   });
 
   it("a turnover cap with onExceed: hold sends nothing and says why", async () => {
@@ -297,48 +306,77 @@ describe("risk controls, on two local chains with the keeper process", { timeout
     const run = await cli(["run", "--once", "-c", held], env);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/turnover cap: held, not sent — a leg of \$[\d,.]+ > maxTradeUsd \$100\.00/);
-    expect(await txsFrom(chains.ethereum, before.ethereum)).toBe(0);
-    expect(await txsFrom(chains.base, before.base)).toBe(0);
+    expect(await sentSince(chains.ethereum, before.ethereum)).toBe(0);
+    expect(await sentSince(chains.base, before.base)).toBe(0);
   });
 
-  it("three refused batches trip the circuit breaker; sending stays stopped until resume", async () => {
+  it("three refused batches trip the circuit breaker; a restart keeps it; a sendable batch is held until resume", async () => {
     await wethAt(3_600n);
     // A wrong delegation target: every batch fails simulation (and is refused) on both chains.
-    const broken = configFile("broken", (y) =>
-      everySecond(y).replaceAll(
+    const good = configFile("broken", everySecond);
+    const fixed = readFileSync(good, "utf8");
+    writeFileSync(
+      good,
+      fixed.replaceAll(
         chains.ethereum.deployment.simple7702Account,
         chains.ethereum.deployment.tokens.USDC.address,
       ),
     );
     const before = await heads();
-    const run = await cli(["run", "--max-cycles", "4", "-c", broken], env);
+    const run = await cli(["run", "--max-cycles", "4", "-c", good], env);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain("circuit breaker tripped");
-    const s = await status(broken);
+    const s = await status(good);
     expect(s.risk.chains.base?.sending).toBe("breaker");
     expect(s.risk.chains.base?.consecutiveFailures).toBe(3);
     expect(s.risk.chains.base?.reason).toMatch(/3 consecutive failed or refused batches/);
-    const text = await cli(["status", "-c", broken], env);
+    const text = await cli(["status", "-c", good], env);
     expect(text.stdout).toMatch(/sending on ethereum: STOPPED — circuit breaker tripped/);
-    expect(await txsFrom(chains.ethereum, before.ethereum)).toBe(0);
 
-    // A restart does not clear it while the condition holds; resume does.
-    const again = await cli(["run", "--once", "-c", broken], env);
-    expect(again.code).toBe(0);
-    expect(again.stderr).toMatch(/circuit breaker tripped.*batch held/);
-    expect((await cli(["resume", "--chain", "base", "-c", broken], env)).code).toBe(0);
-    const after = await status(broken);
-    expect(after.risk.chains.base).toMatchObject({ sending: "on", consecutiveFailures: 0 });
-    expect(after.risk.chains.ethereum?.sending).toBe("breaker");
+    // The config fixed (same file, same journal): batches would now land, but a restart keeps the breaker (its
+    // condition still holds) and a running daemon holds them, says so on /metrics and answers 503 on /healthz.
+    writeFileSync(good, fixed);
+    const daemon = startCli(["run", "-c", good], { ...env, BALLAST_LOG_LEVEL: "info" });
+    let stderr = "";
+    daemon.child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    try {
+      await waitFor("two held batches on each chain", () => (stderr.match(/batch held/g) ?? []).length >= 4);
+      expect(await sentSince(chains.ethereum, before.ethereum)).toBe(0);
+      expect(await sentSince(chains.base, before.base)).toBe(0);
+      const port = Number(/"listen":"127\.0\.0\.1:(\d+)"/.exec(stderr)?.[1]);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toContain('ballast_sending_stopped{chain="ethereum",reason="breaker"} 1');
+      expect(metrics).toContain('ballast_sending_stopped{chain="base",reason="breaker"} 1');
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(503);
+      expect(
+        ((await health.json()) as { chains: Record<string, { sending?: string }> }).chains.base?.sending,
+      ).toMatch(/^circuit breaker tripped/);
+
+      // Resuming one chain lets the running daemon send there, and only there.
+      expect((await cli(["resume", "--chain", "base", "-c", good], env)).code).toBe(0);
+      await waitFor("the batch on base", async () => (await sentSince(chains.base, before.base)) === 1);
+      expect(await sentSince(chains.ethereum, before.ethereum)).toBe(0);
+      const after = await status(good);
+      expect(after.risk.chains.base).toMatchObject({ sending: "on", consecutiveFailures: 0 });
+      expect(after.risk.chains.ethereum?.sending).toBe("breaker");
+    } finally {
+      daemon.child.kill("SIGTERM");
+      await daemon.done;
+    }
   });
 
-  it("a realised cost over maxLossUsd trips the breaker on the chains that sent", async () => {
-    // Still out of band at $3 600 (the broken keeper sent nothing). Any real rebalance costs more than a cent.
+  it("a realised cost over maxLossUsd trips the breaker on the chains that sent; their next rebalance is held", async () => {
+    // Both chains out of band (base rebalanced at $3 600 above, ethereum did not).
+    await wethAt(4_500n);
     const lossy = configFile("lossy", withLimits("maxLossUsd: 0.01 USD"));
     const before = await heads();
     const first = await cli(["run", "--once", "-c", lossy], env);
     expect(first.code, first.stderr).toBe(0);
-    expect(await txsFrom(chains.ethereum, before.ethereum)).toBe(1);
+    expect(await sentSince(chains.ethereum, before.ethereum)).toBe(1);
+    expect(await sentSince(chains.base, before.base)).toBe(1);
     expect((await status(lossy)).risk.chains.base?.sending).toBe("on");
     // The next cycle values the portfolio at the prices of before the send: the difference is the realised cost.
     const second = await cli(["run", "--once", "-c", lossy], env);
@@ -350,5 +388,79 @@ describe("risk controls, on two local chains with the keeper process", { timeout
         /realised cost \$[\d,.]+ over the last 86400s exceeds maxLossUsd \$0\.01/,
       );
     }
+    // Out of band again: the rebalance is planned and held on both chains.
+    await wethAt(3_000n);
+    const third = await cli(["run", "--once", "-c", lossy], env);
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stderr).toMatch(/batch held/);
+    expect(await sentSince(chains.ethereum, before.ethereum)).toBe(1);
+    expect(await sentSince(chains.base, before.base)).toBe(1);
+  });
+
+  it("a batch in flight counts toward the 24 h turnover when sent, and for the breaker when it settles reverted", async () => {
+    // Out of band (from the seed's $3 000, and from the lossy keeper's $4 500). Blocks stop: each chain's batch stays
+    // in flight.
+    await wethAt(2_600n);
+    const file = configFile("in-flight", (y) => y, { confirmTimeout: "1s" });
+    const inJournal = async <T>(read: (j: Journal) => Promise<T>): Promise<T> => {
+      const j = await openJournal(join(dir, "in-flight.db"));
+      try {
+        return await read(j);
+      } finally {
+        await j.close();
+      }
+    };
+    const before = await heads();
+    await Promise.all(both().map((c) => c.testClient.setAutomine(false)));
+    try {
+      const sent = await cli(["run", "--once", "-c", file], env);
+      expect(sent.stderr).toMatch(/batch in flight/);
+      expect(await inJournal((j) => dailyTurnoverUsd(j, Math.floor(Date.now() / 1000)))).toBeGreaterThan(0n);
+      // Each pending batch reverts when mined: WETH and USDC are an INVALID opcode for that one block.
+      for (const c of both()) {
+        const tokens = [c.deployment.tokens.WETH.address, c.deployment.tokens.USDC.address];
+        const codes = await Promise.all(tokens.map((address) => c.publicClient.getCode({ address })));
+        for (const address of tokens) await c.testClient.setCode({ address, bytecode: "0xfe" });
+        await c.testClient.mine({ blocks: 1 });
+        for (const [i, address] of tokens.entries())
+          await c.testClient.setCode({ address, bytecode: codes[i] as Hex });
+      }
+    } finally {
+      await Promise.all(both().map((c) => c.testClient.setAutomine(true)));
+    }
+    for (const c of both()) {
+      const hashes = await hashesFrom(c, account.address, before[c === chains.base ? "base" : "ethereum"]);
+      expect(hashes).toHaveLength(1);
+      const receipt = await c.publicClient.getTransactionReceipt({ hash: hashes[0] as Hex });
+      expect(receipt.status).toBe("reverted");
+    }
+    // Paused, the next run only settles what was in flight (its new batch is held): one failure per chain.
+    await inJournal((j) => pauseSending(j, { at: Math.floor(Date.now() / 1000), reason: "test" }));
+    const settled = await cli(["run", "--once", "-c", file], env);
+    expect(settled.code, settled.stderr).toBe(0);
+    expect(
+      await inJournal((j) => Promise.all(["ethereum", "base"].map((c) => consecutiveFailures(j, c)))),
+    ).toEqual([1, 1]);
+  });
+
+  it("the realised cost of a batch that was in flight is measured once it lands, and trips the breaker", async () => {
+    await wethAt(2_200n); // out of band: the last rebalance that landed was at $4 500 (the seed: $3 000)
+    const file = configFile("in-flight-cost", withLimits("maxLossUsd: 0.01 USD"), { confirmTimeout: "1s" });
+    await Promise.all(both().map((c) => c.testClient.setAutomine(false)));
+    try {
+      expect((await cli(["run", "--once", "-c", file], env)).stderr).toMatch(/batch in flight/);
+      // Still in flight: nothing to measure yet (the chains hold).
+      expect((await cli(["run", "--once", "-c", file], env)).stderr).toMatch(/in flight from before/);
+    } finally {
+      await Promise.all(both().map((c) => c.testClient.setAutomine(true)));
+    }
+    await Promise.all(both().map((c) => c.testClient.mine({ blocks: 1 })));
+    const landed = await cli(["run", "--once", "-c", file], env);
+    expect(landed.code, landed.stderr).toBe(0);
+    const s = await status(file);
+    for (const chain of ["ethereum", "base"])
+      expect(s.risk.chains[chain]?.reason ?? "not tripped", chain).toMatch(
+        /realised cost \$[\d,.]+ .* exceeds maxLossUsd \$0\.01/,
+      );
   });
 });

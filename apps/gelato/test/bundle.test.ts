@@ -1,13 +1,21 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { archiveW3f, BundleError, buildW3fBundle } from "../src/lib.ts";
 import { tarEntries } from "./gelato-stand-in.ts";
 
+const dirs: string[] = [];
+const tempDir = async (prefix: string) => {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
 describe("the Web3 Function bundle", () => {
   it("builds for Gelato's runtime (browser platform, ESM) with no node: module in its import graph", async () => {
-    const outDir = await mkdtemp(join(tmpdir(), "ballast-w3f-"));
+    const outDir = await tempDir("ballast-w3f-");
     const b = await buildW3fBundle({ outDir });
     expect(b.inputs.some((p) => p.includes("packages/engine/src/cycle.ts"))).toBe(true);
     expect(b.inputs.some((p) => p.endsWith("src/handler.ts"))).toBe(true);
@@ -27,7 +35,7 @@ describe("the Web3 Function bundle", () => {
   });
 
   it("refuses an entry whose graph reaches a Node built-in, naming the importer", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "ballast-w3f-bad-"));
+    const dir = await tempDir("ballast-w3f-bad-");
     await writeFile(
       join(dir, "index.ts"),
       'import { readFileSync } from "node:fs";\nconsole.log(readFileSync);\n',

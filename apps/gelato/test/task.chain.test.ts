@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChainMismatchError } from "@ballast/chain";
@@ -12,7 +12,7 @@ import {
   parseAbi,
   toFunctionSelector,
 } from "viem";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { main } from "../src/cli.ts";
 import {
   AUTOMATE_ADDRESS,
@@ -48,6 +48,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await api?.close();
+  await rm(outDir, { recursive: true, force: true });
 });
 
 /** The portfolio user arg as a user writes it: no dedicated msg.sender (the command resolves it). */
@@ -184,6 +185,7 @@ describe("Gelato API client (local stand-in)", () => {
 describe("CLI", () => {
   it("create-task --dry-run prints the plan and never the policy or the key", async () => {
     const dir = await mkdtemp(join(tmpdir(), "ballast-gelato-cli-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, "portfolio.json"), portfolioFor(bare));
     await writeFile(join(dir, "policy.json"), policyJson);
     const out: string[] = [];

@@ -3,7 +3,7 @@
  * proxy with its call limits), on every CI run: Deno comes from npm (below), or from DENO_PATH when set.
  */
 import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -35,29 +35,33 @@ async function runInDeno(args: { storage?: Record<string, string> } = {}): Promi
   const require = createRequire(import.meta.url);
   const { Web3FunctionRunner } = require("@gelatonetwork/web3-functions-sdk/runtime");
   const runner = new Web3FunctionRunner(false);
-  return runner.run("onRun", {
-    script: bundle.bundlePath,
-    version: "2.0.0",
-    context: {
-      secrets: { BALLAST_POLICY: policyJson },
-      storage: args.storage ?? {},
-      gelatoArgs: { chainId: 1, gasPrice: "10" },
-      userArgs: { portfolio: JSON.stringify({ chains: [chainArgs(chain, safe)] }) },
-    },
-    options: {
-      runtime: "thread",
-      showLogs: false,
-      memory: 256,
-      rpcLimit: 500,
-      timeout: 60_000,
-      downloadLimit: 10 * 1024 * 1024,
-      uploadLimit: 5 * 1024 * 1024,
-      requestLimit: 110,
-      storageLimit: 1024,
-      blacklistedHosts: [],
-    },
-    multiChainProviderConfig: { 1: new ethers.providers.StaticJsonRpcProvider(chain.rpcUrl, 1) },
-  });
+  try {
+    return await runner.run("onRun", {
+      script: bundle.bundlePath,
+      version: "2.0.0",
+      context: {
+        secrets: { BALLAST_POLICY: policyJson },
+        storage: args.storage ?? {},
+        gelatoArgs: { chainId: 1, gasPrice: "10" },
+        userArgs: { portfolio: JSON.stringify({ chains: [chainArgs(chain, safe)] }) },
+      },
+      options: {
+        runtime: "thread",
+        showLogs: false,
+        memory: 256,
+        rpcLimit: 500,
+        timeout: 60_000,
+        downloadLimit: 10 * 1024 * 1024,
+        uploadLimit: 5 * 1024 * 1024,
+        requestLimit: 110,
+        storageLimit: 1024,
+        blacklistedHosts: [],
+      },
+      multiChainProviderConfig: { 1: new ethers.providers.StaticJsonRpcProvider(chain.rpcUrl, 1) },
+    });
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
 }
 
 /**

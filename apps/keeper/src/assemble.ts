@@ -23,7 +23,8 @@ export function assembleKeeper(
     },
     onTxEvent: (chain, e) => {
       const line = { chain, planId: e.planId, event: e.kind };
-      if (e.kind === "nonce-reconciled" || e.kind === "dropped") log.error(line, e.detail);
+      if (e.kind === "nonce-gap") log.fatal({ ...line, alert: "nonce-gap" }, `ALERT: ${e.detail}`);
+      else if (e.kind === "nonce-reconciled" || e.kind === "dropped") log.error(line, e.detail);
       else log.warn(line, e.detail);
     },
   });

@@ -107,6 +107,58 @@ describe("ballast backtest", () => {
     expect(text.stdout).toMatch(new RegExp(`\\nrebalances\\s+${a}\\s+${b}\\n`));
   }, 60_000);
 
+  it("bridges drift between chains at the --bridge-fee and --bridge-fixed cost; --no-bridge leaves it", async () => {
+    // Half in WETH on Ethereum, half in USDC on Base: WETH +50% on day 3 moves value between the chains.
+    const base = `  base:
+    chainId: 8453
+    rpc: ["\${BACKTEST_TEST_UNSET_RPC}"]
+    account: { type: eip7702, key: env:BACKTEST_TEST_UNSET_KEY }
+    tokens:
+      USDC: { address: "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", decimals: 6 }
+      WETH: { address: "0x4200000000000000000000000000000000000006", decimals: 18 }
+`;
+    const twoChains = file(
+      "two-chains.yaml",
+      CONFIG.replace("policy:", `${base}policy:`).replace(
+        "{ id: usdc-aave, chain: ethereum, kind: aave-supply",
+        "{ id: usdc-base, chain: base, kind: token",
+      ),
+    );
+    const jump = Array.from(
+      { length: 8 },
+      (_, i) => `${1_735_689_600 + i * 86_400},${i < 3 ? 3000 : 4500},1`,
+    );
+    const prices = file("jump.csv", ["timestamp,WETH,USDC", ...jump].join("\n"));
+    type Out = {
+      policies: { rebalances: number; cost: { bridgeUsd: string }; log: { legs: { action: string }[] }[] }[];
+    };
+    const run = async (...flags: string[]) => {
+      const r = await ballast([
+        "backtest",
+        "-c",
+        twoChains,
+        "--prices",
+        prices,
+        "--json",
+        "--no-chart",
+        ...flags,
+      ]);
+      expect(r.stderr).toBe("");
+      return (JSON.parse(r.stdout) as Out).policies[0];
+    };
+    const bridged = await run("--bridge-fee", "0.1%", "--bridge-fixed", "3");
+    expect(bridged?.rebalances).toBe(1);
+    const legs = bridged?.log[0]?.legs.map((l) => l.action) ?? [];
+    expect(legs).toContain("transfer");
+    // One transfer of about $125k (a tenth of the NAV after the jump): 10 bps + $3.
+    const fee = Number(BigInt(bridged?.cost.bridgeUsd ?? "0") / 10n ** 16n) / 100;
+    expect(fee).toBeGreaterThan(100);
+    expect(fee).toBeLessThan(150);
+    const alone = await run("--no-bridge");
+    expect(alone?.rebalances).toBe(0);
+    expect(alone?.cost.bridgeUsd).toBe("0");
+  }, 60_000);
+
   it("names the variant and field of a bad --compare file", async () => {
     const prices = file("ok.csv", ["timestamp,WETH,USDC", ...rows].join("\n"));
     const compare = file("bad-policies.yaml", "policies:\n  - name: wide\n    bands: { absolute: 5 }\n");

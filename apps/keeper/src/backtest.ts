@@ -3,6 +3,7 @@ import {
   BacktestInputError,
   type BacktestProgress,
   type BacktestReport,
+  type BridgeCost,
   backtest,
   backtestToJson,
   formatBacktestTable,
@@ -34,6 +35,10 @@ export type BacktestOptions = {
   readonly borrowApr: string;
   readonly lpFeeApr: string;
   readonly liquidationThreshold: string;
+  /** False with `--no-bridge`. */
+  readonly bridge: boolean;
+  readonly bridgeFee: string;
+  readonly bridgeFixed: string;
   readonly seed: number;
   readonly steps?: number;
   readonly interval: string;
@@ -64,6 +69,20 @@ function percent(text: string, option: string): number {
   } catch (e) {
     throw optionError(option, (e as Error).message);
   }
+}
+
+function usd(text: string, option: string): bigint {
+  try {
+    return parseUsdWad(text, option);
+  } catch (e) {
+    throw optionError(option, (e as Error).message);
+  }
+}
+
+/** The bridge cost every route is charged, or none with `--no-bridge` (each chain then rebalances on its own). */
+function bridgeOf(o: BacktestOptions): BridgeCost | undefined {
+  if (!o.bridge) return undefined;
+  return { feeBps: percent(o.bridgeFee, "--bridge-fee"), fixedUsd: usd(o.bridgeFixed, "--bridge-fixed") };
 }
 
 /** The price history: the CSV (sliced to --from/--to) or a seeded synthetic path over the config's symbols. */
@@ -100,7 +119,7 @@ function historyOf(o: BacktestOptions, symbols: readonly string[]): PriceHistory
   for (const pair of (o.startPrices ?? "").split(",").filter((s) => s.trim() !== "")) {
     const [symbol, price] = pair.split("=").map((s) => s.trim());
     if (!symbol || !price) throw optionError("--start-prices", `expected SYMBOL=USD pairs, got "${pair}"`);
-    startPrices[symbol] = parseUsdWad(price, "--start-prices");
+    startPrices[symbol] = usd(price, "--start-prices");
   }
   return syntheticHistory({
     symbols,
@@ -173,12 +192,8 @@ export function runBacktestCommand(o: BacktestOptions, env: Env): BacktestReport
     lpFeeAprBps: percent(o.lpFeeApr, "--lp-fee-apr"),
     liquidationThresholdBps: percent(o.liquidationThreshold, "--liquidation-threshold"),
   };
-  let initialNavUsd: bigint;
-  try {
-    initialNavUsd = parseUsdWad(o.nav, "--nav");
-  } catch (e) {
-    throw optionError("--nav", (e as Error).message);
-  }
+  const bridge = bridgeOf(o);
+  const initialNavUsd = usd(o.nav, "--nav");
   // A progress line for a person at a terminal; scripts (--json, pipes) get none.
   const tty = process.stderr.isTTY && !o.json;
   const report = backtest({
@@ -188,6 +203,7 @@ export function runBacktestCommand(o: BacktestOptions, env: Env): BacktestReport
     history: historyOf(o, symbols),
     initialNavUsd,
     rates,
+    ...(bridge ? { bridge } : {}),
     ...(tty
       ? {
           onProgress: ({ walk, done, total }: BacktestProgress) =>

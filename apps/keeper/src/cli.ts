@@ -2,6 +2,7 @@ import { existsSync, realpathSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { checkChainIds } from "@ballast/chain";
 import { BallastError, redactUrl, toJsonValue } from "@ballast/core";
+import type { CycleResult } from "@ballast/engine";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { getAddress, isAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -13,7 +14,10 @@ import type { BacktestOptions } from "./backtest.ts";
 import { isFinalTransfer, renderTransfers, transferJson } from "./bridges.ts";
 import { type Config, ConfigError, configWarnings, loadConfig } from "./config.ts";
 import { runDaemon } from "./daemon.ts";
-import { dashboardToken, serveJournalDashboard } from "./dashboard/serve.ts";
+import { runDashboardToken, serveJournalDashboard } from "./dashboard/serve.ts";
+import { DiscoverError, discover } from "./discover/discover.ts";
+import { KNOWN_CHAINS } from "./discover/known-chains.ts";
+import { discoveredConfigYaml, renderDiscovery, sleeveRows } from "./discover/write.ts";
 import { exampleConfig } from "./example.ts";
 import { historyJson, historyLine, parseSince } from "./history.ts";
 import { openJournal } from "./journal.ts";
@@ -25,14 +29,17 @@ import {
   renderPlan,
   renderProblems,
   renderStatus,
+  whatIfCycle,
 } from "./keeper.ts";
 import { createLogger, redactProcessOutput } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { colorEnabled, paint } from "./paint.ts";
 import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts";
 import { resolvePrivateKey } from "./secrets.ts";
+import { STOP_GRACE_MS } from "./signals.ts";
 import { isPostgresUrl } from "./sql.ts";
 import { statusJson } from "./status-json.ts";
+import { parsePriceMoves, parseUsdWad, WhatIfError } from "./units.ts";
 import { portfolioName, workCommand } from "./work.ts";
 import { leaseJournal } from "./worker.ts";
 
@@ -129,19 +136,36 @@ export function program(): Command {
   return p;
 }
 
-/** `ballast init`: the commented example config, with the account address when known. */
+/** `ballast init`: the commented example config, or (`--discover`) the portfolio an address already holds. */
 function initCommand(p: Command): void {
   p.command("init")
-    .description("write a commented example config")
+    .description("write a commented example config, or discover what an address holds and write its config")
     .argument("[file]", "where to write it", "ballast.yaml")
     .option("-f, --force", "overwrite an existing file")
     .option(
       "--address <0x…>",
       "the keeper account's address, written into the config so status and plan need no key (default: from $BALLAST_KEY when set)",
     )
-    .action((file: string, o: { force?: boolean; address?: string }) => {
+    .option(
+      "--discover",
+      "read what --address (or --safe) holds on each chain and write one sleeve per holding",
+    )
+    .option("--safe <0x…>", "with --discover: a Safe's portfolio (account type safe, the keeper as a module)")
+    .option(
+      "--chains <names>",
+      `with --discover: comma-separated chain names (default: every chain whose RPC variable is set; known: ${Object.keys(KNOWN_CHAINS).join(", ")})`,
+    )
+    .option(
+      "--chains-from <config>",
+      "with --discover: chain entries (rpc, protocols, tokens) from this config",
+    )
+    .option("--min-usd <usd>", "with --discover: leave out holdings worth less", "10")
+    .option("--token <0x…>", "with --discover: also check this token (repeatable)", collect, [])
+    .option("--json", "with --discover: what was found, as JSON (the file is still written)")
+    .action(async (file: string, o: InitOptions) => {
       if (existsSync(file) && !o.force)
         throw new BallastError(`${file} exists; pass --force to overwrite it.`);
+      if (o.discover) return initDiscover(file, o);
       const address = initAddress(o.address);
       writeFileSync(file, exampleConfig(address));
       console.log(
@@ -152,6 +176,62 @@ function initCommand(p: Command): void {
           "No --address and no $BALLAST_KEY: add account.address to run status and plan without the key.",
         );
     });
+}
+
+type InitOptions = {
+  force?: boolean;
+  address?: string;
+  discover?: boolean;
+  safe?: string;
+  chains?: string;
+  chainsFrom?: string;
+  minUsd: string;
+  token: string[];
+  json?: boolean;
+};
+
+const collect = (v: string, all: string[]) => [...all, v];
+
+/** `init --discover`: reads what the address holds, prints it, writes the config at today's weights. */
+async function initDiscover(file: string, o: InitOptions): Promise<void> {
+  const addr = (v: string, flag: string) => {
+    if (!isAddress(v, { strict: false })) throw new DiscoverError(`${flag}: "${v}" is not an address`);
+    return getAddress(v);
+  };
+  if (o.safe && o.address) throw new DiscoverError("--address and --safe: give one");
+  const eoa = o.safe ? undefined : (o.address ?? initAddress(undefined));
+  if (!o.safe && !eoa)
+    throw new DiscoverError("--discover needs --address 0x… (or --safe 0x…, or $BALLAST_KEY)");
+  const owner = o.safe ? { safe: addr(o.safe, "--safe") } : { address: addr(eoa as string, "--address") };
+  const account = "safe" in owner ? owner.safe : owner.address;
+  const progress = process.stderr.isTTY && !o.json;
+  if (progress) process.stderr.write(`Discovering ${account}…\n`);
+  const found = await discover({
+    owner,
+    chains: o.chains
+      ?.split(",")
+      .map((c) => c.trim())
+      .filter(Boolean),
+    chainsFrom: o.chainsFrom,
+    minUsd: parseUsdWad(o.minUsd, "--min-usd"),
+    tokens: o.token.map((t) => addr(t, "--token")),
+    env,
+  });
+  writeFileSync(file, discoveredConfigYaml(found, owner, { at: new Date(), account }));
+  if (o.json) {
+    console.log(
+      JSON.stringify(
+        toJsonValue({ file, account, sleeves: sleeveRows(found.found), leftOut: found.leftOut }),
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  console.log(renderDiscovery(found));
+  console.log(
+    `\nWrote ${file}: one sleeve per holding, each at today's weight. Next: ballast status -c ${file}`,
+  );
 }
 
 /** `ballast status`: one read of every chain, the status table or JSON. */
@@ -198,7 +278,7 @@ function statusCommand(p: Command): void {
     });
 }
 
-/** `ballast plan`: the dry run — decision, plan table, simulations. */
+/** `ballast plan`: the dry run — decision, plan table, simulations; or, with `--what-if`, the plan at moved prices. */
 function planCommand(p: Command): void {
   p.command("plan")
     .description(
@@ -206,78 +286,99 @@ function planCommand(p: Command): void {
     )
     .addOption(configOption)
     .option("--force", "plan even when no rule fires")
+    .option(
+      "--what-if <moves>",
+      'decide and plan as if USD prices had moved, e.g. "ETH=-20%,BTC=+5%" (ETH also moves WETH): hypothetical, nothing is simulated or journaled',
+    )
     .option("--json", "machine-readable output (bigints as strings)")
     .option("--no-color", "plain text even on a terminal (also NO_COLOR)")
-    .action(async (o: { config: string; force?: boolean; json?: boolean; color: boolean }) => {
-      const k = await open(o.config, { needKeys: false });
-      try {
-        const now = nowSeconds();
-        const { result, transfers } = await keeperCycle(k, { now, execute: false, force: o.force ?? false });
-        if (o.json) {
-          console.log(
-            JSON.stringify(
-              {
-                decision: toJsonValue(result.decision),
-                plan: result.plan ? toJsonValue(result.plan) : null,
-                simulations: result.batches.map((b) => ({
-                  chainId: b.chainId,
-                  chain: b.key,
-                  ok: b.ok,
-                  calls: b.calls.length,
-                  gasUsed: b.simulation ? String(b.simulation.gasUsed) : null,
-                  error: b.error
-                    ? { name: b.error.name, message: b.error.shortMessage, details: b.error.details ?? null }
-                    : null,
-                })),
-                transfers: toJsonValue(result.transfers),
-                inFlight: transfers
-                  .filter((t) => !isFinalTransfer(t.status))
-                  .map((t) => transferJson(k, t, now)),
-                error: result.error
-                  ? {
-                      name: result.error.name,
-                      message: result.error.shortMessage,
-                      details: result.error.details ?? null,
-                    }
-                  : null,
-                chainErrors: result.chainErrors.map((e) => ({
-                  chain: e.key,
-                  error: {
-                    name: e.error.name,
-                    message: e.error.shortMessage,
-                    details: e.error.details ?? null,
-                  },
-                })),
-                warnings: result.warnings,
-              },
-              null,
-              2,
-            ),
-          );
+    .action(
+      async (o: { config: string; force?: boolean; whatIf?: string; json?: boolean; color: boolean }) => {
+        const moves = o.whatIf === undefined ? undefined : parsePriceMoves(o.whatIf);
+        const k = await open(o.config, { needKeys: false });
+        try {
+          const now = nowSeconds();
+          const force = o.force ?? false;
+          const cycle = moves ? undefined : await keeperCycle(k, { now, execute: false, force });
+          const result = cycle
+            ? cycle.result
+            : await whatIfCycle(k, { now, force, priceMoves: checkedMoves(k, moves ?? new Map()) });
+          // Bridge transfers in flight (amount, route, age, expected arrival), as in `status`.
+          const transfers = (cycle?.transfers ?? []).filter((t) => !isFinalTransfer(t.status));
+          if (o.json)
+            console.log(
+              JSON.stringify(
+                { ...planJson(result, o.whatIf), inFlight: transfers.map((t) => transferJson(k, t, now)) },
+                null,
+                2,
+              ),
+            );
+          else {
+            printPlan(result, o.whatIf, o.color);
+            const inFlight = renderTransfers(k, transfers, now);
+            if (inFlight) console.log(`\n${inFlight}`);
+          }
           process.exitCode = planExitCode(result);
-          return;
+        } finally {
+          await k.journal.close();
         }
-        if (!result.decision)
-          throw new IncompleteCycleError("No plan: the portfolio could not be valued.", {
-            details: renderProblems(result),
-          });
-        const c = paint(colorEnabled(process.stdout, env, o.color));
-        console.log(`Decision: ${c.bold(result.decision.fire ? "REBALANCE" : "hold")}`);
-        for (const r of result.decision.reasons) {
-          const tint = !r.fired ? c.dim : r.effect === "block" ? c.red : c.yellow;
-          console.log(`  ${tint(`${r.fired ? "●" : "○"} ${r.rule.padEnd(13)}`)} ${r.detail}`);
-        }
-        console.log("");
-        console.log(renderPlan(result));
-        const inFlight = renderTransfers(k, transfers, now);
-        if (inFlight) console.log(`\n${inFlight}`);
-        // A portfolio-level failure (e.g. no plan keeps the health factor above its floor) is said, not hidden.
-        if (result.stage === "failed") console.log(`\n${renderProblems(result)}`);
-        process.exitCode = planExitCode(result);
-      } finally {
-        await k.journal.close();
-      }
+      },
+    );
+}
+
+/** The `--what-if` moves, each checked to name a configured token (by symbol, or W + symbol). */
+function checkedMoves(k: Keeper, moves: ReturnType<typeof parsePriceMoves>) {
+  const symbols = [...new Set(k.chains.flatMap((c) => c.setup.tokens.map((t) => t.symbol.toUpperCase())))];
+  for (const symbol of moves.keys())
+    if (!symbols.includes(symbol) && !symbols.includes(`W${symbol}`))
+      throw new WhatIfError(`--what-if: no configured token is ${symbol}`, {
+        details: `Tokens in the config: ${symbols.join(", ")}.`,
+      });
+  return moves;
+}
+
+/** `plan --json`: decision, plan, each batch's simulation, transfers and errors (`hypothetical` under --what-if). */
+function planJson(result: CycleResult, hypothetical: string | undefined) {
+  const err = (e: BallastError) => ({ name: e.name, message: e.shortMessage, details: e.details ?? null });
+  return {
+    ...(hypothetical === undefined ? {} : { hypothetical: { whatIf: hypothetical, simulated: false } }),
+    decision: toJsonValue(result.decision),
+    plan: result.plan ? toJsonValue(result.plan) : null,
+    simulations: result.batches.map((b) => ({
+      chainId: b.chainId,
+      chain: b.key,
+      ok: b.ok,
+      calls: b.calls.length,
+      gasUsed: b.simulation ? String(b.simulation.gasUsed) : null,
+      error: b.error ? err(b.error) : null,
+    })),
+    transfers: toJsonValue(result.transfers),
+    error: result.error ? err(result.error) : null,
+    chainErrors: result.chainErrors.map((e) => ({ chain: e.key, error: err(e.error) })),
+    warnings: result.warnings,
+  };
+}
+
+/** `plan` for a person: the decision with its reasons, the plan table, a portfolio-level failure in words. */
+function printPlan(result: CycleResult, hypothetical: string | undefined, color: boolean): void {
+  if (!result.decision)
+    throw new IncompleteCycleError("No plan: the portfolio could not be valued.", {
+      details: renderProblems(result),
     });
+  const c = paint(colorEnabled(process.stdout, env, color));
+  if (hypothetical !== undefined)
+    console.log(
+      `${c.yellow(`HYPOTHETICAL — prices moved ${hypothetical} from the latest block`)}: pools and LP positions follow; nothing is simulated, sent or journaled.\n`,
+    );
+  console.log(`Decision: ${c.bold(result.decision.fire ? "REBALANCE" : "hold")}`);
+  for (const r of result.decision.reasons) {
+    const tint = !r.fired ? c.dim : r.effect === "block" ? c.red : c.yellow;
+    console.log(`  ${tint(`${r.fired ? "●" : "○"} ${r.rule.padEnd(13)}`)} ${r.detail}`);
+  }
+  console.log("");
+  console.log(renderPlan(result));
+  // A portfolio-level failure (e.g. no plan keeps the health factor above its floor) is said, not hidden.
+  if (result.stage === "failed") console.log(`\n${renderProblems(result)}`);
 }
 
 /** `ballast run`: the daemon (or one cycle). */
@@ -298,7 +399,7 @@ function runCommand(p: Command): void {
       let dashboardTokenValue: string | null;
       try {
         k = await open(config, { needKeys: true, portfolio: portfolioName(o.config, config) });
-        dashboardTokenValue = dashboardToken(config, env, config.keeper.listen);
+        dashboardTokenValue = runDashboardToken(config, env);
       } catch (e) {
         // Journal or key problems at start: tell a person, then fail as before.
         alerts?.notifier.notify(startupAlert(errText(e), nowSeconds()));
@@ -312,6 +413,7 @@ function runCommand(p: Command): void {
           now: nowSeconds,
           dashboardToken: dashboardTokenValue,
           alerts,
+          graceMs: STOP_GRACE_MS,
         });
       } finally {
         await k.journal.close();
@@ -414,6 +516,13 @@ function backtestCommand(p: Command): void {
     .option("--borrow-apr <percent>", "Aave borrow rate, every asset", "5%")
     .option("--lp-fee-apr <percent>", "fees an in-range LP position earns, of its principal", "10%")
     .option("--liquidation-threshold <percent>", "Aave liquidation threshold of every collateral", "80%")
+    .option(
+      "--bridge-fee <percent>",
+      "bridge fee, of the value moved, on every route between chains",
+      "0.05%",
+    )
+    .option("--bridge-fixed <usd>", "bridge fixed cost per transfer, USD (relayer gas)", "2")
+    .option("--no-bridge", "no bridge route: each chain is rebalanced on its own")
     .option("--seed <n>", "synthetic: random seed", nonNegativeInt, 1)
     .option("--steps <n>", "synthetic: number of rows (default: up to --to, else 8,760)", positiveInt)
     .option("--interval <duration>", "synthetic: time between rows", "1h")
@@ -521,6 +630,8 @@ const CONFIG_ERRORS = new Set([
   "SecretError",
   "PriceHistoryError",
   "BacktestInputError",
+  "WhatIfError",
+  "DiscoverError",
   "ChainMismatchError",
 ]);
 

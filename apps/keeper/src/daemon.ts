@@ -1,4 +1,4 @@
-import { alertCycle, type KeeperAlerts } from "./alerts/keeper.ts";
+import { alertCycle, alertSettled, type KeeperAlerts } from "./alerts/keeper.ts";
 import { chainInfos, dashboardRoutes } from "./dashboard/server.ts";
 import {
   IncompleteCycleError,
@@ -9,7 +9,8 @@ import {
   sleep,
 } from "./keeper.ts";
 import { serveMetrics } from "./metrics.ts";
-import { reviewBreakers, sendingStops, stopText } from "./risk.ts";
+import { reviewBreakersAtStart, sendingStops, stopText } from "./risk.ts";
+import { stopOnSignals } from "./signals.ts";
 
 /** Options of {@link runDaemon}. */
 export type DaemonOptions = {
@@ -24,6 +25,8 @@ export type DaemonOptions = {
   dashboardToken?: string | null;
   /** Where alerts go (`keeper.alerts`); null or absent: nowhere. */
   alerts?: KeeperAlerts | null;
+  /** Exit the process this long after SIGINT/SIGTERM if it is still stopping (`ballast run`: 3 s, `STOP_GRACE_MS`). */
+  graceMs?: number;
 };
 
 /** What `/healthz` knows of a chain. */
@@ -106,21 +109,36 @@ export async function healthOf(
 }
 
 /**
+ * What a start picks up from the previous run: it settles (and alerts) what was left in flight — a run that does one
+ * cycle waits for it, within confirmTimeout — and clears circuit breakers whose condition no longer holds.
+ */
+async function resume(k: Keeper, opts: DaemonOptions, signal: AbortSignal): Promise<void> {
+  const left = await settleInFlight(k, {
+    waitMs: opts.once ? k.config.keeper.confirmTimeout * 1000 : 0,
+    signal,
+  });
+  alertSettled(opts.alerts ?? null, k, left.settled, opts.now());
+  if (left.inFlight.length > 0)
+    k.log.warn(
+      { inFlight: left.inFlight.map((i) => `${i.chainId}: ${i.detail}`) },
+      "in flight from before: those chains hold until it is final",
+    );
+  await reviewBreakersAtStart(k, opts.now());
+}
+
+/**
  * The keeper loop: settles the in-flight ledger first, then runs a cycle on every tick — a new block on any
  * chain (`tick: block`) or a fixed interval. Each cycle settles again before planning, and a chain with anything in
  * flight gets no new batch. A failed cycle is retried with jittered backoff; one chain's failure never stalls the
  * others (the engine reports it and plans without sending to it). SIGINT/SIGTERM stop it within a few seconds, also
- * while it waits for a transaction: what is in flight stays journaled and the next start settles it.
+ * while it waits for a transaction or a slow RPC ({@link stopOnSignals}): what is in flight stays journaled and the next
+ * start settles it.
  */
 export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
   const stop = new AbortController();
-  const onSignal = () => {
-    k.log.info("shutting down: in-flight transactions stay journaled");
-    stop.abort();
-  };
-  opts.signal?.addEventListener("abort", onSignal, { once: true });
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const onAbort = () => stop.abort();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const offSignals = stopOnSignals(stop, k.log, "in-flight transactions stay journaled", opts.graceMs);
 
   const health = freshHealth(k);
   const tick = k.config.keeper.tick;
@@ -146,23 +164,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
     );
 
   try {
-    // A run that does one cycle waits for what a previous run left in flight (within confirmTimeout).
-    const left = await settleInFlight(k, {
-      waitMs: opts.once ? k.config.keeper.confirmTimeout * 1000 : 0,
-      signal: stop.signal,
-    });
-    if (left.length > 0)
-      k.log.warn(
-        { inFlight: left.map((i) => `${i.chainId}: ${i.detail}`) },
-        "in flight from before: those chains hold until it is final",
-      );
-    for (const chain of await reviewBreakers(
-      k.journal,
-      k.config.policy.limits,
-      Object.keys(health),
-      opts.now(),
-    ))
-      k.log.warn({ chain }, "circuit breaker cleared at restart: its condition no longer holds");
+    await resume(k, opts, stop.signal);
     let cycles = 0;
     let failures = 0;
     const heads = new Map<number, bigint>();
@@ -228,8 +230,7 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
       if (tick !== "block") await sleep(periodMs, stop.signal);
     }
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    offSignals();
     await server?.close();
     await opts.alerts?.notifier.flush(5_000);
   }

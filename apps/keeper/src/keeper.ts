@@ -5,6 +5,7 @@ import {
   type InFlightItem,
   isFinal,
   type Settlement,
+  type TxRecord,
   txInFlight,
 } from "@ballast/chain";
 import {
@@ -18,9 +19,21 @@ import {
   planToJSON,
   wadToBpsNumber,
 } from "@ballast/core";
-import type { ChainFetch, CycleResult, ProtocolHints } from "@ballast/engine";
+import {
+  type ChainFetch,
+  type CycleParams,
+  type CycleResult,
+  type ProtocolHints,
+  runCycle,
+  type SymbolPriceMoves,
+} from "@ballast/engine";
 import type { Logger } from "pino";
-import { journalTransfers, settleTransfers, type TransferRecord } from "./bridges.ts";
+import {
+  journalTransfers,
+  settleTransfers,
+  type TransferRecord,
+  type TransferSettlement,
+} from "./bridges.ts";
 import type { Config } from "./config.ts";
 import { recordCycle } from "./dashboard/store.ts";
 import { cycleView } from "./dashboard/view.ts";
@@ -78,14 +91,19 @@ export type ChainOutcome = {
 
 /**
  * One keeper cycle: the engine's result, what was in flight before it planned (transactions and bridge transfers),
- * what was sent, and the bridge transfers not final before it (or final in its settle pass).
+ * what became final while it settled (transactions earlier cycles or runs left in flight), what was sent, and the
+ * bridge transfers not final before it (or final in its settle pass).
  */
 export type KeeperCycle = {
   result: CycleResult;
   inFlight: InFlightItem[];
+  settled: TxRecord[];
   sent: ChainOutcome[];
   transfers: TransferRecord[];
 };
+
+/** What a settle pass left in flight (those chains hold) and what became final during it. */
+export type Settled = { inFlight: InFlightItem[]; settled: TxRecord[] };
 
 const PROTOCOL_HINTS = "protocolHints";
 const LAST_REBALANCE = "lastRebalanceAt";
@@ -113,28 +131,33 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
 /**
  * Settles every chain's in-flight ledger (one look at each journaled transaction that is not final: receipt → final,
  * lost by the node → the same bytes again, reorged out or never seen by the chain → dropped) and repeats until
- * nothing is in flight, `waitMs` has passed or `signal` aborts. Returns what is still in flight: those chains hold.
+ * nothing is in flight, `waitMs` has passed or `signal` aborts. Returns what is still in flight (those chains hold)
+ * and every transaction that became final meanwhile.
  */
 export async function settleInFlight(
   k: Keeper,
   opts: { waitMs?: number; signal?: AbortSignal | undefined; now?: number } = {},
-): Promise<InFlightItem[]> {
+): Promise<Settled> {
   const deadline = Date.now() + (opts.waitMs ?? 0);
   const pollMs = Math.min(...k.chains.map((c) => c.clients.pollingIntervalMs), 1_000);
+  const settled: TxRecord[] = [];
   for (;;) {
     const settlements = await Promise.all(
-      k.chains.map(async (c) => (c.manager ? reportSettlement(k, c.key, await c.manager.settle()) : [])),
+      k.chains.map(async (c) => (c.manager ? reportSettlement(k, c.key, await c.manager.settle()) : null)),
     );
-    const items = settlements.flat();
-    if (items.length === 0 || Date.now() >= deadline || opts.signal?.aborted) return items;
+    for (const s of settlements) settled.push(...(s?.settled ?? []));
+    const inFlight = settlements.flatMap((s) => s?.inFlight ?? []);
+    if (inFlight.length === 0 || Date.now() >= deadline || opts.signal?.aborted) return { inFlight, settled };
     await sleep(pollMs, opts.signal);
   }
 }
 
-async function reportSettlement(k: Keeper, chain: string, s: Settlement): Promise<readonly InFlightItem[]> {
+async function reportSettlement(k: Keeper, chain: string, s: Settlement): Promise<Settlement> {
   for (const r of s.settled) {
     const outcome = r.status === "confirmed" ? "confirmed" : r.status === "reverted" ? "reverted" : "dropped";
     k.metrics.inc("ballast_tx_total", { chain, outcome });
+    // A batch that went in flight counts for the circuit breaker when its outcome is known.
+    await recordOutcome(k, { chain, ok: outcome === "confirmed", detail: `in-flight batch ${outcome}` });
     if (r.inclusion && r.status === "confirmed") {
       k.metrics.inc("ballast_gas_used_total", { chain }, Number(r.inclusion.gasUsed));
       await k.journal.put(LAST_REBALANCE, String(Math.floor(Date.now() / 1000)));
@@ -153,7 +176,7 @@ async function reportSettlement(k: Keeper, chain: string, s: Settlement): Promis
       { chain, err: errText(e) },
       "could not settle the in-flight ledger: outcome unknown, watching",
     );
-  return s.inFlight;
+  return s;
 }
 
 /** What the journal holds in flight, without asking any chain (read-only commands). */
@@ -166,14 +189,57 @@ async function journaledInFlight(k: Keeper): Promise<InFlightItem[]> {
   return lists.flat();
 }
 
+/** The engine's inputs for a cycle now: the config's chains with the journaled hints, the policy, the clock. */
+async function cycleParams(
+  k: Keeper,
+  opts: { now: number; force?: boolean },
+  inFlight: readonly InFlightItem[],
+  bridges?: Pick<TransferSettlement, "inTransit" | "arrivedAt">,
+): Promise<CycleParams> {
+  const { sleeves, rules, priceGuard } = policyOf(k.config);
+  // What each protocol's read leaves for the next (LP keys: pool, ticks), journaled so a steady-state fetch is ONE
+  // eth_call per chain.
+  const known = JSON.parse((await k.journal.get(PROTOCOL_HINTS)) ?? "{}") as Record<string, ProtocolHints>;
+  // Two-cycle settlement: what arrived (filled, or refunded) since the last rebalance is placed now, not after the
+  // cooldown.
+  const sent = await k.journal.get(LAST_REBALANCE);
+  const arrived = bridges?.arrivedAt;
+  const last = arrived !== undefined && sent && arrived >= Number(sent) ? undefined : sent;
+  return {
+    chains: k.chains.map((c) => ({ ...c.setup, hints: known[c.setup.chainId] ?? {} })),
+    sleeves,
+    rules,
+    priceGuard,
+    now: opts.now,
+    ...(last ? { lastRebalanceAt: Number(last) } : {}),
+    ...(opts.force ? { force: true } : {}),
+    inFlight,
+    ...(bridges ? { inTransit: bridges.inTransit } : {}),
+  };
+}
+
+/**
+ * `plan --what-if`: the decision and plan as if USD prices had moved by `priceMoves` since the latest block (see the
+ * engine's `whatIf`). Read-only: nothing is simulated, sent or journaled (the journal is only read: hints, in flight,
+ * last rebalance).
+ */
+export async function whatIfCycle(
+  k: Keeper,
+  opts: { now: number; force?: boolean; priceMoves: SymbolPriceMoves },
+): Promise<CycleResult> {
+  const params = await cycleParams(k, opts, await journaledInFlight(k));
+  return runCycle({ ...params, whatIf: { priceMoves: opts.priceMoves } });
+}
+
 /** Runs one cycle; with `execute`, sends each chain's simulated batch through its transaction manager. */
 export async function keeperCycle(
   k: Keeper,
   opts: { now: number; execute: boolean; force?: boolean; signal?: AbortSignal | undefined },
 ): Promise<KeeperCycle> {
-  const { sleeves, rules, priceGuard } = policyOf(k.config);
   // Before planning: settle what can be settled; a chain with anything still in flight gets no new batch.
-  const txs = opts.execute ? await settleInFlight(k, { signal: opts.signal }) : await journaledInFlight(k);
+  const { inFlight: txs, settled } = opts.execute
+    ? await settleInFlight(k, { signal: opts.signal })
+    : { inFlight: await journaledInFlight(k), settled: [] };
   // Bridge transfers after the transactions: a confirmed origin batch gives its deposit; a fill or refund ends one.
   const bridges = await settleTransfers(k, opts.now);
   const inFlight = [...txs, ...bridges.inFlight];
@@ -185,35 +251,21 @@ export async function keeperCycle(
     );
   // What each protocol's read leaves for the next (LP keys: pool, ticks), journaled so a steady-state fetch is ONE
   // eth_call per chain.
-  const known = JSON.parse((await k.journal.get(PROTOCOL_HINTS)) ?? "{}") as Record<string, ProtocolHints>;
-  // Two-cycle settlement: what arrived (filled, or refunded) since the last rebalance is placed now, not after the
-  // cooldown.
-  const sent = await k.journal.get(LAST_REBALANCE);
-  const last =
-    bridges.arrivedAt !== undefined && sent && bridges.arrivedAt >= Number(sent) ? undefined : sent;
   const limits = k.config.policy.limits;
   const { result, hold } = await runLimitedCycle(k.journal, limits, {
-    chains: k.chains.map((c) => ({ ...c.setup, hints: known[c.setup.chainId] ?? {} })),
-    sleeves,
-    rules,
-    priceGuard,
-    now: opts.now,
+    ...(await cycleParams(k, opts, inFlight, bridges)),
     previousFetches: Object.fromEntries(
       [...(k.lastReads ?? [])]
         .filter(([, r]) => opts.now - r.at <= STALE_READ_MAX_SECONDS)
         .map(([chainId, r]) => [chainId, r.fetch]),
     ),
-    ...(last ? { lastRebalanceAt: Number(last) } : {}),
-    ...(opts.force ? { force: true } : {}),
-    inFlight,
-    inTransit: bridges.inTransit,
   });
   await k.journal.put(PROTOCOL_HINTS, JSON.stringify(result.hints));
   for (const [chainId, fetch] of Object.entries(result.fetches))
     k.lastReads?.set(Number(chainId), { fetch, at: opts.now });
   observe(k, result);
-  // Realised cost of the last sent plan, measured on fresh reads of every chain only.
-  if (opts.execute && result.state && result.staleChains.length === 0)
+  // Realised cost of the last sent plan, measured on fresh reads of every chain, once nothing is in flight.
+  if (opts.execute && result.state && result.staleChains.length === 0 && inFlight.length === 0)
     await measureCost(k.journal, limits, result.state, opts.now);
   const stops = await sendingStops(
     k.journal,
@@ -221,6 +273,40 @@ export async function keeperCycle(
   );
   await observeRisk(k, stops, opts.now);
 
+  const fired = await journalCycle(k, result, { ...opts, inFlight });
+  const transfers = bridges.transfers;
+  if (!opts.execute || !fired || result.stage !== "simulated")
+    return { result, inFlight, settled, sent: [], transfers };
+
+  const plan = result.plan;
+  if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
+  const sent = await Promise.all(
+    result.batches.map((b) => {
+      const stop = stops.get(b.key);
+      if (hold || stop) return held(k, b, hold ?? stopText(stop as Stop));
+      return sendBatch(k, plan, b, { now: opts.now, prices: result.state.prices }, opts.signal);
+    }),
+  );
+  // A batch in flight is sent too: it counts toward the daily turnover now, not when (or whether) it lands.
+  const landing = sent.filter((s) => s.status === "confirmed" || s.status === "in-flight");
+  if (landing.length > 0)
+    await recordSent(k.journal, {
+      at: opts.now,
+      plan,
+      state: result.state,
+      chains: landing.map((s) => s.key),
+    });
+  if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
+    await k.journal.put(LAST_REBALANCE, String(opts.now));
+  return { result, inFlight, settled, sent, transfers };
+}
+
+/** Logs a cycle's errors, journals its plan, decision and dashboard view, counts its decision; true when it fired. */
+async function journalCycle(
+  k: Keeper,
+  result: CycleResult,
+  opts: { now: number; execute: boolean; inFlight: readonly InFlightItem[] },
+): Promise<boolean> {
   for (const e of result.chainErrors)
     k.log.error(
       {
@@ -253,7 +339,11 @@ export async function keeperCycle(
     json: JSON.stringify(result.decision?.reasons ?? []),
     dryRun: !opts.execute,
   });
-  await recordCycle(k.journal, cycleView(result, opts.now), k.config.keeper.dashboard.sampleEvery);
+  await recordCycle(
+    k.journal,
+    cycleView(result, opts.now, opts.inFlight),
+    k.config.keeper.dashboard.sampleEvery,
+  );
   k.metrics.inc("ballast_decisions_total", { outcome: fired ? "fire" : "hold" });
   for (const f of result.decision?.reasons.find((r) => r.rule === "price-sanity")?.faults ?? [])
     k.metrics.inc("ballast_price_holds_total", {
@@ -261,31 +351,7 @@ export async function keeperCycle(
       asset: f.asset,
       kind: f.kind,
     });
-  const transfers = bridges.transfers;
-  if (!opts.execute || !fired || result.stage !== "simulated")
-    return { result, inFlight, sent: [], transfers };
-
-  const plan = result.plan;
-  if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
-  const prices = result.state.prices;
-  const outcomes = await Promise.all(
-    result.batches.map((b) => {
-      const stop = stops.get(b.key);
-      if (hold || stop) return held(k, b, hold ?? stopText(stop as Stop));
-      return sendBatch(k, plan, b, { now: opts.now, prices }, opts.signal);
-    }),
-  );
-  const confirmed = outcomes.filter((s) => s.status === "confirmed");
-  if (confirmed.length > 0)
-    await recordSent(k.journal, {
-      at: opts.now,
-      plan,
-      state: result.state,
-      chains: confirmed.map((s) => s.key),
-    });
-  if (outcomes.length > 0 && outcomes.every((s) => s.status === "confirmed"))
-    await k.journal.put(LAST_REBALANCE, String(opts.now));
-  return { result, inFlight, sent: outcomes, transfers };
+  return fired;
 }
 
 function held(k: Keeper, b: CycleResult["batches"][number], reason: string): ChainOutcome {
@@ -301,19 +367,27 @@ async function sendBatch(
   at: { now: number; prices: ReadonlyMap<string, bigint> },
   signal: AbortSignal | undefined,
 ): Promise<ChainOutcome> {
-  const now = at.now;
   const outcome = await trySend(k, plan, b, at, signal);
-  if (outcome.status === "confirmed" || outcome.status === "refused" || outcome.status === "failed") {
-    const tripped = await recordBatch(k.journal, k.config.policy.limits, {
-      at: now,
+  // In flight: its outcome is recorded when a later cycle settles it.
+  if (outcome.status === "confirmed" || outcome.status === "refused" || outcome.status === "failed")
+    await recordOutcome(k, {
+      at: at.now,
       chain: b.key,
       ok: outcome.status === "confirmed",
       detail: outcome.error ?? outcome.status,
     });
-    if (tripped)
-      k.log.error({ chain: b.key, alert: "circuit-breaker", reason: tripped }, "circuit breaker tripped");
-  }
   return outcome;
+}
+
+/** Records a batch's outcome for the circuit breaker, and says so when it trips. */
+async function recordOutcome(
+  k: Keeper,
+  o: { at?: number; chain: string; ok: boolean; detail: string },
+): Promise<void> {
+  const at = o.at ?? Math.floor(Date.now() / 1000);
+  const tripped = await recordBatch(k.journal, k.config.policy.limits, { ...o, at });
+  if (tripped)
+    k.log.error({ chain: o.chain, alert: "circuit-breaker", reason: tripped }, "circuit breaker tripped");
 }
 
 async function trySend(

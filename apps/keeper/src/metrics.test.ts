@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createMetrics, serveMetrics } from "./metrics.ts";
+import { createMetrics, labelled, serveMetrics } from "./metrics.ts";
 
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -28,6 +28,19 @@ describe("metrics", () => {
     const text = m.render();
     expect(text).not.toMatch(/Kq7Zt2vXw9RbN4mLc8Yh|s3cret/);
     expect(text).toContain('url="https://rpc.example.org/v2/***?key=***"');
+  });
+
+  it("names a label every value carries (ballast work's portfolio) in every HELP text", () => {
+    const m = labelled(createMetrics({ portfolio: "the portfolio's name" }), { portfolio: "alpha" });
+    m.inc("ballast_cycles_total", { chain: "base", outcome: "ok" });
+    m.set("ballast_nav_usd", {}, 1);
+    const help = m
+      .render()
+      .split("\n")
+      .filter((l) => l.startsWith("# HELP"));
+    expect(help).toHaveLength(2);
+    for (const line of help) expect(line).toContain("Every value also has portfolio (the portfolio's name).");
+    expect(createMetrics().render()).not.toContain("portfolio");
   });
 
   it("serves /metrics and /healthz on 127.0.0.1", async () => {

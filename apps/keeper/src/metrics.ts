@@ -78,14 +78,20 @@ const key = (labels: Labels = {}) =>
     )
     .join(",");
 
-/** Creates an empty registry that knows Ballast's metric families. */
-export function createMetrics(): Metrics {
+/**
+ * Creates an empty registry that knows Ballast's metric families. `common`: labels every value carries (added by
+ * {@link labelled}), by name with their description, appended to every HELP text.
+ */
+export function createMetrics(common: Record<string, string> = {}): Metrics {
   const families = new Map<string, Family>();
+  const extra = Object.entries(common)
+    .map(([name, text]) => ` Every value also has ${name} (${text}).`)
+    .join("");
   const family = (name: string): Family => {
     let f = families.get(name);
     if (!f) {
       const [kind, help] = HELP[name] ?? ["gauge", name];
-      f = { kind, help, values: new Map() };
+      f = { kind, help: `${help}${extra}`, values: new Map() };
       families.set(name, f);
     }
     return f;

@@ -6,9 +6,11 @@ import {
   mulDiv,
   type Plan,
   type PortfolioState,
+  planLegs,
   portfolioState,
 } from "@ballast/core";
 import { type CycleParams, type CycleResult, runCycle } from "@ballast/engine";
+import type { Logger } from "pino";
 import type { Config, LimitsConfig } from "./config.ts";
 import type { Journal } from "./journal.ts";
 
@@ -230,14 +232,23 @@ export async function reviewBreakers(
   return cleared;
 }
 
+/** {@link reviewBreakers} when a keeper starts (`run`, or a worker taking a portfolio); each cleared chain is logged. */
+export async function reviewBreakersAtStart(
+  k: { readonly journal: Journal; readonly config: Config; readonly log: Logger },
+  now: number,
+): Promise<void> {
+  const chains = Object.keys(k.config.chains);
+  for (const chain of await reviewBreakers(k.journal, k.config.policy.limits, chains, now))
+    k.log.warn({ chain }, "circuit breaker cleared at restart: its condition no longer holds");
+}
+
 /** Where a plan stands against the turnover caps. */
 export type LimitVerdict =
   | { readonly kind: "within" }
   | { readonly kind: "scale"; readonly maxTurnoverUsd: bigint; readonly why: string }
   | { readonly kind: "hold"; readonly why: string };
 
-const largestLeg = (plan: Plan): bigint =>
-  plan.chains.flatMap((c) => c.legs).reduce((m, l) => max(m, l.usd), 0n);
+const largestLeg = (plan: Plan): bigint => planLegs(plan).reduce((m, l) => max(m, l.usd), 0n);
 
 /** Checks a plan against `maxTradeUsd`, `maxCycleUsd` and what is left of `maxDailyUsd`; pure. */
 export function checkLimits(plan: Plan, limits: LimitsConfig, dailyLeftUsd: bigint): LimitVerdict {
@@ -304,7 +315,6 @@ function noted(r: CycleResult, note: string, hold: boolean): LimitedCycle {
 export const stopText = (s: Stop): string =>
   `${s.kind === "pause" ? "paused" : "circuit breaker tripped"} since ${new Date(s.at * 1000).toISOString()}: ${s.reason}`;
 
-/** Per chain: whether it may send, and the risk totals against their limits (for `status` and `--json`). */
 /** Per chain: whether it may send, and the risk totals against their limits. */
 export type RiskSummary = {
   chains: Record<

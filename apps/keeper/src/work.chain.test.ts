@@ -1,12 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startAnvil } from "@ballast/testkit";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError } from "./config.ts";
+import { ConfigError, type LimitsConfig } from "./config.ts";
 import { exampleConfig } from "./example.ts";
+import { openJournal } from "./journal.ts";
 import { createMetrics } from "./metrics.ts";
+import { consecutiveFailures, recordBatch, sendingStops } from "./risk.ts";
 import { loadPortfolios, portfolioName, sharedJournal } from "./work.ts";
 import { runWorker, type WorkerRound } from "./worker.ts";
 
@@ -86,6 +88,61 @@ describe("a worker", () => {
       expect(lines.join("")).toContain("serves chain 8453, expected 1");
     } finally {
       await wrong.stop();
+    }
+  });
+
+  it("clears a tripped breaker when it takes a portfolio whose config no longer meets its condition, as run does", async () => {
+    const nodes = await Promise.all([startAnvil({ chainId: 1 }), startAnvil({ chainId: 42161 })]);
+    try {
+      const rpc = { ETH_RPC_URL: nodes[0]?.rpcUrl, ARB_RPC_URL: nodes[1]?.rpcUrl };
+      const journalPath = join(dir, "breakers.db");
+      const files = ["kept", "cleared"].map((name) => portfolio(join(dir, `${name}.yaml`), journalPath));
+      // "cleared" now allows 5 failures in a row; "kept" still 3.
+      const cleared = readFileSync(files[1] as string, "utf8");
+      writeFileSync(
+        files[1] as string,
+        cleared.replace("maxConsecutiveFailures: 3", "maxConsecutiveFailures: 5"),
+      );
+      const portfolios = loadPortfolios(files, { ...env, ...rpc });
+      // Both tripped on ethereum by three failed batches under the old limits, before this worker starts.
+      const before = await openJournal(journalPath);
+      const old = portfolios[0]?.config.policy.limits as LimitsConfig;
+      try {
+        for (const p of portfolios)
+          for (let at = 1; at <= 3; at++)
+            await recordBatch(before.forPortfolio(p.name), old, {
+              at,
+              chain: "ethereum",
+              ok: false,
+              detail: "reverted",
+            });
+      } finally {
+        await before.close();
+      }
+      await runWorker({
+        portfolios,
+        journal: sharedJournal(portfolios),
+        env: { ...env, ...rpc },
+        log: pino({ level: "silent" }),
+        metrics: createMetrics(),
+        tickMs: 10,
+        maxRounds: 1,
+        now: () => Math.floor(Date.now() / 1000),
+      });
+      const after = await openJournal(journalPath);
+      try {
+        const stopped = async (name: string) =>
+          [...(await sendingStops(after.forPortfolio(name), ["ethereum", "arbitrum"]))].map(
+            ([chain, s]) => `${chain}:${s.kind}`,
+          );
+        expect(await stopped("kept")).toEqual(["ethereum:breaker"]);
+        expect(await consecutiveFailures(after.forPortfolio("cleared"), "ethereum")).toBe(0);
+        expect(await stopped("cleared")).toEqual([]);
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
     }
   });
 });

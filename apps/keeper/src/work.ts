@@ -6,6 +6,7 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { DEFAULT_PORTFOLIO } from "./journal.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics, type Health, serveMetrics } from "./metrics.ts";
+import { STOP_GRACE_MS, stopOnSignals } from "./signals.ts";
 import { isPostgresUrl } from "./sql.ts";
 import { type PortfolioEntry, runWorker } from "./worker.ts";
 
@@ -74,11 +75,14 @@ export async function work(
   },
 ): Promise<void> {
   const log = createLogger({ level: o.env.BALLAST_LOG_LEVEL ?? "info" });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ portfolio: "the portfolio's name, from its file" });
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const offSignals = stopOnSignals(
+    stop,
+    log,
+    "leases released, in-flight transactions stay journaled",
+    STOP_GRACE_MS,
+  );
   // Until the worker's journal is open, it holds nothing and `/healthz` says so (503: not serving yet).
   let health: Health = () => ({ ok: false, portfolios: {} });
   const server = o.listen ? await serveMetrics(o.listen, metrics, () => health()) : undefined;
@@ -101,8 +105,7 @@ export async function work(
       },
     });
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    offSignals();
     await server?.close();
   }
 }

@@ -8,6 +8,7 @@ import { type Journal, JournalLockedError, openJournal } from "./journal.ts";
 import { errText, type Keeper, keeperCycle, sleep } from "./keeper.ts";
 import { createLeaseSet, keyLease, type LeaseSet, portfolioLease } from "./leases.ts";
 import { type Health, labelled, type Metrics } from "./metrics.ts";
+import { reviewBreakersAtStart } from "./risk.ts";
 
 /**
  * A worker: one keeper process serving its share of many portfolios on one shared journal (Postgres for several
@@ -185,6 +186,8 @@ async function pickUp(o: WorkerOptions, journal: Journal, leases: LeaseSet, held
       });
       // As `run` does at start: an RPC URL serving another chain is refused before anything is read or sent.
       await Promise.all(entry.keeper.chains.map((c) => checkChainIds(c.clients, { chain: c.key })));
+      // As `run` does at start: a breaker whose condition the portfolio's config no longer meets is cleared.
+      await reviewBreakersAtStart(entry.keeper, o.now());
     } catch (e) {
       o.log.error({ portfolio: p.name, err: errText(e) }, "portfolio cannot start: lease released");
       await leases.release([portfolioLease(p.name)]);

@@ -66,6 +66,10 @@ export function aaveV3Protocol(
       return { protocol: AAVE_V3_PROTOCOL, kind, ref: asset.id, asset };
     },
     read: (request) => aaveReadStep(config, request),
+    sleeveSpecOf: (holding, _state, assets) => ({
+      kind: holding.kind === "debt" ? "aave-borrow" : "aave-supply",
+      asset: assets.get(holding.ref as AssetId)?.symbol ?? holding.ref,
+    }),
     encode: (leg, ctx) => encodeAaveLeg(config, leg, ctx),
     guardTokens(state, asset, priceUsdWad) {
       const reserve = state.reserves.find((r) => r.assetId === asset.id);

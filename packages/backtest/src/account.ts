@@ -2,6 +2,7 @@ import {
   type AssetId,
   amountFor,
   BPS,
+  type Leg,
   type LegAction,
   mulDiv,
   type Plan,
@@ -231,14 +232,16 @@ function applyTransfer(book: Book, t: Transfer): void {
 
 /**
  * Applies a plan to the account with the modelled costs: swaps yield the planner's `expectedOut` (fee and slippage
- * taken), transfers their `expectedReceived`; gas is paid outside the portfolio (the native balance) and only
- * reported. Chains that await transfers run after them. Returns what each leg cost, in execution order.
+ * taken), transfers their `expectedReceived` (the route's fee and fixed cost taken); gas is paid outside the portfolio
+ * (the native balance) and only reported. A bridged plan settles within the step, in the order its funds need: every
+ * chain's exits first, then the swaps and entries of chains that receive nothing, then the transfers, then the swaps
+ * and entries of the chains that receive. Returns what each leg cost, in that order.
  */
 export function applyPlan(world: World, book: Book, plan: Plan, market: Market): LegCost[] {
   const costs: LegCost[] = [];
   const zero = { feesUsd: 0n, slippageUsd: 0n, bridgeUsd: 0n };
-  const runChain = (c: Plan["chains"][number]) => {
-    for (const leg of c.legs) {
+  const run = (legs: readonly Leg[]) => {
+    for (const leg of legs) {
       if (leg.type === "swap") {
         applySwap(book, leg);
         const { chainId, step, usd, feeUsd, slippageUsd, gasUsd } = leg;
@@ -259,7 +262,9 @@ export function applyPlan(world: World, book: Book, plan: Plan, market: Market):
       }
     }
   };
-  for (const c of plan.chains) if (!c.awaitsTransfers) runChain(c);
+  const isExit = (l: Leg) => l.type === "exit";
+  for (const c of plan.chains) run(c.legs.filter(isExit));
+  for (const c of plan.chains) if (!c.awaitsTransfers) run(c.legs.filter((l) => !isExit(l)));
   for (const t of plan.transfers) {
     applyTransfer(book, t);
     costs.push({
@@ -272,7 +277,7 @@ export function applyPlan(world: World, book: Book, plan: Plan, market: Market):
       bridgeUsd: t.costUsd,
     });
   }
-  for (const c of plan.chains) if (c.awaitsTransfers) runChain(c);
+  for (const c of plan.chains) if (c.awaitsTransfers) run(c.legs.filter((l) => !isExit(l)));
   return costs;
 }
 

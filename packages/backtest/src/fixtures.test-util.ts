@@ -69,3 +69,17 @@ export function ethPath(eth: readonly number[]): PriceHistory {
     rows: eth.map((p) => [BigInt(Math.round(p * 100)) * 10n ** 16n, WAD]),
   };
 }
+
+const BASE_WETH = "0x4200000000000000000000000000000000000006" as const;
+const BASE_USDC = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913" as const;
+
+/** Ethereum as in {@link chains}, and Base with its own WETH and USDC, an Aave market and Uniswap V3. */
+export const twoChains: ChainStatics[] = [
+  ...chains,
+  {
+    key: "base",
+    chainId: 8453,
+    tokens: [token(8453, BASE_WETH, "WETH", 18), token(8453, BASE_USDC, "USDC", 6)],
+    protocols: (chains[0] as ChainStatics).protocols,
+  },
+];

@@ -70,6 +70,29 @@ describe("syntheticHistory", () => {
     expect(a.times[499]).toBe(1_000 + 499 * 3_600);
   });
 
+  it("moves with the drift and volatility asked (no volatility: the drift exactly, over a year; realized volatility)", () => {
+    const calm = syntheticHistory({
+      ...params,
+      steps: 366,
+      intervalSeconds: 86_400,
+      volatility: 0,
+      drift: 0.1,
+    });
+    const last = calm.rows.at(-1)?.[0] as bigint;
+    expect(Number(last / 10n ** 10n) / 1e8).toBeCloseTo(3_000 * Math.exp(0.1), 2);
+    const vol = (v: number) => {
+      const h = syntheticHistory({ ...params, steps: 3_000, volatility: v });
+      const r = h.rows
+        .slice(1)
+        .map((row, i) => Math.log(Number(row[0]) / Number((h.rows[i] as bigint[])[0])));
+      const m = r.reduce((a, x) => a + x, 0) / r.length;
+      return Math.sqrt((r.reduce((a, x) => a + (x - m) ** 2, 0) / r.length) * 8_760);
+    };
+    expect(vol(0.8)).toBeGreaterThan(0.72);
+    expect(vol(0.8)).toBeLessThan(0.88);
+    expect(vol(0.2)).toBeLessThan(0.22);
+  });
+
   it("correlates the risky symbols' moves as asked", () => {
     const corr = (c: number) => {
       const h = syntheticHistory({ ...params, steps: 3_000, correlation: c });

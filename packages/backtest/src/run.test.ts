@@ -102,6 +102,16 @@ describe("backtest", () => {
     });
     expect(only?.plan).toEqual(direct);
     expect(only?.plan.id).toBe(direct.id);
+    // The figures of that one rebalance: 1 step of 40 out of band, the largest drift is this state's, and turnover and
+    // cost per year are the plan's over the mean NAV, scaled from 39 hours to a year.
+    const p = r.policies[0];
+    expect(p?.outOfBandBps).toBe(250);
+    expect(p?.maxDriftBps).toBe(Number(state.maxDriftWad / 10n ** 12n) / 100);
+    const meanNav = Number((p?.navUsd ?? []).reduce((a, x) => a + x, 0n) / 40n);
+    const perYear = (usd: bigint) => (Number(usd) / meanNav) * (8_760 / 39) * 10_000;
+    expect(p?.turnoverBpsPerYear).toBeCloseTo(perYear(direct.turnoverUsd), 1);
+    expect(p?.costDragBpsPerYear).toBeCloseTo(perYear(direct.estimatedCost.totalUsd), 1);
+    expect(p?.finalNavUsd).toBe(p?.navUsd.at(-1));
   });
 
   it("applying a plan lands the account where the plan says: post values per sleeve within a cent per $10k", () => {

@@ -1,5 +1,6 @@
 import {
   BallastError,
+  type BridgeRoute,
   type CostModel,
   type Decision,
   decide,
@@ -25,8 +26,16 @@ export type BacktestParameters = {
   readonly sleeves: readonly SleeveSpec[];
   /** One or more variants, replayed on the same path. */
   readonly policies: readonly PolicyVariant[];
-  /** Default: the engine's `defaultCostModel` for these sleeves, the one the keeper plans with. */
+  /**
+   * Default: the engine's `defaultCostModel` for these sleeves (the one the keeper plans with), plus the routes of
+   * `bridge`.
+   */
   readonly costModel?: CostModel;
+  /**
+   * With the default cost model: what bridging costs between the chains ({@link bridgeRoutes}). None: no route, so
+   * each chain is rebalanced on its own and drift between chains stays.
+   */
+  readonly bridge?: BridgeCost;
   readonly history: PriceHistory;
   /** The portfolio's value at the first row, USD wad; it starts exactly at target. */
   readonly initialNavUsd: bigint;
@@ -99,6 +108,23 @@ export type BacktestReport = {
   /** Rebalanced to target at every step for free (LP ranges kept while in range): the frictionless reference. */
   readonly continuous: { readonly finalNavUsd: bigint; readonly navUsd: readonly bigint[] };
 };
+
+/** One bridge cost for every route: a fee (bps of the value moved) and a fixed cost per transfer (USD wad). */
+export type BridgeCost = { readonly feeBps: number; readonly fixedUsd: bigint };
+
+/** A route both ways between every two chains for every token symbol both hold, each at `cost`. Sorted, deterministic. */
+export function bridgeRoutes(chains: readonly ChainStatics[], cost: BridgeCost): BridgeRoute[] {
+  const routes: BridgeRoute[] = [];
+  for (const from of chains)
+    for (const to of chains)
+      if (from.chainId !== to.chainId)
+        for (const { symbol } of from.tokens)
+          if (to.tokens.some((t) => t.symbol === symbol))
+            routes.push({ symbol, fromChainId: from.chainId, toChainId: to.chainId, ...cost });
+  return routes.sort(
+    (a, b) => a.fromChainId - b.fromChainId || a.toChainId - b.toChainId || (a.symbol < b.symbol ? -1 : 1),
+  );
+}
 
 const sum = (xs: readonly bigint[]): bigint => xs.reduce((a, x) => a + x, 0n);
 /** `part / (mean × years)` in bps, two decimals. */
@@ -218,7 +244,10 @@ export function backtest(p: BacktestParameters): BacktestReport {
   if (p.policies.length === 0) throw new BacktestInputError("policies", "at least one policy variant");
   if (p.initialNavUsd <= 0n) throw new BacktestInputError("initialNavUsd", "a positive USD amount");
   const world = buildWorld(p.chains, p.sleeves, p.history);
-  const costModel = p.costModel ?? defaultCostModel({ slots: world.slots });
+  const costModel = p.costModel ?? {
+    ...defaultCostModel({ slots: world.slots }),
+    ...(p.bridge ? { bridges: bridgeRoutes(p.chains, p.bridge) } : {}),
+  };
   const hold = walk(world, p, { walk: "buy-and-hold", index: 0 }, (w, book, market) => ({
     book,
     nav: bookNav(w, book, market),

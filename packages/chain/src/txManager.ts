@@ -91,9 +91,17 @@ export type TxEvent = {
    * `unknown-outcome`: an RPC failed after the transaction was journaled (it is watched, never re-signed);
    * `rebroadcast`: the node had lost it, the same signed bytes were handed over again; `replaced`: a fee bump;
    * `nonce-reconciled`: the journal's nonce was ahead of the chain's (a reset, a reorg) and the chain's was used;
-   * `dropped`: a record became final without landing (reorged out, nonce taken, never seen by the chain).
+   * `dropped`: a record became final without landing (reorged out, nonce taken, never seen by the chain);
+   * `nonce-gap`: a node holds the record queued behind nonces nothing journaled fills (the journal is ahead of a reset
+   * or rolled-back chain): it cannot land unless another sender fills them, so it is not bumped, and the chain holds.
    */
-  readonly kind: "unknown-outcome" | "rebroadcast" | "replaced" | "nonce-reconciled" | "dropped";
+  readonly kind:
+    | "unknown-outcome"
+    | "rebroadcast"
+    | "replaced"
+    | "nonce-reconciled"
+    | "dropped"
+    | "nonce-gap";
   readonly chainId: number;
   readonly planId?: string;
   readonly detail: string;
@@ -329,14 +337,18 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     return mustGet(r.planId);
   };
 
+  /** `r` waits on nonces (from the chain's next one, `onchain`) that no journaled record fills. */
+  const behindGap = async (r: TxRecord, onchain: number): Promise<boolean> =>
+    r.nonce > onchain &&
+    !(await store.pending(chainId, sender)).some((p) => p.nonce >= onchain && p.nonce < r.nonce);
+
   /**
    * The node does not know `r` and its nonce is unused (`onchain` ≤ nonce). If nothing journaled fills the nonces
    * below it, the chain never saw it (a reset or rollback put the journal ahead): it is dropped, so the chain is
    * re-planned from what it really holds. Otherwise the same signed bytes are handed over again.
    */
   const lost = async (r: TxRecord, onchain: number): Promise<void> => {
-    const below = (await store.pending(chainId, sender)).filter((p) => p.nonce < r.nonce);
-    if (r.nonce > onchain && !below.some((p) => p.nonce >= onchain)) {
+    if (await behindGap(r, onchain)) {
       emit(
         "nonce-reconciled",
         `journal nonce ${r.nonce} is ahead of the chain's ${onchain}: the chain never saw it`,
@@ -436,7 +448,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
           await signer.signAuthorization({ address: req.delegateTo, chainId, nonce: nonce + 1 }),
         ];
       }
-      const gas = req.gas ?? (await estimate(client, req, authorizationList));
+      const gas = req.gas ?? (await estimateGas(client, sender, req, authorizationList, options));
       const draft: TxRecord = {
         planId: req.planId,
         chainId,
@@ -473,34 +485,6 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     emit("unknown-outcome", `${asBallastError(err).shortMessage} — still in flight, watching`, planId);
   };
 
-  const estimate = async (
-    client: ChainPublicClient,
-    req: SendRequest,
-    authorizationList: SignedAuthorizationList | undefined,
-  ): Promise<bigint> => {
-    try {
-      const gas = await client.estimateGas({
-        account: sender,
-        to: req.to,
-        data: req.data,
-        value: req.value,
-        ...(authorizationList ? { authorizationList } : {}),
-      });
-      return padGas(gas, {
-        ...(options.gasPadBps === undefined ? {} : { bps: options.gasPadBps }),
-        ...(options.gasPadFloor === undefined ? {} : { floor: options.gasPadFloor }),
-      });
-    } catch (err) {
-      const data = revertDataOf(err);
-      if (data === undefined && isTransportFailure(err)) throw err;
-      const d = decodeRevert(data);
-      throw new SimulationFailedError(`gas estimation failed: ${d.reason}`, d.index, data, {
-        errorName: d.errorName,
-        cause: err,
-      });
-    }
-  };
-
   const finish = async (r: TxRecord, rc: TransactionReceipt): Promise<Observation> => {
     const inclusion: TxInclusion = {
       hash: rc.transactionHash,
@@ -522,8 +506,7 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     };
   };
 
-  /** What the watch remembers of a record between looks (a receipt seen once: a later miss is a reorg). */
-  const watches = new Map<string, { seen: TransactionReceipt | undefined; strikes: number }>();
+  const watches = new Map<string, Watch>();
 
   /** One look at a record: moves it toward final. RPC failures throw (the record stays as it was). */
   const observe = async (planId: string): Promise<Observation> => {
@@ -571,6 +554,17 @@ export function createTxManager(options: TxManagerOptions): TxManager {
     const since = r.attempts.at(-1)?.broadcastBlock;
     const stuck = since !== undefined && head >= since + replaceAfterBlocks;
     const isKnown = await known(reader, r);
+    if (isKnown && (await behindGap(r, onchain))) {
+      // Queued behind nonces nothing journaled fills: a fee bump cannot help; said once, and the chain holds.
+      if (!w.gapSaid)
+        emit(
+          "nonce-gap",
+          `nonce ${r.nonce} is queued behind the chain's next nonce ${onchain}, which nothing journaled fills (a node reset or rollback?): it lands only if another sender fills the gap; this chain holds`,
+          planId,
+        );
+      w.gapSaid = true;
+      return { record: r };
+    }
     // Behind a nonce the chain has not reached, a fee bump cannot help: see whether the chain ever saw it.
     if (!isKnown && (r.nonce > onchain || !stuck)) await exclusive(() => lost(r, onchain));
     else if (stuck) await exclusive(async () => replace(await mustGet(planId), head));
@@ -633,6 +627,40 @@ class BroadcastRefused extends Error {
     override readonly cause: unknown,
   ) {
     super(reason);
+  }
+}
+
+/** What the watch remembers of a record between looks: a receipt seen once (a later miss is a reorg), strikes. */
+type Watch = { seen: TransactionReceipt | undefined; strikes: number; gapSaid?: boolean };
+
+/** `eth_estimateGas` of a request, padded; a revert is a SimulationFailedError, a transport failure passes through. */
+async function estimateGas(
+  client: ChainPublicClient,
+  sender: Address,
+  req: SendRequest,
+  authorizationList: SignedAuthorizationList | undefined,
+  options: Pick<TxManagerOptions, "gasPadBps" | "gasPadFloor">,
+): Promise<bigint> {
+  try {
+    const gas = await client.estimateGas({
+      account: sender,
+      to: req.to,
+      data: req.data,
+      value: req.value,
+      ...(authorizationList ? { authorizationList } : {}),
+    });
+    return padGas(gas, {
+      ...(options.gasPadBps === undefined ? {} : { bps: options.gasPadBps }),
+      ...(options.gasPadFloor === undefined ? {} : { floor: options.gasPadFloor }),
+    });
+  } catch (err) {
+    const data = revertDataOf(err);
+    if (data === undefined && isTransportFailure(err)) throw err;
+    const d = decodeRevert(data);
+    throw new SimulationFailedError(`gas estimation failed: ${d.reason}`, d.index, data, {
+      errorName: d.errorName,
+      cause: err,
+    });
   }
 }
 

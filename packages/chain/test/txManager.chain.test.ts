@@ -276,6 +276,52 @@ describe("transaction manager on the testkit chain", () => {
     expect(await chain.publicClient.getTransactionCount({ address: account.address })).toBe(nonce0 + 1);
   });
 
+  it("a journaled transaction a node holds queued behind nonces nothing journaled fills: in flight, never bumped, said once", async () => {
+    const account = testAccounts.carol;
+    const store = memoryTxStore();
+    const events: TxEvent[] = [];
+    const { manager } = managerFor(account, store, { onEvent: (e) => events.push(e), replaceAfterBlocks: 1 });
+    const nonce0 = await chain.publicClient.getTransactionCount({ address: account.address });
+    const fees = { maxFeePerGas: parseGwei("50"), maxPriorityFeePerGas: parseGwei("1") };
+    const raw = await account.signTransaction({
+      chainId: 31337,
+      nonce: nonce0 + 2,
+      to: DEAD,
+      value: 1n,
+      gas: 21_000n,
+      ...fees,
+    });
+    const hash = await rpc("eth_sendRawTransaction", [raw]);
+    try {
+      await store.putIntent({
+        planId: "ahead",
+        chainId: 31337,
+        sender: account.address,
+        nonce: nonce0 + 2,
+        to: DEAD,
+        data: "0x",
+        value: 1n,
+        gas: 21_000n,
+        status: "signed",
+        attempts: [{ hash: hash as `0x${string}`, raw, ...fees }],
+      });
+      for (let i = 0; i < 3; i++) {
+        const s = await manager.settle();
+        expect(s.inFlight.map((x) => x.planId)).toEqual(["ahead"]);
+        await rpc("anvil_mine", [hex(2n)]);
+      }
+      // Not replaced (a bump cannot fill the gap), not dropped (a node holds it), said once.
+      expect((await store.get(31337, "ahead"))?.attempts.map((a) => a.hash)).toEqual([hash]);
+      expect(events.map((e) => e.kind)).toEqual(["nonce-gap"]);
+      expect(events[0]?.detail).toContain(
+        `nonce ${nonce0 + 2} is queued behind the chain's next nonce ${nonce0}`,
+      );
+      expect(await chain.publicClient.getTransactionCount({ address: account.address })).toBe(nonce0);
+    } finally {
+      await rpc("anvil_dropTransaction", [hash]);
+    }
+  });
+
   it("a pending transaction the journal did not send (same key elsewhere) stops sending: ForeignTransactionError, nothing signed", async () => {
     const account = testAccounts.erin;
     const store = memoryTxStore();

@@ -23,6 +23,17 @@ export type Protocol<S = unknown> = {
   composition?(target: SleeveTarget, state: S, prices: PriceBook, field: string): Composition | undefined;
   /** Fills `prices` (in place) for registered assets no oracle priced, from the read state; returns the ids added. */
   derivePrices?(state: S, prices: Map<AssetId, bigint>, assets: ReadonlyMap<AssetId, Asset>): AssetId[];
+  /**
+   * The read as it would be had USD prices moved by `moves` (asset id → factor) since the block read: what depends on
+   * prices (an LP position's principal, a pool's price) is re-derived, what does not (balances, lending positions)
+   * stays. The engine scales the read's own `prices`. For what-if planning only: never encoded into a batch.
+   */
+  atPrices?(read: ProtocolRead<S>, moves: PriceMoves): ProtocolRead<S>;
+  /**
+   * The sleeve a user would write to manage `holding` (one it read), without id, chain and weight: the inverse of
+   * `resolveSleeve`, for `init --discover`. Symbols come from `assets`.
+   */
+  sleeveSpecOf?(holding: Holding, state: S, assets: ReadonlyMap<AssetId, Asset>): DiscoveredSleeve;
   /** Encodes one leg (pure, sync); throws {@link LegEncodeError} when the leg cannot be realized. */
   encode(leg: SleeveLeg, ctx: EncodeContext<S>): LegEncoding<S>;
   /** Tokens the value-loss guard must price besides the asset itself (e.g. aTokens at +price, debt tokens at −price). */
@@ -30,6 +41,9 @@ export type Protocol<S = unknown> = {
   /** ABIs of its contracts, to decode revert reasons in a simulation. */
   readonly abis: readonly (readonly unknown[])[];
 };
+
+/** A hypothetical move of USD prices: asset id → the factor `num / den` (e.g. 8/10 for −20%). */
+export type PriceMoves = ReadonlyMap<AssetId, { readonly num: bigint; readonly den: bigint }>;
 
 /** A sleeve as the user writes it (symbols, not addresses); the protocol owning `kind` resolves it. */
 export type SleeveSpec = {
@@ -47,6 +61,9 @@ export type SleeveSpec = {
   /** Signed target weight in bps of NAV (borrow sleeves negative). */
   readonly weightBps: number;
 };
+
+/** What {@link Protocol.sleeveSpecOf} says of a holding: the sleeve spec's protocol fields. */
+export type DiscoveredSleeve = Pick<SleeveSpec, "kind" | "asset" | "pool" | "rangeBps">;
 
 /** A chain as a protocol sees it: where it reads and for whom. */
 export type ProtocolChain = {

@@ -86,6 +86,7 @@ async function readChains(
         const fetch = await fetchChainSnapshot(setup, {
           blockNumber: params.blockNumbers?.[setup.chainId],
           sleeves: byChain.get(setup.chainId) ?? [],
+          priceMoves: params.whatIf?.priceMoves,
         });
         return { setup, fetch };
       } catch (err) {
@@ -209,6 +210,7 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
     error: null,
   };
   if (!decision.fire && !params.force) return { ...planned, stage: "gated" };
+  if (params.whatIf) return { ...planned, stage: "planned" };
   const fresh = fetched.filter((f) => !reads.staleChains.includes(f.setup.chainId));
   const live = fresh.filter((f) => !inFlight.some((i) => i.chainId === f.setup.chainId));
   const { held, batches, errors } = await realizeAndSimulate(

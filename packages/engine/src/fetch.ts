@@ -6,6 +6,7 @@ import {
   type ChainSnapshot,
   type ContractRead,
   type Holding,
+  type PriceMoves,
   type Protocol,
   type ProtocolChain,
   type ProtocolRead,
@@ -23,7 +24,38 @@ export type FetchChainSnapshotOptions = {
   readonly blockNumber?: bigint | undefined;
   /** The chain's resolved sleeves: each protocol reads what its own need (e.g. a pool with no position yet). */
   readonly sleeves?: readonly SleeveTarget[] | undefined;
+  /** What-if: USD price moves by token symbol, applied to what was read ({@link readAtPrices}). */
+  readonly priceMoves?: SymbolPriceMoves | undefined;
 };
+
+/** Hypothetical USD price moves by symbol (upper case): `ETH` moves ETH and WETH, `BTC` moves BTC and WBTC. */
+export type SymbolPriceMoves = ReadonlyMap<string, { readonly num: bigint; readonly den: bigint }>;
+
+/** The assets a symbol move applies to: the symbol itself and its wrapped form (W + symbol), case-insensitive. */
+export function movesOf(symbols: SymbolPriceMoves, assets: Iterable<Asset>): PriceMoves {
+  const out = new Map<AssetId, { num: bigint; den: bigint }>();
+  for (const a of assets) {
+    const s = a.symbol.toUpperCase();
+    const m = symbols.get(s) ?? (s.startsWith("W") ? symbols.get(s.slice(1)) : undefined);
+    if (m) out.set(a.id, m);
+  }
+  return out;
+}
+
+/**
+ * A protocol's read as if prices had moved: its prices scaled, and what depends on them re-derived by the protocol
+ * ({@link Protocol.atPrices}); a protocol without `atPrices` holds nothing whose amounts depend on prices.
+ */
+export function readAtPrices(protocol: Protocol, read: ProtocolRead, moves: PriceMoves): ProtocolRead {
+  const prices = new Map(
+    [...read.prices].map(([id, p]) => {
+      const m = moves.get(id);
+      return [id, m ? (p * m.num) / m.den : p] as const;
+    }),
+  );
+  const moved = { ...read, prices };
+  return protocol.atPrices?.(moved, moves) ?? moved;
+}
 
 /** The holding id of an idle token balance. */
 export const walletHoldingId = (chainId: number, token: `0x${string}`): string =>
@@ -93,9 +125,14 @@ async function fetchInner(setup: ChainSetup, opts: FetchChainSnapshotOptions): P
   const balances = setup.tokens.map(
     (t, i) => must(results[2 + i], `${t.symbol}.balanceOf(account)`) as bigint,
   );
-  const { reads, ethCalls } = await decodeRounds(steps, results.slice(head.length), (calls) =>
-    read(calls, blockNumber),
-  );
+  const decoded = await decodeRounds(steps, results.slice(head.length), (calls) => read(calls, blockNumber));
+  const { ethCalls } = decoded;
+  const moves = opts.priceMoves
+    ? movesOf(opts.priceMoves, [...setup.tokens, ...decoded.reads.flatMap((x) => x.assets)])
+    : undefined;
+  const reads = moves
+    ? decoded.reads.map((x, i) => readAtPrices(setup.protocols[i] as Protocol, x, moves))
+    : decoded.reads;
   return chainFetchOf(setup, { blockNumber, timestamp, balances, reads, ethCalls });
 }
 

@@ -25,6 +25,7 @@ import type {
   Transfer,
 } from "@ballast/core";
 import type { Chain, Client, Transport } from "viem";
+import type { SymbolPriceMoves } from "./fetch.ts";
 
 export type { SleeveSpec } from "@ballast/core";
 
@@ -116,6 +117,12 @@ export type CycleParams = {
    * and sources that disagree hold the whole cycle with a `price-sanity` reason (even with `force`).
    */
   readonly priceGuard?: PriceGuardPolicy;
+  /**
+   * What-if: value and plan as if USD prices had moved by `priceMoves` (by symbol, see {@link SymbolPriceMoves}) since
+   * the block read; pools and LP positions follow (`Protocol.atPrices`). The cycle ends at `planned` at most: nothing
+   * is realized or simulated.
+   */
+  readonly whatIf?: { readonly priceMoves: SymbolPriceMoves };
 };
 
 /** An amount on its way to a chain (a bridge deposit not filled yet). */

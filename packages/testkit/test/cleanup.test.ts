@@ -1,14 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { REGISTRY_ENV, reapOrphanAnvils } from "../src/reaper.ts";
 
 // This file's own registry (inherited by its children): another test file's first startAnvil, or another
 // checkout's run, must not reap the orphan this file makes before the file's own reapOrphanAnvils() does.
-process.env[REGISTRY_ENV] = mkdtempSync(join(tmpdir(), "ballast-testkit-cleanup-test-"));
+const registry = mkdtempSync(join(tmpdir(), "ballast-testkit-cleanup-test-"));
+process.env[REGISTRY_ENV] = registry;
+afterAll(() => rmSync(registry, { recursive: true, force: true }));
 
 const fixture = fileURLToPath(new URL("./fixtures/hold-anvil.ts", import.meta.url));
 

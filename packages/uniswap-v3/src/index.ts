@@ -19,3 +19,4 @@ export * from "./reads.ts";
 export * from "./recenter.ts";
 export * from "./sleeve.ts";
 export * from "./venue.ts";
+export * from "./what-if.ts";

@@ -1,3 +1,4 @@
+import { getAddress } from "viem";
 import { describe, expect, it } from "vitest";
 import { UNISWAP_V3_MAINNET } from "./constants.ts";
 import { UnsupportedSwapError } from "./errors.ts";
@@ -20,5 +21,12 @@ describe("computePoolAddress", () => {
   it("sorts tokens by address and refuses a pair of one token", () => {
     expect(sortTokens(WETH, USDC)).toEqual([USDC, WETH]);
     expect(() => sortTokens(USDC, USDC.toLowerCase() as `0x${string}`)).toThrow(UnsupportedSwapError);
+  });
+});
+
+describe("UNISWAP_V3_MAINNET", () => {
+  it("holds EIP-55 addresses (a mistyped one fails its checksum), the SwapRouter's as Uniswap publishes it", () => {
+    for (const [name, a] of Object.entries(UNISWAP_V3_MAINNET)) expect(getAddress(a), name).toBe(a);
+    expect(UNISWAP_V3_MAINNET.swapRouter).toBe("0xE592427A0AEce92De3Edee1F18E0157C05861564");
   });
 });

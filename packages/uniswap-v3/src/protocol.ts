@@ -21,6 +21,7 @@ import {
 } from "@ballast/core";
 import { type Abi, getAddress } from "viem";
 import { poolAbi, positionManagerAbi, swapRouterAbi } from "./abi.ts";
+import { lpSleeveSpecOf } from "./discover.ts";
 import {
   combinePositionManagerCalls,
   depositAmounts,
@@ -39,6 +40,7 @@ import {
   poolPositions,
   resolveLpSleeve,
 } from "./sleeve.ts";
+import { lpReadAtPrices } from "./what-if.ts";
 
 /** The Uniswap V3 deployment of a chain. `feeTiers` are the tiers swaps are routed through. */
 export type UniswapV3Config = {
@@ -97,6 +99,8 @@ export function uniswapV3Protocol(
       const { token0, token1 } = target.pool;
       return lpSleeveComposition({ chainId: state.chainId, pool, range, token0, token1, prices, field });
     },
+    atPrices: lpReadAtPrices,
+    sleeveSpecOf: (holding, state, assets) => lpSleeveSpecOf(holding, state, assets),
     derivePrices: (state, prices, assets) =>
       fillPoolPrices(prices, state.pools.values(), assets, state.chainId),
     encode(leg, ctx) {

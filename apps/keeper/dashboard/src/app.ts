@@ -175,6 +175,34 @@ function renderChains(status: StatusResponse): void {
   $("health").replaceChildren(...rows);
 }
 
+// --- in flight ---
+
+/** What the newest cycle found in flight: those chains get no new batch until it is final. */
+function renderInFlight(status: StatusResponse): void {
+  const items = status.cycle?.inFlight ?? [];
+  const name = (id: number) => status.chains.find((c) => c.chainId === id)?.key ?? `chain ${id}`;
+  $("in-flight").replaceChildren(
+    ...(items.length === 0
+      ? []
+      : [
+          h("h3", {}, "In flight: these chains hold until it is final"),
+          h(
+            "ul",
+            { class: "in-flight" },
+            ...items.map((i) =>
+              h(
+                "li",
+                { "data-in-flight": `${i.chainId}:${i.planId}` },
+                h("strong", {}, name(i.chainId)),
+                h("span", { class: "muted" }, ` ${i.kind} · plan ${i.planId.slice(0, 12)}`),
+                h("div", {}, i.detail),
+              ),
+            ),
+          ),
+        ]),
+  );
+}
+
 // --- decision ---
 
 function renderDecision(cycle: CycleView | null): void {
@@ -301,7 +329,7 @@ function renderPlan(status: StatusResponse): void {
       : h(
           "div",
           {},
-          h("h3", {}, "Cross-chain transfers in flight"),
+          h("h3", {}, "Cross-chain transfers in this plan"),
           table(
             ["from", "to", "amount", "USD"],
             plan.transfers.map((t) => [name(t.fromChainId), name(t.toChainId), t.amount, t.usd]),
@@ -315,7 +343,7 @@ function renderPlan(status: StatusResponse): void {
 let range = localStorage.getItem("ballast.range") ?? "24h";
 const charts: uPlot[] = [];
 
-/** Draws a dashed vertical line and a label at each rebalance. */
+/** Draws a dashed vertical line and a label at each rebalance; the chart's `data-marked` counts the lines drawn. */
 function markers(times: number[]): uPlot.Plugin {
   return {
     hooks: {
@@ -329,10 +357,12 @@ function markers(times: number[]): uPlot.Plugin {
           ctx.lineWidth = devicePixelRatio;
           ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
           let labelEnd = Number.NEGATIVE_INFINITY;
+          let drawn = 0;
           const gap = 4 * devicePixelRatio;
           for (const t of times) {
             const x = Math.round(u.valToPos(t, "x", true));
             if (x < bbox.left || x > bbox.left + bbox.width) continue;
+            drawn++;
             ctx.beginPath();
             ctx.moveTo(x, bbox.top);
             ctx.lineTo(x, bbox.top + bbox.height);
@@ -346,6 +376,7 @@ function markers(times: number[]): uPlot.Plugin {
             labelEnd = lx + w;
           }
           ctx.restore();
+          u.root.parentElement?.setAttribute("data-marked", String(drawn));
         },
       ],
     },
@@ -395,6 +426,7 @@ function renderHistory(hist: HistoryResponse): void {
   const navEl = $("nav-chart");
   const times = hist.rebalances.map((r) => r.at);
   driftEl.dataset.rebalances = String(times.length);
+  for (const el of [driftEl, navEl]) el.removeAttribute("data-marked");
   driftEl.dataset.points = String(hist.points.length);
   if (hist.points.length === 0) {
     driftEl.replaceChildren(h("p", { class: "muted" }, "No cycles journaled in this range."));
@@ -503,6 +535,7 @@ async function refresh(): Promise<void> {
       : "no cycle yet";
     renderAllocation(status.cycle, status.chains);
     renderChains(status);
+    renderInFlight(status);
     renderDecision(status.cycle);
     renderPlan(status);
     // The history is fetched again when a cycle is journaled or a transaction moves.

@@ -1,8 +1,10 @@
+import type { TxRecord } from "@ballast/chain";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { STAND_IN_PATHS, type StandIns, startStandIns } from "../../test/alert-stand-ins.ts";
 import { type AlertsConfig, alertsSchema } from "./config.ts";
 import { type Alert, type CycleFacts, cycleAlerts, newWatch } from "./events.ts";
+import { settledFacts } from "./keeper.ts";
 import { createNotifier } from "./notifier.ts";
 
 const TELEGRAM_TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
@@ -127,6 +129,14 @@ describe("alert delivery to local stand-ins of each service", () => {
     expect(notifier.stats.duplicates).toBe(1);
   });
 
+  it("sends only the events keeper.alerts.events lists", async () => {
+    const { notifier, s } = await setup({ events: ["tx-failed"] });
+    notifier.notify(alert());
+    notifier.notify(alert({ event: "tx-failed", severity: "critical", title: "Transaction failed on base" }));
+    await notifier.flush();
+    expect(s.accepted("webhook").map((r) => (r.body as { event: string }).event)).toEqual(["tx-failed"]);
+  });
+
   it("sends a sink only the events it lists", async () => {
     standIns = await startStandIns({ telegramToken: TELEGRAM_TOKEN });
     const config = alertsSchema.parse({
@@ -147,6 +157,27 @@ describe("alert delivery to local stand-ins of each service", () => {
     ]);
   });
 
+  it("logs each delivery and failure by sink name and event only: no URL, token or message text", async () => {
+    const lines: string[] = [];
+    const logged = pino({ level: "debug" }, { write: (l: string) => void lines.push(l) });
+    standIns = await startStandIns({ telegramToken: TELEGRAM_TOKEN, fail: { telegram: [500, 500] } });
+    const env = { SLACK_URL: `${standIns.url}${STAND_IN_PATHS.slack}`, TG_TOKEN: TELEGRAM_TOKEN };
+    const config = alertsSchema.parse({
+      attempts: 2,
+      sinks: [
+        { type: "slack", url: "env:SLACK_URL" },
+        { type: "telegram", token: "env:TG_TOKEN", chatId: 5, apiUrl: standIns.url },
+      ],
+    });
+    const notifier = createNotifier(config, { log: logged, env, secrets: [RPC_SECRET], baseDelayMs: 5 });
+    notifier.notify(alert({ lines: [`rpc ${RPC_SECRET} timed out`] }));
+    await notifier.flush();
+    expect(notifier.stats).toMatchObject({ delivered: 1, failed: 1 });
+    expect(lines.map((l) => JSON.parse(l).sink).sort()).toEqual(["slack#0", "telegram#1", "telegram#1"]);
+    for (const secret of [TELEGRAM_TOKEN, STAND_IN_PATHS.slack, RPC_SECRET, "timed out"])
+      expect(lines.join("")).not.toContain(secret);
+  });
+
   it("refuses a config whose sink variable is not set, naming the variable only", () => {
     const config = alertsSchema.parse({ sinks: [{ type: "telegram", token: "env:NOPE_TOKEN", chatId: 1 }] });
     expect(() => createNotifier(config, { log, env: {} })).toThrow(/NOPE_TOKEN is not set/);
@@ -161,6 +192,7 @@ const facts = (over: Partial<CycleFacts> = {}): CycleFacts => ({
   healthFactorFloorWad: 18n * 10n ** 17n,
   rebalance: null,
   sent: [],
+  settled: [],
   ...over,
 });
 const rules = { healthFactorMarginWad: 10n ** 17n, staleAfterSeconds: 300 };
@@ -195,6 +227,67 @@ describe("alert rules over cycles", () => {
       "simulation-refused",
     ]);
     expect(out[0]?.lines).toContain("5 legs on 2 chain(s), estimated cost $3.10");
+  });
+
+  it("a transaction left in flight alerts when it settles: confirmed (after its replacements), reverted or dropped", () => {
+    const record = (chainId: number, status: TxRecord["status"], over: Partial<TxRecord> = {}): TxRecord => ({
+      planId: "cd".repeat(32),
+      chainId,
+      sender: "0x0000000000000000000000000000000000000001",
+      nonce: 7,
+      to: "0x0000000000000000000000000000000000000002",
+      data: "0x",
+      value: 0n,
+      gas: 300_000n,
+      status,
+      attempts: [{ hash: "0xa1", raw: "0x01", maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }],
+      ...over,
+    });
+    const names: Record<number, string> = { 1: "ethereum", 8453: "base", 10: "optimism" };
+    const settled = settledFacts(
+      [
+        record(1, "confirmed", {
+          attempts: [
+            { hash: "0xa1", raw: "0x01", maxFeePerGas: 1n, maxPriorityFeePerGas: 1n },
+            { hash: "0xa2", raw: "0x02", maxFeePerGas: 2n, maxPriorityFeePerGas: 2n },
+          ],
+          inclusion: {
+            hash: "0xa2",
+            blockNumber: 90n,
+            gasUsed: 210_000n,
+            blockHash: "0xb1",
+            effectiveGasPrice: 1n,
+          },
+        }),
+        record(8453, "reverted", {
+          inclusion: {
+            hash: "0xa1",
+            blockNumber: 91n,
+            gasUsed: 50_000n,
+            blockHash: "0xb1",
+            effectiveGasPrice: 1n,
+          },
+        }),
+        record(10, "dropped", { droppedReason: "nonce 7 used by another transaction" }),
+        record(1, "broadcast"),
+      ],
+      (id) => names[id] ?? String(id),
+    );
+    const out = cycleAlerts(facts({ settled }), newWatch(), rules);
+    expect(out.map((a) => [a.event, a.severity, a.subject, a.title])).toEqual([
+      [
+        "tx-replaced",
+        "warning",
+        "cdcdcdcdcdcd:ethereum",
+        "Transaction on ethereum replaced 1× with higher fees",
+      ],
+      ["tx-confirmed", "info", "cdcdcdcdcdcd:ethereum", "Transaction confirmed on ethereum"],
+      ["tx-failed", "critical", "cdcdcdcdcdcd:base", "Transaction reverted on base"],
+      ["tx-failed", "critical", "cdcdcdcdcdcd:optimism", "Transaction dropped on optimism"],
+    ]);
+    expect(out[1]?.lines).toEqual(["tx 0xa2", "gas used 210,000", "plan cdcdcdcdcdcd"]);
+    expect(out[2]?.lines).toEqual(["tx 0xa1", "reverted in block 91", "plan cdcdcdcdcdcd"]);
+    expect(out[3]?.lines).toContain("dropped: nonce 7 used by another transaction");
   });
 
   it("a chain unreadable for staleAfter alerts once, then once on recovery", () => {

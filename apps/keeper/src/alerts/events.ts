@@ -24,16 +24,27 @@ export type CycleFacts = {
   healthFactorFloorWad: bigint | null;
   /** The plan that was sent this cycle, if any. */
   rebalance: { planId: string; summary: string; reasons: string[]; nav: string } | null;
-  sent: {
-    chain: string;
-    /** `in-flight`: sent, not final yet (alerted when it settles); `held`: not sent on purpose (pause, breaker, cap). */
-    status: "confirmed" | "in-flight" | "refused" | "failed" | "held";
-    hash?: string | undefined;
-    gasUsed?: bigint | undefined;
-    error?: string | undefined;
-    /** Hashes this transaction replaced (fee bumps), oldest first. */
-    replaced: string[];
-  }[];
+  sent: TxFact[];
+  /** Transactions an earlier cycle or run left in flight that became final while this cycle settled the ledger. */
+  settled: SettledFact[];
+};
+
+/** A transaction left in flight that is final now, with the plan it belongs to. */
+export type SettledFact = Omit<TxFact, "status"> & {
+  planId: string;
+  status: "confirmed" | "reverted" | "dropped";
+};
+
+/** One chain's transaction as the alert rules see it. */
+export type TxFact = {
+  chain: string;
+  /** `in-flight`: sent, not final yet (alerted when it settles); `held`: not sent on purpose (pause, breaker, cap). */
+  status: "confirmed" | "in-flight" | "refused" | "failed" | "held";
+  hash?: string | undefined;
+  gasUsed?: bigint | undefined;
+  error?: string | undefined;
+  /** Hashes this transaction replaced (fee bumps), oldest first. */
+  replaced: string[];
 };
 
 /** What the alert rules remember between cycles, so a lasting condition alerts once and again when it ends. */
@@ -59,51 +70,57 @@ export const newWatch = (): AlertWatch => ({
 const minutes = (s: number) => (s < 120 ? `${s} s` : `${Math.round(s / 60)} min`);
 
 function txAlerts(f: CycleFacts): Alert[] {
+  const planId = f.rebalance?.planId ?? "";
+  return [
+    ...f.sent.flatMap((s) => txOutcomeAlerts({ ...s, planId }, f.at)),
+    ...settledAlerts(f.settled, f.at),
+  ];
+}
+
+/** The alerts of transactions left in flight that became final: confirmed, reverted or dropped, and replaced. */
+export const settledAlerts = (settled: readonly SettledFact[], at: number): Alert[] =>
+  settled.flatMap((s) => txOutcomeAlerts(s, at));
+
+/** The alerts of one transaction's outcome: its fee replacements, then confirmed, failed or refused. */
+function txOutcomeAlerts(
+  s: Omit<SettledFact, "status"> & { status: TxFact["status"] | SettledFact["status"] },
+  at: number,
+): Alert[] {
+  const plan = `plan ${s.planId.slice(0, 12)}`;
+  const base = { subject: `${s.planId.slice(0, 12)}:${s.chain}`, at };
   const out: Alert[] = [];
-  const planId = f.rebalance?.planId.slice(0, 12) ?? "";
-  for (const s of f.sent) {
-    const subject = `${planId}:${s.chain}`;
-    if (s.replaced.length > 0)
-      out.push({
-        event: "tx-replaced",
-        severity: "warning",
-        subject,
-        title: `Transaction on ${s.chain} replaced ${s.replaced.length}× with higher fees`,
-        lines: [...s.replaced.map((h) => `replaced ${h}`), ...(s.hash ? [`now ${s.hash}`] : [])],
-        at: f.at,
-      });
-    if (s.status === "confirmed")
-      out.push({
-        event: "tx-confirmed",
-        severity: "info",
-        subject,
-        title: `Transaction confirmed on ${s.chain}`,
-        lines: [
-          `tx ${s.hash ?? "?"}`,
-          `gas used ${s.gasUsed?.toLocaleString("en-US") ?? "?"}`,
-          `plan ${planId}`,
-        ],
-        at: f.at,
-      });
-    else if (s.status === "failed")
-      out.push({
-        event: "tx-failed",
-        severity: "critical",
-        subject,
-        title: `Transaction failed on ${s.chain}`,
-        lines: [s.error ?? "unknown error", `plan ${planId}`],
-        at: f.at,
-      });
-    else if (s.status === "refused")
-      out.push({
-        event: "simulation-refused",
-        severity: "warning",
-        subject,
-        title: `Batch refused on ${s.chain}: not sent`,
-        lines: [s.error ?? "simulation failed", `plan ${planId}`],
-        at: f.at,
-      });
-  }
+  if (s.replaced.length > 0)
+    out.push({
+      ...base,
+      event: "tx-replaced",
+      severity: "warning",
+      title: `Transaction on ${s.chain} replaced ${s.replaced.length}× with higher fees`,
+      lines: [...s.replaced.map((h) => `replaced ${h}`), ...(s.hash ? [`now ${s.hash}`] : [])],
+    });
+  if (s.status === "confirmed")
+    out.push({
+      ...base,
+      event: "tx-confirmed",
+      severity: "info",
+      title: `Transaction confirmed on ${s.chain}`,
+      lines: [`tx ${s.hash ?? "?"}`, `gas used ${s.gasUsed?.toLocaleString("en-US") ?? "?"}`, plan],
+    });
+  else if (s.status === "failed" || s.status === "reverted" || s.status === "dropped")
+    out.push({
+      ...base,
+      event: "tx-failed",
+      severity: "critical",
+      title: `Transaction ${s.status === "failed" ? "failed" : s.status} on ${s.chain}`,
+      lines: [...(s.hash ? [`tx ${s.hash}`] : []), s.error ?? "unknown error", plan],
+    });
+  else if (s.status === "refused")
+    out.push({
+      ...base,
+      event: "simulation-refused",
+      severity: "warning",
+      title: `Batch refused on ${s.chain}: not sent`,
+      lines: [s.error ?? "simulation failed", plan],
+    });
   return out;
 }
 

@@ -1,5 +1,7 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { build } from "esbuild";
 import { afterEach, describe, expect, it } from "vitest";
 import { BUILD_OPTIONS } from "../../dashboard/build.ts";
@@ -7,6 +9,7 @@ import { ConfigError, parseConfig } from "../config.ts";
 import { type Journal, openJournal } from "../journal.ts";
 import { createMetrics, serveMetrics } from "../metrics.ts";
 import type { HistoryResponse, StatusResponse } from "./api.ts";
+import { DashboardError, runDashboardToken, serveJournalDashboard } from "./serve.ts";
 import { chainInfos, dashboardRoutes } from "./server.ts";
 import { recordCycle } from "./store.ts";
 import type { CycleView } from "./view.ts";
@@ -111,6 +114,33 @@ describe("dashboard config", () => {
       enabled: true,
       sampleEvery: 60,
     });
+  });
+});
+
+describe("dashboard token at start", () => {
+  it("ballast dashboard refuses a non-loopback --listen without a token, before it listens", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ballast-dashboard-"));
+    try {
+      const file = join(dir, "ballast.db");
+      await (await openJournal(file)).close();
+      const c = parseConfig(config({ journal: file }));
+      const serve = (listen: string) =>
+        serveJournalDashboard(c, { listen, env: {}, signal: AbortSignal.abort() });
+      await expect(serve("0.0.0.0:0")).rejects.toThrow(DashboardError);
+      const served = await serve("127.0.0.1:0");
+      expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      await served.closed;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("ballast run needs no token when the dashboard is off, and resolves it from the environment when on", () => {
+    const off = parseConfig(config({ listen: "0.0.0.0:9464", dashboard: { enabled: false } }));
+    expect(runDashboardToken(off, {})).toBeNull();
+    const on = parseConfig(config({ listen: "0.0.0.0:9464", dashboard: { token: "env:T" } }));
+    expect(runDashboardToken(on, { T: "s3cret-token" })).toBe("s3cret-token");
+    expect(() => runDashboardToken(on, {})).toThrow(/T is not set/);
   });
 });
 

@@ -29,6 +29,10 @@ export function dashboardToken(
   return token;
 }
 
+/** The token `ballast run` requires for `/api/*`: none when the dashboard is off (`/metrics` and `/healthz` need none). */
+export const runDashboardToken = (config: Config, env: Record<string, string | undefined>): string | null =>
+  config.keeper.dashboard.enabled ? dashboardToken(config, env, config.keeper.listen) : null;
+
 /**
  * `ballast dashboard`: serves the dashboard read-only from the journal alone (no RPC, no key), until `signal`
  * aborts. Resolves with the bound URL once listening, and `closed` when stopped.

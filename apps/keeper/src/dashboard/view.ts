@@ -1,3 +1,4 @@
+import type { InFlightItem } from "@ballast/chain";
 import {
   type AssetRegistry,
   formatAmount,
@@ -75,6 +76,11 @@ export type CycleView = {
   chainErrors: { chainId: number; chain: string; error: string }[];
   staleChains: number[];
   warnings: string[];
+  /**
+   * What was in flight when the cycle planned (those chains held): journaled transactions not final yet, and
+   * cross-chain transfers once they join the in-flight ledger. Absent in cycles journaled before it was recorded.
+   */
+  inFlight?: { kind: string; chainId: number; planId: string; detail: string }[];
 };
 
 const legView = (l: Leg, assets: AssetRegistry): LegView => {
@@ -119,8 +125,8 @@ export function planView(plan: Plan, assets: AssetRegistry): PlanView {
   };
 }
 
-/** The journal row of a cycle (pure). */
-export function cycleView(r: CycleResult, at: number): CycleView {
+/** The journal row of a cycle (pure); `inFlight`: what was in flight when it planned. */
+export function cycleView(r: CycleResult, at: number, inFlight: readonly InFlightItem[] = []): CycleView {
   const s = r.state;
   return {
     at,
@@ -164,5 +170,6 @@ export function cycleView(r: CycleResult, at: number): CycleView {
     })),
     staleChains: [...r.staleChains],
     warnings: [...r.warnings],
+    inFlight: inFlight.map((i) => ({ kind: i.kind, chainId: i.chainId, planId: i.planId, detail: i.detail })),
   };
 }
