@@ -8,10 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { historyOf, statusOf } from "../apps/keeper/src/dashboard/api.ts";
-import { recordCycle } from "../apps/keeper/src/dashboard/store.ts";
-import type { CycleView } from "../apps/keeper/src/dashboard/view.ts";
-import { journalOver, openJournal } from "../apps/keeper/src/journal.ts";
+import { type CycleView, historyOf, recordCycle, statusOf } from "../apps/keeper/src/dashboard/index.ts";
+import { journalOver, openJournal } from "../apps/keeper/src/index.ts";
 
 const DASHBOARD = new URL("../apps/keeper/dashboard/", import.meta.url);
 const DAY = 86_400;

@@ -43,6 +43,10 @@ function replay(seed: number, vol: string) {
       liquidationThreshold: "80%",
       seed,
       interval: "1h",
+      // Measured per chain, as before the backtest modelled bridges: each chain's own legs against the caps.
+      bridge: false,
+      bridgeFee: "0.05%",
+      bridgeFixed: "2",
       vol,
       drift: "0%",
       correlation: "0.7",

@@ -35,6 +35,9 @@ const what = (s: Sleeve) =>
       .concat(`/${s.pool.split("/")[2]}`)
   }`;
 
+/** The demo's sleeves, as {@link what} names them. */
+const demoSleeves = () => sleevesOf(demo).map(what).sort();
+
 beforeAll(async () => {
   const [ethereum, base] = await Promise.all([
     startTestChain({ chainId: 1 }),
@@ -61,7 +64,7 @@ describe("ballast init --discover", () => {
     expect(r.stdout).toMatch(/native ETH .* gas money/);
     const found = sleevesOf(out);
     const wanted = sleevesOf(demo);
-    expect(found.map(what).sort()).toEqual(wanted.map(what).sort());
+    expect(found.map(what).sort()).toEqual(demoSleeves());
     const before = await status(demo);
     const after = await status(out);
     // Every discovered target is the demo sleeve's weight today (1e14 wad = 1 bp).
@@ -158,12 +161,11 @@ describe("ballast init --discover", () => {
     expect(mismatch.code).toBe(2);
     expect(mismatch.stderr).toMatch(/base.*8453|8453.*base/s);
     const usdc = chains.ethereum.deployment.tokens.USDC.address;
+    // USDC is not among ethereum's tokens: still a candidate as one of the Aave market's reserves ...
     const noUsdc = join(dir, "no-usdc.yaml");
-    writeFileSync(
-      noUsdc,
-      readFileSync(demo, "utf8").replace(/\n\s+USDC: \{ address: "0x[0-9a-fA-F]+", decimals: 6 \}/, ""),
-    );
-    const lp = await cli(
+    const demoText = readFileSync(demo, "utf8");
+    writeFileSync(noUsdc, demoText.replace(/\n\s+USDC: \{ address: "0x[0-9a-fA-F]+", decimals: 6 \}/, ""));
+    const viaAave = await cli(
       [
         "init",
         "--discover",
@@ -171,6 +173,28 @@ describe("ballast init --discover", () => {
         keeper.address,
         "--chains-from",
         noUsdc,
+        "--chains",
+        "ethereum",
+        join(dir, "r.yaml"),
+      ],
+      {},
+    );
+    expect(viaAave.code, viaAave.stderr).toBe(0);
+    expect(sleevesOf(join(dir, "r.yaml")).map(what).sort()).toEqual([
+      "ethereum:token:WETH",
+      "ethereum:uniswap-v3-lp:USDC/WETH/500",
+    ]);
+    // ... but without the market either, the LP's USDC is unknown: named, with the flag that adds it.
+    const bare = join(dir, "bare.yaml");
+    writeFileSync(bare, readFileSync(noUsdc, "utf8").replace(/\n {4}aave:\n(?: {6}.*\n)+/, "\n"));
+    const lp = await cli(
+      [
+        "init",
+        "--discover",
+        "--address",
+        keeper.address,
+        "--chains-from",
+        bare,
         "--chains",
         "ethereum",
         join(dir, "l.yaml"),
@@ -187,16 +211,16 @@ describe("ballast init --discover", () => {
         "--address",
         keeper.address,
         "--chains-from",
-        noUsdc,
-        "--chains",
-        "ethereum",
+        bare,
         "--token",
         usdc,
         join(dir, "l2.yaml"),
       ],
       {},
     );
+    // With no Aave oracle on ethereum, its tokens are priced by symbol from base, as the cycle prices them.
     expect(added.code, added.stderr).toBe(0);
+    expect(sleevesOf(join(dir, "l2.yaml")).map(what).sort()).toEqual(demoSleeves());
     const unset = await cli(
       ["init", "--discover", "--address", keeper.address, "--chains-from", dead, join(dir, "y.yaml")],
       {},

@@ -259,8 +259,11 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
     expect(r.stdout).toContain("Decision: REBALANCE");
     expect(r.stdout).toMatch(/simulation ethereum \(chain 1\): ok — \d+ calls in one transaction/);
     expect(r.stdout).toMatch(/simulation base \(chain 8453\): ok/);
+    // Its long steps as plain lines on a piped stderr; under --json, nothing but the JSON.
+    expect(r.stderr).toBe("checking each RPC's chain id …\nreading, planning and simulating on 2 chains …\n");
     const json = await cli(["plan", "--json", "-c", readOnly], {});
     expect(json.code, json.stderr).toBe(0);
+    expect(json.stderr).toBe("");
     const parsed = JSON.parse(json.stdout) as {
       simulations: { chain: string; ok: boolean; calls: number }[];
     };
@@ -305,8 +308,17 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
     const status = await cli(["status", "-c", readOnly], {});
     expect(status.stdout).toMatch(/hold: prices not trusted: .*oracle vs pool WETH\/USDC\/500/);
     const before = await heads();
-    const run = await cli(["run", "--once", "-c", guarded], env);
+    const run = await cli(["run", "--once", "--json", "-c", guarded], env);
     expect(run.code, run.stderr).toBe(0);
+    // For scripts: the cycle held on prices, nothing sent.
+    const cycle = JSON.parse(run.stdout) as {
+      decision: PlanJson["decision"];
+      plan: unknown;
+      sent: unknown[];
+    };
+    expect(cycle.decision.fire).toBe(false);
+    expect(cycle.decision.reasons.find((r) => r.rule === "price-sanity")?.fired).toBe(true);
+    expect(cycle.sent).toEqual([]);
     expect(await txsFrom(chains.ethereum, account.address, before.ethereum)).toBe(0);
     expect(await txsFrom(chains.base, account.address, before.base)).toBe(0);
 

@@ -6,6 +6,15 @@ import { expect, it } from "vitest";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const STARTS_A_CHAIN = /useTestChain|startTestChain|startAnvil\(|startDemoChains/;
 
+/** A test starts a chain itself, or through a fixture script it spawns (`./fixtures/x.ts` that does). */
+function startsAChain(file: string): boolean {
+  const text = readFileSync(file, "utf8");
+  if (STARTS_A_CHAIN.test(text)) return true;
+  return [...text.matchAll(/\.\/fixtures\/[\w-]+\.ts/g)].some((m) =>
+    STARTS_A_CHAIN.test(readFileSync(join(dirname(file), m[0]), "utf8")),
+  );
+}
+
 function testFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     if (name === "node_modules" || name.startsWith(".")) return [];
@@ -21,7 +30,7 @@ it("a package test file that starts a chain says so in its name (*.chain.test.ts
   );
   expect(files.length).toBeGreaterThan(50);
   const misnamed = files
-    .filter((f) => STARTS_A_CHAIN.test(readFileSync(f, "utf8")) !== f.endsWith(".chain.test.ts"))
+    .filter((f) => startsAChain(f) !== f.endsWith(".chain.test.ts"))
     .map((f) => relative(ROOT, f));
   expect(misnamed).toEqual([]);
 });

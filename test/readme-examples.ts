@@ -242,7 +242,7 @@ async function uniswapExample({ chains, example }: ExampleContext): Promise<void
   expect(quote, out).not.toBeNull();
   expect(BigInt(quote![2]!)).toBe(result[0]);
   const minOut = BigInt(quote![3]!);
-  expect(minOut).toBe((result[0] * 9_950n + 9_999n) / 10_000n); // the default 0.5% slippage, rounded up
+  expect(minOut).toBe((result[0] * 9_970n + 9_999n) / 10_000n); // the request's 0.3% (the policy's), rounded up
   const calls = printedCalls(out);
   expect(calls.map((c) => c.to)).toEqual([tokens.WBTC.address, uniswap.swapRouter]);
   expect(decodeFunctionData({ abi: erc20Abi, data: calls[0]!.data }).args).toEqual([

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `pnpm test:repeat [--times N] [--filter text]`: runs every chain test file (a test file that uses the
-// testkit: a local anvil) N times, one file at a time, and prints the failures per file. A flaky test is a
-// failing test: this is how one is found before CI finds it.
+// testkit: a local anvil) N times, one file at a time, and prints the failures per file; the whole output of each
+// failed run is kept in a log folder (printed) to find its cause. A flaky test is a failing test: this is how one
+// is found before CI finds it.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -50,7 +52,8 @@ const targets = packageDirs.flatMap((pkg) =>
     .map((file) => ({ pkg, file })),
 );
 
-console.log(`${targets.length} chain test files × ${times} runs`);
+const logs = mkdtempSync(join(tmpdir(), "ballast-repeat-"));
+console.log(`${targets.length} chain test files × ${times} runs (output of failed runs in ${logs})`);
 const failures = new Map();
 for (const { pkg, file } of targets) {
   const name = relative(root, file);
@@ -63,8 +66,11 @@ for (const { pkg, file } of targets) {
     });
     if (run.status !== 0) {
       failed++;
-      const why = `${run.stdout}\n${run.stderr}`.split("\n").filter((l) => /FAIL|Error|×/.test(l));
-      console.log(`  ${name} run ${i + 1}: FAILED\n    ${why.slice(0, 6).join("\n    ")}`);
+      const output = `${run.stdout}\n${run.stderr}`;
+      const log = join(logs, `${name.replaceAll("/", "_")}.run${i + 1}.log`);
+      writeFileSync(log, output);
+      const why = output.split("\n").filter((l) => /FAIL|Error|×/.test(l));
+      console.log(`  ${name} run ${i + 1}: FAILED (${log})\n    ${why.slice(0, 6).join("\n    ")}`);
     }
   }
   failures.set(name, failed);

@@ -140,3 +140,18 @@ describe("every RPC URL serves its chain", () => {
     }
   }, 90_000);
 });
+
+describe("a config that cannot be used as it stands is a config error", () => {
+  it("status with neither the key nor account.address: exit 2, naming the field, before any RPC is asked", async () => {
+    const file = join(dir, "no-address.yaml");
+    writeFileSync(file, demoConfigYaml(chains, { journal: join(dir, "no-address.db") }));
+    const [status, json] = await Promise.all([
+      cli(["status", "-c", file], {}),
+      cli(["status", "--json", "-c", file], {}),
+    ]);
+    expect(status.code, status.stderr).toBe(2);
+    expect(status.stderr).toMatch(/chains\.\w+\.account: the key is not available and no address is given/);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout).error).toMatchObject({ code: "SetupError" });
+  }, 90_000);
+});

@@ -113,9 +113,9 @@ export async function createGelatoTask(p: CreateTaskParameters): Promise<CreateT
   if (!entry) throw new GelatoConfigError(`${PORTFOLIO_ARG}.chains`, `no entry for chain ${p.chainId}`);
   if (entry.dedicatedMsgSender === undefined) entry.dedicatedMsgSender = dedicated.address;
   const portfolioText = JSON.stringify(raw);
-  const chain = parsePortfolioArgs({ [PORTFOLIO_ARG]: portfolioText }).chains.find(
-    (c) => c.chainId === p.chainId,
-  ) as ChainArgs;
+  const portfolio = parsePortfolioArgs({ [PORTFOLIO_ARG]: portfolioText });
+  parsePolicy(p.policy, portfolio);
+  const chain = portfolio.chains.find((c) => c.chainId === p.chainId) as ChainArgs;
   if (chain.dedicatedMsgSender !== dedicated.address)
     throw new GelatoConfigError(
       `${PORTFOLIO_ARG}.chains[${p.chainId}].dedicatedMsgSender`,

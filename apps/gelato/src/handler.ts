@@ -1,7 +1,6 @@
 import { type ChainPublicClient, type FirewallPolicy, safeAbi } from "@ballast/chain";
-import { type Asset, assetId } from "@ballast/core";
-import { type ChainSetup, type CycleResult, protocolsOf, runCycle } from "@ballast/engine";
-import { uniswapV3Venue } from "@ballast/uniswap-v3";
+import { chainSetupOf, firewallContractsOf, policyOf } from "@ballast/config";
+import { type ChainSetup, type CycleResult, runCycle } from "@ballast/engine";
 import {
   type ChainArgs,
   completionTokenOf,
@@ -44,36 +43,15 @@ export type HandlerResult =
   | { readonly canExec: true; readonly callData: GelatoCallData[] }
   | { readonly canExec: false; readonly message: string };
 
-/** A ChainSetup for one chain of the portfolio, read through Gelato's provider, with the keyless Safe-module executor. */
+/**
+ * A ChainSetup for one chain of the portfolio (the keeper's `chainSetupOf`: the same config gives the same calldata),
+ * read through Gelato's provider, with the keyless Safe-module executor.
+ */
 export function chainSetupFor(c: ChainArgs, client: ChainPublicClient): ChainSetup {
   const token = completionTokenOf(c);
-  const tokens: Asset[] = Object.entries(c.tokens).map(([symbol, t]) => ({
-    id: assetId(c.chainId, t.address),
-    chainId: c.chainId,
-    address: t.address,
-    symbol,
-    decimals: t.decimals,
-  }));
-  const symbols = Object.fromEntries(tokens.map((t) => [t.address.toLowerCase(), t.symbol]));
-  return {
-    key: c.key,
-    chainId: c.chainId,
+  return chainSetupOf(c.key, c, {
     client,
     account: c.safe,
-    tokens,
-    protocols: protocolsOf({ aave: c.aave, uniswap: c.uniswap }),
-    venues: c.uniswap
-      ? [
-          uniswapV3Venue({
-            client,
-            quoter: c.uniswap.quoter,
-            router: c.uniswap.router,
-            feeTiers: c.uniswap.feeTiers,
-            ...(c.swapSlippageBps === undefined ? {} : { slippageBps: c.swapSlippageBps }),
-            symbols,
-          }),
-        ]
-      : [],
     executor: safeModuleReadExecutor({
       client,
       safe: c.safe,
@@ -82,27 +60,20 @@ export function chainSetupFor(c: ChainArgs, client: ChainPublicClient): ChainSet
       completionCheck: token ? { token } : undefined,
       firewall: firewallPolicyOf(c),
     }),
-  };
+  });
 }
 
 /**
- * The batch firewall's allow-list from the portfolio args: the tokens, the Aave pool, the Uniswap position manager
- * and SwapRouter; the Safe as the only recipient; the dedicated msg.sender as a spender (the 1-unit completion check).
+ * The batch firewall's allow-list from the portfolio args: the tokens, the contracts of its protocol sections (each
+ * registered protocol names its own); the Safe as the only recipient; the dedicated msg.sender as a spender (the
+ * 1-unit completion check).
  */
 export function firewallPolicyOf(c: ChainArgs): FirewallPolicy {
   return {
     chainId: c.chainId,
     accounts: [c.safe],
     tokens: Object.values(c.tokens).map((t) => t.address),
-    contracts: [
-      ...(c.aave ? [{ address: c.aave.pool, kind: "aave-pool" as const }] : []),
-      ...(c.uniswap
-        ? [
-            { address: c.uniswap.positionManager, kind: "uniswap-position-manager" as const },
-            { address: c.uniswap.router, kind: "uniswap-swap-router" as const },
-          ]
-        : []),
-    ],
+    contracts: firewallContractsOf(c),
     spenders: [c.dedicatedMsgSender],
     multiSend: c.multiSendCallOnly,
   };
@@ -179,7 +150,7 @@ export async function evaluate(
   const portfolio = parsePortfolioArgs(context.userArgs);
   const policyText = await context.secrets.get(POLICY_SECRET);
   if (!policyText) throw new MissingSecretError(POLICY_SECRET);
-  const policy = parsePolicy(policyText);
+  const policy = policyOf(parsePolicy(policyText, portfolio), portfolio.chains);
   const taskChainId = context.gelatoArgs.chainId;
   const own = portfolio.chains.find((c) => c.chainId === taskChainId);
   if (!own)
@@ -206,6 +177,7 @@ export async function evaluate(
     chains: portfolio.chains.map((c, i) => chainSetupFor(c, clients[i] as ChainPublicClient)),
     sleeves: policy.sleeves,
     rules: policy.rules,
+    priceGuard: policy.priceGuard,
     now: Number(block.timestamp),
     ...(lastRebalanceAt === undefined || Number.isNaN(lastRebalanceAt) ? {} : { lastRebalanceAt }),
   });

@@ -1,4 +1,6 @@
 /** Shared fixtures: a Safe on a testkit chain holding a small portfolio, and a Gelato-like context for the handler. */
+
+import type { AaveV3Config } from "@ballast/aave-v3";
 import { encodeExecuteBatch } from "@ballast/chain";
 import {
   aavePoolAbi,
@@ -21,29 +23,32 @@ export const DEDICATED: Address = getAddress("0x00000000000000000000000000000000
 /** The Safe owner and task creator of the tests. */
 export const owner = testAccounts.alice;
 
-/** The policy secret: idle WETH 30%, idle USDC 30%, WETH supplied to Aave 40%; 5/25 bands. */
+/** The policy secret (the keeper's `policy` section as JSON): idle WETH 30%, idle USDC 30%, WETH on Aave 40%; 5/25 bands. */
 export const policyJson = JSON.stringify({
   sleeves: [
-    { id: "weth-idle", chain: "ethereum", kind: "token", asset: "WETH", weightBps: 3000 },
-    { id: "usdc-idle", chain: "ethereum", kind: "token", asset: "USDC", weightBps: 3000 },
-    { id: "weth-aave", chain: "ethereum", kind: "aave-supply", asset: "WETH", weightBps: 4000 },
+    { id: "weth-idle", chain: "ethereum", kind: "token", asset: "WETH", weight: "30%" },
+    { id: "usdc-idle", chain: "ethereum", kind: "token", asset: "USDC", weight: "30%" },
+    { id: "weth-aave", chain: "ethereum", kind: "aave-supply", asset: "WETH", weight: "40%" },
   ],
-  rules: {
-    bands: { absoluteBps: 500, relativeBps: 2500 },
-    rebalanceTo: "target",
-    minTradeUsd: "50",
-    maxSlippageBps: 100,
-    maxValueLossBps: 100,
-    cooldownSeconds: 3600,
-  },
+  bands: { absolute: "5%", relative: "25%" },
+  rebalanceTo: "target",
+  minTrade: "50",
+  maxSlippage: "1%",
+  maxValueLoss: "1%",
+  cooldown: "1h",
 });
 
 /** The `portfolio` user arg's chain entry for a Safe on a testkit chain. */
-export function chainArgs(chain: TestChain, safe: Address, module: Address = DEDICATED): ChainArgs {
+export function chainArgs(
+  chain: TestChain,
+  safe: Address,
+  module: Address = DEDICATED,
+): Omit<ChainArgs, "aave"> & { readonly aave: AaveV3Config } {
   const d = chain.deployment;
   return {
     key: "ethereum",
     chainId: chain.chainId,
+    priceFeeds: {},
     safe,
     multiSendCallOnly: d.safe.multiSendCallOnly,
     dedicatedMsgSender: module,
@@ -64,7 +69,6 @@ export function chainArgs(chain: TestChain, safe: Address, module: Address = DED
       router: d.uniswap.swapRouter,
       feeTiers: [500, 3000],
     },
-    swapSlippageBps: 30,
   };
 }
 

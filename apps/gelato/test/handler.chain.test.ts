@@ -201,9 +201,9 @@ describe("misconfiguration throws a typed error, never a silent canExec: false",
       userArgs: { portfolio: JSON.stringify({ chains: [{ ...chainArgs(chain, safe), safe: "0x12" }] }) },
     };
     await expect(handler(noSafe)).rejects.toThrow(/chains\[0\]\.safe/);
-    // A policy the engine rejects (weights summing to 90%) is thrown as the engine's typed error.
+    // A policy the shared validator rejects (weights summing to 90%) is thrown as a typed error naming the field.
     const policy = JSON.parse(policyJson);
-    policy.sleeves[0].weightBps = 2000;
+    policy.sleeves[0].weight = "20%";
     const bad = await handler(context({ secrets: { BALLAST_POLICY: JSON.stringify(policy) } })).catch(
       (e) => e,
     );

@@ -19,17 +19,15 @@ beforeAll(async () => {
 /** Half the portfolio per chain: WETH idle / USDC idle / Aave WETH on each, weights 15/15/20 %. */
 const policy = JSON.stringify({
   sleeves: ["ethereum", "base"].flatMap((chain) => [
-    { id: `${chain}-weth`, chain, kind: "token", asset: "WETH", weightBps: 1500 },
-    { id: `${chain}-usdc`, chain, kind: "token", asset: "USDC", weightBps: 1500 },
-    { id: `${chain}-aave`, chain, kind: "aave-supply", asset: "WETH", weightBps: 2000 },
+    { id: `${chain}-weth`, chain, kind: "token", asset: "WETH", weight: "15%" },
+    { id: `${chain}-usdc`, chain, kind: "token", asset: "USDC", weight: "15%" },
+    { id: `${chain}-aave`, chain, kind: "aave-supply", asset: "WETH", weight: "20%" },
   ]),
-  rules: {
-    bands: { absoluteBps: 300, relativeBps: 2500 },
-    rebalanceTo: "target",
-    minTradeUsd: "50",
-    maxSlippageBps: 100,
-    maxValueLossBps: 100,
-  },
+  bands: { absolute: "3%", relative: "25%" },
+  rebalanceTo: "target",
+  minTrade: "50",
+  maxSlippage: "1%",
+  maxValueLoss: "1%",
 });
 
 function context(taskChainId: number): HandlerContext {

@@ -81,7 +81,12 @@ describe("ballast backtest", () => {
       "--chart",
       chart,
     ]);
-    expect(text.stderr).toBe("");
+    // Piped: the progress of this long step as plain lines, one per walk (no control codes, no percentages).
+    expect(text.stderr).toBe(
+      ["buy-and-hold", "continuous rebalance", "to target", "band edge"]
+        .map((w) => `replaying ${w} …\n`)
+        .join(""),
+    );
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/to target\s+band edge/);
     expect(text.stdout).toMatch(/rebalances\s+[1-9]\d*\s+[1-9]\d*/);
@@ -97,6 +102,7 @@ describe("ballast backtest", () => {
       "--json",
       "--no-chart",
     ]);
+    expect(json.stderr).toBe(""); // nothing but the JSON for scripts
     const report = JSON.parse(json.stdout) as {
       steps: number;
       policies: { name: string; rebalances: number }[];

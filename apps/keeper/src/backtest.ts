@@ -17,10 +17,11 @@ import {
   sliceHistory,
   syntheticHistory,
 } from "@ballast/backtest";
+import { parseDurationSeconds, parsePercentBps, parseUsdWad } from "@ballast/config";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, configSchema, parseConfig, readConfigDocument } from "./config.ts";
+import { progressOn } from "./progress.ts";
 import { chainStatics, policyOf } from "./setup.ts";
-import { parseDurationSeconds, parsePercentBps, parseUsdWad } from "./units.ts";
 
 /** The options of `ballast backtest`, as commander hands them over (strings are parsed here). */
 export type BacktestOptions = {
@@ -194,25 +195,23 @@ export function runBacktestCommand(o: BacktestOptions, env: Env): BacktestReport
   };
   const bridge = bridgeOf(o);
   const initialNavUsd = usd(o.nav, "--nav");
-  // A progress line for a person at a terminal; scripts (--json, pipes) get none.
-  const tty = process.stderr.isTTY && !o.json;
-  const report = backtest({
-    chains,
-    sleeves,
-    policies,
-    history: historyOf(o, symbols),
-    initialNavUsd,
-    rates,
-    ...(bridge ? { bridge } : {}),
-    ...(tty
-      ? {
-          onProgress: ({ walk, done, total }: BacktestProgress) =>
-            process.stderr.write(`\r\x1b[Kreplaying ${walk} … ${Math.floor((done * 100) / total)}%`),
-        }
-      : {}),
-  });
-  if (tty) process.stderr.write("\r\x1b[K");
-  return report;
+  // A live progress line at a terminal, one line per walk on a pipe, nothing under --json.
+  const progress = progressOn(process.stderr, { quiet: o.json ?? false });
+  try {
+    return backtest({
+      chains,
+      sleeves,
+      policies,
+      history: historyOf(o, symbols),
+      initialNavUsd,
+      rates,
+      ...(bridge ? { bridge } : {}),
+      onProgress: ({ walk, done, total }: BacktestProgress) =>
+        progress.update(`replaying ${walk}`, `${Math.floor((done * 100) / total)}%`),
+    });
+  } finally {
+    progress.done();
+  }
 }
 
 /** Prints the report (table or JSON) and writes the chart; returns the chart's path when one was written. */

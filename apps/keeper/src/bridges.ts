@@ -1,5 +1,5 @@
 /**
- * Bridge transfers in the journal (`bridge_transfers`, migration 5): each deposit a batch carries is journaled before
+ * Bridge transfers in the journal (`bridge_transfers`, migration 6): each deposit a batch carries is journaled before
  * the batch is sent, and followed until it is final — filled on the destination (`fillStatuses`), refunded on the
  * origin after its deadline, or unsent (its batch never landed). Until then it is in flight (every chain holds) and
  * its expected output is in transit (counted as the destination's wallet balance).
@@ -25,6 +25,7 @@ import type { ChainBatch, InTransit } from "@ballast/engine";
 import { TransactionReceiptNotFoundError } from "viem";
 import { fromJson, toJson } from "./journal.ts";
 import { errText, type Keeper } from "./keeper.ts";
+import { nextSeq } from "./migrations.ts";
 
 /** Where a transfer stands. `filled`, `refunded` and `unsent` are final. */
 export type TransferStatus = "journaled" | "deposited" | "expired" | "filled" | "refunded" | "unsent";
@@ -71,27 +72,31 @@ const isFinal = isFinalTransfer;
 const lifeSummary = (r: TransferRecord): string =>
   `${r.bridge} ${formatUnitsOf(r.amountIn, r.decimalsOut)} ${r.symbol} chain ${r.originChainId} → ${r.destChainId}${r.event ? ` (deposit #${r.event.depositId})` : ""}: ${r.life.map((l) => `${l.status} +${l.at - r.createdAt}s`).join(" → ")}`;
 
-async function write(k: Keeper, r: TransferRecord, at: number): Promise<void> {
-  await k.journal.sql.run(
-    `INSERT INTO bridge_transfers (id, portfolio, plan_id, bridge, origin_chain, dest_chain, status, created_at, updated_at, summary, json)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, summary = excluded.summary,
-       json = excluded.json`,
-    [
-      r.id,
-      k.journal.portfolio,
-      r.planId,
-      r.bridge,
-      r.originChainId,
-      r.destChainId,
-      r.status,
-      r.createdAt,
-      at,
-      lifeSummary(r),
-      toJson(r),
-    ],
-  );
-}
+// Each write (each change of status) takes the next number of the journal-wide sequence, in its transaction.
+const write = (k: Keeper, r: TransferRecord, at: number): Promise<void> =>
+  k.journal.sql.transaction(async (tx) => {
+    await tx.run(
+      `INSERT INTO bridge_transfers (id, portfolio, plan_id, bridge, origin_chain, dest_chain, status, created_at,
+         updated_at, summary, json, seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
+         summary = excluded.summary, json = excluded.json, seq = excluded.seq`,
+      [
+        r.id,
+        k.journal.portfolio,
+        r.planId,
+        r.bridge,
+        r.originChainId,
+        r.destChainId,
+        r.status,
+        r.createdAt,
+        at,
+        lifeSummary(r),
+        toJson(r),
+        await nextSeq(tx),
+      ],
+    );
+  });
 
 /**
  * Journals the deposits of a batch before it is sent (one row per deposit, status `journaled`): after a crash at any

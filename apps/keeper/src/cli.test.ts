@@ -1,6 +1,46 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { BallastError } from "@ballast/core";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadDemo } from "./cli.ts";
+
+const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "ballast-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs `ballast …args` as a process, without $BALLAST_KEY. */
+const ballast = (args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const env = { ...process.env };
+    delete env.BALLAST_KEY;
+    execFile(process.execPath, ["--import", "tsx", CLI, ...args], { env }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+    );
+  });
+
+describe("--json for scripts", () => {
+  it("init --json says which file it wrote and for which account; the config carries the address", async () => {
+    const file = join(dir, "ballast.yaml");
+    const address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    const r = await ballast(["init", file, "--address", address, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ file, address });
+    expect(readFileSync(file, "utf8")).toContain(address);
+    // Again without --force: an error, as JSON on stdout.
+    const again = await ballast(["init", file, "--json"]);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stdout).error.message).toContain("pass --force");
+  }, 60_000);
+
+  it("run --json without --once is a usage error (exit 2): a daemon's output is its log", async () => {
+    const r = await ballast(["run", "--json", "-c", join(dir, "none.yaml")]);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: "ConfigError", field: "--json" });
+  }, 60_000);
+});
 
 describe("ballast demo without @ballast/testkit", () => {
   it("says what is missing and how to get it, instead of a module-resolution stack", async () => {

@@ -1,6 +1,8 @@
 import { existsSync, realpathSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkChainIds } from "@ballast/chain";
+import { parseUsdWad } from "@ballast/config";
 import { BallastError, redactUrl, toJsonValue } from "@ballast/core";
 import type { CycleResult } from "@ballast/engine";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -25,6 +27,7 @@ import {
   errText,
   IncompleteCycleError,
   type Keeper,
+  type KeeperCycle,
   keeperCycle,
   renderPlan,
   renderProblems,
@@ -34,12 +37,13 @@ import {
 import { createLogger, redactProcessOutput } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { colorEnabled, paint } from "./paint.ts";
+import { type Progress, progressOn } from "./progress.ts";
 import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts";
 import { resolvePrivateKey } from "./secrets.ts";
 import { STOP_GRACE_MS } from "./signals.ts";
 import { isPostgresUrl } from "./sql.ts";
 import { statusJson } from "./status-json.ts";
-import { parsePriceMoves, parseUsdWad, WhatIfError } from "./units.ts";
+import { parsePriceMoves, WhatIfError } from "./what-if.ts";
 import { portfolioName, workCommand } from "./work.ts";
 import { leaseJournal } from "./worker.ts";
 
@@ -55,7 +59,10 @@ const configOption = new Option("-c, --config <file>", "the portfolio config (YA
  * Loads the config, opens the journal and builds every chain; then checks that every RPC URL (and `sendRpc`) serves
  * its chain's configured id ({@link checkChainIds}: a mismatch is a config error, exit 2).
  */
-async function open(file: string | Config, opts: { needKeys: boolean; portfolio?: string }): Promise<Keeper> {
+async function open(
+  file: string | Config,
+  opts: { needKeys: boolean; portfolio?: string; progress?: Progress },
+): Promise<Keeper> {
   const config: Config = typeof file === "string" ? loadConfig(file, env) : file;
   const portfolio = opts.portfolio ?? (typeof file === "string" ? portfolioName(file, config) : undefined);
   for (const warning of configWarnings(config)) console.error(`warning: ${warning}`);
@@ -73,6 +80,7 @@ async function open(file: string | Config, opts: { needKeys: boolean; portfolio?
   const journal = leased?.journal ?? opened;
   try {
     const k = assembleKeeper(config, journal, { env, needKeys: opts.needKeys, log, metrics });
+    opts.progress?.update("checking each RPC's chain id");
     await Promise.all(k.chains.map((c) => checkChainIds(c.clients, { chain: c.key })));
     await leased?.takeKeys(k);
     return k;
@@ -161,13 +169,20 @@ function initCommand(p: Command): void {
     )
     .option("--min-usd <usd>", "with --discover: leave out holdings worth less", "10")
     .option("--token <0x…>", "with --discover: also check this token (repeatable)", collect, [])
-    .option("--json", "with --discover: what was found, as JSON (the file is still written)")
+    .option(
+      "--json",
+      "machine-readable output: the file written and the account (with --discover: what was found; the file is still written)",
+    )
     .action(async (file: string, o: InitOptions) => {
       if (existsSync(file) && !o.force)
         throw new BallastError(`${file} exists; pass --force to overwrite it.`);
       if (o.discover) return initDiscover(file, o);
       const address = initAddress(o.address);
       writeFileSync(file, exampleConfig(address));
+      if (o.json) {
+        console.log(JSON.stringify({ file: resolve(file), address: address ?? null }, null, 2));
+        return;
+      }
       console.log(
         `Wrote ${file}${address ? ` for account ${address}` : ""}. Edit the RPC URLs, tokens and sleeves, then run: ballast status -c ${file}`,
       );
@@ -241,10 +256,14 @@ function statusCommand(p: Command): void {
     .addOption(configOption)
     .option("--json", "machine-readable output")
     .action(async (o: { config: string; json?: boolean }) => {
-      const k = await open(o.config, { needKeys: false });
+      const progress = progressOn(process.stderr, { quiet: o.json ?? false });
+      const k = await open(o.config, { needKeys: false, progress }).finally(() => progress.done());
       try {
         const now = nowSeconds();
-        const { result, transfers } = await keeperCycle(k, { now, execute: false });
+        progress.update(`reading ${k.chains.length} chain${k.chains.length === 1 ? "" : "s"}`);
+        const { result, transfers } = await keeperCycle(k, { now, execute: false }).finally(() =>
+          progress.done(),
+        );
         if (!result.state)
           throw new IncompleteCycleError("No status: the portfolio could not be valued.", {
             details: renderProblems(result),
@@ -295,16 +314,24 @@ function planCommand(p: Command): void {
     .action(
       async (o: { config: string; force?: boolean; whatIf?: string; json?: boolean; color: boolean }) => {
         const moves = o.whatIf === undefined ? undefined : parsePriceMoves(o.whatIf);
-        const k = await open(o.config, { needKeys: false });
+        const progress = progressOn(process.stderr, { quiet: o.json ?? false });
+        const k = await open(o.config, { needKeys: false, progress }).finally(() => progress.done());
         try {
           const now = nowSeconds();
           const force = o.force ?? false;
-          const cycle = moves ? undefined : await keeperCycle(k, { now, execute: false, force });
-          const result = cycle
-            ? cycle.result
-            : await whatIfCycle(k, { now, force, priceMoves: checkedMoves(k, moves ?? new Map()) });
+          progress.update(
+            `reading, planning and simulating on ${k.chains.length} chain${k.chains.length === 1 ? "" : "s"}`,
+          );
+          const cycle = await (moves
+            ? whatIfCycle(k, { now, force, priceMoves: checkedMoves(k, moves) }).then((result) => ({
+                result,
+                transfers: [],
+              }))
+            : keeperCycle(k, { now, execute: false, force })
+          ).finally(() => progress.done());
+          const result = cycle.result;
           // Bridge transfers in flight (amount, route, age, expected arrival), as in `status`.
-          const transfers = (cycle?.transfers ?? []).filter((t) => !isFinalTransfer(t.status));
+          const transfers = cycle.transfers.filter((t) => !isFinalTransfer(t.status));
           if (o.json)
             console.log(
               JSON.stringify(
@@ -388,7 +415,12 @@ function runCommand(p: Command): void {
     .addOption(configOption)
     .option("--once", "run a single cycle and exit")
     .option("--max-cycles <n>", "stop after n cycles", positiveInt)
-    .action(async (o: { config: string; once?: boolean; maxCycles?: number }) => {
+    .option("--json", "with --once: the cycle as JSON on stdout (decision, plan, each chain's outcome)")
+    .action(async (o: { config: string; once?: boolean; maxCycles?: number; json?: boolean }) => {
+      if (o.json && !o.once)
+        throw new ConfigError("--json", [
+          { path: "--json", message: "needs --once (a running daemon's output is its log)" },
+        ]);
       const config = loadConfig(o.config, env);
       const alerts = createKeeperAlerts(config.keeper.alerts, {
         log: createLogger({ level: env.BALLAST_LOG_LEVEL ?? "info" }),
@@ -414,12 +446,22 @@ function runCommand(p: Command): void {
           dashboardToken: dashboardTokenValue,
           alerts,
           graceMs: STOP_GRACE_MS,
+          ...(o.json
+            ? { onCycle: (c: KeeperCycle) => console.log(JSON.stringify(cycleJson(c), null, 2)) }
+            : {}),
         });
       } finally {
         await k.journal.close();
       }
     });
 }
+
+/** `run --once --json`: the cycle's decision, its plan, and what each chain's batch became (bigints as strings). */
+const cycleJson = ({ result, sent }: KeeperCycle) => ({
+  decision: toJsonValue(result.decision),
+  plan: result.plan ? toJsonValue(result.plan) : null,
+  sent: sent.map((s) => toJsonValue(s)),
+});
 
 /** `ballast pause` / `ballast resume`: stop and restart sending, recorded in the journal. */
 function pauseResumeCommand(p: Command): void {
@@ -633,6 +675,7 @@ const CONFIG_ERRORS = new Set([
   "WhatIfError",
   "DiscoverError",
   "ChainMismatchError",
+  "SetupError",
 ]);
 
 /** The exit code of an error: 2 config, 3 partial (a chain unreadable, a batch not landed), else 1. */
@@ -689,7 +732,11 @@ export function reportError(e: unknown, opts: { json?: boolean } = {}): number {
       message: e instanceof BallastError ? e.shortMessage : e instanceof Error ? e.message : String(e),
     };
     if (e instanceof BallastError && e.details) error.details = e.details;
-    if (e instanceof ConfigError) error.fields = e.issues;
+    if (e instanceof ConfigError) {
+      // `field`: the first problem's path (`policy.sleeves.2.weight`); `fields`: every problem.
+      if (e.issues[0]?.path) error.field = e.issues[0].path;
+      error.fields = e.issues;
+    }
     console.log(JSON.stringify({ error, exitCode: code }));
     return code;
   }

@@ -1,90 +1,26 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { type AaveMarketName, aaveMarkets } from "@ballast/aave-v3";
-import { BallastError, bandWad, DEFAULT_BRIDGE_PREMIUM_BPS, redactUrl } from "@ballast/core";
-import { getAddress, isAddress } from "viem";
+import {
+  addressSchema as address,
+  ConfigError,
+  chainShape,
+  checkPortfolio,
+  durationSchema as duration,
+  parseWith,
+  percentSchema as percent,
+  policySchema,
+  rpcUrlSchema as rpcUrl,
+} from "@ballast/config";
+import { bandWad } from "@ballast/core";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { alertsSchema } from "./alerts/config.ts";
 import { dashboardSchema, refineDashboard } from "./dashboard/config.ts";
-import { decimalSchema, durationSchema, parsePercentBps, parseUsdWad, parseWad } from "./units.ts";
 
-/** The config file is missing, unreadable, not YAML, or does not match the schema; `issues` name each field. */
-export class ConfigError extends BallastError {
-  override name = "ConfigError";
-  constructor(
-    readonly file: string,
-    readonly issues: readonly { path: string; message: string }[],
-  ) {
-    super(`Invalid config ${file}: ${issues.length} problem${issues.length === 1 ? "" : "s"}.`, {
-      details: issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("\n"),
-      context: { file, issues },
-    });
-  }
-}
+export type { LimitsConfig, SleeveConfig } from "@ballast/config";
+export { ConfigError, formatBps } from "@ballast/config";
 
-/** A 20-byte address; mixed case must be a valid EIP-55 checksum (a typo in a checksummed address is caught here). */
-const address = z.string().transform((s, ctx) => {
-  if (!isAddress(s, { strict: false })) {
-    ctx.addIssue({ code: "custom", message: `expected a 0x-prefixed 20-byte address, got "${s}"` });
-    return z.NEVER;
-  }
-  if (!isAddress(s, { strict: true })) {
-    ctx.addIssue({
-      code: "custom",
-      message: `"${s}" has a bad EIP-55 checksum (a typo?); the checksummed form of these bytes is ${getAddress(s)}`,
-    });
-    return z.NEVER;
-  }
-  return s as `0x${string}`;
-});
-
-/** Formats bps as the user writes them: 3000 → "30%", 5 → "0.05%". */
-export function formatBps(bps: number): string {
-  const sign = bps < 0 ? "-" : "";
-  const a = Math.abs(bps);
-  const frac = a % 100;
-  return `${sign}${Math.trunc(a / 100)}${frac ? `.${String(frac).padStart(2, "0").replace(/0$/, "")}` : ""}%`;
-}
-
-/** A percentage ("5%", "30bps") as integer bps, within [min, max] bps. */
-const percent = (field: string, range: { min?: number; max?: number } = {}) =>
-  z.union([z.string(), z.number()]).transform((s, ctx) => {
-    let bps: number;
-    try {
-      bps = parsePercentBps(String(s), field);
-    } catch (e) {
-      ctx.addIssue({ code: "custom", message: (e as Error).message });
-      return z.NEVER;
-    }
-    const { min = 0, max = Number.MAX_SAFE_INTEGER } = range;
-    if (bps < min || bps > max) {
-      const within =
-        max === Number.MAX_SAFE_INTEGER
-          ? `at least ${formatBps(min)}`
-          : `between ${formatBps(min)} and ${formatBps(max)}`;
-      ctx.addIssue({ code: "custom", message: `expected ${within}, got "${s}"` });
-      return z.NEVER;
-    }
-    return bps;
-  });
-
-/** An RPC endpoint: http(s) only (the value is echoed with its credentials redacted). */
-const rpcUrl = z.string().superRefine((s, ctx) => {
-  let protocol: string | undefined;
-  try {
-    protocol = new URL(s).protocol;
-  } catch {
-    // not a URL at all
-  }
-  if (protocol === "http:" || protocol === "https:") return;
-  const shown = /^[a-z][a-z0-9+.-]*:\/\//i.test(s) ? redactUrl(s) : s;
-  ctx.addIssue({ code: "custom", message: `expected an http(s) URL, got "${shown}"` });
-});
-
-const duration = durationSchema;
-
-const decimalTo = decimalSchema;
+import { formatBps } from "@ballast/config";
 
 /** A secret reference: `env:NAME` (read from the environment) or a keystore file with its password in the environment. */
 const secretRef = z.union([
@@ -121,33 +57,6 @@ const account = z.discriminatedUnion("type", [
     .strict(),
 ]);
 
-const token = z.object({ address, decimals: z.number().int().min(0).max(36) }).strict();
-
-const aaveMarket = z.union([
-  z
-    .object({
-      poolAddressesProvider: address,
-      pool: address,
-      uiPoolDataProvider: address,
-      /** UiPoolDataProviderV3 ABI generation: "latest" (current markets) or "legacy" (periphery-v3 3.0.x). */
-      version: z.enum(["latest", "legacy"]).default("latest"),
-    })
-    .strict(),
-  z.string().refine((name) => Object.hasOwn(aaveMarkets, name), {
-    message: `expected market addresses or a known market name (${Object.keys(aaveMarkets).join(", ")})`,
-  }),
-]);
-
-const uniswap = z
-  .object({
-    factory: address,
-    positionManager: address,
-    quoter: address,
-    router: address,
-    feeTiers: z.array(z.number().int().positive()).default([100, 500, 3000, 10000]),
-  })
-  .strict();
-
 const oneInch = z
   .object({
     baseUrl: z.url().default("https://api.1inch.dev"),
@@ -182,9 +91,13 @@ const across = z
   })
   .strict();
 
+/**
+ * A chain as the keeper runs it: the shared fields ({@link chainShape}: id, tokens, price feeds, swap venues, one
+ * section per registered protocol) plus how the keeper reaches it and signs.
+ */
 const chain = z
   .object({
-    chainId: z.number().int().positive(),
+    ...chainShape,
     /** Display name and block time for chains the registry does not know. */
     name: z.string().optional(),
     blockTime: duration.optional(),
@@ -193,18 +106,9 @@ const chain = z
     sendRpc: rpcUrl.optional(),
     /** Seconds one RPC request may take before it counts as failed and the next URL (or retry) is tried. */
     rpcTimeout: duration.refine((s) => s >= 1, { message: "expected at least 1s" }).default(10),
-    /** Per token symbol: its oracle feed's `maxAge` on this chain (heartbeat plus margin; must answer latestRoundData). */
-    priceFeeds: z.record(z.string(), z.object({ maxAge: duration }).strict()).default({}),
     account,
-    tokens: z.record(z.string().regex(/^[A-Za-z0-9.]+$/), token),
-    aave: aaveMarket.optional(),
-    uniswap: uniswap.optional(),
     oneInch: oneInch.optional(),
     across: acrossChain.optional(),
-    swap: z
-      .array(z.enum(["1inch", "uniswap-v3"]))
-      .min(1)
-      .default(["uniswap-v3"]),
     confirmations: z.number().int().min(1).default(1),
     maxFeePerGasGwei: z.number().positive().default(500),
     /** Block explorer base URL (e.g. https://etherscan.io): the dashboard links transactions to it. */
@@ -212,121 +116,8 @@ const chain = z
   })
   .strict();
 
-const sleeve = z
-  .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-_]*$/i, { message: "expected letters, digits, - or _" }),
-    chain: z.string(),
-    kind: z.enum(["token", "aave-supply", "aave-borrow", "uniswap-v3-lp"]),
-    asset: z.string().optional(),
-    pool: z
-      .string()
-      .regex(/^[A-Za-z0-9.]+\/[A-Za-z0-9.]+\/\d+$/, {
-        message: 'expected "TOKEN0/TOKEN1/FEE", e.g. "WETH/USDC/500"',
-      })
-      .optional(),
-    range: percent("range").optional(),
-    weight: z.union([z.string(), z.number()]).transform((v, ctx) => {
-      try {
-        const s = String(v).trim();
-        const neg = s.startsWith("-");
-        const bps = parsePercentBps(neg ? s.slice(1) : s, "weight");
-        return neg ? -bps : bps;
-      } catch (e) {
-        ctx.addIssue({ code: "custom", message: (e as Error).message });
-        return z.NEVER;
-      }
-    }),
-  })
-  .strict()
-  .superRefine((s, ctx) => {
-    if (s.kind === "uniswap-v3-lp") {
-      if (!s.pool) ctx.addIssue({ code: "custom", path: ["pool"], message: "an LP sleeve needs pool" });
-      if (s.range === undefined)
-        ctx.addIssue({ code: "custom", path: ["range"], message: "an LP sleeve needs range" });
-    } else if (!s.asset)
-      ctx.addIssue({ code: "custom", path: ["asset"], message: `a ${s.kind} sleeve needs asset` });
-    if ((s.kind === "aave-borrow") !== s.weight < 0)
-      ctx.addIssue({
-        code: "custom",
-        path: ["weight"],
-        message:
-          s.kind === "aave-borrow"
-            ? "a borrow sleeve has a negative weight"
-            : "only borrow sleeves are negative",
-      });
-  });
-
-const usd = (field: string) => decimalTo(parseUsdWad, field);
-const WAD_USD = 10n ** 18n;
-
-/**
- * Risk controls (see the README's "Risk controls"): turnover caps and the circuit breaker. The defaults are far above
- * what a $100k portfolio moves in normal drift and still stop a runaway loop.
- */
-const limits = z
-  .object({
-    /** Largest single leg (USD). */
-    maxTradeUsd: usd("limits.maxTradeUsd").default(50_000n * WAD_USD),
-    /** Largest turnover of one cycle (USD, value taken out of sleeves, all chains). */
-    maxCycleUsd: usd("limits.maxCycleUsd").default(100_000n * WAD_USD),
-    /** Largest turnover over any rolling 24 hours, all chains, from the journal (USD). */
-    maxDailyUsd: usd("limits.maxDailyUsd").default(250_000n * WAD_USD),
-    /** A plan over a cap: "scale" it down to fit (the planner's own scaling) or "hold" it. */
-    onExceed: z.enum(["scale", "hold"]).default("scale"),
-    /** Circuit breaker: realised cost (NAV change at constant prices) over `lossWindow` that stops sending (USD). */
-    maxLossUsd: usd("limits.maxLossUsd").default(2_500n * WAD_USD),
-    lossWindow: duration.default(86_400),
-    /** Circuit breaker: consecutive failed or refused batches on a chain that stop sending there. */
-    maxConsecutiveFailures: z.number().int().min(1).default(3),
-  })
-  .strict();
-
-const policy = z
-  .object({
-    sleeves: z.array(sleeve).min(1),
-    bands: z
-      .object({
-        absolute: percent("bands.absolute", { max: 10_000 }),
-        relative: percent("bands.relative", { max: 1_000_000 }),
-      })
-      .strict(),
-    /** Which rules may trigger: bands only, the calendar only, or either; default hybrid with a calendar, else band. */
-    trigger: z.enum(["band", "calendar", "hybrid"]).optional(),
-    calendar: duration.optional(),
-    cooldown: duration.default(3_600),
-    rebalanceTo: z.enum(["target", "band-edge"]).default("target"),
-    minTrade: decimalTo(parseUsdWad, "minTrade").default(100n * 10n ** 18n),
-    maxSlippage: percent("maxSlippage", { max: 9_999 }).default(30),
-    maxValueLoss: percent("maxValueLoss", { max: 10_000 }).default(50),
-    healthFactorFloor: decimalTo(parseWad, "healthFactorFloor")
-      .refine((wad) => wad >= 10n ** 18n, {
-        message: "expected a health factor of at least 1 (below 1 the account is liquidatable)",
-      })
-      .default(18n * 10n ** 17n),
-    maxCostOfDriftRemoved: percent("maxCostOfDriftRemoved", { max: 1_000_000 }).default(1_000),
-    /** How bridges compete with swaps: what a cross-chain move must save (of what it moves), or least bridging. */
-    bridge: z
-      .object({
-        premium: percent("bridge.premium", { max: 10_000 }).default(DEFAULT_BRIDGE_PREMIUM_BPS),
-        objective: z.enum(["cost", "least-bridging"]).default("cost"),
-      })
-      .strict()
-      .prefault({}),
-    /** Price sanity: most the oracle, a pool and a swap quote may disagree before the cycle holds. */
-    maxPriceDeviation: percent("maxPriceDeviation", { min: 1, max: 10_000 }).default(100),
-    /** Price sanity: oldest acceptable Chainlink round (`updatedAt`) of any feed without its own `maxAge`. */
-    maxPriceAge: duration.default(90_000),
-    limits: limits.prefault({}),
-  })
-  .strict()
-  .superRefine((p, ctx) => {
-    if (p.trigger !== undefined && p.trigger !== "band" && p.calendar === undefined)
-      ctx.addIssue({
-        code: "custom",
-        path: ["calendar"],
-        message: `trigger "${p.trigger}" needs a calendar period such as "7d"`,
-      });
-  });
+/** Swap venues the keeper builds itself (their API key is a secret), besides those its protocol sections offer. */
+export const KEEPER_VENUES = ["1inch"] as const;
 
 const keeper = z
   .object({
@@ -349,66 +140,23 @@ const keeper = z
   .strict()
   .superRefine(refineDashboard);
 
-/** The schema of `ballast.yaml`. */
+/** The schema of `ballast.yaml`: chains and policy as both apps read them (`@ballast/config`), and the keeper's own section. */
 export const configSchema = z
   .object({
     chains: z.record(z.string(), chain),
-    policy,
+    policy: policySchema,
     keeper: keeper.prefault({}),
     across: across.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
+    checkPortfolio(
+      Object.entries(c.chains).map(([key, ch]) => ({ key, path: ["chains", key], chain: ch })),
+      c.policy,
+      ctx,
+      KEEPER_VENUES,
+    );
     checkAcross(c, ctx);
-    for (const [key, ch] of Object.entries(c.chains)) {
-      const named = typeof ch.aave === "string" ? aaveMarkets[ch.aave as AaveMarketName] : undefined;
-      if (named && Object.hasOwn(aaveMarkets, ch.aave as string) && named.chainId !== ch.chainId)
-        ctx.addIssue({
-          code: "custom",
-          path: ["chains", key, "aave"],
-          message: `${ch.aave} is on chain ${named.chainId}, not ${ch.chainId}`,
-        });
-    }
-    checkWeights(c.policy.sleeves, ctx);
-    for (const [key, ch] of Object.entries(c.chains))
-      for (const sym of Object.keys(ch.priceFeeds))
-        if (!ch.tokens[sym])
-          ctx.addIssue({
-            code: "custom",
-            path: ["chains", key, "priceFeeds", sym],
-            message: `unknown token "${sym}" on chain ${key}; known: ${Object.keys(ch.tokens).join(", ")}`,
-          });
-    c.policy.sleeves.forEach((s, i) => {
-      const ch = c.chains[s.chain];
-      if (!ch) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["policy", "sleeves", i, "chain"],
-          message: `unknown chain "${s.chain}"; configured: ${Object.keys(c.chains).join(", ")}`,
-        });
-        return;
-      }
-      const symbols = s.pool ? s.pool.split("/").slice(0, 2) : s.asset ? [s.asset] : [];
-      for (const sym of symbols)
-        if (!ch.tokens[sym])
-          ctx.addIssue({
-            code: "custom",
-            path: ["policy", "sleeves", i, s.pool ? "pool" : "asset"],
-            message: `unknown token "${sym}" on chain ${s.chain}; known: ${Object.keys(ch.tokens).join(", ")}`,
-          });
-      if ((s.kind === "aave-supply" || s.kind === "aave-borrow") && !ch.aave)
-        ctx.addIssue({
-          code: "custom",
-          path: ["chains", s.chain, "aave"],
-          message: `sleeve ${s.id} needs an Aave market`,
-        });
-      if (s.kind === "uniswap-v3-lp" && !ch.uniswap)
-        ctx.addIssue({
-          code: "custom",
-          path: ["chains", s.chain, "uniswap"],
-          message: `sleeve ${s.id} needs Uniswap`,
-        });
-    });
   });
 
 /** Every chain's `across.tokens` are its tokens; a chain with `across` needs the top-level `across` (the API). */
@@ -438,45 +186,14 @@ function checkAcross(
   }
 }
 
-/** Sleeve ids are unique and the weights sum to 100% of NAV (debt sleeves count negative). */
-function checkWeights(sleeves: readonly { id: string; weight: number }[], ctx: z.RefinementCtx): void {
-  const first = new Map<string, number>();
-  sleeves.forEach((s, i) => {
-    const seen = first.get(s.id);
-    if (seen !== undefined)
-      ctx.addIssue({
-        code: "custom",
-        path: ["policy", "sleeves", i, "id"],
-        message: `duplicate sleeve id "${s.id}" (also policy.sleeves.${seen}.id)`,
-      });
-    else first.set(s.id, i);
-  });
-  const sum = sleeves.reduce((a, s) => a + s.weight, 0);
-  if (sum !== 10_000)
-    ctx.addIssue({
-      code: "custom",
-      path: ["policy", "sleeves"],
-      message: `weights sum to ${formatBps(sum)} (${sleeves.map((s) => `${s.id} ${formatBps(s.weight)}`).join(", ")}); they must sum to 100%: ${sum < 10_000 ? `add ${formatBps(10_000 - sum)}` : `remove ${formatBps(sum - 10_000)}`}`,
-    });
-}
-
 /** A validated config. */
 export type Config = z.output<typeof configSchema>;
 /** One validated chain entry. */
 export type ChainConfig = Config["chains"][string];
-/** The validated `policy.limits`. */
-export type LimitsConfig = Config["policy"]["limits"];
-/** One validated sleeve entry. */
-export type SleeveConfig = Config["policy"]["sleeves"][number];
 
 /** Validates a parsed config object; throws {@link ConfigError} naming every bad field. */
 export function parseConfig(raw: unknown, file = "config"): Config {
-  const r = configSchema.safeParse(raw);
-  if (r.success) return r.data;
-  throw new ConfigError(
-    file,
-    r.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),
-  );
+  return parseWith(configSchema, raw, file);
 }
 
 /** Options of {@link loadConfig}. */

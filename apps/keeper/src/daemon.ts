@@ -27,6 +27,8 @@ export type DaemonOptions = {
   alerts?: KeeperAlerts | null;
   /** Exit the process this long after SIGINT/SIGTERM if it is still stopping (`ballast run`: 3 s, `STOP_GRACE_MS`). */
   graceMs?: number;
+  /** Sees each cycle that completed (with `once`: on every chain), e.g. to print it (`run --once --json`). */
+  onCycle?: (cycle: KeeperCycle) => void;
 };
 
 /** What `/healthz` knows of a chain. */
@@ -106,6 +108,24 @@ export async function healthOf(
       (v) => v.at !== null && Date.now() - v.at < staleMs && v.unreadableCycles < n && v.batchError === null,
     );
   return { ok, chains };
+}
+
+/** `run --once`: a cycle that did not complete on every chain is an {@link IncompleteCycleError} (exit 3). */
+function throwIfIncomplete({ result, sent }: KeeperCycle): void {
+  const problems = [
+    ...result.chainErrors.map((e) => `chain ${e.key}: ${e.error.shortMessage}`),
+    ...(result.stage === "failed" ? [result.error.shortMessage] : []),
+    ...sent
+      .filter((s) => s.status !== "confirmed" && s.status !== "held")
+      .map((s) => `chain ${s.key}: ${s.status} — ${s.error ?? ""}`),
+    ...(result.decision?.reasons ?? [])
+      .filter((r) => r.rule === "in-flight")
+      .map((r) => `${r.detail} (kept in the journal: the next run settles it)`),
+  ];
+  if (problems.length > 0)
+    throw new IncompleteCycleError(`The cycle did not complete on every chain.`, {
+      details: problems.join("\n"),
+    });
 }
 
 /**
@@ -192,22 +212,8 @@ export async function runDaemon(k: Keeper, opts: DaemonOptions): Promise<void> {
         await alertCycle(opts.alerts ?? null, k, cycle, now);
         failures = 0;
         track(health, k, cycle);
-        if (opts.once && !stop.signal.aborted) {
-          const problems = [
-            ...result.chainErrors.map((e) => `chain ${e.key}: ${e.error.shortMessage}`),
-            ...(result.stage === "failed" ? [result.error.shortMessage] : []),
-            ...sent
-              .filter((s) => s.status !== "confirmed" && s.status !== "held")
-              .map((s) => `chain ${s.key}: ${s.status} — ${s.error ?? ""}`),
-            ...(result.decision?.reasons ?? [])
-              .filter((r) => r.rule === "in-flight")
-              .map((r) => `${r.detail} (kept in the journal: the next run settles it)`),
-          ];
-          if (problems.length > 0)
-            throw new IncompleteCycleError(`The cycle did not complete on every chain.`, {
-              details: problems.join("\n"),
-            });
-        }
+        if (opts.once && !stop.signal.aborted) throwIfIncomplete(cycle);
+        opts.onCycle?.(cycle);
         k.log.info(
           {
             fire: result.decision?.fire ?? false,

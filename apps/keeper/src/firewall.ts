@@ -1,20 +1,18 @@
 import { AGGREGATION_ROUTER_V6, DEFAULT_ROUTERS } from "@ballast/1inch";
 import type { FirewallPolicy } from "@ballast/chain";
+import { firewallContractsOf } from "@ballast/config";
 import type { Address } from "@ballast/core";
 import type { ChainConfig } from "./config.ts";
 
 /**
- * The batch firewall's allow-list for one chain, from the config alone: the configured tokens; the Aave pool, the
- * Uniswap position manager and SwapRouter, the 1inch router (when 1inch is a venue), the configured Across SpokePool
- * (its `deposit` only, our account at both ends) as callable contracts and
- * spenders; the portfolio account as the only recipient; MultiSendCallOnly or the EIP-7702 implementation.
+ * The batch firewall's allow-list for one chain, from the config alone: the configured tokens; the contracts of its
+ * protocol sections (each registered protocol names its own, e.g. a lending pool, a position manager and router), the
+ * 1inch router (when 1inch is a venue) and the configured Across SpokePool (its `deposit` only, our account at both
+ * ends) as callable contracts and spenders; the portfolio account as the only recipient; MultiSendCallOnly or the
+ * EIP-7702 implementation.
  */
-export function firewallPolicyOf(
-  c: ChainConfig,
-  account: Address,
-  aave: { readonly pool: Address } | undefined,
-): FirewallPolicy {
-  const oneInch = c.swap.includes("1inch")
+export function firewallPolicyOf(c: ChainConfig, account: Address): FirewallPolicy {
+  const oneInch = c.swap?.includes("1inch")
     ? (c.oneInch?.router ?? DEFAULT_ROUTERS[c.chainId]?.address ?? AGGREGATION_ROUTER_V6)
     : undefined;
   return {
@@ -22,13 +20,7 @@ export function firewallPolicyOf(
     accounts: [account],
     tokens: Object.values(c.tokens).map((t) => t.address),
     contracts: [
-      ...(aave ? [{ address: aave.pool, kind: "aave-pool" as const }] : []),
-      ...(c.uniswap
-        ? [
-            { address: c.uniswap.positionManager, kind: "uniswap-position-manager" as const },
-            { address: c.uniswap.router, kind: "uniswap-swap-router" as const },
-          ]
-        : []),
+      ...firewallContractsOf(c),
       ...(oneInch ? [{ address: oneInch, kind: "1inch-router" as const }] : []),
       ...(c.across ? [{ address: c.across.spokePool, kind: "across-spoke-pool" as const }] : []),
     ],

@@ -7,6 +7,8 @@ const NOW = 1_700_000_000;
 const entry = (over: Partial<HistoryEntry> = {}): HistoryEntry => ({
   at: NOW,
   seq: 1,
+  repeats: 1,
+  firstAt: null,
   kind: "decision",
   dryRun: false,
   planId: null,

@@ -1,9 +1,9 @@
 import { parseTimestamp } from "@ballast/backtest";
+import { parseDurationSeconds } from "@ballast/config";
 import { toJsonValue } from "@ballast/core";
 import { ConfigError } from "./config.ts";
 import { fromJson, type HistoryEntry } from "./journal.ts";
 import { type Paint, paint } from "./paint.ts";
-import { parseDurationSeconds } from "./units.ts";
 
 /**
  * Parses `--since`: a duration back from `now` (`24h`, `7d`), unix seconds, or an ISO 8601 date (UTC when no zone is
@@ -28,7 +28,10 @@ export function historyJson(r: HistoryEntry) {
   return { ...rest, time: new Date(r.at * 1000).toISOString(), record: toJsonValue(fromJson(json)) };
 }
 
-/** One history row as a line: time, kind (dry runs marked), chain, plan id, summary; coloured when `p` paints. */
+/**
+ * One history row as a line: time, kind (dry runs marked), chain, plan id, summary, how often a decision repeated;
+ * coloured when `p` paints.
+ */
 export function historyLine(r: HistoryEntry, p: Paint = paint(false)): string {
   const kind = r.dryRun ? "dry run" : r.kind;
   const tint =
@@ -45,5 +48,9 @@ export function historyLine(r: HistoryEntry, p: Paint = paint(false)): string {
           : (s: string) => s;
   const chain = r.chainId ? `${r.chainId}  ` : "";
   const plan = r.planId ? `${r.planId.slice(0, 12)}  ` : "";
-  return `${p.dim(new Date(r.at * 1000).toISOString())}  ${tint(kind.padEnd(11))}  ${chain}${plan}${r.summary}`;
+  const repeats =
+    r.repeats > 1
+      ? p.dim(` (×${r.repeats} since ${new Date((r.firstAt ?? r.at) * 1000).toISOString()})`)
+      : "";
+  return `${p.dim(new Date(r.at * 1000).toISOString())}  ${tint(kind.padEnd(11))}  ${chain}${plan}${r.summary}${repeats}`;
 }

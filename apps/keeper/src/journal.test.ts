@@ -87,29 +87,62 @@ describe.each(Object.keys(STORES))("journal on %s", (store) => {
     });
   });
 
-  it("history is newest first in a stable order, filters by time and dry runs, and marks them", async () => {
+  it("history is newest first in the order journaled (not by kind within a second), filters and marks dry runs", async () => {
     await withJournal(await fresh(), async (j) => {
-      // Two cycles in the same second: the order still follows the journal's sequence, not the clock alone.
+      // One cycle and a `status` after it, all in the same second: the order is the journal's sequence. A
+      // transaction's confirmation is journaled after the dry run, and so listed above it.
+      await j.recordDecision({ at: 50, fire: false, planId: null, summary: "old", json: "[]" });
       await j.recordPlan({ id: "0xp1", at: 100, summary: "plan 1", json: "{}" });
-      await j.recordPlan({ id: "0xp2", at: 100, summary: "plan 2", json: "{}" });
       await j.recordDecision({ at: 100, fire: true, planId: "0xp1", summary: "fire 1", json: "[]" });
+      await j.txStore.putIntent(record("0xp1", 1));
       await j.recordDecision({
         at: 100,
         fire: false,
         planId: null,
-        summary: "hold 2",
+        summary: "dry",
         json: "[]",
         dryRun: true,
       });
-      await j.recordDecision({ at: 100, fire: false, planId: null, summary: "hold 3", json: "[]" });
-      await j.recordDecision({ at: 50, fire: false, planId: null, summary: "old", json: "[]" });
+      await j.txStore.markConfirmed(8453, "0xp1", { hash: "0xh0xp1", blockNumber: 9n, gasUsed: 1n } as never);
+      await j.recordDecision({ at: 100, fire: false, planId: null, summary: "hold 2", json: "[]" });
       const all = await j.history();
-      expect(all.map((e) => e.summary)).toEqual(["hold 3", "hold 2", "fire 1", "plan 2", "plan 1", "old"]);
-      expect(all.map((e) => e.dryRun)).toEqual([false, true, false, false, false, false]);
-      expect((await j.history()).map((e) => e.summary)).toEqual(all.map((e) => e.summary));
-      expect((await j.history(2)).map((e) => e.summary)).toEqual(["hold 3", "hold 2"]);
+      expect(all.map((e) => (e.kind === "transaction" ? e.summary.split(" ")[0] : e.summary))).toEqual([
+        "hold 2",
+        "confirmed",
+        "dry",
+        "fire 1",
+        "plan 1",
+        "old",
+      ]);
+      expect(all.map((e) => e.dryRun)).toEqual([false, false, true, false, false, false]);
+      expect(all.map((e) => e.seq)).toEqual([...all.map((e) => e.seq)].sort((a, b) => b - a));
+      expect((await j.history(2)).map((e) => e.summary)).toEqual(["hold 2", all[1]?.summary]);
       expect((await j.history(10, { since: 100 })).map((e) => e.summary)).not.toContain("old");
-      expect((await j.history(10, { dryRuns: false })).map((e) => e.summary)).not.toContain("hold 2");
+      expect((await j.history(10, { dryRuns: false })).map((e) => e.summary)).not.toContain("dry");
+    });
+  });
+
+  it("no decision repeated: the same decision again is counted on its row until something else is journaled", async () => {
+    await withJournal(await fresh(), async (j) => {
+      const hold = { fire: false, planId: null, summary: "hold — band: inside", json: "[]" } as const;
+      await j.recordDecision({ ...hold, at: 10 });
+      await j.recordDecision({ ...hold, at: 40 });
+      await j.recordDecision({ ...hold, at: 70 });
+      // A dry run between two equal decisions of `run` is another entry: the next one starts a new row.
+      await j.recordDecision({ ...hold, at: 80, dryRun: true });
+      await j.recordDecision({ ...hold, at: 100 });
+      await j.recordDecision({ ...hold, at: 130, summary: "hold — cooldown" });
+      const h = await j.history();
+      expect(h.map((e) => [e.summary, e.dryRun, e.at, e.repeats, e.firstAt])).toEqual([
+        ["hold — cooldown", false, 130, 1, null],
+        [hold.summary, false, 100, 1, null],
+        [hold.summary, true, 80, 1, null],
+        [hold.summary, false, 70, 3, 10],
+      ]);
+      // Another portfolio's entries in between do not break this one's run of equal decisions.
+      await j.forPortfolio("other").recordDecision({ ...hold, at: 140, summary: "elsewhere" });
+      await j.recordDecision({ ...hold, at: 150, summary: "hold — cooldown" });
+      expect((await j.history(1))[0]).toMatchObject({ at: 150, repeats: 2, firstAt: 130 });
     });
   });
 
@@ -149,6 +182,39 @@ describe.each(Object.keys(STORES))("journal on %s", (store) => {
       expect(h.filter((e) => e.kind === "plan").map((e) => JSON.parse(e.json))).toEqual([
         { id: "0xnew" },
         { id: "0xold", turnoverUsd: "12" },
+      ]);
+    });
+  });
+
+  it("migration 5: a version-4 journal's rows keep the order history showed, and new rows follow them", async () => {
+    const target = await fresh();
+    if (store === "sqlite") mkdirSync(dirname(target), { recursive: true });
+    const old = openSql(target);
+    try {
+      await migrate(old, { to: 4 });
+      // Written out of order on purpose: history showed them by time, then plan → decision → transaction.
+      await old.run(
+        "INSERT INTO decisions (at, fire, plan_id, summary, json) VALUES (7, 0, NULL, 'd7', '[]')",
+      );
+      await old.run("INSERT INTO plans (id, at, summary, json) VALUES ('0xp', 7, 'p7', '{}')");
+      await old.run(
+        `INSERT INTO transactions (chain_id, plan_id, sender, nonce, status, at, summary, json)
+         VALUES (1, '0xp', '0xaa', 0, 'confirmed', 7, 't7', '{}')`,
+      );
+      await old.run(
+        "INSERT INTO decisions (at, fire, plan_id, summary, json) VALUES (3, 0, NULL, 'd3', '[]')",
+      );
+    } finally {
+      await old.close();
+    }
+    await withJournal(target, async (j) => {
+      await j.recordDecision({ at: 5, fire: false, planId: null, summary: "new", json: "[]" });
+      expect((await j.history()).map((e) => [e.summary, e.seq])).toEqual([
+        ["new", 5],
+        ["t7", 4],
+        ["d7", 3],
+        ["p7", 2],
+        ["d3", 1],
       ]);
     });
   });

@@ -3,16 +3,19 @@ import { hostname } from "node:os";
 import { dirname } from "node:path";
 import type { TxRecord, TxStore } from "@ballast/chain";
 import { type Address, BallastError } from "@ballast/core";
-import { migrate, SCHEMA_VERSION } from "./migrations.ts";
+import { migrate, nextSeq, SCHEMA_VERSION } from "./migrations.ts";
 import { isPostgresUrl, JournalDatabaseError, openSql, type Sql } from "./sql.ts";
 
 /** Filters of {@link Journal.history}. */
 export type HistoryOptions = { readonly since?: number | undefined; readonly dryRuns?: boolean | undefined };
 
-/** One row of `ballast history`. `seq`: the row's sequence in its table (with `at` and `kind`, a stable order). */
+/** One row of `ballast history`. `seq`: its place in the journal-wide sequence (history's order). */
 export type HistoryEntry = {
   at: number;
   seq: number;
+  /** A decision taken this many times in a row (1 for every other kind); `firstAt`: when the first was. */
+  repeats: number;
+  firstAt: number | null;
   kind: "decision" | "plan" | "transaction" | "transfer";
   /** A decision of `status` or `plan` (nothing could be sent), not of `run`. */
   dryRun: boolean;
@@ -110,7 +113,10 @@ export type Journal = {
   readonly portfolio: string;
   readonly sql: Sql;
   readonly txStore: TxStore;
-  /** Records a decision (and the plan it fired, if any); `dryRun` for `status` and `plan`. */
+  /**
+   * Records a decision (and the plan it fired, if any); `dryRun` for `status` and `plan`. A decision equal to the
+   * portfolio's newest entry (the same decision, nothing journaled since) is counted on that row, not repeated.
+   */
   recordDecision(d: {
     at: number;
     fire: boolean;
@@ -126,10 +132,10 @@ export type Journal = {
   /** Writes a durable value of this portfolio. */
   put(key: string, value: string): Promise<void>;
   /**
-   * The newest `limit` entries of every kind at or after `since` (unix seconds), newest first in a stable order
-   * (time, then transfer → transaction → decision → plan, then each table's sequence; a bridge transfer is one row,
-   * at its last change, with its whole life); `dryRuns: false` leaves out the
-   * decisions of `status` and `plan`.
+   * The newest `limit` entries of every kind at or after `since` (unix seconds), newest first in the order they were
+   * journaled (the journal-wide sequence, not the clock); `dryRuns: false` leaves out the decisions of `status` and
+   * `plan`. A bridge transfer is one row, at its last change (which takes its place in the sequence), with its
+   * whole life.
    */
   history(limit?: number, opts?: HistoryOptions): Promise<HistoryEntry[]>;
   /** The same database seen as another portfolio (shares the connection; `close` it with this one). */
@@ -189,12 +195,14 @@ const summaryOf = (r: TxRecord): string => {
   return `${r.status} nonce ${r.nonce}${last ? ` ${last.hash}` : ""}${r.inclusion ? ` block ${r.inclusion.blockNumber} gas ${r.inclusion.gasUsed}` : ""}${r.droppedReason ? ` (${r.droppedReason})` : ""}`;
 };
 
-const writeTx = (q: Sql, portfolio: string, r: TxRecord) =>
+// Inside a transaction: each write of a transaction (each change of status) takes the next number of the sequence.
+const writeTx = async (q: Sql, portfolio: string, r: TxRecord) =>
   q.run(
-    `INSERT INTO transactions (chain_id, plan_id, sender, nonce, status, at, summary, json, portfolio)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO transactions (chain_id, plan_id, sender, nonce, status, at, summary, json, portfolio, seq)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (chain_id, plan_id) DO UPDATE SET sender = excluded.sender, nonce = excluded.nonce,
-       status = excluded.status, at = excluded.at, summary = excluded.summary, json = excluded.json`,
+       status = excluded.status, at = excluded.at, summary = excluded.summary, json = excluded.json,
+       seq = excluded.seq`,
     [
       r.chainId,
       r.planId,
@@ -205,6 +213,7 @@ const writeTx = (q: Sql, portfolio: string, r: TxRecord) =>
       summaryOf(r),
       toJson(r),
       portfolio,
+      await nextSeq(q),
     ],
   );
 
@@ -298,10 +307,6 @@ function txStoreOver(sql: Sql, portfolio: string, fence: Fence | undefined): TxS
   };
 }
 
-// A table's sequence, for a stable order within one second: SQLite's rowid, the `seq` column migration 4 gave
-// Postgres (an upsert keeps either). Decisions have their id on both.
-const SEQ = { sqlite: "rowid", postgres: "seq" } as const;
-
 /** {@link Journal.history} of `portfolio`. */
 async function historyRows(
   sql: Sql,
@@ -309,21 +314,21 @@ async function historyRows(
   limit: number,
   opts: HistoryOptions,
 ): Promise<HistoryEntry[]> {
-  const seq = SEQ[sql.dialect];
   const dry = opts.dryRuns === false ? "AND dry_run = 0" : "";
   const since = opts.since ?? 0;
-  // Each table gives its newest rows through its index on `at`; only those 3 × limit rows are merged.
-  const rows = await sql.all<Omit<HistoryEntry, "dryRun"> & { k: number; dryRun: number }>(
-    `SELECT * FROM (SELECT at, 2 AS k, id AS seq, 'decision' AS kind, dry_run AS "dryRun", plan_id AS "planId",
-         CAST(NULL AS BIGINT) AS "chainId", summary, json
-       FROM decisions WHERE portfolio = ? AND at >= ? ${dry} ORDER BY at DESC, id DESC LIMIT ?) d
-     UNION ALL SELECT * FROM (SELECT at, 1, ${seq}, 'plan', 0, id, CAST(NULL AS BIGINT), summary, json
-       FROM plans WHERE portfolio = ? AND at >= ? ORDER BY at DESC, ${seq} DESC LIMIT ?) p
-     UNION ALL SELECT * FROM (SELECT at, 3, ${seq}, 'transaction', 0, plan_id, chain_id, summary, json
-       FROM transactions WHERE portfolio = ? AND at >= ? ORDER BY at DESC, ${seq} DESC LIMIT ?) t
-     UNION ALL SELECT * FROM (SELECT updated_at AS at, 4, created_at, 'transfer', 0, plan_id, origin_chain, summary, json
-       FROM bridge_transfers WHERE portfolio = ? AND updated_at >= ? ORDER BY updated_at DESC, created_at DESC LIMIT ?) b
-     ORDER BY at DESC, k DESC, seq DESC LIMIT ?`,
+  // Each table gives its newest rows through its (portfolio, seq) index; only those 4 × limit rows are merged.
+  const rows = await sql.all<Omit<HistoryEntry, "dryRun"> & { dryRun: number }>(
+    `SELECT * FROM (SELECT at, seq, repeats, first_at AS "firstAt", 'decision' AS kind, dry_run AS "dryRun",
+         plan_id AS "planId", CAST(NULL AS BIGINT) AS "chainId", summary, json
+       FROM decisions WHERE portfolio = ? AND at >= ? ${dry} ORDER BY seq DESC LIMIT ?) d
+     UNION ALL SELECT * FROM (SELECT at, seq, 1, CAST(NULL AS BIGINT), 'plan', 0, id, CAST(NULL AS BIGINT), summary, json
+       FROM plans WHERE portfolio = ? AND at >= ? ORDER BY seq DESC LIMIT ?) p
+     UNION ALL SELECT * FROM (SELECT at, seq, 1, CAST(NULL AS BIGINT), 'transaction', 0, plan_id, chain_id, summary, json
+       FROM transactions WHERE portfolio = ? AND at >= ? ORDER BY seq DESC LIMIT ?) t
+     UNION ALL SELECT * FROM (SELECT updated_at, seq, 1, CAST(NULL AS BIGINT), 'transfer', 0, plan_id, origin_chain,
+         summary, json
+       FROM bridge_transfers WHERE portfolio = ? AND updated_at >= ? ORDER BY seq DESC LIMIT ?) b
+     ORDER BY seq DESC LIMIT ?`,
     [
       portfolio,
       since,
@@ -340,7 +345,38 @@ async function historyRows(
       limit,
     ],
   );
-  return rows.map(({ k: _k, dryRun, ...r }) => ({ ...r, dryRun: dryRun === 1 }));
+  return rows.map(({ dryRun, ...r }) => ({ ...r, dryRun: dryRun === 1 }));
+}
+
+type DecisionRow = Parameters<Journal["recordDecision"]>[0];
+
+/**
+ * The portfolio's newest journal entry when it is a decision equal to `d` (the same outcome, plan, reasons and
+ * dry-run mark): `d` repeats it.
+ */
+async function repeatedDecision(tx: Sql, portfolio: string, d: DecisionRow): Promise<number | undefined> {
+  const [last] = await tx.all<{
+    id: number;
+    fire: number;
+    planId: string | null;
+    summary: string;
+    json: string;
+    dryRun: number;
+  }>(
+    `SELECT id, fire, plan_id AS "planId", summary, json, dry_run AS "dryRun" FROM decisions
+     WHERE portfolio = ? AND seq = (SELECT max(seq) FROM (SELECT max(seq) AS seq FROM decisions WHERE portfolio = ?
+       UNION ALL SELECT max(seq) FROM plans WHERE portfolio = ?
+       UNION ALL SELECT max(seq) FROM transactions WHERE portfolio = ?) m)`,
+    [portfolio, portfolio, portfolio, portfolio],
+  );
+  const same =
+    last !== undefined &&
+    last.fire === (d.fire ? 1 : 0) &&
+    last.planId === d.planId &&
+    last.summary === d.summary &&
+    last.json === d.json &&
+    last.dryRun === (d.dryRun ? 1 : 0);
+  return same ? last.id : undefined;
 }
 
 /** The journal of `portfolio` over an open, migrated database. */
@@ -349,18 +385,37 @@ export function journalOver(sql: Sql, portfolio: string, close: () => Promise<vo
     portfolio,
     sql,
     txStore: txStoreOver(sql, portfolio, fence),
-    async recordDecision(d) {
-      await sql.run(
-        "INSERT INTO decisions (at, fire, plan_id, summary, json, dry_run, portfolio) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [d.at, d.fire ? 1 : 0, d.planId, d.summary, d.json, d.dryRun ? 1 : 0, portfolio],
-      );
-    },
-    async recordPlan(p) {
-      await sql.run(
-        "INSERT INTO plans (id, at, summary, json, portfolio) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-        [p.id, p.at, p.summary, p.json, portfolio],
-      );
-    },
+    recordDecision: (d) =>
+      sql.transaction(async (tx) => {
+        const repeated = await repeatedDecision(tx, portfolio, d);
+        if (repeated !== undefined)
+          await tx.run(
+            "UPDATE decisions SET repeats = repeats + 1, first_at = coalesce(first_at, at), at = ? WHERE id = ?",
+            [d.at, repeated],
+          );
+        else
+          await tx.run(
+            `INSERT INTO decisions (at, fire, plan_id, summary, json, dry_run, portfolio, seq)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+            [
+              d.at,
+              d.fire ? 1 : 0,
+              d.planId,
+              d.summary,
+              d.json,
+              d.dryRun ? 1 : 0,
+              portfolio,
+              await nextSeq(tx),
+            ],
+          );
+      }),
+    recordPlan: (p) =>
+      sql.transaction(async (tx) => {
+        await tx.run(
+          "INSERT INTO plans (id, at, summary, json, portfolio, seq) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+          [p.id, p.at, p.summary, p.json, portfolio, await nextSeq(tx)],
+        );
+      }),
     async get(key) {
       const [row] = await sql.all<{ value: string }>("SELECT value FROM kv WHERE portfolio = ? AND key = ?", [
         portfolio,

@@ -1,6 +1,7 @@
 import {
   FirewallError,
   ForeignTransactionError,
+  findChainMismatchError,
   findRpcRequestError,
   type InFlightItem,
   isFinal,
@@ -38,6 +39,7 @@ import type { Config } from "./config.ts";
 import { recordCycle } from "./dashboard/store.ts";
 import { cycleView } from "./dashboard/view.ts";
 import type { Journal } from "./journal.ts";
+import { LeaseLostError } from "./leases.ts";
 import type { Metrics } from "./metrics.ts";
 import {
   dailyTurnoverUsd,
@@ -82,7 +84,10 @@ export const STALE_READ_MAX_SECONDS = 900;
 export type ChainOutcome = {
   chainId: number;
   key: string;
-  /** `held`: not sent on purpose (a pause, the circuit breaker, a turnover cap). */
+  /**
+   * `held`: not sent on purpose (a pause, the circuit breaker, a turnover cap), or because this keeper's lease of the
+   * portfolio or key passed to another keeper (a handover: the new owner sends it; never a failed batch).
+   */
   status: "confirmed" | "in-flight" | "refused" | "failed" | "held";
   hash?: string;
   gasUsed?: bigint;
@@ -110,6 +115,7 @@ const LAST_REBALANCE = "lastRebalanceAt";
 
 /** An error for a log line: the failed RPC call and its URL when an RPC is the cause, else the short message. */
 export const errText = (e: unknown): string =>
+  findChainMismatchError(e)?.shortMessage ??
   findRpcRequestError(e)?.shortMessage ??
   (e as BallastError)?.shortMessage ??
   (e instanceof Error ? e.message : String(e));
@@ -412,6 +418,7 @@ async function trySend(
     // deposited once the batch is seen on the chain), so nothing is bridged twice.
     if (b.bridges.length > 0)
       await journalTransfers(k, { planId: plan.id, batch: b, at: at.now, prices: at.prices });
+    k.log.info({ chain: b.key, calls: b.calls.length }, "sending the batch: waiting for its confirmation");
     const res = await chain.setup.executor.execute(b.calls, {
       planId: plan.id,
       guards: b.guards,
@@ -436,6 +443,17 @@ async function trySend(
         "batch in flight: not final yet, later cycles settle it and the chain holds meanwhile",
       );
       return { ...base, status: "in-flight", error: errText(e) };
+    }
+    if (
+      e instanceof LeaseLostError ||
+      (e instanceof BallastError && e.walk((x) => x instanceof LeaseLostError))
+    ) {
+      k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "lease-lost" });
+      k.log.warn(
+        { chain: b.key, err: errText(e) },
+        "lease lost before sending: nothing journaled or sent; the keeper holding the portfolio now takes it over",
+      );
+      return { ...base, status: "held", error: errText(e) };
     }
     if (e instanceof ForeignTransactionError) {
       k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "refused" });

@@ -42,6 +42,12 @@ export const portfolioLease = (portfolio: string) => `portfolio:${portfolio}`;
 /** The lease of a signing key on a chain: two portfolios sharing a key never sign with it at once. */
 export const keyLease = (chainId: number, sender: string) => `key:${chainId}:${sender.toLowerCase()}`;
 
+/**
+ * The lease a worker holds on itself while it runs: its heartbeat, renewed with its other leases. The live workers
+ * are the holders of unexpired `worker:` leases; each takes its share of the portfolios ({@link liveWorkers}).
+ */
+export const workerLease = (owner: string) => `worker:${owner}`;
+
 /** The database's clock in ms, in each dialect. */
 const NOW = {
   postgres: "(extract(epoch from clock_timestamp()) * 1000)::bigint",
@@ -72,14 +78,27 @@ export async function acquireLease(
   return row ? { name, token: row.token, expiresAtMs: row.expires_at } : undefined;
 }
 
-/** Extends a held lease by `ttlMs`; false when it expired or changed hands meanwhile (then it is lost). */
-export async function renewLease(sql: Sql, lease: Lease, owner: string, ttlMs: number): Promise<boolean> {
+/**
+ * Extends every one of `leases` still held by `owner` by `ttlMs`, in one statement (a heartbeat is one round trip,
+ * however many leases: a busy worker renews in time). Returns the names renewed under their token; the others expired
+ * or changed hands meanwhile (then they are lost).
+ */
+export async function renewLeases(
+  sql: Sql,
+  leases: readonly Lease[],
+  owner: string,
+  ttlMs: number,
+): Promise<Set<string>> {
+  if (leases.length === 0) return new Set();
   const now = NOW[sql.dialect];
-  const changed = await sql.run(
-    `UPDATE leases SET expires_at = ${now} + ? WHERE name = ? AND owner = ? AND token = ? AND expires_at > ${now}`,
-    [ttlMs, lease.name, owner, lease.token],
+  const rows = await sql.all<{ name: string; token: number | string }>(
+    `UPDATE leases SET expires_at = ${now} + ?
+     WHERE owner = ? AND expires_at > ${now} AND name IN (${leases.map(() => "?").join(", ")})
+     RETURNING name, token`,
+    [ttlMs, owner, ...leases.map((l) => l.name)],
   );
-  return changed === 1;
+  const token = new Map(leases.map((l) => [l.name, l.token]));
+  return new Set(rows.filter((r) => Number(r.token) === token.get(r.name)).map((r) => r.name));
 }
 
 /** Lets a lease go now (a clean stop): the next keeper need not wait for the TTL. */
@@ -107,6 +126,14 @@ export async function checkLeases(tx: Sql, leases: readonly Lease[], owner: stri
   }
 }
 
+/** How many workers hold an unexpired {@link workerLease}: the workers alive now, by the database's clock. */
+export async function liveWorkers(sql: Sql): Promise<number> {
+  const [row] = await sql.all<{ n: number | string }>(
+    `SELECT count(*) AS n FROM leases WHERE name LIKE 'worker:%' AND expires_at > ${NOW[sql.dialect]}`,
+  );
+  return Number(row?.n ?? 0);
+}
+
 /** The leases one worker holds, with its heartbeat. Build with {@link createLeaseSet}. */
 export type LeaseSet = {
   readonly owner: string;
@@ -121,6 +148,11 @@ export type LeaseSet = {
   renew(): Promise<string[]>;
   /** Releases `names` (default all). */
   release(names?: readonly string[]): Promise<void>;
+  /**
+   * Gives up every lease here without reaching the database (it cannot be reached): nothing is sent under them from
+   * now on, and they expire there after the TTL. Returns their names.
+   */
+  abandon(): string[];
   /** A journal fence requiring every one of `names`: not held here or not in the database → LeaseLostError. */
   fence(names: readonly string[]): Fence;
 };
@@ -143,14 +175,10 @@ export function createLeaseSet(sql: Sql, opts: { owner: string; ttlMs: number })
     held: (name) => held.get(name),
     names: () => [...held.keys()],
     async renew() {
-      const lost: string[] = [];
-      for (const lease of [...held.values()]) {
-        const ok = await renewLease(sql, lease, owner, ttlMs).catch(() => false);
-        if (!ok) {
-          held.delete(lease.name);
-          lost.push(lease.name);
-        }
-      }
+      const leases = [...held.values()];
+      const kept = await renewLeases(sql, leases, owner, ttlMs).catch(() => new Set<string>());
+      const lost = leases.filter((l) => !kept.has(l.name) && held.get(l.name) === l).map((l) => l.name);
+      for (const name of lost) held.delete(name);
       return lost;
     },
     async release(names) {
@@ -159,6 +187,11 @@ export function createLeaseSet(sql: Sql, opts: { owner: string; ttlMs: number })
         held.delete(name);
         if (lease) await releaseLease(sql, lease, owner).catch(() => {});
       }
+    },
+    abandon() {
+      const names = [...held.keys()];
+      held.clear();
+      return names;
     },
     fence: (names) => async (tx) => {
       const leases = names.map((n) => {

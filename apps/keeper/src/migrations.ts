@@ -96,19 +96,73 @@ UPDATE plans SET json = json::json #>> '{}' WHERE json LIKE '"%';`,
     },
   },
   {
+    // History's order is one journal-wide sequence: decisions, plans and transactions each take its next number when
+    // written (a transaction again at each change of status), so a row's place is when it was written, whatever its
+    // kind or second. The rows of before are numbered in the order history showed them (time, then plan →
+    // decision → transaction, then their table's sequence). A decision equal to the one just before it is not
+    // written again: `repeats` counts it and `first_at` keeps when it began.
+    version: 5,
+    name: "journal-sequence",
+    sql: async (tx) => {
+      const pg = tx.dialect === "postgres";
+      const old = pg ? "seq" : "rowid"; // migration 4's per-table sequence on Postgres
+      await tx.exec(`${
+        pg
+          ? "ALTER TABLE plans ALTER COLUMN seq DROP IDENTITY; ALTER TABLE transactions ALTER COLUMN seq DROP IDENTITY;"
+          : "ALTER TABLE plans ADD COLUMN seq BIGINT; ALTER TABLE transactions ADD COLUMN seq BIGINT;"
+      }
+ALTER TABLE decisions ADD COLUMN seq BIGINT;
+ALTER TABLE decisions ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE decisions ADD COLUMN first_at BIGINT;
+CREATE TEMPORARY TABLE journal_order AS SELECT t, s, ROW_NUMBER() OVER (ORDER BY at, k, s) AS n FROM (
+  SELECT 'd' AS t, id AS s, at, 2 AS k FROM decisions
+  UNION ALL SELECT 'p', ${old}, at, 1 FROM plans
+  UNION ALL SELECT 't', ${old}, at, 3 FROM transactions) x;
+UPDATE decisions SET seq = (SELECT n FROM journal_order WHERE t = 'd' AND s = decisions.id);
+UPDATE plans SET seq = (SELECT n FROM journal_order WHERE t = 'p' AND s = plans.${old});
+UPDATE transactions SET seq = (SELECT n FROM journal_order WHERE t = 't' AND s = transactions.${old});
+CREATE INDEX decisions_portfolio_seq ON decisions (portfolio, seq);
+CREATE INDEX plans_portfolio_seq ON plans (portfolio, seq);
+CREATE INDEX transactions_portfolio_seq ON transactions (portfolio, seq);
+${
+  pg
+    ? "CREATE SEQUENCE journal_seq; SELECT setval('journal_seq', (SELECT count(*) + 1 FROM journal_order), false);"
+    : "CREATE TABLE journal_seq (n BIGINT NOT NULL); INSERT INTO journal_seq SELECT count(*) FROM journal_order;"
+}
+DROP TABLE journal_order;`);
+    },
+  },
+  {
     // Bridge transfers (#16): journaled before the origin batch is sent, then deposited (the origin's event),
     // filled (the destination's fill status), refunded (the origin's refund leaf) or unsent (the batch never landed).
-    version: 5,
+    // Each write (each change of status) takes the next number of the journal-wide sequence, as a transaction does.
+    version: 6,
     name: "bridge-transfers",
     sql: `
 CREATE TABLE bridge_transfers (
   id TEXT PRIMARY KEY, portfolio TEXT NOT NULL, plan_id TEXT NOT NULL, bridge TEXT NOT NULL,
   origin_chain BIGINT NOT NULL, dest_chain BIGINT NOT NULL, status TEXT NOT NULL,
-  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, summary TEXT NOT NULL, json TEXT NOT NULL);
+  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, summary TEXT NOT NULL, json TEXT NOT NULL,
+  seq BIGINT NOT NULL);
 CREATE INDEX bridge_transfers_live ON bridge_transfers (portfolio, status);
-CREATE INDEX bridge_transfers_at ON bridge_transfers (portfolio, updated_at);`,
+CREATE INDEX bridge_transfers_at ON bridge_transfers (portfolio, updated_at);
+CREATE INDEX bridge_transfers_portfolio_seq ON bridge_transfers (portfolio, seq);`,
   },
 ];
+
+/**
+ * The next number of the journal-wide sequence (migration 5): a Postgres sequence; on SQLite a one-row counter, to be
+ * taken inside the transaction that writes the row (SQLite has one writer at a time, so numbers follow commits).
+ */
+export async function nextSeq(tx: Sql): Promise<number> {
+  const [row] = await tx.all<{ n: number }>(
+    tx.dialect === "postgres"
+      ? "SELECT nextval('journal_seq') AS n"
+      : "UPDATE journal_seq SET n = n + 1 RETURNING n",
+  );
+  if (row === undefined) throw new Error("journal: the sequence journal_seq is missing");
+  return row.n;
+}
 
 const hasColumn = async (tx: Sql, table: string, column: string): Promise<boolean> =>
   (

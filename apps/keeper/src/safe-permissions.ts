@@ -17,7 +17,6 @@
  * unwraps (a `MultiSendUnwrapper` adapter) so that each inner call is checked on its own.
  */
 
-import { getAaveMarket } from "@ballast/aave-v3";
 import type { FirewallContractKind, FirewallPolicy } from "@ballast/chain";
 import type { Address } from "@ballast/core";
 import {
@@ -180,9 +179,7 @@ export function safePermissions(
   const roleKey = encodeKey(BALLAST_ROLE);
   return Object.entries(config.chains).flatMap(([chain, cc]) => {
     if (cc.account.type !== "safe") return [];
-    const aave =
-      cc.aave === undefined ? undefined : typeof cc.aave === "string" ? getAaveMarket(cc.aave) : cc.aave;
-    const policy = firewallPolicyOf(cc, cc.account.safe, aave);
+    const policy = firewallPolicyOf(cc, cc.account.safe);
     const authored = permissionsOf(policy);
     const { targets, annotations } = processPermissions(authored);
     const permissions = authored.map((p) => ({ signature: p.signature, ...coercePermission(p) }));

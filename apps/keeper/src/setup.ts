@@ -1,5 +1,4 @@
 import { createOneInchClient, decodeAggregationRouterV6, oneInchVenue } from "@ballast/1inch";
-import { getAaveMarket } from "@ballast/aave-v3";
 import { type AcrossClient, acrossBridge, createAcrossClient } from "@ballast/across";
 import {
   type ChainClients,
@@ -19,16 +18,9 @@ import {
   type TxManager,
   type TxStore,
 } from "@ballast/chain";
-import type { BridgeVenue, PriceGuardPolicy, SwapVenue } from "@ballast/core";
-import { type Address, type Asset, assetId, BallastError } from "@ballast/core";
-import {
-  type ChainSetup,
-  type ChainStatics,
-  type PolicyRules,
-  protocolsOf,
-  type SleeveSpec,
-} from "@ballast/engine";
-import { uniswapV3Venue } from "@ballast/uniswap-v3";
+import { chainSetupOf, chainStaticsOf, policyOf as policyOfConfig } from "@ballast/config";
+import { type Address, type Asset, BallastError, type BridgeVenue, type SwapVenue } from "@ballast/core";
+import type { ChainSetup } from "@ballast/engine";
 import { type LocalAccount, parseGwei } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import type { ChainConfig, Config } from "./config.ts";
@@ -73,25 +65,9 @@ function signer(key: string, c: ChainConfig, env: Env, needKey: boolean): LocalA
   }
 }
 
-function venuesFor(
-  key: string,
-  c: ChainConfig,
-  clients: ChainClients,
-  env: Env,
-  symbols: Record<string, string>,
-): SwapVenue[] {
-  const make: Record<ChainConfig["swap"][number], () => SwapVenue> = {
-    "uniswap-v3": () => {
-      if (!c.uniswap)
-        throw new SetupError(`chains.${key}.swap names uniswap-v3 but chains.${key}.uniswap is not set.`);
-      return uniswapV3Venue({
-        client: clients.public,
-        quoter: c.uniswap.quoter,
-        router: c.uniswap.router,
-        feeTiers: c.uniswap.feeTiers,
-        symbols,
-      });
-    },
+/** The venues the keeper builds itself, by their `swap` name: 1inch (its API key is a secret). */
+function keeperVenues(key: string, c: ChainConfig, env: Env): Record<string, () => SwapVenue> {
+  return {
     "1inch": () => {
       const o = c.oneInch ?? { baseUrl: "https://api.1inch.dev" };
       const apiKey = o.apiKey ? resolveSecret(o.apiKey, env, `chains.${key}.oneInch.apiKey`) : undefined;
@@ -104,14 +80,13 @@ function venuesFor(
       });
     },
   };
-  return c.swap.map((name) => make[name]());
 }
 
 /** The chain's Across bridge, when it has `across` (the top-level `across` is then set: the config checks it). */
 function bridgeFor(
   config: Config,
   c: ChainConfig,
-  statics: ChainStatics,
+  tokens: readonly Asset[],
   client: AcrossClient | undefined,
 ): BridgeVenue | undefined {
   if (!c.across || !config.across || !client) return undefined;
@@ -120,7 +95,7 @@ function bridgeFor(
     client,
     chainId: c.chainId,
     spokePool: c.across.spokePool,
-    tokens: statics.tokens.filter((t) => bridged.has(t.symbol)).map((t) => t.address),
+    tokens: tokens.filter((t) => bridged.has(t.symbol)).map((t) => t.address),
     maxFeeBps: config.across.maxFee,
     feeBps: c.across.fee,
     fillDeadlineSec: config.across.fillDeadline,
@@ -181,39 +156,24 @@ export function buildRuntime(
       throw new SetupError(
         `chains.${key}.account: the key is not available and no address is given; set the key's variable or add account.address.`,
       );
-    const aave =
-      c.aave === undefined ? undefined : typeof c.aave === "string" ? getAaveMarket(c.aave) : c.aave;
-    const firewall = firewallPolicyOf(c, portfolioAccount, aave);
+    const firewall = firewallPolicyOf(c, portfolioAccount);
     const executor: Executor = manager
       ? executorFor(c, clients, manager, firewall)
       : keylessExecutor(c, clients, portfolioAccount, firewall);
-    const statics = chainStatics(key, c);
-    const symbols = Object.fromEntries(statics.tokens.map((t) => [t.address.toLowerCase(), t.symbol]));
-    const bridge = bridgeFor(config, c, statics, across);
-    const setup: ChainSetup = {
-      ...statics,
+    const base = chainSetupOf(key, c, {
       client: clients.public,
       account: portfolioAccount,
-      venues: venuesFor(key, c, clients, env, symbols),
       executor,
-      ...(bridge ? { bridge } : {}),
-    };
+      venues: keeperVenues(key, c, env),
+    });
+    const bridge = bridgeFor(config, c, base.tokens, across);
+    const setup: ChainSetup = bridge ? { ...base, bridge } : base;
     return { key, config: c, clients, setup, manager };
   });
 }
 
-/** What the engine knows of a chain without reaching it: its tokens and its protocols (Aave market, Uniswap deployment). */
-export function chainStatics(key: string, c: ChainConfig): ChainStatics {
-  const tokens: Asset[] = Object.entries(c.tokens).map(([symbol, t]) => ({
-    id: assetId(c.chainId, t.address),
-    chainId: c.chainId,
-    address: t.address,
-    symbol,
-    decimals: t.decimals,
-  }));
-  const aave = c.aave === undefined ? undefined : typeof c.aave === "string" ? getAaveMarket(c.aave) : c.aave;
-  return { key, chainId: c.chainId, tokens, protocols: protocolsOf({ aave, uniswap: c.uniswap }) };
-}
+/** What the engine knows of a chain without reaching it: its tokens and its protocols (see `chainStaticsOf`). */
+export const chainStatics = chainStaticsOf;
 
 function executorFor(
   c: ChainConfig,
@@ -255,44 +215,7 @@ function keylessExecutor(
   };
 }
 
-/** The engine's sleeves and rules from the config's policy. */
-export function policyOf(config: Config): {
-  sleeves: SleeveSpec[];
-  rules: PolicyRules;
-  priceGuard: PriceGuardPolicy;
-} {
-  const p = config.policy;
-  const sleeves: SleeveSpec[] = p.sleeves.map((s) => ({
-    id: s.id,
-    chain: s.chain,
-    kind: s.kind,
-    weightBps: s.weight,
-    ...(s.asset ? { asset: s.asset } : {}),
-    ...(s.pool ? { pool: s.pool } : {}),
-    ...(s.range !== undefined ? { rangeBps: s.range } : {}),
-  }));
-  const rules: PolicyRules = {
-    bands: { absoluteBps: p.bands.absolute, relativeBps: p.bands.relative },
-    ...(p.trigger !== undefined ? { trigger: p.trigger } : {}),
-    ...(p.calendar !== undefined ? { calendarSeconds: p.calendar } : {}),
-    cooldownSeconds: p.cooldown,
-    rebalanceTo: p.rebalanceTo,
-    minTradeUsd: p.minTrade,
-    maxSlippageBps: p.maxSlippage,
-    maxValueLossBps: p.maxValueLoss,
-    maxCostOfDriftRemovedBps: p.maxCostOfDriftRemoved,
-    healthFactorFloorWad: p.healthFactorFloor,
-    bridge: { premiumBps: p.bridge.premium, objective: p.bridge.objective },
-  };
-  const priceGuard: PriceGuardPolicy = {
-    maxDeviationBps: p.maxPriceDeviation,
-    maxAgeSeconds: p.maxPriceAge,
-    maxAgeByChain: Object.fromEntries(
-      Object.values(config.chains).map((c) => [
-        c.chainId,
-        Object.fromEntries(Object.entries(c.priceFeeds).map(([symbol, f]) => [symbol, f.maxAge])),
-      ]),
-    ),
-  };
-  return { sleeves, rules, priceGuard };
+/** The engine's sleeves and rules, and the price guard's limits, from the config's policy (see `@ballast/config`). */
+export function policyOf(config: Pick<Config, "chains" | "policy">): ReturnType<typeof policyOfConfig> {
+  return policyOfConfig(config.policy, Object.values(config.chains));
 }

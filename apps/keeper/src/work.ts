@@ -3,6 +3,8 @@ import { basename, extname, join } from "node:path";
 import { BallastError } from "@ballast/core";
 import { type Command, InvalidArgumentError } from "commander";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
+import type { Routes } from "./dashboard/server.ts";
+import { type HeldPortfolios, workerDashboardRoutes } from "./dashboard/workers.ts";
 import { DEFAULT_PORTFOLIO } from "./journal.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics, type Health, serveMetrics } from "./metrics.ts";
@@ -85,9 +87,17 @@ export async function work(
   );
   // Until the worker's journal is open, it holds nothing and `/healthz` says so (503: not serving yet).
   let health: Health = () => ({ ok: false, portfolios: {} });
-  const server = o.listen ? await serveMetrics(o.listen, metrics, () => health()) : undefined;
+  let dashboards: () => ReadonlyMap<string, Routes> = () => new Map();
+  const routes = workerDashboardRoutes({
+    held: async () => (await health()) as unknown as HeldPortfolios,
+    portfolios: () => dashboards(),
+  });
+  const server = o.listen ? await serveMetrics(o.listen, metrics, () => health(), routes) : undefined;
   if (server)
-    log.info({ listen: `${o.listen?.split(":")[0]}:${server.port}` }, "serving /metrics and /healthz");
+    log.info(
+      { listen: `${o.listen?.split(":")[0]}:${server.port}` },
+      "serving /metrics, /healthz and the dashboard of each portfolio held",
+    );
   try {
     await runWorker({
       portfolios,
@@ -103,6 +113,16 @@ export async function work(
       exposeHealth: (h) => {
         health = h;
       },
+      ...(o.listen
+        ? {
+            dashboard: {
+              listen: o.listen,
+              expose: (d) => {
+                dashboards = d;
+              },
+            },
+          }
+        : {}),
     });
   } finally {
     offSignals();
@@ -127,7 +147,7 @@ export function workCommand(p: Command, env: Record<string, string | undefined>)
     .option("--max-portfolios <n>", "most portfolios this worker holds", (v) => Number.parseInt(v, 10))
     .option(
       "--listen <host:port>",
-      "serve /metrics (labelled by portfolio) and /healthz (every portfolio held) here",
+      "serve /metrics (labelled by portfolio), /healthz (every portfolio held) and the dashboard (/: the portfolios held; /?portfolio=NAME: one) here",
     )
     .action(
       async (

@@ -104,13 +104,19 @@ describe("/healthz of a worker", () => {
     } finally {
       await s.close();
     }
-    // A worker holding nothing (a standby) is healthy.
-    expect(await workerHealth(new Map(), { owner: "standby", names: () => [] }, 5_000)).toEqual({
+    // A worker holding nothing (a standby) is healthy while it reaches the journal, so it can take over…
+    const standby = { owner: "standby", names: () => [] };
+    const up = { ok: true, error: null, since: 1 };
+    expect(await workerHealth(new Map(), standby, 5_000, up)).toEqual({
       ok: true,
       owner: "standby",
+      journal: up,
       leases: [],
       portfolios: {},
     });
+    // …and not when it is cut off from it: it holds nothing because it cannot, and could take nothing over.
+    const down = { ok: false, error: "Connection terminated unexpectedly", since: 2 };
+    expect(await workerHealth(new Map(), standby, 5_000, down)).toMatchObject({ ok: false, journal: down });
     await journal.close();
   });
 });

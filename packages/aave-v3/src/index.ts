@@ -6,6 +6,7 @@ export * from "./fetch.ts";
 export * from "./market.ts";
 export * from "./markets.ts";
 export * from "./math.ts";
+export * from "./plugin.ts";
 export * from "./project.ts";
 export * from "./protocol.ts";
 export * from "./reads.ts";

@@ -79,6 +79,12 @@ export function aaveV3Protocol(
         { token: reserve.variableDebtToken, decimals: reserve.decimals, priceUsdWad: -priceUsdWad },
       ];
     },
+    priceSources: (state) => ({
+      oracle: {
+        prices: aavePriceBook(state),
+        feeds: state.reserves.map((r) => ({ token: r.asset, symbol: r.symbol, feed: r.priceOracle })),
+      },
+    }),
     abis: [aavePoolAbi],
   };
 }

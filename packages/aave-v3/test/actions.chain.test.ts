@@ -27,7 +27,7 @@ import {
   pad,
   parseAbi,
 } from "viem";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aavePoolAbi } from "../src/abi.ts";
 import { type ComputedAccountData, computeAccountData } from "../src/account.ts";
 import { encodeAaveActions, encodeBorrow, encodeSupply, encodeWithdraw } from "../src/encode.ts";
@@ -119,6 +119,22 @@ const reserveDataAbi = parseAbi([
 
 /** The account data our projection predicts, in `getUserAccountData`'s shape. */
 const accountOf = ({ hasZeroLtvCollateral: _, ...a }: ComputedAccountData) => a;
+
+/**
+ * Alice's position, opened once for the tests of the enclosing describe (each test still reverts to it) and gone
+ * after them: its ~20 transactions are not sent again for every test (under a busy machine's load, that setup alone
+ * came near the 30 s test timeout).
+ */
+function fromOpenPosition(): void {
+  let before: Hex | undefined;
+  beforeAll(async () => {
+    before = await chain.snapshot();
+    await openPosition(alice.address);
+  });
+  afterAll(async () => {
+    if (before) await chain.revert(before);
+  });
+}
 
 /** Opens alice's position: 10 WETH + 1 WBTC supplied, 30,000 USDC and 3 WETH borrowed. */
 async function openPosition(user: Address): Promise<void> {
@@ -212,29 +228,31 @@ describe("health-factor projection against execution", () => {
     },
   ];
 
-  for (const c of cases) {
-    it(`${c.name}: the projected account equals getUserAccountData after executing it`, async () => {
-      const user = alice.address;
-      await openPosition(user);
-      const before = await read(chain, user);
-      const action = c.action(before);
-      // Execute a day later: the projection must carry the accrual up to the inclusion time.
-      const at = before.timestamp + 86_400n;
-      const projected = projectAaveActions(before, [action], { at, validate: true });
-      const calls = encodeAaveActions({ positions: before, actions: [action], at });
-      const receipt = await sendCalls(chain, user, calls, at);
-      const after = await read(chain, user, receipt.blockNumber);
-      expect(after.timestamp).toBe(at);
-      expect(accountOf(projected.account)).toEqual(after.account);
-      // Balances too, reserve by reserve: scaled balances, actual amounts and collateral flags.
-      for (const u of after.userReserves) {
-        const p = projected.positions.userReserves.find((x) => x.index === u.index)!;
-        expect(p).toEqual(u);
-      }
-      // And the replay of the post-state read agrees with the chain as well.
-      expect(accountOf(computeAccountData(after))).toEqual(after.account);
-    });
-  }
+  describe("from alice's open position", () => {
+    fromOpenPosition();
+    for (const c of cases) {
+      it(`${c.name}: the projected account equals getUserAccountData after executing it`, async () => {
+        const user = alice.address;
+        const before = await read(chain, user);
+        const action = c.action(before);
+        // Execute a day later: the projection must carry the accrual up to the inclusion time.
+        const at = before.timestamp + 86_400n;
+        const projected = projectAaveActions(before, [action], { at, validate: true });
+        const calls = encodeAaveActions({ positions: before, actions: [action], at });
+        const receipt = await sendCalls(chain, user, calls, at);
+        const after = await read(chain, user, receipt.blockNumber);
+        expect(after.timestamp).toBe(at);
+        expect(accountOf(projected.account)).toEqual(after.account);
+        // Balances too, reserve by reserve: scaled balances, actual amounts and collateral flags.
+        for (const u of after.userReserves) {
+          const p = projected.positions.userReserves.find((x) => x.index === u.index)!;
+          expect(p).toEqual(u);
+        }
+        // And the replay of the post-state read agrees with the chain as well.
+        expect(accountOf(computeAccountData(after))).toEqual(after.account);
+      });
+    }
+  });
 
   it("withdraw max leaves no supply and clears the collateral flag, as projected", async () => {
     const user = alice.address;
@@ -315,96 +333,96 @@ describe("forbidden actions", () => {
       }),
     });
 
-  it("paused and frozen reserves", async () => {
-    await openPosition(alice.address);
-    await fund(chain, { account: alice.address, token: "WETH", amount: E18 });
-    await approveAll(alice.address, "WETH");
-    await configure("setReservePause", [token(chain, "WETH"), true]);
-    await configure("setReserveFreeze", [token(chain, "USDC"), true]);
-    const p = await read(chain, alice.address);
-    expect(p.reserves[0]!.isPaused).toBe(true);
-    expect(p.reserves[1]!.isFrozen).toBe(true);
+  describe("from alice's open position", () => {
+    fromOpenPosition();
+    it("paused and frozen reserves", async () => {
+      await fund(chain, { account: alice.address, token: "WETH", amount: E18 });
+      await approveAll(alice.address, "WETH");
+      await configure("setReservePause", [token(chain, "WETH"), true]);
+      await configure("setReserveFreeze", [token(chain, "USDC"), true]);
+      const p = await read(chain, alice.address);
+      expect(p.reserves[0]!.isPaused).toBe(true);
+      expect(p.reserves[1]!.isFrozen).toBe(true);
 
-    expect(() => encodeSupply({ positions: p, asset: token(chain, "WETH"), amount: E18 })).toThrow(
-      ReservePausedError,
-    );
-    expect(await aaveRevert(alice.address, raw("supply", token(chain, "WETH"), E18, alice.address))).toBe(
-      "ReservePaused",
-    );
-    expect(() => encodeBorrow({ positions: p, asset: token(chain, "USDC"), amount: E6 })).toThrow(
-      ReserveFrozenError,
-    );
-    expect(await aaveRevert(alice.address, raw("borrow", token(chain, "USDC"), E6, alice.address))).toBe(
-      "ReserveFrozen",
-    );
-  });
+      expect(() => encodeSupply({ positions: p, asset: token(chain, "WETH"), amount: E18 })).toThrow(
+        ReservePausedError,
+      );
+      expect(await aaveRevert(alice.address, raw("supply", token(chain, "WETH"), E18, alice.address))).toBe(
+        "ReservePaused",
+      );
+      expect(() => encodeBorrow({ positions: p, asset: token(chain, "USDC"), amount: E6 })).toThrow(
+        ReserveFrozenError,
+      );
+      expect(await aaveRevert(alice.address, raw("borrow", token(chain, "USDC"), E6, alice.address))).toBe(
+        "ReserveFrozen",
+      );
+    });
 
-  it("supply and borrow caps", async () => {
-    await openPosition(alice.address);
-    const p0 = await read(chain, alice.address);
-    const weth = p0.reserves[0]!;
-    const usdc = p0.reserves[1]!;
-    // Caps just above today's totals (whole tokens).
-    const suppliedWeth =
-      weth.availableLiquidity + (weth.totalScaledVariableDebt * weth.variableBorrowIndex) / 10n ** 27n;
-    await configure("setSupplyCap", [weth.asset, suppliedWeth / E18 + 1n]);
-    const debtUsdc = (usdc.totalScaledVariableDebt * usdc.variableBorrowIndex) / 10n ** 27n;
-    await configure("setBorrowCap", [usdc.asset, debtUsdc / E6 + 100n]);
-    await fund(chain, { account: alice.address, token: "WETH", amount: 2n * E18 });
-    await approveAll(alice.address, "WETH");
-    const p = await read(chain, alice.address);
+    it("supply and borrow caps", async () => {
+      const p0 = await read(chain, alice.address);
+      const weth = p0.reserves[0]!;
+      const usdc = p0.reserves[1]!;
+      // Caps just above today's totals (whole tokens).
+      const suppliedWeth =
+        weth.availableLiquidity + (weth.totalScaledVariableDebt * weth.variableBorrowIndex) / 10n ** 27n;
+      await configure("setSupplyCap", [weth.asset, suppliedWeth / E18 + 1n]);
+      const debtUsdc = (usdc.totalScaledVariableDebt * usdc.variableBorrowIndex) / 10n ** 27n;
+      await configure("setBorrowCap", [usdc.asset, debtUsdc / E6 + 100n]);
+      await fund(chain, { account: alice.address, token: "WETH", amount: 2n * E18 });
+      await approveAll(alice.address, "WETH");
+      const p = await read(chain, alice.address);
 
-    const headroom = (suppliedWeth / E18 + 1n) * E18 - suppliedWeth; // under 1 WETH
-    expect(() => encodeSupply({ positions: p, asset: weth.asset, amount: 2n * E18 })).toThrow(
-      SupplyCapExceededError,
-    );
-    expect(await aaveRevert(alice.address, raw("supply", weth.asset, 2n * E18, alice.address))).toBe(
-      "SupplyCapExceeded",
-    );
-    expect(() => encodeSupply({ positions: p, asset: weth.asset, amount: headroom / 2n })).not.toThrow();
-    expect(await aaveRevert(alice.address, raw("supply", weth.asset, headroom / 2n, alice.address))).toBe(
-      "no revert",
-    );
+      const headroom = (suppliedWeth / E18 + 1n) * E18 - suppliedWeth; // under 1 WETH
+      expect(() => encodeSupply({ positions: p, asset: weth.asset, amount: 2n * E18 })).toThrow(
+        SupplyCapExceededError,
+      );
+      expect(await aaveRevert(alice.address, raw("supply", weth.asset, 2n * E18, alice.address))).toBe(
+        "SupplyCapExceeded",
+      );
+      expect(() => encodeSupply({ positions: p, asset: weth.asset, amount: headroom / 2n })).not.toThrow();
+      expect(await aaveRevert(alice.address, raw("supply", weth.asset, headroom / 2n, alice.address))).toBe(
+        "no revert",
+      );
 
-    expect(() => encodeBorrow({ positions: p, asset: usdc.asset, amount: 101n * E6 })).toThrow(
-      BorrowCapExceededError,
-    );
-    expect(await aaveRevert(alice.address, raw("borrow", usdc.asset, 101n * E6, alice.address))).toBe(
-      "BorrowCapExceeded",
-    );
-    expect(() => encodeBorrow({ positions: p, asset: usdc.asset, amount: 99n * E6 })).not.toThrow();
-    expect(await aaveRevert(alice.address, raw("borrow", usdc.asset, 99n * E6, alice.address))).toBe(
-      "no revert",
-    );
-  });
+      expect(() => encodeBorrow({ positions: p, asset: usdc.asset, amount: 101n * E6 })).toThrow(
+        BorrowCapExceededError,
+      );
+      expect(await aaveRevert(alice.address, raw("borrow", usdc.asset, 101n * E6, alice.address))).toBe(
+        "BorrowCapExceeded",
+      );
+      expect(() => encodeBorrow({ positions: p, asset: usdc.asset, amount: 99n * E6 })).not.toThrow();
+      expect(await aaveRevert(alice.address, raw("borrow", usdc.asset, 99n * E6, alice.address))).toBe(
+        "no revert",
+      );
+    });
 
-  it("borrows beyond the LTV and withdrawals below health factor 1", async () => {
-    await openPosition(alice.address);
-    const p = await read(chain, alice.address);
-    const available = p.account.availableBorrowsBase; // base currency (USD, 8 decimals) = USDC × 100
-    const tooMuch = available / 100n + E6;
-    expect(() => encodeBorrow({ positions: p, asset: token(chain, "USDC"), amount: tooMuch })).toThrow(
-      CollateralCannotCoverBorrowError,
-    );
-    expect(await aaveRevert(alice.address, raw("borrow", token(chain, "USDC"), tooMuch, alice.address))).toBe(
-      "CollateralCannotCoverNewBorrow",
-    );
-    expect(() =>
-      encodeBorrow({ positions: p, asset: token(chain, "USDC"), amount: available / 100n - E6 }),
-    ).not.toThrow();
+    it("borrows beyond the LTV and withdrawals below health factor 1", async () => {
+      const p = await read(chain, alice.address);
+      const available = p.account.availableBorrowsBase; // base currency (USD, 8 decimals) = USDC × 100
+      const tooMuch = available / 100n + E6;
+      expect(() => encodeBorrow({ positions: p, asset: token(chain, "USDC"), amount: tooMuch })).toThrow(
+        CollateralCannotCoverBorrowError,
+      );
+      expect(
+        await aaveRevert(alice.address, raw("borrow", token(chain, "USDC"), tooMuch, alice.address)),
+      ).toBe("CollateralCannotCoverNewBorrow");
+      expect(() =>
+        encodeBorrow({ positions: p, asset: token(chain, "USDC"), amount: available / 100n - E6 }),
+      ).not.toThrow();
 
-    const wbtcOut = 9n * 10n ** 7n; // 0.9 of the 1 WBTC: HF ≈ 0.75
-    expect(() => encodeWithdraw({ positions: p, asset: token(chain, "WBTC"), amount: wbtcOut })).toThrow(
-      HealthFactorTooLowError,
-    );
-    expect(
-      await aaveRevert(alice.address, raw("withdraw", token(chain, "WBTC"), wbtcOut, alice.address)),
-    ).toBe("HealthFactorLowerThanLiquidationThreshold");
-    const fine = 2n * 10n ** 7n;
-    expect(() => encodeWithdraw({ positions: p, asset: token(chain, "WBTC"), amount: fine })).not.toThrow();
-    expect(await aaveRevert(alice.address, raw("withdraw", token(chain, "WBTC"), fine, alice.address))).toBe(
-      "no revert",
-    );
+      const wbtcOut = 9n * 10n ** 7n; // 0.9 of the 1 WBTC: HF ≈ 0.75
+      expect(() => encodeWithdraw({ positions: p, asset: token(chain, "WBTC"), amount: wbtcOut })).toThrow(
+        HealthFactorTooLowError,
+      );
+      expect(
+        await aaveRevert(alice.address, raw("withdraw", token(chain, "WBTC"), wbtcOut, alice.address)),
+      ).toBe("HealthFactorLowerThanLiquidationThreshold");
+      const fine = 2n * 10n ** 7n;
+      expect(() => encodeWithdraw({ positions: p, asset: token(chain, "WBTC"), amount: fine })).not.toThrow();
+      expect(
+        await aaveRevert(alice.address, raw("withdraw", token(chain, "WBTC"), fine, alice.address)),
+      ).toBe("no revert");
+    });
   });
 
   it("isolation mode: asset not borrowable in isolation, then the debt ceiling", async () => {

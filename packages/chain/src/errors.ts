@@ -27,7 +27,10 @@ export class RpcUnavailableError extends BallastError {
   }
 }
 
-/** An RPC URL that answers for another chain than the one configured (`chain`: the config's name, when known). */
+/**
+ * An RPC URL that answers for another chain than the one configured (`chain`: the config's name, when known), at start
+ * or when it came back after failing (`reconnected`: the pool has stopped the chain).
+ */
 export class ChainMismatchError extends BallastError {
   override name = "ChainMismatchError";
   constructor(
@@ -35,13 +38,21 @@ export class ChainMismatchError extends BallastError {
     readonly expected: number,
     readonly actual: number,
     readonly chain?: string,
+    readonly reconnected = false,
   ) {
     super(
-      `${chain === undefined ? "" : `Chain "${chain}": `}RPC ${redactUrl(url)} serves chain ${actual}, expected ${expected}.`,
+      `${chain === undefined ? "" : `Chain "${chain}": `}RPC ${redactUrl(url)} serves chain ${actual}, expected ${expected}${reconnected ? " after reconnecting" : ""}.`,
       {
-        details:
-          "Every URL of a chain (rpc and sendRpc) must answer eth_chainId with the chain's configured chainId.",
-        context: { url: redactUrl(url), expected, actual, ...(chain === undefined ? {} : { chain }) },
+        details: reconnected
+          ? `Every request of chain ${expected} is stopped until ballast restarts: fix or remove the URL (rpc and sendRpc must serve the configured chainId).`
+          : "Every URL of a chain (rpc and sendRpc) must answer eth_chainId with the chain's configured chainId.",
+        context: {
+          url: redactUrl(url),
+          expected,
+          actual,
+          reconnected,
+          ...(chain === undefined ? {} : { chain }),
+        },
       },
     );
   }
@@ -234,8 +245,18 @@ const isTimeout = (e: unknown) => e instanceof Error && e.name === "TimeoutError
 
 /** The first {@link RpcRequestError} in an error's cause chain, if any. */
 export function findRpcRequestError(err: unknown): RpcRequestError | undefined {
+  return findCause(err, RpcRequestError);
+}
+
+/** The {@link ChainMismatchError} in an error's cause chain: the chain's RPC pool stopped (a reconnect to another chain). */
+export function findChainMismatchError(err: unknown): ChainMismatchError | undefined {
+  return findCause(err, ChainMismatchError);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: any constructor of an error class
+function findCause<T>(err: unknown, type: new (...args: any[]) => T): T | undefined {
   for (let e: unknown = err, i = 0; e && i < 10; e = (e as { cause?: unknown }).cause, i++)
-    if (e instanceof RpcRequestError) return e;
+    if (e instanceof type) return e;
   return undefined;
 }
 

@@ -10,6 +10,7 @@ import {
   FirewallError,
   type FirewallPolicy,
   type FirewallRule,
+  isFirewallContractKind,
 } from "./firewall.ts";
 import { encodeMultiSend, encodeSafeModuleTransaction } from "./safe.ts";
 
@@ -311,5 +312,17 @@ describe("checkTransaction: the envelope each executor signs", () => {
     expect(verdict(() => checkSafeTransaction(policy, tx))).toBe("passed");
     const bad = { ...tx, data: encodeMultiSend([...good, erc20("approve", EVIL, 1n)]) };
     expect(verdict(() => checkSafeTransaction(policy, bad))).toEqual({ rule: "spender", index: good.length });
+  });
+});
+
+describe("isFirewallContractKind", () => {
+  it("knows the kinds it has rules for, and no other (a plugin's entry of another kind is refused at setup)", () => {
+    expect(
+      ["aave-pool", "uniswap-position-manager", "uniswap-swap-router", "1inch-router"].every(
+        isFirewallContractKind,
+      ),
+    ).toBe(true);
+    expect(isFirewallContractKind("across-spoke-pool")).toBe(false);
+    expect(isFirewallContractKind("toString")).toBe(false);
   });
 });

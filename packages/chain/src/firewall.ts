@@ -198,6 +198,10 @@ const KINDS: Record<FirewallContractKind, { abi: Abi; inspect: (d: Decoded) => I
   },
 };
 
+/** Whether the firewall has a rule for `kind` (a protocol plugin's firewall entry must name one). */
+export const isFirewallContractKind = (kind: string): kind is FirewallContractKind =>
+  Object.hasOwn(KINDS, kind);
+
 const has = (list: readonly Address[] | undefined, a: Address): boolean =>
   (list ?? []).some((x) => isAddressEqual(x, a));
 

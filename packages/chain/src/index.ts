@@ -1,4 +1,5 @@
 export * from "./abis.ts";
+export * from "./address.ts";
 export * from "./clients.ts";
 export * from "./decode.ts";
 export * from "./eip7702.ts";

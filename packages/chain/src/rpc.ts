@@ -8,7 +8,7 @@ import {
   TimeoutError,
   type Transport,
 } from "viem";
-import { RpcRequestError, RpcUnavailableError } from "./errors.ts";
+import { ChainMismatchError, RpcRequestError, RpcUnavailableError } from "./errors.ts";
 
 /** Health of one RPC URL as observed from real requests and probes. */
 export type RpcStatus = {
@@ -54,7 +54,12 @@ export type RpcRequestEvent = {
   readonly error?: string;
 };
 
-/** A chain's RPC URLs with their live health ranking. */
+/**
+ * A chain's RPC URLs with their live health ranking. A URL that failed (a transport failure) and then answers has
+ * _reconnected_: before its answer is used, the pool asks it `eth_chainId`; another chain stops the pool — every
+ * request of every URL throws {@link ChainMismatchError} from then on (a node behind the URL was swapped: nothing it or
+ * its neighbours say is trusted until a restart checks the config again).
+ */
 export type RpcPool = {
   readonly chainId: number;
   readonly urls: readonly string[];
@@ -64,6 +69,8 @@ export type RpcPool = {
   transport(url: string): Transport;
   /** Records the outcome of a request (used by the transports; exposed for custom probes). */
   record(url: string, outcome: { ok: boolean; latencyMs: number; error?: string }): void;
+  /** Why the pool stopped (a URL reconnected serving another chain), or undefined while it serves. */
+  stopped(): ChainMismatchError | undefined;
 };
 
 type MutableStatus = {
@@ -75,6 +82,8 @@ type MutableStatus = {
   consecutiveFailures: number;
   lastError: string | undefined;
   downUntil: number;
+  /** Failed since its chain id was last confirmed: its next answer is a reconnect, checked before it is used. */
+  suspect: boolean;
 };
 
 const isTransportFailure = (err: unknown): boolean =>
@@ -114,6 +123,7 @@ export function createRpcPool(
     consecutiveFailures: 0,
     lastError: undefined,
     downUntil: 0,
+    suspect: false,
   }));
   const byUrl = new Map(table.map((s) => [s.url, s]));
   const httpTransports = new Map(urls.map((u) => [u, http(u, { retryCount: 0, timeout })]));
@@ -130,6 +140,7 @@ export function createRpcPool(
       s.failures++;
       s.consecutiveFailures++;
       s.lastError = error;
+      s.suspect = true;
       s.downUntil = now() + cooldown * 2 ** Math.min(s.consecutiveFailures - 1, 4);
     }
   };
@@ -155,9 +166,13 @@ export function createRpcPool(
       );
   };
 
+  const reconnects = reconnectCheck(chainId);
+  const on = { chainId, now, record, options, retries, retryDelayMs, reconnects };
+
   const transport = (url: string): Transport => {
     const inner = httpTransports.get(url);
-    if (!inner) throw new RpcUnavailableError(chainId, [url]);
+    const s = byUrl.get(url);
+    if (!inner || !s) throw new RpcUnavailableError(chainId, [url]);
     return ({ chain }) => {
       const t = inner({ chain, retryCount: 0, timeout });
       return createTransport({
@@ -166,45 +181,100 @@ export function createRpcPool(
         type: "ballast-rpc",
         retryCount: 0,
         timeout,
-        request: (async (args: Parameters<EIP1193RequestFn>[0], opts?: Parameters<EIP1193RequestFn>[1]) => {
-          for (let attempt = 0; ; attempt++) {
-            const start = now();
-            try {
-              const res = await t.request(args, opts);
-              record(url, { ok: true, latencyMs: now() - start });
-              options.onRequest?.({ chainId, url, method: args.method, ok: true, latencyMs: now() - start });
-              return res;
-            } catch (err) {
-              const latencyMs = now() - start;
-              const transport = isTransportFailure(err);
-              // A JSON-RPC error means the node is alive: only transport failures hurt its health.
-              record(
-                url,
-                transport ? { ok: false, latencyMs, error: (err as Error).message } : { ok: true, latencyMs },
-              );
-              const failed = transport || !isRevert(err);
-              options.onRequest?.({
-                chainId,
-                url,
-                method: args.method,
-                ok: !failed,
-                latencyMs,
-                ...(failed ? { error: (err as Error).message.split("\n")[0] ?? "" } : {}),
-              });
-              if (!transport) throw err;
-              if (attempt < retries && isRetryable(err)) {
-                await sleep(retryDelayMs * 2 ** attempt * (0.5 + Math.random()));
-                continue;
-              }
-              throw new RpcRequestError(chainId, args.method, url, (err as HttpRequestError).status, err);
-            }
-          }
-        }) as EIP1193RequestFn,
+        request: ((args, opts) => requestOn(on, s, t, args, opts)) as EIP1193RequestFn,
       });
     };
   };
 
-  return { chainId, urls, ranked, transport, record };
+  return { chainId, urls, ranked, transport, record, stopped: reconnects.stopped };
+}
+
+/** What {@link requestOn} needs of its pool. */
+type PoolContext = {
+  readonly chainId: number;
+  readonly now: () => number;
+  readonly record: RpcPool["record"];
+  readonly options: RpcPoolOptions;
+  readonly retries: number;
+  readonly retryDelayMs: number;
+  readonly reconnects: ReturnType<typeof reconnectCheck>;
+};
+
+/** One request on one URL of a pool with its retries, fed into the pool's health table. */
+async function requestOn(
+  pool: PoolContext,
+  s: MutableStatus,
+  t: ReturnType<Transport>,
+  args: Parameters<EIP1193RequestFn>[0],
+  opts?: Parameters<EIP1193RequestFn>[1],
+): Promise<unknown> {
+  const { chainId, now, record, options, reconnects } = pool;
+  for (let attempt = 0; ; attempt++) {
+    const stopped = reconnects.stopped();
+    if (stopped) throw stopped;
+    const start = now();
+    try {
+      // Asked before a suspect URL is used, and again if it failed while this request was out. A node's JSON-RPC
+      // error is an answer too; a failed check is a transport failure of this attempt.
+      if (s.suspect) await reconnects.confirm(s, t);
+      const res = await t.request(args, opts).catch(async (err: unknown) => {
+        if (s.suspect && !isTransportFailure(err)) await reconnects.confirm(s, t);
+        throw err;
+      });
+      if (s.suspect) await reconnects.confirm(s, t);
+      record(s.url, { ok: true, latencyMs: now() - start });
+      options.onRequest?.({ chainId, url: s.url, method: args.method, ok: true, latencyMs: now() - start });
+      return res;
+    } catch (err) {
+      if (err instanceof ChainMismatchError) throw err;
+      const latencyMs = now() - start;
+      const transport = isTransportFailure(err);
+      // A JSON-RPC error means the node is alive: only transport failures hurt its health.
+      record(
+        s.url,
+        transport ? { ok: false, latencyMs, error: (err as Error).message } : { ok: true, latencyMs },
+      );
+      const failed = transport || !isRevert(err);
+      options.onRequest?.({
+        chainId,
+        url: s.url,
+        method: args.method,
+        ok: !failed,
+        latencyMs,
+        ...(failed ? { error: (err as Error).message.split("\n")[0] ?? "" } : {}),
+      });
+      if (!transport) throw err;
+      if (attempt < pool.retries && isRetryable(err)) {
+        await sleep(pool.retryDelayMs * 2 ** attempt * (0.5 + Math.random()));
+        continue;
+      }
+      throw new RpcRequestError(chainId, args.method, s.url, (err as HttpRequestError).status, err);
+    }
+  }
+}
+
+/**
+ * The pool's reconnect check: a suspect URL that answers is asked its chain id once (concurrent answers share the
+ * question) before any answer is used; another chain stops the pool for good.
+ */
+function reconnectCheck(chainId: number) {
+  let stopped: ChainMismatchError | undefined;
+  const confirming = new Map<string, Promise<void>>();
+  const confirm = (s: MutableStatus, t: ReturnType<Transport>): Promise<void> => {
+    const known = confirming.get(s.url);
+    if (known) return known;
+    const check = (async () => {
+      const id = Number(await t.request({ method: "eth_chainId" }));
+      if (id !== chainId) {
+        stopped ??= new ChainMismatchError(s.url, chainId, id, undefined, true);
+        throw stopped;
+      }
+      s.suspect = false;
+    })().finally(() => confirming.delete(s.url));
+    confirming.set(s.url, check);
+    return check;
+  };
+  return { confirm, stopped: (): ChainMismatchError | undefined => stopped };
 }
 
 /**
@@ -233,7 +303,8 @@ export function rankedFallback(pool: RpcPool, options: { retryCount?: number } =
           try {
             return await instance(s.url).request(args, opts);
           } catch (err) {
-            if (err instanceof Error && shouldThrow(err)) throw err;
+            // A reconnected URL serving another chain stops the chain: no other URL is asked instead.
+            if (err instanceof ChainMismatchError || (err instanceof Error && shouldThrow(err))) throw err;
             last = err;
           }
         }

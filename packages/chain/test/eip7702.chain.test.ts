@@ -5,6 +5,7 @@ import { delegateToSimple7702, fund, positionManagerAbi, testAccounts } from "@b
 import { useTestChain } from "@ballast/testkit/vitest";
 import { encodeFunctionData, erc20Abi, parseAbi, parseGwei } from "viem";
 import { describe, expect, it } from "vitest";
+import { callIndex, flatten, rebalanceLegs, setupPortfolio } from "../bench/rebalance.ts";
 import {
   createChainClients,
   createTxManager,
@@ -17,7 +18,6 @@ import {
   SimulationFailedError,
   TransactionTimeoutError,
 } from "../src/index.ts";
-import { callIndex, flatten, rebalanceLegs, setupPortfolio } from "./rebalance.ts";
 
 const chain = useTestChain({ chainId: 31337 });
 

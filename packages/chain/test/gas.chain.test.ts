@@ -1,6 +1,6 @@
 import { useTestChain } from "@ballast/testkit/vitest";
 import { describe, expect, it } from "vitest";
-import { formatRatio, measureRebalanceGas } from "./gasBench.ts";
+import { formatRatio, measureRebalanceGas } from "../bench/gas.ts";
 
 const chain = useTestChain({ chainId: 31337 });
 

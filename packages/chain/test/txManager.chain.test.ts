@@ -3,6 +3,7 @@ import { delegateToSimple7702, startRpcProxy, testAccounts } from "@ballast/test
 import { useTestChain } from "@ballast/testkit/vitest";
 import { type PrivateKeyAccount, parseGwei } from "viem";
 import { describe, expect, it } from "vitest";
+import { flatten, hex, rebalanceLegs, setupPortfolio } from "../bench/rebalance.ts";
 import {
   ChainMismatchError,
   checkChainIds,
@@ -19,7 +20,6 @@ import {
   type TxRecord,
   type TxStore,
 } from "../src/index.ts";
-import { flatten, hex, rebalanceLegs, setupPortfolio } from "./rebalance.ts";
 
 const chain = useTestChain({ chainId: 31337 });
 const DEAD: Address = "0x000000000000000000000000000000000000dEaD";

@@ -213,9 +213,11 @@ type PostState = {
  */
 function postState(state: PortfolioState, sol: FlowSolution): PostState {
   const { assets } = state.snapshot;
-  const post = state.sleeves.map((s) => new Map(s.units));
+  // A sleeve's units are copied only when the plan changes them; an untouched sleeve keeps its value.
+  const post: (Map<AssetId, bigint> | undefined)[] = new Array(state.sleeves.length);
   const bump = (i: number, a: AssetId, x: bigint) => {
-    const m = post[i] as Map<AssetId, bigint>;
+    let m = post[i];
+    if (m === undefined) post[i] = m = new Map((state.sleeves[i] as SleeveState).units);
     m.set(a, (m.get(a) ?? 0n) + x);
   };
   for (const e of sol.exits) for (const [a, x] of e.amounts) bump(e.i, a, -x);
@@ -238,7 +240,9 @@ function postState(state: PortfolioState, sol: FlowSolution): PostState {
         ...(i === undefined ? {} : { sleeveId: (state.sleeves[i] as SleeveState).sleeve.id }),
       };
     });
-  const postUsd = post.map((m) => {
+  const postUsd = state.sleeves.map((s, i) => {
+    const m = post[i];
+    if (m === undefined) return s.valueUsd;
     let v = 0n;
     for (const [asset, amount] of m)
       if (amount !== 0n)

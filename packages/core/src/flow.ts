@@ -37,11 +37,13 @@ export function minCostFlow(nodes: number, supply: readonly bigint[], arcs: read
     srcIdx.push(s > 0n ? net.add(S, v, s, 0) : -1);
     snkIdx.push(s < 0n ? net.add(v, T, -s, 0) : -1);
   }
-  const { cap } = net;
-  const pot = new Array<number>(net.n).fill(0);
+  const { cap, open } = net;
+  const pot = new Float64Array(net.n);
+  const dist = new Float64Array(net.n);
+  const prev = new Int32Array(net.n);
   let shipped = 0n;
   for (;;) {
-    const { dist, prev } = shortestPaths(net, S, pot);
+    shortestPaths(net, S, pot, dist, prev);
     if (dist[T] === Number.POSITIVE_INFINITY) break;
     for (let v = 0; v < net.n; v++)
       if (dist[v] !== Number.POSITIVE_INFINITY) pot[v] = (pot[v] as number) + (dist[v] as number);
@@ -55,6 +57,8 @@ export function minCostFlow(nodes: number, supply: readonly bigint[], arcs: read
       const e = prev[v] as number;
       cap[e] = (cap[e] as bigint) - f;
       cap[e ^ 1] = (cap[e ^ 1] as bigint) + f;
+      open[e] = cap[e] > 0n ? 1 : 0;
+      open[e ^ 1] = 1;
       v = net.to[e ^ 1] as number;
     }
     shipped += f;
@@ -67,11 +71,15 @@ export function minCostFlow(nodes: number, supply: readonly bigint[], arcs: read
   };
 }
 
-/** A residual network: arc `k` and its reverse `k ^ 1`, with capacities and costs; `add` returns the forward arc. */
+/**
+ * A residual network: arc `k` and its reverse `k ^ 1`, with capacities and costs; `add` returns the forward arc.
+ * `open[k]` is 1 while arc `k` has capacity left (so the shortest-path search compares no bigints).
+ */
 type Network = {
   readonly n: number;
   readonly to: number[];
   readonly cap: bigint[];
+  readonly open: number[];
   readonly cost: number[];
   readonly adj: number[][];
   add(u: number, v: number, c: bigint, w: number): number;
@@ -82,12 +90,14 @@ function residualNetwork(n: number): Network {
     n,
     to: [],
     cap: [],
+    open: [],
     cost: [],
     adj: Array.from({ length: n }, () => []),
     add(u, v, c, w) {
       const k = net.to.length;
       net.to.push(v, u);
       net.cap.push(c, 0n);
+      net.open.push(c > 0n ? 1 : 0, 0);
       net.cost.push(w, -w);
       (net.adj[u] as number[]).push(k);
       (net.adj[v] as number[]).push(k + 1);
@@ -97,14 +107,19 @@ function residualNetwork(n: number): Network {
   return net;
 }
 
-/** Dijkstra from `S` over arcs with capacity left, on costs reduced by the potentials (dense O(V²); ties to the lower node). */
+/**
+ * Dijkstra from `S` over arcs with capacity left, on costs reduced by the potentials (dense O(V²); ties to the lower
+ * node), into `dist` and `prev` (reused across augmentations).
+ */
 function shortestPaths(
   net: Network,
   S: number,
-  pot: readonly number[],
-): { dist: number[]; prev: Int32Array } {
-  const dist = new Array<number>(net.n).fill(Number.POSITIVE_INFINITY);
-  const prev = new Int32Array(net.n).fill(-1);
+  pot: Float64Array,
+  dist: Float64Array,
+  prev: Int32Array,
+): void {
+  dist.fill(Number.POSITIVE_INFINITY);
+  prev.fill(-1);
   const done = new Uint8Array(net.n);
   dist[S] = 0;
   for (let it = 0; it < net.n; it++) {
@@ -119,7 +134,7 @@ function shortestPaths(
     done[u] = 1;
     const pu = pot[u] as number;
     for (const e of net.adj[u] as number[]) {
-      if ((net.cap[e] as bigint) <= 0n) continue;
+      if (net.open[e] === 0) continue;
       const v = net.to[e] as number;
       if (done[v]) continue;
       const nd = best + (net.cost[e] as number) + pu - (pot[v] as number);
@@ -129,5 +144,4 @@ function shortestPaths(
       }
     }
   }
-  return { dist, prev };
 }

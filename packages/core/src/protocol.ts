@@ -1,6 +1,7 @@
 import { BallastError } from "./errors.ts";
 import type { Address, Asset, AssetId, Call, Composition, Holding, HoldingKind, PriceBook } from "./model.ts";
 import type { LegAction, SleeveLeg } from "./plan.ts";
+import type { SwapVenue } from "./venue.ts";
 
 /**
  * The one shape every protocol adapter (a lending market, a DEX's LP positions, a bridge) implements for the engine.
@@ -38,12 +39,66 @@ export type Protocol<S = unknown> = {
   encode(leg: SleeveLeg, ctx: EncodeContext<S>): LegEncoding<S>;
   /** Tokens the value-loss guard must price besides the asset itself (e.g. aTokens at +price, debt tokens at −price). */
   guardTokens?(state: S, asset: Asset, priceUsdWad: bigint): readonly PricedToken[];
+  /**
+   * What the price guard checks before money moves (see {@link PriceSources}): the oracle it read (a lending market's)
+   * and the market prices to hold against it (a DEX's pools). Absent: the protocol contributes none.
+   */
+  priceSources?(state: S): PriceSources;
   /** ABIs of its contracts, to decode revert reasons in a simulation. */
   readonly abis: readonly (readonly unknown[])[];
 };
 
 /** A hypothetical move of USD prices: asset id → the factor `num / den` (e.g. 8/10 for −20%). */
 export type PriceMoves = ReadonlyMap<AssetId, { readonly num: bigint; readonly den: bigint }>;
+
+/**
+ * How a protocol package joins Ballast: its section under `chains.<name>` of the config (the section's name is its key
+ * in the engine's registry), how a valid section becomes a bound {@link Protocol}, the contracts the batch firewall
+ * lets a batch call for it and, for a DEX, the swap venue it offers. Both apps validate and build chains through these,
+ * so adding a protocol is its package plus one registry line.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds plugins of different sections (`protocol(section)` is contravariant)
+export type ProtocolPlugin<Section = any> = {
+  /** What a sleeve of its kinds needs on its chain, for messages ("an Aave market"). */
+  readonly label: string;
+  /** The sleeve kinds it owns, each with its holding kind: a sleeve of one of them needs the section on its chain. */
+  readonly sleeveKinds: Readonly<Record<string, HoldingKind>>;
+  /** Validates the section (zod and others implement Standard Schema); issue paths are relative to the section. */
+  readonly configSchema: ConfigSchema<Section>;
+  /** What is wrong with a valid section on chain `chainId` (e.g. a named market of another chain), or undefined. */
+  checkChain?(section: Section, chainId: number): string | undefined;
+  /** The adapter bound to a valid section. */
+  protocol(section: Section): Protocol;
+  /** The batch firewall's entries for it: each contract a batch may call, with its kind (a rule the firewall knows). */
+  firewall(section: Section): readonly { readonly address: Address; readonly kind: string }[];
+  /** The swap venue it offers (a DEX): its name in `chains.<name>.swap`, and how to build it (`client`: a viem client). */
+  readonly venue?: {
+    readonly name: string;
+    create(
+      section: Section,
+      params: { readonly client: unknown; readonly symbols: Readonly<Record<string, string>> },
+    ): SwapVenue;
+  };
+};
+
+/** A validator in the Standard Schema v1 shape (what `zod` schemas implement), synchronous. */
+export type ConfigSchema<Out> = {
+  readonly "~standard": {
+    readonly version: 1;
+    readonly vendor: string;
+    validate(value: unknown): ConfigSchemaResult<Out> | Promise<ConfigSchemaResult<Out>>;
+  };
+};
+
+/** What a {@link ConfigSchema} returns: the value, or issues with their paths. */
+export type ConfigSchemaResult<Out> =
+  | { readonly value: Out; readonly issues?: undefined }
+  | {
+      readonly issues: readonly {
+        readonly message: string;
+        readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[] | undefined;
+      }[];
+    };
 
 /** A sleeve as the user writes it (symbols, not addresses); the protocol owning `kind` resolves it. */
 export type SleeveSpec = {
@@ -184,6 +239,31 @@ export type LegEncoding<S> = {
   readonly unpricedUsd?: bigint;
   /** The lending pool whose health factor the batch must keep above the policy's floor. */
   readonly healthFactorPool?: Address;
+};
+
+/** A protocol's contribution to the price guard ({@link Protocol.priceSources}). */
+export type PriceSources = {
+  /** An oracle: its prices (USD wad by asset id) and the Chainlink-style feed behind each token it prices. */
+  readonly oracle?: {
+    readonly prices: PriceBook;
+    readonly feeds: readonly { readonly token: Address; readonly symbol: string; readonly feed: Address }[];
+  };
+  /** Market prices to compare with the oracle (e.g. each pool's mid price). */
+  readonly markets?: readonly MarketPrice[];
+};
+
+/**
+ * One market's price of `base` in USD, given the oracle's price of `quote` (a pool's mid price, for instance);
+ * `source` names it in a fault ("pool WETH/USDC/500").
+ */
+export type MarketPrice = {
+  readonly base: Address;
+  readonly quote: Address;
+  observe(
+    base: Asset,
+    quote: Asset,
+    quotePriceUsdWad: bigint,
+  ): { readonly source: string; readonly priceUsdWad: bigint };
 };
 
 /** A token the value-loss guard prices (chain's `TokenPrice`). */

@@ -49,8 +49,9 @@ export function exposureUsd(
   field: string,
 ): bigint {
   if (exposure.amount === 0n) return 0n;
-  const asset = assetOf(assets, exposure.asset, `${field}.asset`);
-  const price = priceOf(prices, exposure.asset, `${field}.asset`);
+  // The field names are built only for the error (this runs per exposure of every plan).
+  const asset = assets.get(exposure.asset) ?? assetOf(assets, exposure.asset, `${field}.asset`);
+  const price = prices.get(exposure.asset) ?? priceOf(prices, exposure.asset, `${field}.asset`);
   return usdValue(exposure.amount, asset.decimals, price, exposure.amount < 0n ? "up" : "down");
 }
 
@@ -121,7 +122,7 @@ export function validateSnapshot(snapshot: Snapshot): void {
         );
       h.exposures.forEach((e, ei) => {
         const ef = `${hf}.exposures[${ei}]`;
-        const asset = assetOf(snapshot.assets, e.asset, `${ef}.asset`);
+        const asset = snapshot.assets.get(e.asset) ?? assetOf(snapshot.assets, e.asset, `${ef}.asset`);
         if (asset.chainId !== h.chainId)
           throw new InvalidSnapshotError(
             `${ef}.asset`,

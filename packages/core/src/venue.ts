@@ -12,6 +12,12 @@ export type SwapRequest = {
   readonly minAmountOut: bigint;
   /** Unix seconds after which the swap must revert (venues that support it). */
   readonly deadline?: bigint;
+  /**
+   * The policy's slippage limit (bps of the quoted output): a venue that quotes may encode a guard below its quote by
+   * at most this much, never below `minAmountOut`. Absent: the guard is `minAmountOut`. Venues have no slippage of
+   * their own, so the same policy gives the same calldata everywhere.
+   */
+  readonly slippageBps?: number;
 };
 
 /** A venue's answer: the expected output and the calls (exact approval first, then the swap) for the batch. */

@@ -1,4 +1,4 @@
-import type { InFlightItem } from "@ballast/chain";
+import { findChainMismatchError, type InFlightItem } from "@ballast/chain";
 import {
   type Asset,
   type AssetId,
@@ -92,7 +92,10 @@ async function readChains(
       } catch (err) {
         return {
           setup,
-          error: asBallastError(err, (cause) => new ChainFetchError(setup.key, setup.chainId, cause)),
+          // A pool stopped by a URL that reconnected to another chain says so, URL and ids, whatever read hit it.
+          error:
+            findChainMismatchError(err) ??
+            asBallastError(err, (cause) => new ChainFetchError(setup.key, setup.chainId, cause)),
         };
       }
     }),

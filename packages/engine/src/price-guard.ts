@@ -1,7 +1,8 @@
-import { AAVE_V3_PROTOCOL, type AavePositions, aavePriceBook } from "@ballast/aave-v3";
 import { aggregateReads } from "@ballast/chain";
 import {
+  type Address,
   type Asset,
+  type AssetId,
   type BallastError,
   type ContractRead,
   checkFeed,
@@ -9,15 +10,16 @@ import {
   DEFAULT_PRICE_GUARD,
   type Decision,
   type FeedRound,
+  type MarketPrice,
   type PriceBook,
   type PriceFault,
   type PriceGuardPolicy,
+  type Protocol,
   pow10,
   priceSanityReason,
   type SwapQuote,
   usdValue,
 } from "@ballast/core";
-import { priceFromPool, type UniswapV3State } from "@ballast/uniswap-v3";
 import type { Abi } from "viem";
 import { asBallastError, ChainFetchError, CycleStepError } from "./errors.ts";
 import type { RealizedChain } from "./realize.ts";
@@ -74,14 +76,39 @@ export type PriceGuardChain = {
   readonly quotes: readonly SwapQuote[];
 };
 
+/** The guard's view of one chain: the oracle its protocols read (the first one wins per asset) and their market prices. */
+type ChainSources = {
+  readonly oracle: PriceBook;
+  readonly feeds: readonly { readonly token: Address; readonly symbol: string; readonly feed: Address }[];
+  readonly markets: readonly MarketPrice[];
+};
+
+/** Each registered protocol's {@link Protocol.priceSources} of a chain's read, merged; undefined without an oracle. */
+function sourcesOf(c: PriceGuardChain): ChainSources | undefined {
+  const oracle = new Map<AssetId, bigint>();
+  const feeds: ChainSources["feeds"][number][] = [];
+  const markets: MarketPrice[] = [];
+  for (const protocol of c.setup.protocols) {
+    const read = c.fetch.reads[protocol.name];
+    const sources = read && protocol.priceSources?.(read.state);
+    if (!sources) continue;
+    for (const [id, price] of sources.oracle?.prices ?? []) if (!oracle.has(id)) oracle.set(id, price);
+    feeds.push(...(sources.oracle?.feeds ?? []));
+    markets.push(...(sources.markets ?? []));
+  }
+  return oracle.size === 0 ? undefined : { oracle, feeds, markets };
+}
+
 /**
- * Price sanity before any money moves, per chain (nothing here is sent; the caller holds the cycle on any fault):
- * - every registered token's Aave oracle source is read with `latestRoundData` in ONE more `eth_call`, pinned to
- *   the fetch's block, and refused when stale, incomplete or non-positive ({@link checkFeed});
- * - the oracle is cross-checked against the mid price of every pool the fetch read (LP sleeves' pools) and against
- *   every swap quote of the batch (the Uniswap route actually swapped through, or 1inch's answer): a disagreement
- *   beyond `policy.maxDeviationBps` is refused ({@link checkPriceDeviation}). A quote's deviation includes its fee
- *   and price impact. Pairs without an oracle price on both sides are not compared.
+ * Price sanity before any money moves, per chain (nothing here is sent; the caller holds the cycle on any fault), from
+ * what the chain's protocols offer as price sources ({@link Protocol.priceSources}):
+ * - every registered token's oracle feed is read with `latestRoundData` in ONE more `eth_call`, pinned to the fetch's
+ *   block, and refused when stale, incomplete or non-positive ({@link checkFeed});
+ * - the oracle is cross-checked against every market price the protocols read (e.g. the LP sleeves' pools) and
+ *   against every swap quote of the batch (the route actually swapped through, or 1inch's answer): a disagreement
+ *   beyond `policy.maxDeviationBps` is refused ({@link checkPriceDeviation}). A quote's deviation includes its fee and
+ *   price impact. Pairs without an oracle price on both sides are not compared; a chain without an oracle is not
+ *   checked.
  *
  * Throws {@link ChainFetchError} when a chain's feeds cannot be read.
  */
@@ -91,14 +118,13 @@ export async function guardPrices(
 ): Promise<PriceFault[]> {
   const perChain = await Promise.all(
     chains.map(async (c) => {
-      const aave = aaveOf(c.fetch);
-      if (!aave) return [];
-      const oracle = aavePriceBook(aave);
+      const sources = sourcesOf(c);
+      if (!sources) return [];
       const assets = new Map(c.fetch.assets.map((a) => [a.address.toLowerCase(), a]));
       return [
-        ...(await feedFaults(c, policy)),
-        ...poolFaults(c.fetch, oracle, assets, policy),
-        ...quoteFaults(c.quotes, c.fetch.chainId, oracle, assets, policy),
+        ...(await feedFaults(c, sources, policy)),
+        ...marketFaults(c.fetch.chainId, sources, assets, policy),
+        ...quoteFaults(c.quotes, c.fetch.chainId, sources.oracle, assets, policy),
       ];
     }),
   );
@@ -106,13 +132,17 @@ export async function guardPrices(
 }
 
 /** The feeds of the chain's registered tokens, read in one `eth_call` at the fetch's block, each checked. */
-async function feedFaults(c: PriceGuardChain, policy: PriceGuardPolicy): Promise<PriceFault[]> {
+async function feedFaults(
+  c: PriceGuardChain,
+  sources: ChainSources,
+  policy: PriceGuardPolicy,
+): Promise<PriceFault[]> {
   const { setup, fetch } = c;
   const registered = new Set(setup.tokens.map((t) => t.address.toLowerCase()));
-  const reserves = (aaveOf(fetch)?.reserves ?? []).filter((r) => registered.has(r.asset.toLowerCase()));
-  if (reserves.length === 0) return [];
-  const reads: ContractRead[] = reserves.map((r) => ({
-    address: r.priceOracle,
+  const feeds = sources.feeds.filter((f) => registered.has(f.token.toLowerCase()));
+  if (feeds.length === 0) return [];
+  const reads: ContractRead[] = feeds.map((f) => ({
+    address: f.feed,
     abi: latestRoundDataAbi,
     functionName: "latestRoundData",
     args: [],
@@ -127,13 +157,13 @@ async function feedFaults(c: PriceGuardChain, policy: PriceGuardPolicy): Promise
   } catch (err) {
     throw new ChainFetchError(setup.key, setup.chainId, err);
   }
-  return reserves.flatMap((r, i) => {
+  return feeds.flatMap((f, i) => {
     const res = results[i];
     const round = res?.status === "success" ? toRound(res.result) : undefined;
     const fault = checkFeed({
       chainId: setup.chainId,
-      asset: r.symbol,
-      feed: r.priceOracle,
+      asset: f.symbol,
+      feed: f.feed,
       round,
       blockTimestamp: fetch.snapshot.timestamp,
       policy,
@@ -153,33 +183,24 @@ function toRound(result: unknown): FeedRound {
   };
 }
 
-/** Each read pool's mid price (token0 in USD through token1's oracle price) against token0's oracle price. */
-function poolFaults(
-  fetch: ChainFetch,
-  oracle: PriceBook,
+/** Each market's price of its base (through the oracle's price of its quote) against the base's oracle price. */
+function marketFaults(
+  chainId: number,
+  sources: ChainSources,
   assets: ReadonlyMap<string, Asset>,
   policy: PriceGuardPolicy,
 ): PriceFault[] {
-  const pools = (fetch.reads["uniswap-v3"]?.state as UniswapV3State | undefined)?.pools ?? new Map();
-  return [...pools.values()].flatMap((pool) => {
-    const a0 = assets.get(pool.token0.toLowerCase());
-    const a1 = assets.get(pool.token1.toLowerCase());
-    const p0 = a0 && oracle.get(a0.id);
-    const p1 = a1 && oracle.get(a1.id);
-    if (!a0 || !a1 || !p0 || !p1) return [];
+  return sources.markets.flatMap((m) => {
+    const base = assets.get(m.base.toLowerCase());
+    const quote = assets.get(m.quote.toLowerCase());
+    const pBase = base && sources.oracle.get(base.id);
+    const pQuote = quote && sources.oracle.get(quote.id);
+    if (!base || !quote || !pBase || !pQuote) return [];
     const fault = checkPriceDeviation({
-      chainId: fetch.chainId,
-      asset: a0.symbol,
-      reference: { source: "oracle", priceUsdWad: p0 },
-      observed: {
-        source: `pool ${a0.symbol}/${a1.symbol}/${pool.fee}`,
-        priceUsdWad: priceFromPool({
-          sqrtPriceX96: pool.sqrtPriceX96,
-          decimals0: a0.decimals,
-          decimals1: a1.decimals,
-          known: { side: 1, priceUsdWad: p1 },
-        }),
-      },
+      chainId,
+      asset: base.symbol,
+      reference: { source: "oracle", priceUsdWad: pBase },
+      observed: m.observe(base, quote, pQuote),
       policy,
     });
     return fault ? [fault] : [];
@@ -212,13 +233,4 @@ function quoteFaults(
     });
     return fault ? [fault] : [];
   });
-}
-
-/**
- * The protocol reads the guard checks: the Aave market's reserves (each names its oracle source) and the pools the
- * LP protocol read. The guard's one place that names protocols; it belongs in the protocol interface (a protocol's
- * price sources) once a second lending market or DEX is registered.
- */
-function aaveOf(fetch: ChainFetch): AavePositions | undefined {
-  return fetch.reads[AAVE_V3_PROTOCOL]?.state as AavePositions | undefined;
 }

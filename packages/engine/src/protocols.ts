@@ -1,29 +1,37 @@
 /**
- * The protocol registry: the one file of the engine that names protocols. A chain config's protocol section (its key
- * here) becomes an adapter bound to that config; the engine itself only iterates over `ChainSetup.protocols`.
- * Adding a protocol = its package implementing core's `Protocol`, plus one line below.
+ * The protocol registry: the one file of the engine that names protocols. Each entry is a protocol package's
+ * {@link ProtocolPlugin} under the name of its section in `chains.<name>` of the config (`aave:`, `uniswap:`); the apps
+ * validate those sections, build the adapters, swap venues and firewall entries through it, and the engine itself only
+ * iterates over `ChainSetup.protocols`. Adding a protocol = its package implementing core's `Protocol` and exporting a
+ * plugin, plus one line below.
  */
-import { aaveV3Protocol } from "@ballast/aave-v3";
-import type { Protocol } from "@ballast/core";
-import { uniswapV3Protocol } from "@ballast/uniswap-v3";
+import { aaveV3Plugin } from "@ballast/aave-v3";
+import type { Protocol, ProtocolPlugin } from "@ballast/core";
+import { uniswapV3Plugin } from "@ballast/uniswap-v3";
 
-/** Config key → adapter factory, in read order (a lending market's reserves join the asset registry first). */
+/** Config section name → plugin, in read order (a lending market's reserves join the asset registry first). */
 export const protocolRegistry = {
-  aave: aaveV3Protocol,
-  uniswap: uniswapV3Protocol,
+  aave: aaveV3Plugin,
+  uniswap: uniswapV3Plugin,
 } as const;
 
-/** The protocol configs a chain may carry, by registry key. */
-export type ProtocolConfigs = {
-  readonly [K in keyof typeof protocolRegistry]?: Parameters<(typeof protocolRegistry)[K]>[0] | undefined;
-};
+/** A registered section name. */
+export type ProtocolKey = keyof typeof protocolRegistry;
 
-/** The adapters of a chain's protocol configs, in registry order. */
+/** A registered plugin's valid section. */
+export type SectionOf<K extends ProtocolKey> =
+  (typeof protocolRegistry)[K] extends ProtocolPlugin<infer S> ? S : never;
+
+/** The protocol sections a chain may carry, by registry key (each as its plugin validated it). */
+export type ProtocolConfigs = { readonly [K in ProtocolKey]?: SectionOf<K> | undefined };
+
+/** Each registered plugin with its key, in registry order. */
+export const registeredProtocols = (): readonly (readonly [ProtocolKey, ProtocolPlugin])[] =>
+  (Object.keys(protocolRegistry) as ProtocolKey[]).map((k) => [k, protocolRegistry[k] as ProtocolPlugin]);
+
+/** The adapters of a chain's protocol sections, in registry order. */
 export function protocolsOf(configs: ProtocolConfigs): Protocol[] {
-  const out: Protocol[] = [];
-  for (const key of Object.keys(protocolRegistry) as (keyof typeof protocolRegistry)[]) {
-    const config = configs[key];
-    if (config !== undefined) out.push((protocolRegistry[key] as (c: typeof config) => Protocol)(config));
-  }
-  return out;
+  return registeredProtocols().flatMap(([key, plugin]) =>
+    configs[key] === undefined ? [] : [plugin.protocol(configs[key])],
+  );
 }

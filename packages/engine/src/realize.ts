@@ -311,6 +311,7 @@ async function quoteSwaps(run: Run, ledger: Ledger, swaps: readonly SwapLeg[]): 
       account: setup.account,
       minAmountOut: minOut,
       deadline: run.deadline,
+      slippageBps: run.slippageBps,
     };
     const quote = await quoteSwap(setup, leg.step, request, { in: tokenIn, out: tokenOut });
     ledger.quotes.push(quote);

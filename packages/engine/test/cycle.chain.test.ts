@@ -295,16 +295,16 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
   it("funds an entry that a swap pays for with the swap's minOut, not its expected output (the rest stays idle)", async () => {
     const d = chain.deployment;
     await give(chain, owner.address, "WETH", weth(10));
-    // A venue that encodes a loose guard (3% below its quote, never below the plan's minOut).
-    const loose = uniswapV3Venue({
+    // A loose policy: the venue encodes its guard 3% below its quote (never below the plan's minOut).
+    const venue = uniswapV3Venue({
       client: chain.publicClient,
       quoter: d.uniswap.quoterV2,
       router: d.uniswap.swapRouter,
       feeTiers: [500],
-      slippageBps: 300,
     });
-    const setup = setupFor(chain, "ethereum", owner, { venues: [loose] });
-    const { healthFactorFloorWad: _f, ...plain } = rules;
+    const setup = setupFor(chain, "ethereum", owner, { venues: [venue] });
+    const { healthFactorFloorWad: _f, ...tight } = rules;
+    const plain = { ...tight, maxSlippageBps: 300 };
     const specs: SleeveSpec[] = [
       { id: "eth", chain: "ethereum", kind: "token", asset: "WETH", weightBps: 5000 },
       { id: "usdc-aave", chain: "ethereum", kind: "aave-supply", asset: "USDC", weightBps: 5000 },

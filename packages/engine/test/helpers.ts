@@ -132,7 +132,6 @@ export function setupFor(
         router: d.uniswap.swapRouter,
         feeTiers: [500, 3000],
         intermediaries: [d.tokens.WETH.address],
-        slippageBps: 10,
         symbols,
       }),
     ],

@@ -1,8 +1,9 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AcrossQuoteMismatchError, acrossBridge, createAcrossClient } from "@ballast/across";
+import { ChainMismatchError, createChainClients } from "@ballast/chain";
 import type { SleeveLeg } from "@ballast/core";
-import { setPrice, startAcrossApi, type TestChain, testAccounts } from "@ballast/testkit";
+import { setPrice, startAcrossApi, startRpcProxy, type TestChain, testAccounts } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import { createPublicClient, http } from "viem";
 import { describe, expect, it } from "vitest";
@@ -206,6 +207,30 @@ describe("runCycle over two chains (1 and 8453)", () => {
     expect([r.state, r.decision, r.plan, r.error]).toEqual([null, null, null, null]);
     expect(r.batches).toEqual([]);
     expect({ 1: lpIdsOf(r.hints[1]), 8453: lpIdsOf(r.hints[8453]) }).toEqual({ 1: [], 8453: [7n] }); // the dead chain's known ids are kept for the next cycle
+  });
+
+  it("a chain whose RPC reconnects serving another chain is stopped: its error names the URL and both ids", async () => {
+    await seed();
+    const proxy = await startRpcProxy(base.rpcUrl);
+    try {
+      const clients = createChainClients({ chain: 8453, rpcUrls: [proxy.url], cooldownMs: 1 });
+      const chains = [
+        setupFor(eth, "ethereum", owner),
+        setupFor(base, "base", owner, { client: clients.public }),
+      ];
+      const specs = sleeves([3000, 2000, 1000, 4000]);
+      expect((await runCycle({ chains, sleeves: specs, rules, now: await nowOf() })).chainErrors).toEqual([]);
+      proxy.setTarget(await deadUrl());
+      await clients.public.getBlockNumber().catch(() => undefined);
+      proxy.setTarget(eth.rpcUrl); // the provider's node came back on chain 1
+      const r = await runCycle({ chains, sleeves: specs, rules, now: await nowOf() });
+      expect(r.chainErrors.map((e) => e.key)).toEqual(["base"]);
+      const err = r.chainErrors[0]?.error;
+      expect(err).toBeInstanceOf(ChainMismatchError);
+      expect(err?.shortMessage).toBe(`RPC ${proxy.url} serves chain 1, expected 8453 after reconnecting.`);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it("with the dead chain's previous read, still rebalances the live chain (and sends nothing to the dead one)", async () => {

@@ -21,6 +21,8 @@ export type RpcProxy = {
   readonly url: string;
   /** Replaces the faults (an empty object: a clean pass-through). */
   setFaults(faults: RpcFaults): void;
+  /** Forwards to another node from now on (a dead URL: every request fails; another chain: a swapped upstream). */
+  setTarget(target: string): void;
   stats(): RpcProxyStats;
   /** Every JSON-RPC method the proxy received, in order (batches flattened): a recording of who asked what. */
   methods(): string[];
@@ -63,6 +65,7 @@ export async function startRpcProxy(
   options: { seed?: number } = {},
 ): Promise<RpcProxy> {
   let current = faults;
+  let upstream = target;
   const rand = random(options.seed ?? 1);
   const stats: RpcProxyStats = { forwarded: 0, dropped: 0, rateLimited: 0, failed: 0 };
   const seen: string[] = [];
@@ -87,7 +90,7 @@ export async function startRpcProxy(
         return;
       }
       try {
-        const up = await fetch(target, {
+        const up = await fetch(upstream, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body,
@@ -111,6 +114,9 @@ export async function startRpcProxy(
     url: `http://127.0.0.1:${port}`,
     setFaults: (next) => {
       current = next;
+    },
+    setTarget: (next) => {
+      upstream = next;
     },
     stats: () => ({ ...stats }),
     methods: () => [...seen],

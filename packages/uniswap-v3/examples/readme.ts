@@ -43,8 +43,10 @@ const quote = await venue.quote({
   amountIn: 10n ** 8n,
   account: owner,
   minAmountOut: 50_000n * 10n ** 6n, // the plan's guard: InsufficientOutputError if the best quote is below it
+  slippageBps: 30, // the policy's maxSlippage; the venue has no slippage setting of its own
 });
-// amountOutMinimum = max(the guard, quote − slippageBps (default 0.5%)); the deadline: the quoted block's time + 1,200 s
+// amountOutMinimum = max(the guard, quote − slippageBps) (the guard alone without slippageBps);
+// the deadline: the quoted block's time + 1,200 s
 console.log(`quote ${quote.route} ${quote.amountOut} ${quote.minAmountOut}`);
 // [approve(router, amountIn), exactInput…(…, amountOutMinimum, deadline)] for the account's batch
 for (const call of quote.calls) console.log(`call ${call.to} ${call.data}`);

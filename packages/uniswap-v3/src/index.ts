@@ -9,6 +9,7 @@ export * from "./math/liquidityAmounts.ts";
 export * from "./math/sqrtPriceMath.ts";
 export * from "./math/tickMath.ts";
 export * from "./path.ts";
+export * from "./plugin.ts";
 export * from "./pool-prices.ts";
 export * from "./poolAddress.ts";
 export * from "./position.ts";

@@ -8,6 +8,7 @@ import {
   type LegEffect,
   LegEncodeError,
   type LegEncoding,
+  type MarketPrice,
   mulDiv,
   type Protocol,
   type ProtocolRead,
@@ -30,7 +31,7 @@ import {
   encodeMint,
 } from "./encode.ts";
 import { UniswapReadError } from "./errors.ts";
-import { fillPoolPrices } from "./pool-prices.ts";
+import { fillPoolPrices, priceFromPool } from "./pool-prices.ts";
 import { type LpPosition, type LpPositionKey, lpHolding } from "./position.ts";
 import { decodeLpReads, type LpReadsParameters, lpReads } from "./reads.ts";
 import {
@@ -108,9 +109,25 @@ export function uniswapV3Protocol(
       if (leg.action === "mint" || leg.action === "increase") return encodeLpEntry(config, leg, ctx);
       throw new LegEncodeError(`Uniswap V3 cannot "${leg.action}"`);
     },
+    priceSources: (state) => ({ markets: [...state.pools.values()].map(poolMarketPrice) }),
     abis: [positionManagerAbi, swapRouterAbi],
   };
 }
+
+/** A pool's mid price of token0 in USD through token1's oracle price, for the price guard. */
+const poolMarketPrice = (pool: PoolSnapshot): MarketPrice => ({
+  base: pool.token0,
+  quote: pool.token1,
+  observe: (a0, a1, p1) => ({
+    source: `pool ${a0.symbol}/${a1.symbol}/${pool.fee}`,
+    priceUsdWad: priceFromPool({
+      sqrtPriceX96: pool.sqrtPriceX96,
+      decimals0: a0.decimals,
+      decimals1: a1.decimals,
+      known: { side: 1, priceUsdWad: p1 },
+    }),
+  }),
+});
 
 /** A hint for {@link uniswapV3Protocol}'s read: ids to look for, and keys that save the extra rounds. */
 export function uniswapV3Hint(p: {

@@ -269,6 +269,7 @@ export async function quoteRecenter(
       account: p.account,
       minAmountOut: mulDiv(need.amountOut, BPS - BigInt(p.slippageBps), BPS),
       deadline: p.deadline,
+      slippageBps: Number(p.slippageBps),
     });
   }
   const plan = encodeRecenter({

@@ -194,8 +194,6 @@ export type UniswapV3VenueParameters = {
   readonly router: Address;
   readonly feeTiers?: readonly number[];
   readonly intermediaries?: readonly Address[];
-  /** Slippage below the quote encoded as `amountOutMinimum` (never below the request's minimum). Default 50 bps. */
-  readonly slippageBps?: bigint | number;
   /** Deadline when the request has none: the quoted block's timestamp + this many seconds. Default 1,200. */
   readonly deadlineSeconds?: bigint;
   readonly multicallAddress?: Address;
@@ -207,12 +205,11 @@ export type UniswapV3VenueParameters = {
 
 /**
  * Uniswap V3 on-chain as a core `SwapVenue`: best of the configured paths through QuoterV2 (one eth_call), then
- * `[approve(router, amountIn), exactInput…]` with `amountOutMinimum` = max(request minimum, quote − slippage) and a
- * deadline. Throws {@link NoRouteError} or {@link InsufficientOutputError}.
+ * `[approve(router, amountIn), exactInput…]` with `amountOutMinimum` = max(request minimum, quote − the request's
+ * `slippageBps`) and a deadline. Throws {@link NoRouteError} or {@link InsufficientOutputError}.
  */
 export function uniswapV3Venue(params: UniswapV3VenueParameters): SwapVenue {
   const name = params.name ?? "uniswap-v3";
-  const slippageBps = assertSlippage(params.slippageBps ?? 50);
   return {
     name,
     async quote(request: SwapRequest): Promise<SwapQuote> {
@@ -235,7 +232,13 @@ export function uniswapV3Venue(params: UniswapV3VenueParameters): SwapVenue {
       if (route.amountOut < request.minAmountOut) {
         throw new InsufficientOutputError(route.amountOut, request.minAmountOut);
       }
-      const minAmountOut = max(request.minAmountOut, mulDiv(route.amountOut, BPS - slippageBps, BPS, "up"));
+      const minAmountOut =
+        request.slippageBps === undefined
+          ? request.minAmountOut
+          : max(
+              request.minAmountOut,
+              mulDiv(route.amountOut, BPS - assertSlippage(request.slippageBps), BPS, "up"),
+            );
       const deadline = request.deadline ?? timestamp + (params.deadlineSeconds ?? 1_200n);
       return {
         venue: name,

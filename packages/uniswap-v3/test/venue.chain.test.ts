@@ -25,7 +25,7 @@ const chain = useTestChain({ chainId: 1 });
 const { carol, dave } = testAccounts;
 const E18 = 10n ** 18n;
 
-function venue(client = chain.publicClient, extra: { slippageBps?: number } = {}) {
+function venue(client = chain.publicClient) {
   const { uniswap, tokens } = chain.deployment;
   return uniswapV3Venue({
     client,
@@ -33,7 +33,6 @@ function venue(client = chain.publicClient, extra: { slippageBps?: number } = {}
     router: uniswap.swapRouter,
     intermediaries: [tokens.WETH.address],
     symbols: Object.fromEntries(Object.values(tokens).map((t) => [t.address.toLowerCase(), t.symbol])),
-    ...extra,
   });
 }
 
@@ -55,7 +54,7 @@ describe("uniswapV3Venue", () => {
   it("quotes in ONE eth_call and the executed amount equals the quote in the next block (single hop)", async () => {
     await fund(chain, { account: carol.address, token: "WETH", amount: 10n * E18 });
     const counted = countingClient(chain);
-    const quote = await venue(counted.client).quote(request("WETH", "USDC", 10n * E18));
+    const quote = await venue(counted.client).quote(request("WETH", "USDC", 10n * E18, { slippageBps: 50 }));
     expect(counted.methods).toEqual(["eth_call"]);
     expect(quote).toMatchObject({
       venue: "uniswap-v3",
@@ -63,7 +62,7 @@ describe("uniswapV3Venue", () => {
       route: "WETH -0.05%-> USDC",
     });
     expect(quote.amountOut).toBeGreaterThan(29_000n * 10n ** 6n);
-    expect(quote.minAmountOut).toBe((quote.amountOut * 9_950n + 9_999n) / 10_000n); // 50 bps default, rounded up
+    expect(quote.minAmountOut).toBe((quote.amountOut * 9_950n + 9_999n) / 10_000n); // the request's 50 bps, rounded up
     expect(quote.gas).toBeGreaterThan(0n);
     // Exact approval of the router first, then the swap.
     expect(quote.calls[0]!.data).toBe(
@@ -100,6 +99,8 @@ describe("uniswapV3Venue", () => {
       fees: [3000, 500],
     });
     expect(args.amountOutMinimum).toBe(quote.minAmountOut);
+    // No slippage in the request, none of the venue's own: the guard is the request's minimum (0 here).
+    expect(quote.minAmountOut).toBe(0n);
     expect(args.recipient).toBe(carol.address);
   });
 
@@ -161,9 +162,7 @@ describe("uniswapV3Venue", () => {
   it("a price that moved past the limit after the quote reverts the whole batch (approval included)", async () => {
     const { tokens, uniswap } = chain.deployment;
     await fund(chain, { account: carol.address, token: "WETH", amount: 10n * E18 });
-    const quote = await venue(chain.publicClient, { slippageBps: 30 }).quote(
-      request("WETH", "USDC", 10n * E18),
-    );
+    const quote = await venue().quote(request("WETH", "USDC", 10n * E18, { slippageBps: 30 }));
     // Someone dumps WETH first: the price falls ~1%, more than the 0.3% limit.
     await fund(chain, { account: dave.address, token: "WETH", amount: 20_000n * E18 });
     await sendEach(chain, dave, [

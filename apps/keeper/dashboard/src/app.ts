@@ -60,9 +60,16 @@ if (hashToken) {
 
 class Unauthorized extends Error {}
 
+/** Under `ballast work`, `?portfolio=NAME` names one of the worker's portfolios: every API call asks for it. */
+const portfolio = new URLSearchParams(location.search).get("portfolio");
+if (portfolio) document.title = `Ballast · ${portfolio}`;
+
 async function api<T>(path: string): Promise<T> {
   const token = sessionStorage.getItem(TOKEN_KEY);
-  const res = await fetch(path, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  const url = portfolio
+    ? `${path}${path.includes("?") ? "&" : "?"}portfolio=${encodeURIComponent(portfolio)}`
+    : path;
+  const res = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   if (res.status === 401) throw new Unauthorized();
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
   return (await res.json()) as T;

@@ -1,5 +1,5 @@
+import { decimalSchema, durationSchema as duration, parseWad } from "@ballast/config";
 import { z } from "zod";
-import { decimalSchema, durationSchema as duration, parseWad } from "../units.ts";
 
 /** A secret named by its environment variable: `env:NAME`. */
 export const envRef = z

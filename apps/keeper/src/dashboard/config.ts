@@ -1,6 +1,6 @@
+import { durationSchema } from "@ballast/config";
 import { z } from "zod";
 import { envRef } from "../alerts/config.ts";
-import { durationSchema } from "../units.ts";
 
 /** `keeper.dashboard`: the page and `/api/*` on the keeper's listener. */
 export const dashboardSchema = z

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { getAaveMarket } from "@ballast/aave-v3";
 import {
   aggregateReads,
   ChainMismatchError,
@@ -20,7 +21,8 @@ import {
   redactUrl,
 } from "@ballast/core";
 import { type ChainFetch, fetchChainSnapshot, mergePrices } from "@ballast/engine";
-import { createPublicClient, erc20Abi, getAddress, http } from "viem";
+import { type Client, createPublicClient, erc20Abi, getAddress, http, parseAbi } from "viem";
+import { readContract } from "viem/actions";
 import { parse as parseYaml } from "yaml";
 import { parseConfig } from "../config.ts";
 import { IncompleteCycleError } from "../keeper.ts";
@@ -106,9 +108,15 @@ export async function discover(o: DiscoverOptions): Promise<Discovery> {
   const fetches = await readPortfolio(o, chains, tokens);
   const found: Found[] = [];
   const leftOut: LeftOut[] = [];
+  // Valued as the cycle values: every chain's prices, then the same symbol's price on another chain.
+  const registry = new Map(fetches.flatMap((f) => f.assets.map((a) => [a.id, a] as const)));
+  const { prices } = mergePrices({
+    assets: registry,
+    chains: fetches.map((f) => f.snapshot as ChainSnapshot),
+  });
   chains.forEach((c, i) => {
     const fetch = fetches[i] as ChainFetch & { setup: ChainSetupLike };
-    const r = valueChain(c, fetch, o.minUsd, (tokens[i] as TokenFacts).native);
+    const r = valueChain(c, fetch, { minUsd: o.minUsd, native: (tokens[i] as TokenFacts).native, prices });
     found.push(...r.found);
     leftOut.push(...r.leftOut);
   });
@@ -116,7 +124,10 @@ export async function discover(o: DiscoverOptions): Promise<Discovery> {
     throw new DiscoverError(
       `${account} holds nothing worth ${formatUsd(o.minUsd)} or more on ${chains.map((c) => c.name).join(", ")}.`,
       {
-        details: `Checked ${tokens.reduce((n, t) => n + t.assets.length, 0)} tokens, Aave positions and Uniswap V3 LP NFTs. Check the address (--address, or --safe for a Safe), add tokens with --token 0x…, or lower --min-usd.`,
+        details: [
+          `Checked ${tokens.reduce((n, t) => n + t.assets.length, 0)} tokens, Aave positions and Uniswap V3 LP NFTs. Check the address (--address, or --safe for a Safe), add tokens with --token 0x…, or lower --min-usd.`,
+          ...leftOut.map((l) => `Left out on ${l.chain}: ${l.what} (${formatUsd(l.usd)}): ${l.why}`),
+        ].join("\n"),
       },
     );
   return {
@@ -238,10 +249,12 @@ async function readTokenFacts(c: DiscoverChain, account: Address): Promise<Token
     );
   }
   if (chainId !== c.chainId) throw new ChainMismatchError(c.url, c.chainId, chainId, c.name);
+  const reserves = await aaveReserves(c, client);
+  const candidates = [...new Set([...c.candidates, ...reserves])];
   const mc = MULTICALL3_ADDRESS;
   const reads = [
     { address: mc, abi: multicall3Abi, functionName: "getEthBalance", args: [account] },
-    ...c.candidates.flatMap((address) =>
+    ...candidates.flatMap((address) =>
       (["symbol", "decimals"] as const).map((functionName) => ({
         address,
         abi: erc20Abi,
@@ -251,14 +264,14 @@ async function readTokenFacts(c: DiscoverChain, account: Address): Promise<Token
     ),
   ];
   const results = await aggregateReads(client, { reads }).catch((e) => {
-    throw new DiscoverReadError(`Chain "${c.name}": reading ${c.candidates.length} tokens failed.`, {
+    throw new DiscoverReadError(`Chain "${c.name}": reading ${candidates.length} tokens failed.`, {
       cause: e,
     });
   });
   const native = results[0]?.status === "success" ? (results[0].result as bigint) : 0n;
   const assets: Asset[] = [];
   const taken = new Set<string>();
-  c.candidates.forEach((address, i) => {
+  candidates.forEach((address, i) => {
     const [s, d] = [results[1 + 2 * i], results[2 + 2 * i]];
     if (s?.status !== "success" || d?.status !== "success" || typeof s.result !== "string") return;
     const symbol = configSymbol(s.result, address, taken);
@@ -273,6 +286,27 @@ async function readTokenFacts(c: DiscoverChain, account: Address): Promise<Token
   });
   return { assets, native };
 }
+
+/** The underlying tokens of the chain's Aave market (`Pool.getReservesList()`): candidates too, listed or not. */
+async function aaveReserves(c: DiscoverChain, client: Client): Promise<Address[]> {
+  const aave = c.entry.aave;
+  if (aave === undefined) return [];
+  const pool = typeof aave === "string" ? getAaveMarket(aave).pool : (aave as { pool: Address }).pool;
+  try {
+    const list = await readContract(client, {
+      address: pool,
+      abi: reservesListAbi,
+      functionName: "getReservesList",
+    });
+    return list.map((a) => getAddress(a));
+  } catch (e) {
+    throw new DiscoverReadError(`Chain "${c.name}": reading the Aave market's reserves failed.`, {
+      cause: e,
+    });
+  }
+}
+
+const reservesListAbi = parseAbi(["function getReservesList() view returns (address[])"]);
 
 /** A token symbol as a config key ([A-Za-z0-9.]); a taken one gets the address's first hex digits. */
 function configSymbol(symbol: string, address: Address, taken: ReadonlySet<string>): string {
@@ -350,13 +384,11 @@ export function configEntry(c: DiscoverChain, owner: DiscoverOwner, key: string)
 function valueChain(
   c: DiscoverChain,
   fetch: ChainFetch & { setup: ChainSetupLike },
-  minUsd: bigint,
-  native: bigint,
+  o: { minUsd: bigint; native: bigint; prices: ReadonlyMap<AssetId, bigint> },
 ): { found: Found[]; leftOut: LeftOut[] } {
+  const { minUsd, native, prices } = o;
   const assets = new Map(fetch.assets.map((a) => [a.id, a]));
   unlistedTokens(c, fetch, assets);
-  const snapshot = { assets, chains: [fetch.snapshot as ChainSnapshot] };
-  const { prices } = mergePrices(snapshot);
   const groups = new Map<string, { spec: DiscoveredSleeve; holdings: Holding[] }>();
   for (const h of fetch.snapshot.holdings) {
     const spec = specOf(h, fetch, assets);

@@ -11,16 +11,18 @@ import {
   type SleeveFlows,
 } from "./types.ts";
 
-/** Nodes as phase 1 builds them: created on first use, releases and demands added up. */
+/** Nodes as phase 1 builds them: created on first use, releases and demands added up (in place: the book owns them). */
 type Book = {
   readonly nodes: Map<AssetId, FlowNode>;
   node(asset: AssetId): FlowNode;
   add(asset: AssetId, field: "released" | "demand", units: bigint): void;
 };
 
+type Tally = { -readonly [K in keyof FlowNode]: FlowNode[K] };
+
 function book(ctx: FlowContext): Book {
-  const nodes = new Map<AssetId, FlowNode>();
-  const node = (asset: AssetId): FlowNode => {
+  const nodes = new Map<AssetId, Tally>();
+  const node = (asset: AssetId): Tally => {
     let n = nodes.get(asset);
     if (!n) {
       n = flowNode(ctx, asset);
@@ -30,7 +32,7 @@ function book(ctx: FlowContext): Book {
   };
   const add = (asset: AssetId, field: "released" | "demand", units: bigint) => {
     const n = node(asset);
-    nodes.set(asset, { ...n, [field]: n[field] + units });
+    n[field] += units;
   };
   return { nodes, node, add };
 }

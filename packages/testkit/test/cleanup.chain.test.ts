@@ -23,7 +23,9 @@ const alive = (pid: number) => {
   }
 };
 
-async function waitUntil(check: () => boolean, ms = 5_000): Promise<boolean> {
+// Bounded just under the test timeout, not by a guess of how fast a busy machine ends a process: on a 2-core machine
+// shared with other test runs (load 15+), a child's exit and its anvil's end took longer than a 5 s bound.
+async function waitUntil(check: () => boolean, ms = 25_000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (check()) return true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parsePriceMoves, WhatIfError } from "./units.ts";
+import { parsePriceMoves, WhatIfError } from "./what-if.ts";
 
 describe("parsePriceMoves (--what-if)", () => {
   it("reads signed percentages exactly, by upper-cased symbol", () => {

@@ -2,7 +2,7 @@
  * Gas of one rebalance on the local testkit market (real Aave V3, Uniswap V3, Simple7702Account):
  * the four legs (withdraw from Aave, swap, supply to Aave, add to an LP) as ONE EIP-7702 batch versus the
  * same legs sent as separate plain transactions from the EOA (each with its own approvals).
- * `pnpm bench:gas` prints it; the chain tests assert the ratio.
+ * `pnpm bench:gas` prints it; the chain test `test/gas.chain.test.ts` asserts the ratio.
  */
 import { delegateToSimple7702, startTestChain, type TestChain, testAccounts } from "@ballast/testkit";
 import { type Hex, parseGwei } from "viem";

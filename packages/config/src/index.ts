@@ -1,0 +1,3 @@
+export * from "./schema.ts";
+export * from "./setup.ts";
+export * from "./units.ts";
