@@ -318,11 +318,15 @@ describe("checkTransaction: the envelope each executor signs", () => {
 describe("isFirewallContractKind", () => {
   it("knows the kinds it has rules for, and no other (a plugin's entry of another kind is refused at setup)", () => {
     expect(
-      ["aave-pool", "uniswap-position-manager", "uniswap-swap-router", "1inch-router"].every(
-        isFirewallContractKind,
-      ),
+      [
+        "aave-pool",
+        "uniswap-position-manager",
+        "uniswap-swap-router",
+        "1inch-router",
+        "across-spoke-pool",
+      ].every(isFirewallContractKind),
     ).toBe(true);
-    expect(isFirewallContractKind("across-spoke-pool")).toBe(false);
+    expect(isFirewallContractKind("curve-pool")).toBe(false);
     expect(isFirewallContractKind("toString")).toBe(false);
   });
 });
