@@ -23,7 +23,7 @@ import {
 } from "@ballast/core";
 import type { ChainBatch, InTransit } from "@ballast/engine";
 import { TransactionReceiptNotFoundError } from "viem";
-import { fromJson, toJson } from "./journal.ts";
+import { fromJson, type Journal, toJson } from "./journal.ts";
 import { errText, type Keeper } from "./keeper.ts";
 import { nextSeq } from "./migrations.ts";
 
@@ -72,9 +72,13 @@ const isFinal = isFinalTransfer;
 const lifeSummary = (r: TransferRecord): string =>
   `${r.bridge} ${formatUnitsOf(r.amountIn, r.decimalsOut)} ${r.symbol} chain ${r.originChainId} → ${r.destChainId}${r.event ? ` (deposit #${r.event.depositId})` : ""}: ${r.life.map((l) => `${l.status} +${l.at - r.createdAt}s`).join(" → ")}`;
 
-// Each write (each change of status) takes the next number of the journal-wide sequence, in its transaction.
-const write = (k: Keeper, r: TransferRecord, at: number): Promise<void> =>
-  k.journal.sql.transaction(async (tx) => {
+/** Journals a transfer as it stands; each write (each change of status) takes the journal's next sequence number. */
+export const writeTransfer = (
+  journal: Pick<Journal, "sql" | "portfolio">,
+  r: TransferRecord,
+  at: number,
+): Promise<void> =>
+  journal.sql.transaction(async (tx) => {
     await tx.run(
       `INSERT INTO bridge_transfers (id, portfolio, plan_id, bridge, origin_chain, dest_chain, status, created_at,
          updated_at, summary, json, seq)
@@ -83,7 +87,7 @@ const write = (k: Keeper, r: TransferRecord, at: number): Promise<void> =>
          summary = excluded.summary, json = excluded.json, seq = excluded.seq`,
       [
         r.id,
-        k.journal.portfolio,
+        journal.portfolio,
         r.planId,
         r.bridge,
         r.originChainId,
@@ -109,7 +113,7 @@ export async function journalTransfers(
   const { batch, at } = params;
   const chain = k.chains.find((c) => c.setup.chainId === batch.chainId);
   const records = batch.bridges.map((q, i) => transferOf(k, params, q, i, chain?.setup.account));
-  for (const r of records) await write(k, r, at);
+  for (const r of records) await writeTransfer(k.journal, r, at);
   return records;
 }
 
@@ -204,7 +208,7 @@ export async function settleTransfers(k: Keeper, now: number): Promise<TransferS
         break;
       }
       if (next === r) break;
-      await write(k, next, now);
+      await writeTransfer(k.journal, next, now);
       observeTransfer(k, next, now);
       r = next;
     }

@@ -366,8 +366,9 @@ async function repeatedDecision(tx: Sql, portfolio: string, d: DecisionRow): Pro
     `SELECT id, fire, plan_id AS "planId", summary, json, dry_run AS "dryRun" FROM decisions
      WHERE portfolio = ? AND seq = (SELECT max(seq) FROM (SELECT max(seq) AS seq FROM decisions WHERE portfolio = ?
        UNION ALL SELECT max(seq) FROM plans WHERE portfolio = ?
-       UNION ALL SELECT max(seq) FROM transactions WHERE portfolio = ?) m)`,
-    [portfolio, portfolio, portfolio, portfolio],
+       UNION ALL SELECT max(seq) FROM transactions WHERE portfolio = ?
+       UNION ALL SELECT max(seq) FROM bridge_transfers WHERE portfolio = ?) m)`,
+    [portfolio, portfolio, portfolio, portfolio, portfolio],
   );
   const same =
     last !== undefined &&
