@@ -297,16 +297,18 @@ describe("several keepers on one Postgres journal", { timeout: 300_000 }, () => 
           120_000,
         );
         proxy.cut();
-        // a cannot renew its leases: it gives them up, and is no healthy standby (503, the journal named).
+        // a cannot renew its leases: it gives them up, and is no healthy standby (503, the journal named), and its
+        // log says so. (Both are waited for: the log line reaches this process through a pipe, the /healthz answer
+        // through a socket, in either order.)
         await waitFor(
-          "a reports its journal unreachable",
+          "a reports its journal unreachable, on /healthz and in its log",
           async () => {
             const h = await healthz(a);
-            return h.status === 503 && !h.body.journal.ok && h.body.leases.length === 0;
+            const down = h.status === 503 && !h.body.journal.ok && h.body.leases.length === 0;
+            return down && a.stderrSoFar().includes("JOURNAL UNREACHABLE");
           },
           20_000,
         );
-        expect(a.stderrSoFar()).toContain("JOURNAL UNREACHABLE");
         // b takes all 20 once a's leases (its worker lease too) expired, settles what a sent, and finishes.
         await waitFor("b holds all 20", async () => (await held(b)).length === 20, 60_000);
         await waitFor("every portfolio rebalanced, nothing in flight", () => allRebalanced(before), 240_000);

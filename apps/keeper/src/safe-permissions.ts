@@ -9,7 +9,7 @@
  * - the Aave pool: `supply`, `withdraw`, `borrow`, `repay` of a configured token, beneficiary = the Safe, and
  *   `repayWithATokens` of a configured token;
  * - the Uniswap position manager: `mint` and `collect` to the Safe, `increaseLiquidity`, `decreaseLiquidity`, `burn`
- *   (not `multicall`, see below);
+ *   (not `multicall`, see below: the adapter never sends one);
  * - the Uniswap SwapRouter: `exactInputSingle` and `exactInput` paying the Safe;
  * - the 1inch router, when 1inch is a swap venue: `swap` paying the Safe (`dstReceiver`), `unoswap*` (they pay the
  *   caller, the Safe), `unoswapTo*` to the Safe.
@@ -95,9 +95,9 @@ function contractPermissions(
         c.matches(
           Array.from({ length: arity }, (_v, i) => (i === recipient ? c.avatar : undefined)) as never,
         );
-      // Not `multicall`: the engine folds an LP exit (decrease, collect, burn) into one, and Roles v2 cannot check its
-      // elements — an OR over differently shaped calldata fails its integrity check (UnsuitableChildTypeTree) — so
-      // allowing it would let a multicall carry a collect to anyone. Behind Roles, those exits are refused.
+      // Not `multicall`: Roles v2 cannot check its elements (an OR over differently shaped calldata fails its integrity
+      // check, UnsuitableChildTypeTree), so allowing it would let a multicall carry a collect to anyone. The Uniswap
+      // adapter sends an LP exit as separate calls for this reason; each is checked here on its own.
       return [
         fn(to, `mint(${MINT})`, { scopings: [toSafe(9, 11)], types: [`tuple${MINT}`] }),
         fn(to, `increaseLiquidity(${INCREASE})`),

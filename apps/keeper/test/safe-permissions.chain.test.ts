@@ -3,8 +3,9 @@
  * on a local chain from the bytecode `zodiac-roles-sdk` ships (Roles linked to its Integrity and Packer libraries,
  * the MultiSend unwrapper). The Roles owner applies the generated calls; the keeper, a role member, then sends the
  * batches Ballast builds (the Aave adapter's supply inside a MultiSendCallOnly envelope, a SwapRouter swap) — they
- * pass — and what Ballast never sends (a transfer to a stranger, a supply or a swap paying someone else, an approval
- * to a stranger) is refused on chain.
+ * pass, an LP exit passes as separate calls and is refused folded into a multicall, the keeper's own planned batches
+ * (exit, then entry) pass — and what Ballast never sends (a transfer to a stranger, a supply or a swap paying someone
+ * else, an approval to a stranger) is refused on chain.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,8 +14,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { AGGREGATION_ROUTER_V6, aggregationRouterV6Abi } from "@ballast/1inch";
-import { encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
+import { aavePoolAbi, encodeBorrow, encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
 import {
+  ANVIL_PRIVATE_KEYS,
   createSafe,
   encodeMultiSend,
   execSafeTransaction,
@@ -24,14 +26,25 @@ import {
   safeAbi,
   sendAndWait,
   swapRouterAbi,
+  TEST_ACCOUNT_INDEX,
   testAccounts,
   testkitAaveMarket,
 } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import {
+  combinePositionManagerCalls,
+  encodeDecrease,
+  encodeMint,
+  fetchLpPositions,
+  poolAbi,
+  positionManagerAbi,
+  rangeAround,
+} from "@ballast/uniswap-v3";
+import {
   type Address,
   type BaseError,
   ContractFunctionRevertedError,
+  decodeFunctionData,
   encodeFunctionData,
   erc20Abi,
   type Hex,
@@ -46,8 +59,14 @@ import {
   Packer__factory,
   Roles__factory,
 } from "zodiac-roles-sdk/typechain";
+import { loadConfig } from "../src/config.ts";
 import { testkitChainYaml } from "../src/demo-portfolio.ts";
+import { openJournal } from "../src/journal.ts";
+import { keeperCycle } from "../src/keeper.ts";
+import { createLogger } from "../src/log.ts";
+import { createMetrics } from "../src/metrics.ts";
 import { BALLAST_ROLE, MULTI_SEND_SELECTOR, permissionsOf } from "../src/safe-permissions.ts";
+import { buildRuntime } from "../src/setup.ts";
 
 const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 
@@ -62,6 +81,8 @@ const rolesAbi = Roles__factory.abi;
 let safe: Address;
 let roles: Address;
 let roleKey: Hex;
+/** The `chains:` section of the config `ballast safe-permissions` was generated from (the Safe account). */
+let chainsYaml: string;
 
 async function deploy(abi: readonly unknown[], bytecode: string, args: unknown[] = []): Promise<Address> {
   const wallet = chain.walletClient(owner);
@@ -132,12 +153,13 @@ beforeAll(async () => {
       /account: \{[^}]*\}/,
       `account: { type: safe, safe: "${safe}", key: env:K, multiSendCallOnly: "${d.safe.multiSendCallOnly}" }`,
     );
+  chainsYaml = `chains:\n${yaml}`;
   // The role's calls come from the command a user runs: `ballast safe-permissions --json`.
   const dir = mkdtempSync(join(tmpdir(), "ballast-roles-"));
   const file = join(dir, "ballast.yaml");
   writeFileSync(
     file,
-    `chains:\n${yaml}policy:\n  sleeves:\n    - { id: w, chain: ethereum, kind: token, asset: WETH, weight: 100% }\n  bands: { absolute: 2%, relative: 10% }\nkeeper:\n  journal: ${join(dir, "journal.db")}\n`,
+    `${chainsYaml}policy:\n  sleeves:\n    - { id: w, chain: ethereum, kind: token, asset: WETH, weight: 100% }\n  bands: { absolute: 2%, relative: 10% }\nkeeper:\n  journal: ${join(dir, "journal.db")}\n`,
   );
   const { stdout } = await promisify(execFile)(
     process.execPath,
@@ -341,4 +363,175 @@ describe(`ballast safe-permissions on a Safe with a Roles v2 modifier (role "${B
     );
     expect(await balance(weth, safe)).toBe(before);
   });
+});
+
+/** The keeper sends `calls` through its role, and the Safe's transaction succeeds. */
+async function sendViaRole(calls: readonly MultiSendCall[]): Promise<void> {
+  const hash = await viaRole(calls);
+  expect((await chain.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
+}
+
+const lpOfSafe = async () =>
+  (
+    await fetchLpPositions(chain.publicClient, {
+      positionManager: chain.deployment.uniswap.positionManager,
+      factory: chain.deployment.uniswap.factory,
+      owner: safe,
+    })
+  ).positions;
+
+/** A WETH/USDC 0.05% position for the Safe, ±25% around the price, minted through the role (the adapter's calls). */
+async function mintForSafe(): Promise<void> {
+  const d = chain.deployment;
+  const pool = d.uniswap.pools["WETH/USDC/500"]!;
+  await fund(chain, { account: safe, token: "USDC", amount: 6_000n * 10n ** 6n });
+  const [sqrtPriceX96, tick] = await chain.publicClient.readContract({
+    address: pool.address,
+    abi: poolAbi,
+    functionName: "slot0",
+  });
+  const wethIs0 = pool.token0.toLowerCase() === d.tokens.WETH.address.toLowerCase();
+  const [weth, usdc] = [2n * 10n ** 18n, 3_000n * 10n ** 6n];
+  const { calls } = encodeMint({
+    positionManager: d.uniswap.positionManager,
+    token0: pool.token0,
+    token1: pool.token1,
+    fee: pool.fee,
+    tickSpacing: pool.tickSpacing,
+    ...rangeAround({ tick, tickSpacing: pool.tickSpacing, widthBps: 2_500 }),
+    amount0Desired: wethIs0 ? weth : usdc,
+    amount1Desired: wethIs0 ? usdc : weth,
+    sqrtPriceX96,
+    slippageBps: 100,
+    recipient: safe,
+    deadline: maxUint256,
+  });
+  await sendViaRole(calls);
+}
+
+describe("an LP exit behind the role", () => {
+  it("passes as the adapter sends it (decrease, collect, burn); folded into a position-manager multicall it is refused", async () => {
+    const d = chain.deployment;
+    await mintForSafe();
+    const [position] = await lpOfSafe();
+    const { calls } = encodeDecrease({
+      position: position!,
+      slippageBps: 100,
+      deadline: maxUint256,
+      recipient: safe,
+    });
+    expect(calls.map((x) => x.to)).toEqual(Array(3).fill(d.uniswap.positionManager));
+    // A multicall's elements are opaque to the role: allowing it would let one carry a collect to anyone.
+    const folded = combinePositionManagerCalls(d.uniswap.positionManager, calls);
+    expect(folded).toHaveLength(1);
+    expect(await refusal(folded)).toBe(STATUS.FunctionNotAllowed);
+    const before = await balance(d.tokens.USDC.address, safe);
+    await sendViaRole(calls);
+    expect(await lpOfSafe()).toEqual([]);
+    expect(await balance(d.tokens.USDC.address, safe)).toBeGreaterThan(before);
+  });
+});
+
+/**
+ * The keeper's own batches for `sleeves`: its config (the Safe account), loaded, planned, realized and simulated as
+ * `ballast plan` does. The keeper's key simulates as a module of the Safe, so for the plan only it is enabled as one
+ * (a snapshot taken before is restored after): what is sent afterwards goes through the role alone.
+ */
+async function keeperBatch(sleeves: string): Promise<MultiSendCall[]> {
+  const dir = mkdtempSync(join(tmpdir(), "ballast-roles-"));
+  const file = join(dir, "ballast.yaml");
+  writeFileSync(
+    file,
+    `${chainsYaml}policy:\n  sleeves:\n${sleeves}  bands: { absolute: 2%, relative: 10% }\n  minTrade: 50 USD\n  maxSlippage: 1%\n  maxValueLoss: 1%\n  healthFactorFloor: 1.8\nkeeper:\n  journal: ${join(dir, "journal.db")}\n`,
+  );
+  const env = { K: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] };
+  const config = loadConfig(file, env);
+  const journal = await openJournal(config.keeper.journal);
+  const k = {
+    config,
+    chains: buildRuntime(config, env, { store: journal.txStore, needKeys: true }),
+    journal,
+    metrics: createMetrics(),
+    log: createLogger({ level: "silent", pretty: false }),
+  };
+  const snapshot = await chain.snapshot();
+  try {
+    await execSafeTransaction(chain, {
+      safe,
+      owners: [owner.address],
+      to: safe,
+      data: encodeFunctionData({ abi: safeAbi, functionName: "enableModule", args: [keeper.address] }),
+    });
+    const now = Number((await chain.publicClient.getBlock()).timestamp);
+    const { result } = await keeperCycle(k, { now, execute: false, force: true });
+    expect(result.error).toBeNull();
+    expect(result.batches).toHaveLength(1);
+    expect(result.batches[0]!.ok).toBe(true);
+    return [...result.batches[0]!.calls];
+  } finally {
+    await chain.revert(snapshot);
+    await journal.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fnNames = (calls: readonly MultiSendCall[]) =>
+  calls.map((x) => {
+    const abis = [erc20Abi, aavePoolAbi, positionManagerAbi, swapRouterAbi] as const;
+    for (const abi of abis) {
+      try {
+        return decodeFunctionData({ abi, data: x.data }).functionName;
+      } catch {}
+    }
+    return x.data.slice(0, 10);
+  });
+
+describe("every batch the keeper builds for the Safe satisfies the generated permissions", () => {
+  it("exits the demo's kinds of holdings, then enters them, each batch through the role alone", async () => {
+    const d = chain.deployment;
+    // The Safe holds what the demo portfolio holds, opened through the role: an LP, WETH in Aave, USDC borrowed.
+    await mintForSafe();
+    const market = testkitAaveMarket(d);
+    const aave = () => fetchAavePositions(chain.publicClient, { market, user: safe });
+    await sendViaRole(
+      encodeSupply({ positions: await aave(), asset: d.tokens.WETH.address, amount: 4n * 10n ** 18n }),
+    );
+    await sendViaRole(
+      encodeBorrow({ positions: await aave(), asset: d.tokens.USDC.address, amount: 1_000n * 10n ** 6n }),
+    );
+
+    const sleeve = (id: string, rest: string, weight: string) =>
+      `    - { id: ${id}, chain: ethereum, ${rest}, weight: ${weight} }\n`;
+    const lp = "kind: uniswap-v3-lp, pool: WETH/USDC/500, range: 25%";
+    const exit = await keeperBatch(
+      sleeve("w", "kind: token, asset: WETH", "101%") +
+        sleeve("u", "kind: token, asset: USDC", "0%") +
+        sleeve("lp", lp, "0%") +
+        sleeve("a", "kind: aave-supply, asset: WETH", "0%") +
+        sleeve("debt", "kind: aave-borrow, asset: USDC", "-1%"),
+    );
+    expect(new Set(fnNames(exit))).toEqual(
+      new Set(["decreaseLiquidity", "collect", "burn", "withdraw", "repay", "approve", "exactInputSingle"]),
+    );
+    // The same batch with one call Ballast never makes is refused whole.
+    const transfer = encodeFunctionData({ abi: erc20Abi, functionName: "transfer", args: [stranger, 1n] });
+    expect(await refusal([...exit, { to: d.tokens.USDC.address, data: transfer }])).toBe(
+      STATUS.FunctionNotAllowed,
+    );
+    await sendViaRole(exit);
+    expect(await lpOfSafe()).toEqual([]);
+    // What stays in Aave backs the debt the -1% sleeve keeps.
+    expect(await balance(d.aave.reserves.WETH.aToken, safe)).toBeLessThan(4n * 10n ** 18n);
+    expect(await balance(d.aave.reserves.USDC.variableDebtToken, safe)).toBeLessThan(1_000n * 10n ** 6n);
+
+    const entry = await keeperBatch(
+      sleeve("w", "kind: token, asset: WETH", "30%") +
+        sleeve("lp", lp, "40%") +
+        sleeve("a", "kind: aave-supply, asset: WETH", "30%"),
+    );
+    expect(new Set(fnNames(entry))).toEqual(new Set(["approve", "exactInputSingle", "mint", "supply"]));
+    await sendViaRole(entry);
+    expect(await lpOfSafe()).toHaveLength(1);
+    expect(await balance(d.aave.reserves.WETH.aToken, safe)).toBeGreaterThan(0n);
+  }, 120_000);
 });

@@ -221,3 +221,107 @@ describe("routers", () => {
     expect(decodeAggregationRouterV6("0xzz" as Hex)).toBeUndefined();
   });
 });
+
+/** Each case here was a mutant the tests above let live: what a refusal reports, the exact limits, the decoder's edges. */
+describe("verifySwap: what a refusal reports, and the limits", () => {
+  it("names the expected and actual values of a non-zero tx.value and of a partial-fill or Permit2 flag", () => {
+    const value = errorOf(() =>
+      verifySwap({
+        expected,
+        response: response(aggregationV6Calldata(ask()), { tx: { value: 7n } }),
+        router,
+      }),
+    ) as SwapMismatchError;
+    expect([value.field, value.expected, value.actual]).toEqual(["tx.value", "0", "7"]);
+    for (const flags of [1n, 4n]) {
+      const data = encodeFunctionData({
+        abi: aggregationRouterV6Abi,
+        functionName: "swap",
+        args: [
+          EVE,
+          {
+            srcToken: WETH,
+            dstToken: USDC,
+            srcReceiver: EVE,
+            dstReceiver: ME,
+            amount: 10n ** 18n,
+            minReturnAmount: 2_995_000_000n,
+            flags,
+          },
+          "0x",
+        ],
+      });
+      const err = errorOf(() =>
+        verifySwap({ expected, response: response(data), router }),
+      ) as SwapMismatchError;
+      expect([err.expected, err.actual]).toEqual(["false", "true"]);
+    }
+  });
+
+  it("accepts a dstAmount exactly at the minimum", () => {
+    const res = response(aggregationV6Calldata(ask()), { dstAmount: expected.minAmountOut });
+    expect(verifySwap({ expected, response: res, router }).amountOut).toBe(expected.minAmountOut);
+  });
+
+  it("reports an undecodable call by its selector, with nothing verified", () => {
+    const err = errorOf(() =>
+      verifySwap({ expected, response: response("0x12345678aabbcc"), router }),
+    ) as UnverifiableCalldataError;
+    expect(err).toBeInstanceOf(UnverifiableCalldataError);
+    expect([err.selector, err.unverified]).toEqual(["0x12345678", []]);
+  });
+
+  it("refuses a decoder's answer without an output token that does not list it as unverified", () => {
+    const loose = {
+      address: AGGREGATION_ROUTER_V6,
+      decode: (data: Hex) => ({ ...decodeAggregationRouterV6(data)!, dstToken: undefined, unverified: [] }),
+    };
+    const err = errorOf(() =>
+      verifySwap({
+        expected,
+        response: response(aggregationV6Calldata(ask())),
+        router: loose,
+        allowPartiallyVerified: true,
+      }),
+    ) as UnverifiableCalldataError;
+    expect(err).toBeInstanceOf(UnverifiableCalldataError);
+    expect(err.unverified).toEqual(["dstToken"]);
+  });
+
+  it("passes the API's gas estimate on when it gave one", () => {
+    const res = response(aggregationV6Calldata(ask()), { tx: { gas: 210_000n } });
+    expect(verifySwap({ expected, response: res, router }).gas).toBe(210_000n);
+  });
+});
+
+describe("decodeAggregationRouterV6: unoswapTo2/3 and low addresses", () => {
+  const LOW: Address = "0x00000000000000000000000000000000000000aB";
+
+  it("decodes unoswapTo2 and unoswapTo3 to their recipient, and keeps an address's leading zeros", () => {
+    const args = [BigInt(LOW), BigInt(WETH), 10n ** 18n, 2_995_000_000n, BigInt(EVE)] as const;
+    for (const [functionName, data] of [
+      [
+        "unoswapTo2",
+        encodeFunctionData({ abi: aggregationRouterV6Abi, functionName: "unoswapTo2", args: [...args, 1n] }),
+      ],
+      [
+        "unoswapTo3",
+        encodeFunctionData({
+          abi: aggregationRouterV6Abi,
+          functionName: "unoswapTo3",
+          args: [...args, 1n, 2n],
+        }),
+      ],
+    ] as const) {
+      expect(decodeAggregationRouterV6(data)).toMatchObject({
+        method: functionName,
+        srcToken: WETH,
+        dstToken: undefined,
+        amount: 10n ** 18n,
+        minReturn: 2_995_000_000n,
+        recipient: getAddress(LOW),
+        unverified: ["dstToken"],
+      });
+    }
+  });
+});

@@ -45,8 +45,6 @@ export type VerifiedSwap = {
   readonly gas?: bigint;
 };
 
-const show = (a: string | undefined): string => a ?? "(none)";
-
 /**
  * Checks a Swap API answer against what was asked, without trusting any of it: `tx.to` is the trusted router,
  * `tx.from` the account, `tx.value` zero, the token infos (when present) and the decoded calldata name the
@@ -93,7 +91,7 @@ export function verifySwap(params: VerifySwapParameters): VerifiedSwap {
   // EIP-7702 batch the delegated EOA itself makes the call.
   const recipient = decoded.recipient === "sender" ? expected.account : decoded.recipient;
   if (!isAddressEqual(recipient, receiver)) {
-    throw new SwapMismatchError("calldata.recipient", receiver, show(recipient));
+    throw new SwapMismatchError("calldata.recipient", receiver, recipient);
   }
   if (decoded.partialFill) throw new SwapMismatchError("calldata.flags.partialFill", "false", "true");
   if (decoded.permit2) throw new SwapMismatchError("calldata.flags.usePermit2", "false", "true");

@@ -23,13 +23,7 @@ import {
 import { type Abi, getAddress } from "viem";
 import { poolAbi, positionManagerAbi, swapRouterAbi } from "./abi.ts";
 import { lpSleeveSpecOf } from "./discover.ts";
-import {
-  combinePositionManagerCalls,
-  depositAmounts,
-  encodeDecrease,
-  encodeIncrease,
-  encodeMint,
-} from "./encode.ts";
+import { depositAmounts, encodeDecrease, encodeIncrease, encodeMint } from "./encode.ts";
 import { UniswapReadError } from "./errors.ts";
 import { fillPoolPrices, priceFromPool } from "./pool-prices.ts";
 import { type LpPosition, type LpPositionKey, lpHolding } from "./position.ts";
@@ -76,7 +70,7 @@ const MAX_LP_ROUNDS = 4;
  * Uniswap V3 LP positions as a {@link Protocol}: sleeves `uniswap-v3-lp`; reads the sleeves' pools and the account's
  * NFTs, positions and their pools in the chain's one multicall (one more round per never-seen id unless the previous
  * read's hint is passed back); compositions at the pool's price and the entry range; realizes `decrease` (with
- * collect and burn, one position-manager multicall), `mint` and `increase`. Swaps are the venue's job
+ * collect and burn, separate calls), `mint` and `increase`. Swaps are the venue's job
  * ({@link uniswapV3Venue}).
  */
 export function uniswapV3Protocol(
@@ -253,7 +247,9 @@ const usdOf = (ctx: EncodeContext<UniswapV3State>, id: AssetId, amount: bigint):
 
 /**
  * `decrease`: `fractionWad` of each position's liquidity with mins from the slippage limit, `collect` of everything
- * owed, `burn` when the whole position goes, as one position-manager `multicall`. Guards count the guaranteed payout
+ * owed, `burn` when the whole position goes, each its own call of the batch: the batch is atomic already (MultiSend or
+ * the 7702 executor), and a Zodiac Roles modifier checks each call on its own, which it cannot do inside a position
+ * manager `multicall` (see the keeper's `safe-permissions`). Guards count the guaranteed payout
  * (mins + fees); later legs are funded with the expected one (the principal at the read price, exact unless the pool
  * trades before the batch: then the batch reverts).
  */
@@ -298,8 +294,7 @@ function encodeLpExit(leg: SleeveLeg, ctx: EncodeContext<UniswapV3State>): LegEn
     );
     unpricedUsd -= usdOf(ctx, id0, expected0) + usdOf(ctx, id1, expected1);
   }
-  const npm = byId.get(leg.holdingIds[0] ?? "")?.positionManager;
-  return { calls: npm ? combinePositionManagerCalls(npm, calls) : calls, effects, flows, unpricedUsd };
+  return { calls, effects, flows, unpricedUsd };
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   type Address,
   type Asset,
   type AssetId,
+  assetId,
   BallastError,
   type ChainSnapshot,
   type DiscoveredSleeve,
@@ -19,8 +20,9 @@ import {
   type Holding,
   holdingUsd,
   redactUrl,
+  usdValue,
 } from "@ballast/core";
-import { type ChainFetch, fetchChainSnapshot, mergePrices } from "@ballast/engine";
+import { type ChainFetch, type ChainSetup, fetchChainSnapshot, mergePrices } from "@ballast/engine";
 import { type Client, createPublicClient, erc20Abi, getAddress, http, parseAbi } from "viem";
 import { readContract } from "viem/actions";
 import { parse as parseYaml } from "yaml";
@@ -115,7 +117,7 @@ export async function discover(o: DiscoverOptions): Promise<Discovery> {
     chains: fetches.map((f) => f.snapshot as ChainSnapshot),
   });
   chains.forEach((c, i) => {
-    const fetch = fetches[i] as ChainFetch & { setup: ChainSetupLike };
+    const fetch = fetches[i] as ChainFetch & { setup: ChainSetup };
     const r = valueChain(c, fetch, { minUsd: o.minUsd, native: (tokens[i] as TokenFacts).native, prices });
     found.push(...r.found);
     leftOut.push(...r.leftOut);
@@ -277,7 +279,7 @@ async function readTokenFacts(c: DiscoverChain, account: Address): Promise<Token
     const symbol = configSymbol(s.result, address, taken);
     taken.add(symbol);
     assets.push({
-      id: `${c.chainId}:${address.toLowerCase()}` as AssetId,
+      id: assetId(c.chainId, address),
       chainId: c.chainId,
       address,
       symbol,
@@ -314,8 +316,6 @@ function configSymbol(symbol: string, address: Address, taken: ReadonlySet<strin
   return taken.has(clean) ? `${clean}.${address.slice(2, 6).toLowerCase()}` : clean;
 }
 
-type ChainSetupLike = Parameters<typeof fetchChainSnapshot>[0];
-
 /**
  * Reads every chain through the keeper's own set-up and the engine's fetch (Aave positions, LP NFTs, balances), as
  * `status` will with the written config: the same protocols, the same one multicall.
@@ -324,7 +324,7 @@ async function readPortfolio(
   o: DiscoverOptions,
   chains: readonly DiscoverChain[],
   facts: readonly TokenFacts[],
-): Promise<(ChainFetch & { setup: ChainSetupLike })[]> {
+): Promise<(ChainFetch & { setup: ChainSetup })[]> {
   const raw = {
     chains: Object.fromEntries(
       chains.map((c, i) => [
@@ -383,7 +383,7 @@ export function configEntry(c: DiscoverChain, owner: DiscoverOwner, key: string)
  */
 function valueChain(
   c: DiscoverChain,
-  fetch: ChainFetch & { setup: ChainSetupLike },
+  fetch: ChainFetch & { setup: ChainSetup },
   o: { minUsd: bigint; native: bigint; prices: ReadonlyMap<AssetId, bigint> },
 ): { found: Found[]; leftOut: LeftOut[] } {
   const { minUsd, native, prices } = o;
@@ -440,7 +440,7 @@ function unlistedTokens(c: DiscoverChain, fetch: ChainFetch, assets: ReadonlyMap
 /** The sleeve spec that claims a holding: a wallet token's, or its protocol's ({@link Protocol.sleeveSpecOf}). */
 function specOf(
   h: Holding,
-  fetch: ChainFetch & { setup: ChainSetupLike },
+  fetch: ChainFetch & { setup: ChainSetup },
   assets: ReadonlyMap<AssetId, Asset>,
 ): DiscoveredSleeve {
   if (h.protocol === "wallet") return { kind: "token", asset: assets.get(h.ref as AssetId)?.symbol ?? h.ref };
@@ -458,7 +458,7 @@ function nativeLeftOut(
 ): LeftOut {
   const weth = [...assets.values()].find((a) => a.symbol === "WETH");
   const price = weth ? prices.get(weth.id) : undefined;
-  const usd = price ? (native * price) / 10n ** 18n : 0n;
+  const usd = price ? usdValue(native, 18, price) : 0n;
   return {
     chain: c.name,
     what: "native ETH",

@@ -8,6 +8,7 @@ import {
   MAX_TICK,
   MIN_SQRT_RATIO,
   MIN_TICK,
+  searchTickAtSqrtRatio,
   TICK_RATIO_FACTORS,
 } from "./tickMath.ts";
 
@@ -114,5 +115,16 @@ describe("getTickAtSqrtRatio", () => {
   it("throws InvalidSqrtPriceError out of bounds", () => {
     expect(() => getTickAtSqrtRatio(MIN_SQRT_RATIO - 1n)).toThrow(InvalidSqrtPriceError);
     expect(() => getTickAtSqrtRatio(MAX_SQRT_RATIO)).toThrow(InvalidSqrtPriceError);
+  });
+});
+
+describe("searchTickAtSqrtRatio (the fallback when the float guess misses)", () => {
+  it("is the greatest tick whose ratio is ≤ the input, at both ends of the range and around zero", () => {
+    for (const tick of [MIN_TICK, MIN_TICK + 1, -200_000, -1, 0, 1, 12_345, MAX_TICK - 2, MAX_TICK - 1]) {
+      const r = getSqrtRatioAtTick(tick);
+      expect(searchTickAtSqrtRatio(r)).toBe(tick);
+      expect(searchTickAtSqrtRatio(getSqrtRatioAtTick(tick + 1) - 1n)).toBe(tick);
+      if (tick > MIN_TICK) expect(searchTickAtSqrtRatio(r - 1n)).toBe(tick - 1);
+    }
   });
 });

@@ -71,6 +71,15 @@ export function getTickAtSqrtRatio(sqrtPriceX96: bigint): number {
       if (getSqrtRatioAtTick(t) <= sqrtPriceX96 && getSqrtRatioAtTick(t + 1) > sqrtPriceX96) return t;
     }
   }
+  return searchTickAtSqrtRatio(sqrtPriceX96);
+}
+
+/**
+ * The binary search {@link getTickAtSqrtRatio} falls back to when its guess misses: the greatest tick whose sqrt ratio
+ * is ≤ `sqrtPriceX96` (which must be in [MIN_SQRT_RATIO, MAX_SQRT_RATIO)). Its own function so that it is tested on its
+ * own: the guess almost never misses.
+ */
+export function searchTickAtSqrtRatio(sqrtPriceX96: bigint): number {
   let lo = MIN_TICK;
   let hi = MAX_TICK - 1;
   while (lo < hi) {
