@@ -154,6 +154,8 @@ export function demoConfigYaml(
     confirmTimeout?: string;
     /** Every chain's `rpcTimeout` (default the config's). */
     rpcTimeout?: string;
+    /** The Across API's URL: USDC bridges between the chains through their SpokePools (default no bridge). */
+    across?: string;
   },
 ): string {
   const chain = (key: keyof DemoChains, c: TestChain) =>
@@ -163,11 +165,11 @@ export function demoConfigYaml(
       name: `${key} (local anvil)`,
       ...(opts.address ? { address: opts.address } : {}),
       ...(opts.rpcTimeout ? { rpcTimeout: opts.rpcTimeout } : {}),
-    });
-  return `# Written by \`ballast demo\`: two local anvil chains with the real Aave V3 and Uniswap V3.
+    }) + (opts.across ? acrossChainYaml(c) : "");
+  return `# Written by \`ballast demo\`: two local anvil chains with the real Aave V3, Uniswap V3${opts.across ? " and Across" : ""}.
 chains:
 ${chain("ethereum", chains.ethereum)}${chain("base", chains.base)}
-policy:
+${opts.across ? acrossYaml({ api: opts.across }) : ""}policy:
   sleeves:
     - { id: eth-idle,    chain: ethereum, kind: token,         asset: WETH, weight: 25% }
     - { id: eth-usdc-lp, chain: ethereum, kind: uniswap-v3-lp, pool: WETH/USDC/500, range: ${DEMO_RANGE_BPS / 100}%, weight: 25% }
@@ -204,20 +206,27 @@ export async function seedBridgePortfolio(chains: DemoChains, account: Address):
   await fund(b, { account, token: "USDC", amount: parseUnits("40000", 6) });
 }
 
+/** A testkit chain's `across` entry (indented under `chains.<key>`): its SpokePool, USDC bridged. */
+const acrossChainYaml = (c: TestChain): string =>
+  `    across: { spokePool: "${c.deployment.across.spokePool}", tokens: [USDC] }\n`;
+
+/** The config's top-level `across` section: the API at `api`, the fee limit and the fill window. */
+const acrossYaml = (opts: { api: string; maxFee?: string; fillDeadline?: string }): string => `across:
+  api: ${opts.api}
+  maxFee: ${opts.maxFee ?? "0.5%"}
+  fillDeadline: ${opts.fillDeadline ?? "1h"}
+`;
+
 /** The config of {@link seedBridgePortfolio}: Across on both chains (USDC), the API at `api`, ethereum over target. */
 export function bridgeConfigYaml(
   chains: DemoChains,
   opts: { api: string; journal: string; maxFee?: string; fillDeadline?: string; tick?: string },
 ): string {
   const chain = (key: keyof DemoChains) =>
-    `${testkitChainYaml(key, chains[key], { keyVar: "BALLAST_DEMO_KEY" })}    across: { spokePool: "${chains[key].deployment.across.spokePool}", tokens: [USDC] }\n`;
+    testkitChainYaml(key, chains[key], { keyVar: "BALLAST_DEMO_KEY" }) + acrossChainYaml(chains[key]);
   return `chains:
 ${chain("ethereum")}${chain("base")}
-across:
-  api: ${opts.api}
-  maxFee: ${opts.maxFee ?? "0.5%"}
-  fillDeadline: ${opts.fillDeadline ?? "1h"}
-policy:
+${acrossYaml(opts)}policy:
   sleeves:
     - { id: eth-weth,  chain: ethereum, kind: token,       asset: WETH, weight: 15% }
     - { id: eth-usdc,  chain: ethereum, kind: token,       asset: USDC, weight: 30% }
@@ -262,6 +271,8 @@ export type OpenDemoKeeperOptions = {
   readonly edit?: (yaml: string) => string;
   /** The clients' polling interval, ms. */
   readonly pollingIntervalMs?: number;
+  /** The Across API's URL: the config bridges USDC between the chains (default no bridge). */
+  readonly across?: string;
 };
 
 /**
@@ -278,6 +289,7 @@ export async function openDemoKeeper(
   const yaml = demoConfigYaml(chains, {
     journal: join(dir, "ballast.db"),
     ...(opts.cooldown ? { cooldown: opts.cooldown } : {}),
+    ...(opts.across ? { across: opts.across } : {}),
   });
   writeFileSync(file, opts.edit ? opts.edit(yaml) : yaml);
   const env = demoEnv();

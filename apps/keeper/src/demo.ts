@@ -11,7 +11,16 @@ import {
   wadToBpsNumber,
 } from "@ballast/core";
 import type { CycleResult } from "@ballast/engine";
-import { setPrice, type TestChain, testAccounts } from "@ballast/testkit";
+import {
+  type AcrossApi,
+  type AcrossRelayer,
+  setPrice,
+  startAcrossApi,
+  startAcrossRelayer,
+  type TestChain,
+  testAccounts,
+} from "@ballast/testkit";
+import { isFinalTransfer, settleTransfers, type TransferRecord, transferLine } from "./bridges.ts";
 import { serveJournalDashboard } from "./dashboard/serve.ts";
 import {
   DEMO_CONFIG_FILE,
@@ -24,6 +33,7 @@ import {
 import {
   errText,
   type Keeper,
+  type KeeperCycle,
   keeperCycle,
   renderPlan,
   renderProblems,
@@ -31,7 +41,7 @@ import {
   sleep,
 } from "./keeper.ts";
 
-const STEPS = 7;
+const STEPS = 9;
 const secs = (from: number) => `${((performance.now() - from) / 1000).toFixed(1)} s`;
 
 async function step<T>(n: number, title: string, fn: () => Promise<T>): Promise<T> {
@@ -50,7 +60,7 @@ function costLine(plan: Plan | null, navLossUsd: bigint): string {
   if (!plan) return "No plan was made: no cost.";
   const c = plan.estimatedCost;
   const est = c.feesUsd + c.slippageUsd + c.bridgeUsd;
-  return `Cost: estimated ${formatUsd(est)} (fees ${formatUsd(c.feesUsd)}, slippage ${formatUsd(c.slippageUsd)}) + gas ${formatUsd(c.gasUsd)}; actual ${formatUsd(navLossUsd)} (NAV before − after, same prices)`;
+  return `Cost: estimated ${formatUsd(est)} (fees ${formatUsd(c.feesUsd)}, slippage ${formatUsd(c.slippageUsd)}, bridge ${formatUsd(c.bridgeUsd)}) + gas ${formatUsd(c.gasUsd)}; actual ${formatUsd(navLossUsd)} (NAV before − after, same prices)`;
 }
 
 const signedBps = (bps: number) => `${bps > 0 ? "+" : ""}${bps} bps`;
@@ -131,118 +141,218 @@ async function keepRunning(
   await dashboard.closed;
 }
 
+/** The demo's running parts: the chains, the local Across (API stand-in and relayer), the keeper. */
+type DemoRun = {
+  chains: DemoChains;
+  started: TestChain[];
+  across: { api: AcrossApi; relayer: AcrossRelayer } | undefined;
+  keeper: Keeper | undefined;
+};
+
+/** The local Across relayer's wait before it fills a deposit: long enough to see the transfer in flight. */
+const FILL_DELAY_MS = 1_000;
+const FILL_TIMEOUT_MS = 60_000;
+
+/** Steps 1–2: the chains with the real SpokePools, the Across API stand-in and relayer, the funded portfolio. */
+async function openDemo(run: Partial<DemoRun> & { started: TestChain[] }): Promise<DemoChains> {
+  const chains: DemoChains = await step(
+    1,
+    "Starting anvil: ethereum (chain 1) and base (chain 8453), each with the real Across SpokePool; the local Across API and relayer",
+    async () => {
+      const demo = await startDemoChains();
+      run.started.push(demo.ethereum, demo.base);
+      const both = [demo.ethereum, demo.base];
+      run.across = {
+        api: await startAcrossApi({ chains: both }),
+        relayer: startAcrossRelayer({ chains: both, fillDelayMs: FILL_DELAY_MS }),
+      };
+      return demo;
+    },
+  );
+  const account = testAccounts.keeper;
+  await step(
+    2,
+    `Opening the portfolio of ${account.address}: idle WETH and a WETH/USDC LP on ethereum; WETH supplied, USDC borrowed and idle USDC on base`,
+    () => seedDemoPortfolio(chains, account),
+  );
+  return chains;
+}
+
+const printSent = (sent: KeeperCycle["sent"]) => {
+  for (const s of sent)
+    console.log(
+      `  ${s.key.padEnd(9)} ${s.status}${s.hash ? `  tx ${s.hash}` : ""}${s.gasUsed ? `  gas ${s.gasUsed.toLocaleString("en-US")}` : ""}${s.error ? `  ${s.error}` : ""}`,
+    );
+};
+
 /**
- * `ballast demo`: two local anvil chains with the real Aave V3 and Uniswap V3, a funded portfolio across wallet
- * tokens, Aave supply and borrow and an LP position; ETH falls, the portfolio drifts, the keeper rebalances with one
- * simulated EIP-7702 batch per chain. No RPC URL or key needed; the chains stop at the end.
+ * Follows the cycle's deposits as the keeper does (`settleTransfers`: the origin's `FundsDeposited`, then the
+ * destination SpokePool's `fillStatuses`) until each is final; the transfers, final.
+ */
+async function awaitTransfers(k: Keeper): Promise<TransferRecord[]> {
+  const seen = new Map<string, TransferRecord>();
+  const until = performance.now() + FILL_TIMEOUT_MS;
+  for (;;) {
+    const { transfers } = await settleTransfers(k, Math.floor(Date.now() / 1000));
+    for (const t of transfers) seen.set(t.id, t);
+    if (transfers.every((t) => isFinalTransfer(t.status))) return [...seen.values()];
+    if (performance.now() > until)
+      throw new BallastError("The local Across relayer did not fill the demo's deposit in time.", {
+        details: transfers.map((t) => transferLine(k, t, Math.floor(Date.now() / 1000))).join("; "),
+      });
+    await sleep(200);
+  }
+}
+
+/**
+ * Steps 6–8, the two-cycle settlement: the sending chain's batch (ending with its Across deposit), the fill read on
+ * the receiving chain, then the receiving chain's batch placing what arrived.
+ */
+async function rebalanceAcross(k: Keeper, now: () => number): Promise<void> {
+  const first = await step(
+    6,
+    "Rebalancing: one EIP-7702 batch per sending chain, its last calls the Across deposit (simulated, then sent); a receiving chain waits",
+    () => keeperCycle(k, { now: now(), execute: true }),
+  );
+  printSent(first.sent);
+  const transfers = await step(
+    7,
+    "The local Across relayer fills each deposit on its destination; the keeper reads the fill there",
+    () => awaitTransfers(k),
+  );
+  for (const t of transfers)
+    console.log(`  ${transferLine(k, t, now())}${t.depositTx ? `  deposit tx ${t.depositTx}` : ""}`);
+  if (transfers.length === 0) console.log("  no cross-chain transfer this time");
+  const second = await step(8, "The next cycle: each receiving chain places what arrived", () =>
+    keeperCycle(k, { now: now(), execute: true }),
+  );
+  printSent(second.sent);
+  if (second.sent.length === 0) console.log("  nothing to place: every sleeve is in band");
+}
+
+/** Each chain's share of NAV against the sum of its sleeves' targets: what a cross-chain move changes. */
+function chainRows(k: Keeper, before: Valued, after: Valued): string[][] {
+  const share = (v: Valued, chainId: number) =>
+    v.state.sleeves
+      .filter((s) => s.sleeve.chainId === chainId)
+      .reduce((sum, s) => sum + wadToBpsNumber(s.weightWad), 0) / 100;
+  return k.chains.map(({ key, setup }) => {
+    const target =
+      before.state.sleeves
+        .filter((s) => s.sleeve.chainId === setup.chainId)
+        .reduce((sum, s) => sum + s.sleeve.targetBps, 0) / 100;
+    const [b, a] = [share(before, setup.chainId), share(after, setup.chainId)];
+    return [
+      `${key} (all)`,
+      `${target.toFixed(2)}%`,
+      `${b.toFixed(2)}%`,
+      `${a.toFixed(2)}%`,
+      signedBps(Math.round((a - target) * 100)),
+      "",
+    ];
+  });
+}
+
+/** The before/after table: every sleeve, then each chain's share. */
+function beforeAfter(k: Keeper, before: Valued, after: Valued): string {
+  const post = weightsOf(after);
+  const rows = [...weightsOf(before)].map(([id, b]) => {
+    const a = post.get(id);
+    return [
+      id,
+      `${b.target.toFixed(2)}%`,
+      `${b.weight.toFixed(2)}%`,
+      a ? `${a.weight.toFixed(2)}%` : "?",
+      a ? signedBps(Math.round((a.weight - b.target) * 100)) : "?",
+      a?.inBand ? "yes" : "NO",
+    ];
+  });
+  return formatTable(
+    ["sleeve", "target", "before", "after", "to target", "in band"],
+    [...rows, ...chainRows(k, before, after)],
+    [1, 2, 3, 4],
+  );
+}
+
+/** Steps 3–5: the status, ETH's fall on both chains, the drifted portfolio with its decision and plan. */
+async function drift(
+  k: Keeper,
+  chains: DemoChains,
+  now: () => number,
+): Promise<{ drifted: Valued; plan: Plan | null }> {
+  const start = await step(3, "Status at ETH = $3,000", () => keeperCycle(k, { now: now(), execute: false }));
+  console.log(renderStatus(start.result));
+  await step(
+    4,
+    "ETH falls 20% to $2,400 on both chains (oracle feeds set, pool prices moved by real swaps)",
+    () =>
+      Promise.all(
+        [chains.ethereum, chains.base].map((c) =>
+          setPrice(c, { asset: "WETH", usdPrice: 2_400n * 10n ** 8n }),
+        ),
+      ),
+  );
+  const drifted = await step(
+    5,
+    "Reading the drifted portfolio, deciding, planning, simulating each chain's batch",
+    () => keeperCycle(k, { now: now(), execute: false }),
+  );
+  const driftedV = valued(drifted.result);
+  console.log(renderStatus(drifted.result));
+  console.log(`\nDecision: ${driftedV.decision.fire ? "REBALANCE" : "hold"}`);
+  for (const r of driftedV.decision.reasons) if (r.fired) console.log(`  ● ${r.rule}: ${r.detail}`);
+  console.log("");
+  console.log(renderPlan(drifted.result));
+  return { drifted: driftedV, plan: drifted.result.plan };
+}
+
+/**
+ * `ballast demo`: two local anvil chains with the real Aave V3, Uniswap V3 and Across SpokePool, a funded portfolio
+ * across wallet tokens, Aave supply and borrow and an LP position; ETH falls, the portfolio drifts within and between
+ * the chains, the keeper rebalances: one simulated EIP-7702 batch per chain, USDC crossing through the local Across
+ * (the testkit's relayer fills), the receiving chain's batch a cycle later. No RPC URL or key needed; everything
+ * stops at the end.
  */
 export async function runDemo(opts: { keep: boolean }): Promise<void> {
   const t0 = performance.now();
   console.log(
-    "Ballast demo — two local chains running the real Aave V3 and Uniswap V3 contracts (npm artifacts).",
+    "Ballast demo — two local chains running the real Aave V3, Uniswap V3 and Across contracts (npm artifacts).",
   );
   const dir = mkdtempSync(join(tmpdir(), "ballast-demo-"));
-  const started: TestChain[] = [];
-  let keeper: Keeper | undefined;
+  const run: Partial<DemoRun> & { started: TestChain[] } = { started: [] };
   try {
-    const chains: DemoChains = await step(
-      1,
-      "Starting anvil: ethereum (chain 1) and base (chain 8453)",
-      async () => {
-        const demo = await startDemoChains();
-        started.push(demo.ethereum, demo.base);
-        return demo;
-      },
-    );
-    const account = testAccounts.keeper;
-    await step(
-      2,
-      `Opening the portfolio of ${account.address}: idle WETH and a WETH/USDC LP on ethereum; WETH supplied, USDC borrowed and idle USDC on base`,
-      () => seedDemoPortfolio(chains, account),
-    );
-
+    const chains = await openDemo(run);
     // With --keep the market keeps moving afterwards: a short cooldown and a fine drift history.
-    keeper = await openDemoKeeper(chains, dir, {
+    const k = await openDemoKeeper(chains, dir, {
       pollingIntervalMs: 50,
+      ...(run.across ? { across: run.across.api.url } : {}),
       ...(opts.keep
         ? { cooldown: "1m", edit: (yaml: string) => `${yaml}  dashboard: { sampleEvery: 5s }\n` }
         : {}),
     });
-    const k = keeper;
+    run.keeper = k;
     const now = () => Math.floor(Date.now() / 1000);
-
-    const start = await step(3, "Status at ETH = $3,000", () =>
-      keeperCycle(k, { now: now(), execute: false }),
-    );
-    console.log(renderStatus(start.result));
-
-    await step(
-      4,
-      "ETH falls 20% to $2,400 on both chains (oracle feeds set, pool prices moved by real swaps)",
-      () =>
-        Promise.all(
-          [chains.ethereum, chains.base].map((c) =>
-            setPrice(c, { asset: "WETH", usdPrice: 2_400n * 10n ** 8n }),
-          ),
-        ),
-    );
-    const drifted = await step(
-      5,
-      "Reading the drifted portfolio, deciding, planning, simulating each chain's batch",
-      () => keeperCycle(k, { now: now(), execute: false }),
-    );
-    const driftedV = valued(drifted.result);
-    console.log(renderStatus(drifted.result));
-    console.log(`\nDecision: ${driftedV.decision.fire ? "REBALANCE" : "hold"}`);
-    for (const r of driftedV.decision.reasons) if (r.fired) console.log(`  ● ${r.rule}: ${r.detail}`);
-    console.log("");
-    console.log(renderPlan(drifted.result));
-
-    const run = await step(
-      6,
-      "Rebalancing: one EIP-7702 batch transaction per chain (simulated, then sent)",
-      () => keeperCycle(k, { now: now(), execute: true }),
-    );
-    for (const s of run.sent)
-      console.log(
-        `  ${s.key.padEnd(9)} ${s.status}${s.hash ? `  tx ${s.hash}` : ""}${s.gasUsed ? `  gas ${s.gasUsed.toLocaleString("en-US")}` : ""}${s.error ? `  ${s.error}` : ""}`,
-      );
-
-    const after = await step(7, "Reading every chain back", () =>
+    const { drifted: driftedV, plan } = await drift(k, chains, now);
+    await rebalanceAcross(k, now);
+    const after = await step(9, "Reading every chain back", () =>
       keeperCycle(k, { now: now(), execute: false }),
     );
     console.log(renderStatus(after.result));
     const afterV = valued(after.result);
-    const before = weightsOf(driftedV);
-    const post = weightsOf(afterV);
     console.log("\nBefore / after the rebalance");
-    console.log(
-      formatTable(
-        ["sleeve", "target", "before", "after", "to target", "in band"],
-        [...before].map(([id, b]) => {
-          const a = post.get(id);
-          return [
-            id,
-            `${b.target.toFixed(2)}%`,
-            `${b.weight.toFixed(2)}%`,
-            a ? `${a.weight.toFixed(2)}%` : "?",
-            a ? signedBps(Math.round((a.weight - b.target) * 100)) : "?",
-            a?.inBand ? "yes" : "NO",
-          ];
-        }),
-        [1, 2, 3, 4],
-      ),
-    );
+    console.log(beforeAfter(k, driftedV, afterV));
     console.log(
       `NAV ${formatUsd(driftedV.state.navUsd)} → ${formatUsd(afterV.state.navUsd)};  next decision: ${afterV.decision.fire ? "REBALANCE" : "hold"}`,
     );
-    console.log(costLine(drifted.result.plan, driftedV.state.navUsd - afterV.state.navUsd));
+    console.log(costLine(plan, driftedV.state.navUsd - afterV.state.navUsd));
     console.log(
       `\nDemo finished in ${secs(t0)}. Config and journal: ${dir} (the journal outlives the chains: pnpm ballast history -c ${join(dir, DEMO_CONFIG_FILE)})`,
     );
-    if (opts.keep) await keepRunning(k, chains, started, demoEnv());
+    if (opts.keep) await keepRunning(k, chains, run.started, demoEnv());
   } finally {
-    await keeper?.journal.close();
-    await Promise.all(started.map((c) => c.stop()));
+    await run.keeper?.journal.close();
+    await run.across?.relayer.stop();
+    await run.across?.api.close();
+    await Promise.all(run.started.map((c) => c.stop()));
   }
 }

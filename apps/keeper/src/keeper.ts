@@ -11,6 +11,7 @@ import {
 } from "@ballast/chain";
 import {
   BallastError,
+  formatAmount,
   formatHealthFactor,
   formatPlanTable,
   formatStatusTable,
@@ -552,13 +553,14 @@ export function renderPlan(r: CycleResult): string {
     (e) =>
       `chain ${e.key}: FAILED — ${e.error.shortMessage}${e.error.details ? ` (${e.error.details})` : ""}; no batch for this chain`,
   );
+  const assets = r.snapshot.assets;
   const transfers = r.transfers.map((t) => {
     const sender = r.batches.find((b) => b.chainId === t.fromChainId);
     const quote = sender?.bridges.find((q) => q.toChainId === t.toChainId);
     const how = quote
-      ? `deposit at the end of chain ${t.fromChainId}'s batch, ${quote.amountOut} expected (fee ${quote.feeIn})`
+      ? `deposit at the end of chain ${t.fromChainId}'s batch, ${formatAmount(quote.amountOut, t.assetTo, assets)} expected (fee ${formatAmount(quote.feeIn, t.assetFrom, assets)})`
       : "no deposit this cycle";
-    return `cross-chain transfer: ${t.amount} ${t.symbol} from chain ${t.fromChainId} to ${t.toChainId} — ${how}; chain ${t.toChainId}'s legs run once it has arrived`;
+    return `cross-chain transfer: ${formatAmount(t.amount, t.assetFrom, assets)} from chain ${t.fromChainId} to ${t.toChainId} — ${how}; chain ${t.toChainId}'s legs run once it has arrived`;
   });
   return [formatPlanTable(r.plan, r.snapshot.assets), "", ...sims, ...failed, ...transfers].join("\n");
 }
