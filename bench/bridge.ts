@@ -15,7 +15,9 @@ import { join } from "node:path";
 import {
   bridgeConfigYaml,
   demoEnv,
+  openDemoKeeper,
   seedBridgePortfolio,
+  seedDemoPortfolio,
   startDemoChains,
 } from "../apps/keeper/src/demo-portfolio.ts";
 import {
@@ -27,7 +29,12 @@ import {
   openJournal,
 } from "../apps/keeper/src/index.ts";
 import { type PortfolioState, WAD } from "../packages/core/src/index.ts";
-import { startAcrossApi, startAcrossRelayer, testAccounts } from "../packages/testkit/src/index.ts";
+import {
+  setPrice,
+  startAcrossApi,
+  startAcrossRelayer,
+  testAccounts,
+} from "../packages/testkit/src/index.ts";
 
 const FILL_DELAY_MS = 2_000;
 const MAX_CYCLES = 20;
@@ -43,6 +50,39 @@ function minimumCrossing(state: PortfolioState): bigint {
 }
 
 const usd = (wad: bigint) => `$${(Number(wad / 10n ** 16n) / 100).toLocaleString("en-US")}`;
+
+/**
+ * The demo's origin batch (ETH −20%: ethereum's LP decrease, swap and buy, then approve + deposit of the USDC base is
+ * short of), simulated on one state with and without its deposit, then sent: gas with, without, and landed.
+ */
+async function originBatchGas(): Promise<{ withDeposit: bigint; without: bigint; landed: bigint; calls: number }> {
+  const chains = await startDemoChains();
+  const dir = mkdtempSync(join(tmpdir(), "ballast-bench-bridge-demo-"));
+  const api = await startAcrossApi({ chains: [chains.ethereum, chains.base] });
+  const relayer = startAcrossRelayer({ chains: [chains.ethereum, chains.base] });
+  try {
+    await seedDemoPortfolio(chains, testAccounts.keeper);
+    const k = await openDemoKeeper(chains, dir, { pollingIntervalMs: 50, across: api.url });
+    await Promise.all(
+      [chains.ethereum, chains.base].map((c) => setPrice(c, { asset: "WETH", usdPrice: 2_400n * 10n ** 8n })),
+    );
+    const now = Math.floor(Date.now() / 1000);
+    const dry = await keeperCycle(k, { now, execute: false });
+    const batch = dry.result.batches.find((b) => b.bridges.length > 0);
+    const c = k.chains.find((x) => x.setup.chainId === batch?.chainId);
+    if (!batch?.simulation || !c) throw new Error("the demo's plan has no origin batch with a deposit");
+    const without = await c.setup.executor.simulate(batch.calls.slice(0, -2 * batch.bridges.length), {});
+    const run = await keeperCycle(k, { now, execute: true });
+    const landed = run.sent.find((s) => s.chainId === batch.chainId)?.gasUsed ?? 0n;
+    await k.journal.close();
+    return { withDeposit: batch.simulation.gasUsed, without: without.gasUsed, landed, calls: batch.calls.length };
+  } finally {
+    await relayer.stop();
+    await api.close();
+    await Promise.all([chains.ethereum.stop(), chains.base.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 async function main(): Promise<void> {
   const chains = await startDemoChains();
@@ -117,3 +157,8 @@ async function main(): Promise<void> {
 }
 
 await main();
+const g = await originBatchGas();
+const fmt = (x: bigint) => x.toLocaleString("en-US");
+console.log(
+  `demo origin batch (ETH -20%)  ${g.calls} calls: ${fmt(g.withDeposit)} gas simulated with the deposit, ${fmt(g.without)} without it (approve + deposit ${fmt(g.withDeposit - g.without)}, +${((Number(g.withDeposit - g.without) / Number(g.without)) * 100).toFixed(1)}%); landed ${fmt(g.landed)}`,
+);

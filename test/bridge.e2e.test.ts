@@ -7,7 +7,17 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spokePoolAbi } from "@ballast/across";
-import { fromJson, openJournal } from "@ballast/keeper";
+import {
+  buildRuntime,
+  createLogger,
+  createMetrics,
+  fromJson,
+  keeperCycle,
+  loadConfig,
+  movedTransfer,
+  openJournal,
+  settleTransfers,
+} from "@ballast/keeper";
 import { bridgeConfigYaml, seedBridgePortfolio } from "@ballast/keeper/demo";
 import {
   type AcrossApi,
@@ -207,6 +217,41 @@ describe("ballast moves capital across chains through Across", () => {
     const navAfter = BigInt(after.navUsd);
     expect(navAfter).toBeGreaterThan((navDuring * 9_990n) / 10_000n);
     expect(await aUsdcOf(b)).toBeGreaterThan(parseUnits("40000", 6));
+  });
+
+  it("a transfer that moves after its settle pass (here: filled) is seen by movedTransfer, which journals nothing", async () => {
+    // A chain no open transfer touches may send (the others hold); the keeper first checks, after the chains' reads,
+    // that no open transfer moved since its settle pass: else that cycle's NAV counted it twice or not at all.
+    await reseed();
+    const file = writeConfig("moved");
+    relayer = startAcrossRelayer({ chains: [a, b], mode: "never", refundExpired: false });
+    const config = loadConfig(file, env);
+    const journal = await openJournal(config.keeper.journal);
+    const runtime = buildRuntime(config, env, {
+      store: journal.txStore,
+      needKeys: true,
+      pollingIntervalMs: 50,
+    });
+    const log = createLogger({ level: "silent", pretty: false });
+    const k = { config, chains: runtime, journal, metrics: createMetrics(), log };
+    const now = () => Math.floor(Date.now() / 1000);
+    try {
+      const first = await keeperCycle(k, { now: now(), execute: true });
+      expect(first.sent.map((s) => `${s.key} ${s.status}`)).toEqual(["ethereum confirmed"]);
+      const { transfers } = await settleTransfers(k, now());
+      expect(transfers.map((t) => t.status)).toEqual(["deposited"]);
+      expect(await movedTransfer(k, transfers, now())).toBeUndefined();
+
+      relayer.setMode("fill");
+      await relayer.waitFor({ originChainId: 1, depositId: transfers[0]!.event!.depositId });
+      expect(await movedTransfer(k, transfers, now())).toMatch(
+        /^bridge transfer \S+ moved while the chains were read \(filled\)/,
+      );
+      // It only read: the journal still has the transfer open, and the next settle pass finds it filled.
+      expect((await settleTransfers(k, now())).transfers.map((t) => t.status)).toEqual(["filled"]);
+    } finally {
+      await journal.close();
+    }
   });
 
   it("a deposit never filled: the refund is seen, the transfer leaves the in-flight ledger and is planned again, nothing lost", async () => {

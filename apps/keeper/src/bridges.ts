@@ -1,8 +1,8 @@
 /**
  * Bridge transfers in the journal (`bridge_transfers`, migration 6): each deposit a batch carries is journaled before
  * the batch is sent, and followed until it is final — filled on the destination (`fillStatuses`), refunded on the
- * origin after its deadline, or unsent (its batch never landed). Until then it is in flight (every chain holds) and
- * its expected output is in transit (counted as the destination's wallet balance).
+ * origin after its deadline, or unsent (its batch never landed). Until then it is in flight (its origin and its
+ * destination hold) and its expected output is in transit (counted as the destination's wallet balance).
  */
 import {
   type AcrossDeposit,
@@ -176,7 +176,7 @@ export async function listTransfers(
 
 /** What {@link settleTransfers} found. */
 export type TransferSettlement = {
-  /** Transfers not final: every chain holds while one exists. */
+  /** Transfers not final: the origin and the destination of each hold. */
   readonly inFlight: InFlightItem[];
   /** Deposited and not filled: counted as the destination's wallet balance. */
   readonly inTransit: InTransit[];
@@ -229,6 +229,26 @@ export async function settleTransfers(k: Keeper, now: number): Promise<TransferS
   };
 }
 
+/**
+ * Why a cycle that read the chains after `settleTransfers` must not send: one of its open `transfers` moved since
+ * (deposit landed, filled, refunded), re-read from the chains without journaling; `undefined` when none did. The
+ * settle pass and the chains' reads are not one atomic read, so a transfer that moved in between is counted twice (in
+ * transit and arrived) or not at all (gone from the origin, not yet in transit): NAV is off by its amount, and a free
+ * chain would rebalance against it. A read that fails counts as moved. The next cycle settles it and reads again.
+ */
+export async function movedTransfer(
+  k: Keeper,
+  transfers: readonly TransferRecord[],
+  now: number,
+): Promise<string | undefined> {
+  for (const r of transfers.filter((t) => !isFinal(t.status))) {
+    const next = await advance(k, r, now).catch((e: unknown) => e);
+    if (next instanceof Error || (next as TransferRecord).status !== r.status)
+      return `bridge transfer ${r.id} moved while the chains were read (${next instanceof Error ? errText(next) : (next as TransferRecord).status}): NAV is read again next cycle`;
+  }
+  return undefined;
+}
+
 const keyOf = (k: Keeper, chainId: number) =>
   k.chains.find((c) => c.setup.chainId === chainId)?.key ?? String(chainId);
 
@@ -237,6 +257,7 @@ export function transferInFlight(k: Keeper, r: TransferRecord, now: number): InF
   return {
     kind: "bridge",
     chainId: r.originChainId,
+    toChainId: r.destChainId,
     sender: r.account,
     planId: r.planId,
     detail: transferLine(k, r, now),

@@ -32,6 +32,7 @@ import {
 import type { Logger } from "pino";
 import {
   journalTransfers,
+  movedTransfer,
   settleTransfers,
   type TransferRecord,
   type TransferSettlement,
@@ -286,11 +287,13 @@ export async function keeperCycle(
     return { result, inFlight, settled, sent: [], transfers };
 
   const plan = result.plan;
-  if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
+  // A free chain sends while transfers are open elsewhere: only if none moved since they were settled.
+  const stale = hold ?? (await movedTransfer(k, transfers, opts.now));
+  if (stale) k.log.warn({ plan: plan.id.slice(0, 12), reason: stale }, "plan held: nothing sent");
   const sent = await Promise.all(
     result.batches.map((b) => {
       const stop = stops.get(b.key);
-      if (hold || stop) return held(k, b, hold ?? stopText(stop as Stop));
+      if (stale || stop) return held(k, b, stale ?? stopText(stop as Stop));
       return sendBatch(k, plan, b, { now: opts.now, prices: result.state.prices }, opts.signal);
     }),
   );

@@ -5,7 +5,7 @@ import type { TxRecord } from "./store.ts";
  * What can be in flight: a journaled transaction, or a bridge transfer (journaled before its origin batch is sent,
  * final once filled on the destination, refunded on the origin, or never sent). A Fusion order would join this union
  * with the same contract: it is in flight from the moment it is journaled until it is final, and a chain holds
- * meanwhile (a bridge transfer holds every chain: value is between them).
+ * meanwhile (a bridge transfer holds both its chains: value is between them).
  */
 export type InFlightKind = "transaction" | "bridge";
 
@@ -14,6 +14,8 @@ export type InFlightItem = {
   readonly kind: InFlightKind;
   /** Where it was sent (a bridge transfer: its origin chain). */
   readonly chainId: number;
+  /** A bridge transfer's destination: it holds there too (what arrives must not be planned over). */
+  readonly toChainId?: number;
   readonly sender: Address;
   /** The plan it belongs to. */
   readonly planId: string;

@@ -1,7 +1,7 @@
 import type { InFlightItem } from "@ballast/chain";
 import type { Decision, Plan } from "@ballast/core";
 import { describe, expect, it } from "vitest";
-import { holdInFlight, withInTransit } from "./cycle.ts";
+import { heldChains, holdInFlight, withInTransit } from "./cycle.ts";
 import type { ChainSetup } from "./types.ts";
 
 const chains = [
@@ -51,12 +51,29 @@ describe("holdInFlight", () => {
     expect(d.reasons.map((r) => r.rule)).toEqual(["in-flight"]);
   });
 
-  it("holds every chain while a bridge transfer is in flight, even one with nothing of its own in flight", () => {
-    const bridge: InFlightItem = { ...item(1), kind: "bridge", detail: "across 1000 USDC to chain 8453" };
-    const d = holdInFlight(fired, chains, [bridge], planOn(8453));
-    expect(d.fire).toBe(false);
-    expect(d.reasons.at(-1)).toMatchObject({ rule: "in-flight", fired: true });
-    expect(d.reasons.at(-1)?.detail).toContain("across 1000 USDC to chain 8453");
+  const bridge: InFlightItem = {
+    ...item(1),
+    kind: "bridge",
+    toChainId: 8453,
+    detail: "across 1000 USDC to chain 8453",
+  };
+  const three = [...chains, { key: "optimism", chainId: 10 }] as unknown as ChainSetup[];
+
+  it("holds both chains of a bridge transfer in flight: its origin and its destination", () => {
+    for (const planned of [planOn(8453), planOn(1), planOn(1, 8453)]) {
+      const d = holdInFlight(fired, three, [bridge], planned);
+      expect(d.fire).toBe(false);
+      expect(d.reasons.at(-1)).toMatchObject({ rule: "in-flight", fired: true });
+      expect(d.reasons.at(-1)?.detail).toContain("ethereum → base (across 1000 USDC to chain 8453");
+    }
+    expect([...heldChains([bridge])].sort()).toEqual([1, 8453]);
+  });
+
+  it("lets a chain the transfer does not touch rebalance", () => {
+    const d = holdInFlight(fired, three, [bridge], planOn(1, 8453, 10));
+    expect(d.fire).toBe(true);
+    expect(d.reasons.at(-1)).toMatchObject({ rule: "in-flight", fired: false });
+    expect(holdInFlight(fired, three, [bridge, item(10)], planOn(1, 8453, 10)).fire).toBe(false);
   });
 });
 

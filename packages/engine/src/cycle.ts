@@ -215,7 +215,8 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
   if (!decision.fire && !params.force) return { ...planned, stage: "gated" };
   if (params.whatIf) return { ...planned, stage: "planned" };
   const fresh = fetched.filter((f) => !reads.staleChains.includes(f.setup.chainId));
-  const live = fresh.filter((f) => !inFlight.some((i) => i.chainId === f.setup.chainId));
+  const busy = heldChains(inFlight);
+  const live = fresh.filter((f) => !busy.has(f.setup.chainId));
   const { held, batches, errors } = await realizeAndSimulate(
     params,
     { plan, state, policy, slots, chains: live },
@@ -320,10 +321,15 @@ function valuePortfolio(
   }
 }
 
+/** The chains something in flight holds: where each was sent, and a bridge transfer's destination too. */
+export const heldChains = (inFlight: readonly InFlightItem[]): Set<number> =>
+  new Set(inFlight.flatMap((i) => (i.toChainId === undefined ? [i.chainId] : [i.chainId, i.toChainId])));
+
 /**
- * Adds the `in-flight` reason: chains with something sent and not final get no new batch. It fires (and holds the
- * whole decision) when no chain with legs in the plan is free, or when there is no plan, or when a bridge transfer
- * is in flight (value between chains: no chain may plan over what is about to arrive or leave).
+ * Adds the `in-flight` reason: chains with something sent and not final get no new batch — a bridge transfer holds
+ * its origin and its destination (no plan there re-sends the move or sells what is about to arrive). It fires (and
+ * holds the whole decision) when no chain with legs in the plan is free, or when there is no plan. The keeper checks
+ * that no transfer moved while the chains were read before a free chain sends (`movedTransfer`, ARCHITECTURE.md).
  */
 export function holdInFlight(
   decision: Decision,
@@ -332,12 +338,11 @@ export function holdInFlight(
   plan?: Plan,
 ): Decision {
   if (inFlight.length === 0) return decision;
-  const held = new Set(inFlight.map((i) => i.chainId));
+  const held = heldChains(inFlight);
   const keyOf = (id: number) => chains.find((c) => c.chainId === id)?.key ?? String(id);
   const planned = plan?.chains.filter((c) => c.legs.length > 0).map((c) => c.chainId);
-  const bridging = inFlight.some((i) => i.kind === "bridge");
-  const free = bridging ? [] : (planned?.filter((id) => !held.has(id)) ?? []);
-  const detail = `hold: in flight on ${inFlight.map((i) => `${keyOf(i.chainId)} (${i.detail}, plan ${i.planId.slice(0, 12)})`).join(", ")}; no new batch there until it is final`;
+  const free = planned?.filter((id) => !held.has(id)) ?? [];
+  const detail = `hold: in flight on ${inFlight.map((i) => `${keyOf(i.chainId)}${i.toChainId === undefined ? "" : ` → ${keyOf(i.toChainId)}`} (${i.detail}, plan ${i.planId.slice(0, 12)})`).join(", ")}; no new batch there until it is final`;
   return {
     fire: decision.fire && free.length > 0,
     reasons: [...decision.reasons, { rule: "in-flight", effect: "block", fired: free.length === 0, detail }],
