@@ -214,6 +214,27 @@ describe("config errors are caught at load, in the config's own words", () => {
 });
 
 describe("loadConfig", () => {
+  it("accepts the example's commented Across and bridge lines once uncommented", async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { loadConfig } = await import("./config.ts");
+    const { EXAMPLE_CONFIG } = await import("./example.ts");
+    const dir = mkdtempSync(join(tmpdir(), "ballast-config-"));
+    try {
+      const file = join(dir, "ballast.yaml");
+      writeFileSync(file, EXAMPLE_CONFIG.replace(/^(\s*)# (across|bridge): /gm, "$1$2: "));
+      const env = { ETH_RPC_URL: "http://127.0.0.1:8545", ARB_RPC_URL: "http://127.0.0.1:8546" };
+      const c = loadConfig(file, { ...env, ACROSS_API_KEY: "k" });
+      expect(c.chains.ethereum?.across?.tokens).toEqual(["USDC"]);
+      expect(c.chains.arbitrum?.across?.spokePool).toBe("0xe35e9842fceaCA96570B734083f4a58e8F7C5f2A");
+      expect(c.across?.api).toBe("https://app.across.to/api");
+      expect(c.policy.bridge).toMatchObject({ objective: "cost" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("interpolates environment variables in values only, naming the field of a missing one", async () => {
     const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
