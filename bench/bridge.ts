@@ -29,12 +29,7 @@ import {
   openJournal,
 } from "../apps/keeper/src/index.ts";
 import { type PortfolioState, WAD } from "../packages/core/src/index.ts";
-import {
-  setPrice,
-  startAcrossApi,
-  startAcrossRelayer,
-  testAccounts,
-} from "../packages/testkit/src/index.ts";
+import { setPrice, startAcrossApi, startAcrossRelayer, testAccounts } from "../packages/testkit/src/index.ts";
 
 const FILL_DELAY_MS = 2_000;
 const MAX_CYCLES = 20;
@@ -55,7 +50,12 @@ const usd = (wad: bigint) => `$${(Number(wad / 10n ** 16n) / 100).toLocaleString
  * The demo's origin batch (ETH −20%: ethereum's LP decrease, swap and buy, then approve + deposit of the USDC base is
  * short of), simulated on one state with and without its deposit, then sent: gas with, without, and landed.
  */
-async function originBatchGas(): Promise<{ withDeposit: bigint; without: bigint; landed: bigint; calls: number }> {
+async function originBatchGas(): Promise<{
+  withDeposit: bigint;
+  without: bigint;
+  landed: bigint;
+  calls: number;
+}> {
   const chains = await startDemoChains();
   const dir = mkdtempSync(join(tmpdir(), "ballast-bench-bridge-demo-"));
   const api = await startAcrossApi({ chains: [chains.ethereum, chains.base] });
@@ -75,7 +75,12 @@ async function originBatchGas(): Promise<{ withDeposit: bigint; without: bigint;
     const run = await keeperCycle(k, { now, execute: true });
     const landed = run.sent.find((s) => s.chainId === batch.chainId)?.gasUsed ?? 0n;
     await k.journal.close();
-    return { withDeposit: batch.simulation.gasUsed, without: without.gasUsed, landed, calls: batch.calls.length };
+    return {
+      withDeposit: batch.simulation.gasUsed,
+      without: without.gasUsed,
+      landed,
+      calls: batch.calls.length,
+    };
   } finally {
     await relayer.stop();
     await api.close();
