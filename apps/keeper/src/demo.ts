@@ -143,10 +143,9 @@ async function keepRunning(
 
 /** The demo's running parts: the chains, the local Across (API stand-in and relayer), the keeper. */
 type DemoRun = {
-  chains: DemoChains;
   started: TestChain[];
-  across: { api: AcrossApi; relayer: AcrossRelayer } | undefined;
-  keeper: Keeper | undefined;
+  across?: { api: AcrossApi; relayer: AcrossRelayer };
+  keeper?: Keeper;
 };
 
 /** The local Across relayer's wait before it fills a deposit: long enough to see the transfer in flight. */
@@ -154,7 +153,7 @@ const FILL_DELAY_MS = 1_000;
 const FILL_TIMEOUT_MS = 60_000;
 
 /** Steps 1–2: the chains with the real SpokePools, the Across API stand-in and relayer, the funded portfolio. */
-async function openDemo(run: Partial<DemoRun> & { started: TestChain[] }): Promise<DemoChains> {
+async function openDemo(run: DemoRun): Promise<DemoChains> {
   const chains: DemoChains = await step(
     1,
     "Starting anvil: ethereum (chain 1) and base (chain 8453), each with the real Across SpokePool; the local Across API and relayer",
@@ -319,7 +318,7 @@ export async function runDemo(opts: { keep: boolean }): Promise<void> {
     "Ballast demo — two local chains running the real Aave V3, Uniswap V3 and Across contracts (npm artifacts).",
   );
   const dir = mkdtempSync(join(tmpdir(), "ballast-demo-"));
-  const run: Partial<DemoRun> & { started: TestChain[] } = { started: [] };
+  const run: DemoRun = { started: [] };
   try {
     const chains = await openDemo(run);
     // With --keep the market keeps moving afterwards: a short cooldown and a fine drift history.
