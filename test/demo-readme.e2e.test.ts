@@ -1,8 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseUnits } from "viem";
+import { parseDeposits, readFillStatus, relayHash } from "@ballast/across";
+import { testAccounts } from "@ballast/testkit";
+import { createPublicClient, http, parseUnits } from "viem";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { ROOT, startCli } from "./cli.ts";
 
 /** Lines of the README's demo excerpt: the first code block after "An excerpt". */
@@ -12,6 +15,37 @@ function readmeExcerpt(): string[] {
   const block = /```\n([\s\S]*?)```/.exec(readme.slice(from));
   if (from < 0 || !block?.[1]) throw new Error('README.md has no "An excerpt" code block');
   return block[1].split("\n").filter((l) => l.trim() !== "" && l.trim() !== "…");
+}
+
+type DemoConfig = {
+  chains: Record<
+    "ethereum" | "base",
+    { chainId: number; rpc: string[]; across: { spokePool: `0x${string}` } }
+  >;
+};
+
+/**
+ * The demo's cross-chain move as the chains recorded it: the keeper's deposits (`FundsDeposited`) in ethereum's
+ * SpokePool, and for each, base's SpokePool `fillStatuses` of its relay hash (the proof of a fill).
+ */
+async function crossChainMoves(configFile: string) {
+  const { chains } = parse(readFileSync(configFile, "utf8")) as DemoConfig;
+  const client = (c: DemoConfig["chains"]["base"]) => createPublicClient({ transport: http(c.rpc[0]) });
+  const [origin, dest] = [client(chains.ethereum), client(chains.base)];
+  const spokePool = chains.ethereum.across.spokePool;
+  const logs = await origin.getLogs({ address: spokePool, fromBlock: 0n });
+  const deposits = parseDeposits({ logs, spokePool, originChainId: chains.ethereum.chainId }).filter(
+    (d) => d.depositor.toLowerCase() === testAccounts.keeper.address.toLowerCase(),
+  );
+  return Promise.all(
+    deposits.map(async (d) => ({
+      deposit: d,
+      fill: await readFillStatus(dest, {
+        spokePool: chains.base.across.spokePool,
+        relayHash: relayHash(d.relayData, chains.base.chainId),
+      }),
+    })),
+  );
 }
 
 /** A line with its figures and hashes abstracted: what must stay true when prices, gas or timings differ. */
@@ -42,8 +76,19 @@ describe("the README's demo excerpt", () => {
         plan: { transactions: { status: string }[] } | null;
       };
       expect(status.source).toBe("journal");
-      expect(status.plan?.transactions.map((t) => t.status)).toEqual(["confirmed", "confirmed"]);
+      // The latest plan is the second cycle's: base placing what arrived, in one confirmed transaction.
+      expect(status.plan?.transactions.map((t) => t.status)).toEqual(["confirmed"]);
       expect((await fetch(url)).status).toBe(200);
+      // The cross-chain move happened on chain: the keeper's deposit on ethereum (to base, for itself), filled on base.
+      // The first is the demo's (the market keeps moving: later cycles may bridge again).
+      const config = /Config and journal: (\S+) /.exec(demo.stdoutSoFar())?.[1];
+      const [first] = await crossChainMoves(join(config ?? "", "ballast.yaml"));
+      expect(first?.deposit).toMatchObject({ destinationChainId: 8453, depositId: 0n });
+      expect(first?.deposit.recipient.toLowerCase()).toBe(testAccounts.keeper.address.toLowerCase());
+      expect(first?.deposit.outputAmount).toBeGreaterThan(0n);
+      expect(first?.fill).toBe("filled");
+      // … and the demo printed that very deposit as filled.
+      expect(demo.stdoutSoFar()).toMatch(/across [0-9.]+ USDC ethereum → base deposit #0: filled/);
     } finally {
       demo.child.kill("SIGTERM");
     }
@@ -60,7 +105,7 @@ describe("the README's demo excerpt", () => {
     }
   }, 120_000);
 
-  it("demo --json prints one JSON object and nothing else: both batches confirmed, every sleeve back in band", async () => {
+  it("demo --json prints one JSON object and nothing else: both batches confirmed, the deposit filled, every sleeve back in band", async () => {
     const tmp = mkdtempSync(join(tmpdir(), "ballast-demo-test-"));
     const run = await startCli(["demo", "--json"], { TMPDIR: tmp }).done.finally(() =>
       rmSync(tmp, { recursive: true, force: true }),
@@ -70,6 +115,7 @@ describe("the README's demo excerpt", () => {
       decision: { fire: boolean };
       plan: { id: string } | null;
       sent: { key: string; status: string }[];
+      transfers: { status: string; originChainId: number; destChainId: number; amountOut: string }[];
       sleeves: { id: string; beforeBps: number; afterBps: number; inBand: boolean }[];
       nav: { before: string; after: string };
       cost: { estimated: string; actual: string };
@@ -81,6 +127,10 @@ describe("the README's demo excerpt", () => {
       "base confirmed",
       "ethereum confirmed",
     ]);
+    // Ethereum's batch ended with an Across deposit to base, filled before base's batch placed it.
+    expect(out.transfers).toHaveLength(1);
+    expect(out.transfers[0]).toMatchObject({ status: "filled", originChainId: 1, destChainId: 8453 });
+    expect(BigInt(out.transfers[0]?.amountOut ?? "0")).toBeGreaterThan(0n);
     expect(out.sleeves.map((s) => s.id)).toEqual([
       "eth-idle",
       "eth-usdc-lp",

@@ -13,6 +13,7 @@ import { startupAlert } from "./alerts/events.ts";
 import { createKeeperAlerts } from "./alerts/keeper.ts";
 import { assembleKeeper } from "./assemble.ts";
 import type { BacktestOptions } from "./backtest.ts";
+import { isFinalTransfer, renderTransfers, transferJson } from "./bridges.ts";
 import { type Config, ConfigError, configWarnings, loadConfig } from "./config.ts";
 import { runDaemon } from "./daemon.ts";
 import { runDashboardToken, serveJournalDashboard } from "./dashboard/serve.ts";
@@ -258,8 +259,9 @@ function statusCommand(p: Command): void {
       const progress = progressOn(process.stderr, { quiet: o.json ?? false });
       const k = await open(o.config, { needKeys: false, progress }).finally(() => progress.done());
       try {
+        const now = nowSeconds();
         progress.update(`reading ${k.chains.length} chain${k.chains.length === 1 ? "" : "s"}`);
-        const { result } = await keeperCycle(k, { now: nowSeconds(), execute: false }).finally(() =>
+        const { result, transfers } = await keeperCycle(k, { now, execute: false }).finally(() =>
           progress.done(),
         );
         if (!result.state)
@@ -271,7 +273,12 @@ function statusCommand(p: Command): void {
             JSON.stringify(
               statusJson(
                 { ...result, state: result.state },
-                { risk: toJsonValue(await riskSummary(k, nowSeconds())) },
+                {
+                  risk: toJsonValue(await riskSummary(k, nowSeconds())),
+                  transfers: transfers
+                    .filter((t) => !isFinalTransfer(t.status))
+                    .map((t) => transferJson(k, t, now)),
+                },
               ),
               null,
               2,
@@ -279,6 +286,8 @@ function statusCommand(p: Command): void {
           );
         else {
           console.log(renderStatus(result));
+          const inFlight = renderTransfers(k, transfers, now);
+          if (inFlight) console.log(inFlight);
           console.log(renderRisk(await riskSummary(k, nowSeconds())));
         }
         if (result.chainErrors.length > 0) process.exitCode = EXIT.partial;
@@ -313,12 +322,29 @@ function planCommand(p: Command): void {
           progress.update(
             `reading, planning and simulating on ${k.chains.length} chain${k.chains.length === 1 ? "" : "s"}`,
           );
-          const result = await (moves
-            ? whatIfCycle(k, { now, force, priceMoves: checkedMoves(k, moves) })
-            : keeperCycle(k, { now, execute: false, force }).then((c) => c.result)
+          const cycle = await (moves
+            ? whatIfCycle(k, { now, force, priceMoves: checkedMoves(k, moves) }).then((result) => ({
+                result,
+                transfers: [],
+              }))
+            : keeperCycle(k, { now, execute: false, force })
           ).finally(() => progress.done());
-          if (o.json) console.log(JSON.stringify(planJson(result, o.whatIf), null, 2));
-          else printPlan(result, o.whatIf, o.color);
+          const result = cycle.result;
+          // Bridge transfers in flight (amount, route, age, expected arrival), as in `status`.
+          const transfers = cycle.transfers.filter((t) => !isFinalTransfer(t.status));
+          if (o.json)
+            console.log(
+              JSON.stringify(
+                { ...planJson(result, o.whatIf), inFlight: transfers.map((t) => transferJson(k, t, now)) },
+                null,
+                2,
+              ),
+            );
+          else {
+            printPlan(result, o.whatIf, o.color);
+            const inFlight = renderTransfers(k, transfers, now);
+            if (inFlight) console.log(`\n${inFlight}`);
+          }
           process.exitCode = planExitCode(result);
         } finally {
           await k.journal.close();

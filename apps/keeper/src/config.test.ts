@@ -214,6 +214,27 @@ describe("config errors are caught at load, in the config's own words", () => {
 });
 
 describe("loadConfig", () => {
+  it("accepts the example's commented Across and bridge lines once uncommented", async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { loadConfig } = await import("./config.ts");
+    const { EXAMPLE_CONFIG } = await import("./example.ts");
+    const dir = mkdtempSync(join(tmpdir(), "ballast-config-"));
+    try {
+      const file = join(dir, "ballast.yaml");
+      writeFileSync(file, EXAMPLE_CONFIG.replace(/^(\s*)# (across|bridge): /gm, "$1$2: "));
+      const env = { ETH_RPC_URL: "http://127.0.0.1:8545", ARB_RPC_URL: "http://127.0.0.1:8546" };
+      const c = loadConfig(file, { ...env, ACROSS_API_KEY: "k" });
+      expect(c.chains.ethereum?.across?.tokens).toEqual(["USDC"]);
+      expect(c.chains.arbitrum?.across?.spokePool).toBe("0xe35e9842fceaCA96570B734083f4a58e8F7C5f2A");
+      expect(c.across?.api).toBe("https://app.across.to/api");
+      expect(c.policy.bridge).toMatchObject({ objective: "cost" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("interpolates environment variables in values only, naming the field of a missing one", async () => {
     const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
@@ -260,6 +281,23 @@ describe("loadConfig", () => {
     expect(issuesOf({ ...raw, policy: { ...raw.policy, bridge: { objective: "least" } } })[0]).toMatch(
       /^policy\.bridge\.objective: /,
     );
+  });
+
+  it("takes Across per chain (SpokePool, tokens, fee estimate) and globally (API, fee limit, fill deadline)", () => {
+    const raw = base();
+    const spokePool = "0x5c7BCd6E7De5423a257D81B442095A1a6ced35C5";
+    const chains = { a: { ...raw.chains.a, across: { spokePool, tokens: ["USDC"] } } };
+    const c = parseConfig({ ...raw, chains, across: { api: "http://127.0.0.1:1/api", maxFee: "0.2%" } });
+    expect(c.chains.a!.across).toEqual({ spokePool, tokens: ["USDC"], fee: 5 });
+    expect(c.across).toEqual({ api: "http://127.0.0.1:1/api", maxFee: 20, fillDeadline: 3_600 });
+    expect(issuesOf({ ...raw, chains })).toEqual([
+      "across: chains.a.across needs the top-level across (api)",
+    ]);
+    const bad = { a: { ...raw.chains.a, across: { spokePool, tokens: ["DAI"] } } };
+    expect(issuesOf({ ...raw, chains: bad, across: { fillDeadline: "7h" } })).toEqual([
+      "across.fillDeadline: expected between 1m and 5h50m",
+      'chains.a.across.tokens.0: unknown token "DAI" on chain a; known: WETH, USDC',
+    ]);
   });
 
   it("takes a trigger mode, and a calendar period with any mode but band", () => {

@@ -7,6 +7,7 @@ import {
   checkPortfolio,
   durationSchema as duration,
   parseWith,
+  percentSchema as percent,
   policySchema,
   rpcUrlSchema as rpcUrl,
 } from "@ballast/config";
@@ -65,6 +66,32 @@ const oneInch = z
   .strict();
 
 /**
+ * Across bridge legs. Per chain: the origin SpokePool (from the config, never from the API) and the tokens it may
+ * bridge (a route exists between two chains for each symbol both list); globally (top-level `across`): the API and
+ * the limits every quote is checked against.
+ */
+const acrossChain = z
+  .object({
+    spokePool: address,
+    tokens: z.array(z.string()).min(1),
+    /** The planner's estimate of the fee (what a quote usually asks), to let bridges compete with swaps. */
+    fee: percent("across.fee", { max: 10_000 }).default(5),
+  })
+  .strict();
+const across = z
+  .object({
+    api: z.url().default("https://app.across.to/api"),
+    apiKey: secretRef.optional(),
+    /** A quote whose fee is above this share of the input is refused (nothing is sent). */
+    maxFee: percent("across.maxFee", { max: 10_000 }).default(50),
+    /** Time relayers have to fill before the deposit expires and is refunded on the origin. */
+    fillDeadline: duration
+      .refine((s) => s >= 60 && s <= 21_000, { message: "expected between 1m and 5h50m" })
+      .default(3_600),
+  })
+  .strict();
+
+/**
  * A chain as the keeper runs it: the shared fields ({@link chainShape}: id, tokens, price feeds, swap venues, one
  * section per registered protocol) plus how the keeper reaches it and signs.
  */
@@ -81,6 +108,7 @@ const chain = z
     rpcTimeout: duration.refine((s) => s >= 1, { message: "expected at least 1s" }).default(10),
     account,
     oneInch: oneInch.optional(),
+    across: acrossChain.optional(),
     confirmations: z.number().int().min(1).default(1),
     maxFeePerGasGwei: z.number().positive().default(500),
     /** Block explorer base URL (e.g. https://etherscan.io): the dashboard links transactions to it. */
@@ -114,16 +142,49 @@ const keeper = z
 
 /** The schema of `ballast.yaml`: chains and policy as both apps read them (`@ballast/config`), and the keeper's own section. */
 export const configSchema = z
-  .object({ chains: z.record(z.string(), chain), policy: policySchema, keeper: keeper.prefault({}) })
+  .object({
+    chains: z.record(z.string(), chain),
+    policy: policySchema,
+    keeper: keeper.prefault({}),
+    across: across.optional(),
+  })
   .strict()
-  .superRefine((c, ctx) =>
+  .superRefine((c, ctx) => {
     checkPortfolio(
       Object.entries(c.chains).map(([key, ch]) => ({ key, path: ["chains", key], chain: ch })),
       c.policy,
       ctx,
       KEEPER_VENUES,
-    ),
-  );
+    );
+    checkAcross(c, ctx);
+  });
+
+/** Every chain's `across.tokens` are its tokens; a chain with `across` needs the top-level `across` (the API). */
+function checkAcross(
+  c: {
+    chains: Record<string, { tokens: Record<string, unknown>; across?: { tokens: string[] } | undefined }>;
+    across?: unknown;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  for (const [key, ch] of Object.entries(c.chains)) {
+    if (!ch.across) continue;
+    if (c.across === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["across"],
+        message: `chains.${key}.across needs the top-level across (api)`,
+      });
+    ch.across.tokens.forEach((sym, i) => {
+      if (!ch.tokens[sym])
+        ctx.addIssue({
+          code: "custom",
+          path: ["chains", key, "across", "tokens", i],
+          message: `unknown token "${sym}" on chain ${key}; known: ${Object.keys(ch.tokens).join(", ")}`,
+        });
+    });
+  }
+}
 
 /** A validated config. */
 export type Config = z.output<typeof configSchema>;
@@ -218,6 +279,7 @@ function resolvePaths(config: Config, dir: string): Config {
     chain.account = { ...chain.account, key: key(chain.account.key) };
     if (chain.oneInch?.apiKey) chain.oneInch = { ...chain.oneInch, apiKey: key(chain.oneInch.apiKey) };
   }
+  if (config.across?.apiKey) config.across = { ...config.across, apiKey: key(config.across.apiKey) };
   config.keeper = { ...config.keeper, journal: at(config.keeper.journal) };
   return config;
 }

@@ -156,6 +156,8 @@ export function demoConfigYaml(
     rpcTimeout?: string;
     /** `policy.bands` (default the demo's `{ absolute: 2%, relative: 10% }`). */
     bands?: string;
+    /** The Across API's URL: USDC bridges between the chains through their SpokePools (default no bridge). */
+    across?: string;
   },
 ): string {
   const chain = (key: keyof DemoChains, c: TestChain) =>
@@ -165,11 +167,11 @@ export function demoConfigYaml(
       name: `${key} (local anvil)`,
       ...(opts.address ? { address: opts.address } : {}),
       ...(opts.rpcTimeout ? { rpcTimeout: opts.rpcTimeout } : {}),
-    });
-  return `# Written by \`ballast demo\`: two local anvil chains with the real Aave V3 and Uniswap V3.
+    }) + (opts.across ? acrossChainYaml(c) : "");
+  return `# Written by \`ballast demo\`: two local anvil chains with the real Aave V3, Uniswap V3${opts.across ? " and Across" : ""}.
 chains:
 ${chain("ethereum", chains.ethereum)}${chain("base", chains.base)}
-policy:
+${opts.across ? acrossYaml({ api: opts.across }) : ""}policy:
   sleeves:
     - { id: eth-idle,    chain: ethereum, kind: token,         asset: WETH, weight: 25% }
     - { id: eth-usdc-lp, chain: ethereum, kind: uniswap-v3-lp, pool: WETH/USDC/500, range: ${DEMO_RANGE_BPS / 100}%, weight: 25% }
@@ -189,6 +191,61 @@ keeper:
   journal: ${opts.journal}
   listen: 127.0.0.1:0
 ${opts.confirmTimeout ? `  confirmTimeout: ${opts.confirmTimeout}\n` : ""}`;
+}
+
+/**
+ * The cross-chain portfolio of the bridge tests and bench (≈ $100k): ethereum holds 5 WETH and 45k USDC idle (~60% of
+ * NAV against a 45% target), base 40k USDC idle with nothing supplied; only USDC can cross.
+ */
+export async function seedBridgePortfolio(chains: DemoChains, account: Address): Promise<void> {
+  const { ethereum: a, base: b } = chains;
+  await Promise.all([
+    fund(a, { account, token: "ETH", amount: parseUnits("10", 18) }),
+    fund(b, { account, token: "ETH", amount: parseUnits("10", 18) }),
+  ]);
+  await fund(a, { account, token: "WETH", amount: parseUnits("5", 18) });
+  await fund(a, { account, token: "USDC", amount: parseUnits("45000", 6) });
+  await fund(b, { account, token: "USDC", amount: parseUnits("40000", 6) });
+}
+
+/** A testkit chain's `across` entry (indented under `chains.<key>`): its SpokePool, USDC bridged. */
+const acrossChainYaml = (c: TestChain): string =>
+  `    across: { spokePool: "${c.deployment.across.spokePool}", tokens: [USDC] }\n`;
+
+/** The config's top-level `across` section: the API at `api`, the fee limit and the fill window. */
+const acrossYaml = (opts: { api: string; maxFee?: string; fillDeadline?: string }): string => `across:
+  api: ${opts.api}
+  maxFee: ${opts.maxFee ?? "0.5%"}
+  fillDeadline: ${opts.fillDeadline ?? "1h"}
+`;
+
+/** The config of {@link seedBridgePortfolio}: Across on both chains (USDC), the API at `api`, ethereum over target. */
+export function bridgeConfigYaml(
+  chains: DemoChains,
+  opts: { api: string; journal: string; maxFee?: string; fillDeadline?: string; tick?: string },
+): string {
+  const chain = (key: keyof DemoChains) =>
+    testkitChainYaml(key, chains[key], { keyVar: "BALLAST_DEMO_KEY" }) + acrossChainYaml(chains[key]);
+  return `chains:
+${chain("ethereum")}${chain("base")}
+${acrossYaml(opts)}policy:
+  sleeves:
+    - { id: eth-weth,  chain: ethereum, kind: token,       asset: WETH, weight: 15% }
+    - { id: eth-usdc,  chain: ethereum, kind: token,       asset: USDC, weight: 30% }
+    - { id: base-usdc, chain: base,     kind: token,       asset: USDC, weight: 10% }
+    - { id: base-aave, chain: base,     kind: aave-supply, asset: USDC, weight: 45% }
+  bands: { absolute: 2%, relative: 10% }
+  cooldown: 1h
+  minTrade: 50 USD
+  maxSlippage: 1%
+  maxValueLoss: 1%
+  maxCostOfDriftRemoved: 20%
+keeper:
+  tick: ${opts.tick ?? "1s"}
+  journal: ${opts.journal}
+  listen: 127.0.0.1:0
+  confirmTimeout: 30s
+`;
 }
 
 /** The config file {@link openDemoKeeper} writes in its directory. */
@@ -216,6 +273,8 @@ export type OpenDemoKeeperOptions = {
   readonly edit?: (yaml: string) => string;
   /** The clients' polling interval, ms. */
   readonly pollingIntervalMs?: number;
+  /** The Across API's URL: the config bridges USDC between the chains (default no bridge). */
+  readonly across?: string;
 };
 
 /**
@@ -232,6 +291,7 @@ export async function openDemoKeeper(
   const yaml = demoConfigYaml(chains, {
     journal: join(dir, "ballast.db"),
     ...(opts.cooldown ? { cooldown: opts.cooldown } : {}),
+    ...(opts.across ? { across: opts.across } : {}),
   });
   writeFileSync(file, opts.edit ? opts.edit(yaml) : yaml);
   const env = demoEnv();

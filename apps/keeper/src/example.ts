@@ -43,6 +43,8 @@ chains:
     swap: [uniswap-v3]              # venue preference; add 1inch with oneInch: { apiKey: env:ONEINCH_KEY }
     maxFeePerGasGwei: 80            # hard cap, replacements included
     explorer: https://etherscan.io  # the dashboard links transactions here
+    # Cross-chain moves through Across (README "Cross-chain transfers"): this chain's SpokePool and what may leave it.
+    # across: { spokePool: "0x5c7BCd6E7De5423a257D81B442095A1a6ced35C5", tokens: [USDC] }
   arbitrum:
     chainId: 42161
     rpc: ["\${ARB_RPC_URL}"]
@@ -56,6 +58,9 @@ chains:
       positionManager: "0xC36442b4a4522E871399CD717aBDD847Ab11FE88"
       quoter: "0x61fFE014bA17989E743c5F6cB21bF9697530B21e"
       router: "0xE592427A0AEce92De3Edee1F18E0157C05861564"
+    # across: { spokePool: "0xe35e9842fceaCA96570B734083f4a58e8F7C5f2A", tokens: [USDC] }
+
+# across: { api: https://app.across.to/api, apiKey: env:ACROSS_API_KEY, maxFee: 0.5%, fillDeadline: 1h }
 
 policy:
   sleeves:
@@ -72,6 +77,7 @@ policy:
   maxValueLoss: 0.5%                       # of NAV, per rebalance, checked in simulation
   healthFactorFloor: 1.8
   maxCostOfDriftRemoved: 10%               # cost gate
+  # bridge: { premium: 0.1%, objective: cost }   # what a cross-chain move must save (or objective: least-bridging)
   # Price sanity (README "Price sanity"): hold when the oracle, a pool and a quote disagree, or a feed is stale.
   maxPriceDeviation: 1%
   maxPriceAge: 25h                         # any Chainlink feed without its own chains.<name>.priceFeeds maxAge

@@ -6,9 +6,10 @@ import type { ChainConfig } from "./config.ts";
 
 /**
  * The batch firewall's allow-list for one chain, from the config alone: the configured tokens; the contracts of its
- * protocol sections (each registered protocol names its own, e.g. a lending pool, a position manager and router) and
- * the 1inch router (when 1inch is a venue) as callable contracts and spenders; the portfolio account as the only
- * recipient; MultiSendCallOnly or the EIP-7702 implementation.
+ * protocol sections (each registered protocol names its own, e.g. a lending pool, a position manager and router), the
+ * 1inch router (when 1inch is a venue) and the configured Across SpokePool (its `deposit` only, our account at both
+ * ends) as callable contracts and spenders; the portfolio account as the only recipient; MultiSendCallOnly or the
+ * EIP-7702 implementation.
  */
 export function firewallPolicyOf(c: ChainConfig, account: Address): FirewallPolicy {
   const oneInch = c.swap?.includes("1inch")
@@ -21,6 +22,7 @@ export function firewallPolicyOf(c: ChainConfig, account: Address): FirewallPoli
     contracts: [
       ...firewallContractsOf(c),
       ...(oneInch ? [{ address: oneInch, kind: "1inch-router" as const }] : []),
+      ...(c.across ? [{ address: c.across.spokePool, kind: "across-spoke-pool" as const }] : []),
     ],
     ...(c.account.type === "safe"
       ? { multiSend: c.account.multiSendCallOnly }

@@ -35,10 +35,10 @@ export function historyJson(r: HistoryEntry) {
 export function historyLine(r: HistoryEntry, p: Paint = paint(false)): string {
   const kind = r.dryRun ? "dry run" : r.kind;
   const tint =
-    r.kind === "transaction"
-      ? /confirmed/.test(r.summary)
+    r.kind === "transaction" || r.kind === "transfer"
+      ? /confirmed|filled \+/.test(r.summary)
         ? p.green
-        : /reverted|dropped|failed/.test(r.summary)
+        : /reverted|dropped|failed|unsent|refunded/.test(r.summary)
           ? p.red
           : p.yellow
       : r.kind === "decision" && r.summary.startsWith("fire") && !r.dryRun

@@ -1,3 +1,4 @@
+export { movedTransfer, settleTransfers, type TransferRecord } from "./bridges.ts";
 export * from "./config.ts";
 export * from "./daemon.ts";
 export * from "./firewall.ts";

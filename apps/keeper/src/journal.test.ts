@@ -5,6 +5,7 @@ import type { TxRecord } from "@ballast/chain";
 import { testDatabase } from "@ballast/testkit";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
+import { writeTransfer } from "./bridges.ts";
 import { type Journal, JournalLockedError, NonceTakenError, openJournal } from "./journal.ts";
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from "./migrations.ts";
 import { openSql } from "./sql.ts";
@@ -143,6 +144,56 @@ describe.each(Object.keys(STORES))("journal on %s", (store) => {
       await j.forPortfolio("other").recordDecision({ ...hold, at: 140, summary: "elsewhere" });
       await j.recordDecision({ ...hold, at: 150, summary: "hold — cooldown" });
       expect((await j.history(1))[0]).toMatchObject({ at: 150, repeats: 2, firstAt: 130 });
+    });
+  });
+
+  it("a bridge transfer is one history row at its last change, in the journal's order; it ends a run of equal decisions", async () => {
+    await withJournal(await fresh(), async (j) => {
+      const transfer = (status: string, at: number) =>
+        writeTransfer(
+          j,
+          {
+            id: "0xp1:0",
+            planId: "0xp1",
+            bridge: "across",
+            originChainId: 1,
+            destChainId: 8453,
+            symbol: "USDC",
+            decimalsOut: 6,
+            amountIn: 15_000_000_000n,
+            createdAt: 100,
+            status,
+            life: [
+              { at: 100, status: "journaled", detail: "" },
+              ...(at > 100 ? [{ at, status, detail: "" }] : []),
+            ],
+          } as never,
+          at,
+        );
+      const hold = { fire: false, planId: null, summary: "hold", json: "[]" } as const;
+      await j.recordDecision({ ...hold, at: 90 });
+      await transfer("journaled", 100);
+      await j.recordDecision({ ...hold, at: 110 });
+      await j.recordDecision({ ...hold, at: 120 });
+      const before = await j.history();
+      expect(before.map((e) => [e.kind, e.repeats])).toEqual([
+        ["decision", 2],
+        ["transfer", 1],
+        ["decision", 1],
+      ]);
+      // Filled at 130, within the same second as a decision: the row moves up to where it was last written.
+      await transfer("filled", 130);
+      await j.recordDecision({ ...hold, at: 130 });
+      const after = await j.history();
+      expect(after.map((e) => [e.kind, e.at])).toEqual([
+        ["decision", 130],
+        ["transfer", 130],
+        ["decision", 120],
+        ["decision", 90],
+      ]);
+      expect(after[1]?.summary).toBe("across 15000 USDC chain 1 → 8453: journaled +0s → filled +30s");
+      expect(after[1]?.chainId).toBe(1);
+      expect(after.map((e) => e.seq)).toEqual([...after.map((e) => e.seq)].sort((a, b) => b - a));
     });
   });
 

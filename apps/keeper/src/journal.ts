@@ -16,7 +16,7 @@ export type HistoryEntry = {
   /** A decision taken this many times in a row (1 for every other kind); `firstAt`: when the first was. */
   repeats: number;
   firstAt: number | null;
-  kind: "decision" | "plan" | "transaction";
+  kind: "decision" | "plan" | "transaction" | "transfer";
   /** A decision of `status` or `plan` (nothing could be sent), not of `run`. */
   dryRun: boolean;
   planId: string | null;
@@ -25,8 +25,8 @@ export type HistoryEntry = {
   json: string;
 };
 
-// Records round-trip exactly: bigints are written as {"$n": "123"}.
-const toJson = (v: unknown) =>
+/** A journal record as text; records round-trip exactly: bigints are written as {"$n": "123"}. */
+export const toJson = (v: unknown) =>
   JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? { $n: x.toString() } : x));
 /** Parses a journal record: `{"$n": "123"}` becomes a bigint. */
 export const fromJson = <T>(text: string): T =>
@@ -134,7 +134,8 @@ export type Journal = {
   /**
    * The newest `limit` entries of every kind at or after `since` (unix seconds), newest first in the order they were
    * journaled (the journal-wide sequence, not the clock); `dryRuns: false` leaves out the decisions of `status` and
-   * `plan`.
+   * `plan`. A bridge transfer is one row, at its last change (which takes its place in the sequence), with its
+   * whole life.
    */
   history(limit?: number, opts?: HistoryOptions): Promise<HistoryEntry[]>;
   /** The same database seen as another portfolio (shares the connection; `close` it with this one). */
@@ -315,7 +316,7 @@ async function historyRows(
 ): Promise<HistoryEntry[]> {
   const dry = opts.dryRuns === false ? "AND dry_run = 0" : "";
   const since = opts.since ?? 0;
-  // Each table gives its newest rows through its (portfolio, seq) index; only those 3 × limit rows are merged.
+  // Each table gives its newest rows through its (portfolio, seq) index; only those 4 × limit rows are merged.
   const rows = await sql.all<Omit<HistoryEntry, "dryRun"> & { dryRun: number }>(
     `SELECT * FROM (SELECT at, seq, repeats, first_at AS "firstAt", 'decision' AS kind, dry_run AS "dryRun",
          plan_id AS "planId", CAST(NULL AS BIGINT) AS "chainId", summary, json
@@ -324,8 +325,25 @@ async function historyRows(
        FROM plans WHERE portfolio = ? AND at >= ? ORDER BY seq DESC LIMIT ?) p
      UNION ALL SELECT * FROM (SELECT at, seq, 1, CAST(NULL AS BIGINT), 'transaction', 0, plan_id, chain_id, summary, json
        FROM transactions WHERE portfolio = ? AND at >= ? ORDER BY seq DESC LIMIT ?) t
+     UNION ALL SELECT * FROM (SELECT updated_at, seq, 1, CAST(NULL AS BIGINT), 'transfer', 0, plan_id, origin_chain,
+         summary, json
+       FROM bridge_transfers WHERE portfolio = ? AND updated_at >= ? ORDER BY seq DESC LIMIT ?) b
      ORDER BY seq DESC LIMIT ?`,
-    [portfolio, since, limit, portfolio, since, limit, portfolio, since, limit, limit],
+    [
+      portfolio,
+      since,
+      limit,
+      portfolio,
+      since,
+      limit,
+      portfolio,
+      since,
+      limit,
+      portfolio,
+      since,
+      limit,
+      limit,
+    ],
   );
   return rows.map(({ dryRun, ...r }) => ({ ...r, dryRun: dryRun === 1 }));
 }
@@ -348,8 +366,9 @@ async function repeatedDecision(tx: Sql, portfolio: string, d: DecisionRow): Pro
     `SELECT id, fire, plan_id AS "planId", summary, json, dry_run AS "dryRun" FROM decisions
      WHERE portfolio = ? AND seq = (SELECT max(seq) FROM (SELECT max(seq) AS seq FROM decisions WHERE portfolio = ?
        UNION ALL SELECT max(seq) FROM plans WHERE portfolio = ?
-       UNION ALL SELECT max(seq) FROM transactions WHERE portfolio = ?) m)`,
-    [portfolio, portfolio, portfolio, portfolio],
+       UNION ALL SELECT max(seq) FROM transactions WHERE portfolio = ?
+       UNION ALL SELECT max(seq) FROM bridge_transfers WHERE portfolio = ?) m)`,
+    [portfolio, portfolio, portfolio, portfolio, portfolio],
   );
   const same =
     last !== undefined &&

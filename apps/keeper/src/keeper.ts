@@ -11,6 +11,7 @@ import {
 } from "@ballast/chain";
 import {
   BallastError,
+  formatAmount,
   formatHealthFactor,
   formatPlanTable,
   formatStatusTable,
@@ -29,6 +30,13 @@ import {
   type SymbolPriceMoves,
 } from "@ballast/engine";
 import type { Logger } from "pino";
+import {
+  journalTransfers,
+  movedTransfer,
+  settleTransfers,
+  type TransferRecord,
+  type TransferSettlement,
+} from "./bridges.ts";
 import type { Config } from "./config.ts";
 import { recordCycle } from "./dashboard/store.ts";
 import { cycleView } from "./dashboard/view.ts";
@@ -89,14 +97,16 @@ export type ChainOutcome = {
 };
 
 /**
- * One keeper cycle: the engine's result, what was in flight before it planned, what became final while it settled
- * (transactions earlier cycles or runs left in flight), and what was sent.
+ * One keeper cycle: the engine's result, what was in flight before it planned (transactions and bridge transfers),
+ * what became final while it settled (transactions earlier cycles or runs left in flight), what was sent, and the
+ * bridge transfers not final before it (or final in its settle pass).
  */
 export type KeeperCycle = {
   result: CycleResult;
   inFlight: InFlightItem[];
   settled: TxRecord[];
   sent: ChainOutcome[];
+  transfers: TransferRecord[];
 };
 
 /** What a settle pass left in flight (those chains hold) and what became final during it. */
@@ -192,12 +202,17 @@ async function cycleParams(
   k: Keeper,
   opts: { now: number; force?: boolean },
   inFlight: readonly InFlightItem[],
+  bridges?: Pick<TransferSettlement, "inTransit" | "arrivedAt">,
 ): Promise<CycleParams> {
   const { sleeves, rules, priceGuard } = policyOf(k.config);
   // What each protocol's read leaves for the next (LP keys: pool, ticks), journaled so a steady-state fetch is ONE
   // eth_call per chain.
   const known = JSON.parse((await k.journal.get(PROTOCOL_HINTS)) ?? "{}") as Record<string, ProtocolHints>;
-  const last = await k.journal.get(LAST_REBALANCE);
+  // Two-cycle settlement: what arrived (filled, or refunded) since the last rebalance is placed now, not after the
+  // cooldown.
+  const sent = await k.journal.get(LAST_REBALANCE);
+  const arrived = bridges?.arrivedAt;
+  const last = arrived !== undefined && sent && arrived >= Number(sent) ? undefined : sent;
   return {
     chains: k.chains.map((c) => ({ ...c.setup, hints: known[c.setup.chainId] ?? {} })),
     sleeves,
@@ -207,6 +222,7 @@ async function cycleParams(
     ...(last ? { lastRebalanceAt: Number(last) } : {}),
     ...(opts.force ? { force: true } : {}),
     inFlight,
+    ...(bridges ? { inTransit: bridges.inTransit } : {}),
   };
 }
 
@@ -229,9 +245,12 @@ export async function keeperCycle(
   opts: { now: number; execute: boolean; force?: boolean; signal?: AbortSignal | undefined },
 ): Promise<KeeperCycle> {
   // Before planning: settle what can be settled; a chain with anything still in flight gets no new batch.
-  const { inFlight, settled } = opts.execute
+  const { inFlight: txs, settled } = opts.execute
     ? await settleInFlight(k, { signal: opts.signal })
     : { inFlight: await journaledInFlight(k), settled: [] };
+  // Bridge transfers after the transactions: a confirmed origin batch gives its deposit; a fill or refund ends one.
+  const bridges = await settleTransfers(k, opts.now);
+  const inFlight = [...txs, ...bridges.inFlight];
   for (const c of k.chains)
     k.metrics.set(
       "ballast_in_flight",
@@ -242,7 +261,7 @@ export async function keeperCycle(
   // eth_call per chain.
   const limits = k.config.policy.limits;
   const { result, hold } = await runLimitedCycle(k.journal, limits, {
-    ...(await cycleParams(k, opts, inFlight)),
+    ...(await cycleParams(k, opts, inFlight, bridges)),
     previousFetches: Object.fromEntries(
       [...(k.lastReads ?? [])]
         .filter(([, r]) => opts.now - r.at <= STALE_READ_MAX_SECONDS)
@@ -263,15 +282,19 @@ export async function keeperCycle(
   await observeRisk(k, stops, opts.now);
 
   const fired = await journalCycle(k, result, { ...opts, inFlight });
-  if (!opts.execute || !fired || result.stage !== "simulated") return { result, inFlight, settled, sent: [] };
+  const transfers = bridges.transfers;
+  if (!opts.execute || !fired || result.stage !== "simulated")
+    return { result, inFlight, settled, sent: [], transfers };
 
   const plan = result.plan;
-  if (hold) k.log.warn({ plan: plan.id.slice(0, 12), reason: hold }, "plan held: nothing sent");
+  // A free chain sends while transfers are open elsewhere: only if none moved since they were settled.
+  const stale = hold ?? (await movedTransfer(k, transfers, opts.now));
+  if (stale) k.log.warn({ plan: plan.id.slice(0, 12), reason: stale }, "plan held: nothing sent");
   const sent = await Promise.all(
     result.batches.map((b) => {
       const stop = stops.get(b.key);
-      if (hold || stop) return held(k, b, hold ?? stopText(stop as Stop));
-      return sendBatch(k, plan, b, opts.now, opts.signal);
+      if (stale || stop) return held(k, b, stale ?? stopText(stop as Stop));
+      return sendBatch(k, plan, b, { now: opts.now, prices: result.state.prices }, opts.signal);
     }),
   );
   // A batch in flight is sent too: it counts toward the daily turnover now, not when (or whether) it lands.
@@ -285,7 +308,7 @@ export async function keeperCycle(
     });
   if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
     await k.journal.put(LAST_REBALANCE, String(opts.now));
-  return { result, inFlight, settled, sent };
+  return { result, inFlight, settled, sent, transfers };
 }
 
 /** Logs a cycle's errors, journals its plan, decision and dashboard view, counts its decision; true when it fired. */
@@ -351,14 +374,14 @@ async function sendBatch(
   k: Keeper,
   plan: Plan,
   b: CycleResult["batches"][number],
-  now: number,
+  at: { now: number; prices: ReadonlyMap<string, bigint> },
   signal: AbortSignal | undefined,
 ): Promise<ChainOutcome> {
-  const outcome = await trySend(k, plan, b, signal);
+  const outcome = await trySend(k, plan, b, at, signal);
   // In flight: its outcome is recorded when a later cycle settles it.
   if (outcome.status === "confirmed" || outcome.status === "refused" || outcome.status === "failed")
     await recordOutcome(k, {
-      at: now,
+      at: at.now,
       chain: b.key,
       ok: outcome.status === "confirmed",
       detail: outcome.error ?? outcome.status,
@@ -381,6 +404,7 @@ async function trySend(
   k: Keeper,
   plan: Plan,
   b: CycleResult["batches"][number],
+  at: { now: number; prices: ReadonlyMap<string, bigint> },
   signal: AbortSignal | undefined,
 ): Promise<ChainOutcome> {
   const chain = k.chains.find((c) => c.setup.chainId === b.chainId);
@@ -394,6 +418,10 @@ async function trySend(
     return { ...base, status: "refused", error };
   }
   try {
+    // Its deposits are journaled before the batch exists anywhere else: a crash after this finds them (unsent, or
+    // deposited once the batch is seen on the chain), so nothing is bridged twice.
+    if (b.bridges.length > 0)
+      await journalTransfers(k, { planId: plan.id, batch: b, at: at.now, prices: at.prices });
     k.log.info({ chain: b.key, calls: b.calls.length }, "sending the batch: waiting for its confirmation");
     const res = await chain.setup.executor.execute(b.calls, {
       planId: plan.id,
@@ -528,9 +556,14 @@ export function renderPlan(r: CycleResult): string {
     (e) =>
       `chain ${e.key}: FAILED — ${e.error.shortMessage}${e.error.details ? ` (${e.error.details})` : ""}; no batch for this chain`,
   );
-  const transfers = r.transfers.map(
-    (t) =>
-      `cross-chain transfer wanted (reported, not executed by this version): ${t.amount} ${t.symbol} from chain ${t.fromChainId} to ${t.toChainId}`,
-  );
+  const assets = r.snapshot.assets;
+  const transfers = r.transfers.map((t) => {
+    const sender = r.batches.find((b) => b.chainId === t.fromChainId);
+    const quote = sender?.bridges.find((q) => q.toChainId === t.toChainId);
+    const how = quote
+      ? `deposit at the end of chain ${t.fromChainId}'s batch, ${formatAmount(quote.amountOut, t.assetTo, assets)} expected (fee ${formatAmount(quote.feeIn, t.assetFrom, assets)})`
+      : "no deposit this cycle";
+    return `cross-chain transfer: ${formatAmount(t.amount, t.assetFrom, assets)} from chain ${t.fromChainId} to ${t.toChainId} — ${how}; chain ${t.toChainId}'s legs run once it has arrived`;
+  });
   return [formatPlanTable(r.plan, r.snapshot.assets), "", ...sims, ...failed, ...transfers].join("\n");
 }

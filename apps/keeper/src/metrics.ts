@@ -35,7 +35,7 @@ const HELP: Record<string, [Kind, string]> = {
   ],
   ballast_in_flight: [
     "gauge",
-    "Things sent and not final (journaled transactions); the chain gets no new batch meanwhile. Labels: chain (config key).",
+    "Things sent and not final (journaled transactions; bridge transfers count on their origin chain and hold every chain); the chain gets no new batch meanwhile. Labels: chain (config key).",
   ],
   ballast_rpc_errors_total: [
     "counter",
@@ -47,6 +47,22 @@ const HELP: Record<string, [Kind, string]> = {
   ],
   ballast_turnover_24h_usd: ["gauge", "Turnover sent over the rolling 24 hours, all chains, USD. No labels."],
   ballast_realised_cost_usd: ["gauge", "Realised cost of sent plans over the loss window, USD. No labels."],
+  ballast_bridge_transfers_total: [
+    "counter",
+    "Bridge transfers by what became of them. Labels: route (origin>destination config keys), outcome (deposited, filled, expired: unfilled past its deadline, refunded, unsent: its origin batch never landed).",
+  ],
+  ballast_bridged_usd_total: [
+    "counter",
+    "USD deposited into bridges. Labels: route (origin>destination config keys).",
+  ],
+  ballast_bridge_fees_usd_total: [
+    "counter",
+    "Bridge fees paid, USD. Labels: route (origin>destination config keys).",
+  ],
+  ballast_bridge_fill_seconds: [
+    "gauge",
+    "Seconds from journaling the last filled transfer to seeing its fill (at the keeper's tick). Labels: route (origin>destination config keys).",
+  ],
   ballast_firewall_refusals_total: [
     "counter",
     "Batches the firewall refused. Labels: chain (config key), rule (target, selector, spender, unlimited-approval, recipient, value, delegatecall, delegation, envelope).",

@@ -132,6 +132,22 @@ ${
 DROP TABLE journal_order;`);
     },
   },
+  {
+    // Bridge transfers (#16): journaled before the origin batch is sent, then deposited (the origin's event),
+    // filled (the destination's fill status), refunded (the origin's refund leaf) or unsent (the batch never landed).
+    // Each write (each change of status) takes the next number of the journal-wide sequence, as a transaction does.
+    version: 6,
+    name: "bridge-transfers",
+    sql: `
+CREATE TABLE bridge_transfers (
+  id TEXT PRIMARY KEY, portfolio TEXT NOT NULL, plan_id TEXT NOT NULL, bridge TEXT NOT NULL,
+  origin_chain BIGINT NOT NULL, dest_chain BIGINT NOT NULL, status TEXT NOT NULL,
+  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, summary TEXT NOT NULL, json TEXT NOT NULL,
+  seq BIGINT NOT NULL);
+CREATE INDEX bridge_transfers_live ON bridge_transfers (portfolio, status);
+CREATE INDEX bridge_transfers_at ON bridge_transfers (portfolio, updated_at);
+CREATE INDEX bridge_transfers_portfolio_seq ON bridge_transfers (portfolio, seq);`,
+  },
 ];
 
 /**

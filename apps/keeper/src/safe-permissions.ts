@@ -137,6 +137,10 @@ function contractPermissions(
         ),
       ];
     }
+    case "across-spoke-pool":
+      // None: the deposit names its depositor and recipient as bytes32 words, which Roles' avatar condition (an
+      // address) cannot match, so a Safe behind Roles does not bridge (the keeper's own firewall checks both words).
+      return [];
   }
 }
 

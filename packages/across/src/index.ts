@@ -1,5 +1,6 @@
 export * from "./abi.ts";
 export * from "./api.ts";
+export * from "./bridge.ts";
 export * from "./deposit.ts";
 export * from "./errors.ts";
 export * from "./fill.ts";

@@ -1,5 +1,5 @@
 import type { Address, Call, Hex } from "@ballast/core";
-import { concat, encodeFunctionData, encodePacked, erc20Abi, maxUint256, parseAbi, size } from "viem";
+import { concat, encodeFunctionData, encodePacked, erc20Abi, maxUint256, pad, parseAbi, size } from "viem";
 import { describe, expect, it } from "vitest";
 import { safeAbi } from "./abis.ts";
 import { encodeEip7702Batch } from "./eip7702.ts";
@@ -23,6 +23,7 @@ const USDC = "0x0000000000000000000000000000000000000dc0" as Address;
 const MULTISEND = "0x40a2accbd92bca938b02010e17a5b8929b49130d" as Address;
 const IMPL = "0x4cd241e8d1510e30b2076397afc7508ae59c66c9" as Address;
 const EVIL = "0x000000000000000000000000000000000000dead" as Address;
+const SPOKE = "0x0000000000000000000000000000000000005b0e" as Address;
 
 const policy: FirewallPolicy = {
   chainId: 1,
@@ -33,6 +34,7 @@ const policy: FirewallPolicy = {
     { address: NPM, kind: "uniswap-position-manager" },
     { address: ROUTER, kind: "uniswap-swap-router" },
     { address: ONE_INCH, kind: "1inch-router" },
+    { address: SPOKE, kind: "across-spoke-pool" },
   ],
   multiSend: MULTISEND,
   delegation: IMPL,
@@ -61,6 +63,33 @@ const routerAbi = parseAbi([
 const oneInchAbi = parseAbi([
   "function unoswapTo(uint256 to, uint256 token, uint256 amount, uint256 minReturn, uint256 dex)",
 ]);
+const spokeAbi = parseAbi([
+  "function deposit(bytes32 depositor, bytes32 recipient, bytes32 inputToken, bytes32 outputToken, uint256 inputAmount, uint256 outputAmount, uint256 destinationChainId, bytes32 exclusiveRelayer, uint32 quoteTimestamp, uint32 fillDeadline, uint32 exclusivityParameter, bytes message)",
+  "function speedUpDeposit(bytes32 depositor, uint256 depositId, uint256 updatedOutputAmount, bytes32 updatedRecipient, bytes updatedMessage, bytes depositorSignature)",
+]);
+const b32 = (a: Address): Hex => pad(a, { size: 32 });
+const deposit = (depositor: Address, recipient: Address, message: Hex = "0x", to = SPOKE): Call => ({
+  to,
+  value: 0n,
+  data: encodeFunctionData({
+    abi: spokeAbi,
+    functionName: "deposit",
+    args: [
+      b32(depositor),
+      b32(recipient),
+      b32(USDC),
+      b32(USDC),
+      10n,
+      9n,
+      8453n,
+      b32(`0x${"0".repeat(40)}`),
+      1,
+      2,
+      0,
+      message,
+    ],
+  }),
+});
 const supply = (onBehalfOf: Address): Call => ({
   to: POOL,
   value: 0n,
@@ -127,6 +156,8 @@ const good: Call[] = [
       args: [BigInt(ME), 1n, 1n, 1n, 1n],
     }),
   },
+  erc20("approve", SPOKE, 10n),
+  deposit(ME, ME),
 ];
 
 describe("checkBatch", () => {
@@ -143,6 +174,23 @@ describe("checkBatch", () => {
     ["a supply on behalf of a stranger", supply(EVIL), "recipient"],
     ["a swap paying a stranger", swap(EVIL), "recipient"],
     ["native value", { ...supply(ME), value: 1n }, "value"],
+    ["an Across deposit to a stranger", deposit(ME, EVIL), "recipient"],
+    ["an Across deposit refunded to a stranger", deposit(EVIL, ME), "recipient"],
+    ["an Across deposit with a message", deposit(ME, ME, "0x1234"), "selector"],
+    ["an Across deposit into a SpokePool not configured", deposit(ME, ME, "0x", EVIL), "target"],
+    [
+      "a SpokePool function other than deposit",
+      {
+        to: SPOKE,
+        value: 0n,
+        data: encodeFunctionData({
+          abi: spokeAbi,
+          functionName: "speedUpDeposit",
+          args: [b32(ME), 1n, 1n, b32(EVIL), "0x", "0x"],
+        }),
+      },
+      "selector",
+    ],
     [
       "an unknown selector on a known contract",
       {
@@ -270,11 +318,15 @@ describe("checkTransaction: the envelope each executor signs", () => {
 describe("isFirewallContractKind", () => {
   it("knows the kinds it has rules for, and no other (a plugin's entry of another kind is refused at setup)", () => {
     expect(
-      ["aave-pool", "uniswap-position-manager", "uniswap-swap-router", "1inch-router"].every(
-        isFirewallContractKind,
-      ),
+      [
+        "aave-pool",
+        "uniswap-position-manager",
+        "uniswap-swap-router",
+        "1inch-router",
+        "across-spoke-pool",
+      ].every(isFirewallContractKind),
     ).toBe(true);
-    expect(isFirewallContractKind("across-spoke-pool")).toBe(false);
+    expect(isFirewallContractKind("curve-pool")).toBe(false);
     expect(isFirewallContractKind("toString")).toBe(false);
   });
 });

@@ -18,7 +18,8 @@ export type FirewallContractKind =
   | "aave-pool"
   | "uniswap-position-manager"
   | "uniswap-swap-router"
-  | "1inch-router";
+  | "1inch-router"
+  | "across-spoke-pool";
 
 /**
  * The batch firewall's allow-list for one chain, derived from the config (never from an API answer): the only
@@ -124,15 +125,26 @@ const oneInchRouter = parseAbi([
   "function unoswapTo3(uint256 to, uint256 token, uint256 amount, uint256 minReturn, uint256 dex, uint256 dex2, uint256 dex3)",
 ]);
 
+const spokePool = parseAbi([
+  "function deposit(bytes32 depositor, bytes32 recipient, bytes32 inputToken, bytes32 outputToken, uint256 inputAmount, uint256 outputAmount, uint256 destinationChainId, bytes32 exclusiveRelayer, uint32 quoteTimestamp, uint32 fillDeadline, uint32 exclusivityParameter, bytes message)",
+]);
+
 type Decoded = { readonly functionName: string; readonly args: readonly unknown[] };
 /** The addresses a decoded call sends value or positions to (they must be ours), or nested calls to check. */
-type Inspection = { readonly recipients: readonly Address[]; readonly nested?: readonly Hex[] };
+type Inspection = {
+  readonly recipients: readonly Address[];
+  readonly nested?: readonly Hex[];
+  /** An argument the firewall refuses outright. */
+  readonly refusal?: { readonly rule: FirewallRule; readonly detail: string };
+};
 
 const LOW_160 = (1n << 160n) - 1n;
 const wordAddress = (w: unknown): Address =>
   getAddress(`0x${((w as bigint) & LOW_160).toString(16).padStart(40, "0")}`);
 const field = (args: readonly unknown[], i: number, key: string): Address =>
   (args[i] as Record<string, Address>)[key] as Address;
+
+const bytes32Address = (w: unknown): Address => getAddress(`0x${(w as Hex).slice(-40)}`);
 
 const KINDS: Record<FirewallContractKind, { abi: Abi; inspect: (d: Decoded) => Inspection }> = {
   "aave-pool": {
@@ -170,6 +182,19 @@ const KINDS: Record<FirewallContractKind, { abi: Abi; inspect: (d: Decoded) => I
       }
       return { recipients: f.startsWith("unoswapTo") ? [wordAddress(args[0])] : [] };
     },
+  },
+  // A deposit is refunded to its depositor and filled to its recipient: both must be ours. No message (a message
+  // makes the destination call the recipient with it).
+  "across-spoke-pool": {
+    abi: spokePool,
+    inspect: ({ args }) => ({
+      recipients: [bytes32Address(args[0]), bytes32Address(args[1])],
+      ...((args[11] as Hex) === "0x"
+        ? {}
+        : {
+            refusal: { rule: "selector" as const, detail: "a deposit with a message (calls the recipient)" },
+          }),
+    }),
   },
 };
 
@@ -226,7 +251,8 @@ function checkCall(p: FirewallPolicy, call: Call, index: number): void {
   for (let data = pending.pop(); data !== undefined; data = pending.pop()) {
     const d = decode(kind.abi, data);
     if (!d) fail("selector", `selector ${data.slice(0, 10)} is not a known ${contract.kind} function`);
-    const { recipients, nested } = kind.inspect(d);
+    const { recipients, nested, refusal } = kind.inspect(d);
+    if (refusal) fail(refusal.rule, refusal.detail);
     for (const r of recipients)
       if (!has(p.accounts, r)) fail("recipient", `${d.functionName} pays ${r}, not one of our accounts`);
     if (nested) pending.push(...nested);

@@ -2,15 +2,20 @@ import type { Address, BallastError } from "@ballast/core";
 import type { TxRecord } from "./store.ts";
 
 /**
- * What can be in flight. Today a journaled transaction; a bridge deposit or a Fusion order joins this union with the
- * same contract: it is in flight from the moment it is journaled until it is final, and a chain holds meanwhile.
+ * What can be in flight: a journaled transaction, or a bridge transfer (journaled before its origin batch is sent,
+ * final once filled on the destination, refunded on the origin, or never sent). A Fusion order would join this union
+ * with the same contract: it is in flight from the moment it is journaled until it is final, and a chain holds
+ * meanwhile (a bridge transfer holds both its chains: value is between them).
  */
-export type InFlightKind = "transaction";
+export type InFlightKind = "transaction" | "bridge";
 
 /** One non-final thing a sender started on a chain. While any is in flight there, no new batch is planned there. */
 export type InFlightItem = {
   readonly kind: InFlightKind;
+  /** Where it was sent (a bridge transfer: its origin chain). */
   readonly chainId: number;
+  /** A bridge transfer's destination: it holds there too (what arrives must not be planned over). */
+  readonly toChainId?: number;
   readonly sender: Address;
   /** The plan it belongs to. */
   readonly planId: string;

@@ -50,3 +50,63 @@ export type SwapVenue = {
   /** Quotes `request` and returns the calls for it; throws a typed error when it cannot meet `minAmountOut`. */
   quote(request: SwapRequest): Promise<SwapQuote>;
 };
+
+/** What a bridge is asked: move exactly `amountIn` of `tokenIn` from `account` on one chain to itself on another. */
+export type BridgeRequest = {
+  readonly fromChainId: number;
+  readonly toChainId: number;
+  readonly tokenIn: Address;
+  readonly tokenOut: Address;
+  readonly decimalsIn: number;
+  readonly decimalsOut: number;
+  readonly amountIn: bigint;
+  /** The least acceptable arrival (the plan's guard): a quote below it is refused. */
+  readonly minAmountOut: bigint;
+  /** Depositor on the origin and recipient on the destination. */
+  readonly account: Address;
+  /** The origin chain's latest block timestamp (seconds): the clock the bridge checks the quote against. */
+  readonly now: number;
+};
+
+/**
+ * A bridge's validated answer: the calls that end the origin batch (exact approval, then the deposit) and the
+ * transfer to journal before that batch is sent. `record` is the bridge's own plain data (bigints allowed), enough to
+ * find the deposit, its fill and its refund again after a restart.
+ */
+export type BridgeQuote = {
+  readonly bridge: string;
+  readonly fromChainId: number;
+  readonly toChainId: number;
+  readonly tokenIn: Address;
+  readonly tokenOut: Address;
+  readonly amountIn: bigint;
+  /** What arrives on the destination when filled (the quote's output, ≥ the request's minimum). */
+  readonly amountOut: bigint;
+  /** What the bridge keeps, in `tokenIn` units. */
+  readonly feeIn: bigint;
+  /** Unix seconds (destination clock) after which it can no longer be filled and is refunded on the origin. */
+  readonly fillDeadline: number;
+  /** The bridge's estimate of the time to fill, seconds. */
+  readonly estimatedFillSec: number | undefined;
+  /** The contract that receives the approval and the deposit. */
+  readonly spender: Address;
+  readonly calls: readonly Call[];
+  readonly record: unknown;
+};
+
+/**
+ * A cross-chain bridge for the keeper's own account: quotes a transfer and returns the calls that start it inside the
+ * origin chain's batch (the fill happens later, on the destination). Registered per chain like a {@link SwapVenue};
+ * `tokens` are the token addresses it may move from this chain, `feeBps` and `fixedUsd` its cost for the planner.
+ */
+export type BridgeVenue = {
+  readonly name: string;
+  readonly chainId: number;
+  readonly tokens: readonly Address[];
+  /** The planner's estimate of the proportional fee, bps of the amount. */
+  readonly feeBps: number;
+  /** The planner's estimate of the fixed cost per transfer, USD wad. */
+  readonly fixedUsd: bigint;
+  /** Quotes `request`; throws a typed error for a quote it refuses (nothing is sent). */
+  quote(request: BridgeRequest, signal?: AbortSignal): Promise<BridgeQuote>;
+};

@@ -1,5 +1,6 @@
-import type { CostModel, GasTable, PairSwapCost } from "@ballast/core";
+import type { BridgeRoute, CostModel, GasTable, PairSwapCost } from "@ballast/core";
 import type { SleeveSlot } from "./policy.ts";
+import type { ChainSetup, ChainStatics } from "./types.ts";
 
 const usd = (cents: number): bigint => (BigInt(cents) * 10n ** 18n) / 100n;
 
@@ -16,6 +17,7 @@ export const MAINNET_GAS_USD: GasTable = {
   mint: usd(3_050),
   increase: usd(2_050),
   swap: usd(1_200),
+  transfer: usd(550),
 };
 
 /** Rough gas cost per leg on an L2 (USD wad). */
@@ -28,6 +30,7 @@ export const L2_GAS_USD: GasTable = {
   mint: usd(10),
   increase: usd(8),
   swap: usd(5),
+  transfer: usd(5),
 };
 
 /** Options of {@link defaultCostModel}. */
@@ -38,12 +41,43 @@ export type DefaultCostModelParameters = {
   readonly defaultFeeBps?: number;
   /** Price impact assumed per swap, bps (default 10). */
   readonly slippageBps?: number;
+  /** Bridge routes (see {@link bridgeRoutes}); none: per-chain totals cannot change. */
+  readonly bridges?: readonly BridgeRoute[];
 };
+
+/**
+ * The routes the chains' bridges open: from every chain with a bridge to every other chain with one, for each token
+ * symbol both list in their bridge's `tokens`, at the sending bridge's estimated fee and fixed cost.
+ */
+export function bridgeRoutes(
+  chains: readonly (Pick<ChainStatics, "chainId" | "tokens"> & Pick<ChainSetup, "bridge">)[],
+): BridgeRoute[] {
+  const symbols = (c: (typeof chains)[number]): string[] =>
+    c.tokens
+      .filter((t) => c.bridge?.tokens.some((a) => a.toLowerCase() === t.address.toLowerCase()))
+      .map((t) => t.symbol);
+  const routes: BridgeRoute[] = [];
+  for (const from of chains)
+    for (const to of chains) {
+      if (from === to || !from.bridge || !to.bridge) continue;
+      const there = new Set(symbols(to));
+      for (const symbol of symbols(from))
+        if (there.has(symbol))
+          routes.push({
+            symbol,
+            fromChainId: from.chainId,
+            toChainId: to.chainId,
+            feeBps: from.bridge.feeBps,
+            fixedUsd: from.bridge.fixedUsd,
+          });
+    }
+  return routes;
+}
 
 /**
  * A cost model when the caller has none: swaps cost the LP sleeves' pool fee on their pair (both directions) and
  * `defaultFeeBps` elsewhere, plus `slippageBps`; gas is {@link MAINNET_GAS_USD} on chain 1 and {@link L2_GAS_USD}
- * elsewhere; no bridge routes (so per-chain totals cannot change). Deterministic in its inputs.
+ * elsewhere; the given bridge routes (none: per-chain totals cannot change). Deterministic in its inputs.
  */
 export function defaultCostModel(params: DefaultCostModelParameters): CostModel {
   const slippageBps = params.slippageBps ?? 10;
@@ -75,5 +109,6 @@ export function defaultCostModel(params: DefaultCostModelParameters): CostModel 
       default: L2_GAS_USD,
       chains: chains.map((chainId) => ({ chainId, gas: chainId === 1 ? MAINNET_GAS_USD : L2_GAS_USD })),
     },
+    ...(params.bridges && params.bridges.length > 0 ? { bridges: params.bridges } : {}),
   };
 }

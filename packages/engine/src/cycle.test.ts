@@ -1,7 +1,7 @@
 import type { InFlightItem } from "@ballast/chain";
 import type { Decision, Plan } from "@ballast/core";
 import { describe, expect, it } from "vitest";
-import { holdInFlight } from "./cycle.ts";
+import { heldChains, holdInFlight, withInTransit } from "./cycle.ts";
 import type { ChainSetup } from "./types.ts";
 
 const chains = [
@@ -49,5 +49,52 @@ describe("holdInFlight", () => {
     const d = holdInFlight(hold, chains, [item(1)]);
     expect(d.fire).toBe(false);
     expect(d.reasons.map((r) => r.rule)).toEqual(["in-flight"]);
+  });
+
+  const bridge: InFlightItem = {
+    ...item(1),
+    kind: "bridge",
+    toChainId: 8453,
+    detail: "across 1000 USDC to chain 8453",
+  };
+  const three = [...chains, { key: "optimism", chainId: 10 }] as unknown as ChainSetup[];
+
+  it("holds both chains of a bridge transfer in flight: its origin and its destination", () => {
+    for (const planned of [planOn(8453), planOn(1), planOn(1, 8453)]) {
+      const d = holdInFlight(fired, three, [bridge], planned);
+      expect(d.fire).toBe(false);
+      expect(d.reasons.at(-1)).toMatchObject({ rule: "in-flight", fired: true });
+      expect(d.reasons.at(-1)?.detail).toContain("ethereum → base (across 1000 USDC to chain 8453");
+    }
+    expect([...heldChains([bridge])].sort()).toEqual([1, 8453]);
+  });
+
+  it("lets a chain the transfer does not touch rebalance", () => {
+    const d = holdInFlight(fired, three, [bridge], planOn(1, 8453, 10));
+    expect(d.fire).toBe(true);
+    expect(d.reasons.at(-1)).toMatchObject({ rule: "in-flight", fired: false });
+    expect(holdInFlight(fired, three, [bridge, item(10)], planOn(1, 8453, 10)).fire).toBe(false);
+  });
+});
+
+describe("withInTransit", () => {
+  const USDC = "0x00000000000000000000000000000000000000Dc";
+  const chain = { chainId: 8453, blockNumber: 1n, timestamp: 1n, holdings: [], prices: new Map() };
+  it("adds what is on its way to the destination as a wallet holding of the arriving token", () => {
+    const out = withInTransit(chain, [
+      { id: "7", chainId: 8453, token: USDC, amount: 5n },
+      { id: "8", chainId: 1, token: USDC, amount: 9n },
+    ]);
+    expect(out.holdings).toEqual([
+      {
+        id: "in-transit:7",
+        chainId: 8453,
+        protocol: "wallet",
+        kind: "token",
+        ref: `8453:${USDC.toLowerCase()}`,
+        exposures: [{ asset: `8453:${USDC.toLowerCase()}`, amount: 5n }],
+      },
+    ]);
+    expect(withInTransit(chain, [])).toBe(chain);
   });
 });

@@ -17,7 +17,8 @@ import {
   type Snapshot,
   slotKey,
 } from "@ballast/core";
-import { defaultCostModel } from "./cost.ts";
+import { holdOnQuotedBridges } from "./bridge-gate.ts";
+import { bridgeRoutes, defaultCostModel } from "./cost.ts";
 import { asBallastError, ChainFetchError, CycleStepError, InvalidCycleConfigError } from "./errors.ts";
 import { fetchChainSnapshot } from "./fetch.ts";
 import { buildPolicy, resolveSleeveSlots, type SleeveSlot, sleevesByChain } from "./policy.ts";
@@ -33,6 +34,7 @@ import type {
   CycleParams,
   CycleReads,
   CycleResult,
+  InTransit,
   ProtocolHints,
 } from "./types.ts";
 
@@ -139,7 +141,8 @@ async function readChains(
  * 3. core's `rebalance`: value, decide (bands, calendar, health factor, cooldown, min trade) and, when it fires (or
  *    `force`), plan and gate (empty plan, cost gate, value loss); chains with something in flight hold;
  * 4. realize each chain's legs into calls ({@link realizePlan}) and simulate each batch with its guards
- *    ({@link simulateBatch}). Transfers are reported, never executed.
+ *    ({@link simulateBatch}). A sending chain's batch ends with its bridge deposits; a receiving chain gets no batch
+ *    until what it awaits has arrived (a later cycle: two-cycle settlement).
  *
  * Throws only {@link InvalidCycleConfigError} (inconsistent static inputs); everything else is in the result, a union
  * on the stage reached ({@link CycleResult}).
@@ -156,7 +159,10 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
   const { fetched, missing, reads } = await readChains(params, slots, warnings);
   const assets = new Map<AssetId, Asset>();
   for (const { fetch } of fetched) for (const a of fetch.assets) if (!assets.has(a.id)) assets.set(a.id, a);
-  const raw: Snapshot = { assets, chains: fetched.map((f) => f.fetch.snapshot) };
+  const raw: Snapshot = {
+    assets,
+    chains: fetched.map((f) => withInTransit(f.fetch.snapshot, params.inTransit ?? [])),
+  };
   const common = { ...reads, warnings, batches: [], transfers: [] };
   const none = { state: null, policy: null, decision: null, plan: null } as const;
   if (missing.length > 0) {
@@ -175,7 +181,7 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
       snapshot,
       policy,
       prices,
-      costModel: params.costModel ?? defaultCostModel({ slots }),
+      costModel: params.costModel ?? defaultCostModel({ slots, bridges: bridgeRoutes(params.chains) }),
       now: params.now,
       lastRebalanceAt: params.lastRebalanceAt,
       force: params.force,
@@ -196,8 +202,6 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
   const { state, plan } = r;
   if (!plan) return { ...common, snapshot, state, policy, decision, plan: null, stage: "hold", error: null };
   warnings.push(...plan.warnings);
-  if (plan.transfers.length > 0)
-    warnings.push(`the plan has ${plan.transfers.length} cross-chain transfer(s): reported, not executed`);
   const planned = {
     ...common,
     snapshot,
@@ -211,7 +215,8 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
   if (!decision.fire && !params.force) return { ...planned, stage: "gated" };
   if (params.whatIf) return { ...planned, stage: "planned" };
   const fresh = fetched.filter((f) => !reads.staleChains.includes(f.setup.chainId));
-  const live = fresh.filter((f) => !inFlight.some((i) => i.chainId === f.setup.chainId));
+  const busy = heldChains(inFlight);
+  const live = fresh.filter((f) => !busy.has(f.setup.chainId));
   const { held, batches, errors } = await realizeAndSimulate(
     params,
     { plan, state, policy, slots, chains: live },
@@ -230,8 +235,9 @@ export async function runCycle(params: CycleParams): Promise<CycleResult> {
 }
 
 /**
- * Realizes each live chain's legs ({@link realizePlan}), checks prices against the realized quotes
- * ({@link holdOnPrices}: a fault holds the cycle before anything is simulated), then simulates each batch
+ * Realizes each live chain's legs ({@link realizePlan}), gates again with the bridge fees quoted
+ * ({@link holdOnQuotedBridges}), checks prices against the realized quotes ({@link holdOnPrices}: a fault holds the
+ * cycle before anything is simulated), then simulates each batch
  * ({@link simulateBatch}).
  */
 async function realizeAndSimulate(
@@ -245,6 +251,16 @@ async function realizeAndSimulate(
 }> {
   const realized = await realizePlan({ ...inputs, deadlineSeconds: params.deadlineSeconds });
   cycle.warnings.push(...realized.warnings);
+  const dear = params.force
+    ? undefined
+    : holdOnQuotedBridges(
+        inputs.plan,
+        inputs.policy,
+        { prices: inputs.state.prices, assets: inputs.state.snapshot.assets },
+        realized.realized,
+        cycle.decision,
+      );
+  if (dear) return { held: { decision: dear }, batches: [], errors: realized.errors };
   const held = await holdOnPrices(params, cycle.fresh, realized.realized, cycle.decision);
   if (held) return { held, batches: [], errors: realized.errors };
   const batches = await Promise.all(
@@ -305,9 +321,15 @@ function valuePortfolio(
   }
 }
 
+/** The chains something in flight holds: where each was sent, and a bridge transfer's destination too. */
+export const heldChains = (inFlight: readonly InFlightItem[]): Set<number> =>
+  new Set(inFlight.flatMap((i) => (i.toChainId === undefined ? [i.chainId] : [i.chainId, i.toChainId])));
+
 /**
- * Adds the `in-flight` reason: chains with something sent and not final get no new batch. It fires (and holds the
- * whole decision) when no chain with legs in the plan is free, or when there is no plan.
+ * Adds the `in-flight` reason: chains with something sent and not final get no new batch — a bridge transfer holds
+ * its origin and its destination (no plan there re-sends the move or sells what is about to arrive). It fires (and
+ * holds the whole decision) when no chain with legs in the plan is free, or when there is no plan. The keeper checks
+ * that no transfer moved while the chains were read before a free chain sends (`movedTransfer`, ARCHITECTURE.md).
  */
 export function holdInFlight(
   decision: Decision,
@@ -316,15 +338,33 @@ export function holdInFlight(
   plan?: Plan,
 ): Decision {
   if (inFlight.length === 0) return decision;
-  const held = new Set(inFlight.map((i) => i.chainId));
+  const held = heldChains(inFlight);
   const keyOf = (id: number) => chains.find((c) => c.chainId === id)?.key ?? String(id);
   const planned = plan?.chains.filter((c) => c.legs.length > 0).map((c) => c.chainId);
   const free = planned?.filter((id) => !held.has(id)) ?? [];
-  const detail = `hold: in flight on ${inFlight.map((i) => `${keyOf(i.chainId)} (${i.detail}, plan ${i.planId.slice(0, 12)})`).join(", ")}; no new batch there until it is final`;
+  const detail = `hold: in flight on ${inFlight.map((i) => `${keyOf(i.chainId)}${i.toChainId === undefined ? "" : ` → ${keyOf(i.toChainId)}`} (${i.detail}, plan ${i.planId.slice(0, 12)})`).join(", ")}; no new batch there until it is final`;
   return {
     fire: decision.fire && free.length > 0,
     reasons: [...decision.reasons, { rule: "in-flight", effect: "block", fired: free.length === 0, detail }],
   };
+}
+
+/** The chain's snapshot with what is in transit to it as wallet holdings of the arriving token (ids `in-transit:…`). */
+export function withInTransit(chain: ChainSnapshot, inTransit: readonly InTransit[]): ChainSnapshot {
+  const mine = inTransit.filter((t) => t.chainId === chain.chainId && t.amount > 0n);
+  if (mine.length === 0) return chain;
+  const holdings = mine.map((t) => {
+    const asset = assetId(t.chainId, t.token);
+    return {
+      id: `in-transit:${t.id}`,
+      chainId: t.chainId,
+      protocol: "wallet",
+      kind: "token" as const,
+      ref: asset,
+      exposures: [{ asset, amount: t.amount }],
+    };
+  });
+  return { ...chain, holdings: [...chain.holdings, ...holdings] };
 }
 
 /** Drops holdings that no sleeve claims and that hold an unpriced asset (they cannot be valued, and are never traded). */

@@ -1,3 +1,4 @@
+export * from "./bridge-gate.ts";
 export * from "./cost.ts";
 export * from "./cycle.ts";
 export * from "./errors.ts";

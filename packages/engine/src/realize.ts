@@ -4,6 +4,7 @@ import {
   type Asset,
   type AssetId,
   BallastError,
+  type BridgeQuote,
   type Call,
   type ChainPlan,
   type EncodeContext,
@@ -19,6 +20,8 @@ import {
   type SwapLeg,
   type SwapQuote,
   type SwapRequest,
+  type Transfer,
+  usdValue,
 } from "@ballast/core";
 import { isAddressEqual } from "viem";
 import {
@@ -45,6 +48,8 @@ export type RealizedChain = {
   readonly legs: readonly Leg[];
   readonly realized: readonly RealizedLeg[];
   readonly quotes: readonly SwapQuote[];
+  /** The bridge deposits at the end of the batch (journal each before sending). */
+  readonly bridges: readonly BridgeQuote[];
   /** Post-conditions for the simulation (and the send). */
   readonly guards: Guards;
   readonly warnings: readonly string[];
@@ -63,6 +68,8 @@ export type RealizeChainPlanParameters = {
   readonly maxValueLossUsd: bigint;
   /** Unix seconds; default the chain's snapshot timestamp + {@link DEFAULT_DEADLINE_SECONDS}. */
   readonly deadline?: bigint | undefined;
+  /** The plan's transfers out of this chain: their deposits end the batch, through `setup.bridge`. */
+  readonly transfers?: readonly Transfer[];
 };
 
 /**
@@ -79,6 +86,7 @@ type Ledger = {
   readonly states: Map<string, unknown>;
   readonly realized: RealizedLeg[];
   readonly quotes: SwapQuote[];
+  readonly bridges: BridgeQuote[];
   readonly warnings: string[];
   /** USD moved into (+) or out of (−) positions the value-loss guard cannot price. */
   unpricedUsd: bigint;
@@ -104,7 +112,9 @@ const add = (m: Map<AssetId, bigint>, a: AssetId, x: bigint) => m.set(a, (m.get(
  * 2. swaps ({@link quoteSwaps}, async): inputs capped at what is guaranteed, quoted through the chain's venues in order
  *    with `minAmountOut` = the leg's minOut; the first quote that meets it is used. None → {@link NoSwapVenueError};
  * 3. entries ({@link encodeEntries}, pure): every consumer of an asset scaled by guaranteed / needed when short;
- *    `buy-hold` needs no call.
+ *    `buy-hold` needs no call;
+ * 4. bridge deposits ({@link bridgeOut}, async): each transfer out of the chain, capped at what is guaranteed,
+ *    quoted by the chain's bridge with the plan's expected arrival less the slippage limit as the minimum.
  * Funding: exits give their expected amounts, swaps their encoded `minAmountOut` (not the expected output); what a swap
  * returns above its minOut stays idle in the account. Throws {@link NoSwapVenueError} or {@link LegRealizationError}.
  */
@@ -125,6 +135,7 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
     states: new Map(Object.entries(fetch.reads).map(([name, read]) => [name, read.state])),
     realized: [],
     quotes: [],
+    bridges: [],
     warnings: [],
     unpricedUsd: 0n,
     healthFactorPool: undefined,
@@ -145,6 +156,7 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
     ledger,
     legs.filter((l): l is SleeveLeg => l.type === "entry"),
   );
+  await bridgeOut(run, ledger, params.transfers ?? [], legs.length);
   const guards = batchGuards({
     setup,
     fetch,
@@ -165,6 +177,7 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
     legs,
     realized: ledger.realized,
     quotes: ledger.quotes,
+    bridges: ledger.bridges,
     guards,
     warnings: ledger.warnings,
   };
@@ -365,6 +378,82 @@ function encodeEntries(run: Run, ledger: Ledger, entries: readonly SleeveLeg[]):
   });
 }
 
+/**
+ * Bridge deposits (async), last in the batch: each transfer's amount capped at what the legs before guarantee,
+ * quoted by the chain's bridge (which refuses a quote it does not trust) with `minAmountOut` = the plan's expected
+ * arrival, scaled to the amount, less the slippage limit. What leaves for the destination raises the value-loss
+ * limit by what arrives there, so the guard counts only the bridge's fee as lost.
+ */
+async function bridgeOut(
+  run: Run,
+  ledger: Ledger,
+  transfers: readonly Transfer[],
+  steps: number,
+): Promise<void> {
+  for (const [i, t] of transfers.entries()) {
+    const step = steps + i + 1;
+    const fail = (reason: string, cause?: unknown) =>
+      new LegRealizationError(run.setup.key, run.setup.chainId, step, "bridge", reason, cause);
+    const bridge = run.setup.bridge;
+    if (!bridge) throw fail(`chain "${run.setup.key}" has no bridge configured`);
+    const tokenIn = run.state.snapshot.assets.get(t.assetFrom);
+    const tokenOut = run.state.snapshot.assets.get(t.assetTo);
+    const priceOut = run.state.prices.get(t.assetTo);
+    if (!tokenIn || !tokenOut || priceOut === undefined)
+      throw fail(`asset ${t.assetFrom} or ${t.assetTo} unknown`);
+    const have = ledger.funds.get(t.assetFrom) ?? 0n;
+    const amountIn = t.amount <= have ? t.amount : have > 0n ? have : 0n;
+    if (amountIn <= 0n) {
+      ledger.warnings.push(
+        `step ${step}: transfer skipped, nothing of ${tokenIn.symbol} is guaranteed to be there`,
+      );
+      ledger.realized.push({ step, action: "bridge", calls: [], flows: [], note: "skipped: no funds" });
+      continue;
+    }
+    const expected =
+      amountIn === t.amount ? t.expectedReceived : mulDiv(t.expectedReceived, amountIn, t.amount);
+    const minAmountOut = mulDiv(expected, BigInt(10_000 - run.slippageBps), 10_000n, "up");
+    let quote: BridgeQuote;
+    try {
+      quote = await bridge.quote({
+        fromChainId: t.fromChainId,
+        toChainId: t.toChainId,
+        tokenIn: tokenIn.address,
+        tokenOut: tokenOut.address,
+        decimalsIn: tokenIn.decimals,
+        decimalsOut: tokenOut.decimals,
+        amountIn,
+        minAmountOut,
+        account: run.setup.account,
+        now: Number(run.fetch.snapshot.timestamp),
+      });
+    } catch (err) {
+      throw fail(`${bridge.name} refused the transfer to chain ${t.toChainId}`, err);
+    }
+    if (
+      quote.amountIn !== amountIn ||
+      quote.amountOut < minAmountOut ||
+      !isAddressEqual(quote.tokenIn, tokenIn.address) ||
+      !isAddressEqual(quote.tokenOut, tokenOut.address) ||
+      quote.toChainId !== t.toChainId ||
+      quote.calls.length === 0
+    )
+      throw fail(`${bridge.name} quoted another transfer than the one asked`);
+    ledger.touched.add(t.assetFrom);
+    add(ledger.min, t.assetFrom, -amountIn);
+    add(ledger.funds, t.assetFrom, -amountIn);
+    ledger.unpricedUsd += usdValue(quote.amountOut, tokenOut.decimals, priceOut);
+    ledger.bridges.push(quote);
+    ledger.realized.push({
+      step,
+      action: "bridge",
+      calls: quote.calls,
+      flows: [{ token: tokenIn.address, amount: -amountIn }],
+      note: `${bridge.name} to chain ${t.toChainId}: ${quote.amountOut} ${tokenOut.symbol} expected, fee ${quote.feeIn}`,
+    });
+  }
+}
+
 /** Quotes a swap through the chain's venues in preference order; the first valid quote that meets minOut wins. */
 export async function quoteSwap(
   setup: ChainSetup,
@@ -486,25 +575,28 @@ export type RealizePlanParameters = {
 };
 
 /**
- * Realizes every chain of a plan (in parallel; one chain's failure does not stop the others). Chains at either end
- * of a cross-chain transfer get no batch: the engine does not bridge, and their legs need the bridged funds (or
- * would strand them). Chains whose legs need no call get no batch either.
+ * Realizes every chain of a plan (in parallel; one chain's failure does not stop the others). A chain that receives a
+ * transfer gets no batch this cycle: its legs need what is on its way, and run in a later cycle once it has arrived
+ * (two-cycle settlement; a chain that both sends and receives waits too). A sending chain's batch ends with its
+ * deposits. Chains whose legs need no call and that send nothing get no batch.
  */
 export async function realizePlan(
   params: RealizePlanParameters,
 ): Promise<{ realized: RealizedChain[]; errors: ChainError[]; warnings: string[] }> {
   const warnings: string[] = [];
-  const bridged = new Set(params.plan.transfers.flatMap((t) => [t.fromChainId, t.toChainId]));
+  const receiving = new Set(params.plan.transfers.map((t) => t.toChainId));
   const jobs = params.plan.chains.map(async (chainPlan) => {
     const c = params.chains.find((x) => x.setup.chainId === chainPlan.chainId);
     if (!c) return undefined;
-    if (bridged.has(chainPlan.chainId) || chainPlan.awaitsTransfers) {
+    if (receiving.has(chainPlan.chainId) || chainPlan.awaitsTransfers) {
       warnings.push(
-        `chain "${c.setup.key}" (${chainPlan.chainId}) is part of a cross-chain transfer: its ${chainPlan.legs.length} legs are reported, not realized (the engine does not bridge)`,
+        `chain "${c.setup.key}" (${chainPlan.chainId}) awaits a cross-chain transfer: its ${chainPlan.legs.length} legs run in a later cycle, once it has arrived`,
       );
       return undefined;
     }
-    if (!chainPlan.legs.some((l) => l.type === "swap" || l.needsCall)) return undefined;
+    const transfers = params.plan.transfers.filter((t) => t.fromChainId === chainPlan.chainId);
+    if (transfers.length === 0 && !chainPlan.legs.some((l) => l.type === "swap" || l.needsCall))
+      return undefined;
     try {
       return {
         ok: await realizeChainPlan({
@@ -516,6 +608,7 @@ export async function realizePlan(
           slots: params.slots,
           maxValueLossUsd: params.plan.guards.maxValueLossUsd,
           deadline: c.fetch.snapshot.timestamp + BigInt(params.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS),
+          transfers,
         }),
       };
     } catch (err) {

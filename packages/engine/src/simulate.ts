@@ -28,6 +28,7 @@ export async function simulateBatch(setup: ChainSetup, realized: RealizedChain):
     legs: realized.legs,
     realized: realized.realized,
     quotes: realized.quotes,
+    bridges: realized.bridges,
     guards: realized.guards,
     ok: simulation !== undefined,
     simulation,

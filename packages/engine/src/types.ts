@@ -3,6 +3,8 @@ import type {
   Address,
   Asset,
   BallastError,
+  BridgeQuote,
+  BridgeVenue,
   Call,
   ChainSnapshot,
   CostModel,
@@ -51,6 +53,11 @@ export type ChainSetup = {
   readonly protocols: readonly Protocol[];
   /** Swap venues in preference order: the first whose quote meets the leg's minOut wins. */
   readonly venues: readonly SwapVenue[];
+  /**
+   * The bridge that moves value out of this chain (deposits here, fills on the other chain's account). With a bridge
+   * on both ends, the planner may route a token both chains list in `bridge.tokens` between them.
+   */
+  readonly bridge?: BridgeVenue;
   /** From @ballast/chain; used for encode + simulate only. */
   readonly executor: Executor;
   /**
@@ -84,7 +91,7 @@ export type CycleParams = {
   readonly force?: boolean;
   /** Pin reads per chain id (default: latest, read once per chain inside the same eth_call). */
   readonly blockNumbers?: Partial<Record<number, bigint>>;
-  /** Planner options. Default `{ onNoBridge: "per-chain" }`: the engine does not bridge, so each chain rebalances alone. */
+  /** Planner options. Default `{ onNoBridge: "per-chain" }`: chain pairs without bridges rebalance each chain alone. */
   readonly planOptions?: PlanOptions;
   /** Seconds after the chain's snapshot timestamp that swaps and LP actions stay valid (default 1,800). */
   readonly deadlineSeconds?: number;
@@ -100,6 +107,12 @@ export type CycleParams = {
    */
   readonly inFlight?: readonly InFlightItem[];
   /**
+   * Value in transit between chains (bridge deposits not filled yet): counted as the destination account's wallet
+   * balance, so NAV holds it and the destination's sleeves are not planned again. While any bridge item is in flight
+   * (`inFlight` of kind `bridge`), the whole cycle holds: nothing re-plans or sells what is about to arrive.
+   */
+  readonly inTransit?: readonly InTransit[];
+  /**
    * Price sanity limits (default {@link DEFAULT_PRICE_GUARD}): before any batch is simulated, stale or invalid feeds
    * and sources that disagree hold the whole cycle with a `price-sanity` reason (even with `force`).
    */
@@ -110,6 +123,17 @@ export type CycleParams = {
    * is realized or simulated.
    */
   readonly whatIf?: { readonly priceMoves: SymbolPriceMoves };
+};
+
+/** An amount on its way to a chain (a bridge deposit not filled yet). */
+export type InTransit = {
+  /** Journal id of the transfer, for the holding's id. */
+  readonly id: string;
+  /** The destination chain. */
+  readonly chainId: number;
+  readonly token: Address;
+  /** Base units expected to arrive. */
+  readonly amount: bigint;
 };
 
 /** Everything {@link fetchChainSnapshot} read about one chain at one block. */
@@ -133,7 +157,7 @@ export type ChainFetch = {
 export type RealizedLeg = {
   /** The leg's `step` in the chain plan. */
   readonly step: number;
-  readonly action: LegAction | "swap";
+  readonly action: LegAction | "swap" | "bridge";
   readonly sleeveId?: string;
   /** Calls of this leg (approvals included); empty for `sell` / `buy-hold` and skipped legs. */
   readonly calls: readonly Call[];
@@ -151,6 +175,8 @@ export type ChainBatch = {
   readonly legs: readonly Leg[];
   readonly realized: readonly RealizedLeg[];
   readonly quotes: readonly SwapQuote[];
+  /** The bridge deposits that end the batch: journal each before the batch is sent. */
+  readonly bridges: readonly BridgeQuote[];
   /** The post-conditions the simulation checked (and the executor should check again when sending). */
   readonly guards: Guards;
   /** True when the simulation passed: only such a batch may be sent. */
@@ -183,7 +209,7 @@ export type CycleReads = {
   readonly warnings: readonly string[];
   /** One per chain that has calls to make (`simulated` only); only `ok` batches may be sent. */
   readonly batches: readonly ChainBatch[];
-  /** Cross-chain transfers the plan wants: reported, never executed in this version. */
+  /** Cross-chain transfers the plan wants; the sending chains' batches carry their deposits (`ChainBatch.bridges`). */
   readonly transfers: readonly Transfer[];
 };
 

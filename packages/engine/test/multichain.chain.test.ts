@@ -1,16 +1,16 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { AcrossQuoteMismatchError, acrossBridge, createAcrossClient } from "@ballast/across";
 import { ChainMismatchError, createChainClients } from "@ballast/chain";
 import type { SleeveLeg } from "@ballast/core";
-import { setPrice, startRpcProxy, testAccounts } from "@ballast/testkit";
+import { setPrice, startAcrossApi, startRpcProxy, type TestChain, testAccounts } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import { createPublicClient, http } from "viem";
 import { describe, expect, it } from "vitest";
 import {
   ChainFetchError,
-  defaultCostModel,
+  LegRealizationError,
   type PolicyRules,
-  resolveSleeveSlots,
   runCycle,
   type SleeveSpec,
 } from "../src/index.ts";
@@ -114,32 +114,65 @@ describe("runCycle over two chains (1 and 8453)", () => {
     expect(next.batches).toEqual([]);
   });
 
-  it("reports cross-chain transfers without executing them; without a bridge route each chain rebalances alone", async () => {
+  it("bridges what must cross: the sending chain's batch ends with approve + SpokePool deposit, the receiving chain waits", async () => {
     await seed();
-    const chains = [setupFor(eth, "ethereum", owner), setupFor(base, "base", owner)];
-    const specs = sleeves([3000, 1000, 3500, 2500]); // ethereum must shrink from 50% to 40% of NAV
-    const slots = resolveSleeveSlots(specs, chains);
-    const bridges = [
-      { symbol: "USDC", fromChainId: 1, toChainId: 8453, feeBps: 5, fixedUsd: 2n * WAD },
-      { symbol: "USDC", fromChainId: 8453, toChainId: 1, feeBps: 5, fixedUsd: 2n * WAD },
-    ];
-    const withBridge = await runCycle({
-      chains,
-      sleeves: specs,
+    const api = await startAcrossApi({ chains: [eth, base] });
+    try {
+      const client = createAcrossClient({ baseUrl: api.url, retries: 0 });
+      const bridge = (c: TestChain) =>
+        acrossBridge({
+          client,
+          chainId: c.chainId,
+          spokePool: c.deployment.across.spokePool,
+          tokens: [c.deployment.tokens.USDC.address],
+          maxFeeBps: 20,
+        });
+      const chains = [
+        setupFor(eth, "ethereum", owner, { bridge: bridge(eth) }),
+        setupFor(base, "base", owner, { bridge: bridge(base) }),
+      ];
+      const specs = sleeves([3000, 1000, 3500, 2500]); // ethereum must shrink from 50% to 40% of NAV
+      const r = await runCycle({ chains, sleeves: specs, rules, now: await nowOf() });
+      expect(r.stage, r.chainErrors.map((e) => e.error.message).join("; ")).toBe("simulated");
+      const [t, ...more] = r.plan!.transfers;
+      expect(more).toEqual([]);
+      expect([t!.symbol, t!.fromChainId, t!.toChainId]).toEqual(["USDC", 1, 8453]);
+      // Only the sender has a batch; base's supply waits for the fill (a later cycle).
+      expect(r.batches.map((b) => b.chainId)).toEqual([1]);
+      expect(r.warnings.some((w) => /"base".*awaits a cross-chain transfer/.test(w))).toBe(true);
+      const [b] = r.batches;
+      expect(b!.ok, b!.error?.message).toBe(true);
+      const [deposit] = b!.bridges;
+      expect(b!.bridges).toHaveLength(1);
+      expect(deposit!.amountIn).toBeLessThanOrEqual(t!.amount);
+      expect(deposit!.amountIn).toBeGreaterThan((t!.amount * 99n) / 100n);
+      expect(deposit!.amountOut).toBeGreaterThanOrEqual((t!.expectedReceived * 99n) / 100n);
+      const spoke = eth.deployment.across.spokePool;
+      expect(b!.calls.slice(-2).map((c) => c.to)).toEqual([eth.deployment.tokens.USDC.address, spoke]);
+      expect(b!.realized.at(-1)).toMatchObject({ action: "bridge", step: b!.legs.length + 1 });
+
+      // A quote naming another SpokePool is refused: the chain gets no batch, the error names the bridge step.
+      api.faults.push((_req, honest) => ({
+        ...honest,
+        json: { ...(honest.json as object), spokePoolAddress: base.deployment.tokens.WETH.address },
+      }));
+      const hostile = await runCycle({ chains, sleeves: specs, rules, now: await nowOf() });
+      expect(hostile.batches).toEqual([]);
+      const [e] = hostile.chainErrors;
+      expect(e!.error).toBeInstanceOf(LegRealizationError);
+      expect(e!.error.walk()).toBeInstanceOf(AcrossQuoteMismatchError);
+    } finally {
+      await api.close();
+    }
+
+    // Without bridges: no route, so each chain rebalances alone, a batch per chain that has calls.
+    const plain = [setupFor(eth, "ethereum", owner), setupFor(base, "base", owner)];
+    const alone = await runCycle({
+      chains: plain,
+      sleeves: sleeves([3000, 1000, 3500, 2500]),
       rules,
       now: await nowOf(),
-      costModel: { ...defaultCostModel({ slots }), bridges },
     });
-    expect(withBridge.error).toBeNull();
-    const t = withBridge.plan!.transfers;
-    expect(t).toHaveLength(1);
-    expect([t[0]!.symbol, t[0]!.fromChainId, t[0]!.toChainId]).toEqual(["USDC", 1, 8453]);
-    expect(withBridge.transfers).toEqual(t);
-    expect(withBridge.batches).toEqual([]); // both ends of the transfer wait for a bridge the engine does not run
-    expect(withBridge.warnings.some((w) => /transfer/.test(w))).toBe(true);
-
-    // Default cost model: no bridge route → per-chain plan, a batch per chain that has calls.
-    const alone = await runCycle({ chains, sleeves: specs, rules, now: await nowOf() });
     expect(alone.plan!.scope).toBe("per-chain");
     expect(alone.transfers).toEqual([]);
     expect(alone.batches.length).toBeGreaterThan(0);
