@@ -108,8 +108,9 @@ export type CycleParams = {
   readonly inFlight?: readonly InFlightItem[];
   /**
    * Value in transit between chains (bridge deposits not filled yet): counted as the destination account's wallet
-   * balance, so NAV holds it and the destination's sleeves are not planned again. While any bridge item is in flight
-   * (`inFlight` of kind `bridge`), the whole cycle holds: nothing re-plans or sells what is about to arrive.
+   * balance, so NAV holds it and the destination's sleeves are not planned again. A bridge item in flight (`inFlight`
+   * with a `toChainId`) holds its origin and its destination chains (`heldChains`): nothing there re-plans the
+   * move or sells what is about to arrive.
    */
   readonly inTransit?: readonly InTransit[];
   /**
