@@ -641,9 +641,9 @@ function safePermissionsCommand(p: Command): void {
       "the Zodiac Roles v2 permissions that let the keeper's role call exactly what Ballast calls (Safe accounts)",
     )
     .addOption(configOption)
-    .requiredOption(
+    .option(
       "--roles <address>",
-      "the Roles modifier enabled as the Safe's module",
+      "the Roles modifier enabled as the Safe's module (default: each chain's account.roles.modifier)",
       (v) => addressArg(v)[0]!,
     )
     .option(
@@ -659,13 +659,15 @@ function safePermissionsCommand(p: Command): void {
       "after",
       '\nThe Safe (owner of the Roles modifier) executes the printed calls; see the keeper README, "Trust model of a Safe account".',
     )
-    .action(async (o: { config: string; roles: `0x${string}`; member?: `0x${string}`[]; json?: boolean }) => {
-      const config = loadConfig(o.config, env);
-      // Loaded on demand: the Roles SDK (and ethers under it) is needed by this command only.
-      const { renderSafePermissions, safePermissions } = await import("./safe-permissions.ts");
-      const chains = safePermissions(config, { rolesModifier: o.roles, members: o.member ?? [] });
-      console.log(o.json ? JSON.stringify(toJsonValue(chains), null, 2) : renderSafePermissions(chains));
-    });
+    .action(
+      async (o: { config: string; roles?: `0x${string}`; member?: `0x${string}`[]; json?: boolean }) => {
+        const config = loadConfig(o.config, env);
+        // Loaded on demand: the Roles SDK (and ethers under it) is needed by this command only.
+        const { renderSafePermissions, safePermissions } = await import("./safe-permissions.ts");
+        const chains = safePermissions(config, { rolesModifier: o.roles, members: o.member ?? [] });
+        console.log(o.json ? JSON.stringify(toJsonValue(chains), null, 2) : renderSafePermissions(chains));
+      },
+    );
 }
 
 /** Exit codes: 0 done, 1 an error, 2 bad config or usage, 3 a chain unreadable or its batch not buildable (partial). */

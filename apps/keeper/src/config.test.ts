@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { ConfigError, configWarnings, loadConfig, parseConfig } from "./config.ts";
+import { encodeKey } from "zodiac-roles-sdk";
+import { BALLAST_ROLE, ConfigError, configWarnings, loadConfig, parseConfig } from "./config.ts";
 
 const A = "0x0000000000000000000000000000000000000001";
 const base = () => ({
@@ -189,6 +190,31 @@ describe("config errors are caught at load, in the config's own words", () => {
       Object.assign(raw.chains.a, { rpcTimeout: bad });
       expect(issuesOf(raw).some((i) => i.startsWith("chains.a.rpcTimeout:"))).toBe(true);
     }
+  });
+
+  it("takes a Safe reached through a Zodiac Roles role: the modifier, and the role by name (encoded as the SDK does) or key", () => {
+    const raw = base();
+    const safe = { type: "safe", safe: A, key: "env:K", as: "roles" };
+    Object.assign(raw.chains.a, { account: safe });
+    expect(issuesOf(raw)).toEqual([
+      "chains.a.account.roles: as: roles needs roles: { modifier: 0x…, role: ballast-keeper }",
+    ]);
+    Object.assign(safe, { roles: { modifier: A } });
+    const account = () => parseConfig(raw).chains.a!.account as { roles?: { role: string } };
+    expect(account().roles?.role).toBe(encodeKey(BALLAST_ROLE));
+    Object.assign(safe, { roles: { modifier: A, role: "treasury-ops" } });
+    expect(account().roles?.role).toBe(encodeKey("treasury-ops"));
+    const key = `0x${"ab".repeat(32)}`;
+    Object.assign(safe, { roles: { modifier: A, role: key.toUpperCase().replace("0X", "0x") } });
+    expect(account().roles?.role).toBe(key);
+    for (const bad of ["x".repeat(32), "0x1234"]) {
+      Object.assign(safe, { roles: { modifier: A, role: bad } });
+      expect(issuesOf(raw).some((i) => i.startsWith("chains.a.account.roles.role:"))).toBe(true);
+    }
+    Object.assign(safe, { as: "module", roles: { modifier: A } });
+    expect(issuesOf(raw)).toEqual([
+      "chains.a.account.roles: roles is only read with as: roles (this account is as: module)",
+    ]);
   });
 
   it("an all-lowercase address is accepted (no checksum to check)", () => {

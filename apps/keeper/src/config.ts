@@ -11,7 +11,8 @@ import {
   policySchema,
   rpcUrlSchema as rpcUrl,
 } from "@ballast/config";
-import { bandWad } from "@ballast/core";
+import { bandWad, type Hex } from "@ballast/core";
+import { stringToHex } from "viem";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { alertsSchema } from "./alerts/config.ts";
@@ -35,6 +36,24 @@ export const SIMPLE_7702_ACCOUNT = "0x4Cd241E8d1510e30b2076397afc7508Ae59C66c9";
 /** Safe 1.3.0 MultiSendCallOnly, canonical deployment. */
 export const MULTI_SEND_CALL_ONLY_130 = "0x40A2aCCbd92BCA938b02010E17A5b8929b49130D";
 
+/** The Zodiac Roles role the keeper is a member of, on every chain, unless `account.roles.role` names another. */
+export const BALLAST_ROLE = "ballast-keeper";
+
+/**
+ * A Zodiac Roles role: its bytes32 key, or its name (at most 31 bytes), which the Roles apps and zodiac-roles-sdk's
+ * `encodeKey` store as the UTF-8 bytes right-padded to 32.
+ */
+const roleKey = z
+  .string()
+  .min(1)
+  .refine(
+    (k) => /^0x[0-9a-fA-F]{64}$/.test(k) || (!k.startsWith("0x") && new TextEncoder().encode(k).length <= 31),
+    {
+      message: "expected a role name of at most 31 bytes or a 0x-prefixed bytes32 key",
+    },
+  )
+  .transform((k): Hex => (k.startsWith("0x") ? (k.toLowerCase() as Hex) : stringToHex(k, { size: 32 })));
+
 const account = z.discriminatedUnion("type", [
   z
     .object({
@@ -50,11 +69,32 @@ const account = z.discriminatedUnion("type", [
     .object({
       type: z.literal("safe"),
       safe: address,
-      as: z.enum(["module", "owner"]).default("module"),
+      /** How the key reaches the Safe: an enabled module, a 1-of-N owner, or a member of a Zodiac Roles role. */
+      as: z.enum(["module", "owner", "roles"]).default("module"),
       key: secretRef,
       multiSendCallOnly: address.default(MULTI_SEND_CALL_ONLY_130),
+      /** With `as: roles`: the Roles v2 modifier (the Safe's module) and the role the key is a member of. */
+      roles: z
+        .object({
+          modifier: address,
+          /** The role's name (encoded as zodiac-roles-sdk's `encodeKey` does) or its bytes32 key. */
+          role: roleKey.prefault(BALLAST_ROLE),
+        })
+        .strict()
+        .optional(),
     })
-    .strict(),
+    .strict()
+    .superRefine((a, ctx) => {
+      if ((a.as === "roles") !== (a.roles !== undefined))
+        ctx.addIssue({
+          code: "custom",
+          path: ["roles"],
+          message:
+            a.as === "roles"
+              ? "as: roles needs roles: { modifier: 0x…, role: ballast-keeper }"
+              : `roles is only read with as: roles (this account is as: ${a.as})`,
+        });
+    }),
 ]);
 
 const oneInch = z

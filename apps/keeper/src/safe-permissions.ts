@@ -29,11 +29,10 @@ import {
   type FunctionPermissionCoerced,
   processPermissions,
 } from "zodiac-roles-sdk";
-import type { Config } from "./config.ts";
+import { BALLAST_ROLE, type Config, ConfigError } from "./config.ts";
 import { firewallPolicyOf } from "./firewall.ts";
 
-/** The role the keeper is a member of, on every chain. */
-export const BALLAST_ROLE = "ballast-keeper";
+export { BALLAST_ROLE };
 /** `multiSend(bytes)`: the selector the Roles modifier's MultiSend unwrapper is registered for. */
 export const MULTI_SEND_SELECTOR = "0x8d80ff0a";
 
@@ -171,14 +170,25 @@ export type ChainPermissions = {
   readonly multiSend: Address;
 };
 
-/** The Roles permissions of every Safe chain in the config (EIP-7702 chains have no module to narrow). */
+/**
+ * The Roles permissions of every Safe chain in the config (EIP-7702 chains have no module to narrow). A chain with
+ * `as: roles` uses its own modifier and role; otherwise `rolesModifier` and the {@link BALLAST_ROLE} role.
+ */
 export function safePermissions(
   config: Config,
-  opts: { readonly rolesModifier: Address; readonly members?: readonly Address[] },
+  opts: { readonly rolesModifier?: Address | undefined; readonly members?: readonly Address[] },
 ): ChainPermissions[] {
-  const roleKey = encodeKey(BALLAST_ROLE);
   return Object.entries(config.chains).flatMap(([chain, cc]) => {
     if (cc.account.type !== "safe") return [];
+    const roleKey = cc.account.roles?.role ?? encodeKey(BALLAST_ROLE);
+    const rolesModifier = cc.account.roles?.modifier ?? opts.rolesModifier;
+    if (!rolesModifier)
+      throw new ConfigError("(safe-permissions)", [
+        {
+          path: `chains.${chain}.account`,
+          message: "no Roles modifier: pass --roles 0x… or set as: roles and roles.modifier",
+        },
+      ]);
     const policy = firewallPolicyOf(cc, cc.account.safe);
     const authored = permissionsOf(policy);
     const { targets, annotations } = processPermissions(authored);
@@ -187,7 +197,7 @@ export function safePermissions(
     const members = (opts.members ?? []).map((m) => m.toLowerCase() as Address);
     const calls = encodeCalls(
       callsPlannedForApplyRole(empty, { ...empty, members, targets, annotations }),
-      opts.rolesModifier,
+      rolesModifier,
     ) as { to: Address; data: `0x${string}` }[];
     return [
       {
@@ -211,7 +221,7 @@ export function renderSafePermissions(chains: readonly ChainPermissions[]): stri
   return chains
     .map((x) =>
       [
-        `${x.chain} (chain ${x.chainId}), Safe ${x.safe}, role "${BALLAST_ROLE}" ${x.roleKey}`,
+        `${x.chain} (chain ${x.chainId}), Safe ${x.safe}, role ${x.roleKey}`,
         ...x.permissions.map(
           (p) =>
             `  ${p.targetAddress}  ${"signature" in p ? p.signature : ""}${p.condition ? "  [scoped]" : ""}`,

@@ -14,6 +14,7 @@ import {
   type RpcRequestEvent,
   safeModuleExecutor,
   safeOwnerExecutor,
+  safeRolesExecutor,
   type TxEvent,
   type TxManager,
   type TxStore,
@@ -184,8 +185,14 @@ function executorFor(
   if (c.account.type === "eip7702")
     return eip7702Executor({ clients, manager, implementation: c.account.implementation, firewall });
   const params = { clients, manager, safe: c.account.safe, multiSend: c.account.multiSendCallOnly, firewall };
+  const { roles } = c.account;
+  if (roles)
+    return safeRolesExecutor({ ...params, roles: { modifier: roles.modifier, roleKey: roles.role } });
   return c.account.as === "module" ? safeModuleExecutor(params) : safeOwnerExecutor(params);
 }
+
+/** The executor kind of a Safe account, by how its key reaches the Safe. */
+const SAFE_KINDS = { module: "safe-module", owner: "safe-owner", roles: "safe-roles" } as const;
 
 /**
  * The executor of read-only commands (no key): an EIP-7702 account still simulates its batch (simulation needs no
@@ -205,7 +212,7 @@ function keylessExecutor(
     );
   };
   return {
-    kind: c.account.as === "module" ? "safe-module" : "safe-owner",
+    kind: SAFE_KINDS[c.account.as],
     chainId: c.chainId,
     account,
     sender: account,

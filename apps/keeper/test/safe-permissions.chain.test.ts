@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { AGGREGATION_ROUTER_V6, aggregationRouterV6Abi } from "@ballast/1inch";
 import { aavePoolAbi, encodeBorrow, encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
+import { FirewallError, SimulationFailedError, safeRolesExecutor } from "@ballast/chain";
 import {
   ANVIL_PRIVATE_KEYS,
   createSafe,
@@ -151,10 +152,11 @@ beforeAll(async () => {
     .replace("swap: [uniswap-v3]", "swap: [uniswap-v3, 1inch]")
     .replace(
       /account: \{[^}]*\}/,
-      `account: { type: safe, safe: "${safe}", key: env:K, multiSendCallOnly: "${d.safe.multiSendCallOnly}" }`,
+      `account: { type: safe, safe: "${safe}", as: roles, roles: { modifier: "${roles}" }, key: env:K, multiSendCallOnly: "${d.safe.multiSendCallOnly}" }`,
     );
   chainsYaml = `chains:\n${yaml}`;
-  // The role's calls come from the command a user runs: `ballast safe-permissions --json`.
+  // The role's calls come from the command a user runs: `ballast safe-permissions --json` (the modifier and the role
+  // from the config's `as: roles` account).
   const dir = mkdtempSync(join(tmpdir(), "ballast-roles-"));
   const file = join(dir, "ballast.yaml");
   writeFileSync(
@@ -163,19 +165,7 @@ beforeAll(async () => {
   );
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [
-      "--import",
-      "tsx",
-      CLI,
-      "safe-permissions",
-      "-c",
-      file,
-      "--roles",
-      roles,
-      "--member",
-      keeper.address,
-      "--json",
-    ],
+    ["--import", "tsx", CLI, "safe-permissions", "-c", file, "--member", keeper.address, "--json"],
     { encoding: "utf8" },
   ).catch((e: { stdout: string; stderr: string }) => {
     throw new Error(`ballast safe-permissions failed: ${e.stdout}${e.stderr}`);
@@ -432,12 +422,8 @@ describe("an LP exit behind the role", () => {
   });
 });
 
-/**
- * The keeper's own batches for `sleeves`: its config (the Safe account), loaded, planned, realized and simulated as
- * `ballast plan` does. The keeper's key simulates as a module of the Safe, so for the plan only it is enabled as one
- * (a snapshot taken before is restored after): what is sent afterwards goes through the role alone.
- */
-async function keeperBatch(sleeves: string): Promise<MultiSendCall[]> {
+/** A keeper for the Safe, as `ballast run` builds it from its config: the key is the role member (`as: roles`). */
+async function roleKeeper(sleeves: string) {
   const dir = mkdtempSync(join(tmpdir(), "ballast-roles-"));
   const file = join(dir, "ballast.yaml");
   writeFileSync(
@@ -454,24 +440,32 @@ async function keeperBatch(sleeves: string): Promise<MultiSendCall[]> {
     metrics: createMetrics(),
     log: createLogger({ level: "silent", pretty: false }),
   };
-  const snapshot = await chain.snapshot();
+  const close = async () => {
+    await journal.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { k, close };
+}
+
+/**
+ * One keeper cycle for `sleeves`, planned, realized and simulated through the Roles modifier, and sent by the keeper
+ * itself: the returned calls are the batch that landed (the keeper's key is never a module of the Safe).
+ */
+async function keeperSends(sleeves: string): Promise<MultiSendCall[]> {
+  const { k, close } = await roleKeeper(sleeves);
   try {
-    await execSafeTransaction(chain, {
-      safe,
-      owners: [owner.address],
-      to: safe,
-      data: encodeFunctionData({ abi: safeAbi, functionName: "enableModule", args: [keeper.address] }),
-    });
+    expect(k.chains[0]!.setup.executor.kind).toBe("safe-roles");
     const now = Number((await chain.publicClient.getBlock()).timestamp);
-    const { result } = await keeperCycle(k, { now, execute: false, force: true });
+    const { result, sent } = await keeperCycle(k, { now, execute: true, force: true });
     expect(result.error).toBeNull();
     expect(result.batches).toHaveLength(1);
     expect(result.batches[0]!.ok).toBe(true);
+    expect(sent.map((x) => x.status)).toEqual(["confirmed"]);
+    const tx = await chain.publicClient.getTransaction({ hash: sent[0]!.hash as Hex });
+    expect([tx.from, tx.to]).toEqual([keeper.address.toLowerCase(), roles.toLowerCase()]);
     return [...result.batches[0]!.calls];
   } finally {
-    await chain.revert(snapshot);
-    await journal.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }
 
@@ -486,8 +480,8 @@ const fnNames = (calls: readonly MultiSendCall[]) =>
     return x.data.slice(0, 10);
   });
 
-describe("every batch the keeper builds for the Safe satisfies the generated permissions", () => {
-  it("exits the demo's kinds of holdings, then enters them, each batch through the role alone", async () => {
+describe("the keeper sends its own batches through the Roles modifier (as: roles)", () => {
+  it("exits the demo's kinds of holdings, then enters them: each batch simulated and sent through the role alone", async () => {
     const d = chain.deployment;
     // The Safe holds what the demo portfolio holds, opened through the role: an LP, WETH in Aave, USDC borrowed.
     await mintForSafe();
@@ -503,7 +497,7 @@ describe("every batch the keeper builds for the Safe satisfies the generated per
     const sleeve = (id: string, rest: string, weight: string) =>
       `    - { id: ${id}, chain: ethereum, ${rest}, weight: ${weight} }\n`;
     const lp = "kind: uniswap-v3-lp, pool: WETH/USDC/500, range: 25%";
-    const exit = await keeperBatch(
+    const exit = await keeperSends(
       sleeve("w", "kind: token, asset: WETH", "101%") +
         sleeve("u", "kind: token, asset: USDC", "0%") +
         sleeve("lp", lp, "0%") +
@@ -513,25 +507,74 @@ describe("every batch the keeper builds for the Safe satisfies the generated per
     expect(new Set(fnNames(exit))).toEqual(
       new Set(["decreaseLiquidity", "collect", "burn", "withdraw", "repay", "approve", "exactInputSingle"]),
     );
-    // The same batch with one call Ballast never makes is refused whole.
+    // The same batch with one call Ballast never makes is refused whole (the role is checked before anything runs).
     const transfer = encodeFunctionData({ abi: erc20Abi, functionName: "transfer", args: [stranger, 1n] });
     expect(await refusal([...exit, { to: d.tokens.USDC.address, data: transfer }])).toBe(
       STATUS.FunctionNotAllowed,
     );
-    await sendViaRole(exit);
     expect(await lpOfSafe()).toEqual([]);
     // What stays in Aave backs the debt the -1% sleeve keeps.
     expect(await balance(d.aave.reserves.WETH.aToken, safe)).toBeLessThan(4n * 10n ** 18n);
     expect(await balance(d.aave.reserves.USDC.variableDebtToken, safe)).toBeLessThan(1_000n * 10n ** 6n);
 
-    const entry = await keeperBatch(
+    const entry = await keeperSends(
       sleeve("w", "kind: token, asset: WETH", "30%") +
         sleeve("lp", lp, "40%") +
         sleeve("a", "kind: aave-supply, asset: WETH", "30%"),
     );
     expect(new Set(fnNames(entry))).toEqual(new Set(["approve", "exactInputSingle", "mint", "supply"]));
-    await sendViaRole(entry);
     expect(await lpOfSafe()).toHaveLength(1);
     expect(await balance(d.aave.reserves.WETH.aToken, safe)).toBeGreaterThan(0n);
   }, 120_000);
+
+  it("refuses, by simulation, a call outside the role even with the batch firewall off: nothing is signed or sent", async () => {
+    const d = chain.deployment;
+    const { k, close } = await roleKeeper(
+      "    - { id: w, chain: ethereum, kind: token, asset: WETH, weight: 100% }\n",
+    );
+    try {
+      const { clients, manager } = k.chains[0]!;
+      // Only the Roles modifier stands between the key and the Safe here: the firewall (the same allow-list, off-chain)
+      // is switched off so that the on-chain check is the one tested.
+      const executor = safeRolesExecutor({
+        clients,
+        manager: manager!,
+        safe,
+        multiSend: d.safe.multiSendCallOnly,
+        firewall: "off",
+        roles: { modifier: roles, roleKey },
+      });
+      const nonce = await chain.publicClient.getTransactionCount({ address: keeper.address });
+      const transfer = encodeFunctionData({ abi: erc20Abi, functionName: "transfer", args: [stranger, 1n] });
+      const refused = await executor
+        .execute([{ to: d.tokens.WETH.address, value: 0n, data: transfer }], { planId: "roles-refused" })
+        .catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(SimulationFailedError);
+      expect((refused as SimulationFailedError).errorName).toBe("ConditionViolation");
+      expect((refused as SimulationFailedError).message).toContain("FunctionNotAllowed");
+      expect(await manager!.get("roles-refused")).toBeUndefined();
+      expect(await chain.publicClient.getTransactionCount({ address: keeper.address })).toBe(nonce);
+      expect(await balance(d.tokens.WETH.address, stranger)).toBe(0n);
+
+      // With the keeper's own executor the firewall refuses it first, before any simulation.
+      const byKeeper = await k.chains[0]!.setup.executor.simulate([
+        { to: d.tokens.WETH.address, value: 0n, data: transfer },
+      ]).catch((e: unknown) => e);
+      expect(byKeeper).toBeInstanceOf(FirewallError);
+
+      // Allowed calls whose batch fails inside the Safe (ModuleTransactionFailed) name the failing call.
+      const positions = await fetchAavePositions(chain.publicClient, {
+        market: testkitAaveMarket(d),
+        user: safe,
+      });
+      const tooMuch = encodeSupply({ positions, asset: d.tokens.WETH.address, amount: 10n ** 30n });
+      const failed = await executor
+        .simulate(tooMuch.map((c) => ({ ...c, value: 0n })))
+        .catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(SimulationFailedError);
+      expect((failed as SimulationFailedError).index).toBe(tooMuch.length - 1);
+    } finally {
+      await close();
+    }
+  });
 });

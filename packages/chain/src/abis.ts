@@ -236,3 +236,36 @@ export const aavePoolAccountDataAbi = [
     ],
   },
 ] as const;
+
+/**
+ * The parts of a Zodiac Roles v2 modifier Ballast calls or decodes (zodiac-roles-sdk's `Roles` ABI): a role member
+ * sends `execTransactionWithRole`, the modifier checks the call (each MultiSend entry on its own, through its
+ * unwrapper) against the role's permissions and has the Safe run it with `execTransactionFromModule`.
+ */
+export const rolesModifierAbi = [
+  {
+    type: "function",
+    name: "execTransactionWithRole",
+    stateMutability: "nonpayable",
+    inputs: [
+      { name: "to", type: "address" },
+      { name: "value", type: "uint256" },
+      { name: "data", type: "bytes" },
+      { name: "operation", type: "uint8" },
+      { name: "roleKey", type: "bytes32" },
+      { name: "shouldRevert", type: "bool" },
+    ],
+    outputs: [{ name: "success", type: "bool" }],
+  },
+  {
+    type: "error",
+    name: "ConditionViolation",
+    inputs: [
+      { name: "status", type: "uint8" },
+      { name: "info", type: "bytes32" },
+    ],
+  },
+  { type: "error", name: "ModuleTransactionFailed", inputs: [] },
+  { type: "error", name: "NoMembership", inputs: [] },
+  { type: "error", name: "NotAuthorized", inputs: [{ name: "sender", type: "address" }] },
+] as const;

@@ -52,6 +52,30 @@ export const SAFE_ERRORS: Readonly<Record<string, string>> = {
   GS104: "method can only be called from an enabled module",
 };
 
+/** Zodiac Roles v2 `PermissionChecker.Status`: why the modifier refused a call (`ConditionViolation(status, info)`). */
+export const ROLES_STATUS: readonly string[] = [
+  "Ok",
+  "DelegateCallNotAllowed",
+  "TargetAddressNotAllowed",
+  "FunctionNotAllowed",
+  "SendNotAllowed",
+  "OrViolation",
+  "NorViolation",
+  "ParameterNotAllowed",
+  "ParameterLessThanAllowed",
+  "ParameterGreaterThanAllowed",
+  "ParameterNotAMatch",
+  "NotEveryArrayElementPasses",
+  "NoArrayElementPasses",
+  "ParameterNotSubsetOfAllowed",
+  "BitmaskOverflow",
+  "BitmaskNotAllowed",
+  "CustomConditionViolation",
+  "AllowanceExceeded",
+  "CallAllowanceExceeded",
+  "EtherAllowanceExceeded",
+];
+
 const formatArg = (v: unknown): string =>
   typeof v === "bigint"
     ? v.toString()
@@ -65,8 +89,8 @@ const formatArg = (v: unknown): string =>
 
 /**
  * Decodes a revert payload: `Error(string)` (with Safe `GSxxx` codes spelled out), `Panic(uint256)`,
- * `ExecuteError(index, bytes)` of `Simple7702Account` (recursively, giving the failing call's index),
- * and custom errors of the `abis` given.
+ * `ExecuteError(index, bytes)` of `Simple7702Account` (recursively, giving the failing call's index), a Roles
+ * modifier's `ConditionViolation` (its status named), and custom errors of the `abis` given.
  */
 export function decodeRevert(data: Hex | undefined, abis: readonly Abi[] = []): DecodedRevert {
   const raw: Hex = data && isHex(data) ? data : "0x";
@@ -102,6 +126,11 @@ export function decodeRevert(data: Hex | undefined, abis: readonly Abi[] = []): 
     const index = Number(args?.[0] ?? 0n);
     const inner = decodeRevert(args?.[1] as Hex | undefined, abis);
     return { ...empty, errorName, args, index, inner, reason: inner.reason };
+  }
+  if (errorName === "ConditionViolation") {
+    const status = Number(args?.[0] ?? 0);
+    const reason = `the Roles modifier refused the call: ${ROLES_STATUS[status] ?? `status ${status}`}`;
+    return { ...empty, errorName, args, reason };
   }
   return { ...empty, errorName, args, reason: `${errorName}(${(args ?? []).map(formatArg).join(", ")})` };
 }

@@ -6,7 +6,7 @@ import type { RawSimulation } from "./simulate.ts";
 import type { ConfirmedTx, TxManager, TxRequest } from "./txManager.ts";
 
 /** The kinds of execution account Ballast drives. */
-export type ExecutorKind = "eip7702" | "safe-module" | "safe-owner";
+export type ExecutorKind = "eip7702" | "safe-module" | "safe-owner" | "safe-roles";
 
 /** Options of {@link Executor.simulate}. */
 export type SimulateOptions = {
@@ -43,7 +43,8 @@ export type ExecutionResult = {
 
 /**
  * An execution account: turns a batch of calls into ONE transaction, simulates it, and sends it through the
- * transaction manager. Built by {@link eip7702Executor}, {@link safeModuleExecutor} or {@link safeOwnerExecutor}.
+ * transaction manager. Built by {@link eip7702Executor}, {@link safeModuleExecutor}, {@link safeOwnerExecutor} or
+ * {@link safeRolesExecutor}.
  */
 export type Executor = {
   readonly kind: ExecutorKind;

@@ -12,7 +12,7 @@ import {
   type FirewallRule,
   isFirewallContractKind,
 } from "./firewall.ts";
-import { encodeMultiSend, encodeSafeModuleTransaction } from "./safe.ts";
+import { encodeMultiSend, encodeRolesTransaction, encodeSafeModuleTransaction } from "./safe.ts";
 
 const ME = "0x000000000000000000000000000000000000ba11" as Address;
 const POOL = "0x00000000000000000000000000000000000a4e01" as Address;
@@ -24,6 +24,7 @@ const MULTISEND = "0x40a2accbd92bca938b02010e17a5b8929b49130d" as Address;
 const IMPL = "0x4cd241e8d1510e30b2076397afc7508ae59c66c9" as Address;
 const EVIL = "0x000000000000000000000000000000000000dead" as Address;
 const SPOKE = "0x0000000000000000000000000000000000005b0e" as Address;
+const ROLES = "0x00000000000000000000000000000000000001e5" as Address;
 
 const policy: FirewallPolicy = {
   chainId: 1,
@@ -271,6 +272,29 @@ describe("checkTransaction: the envelope each executor signs", () => {
     expect(
       verdict(() => checkTransaction(policy, { kind: "safe-module", account: ME, request: other })),
     ).toEqual({ rule: "delegatecall", index: -1 });
+  });
+
+  it("decodes a Roles modifier's execTransactionWithRole, sent to the modifier, down to each MultiSend entry", () => {
+    const roles = { modifier: ROLES, roleKey: `0x${"00".repeat(32)}` as const };
+    const check = (request: Call, via: Address | null = ROLES) =>
+      verdict(() =>
+        checkTransaction(policy, { kind: "safe-roles", account: ME, via: via ?? undefined, request }),
+      );
+    expect(check(encodeRolesTransaction({ roles, multiSend: MULTISEND, calls: good }))).toBe("passed");
+    const bad = encodeRolesTransaction({ roles, multiSend: MULTISEND, calls: [erc20("transfer", EVIL, 1n)] });
+    expect(check(bad)).toEqual({ rule: "recipient", index: 0 });
+    expect(check(encodeRolesTransaction({ roles, multiSend: EVIL, calls: good }))).toEqual({
+      rule: "delegatecall",
+      index: -1,
+    });
+    const request = encodeRolesTransaction({ roles, multiSend: MULTISEND, calls: good });
+    // Sent anywhere but the modifier, with no modifier named, or as a Safe call: refused before decoding.
+    expect(check(request, EVIL)).toEqual({ rule: "envelope", index: -1 });
+    expect(check(request, null)).toEqual({ rule: "envelope", index: -1 });
+    expect(check(encodeSafeModuleTransaction({ safe: ROLES, multiSend: MULTISEND, calls: good }))).toEqual({
+      rule: "envelope",
+      index: -1,
+    });
   });
 
   it("refuses a DELEGATECALL entry smuggled into the MultiSend payload", () => {

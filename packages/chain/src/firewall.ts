@@ -8,7 +8,7 @@ import {
   parseAbi,
   zeroAddress,
 } from "viem";
-import { multiSendCallOnlyAbi, safeAbi, simple7702AccountAbi } from "./abis.ts";
+import { multiSendCallOnlyAbi, rolesModifierAbi, safeAbi, simple7702AccountAbi } from "./abis.ts";
 import { ExecutorConfigError } from "./errors.ts";
 import type { ExecutorKind } from "./executor.ts";
 import type { TxRequest } from "./txManager.ts";
@@ -328,18 +328,27 @@ export function checkSafeTransaction(
 
 /**
  * The last gate before a signature: decodes the exact transaction an executor built — `executeBatch` on the
- * EIP-7702 account itself (and its delegation), or the Safe's `execTransactionFromModule` / `execTransaction` —
- * and checks every call inside it with {@link checkBatch}. Throws {@link FirewallError}; pure.
+ * EIP-7702 account itself (and its delegation), the Safe's `execTransactionFromModule` / `execTransaction`, or a Roles
+ * modifier's `execTransactionWithRole` (sent to `via`) — and checks every call inside it with {@link checkBatch}.
+ * Throws {@link FirewallError}; pure.
  */
 export function checkTransaction(
   policy: FirewallPolicy,
-  params: { readonly kind: ExecutorKind; readonly account: Address; readonly request: TxRequest },
+  params: {
+    readonly kind: ExecutorKind;
+    readonly account: Address;
+    /** The Roles modifier a `safe-roles` transaction is sent to. */
+    readonly via?: Address | undefined;
+    readonly request: TxRequest;
+  },
 ): void {
   const { kind, account, request } = params;
   const envelope: Fail = (rule, detail) => {
     throw new FirewallError(policy.chainId, -1, request.to, rule, detail);
   };
-  if (!isAddressEqual(request.to, account)) envelope("envelope", `the transaction is not sent to ${account}`);
+  const recipient = kind === "safe-roles" ? params.via : account;
+  if (!recipient || !isAddressEqual(request.to, recipient))
+    envelope("envelope", `the transaction is not sent to ${recipient ?? "a Roles modifier"}`);
   if (request.value !== 0n) envelope("value", "the transaction carries native value");
   if (kind === "eip7702") {
     if (request.delegateTo && !(policy.delegation && isAddressEqual(request.delegateTo, policy.delegation)))
@@ -353,9 +362,14 @@ export function checkTransaction(
     );
     return;
   }
-  const d = decode(safeAbi as Abi, request.data);
-  const want = kind === "safe-module" ? "execTransactionFromModule" : "execTransaction";
-  if (!d || d.functionName !== want) envelope("envelope", `not a Safe ${want} call`);
+  const want =
+    kind === "safe-module"
+      ? "execTransactionFromModule"
+      : kind === "safe-roles"
+        ? "execTransactionWithRole"
+        : "execTransaction";
+  const d = decode((kind === "safe-roles" ? rolesModifierAbi : safeAbi) as Abi, request.data);
+  if (!d || d.functionName !== want) envelope("envelope", `not a ${want} call`);
   const [to, value, data, operation] = d.args as [Address, bigint, Hex, number];
   checkSafeOperation(policy, { to, value, data, operation });
 }

@@ -11,7 +11,7 @@ import {
   size,
   zeroAddress,
 } from "viem";
-import { multiSendCallOnlyAbi, safeAbi } from "./abis.ts";
+import { multiSendCallOnlyAbi, rolesModifierAbi, safeAbi } from "./abis.ts";
 import type { ChainClients, ChainPublicClient } from "./clients.ts";
 import { decodeRevert } from "./decode.ts";
 import { ExecutorConfigError, SimulationFailedError, TransactionRevertedError } from "./errors.ts";
@@ -179,11 +179,39 @@ export type SafeExecutorParameters = {
   readonly firewall: FirewallSetting;
 };
 
+/** A Zodiac Roles v2 modifier (an enabled module of the Safe) and the role the keeper's key is a member of. */
+export type RolesMembership = {
+  readonly modifier: Address;
+  /** The role's bytes32 key (zodiac-roles-sdk's `encodeKey` of its name). */
+  readonly roleKey: Hex;
+};
+
 /** Which way a Safe executor reaches the Safe. */
-export type SafeFlavor = "safe-module" | "safe-owner";
+export type SafeFlavor = "safe-module" | "safe-owner" | "safe-roles";
 
 /**
- * Checks a mined Safe transaction really ran its batch: `ExecutionFromModuleSuccess` (module) or
+ * The Roles modifier transaction for a batch: `execTransactionWithRole(multiSend, 0, multiSend(calls), 1, roleKey,
+ * true)`, sent by a member of the role. The modifier checks each MultiSend entry against the role's permissions, then
+ * has the Safe run the envelope (`execTransactionFromModule`); `shouldRevert` turns a failed batch into a revert.
+ */
+export function encodeRolesTransaction(params: {
+  readonly roles: RolesMembership;
+  readonly multiSend: Address;
+  readonly calls: readonly Call[];
+}): Call {
+  return {
+    to: params.roles.modifier,
+    value: 0n,
+    data: encodeFunctionData({
+      abi: rolesModifierAbi,
+      functionName: "execTransactionWithRole",
+      args: [params.multiSend, 0n, encodeMultiSend(params.calls), 1, params.roles.roleKey, true],
+    }),
+  };
+}
+
+/**
+ * Checks a mined Safe transaction really ran its batch: `ExecutionFromModuleSuccess` (module, Roles) or
  * `ExecutionSuccess` (owner) from `safe`. A module call with too little gas is mined "successfully" with
  * `ExecutionFromModuleFailure` and changes nothing: that throws {@link TransactionRevertedError}.
  */
@@ -195,30 +223,36 @@ export async function checkSafeExecution(
   const events = parseEventLogs({ abi: safeAbi, logs: receipt.logs }).filter(
     (e) => e.address.toLowerCase() === params.safe.toLowerCase(),
   );
-  const okName = params.kind === "safe-module" ? "ExecutionFromModuleSuccess" : "ExecutionSuccess";
+  const byOwner = params.kind === "safe-owner";
+  const okName = byOwner ? "ExecutionSuccess" : "ExecutionFromModuleSuccess";
   if (receipt.status !== "success" || !events.some((e) => e.eventName === okName))
     throw new TransactionRevertedError(
       params.planId,
       params.hash,
-      params.kind === "safe-module"
-        ? "ExecutionFromModuleFailure: the Safe ran the batch and it failed (nothing changed)"
-        : "ExecutionFailure: the Safe transaction failed",
+      byOwner
+        ? "ExecutionFailure: the Safe transaction failed"
+        : "ExecutionFromModuleFailure: the Safe ran the batch and it failed (nothing changed)",
     );
 }
 
-function safeExecutor(flavor: SafeFlavor, params: SafeExecutorParameters): Executor {
-  const { clients, manager, safe, multiSend } = params;
-  const sender = manager.sender;
+/** The one transaction of a batch for each flavor, checked by the firewall before it is simulated or signed. */
+function safeEncoder(
+  flavor: SafeFlavor,
+  params: SafeExecutorParameters & { readonly roles?: RolesMembership | undefined },
+): (calls: readonly Call[]) => Promise<TxRequest> {
+  const { clients, safe, multiSend, roles } = params;
   const chainId = clients.chain.id;
-  if (chainId !== manager.chainId)
-    throw new ExecutorConfigError("The clients and the transaction manager are on different chains.");
   const firewall = firewallFor(params.firewall, chainId);
-  const serial = createMutex();
-
-  const encode = async (calls: readonly Call[]): Promise<TxRequest> => {
+  return async (calls) => {
     if (flavor === "safe-module") {
       const request = encodeSafeModuleTransaction({ safe, multiSend, calls });
       if (firewall) checkTransaction(firewall, { kind: flavor, account: safe, request });
+      return request;
+    }
+    if (flavor === "safe-roles") {
+      if (!roles) throw new ExecutorConfigError("The Roles executor needs the Roles modifier and role key.");
+      const request = encodeRolesTransaction({ roles, multiSend, calls });
+      if (firewall) checkTransaction(firewall, { kind: flavor, account: safe, via: roles.modifier, request });
       return request;
     }
     const owner = clients.account;
@@ -254,6 +288,59 @@ function safeExecutor(flavor: SafeFlavor, params: SafeExecutorParameters): Execu
     const signatures = await signSafeTransaction(owner, { safe, chainId, tx });
     return { to: safe, value: 0n, data: encodeSafeExecTransaction({ tx, signatures }) };
   };
+}
+
+/**
+ * MultiSendCallOnly drops the inner revert: replay the calls one by one from the Safe in one simulated block
+ * (state carried) to find it. Without `eth_simulateV1`: bisect over prefix batches with `eth_call` (`batchFails`),
+ * and take the reason from the failing call replayed alone (approximate: earlier calls' effects are not applied).
+ */
+async function locateFailingCall(
+  client: ChainPublicClient,
+  params: {
+    readonly safe: Address;
+    readonly calls: readonly Call[];
+    readonly abis: readonly Abi[];
+    readonly outer: Hex;
+    readonly batchFails: (calls: readonly Call[]) => Promise<boolean>;
+  },
+): Promise<never> {
+  const { safe, calls, abis, outer } = params;
+  let failing = await findFailingCall(client, { from: safe, calls }).catch(() => null);
+  if (failing === null) {
+    const index = await bisectFailingCall(calls.length, (k) => params.batchFails(calls.slice(0, k)));
+    const call = index === undefined ? undefined : calls[index];
+    if (index !== undefined && call) {
+      const alone = await simulateTransaction(client, {
+        from: safe,
+        to: call.to,
+        data: call.data,
+        value: call.value,
+        account: safe,
+        forceEthCall: true,
+      });
+      failing = { index, revertData: alone.success ? "0x" : alone.returnData };
+    } else failing = undefined;
+  }
+  if (!failing) {
+    const d = decodeRevert(outer, abis);
+    throw new SimulationFailedError(`the Safe batch failed: ${d.reason}`, undefined, outer);
+  }
+  const d = decodeRevert(failing.revertData, abis);
+  throw new SimulationFailedError(d.reason, failing.index, failing.revertData, { errorName: d.errorName });
+}
+
+function safeExecutor(
+  flavor: SafeFlavor,
+  params: SafeExecutorParameters & { readonly roles?: RolesMembership | undefined },
+): Executor {
+  const { clients, manager, safe } = params;
+  const sender = manager.sender;
+  const chainId = clients.chain.id;
+  if (chainId !== manager.chainId)
+    throw new ExecutorConfigError("The clients and the transaction manager are on different chains.");
+  const serial = createMutex();
+  const encode = safeEncoder(flavor, params);
 
   /** Does the Safe transaction for `calls` fail, by a bare `eth_call`? (the fallback's prefix probe) */
   const batchFails = async (calls: readonly Call[]): Promise<boolean> => {
@@ -272,38 +359,10 @@ function safeExecutor(flavor: SafeFlavor, params: SafeExecutorParameters): Execu
     );
   };
 
-  /**
-   * MultiSendCallOnly drops the inner revert: replay the calls one by one from the Safe in one simulated block
-   * (state carried) to find it. Without `eth_simulateV1`: bisect over prefix batches with `eth_call`, and take
-   * the reason from the failing call replayed alone (approximate: earlier calls' effects are not applied).
-   */
-  const locate = async (calls: readonly Call[], abis: readonly Abi[], outer: Hex): Promise<never> => {
-    let failing = await findFailingCall(clients.public, { from: safe, calls }).catch(() => null);
-    if (failing === null) {
-      const index = await bisectFailingCall(calls.length, (k) => batchFails(calls.slice(0, k)));
-      const call = index === undefined ? undefined : calls[index];
-      if (index !== undefined && call) {
-        const alone = await simulateTransaction(clients.public, {
-          from: safe,
-          to: call.to,
-          data: call.data,
-          value: call.value,
-          account: safe,
-          forceEthCall: true,
-        });
-        failing = { index, revertData: alone.success ? "0x" : alone.returnData };
-      } else failing = undefined;
-    }
-    if (!failing) {
-      const d = decodeRevert(outer, abis);
-      throw new SimulationFailedError(`the Safe batch failed: ${d.reason}`, undefined, outer);
-    }
-    const d = decodeRevert(failing.revertData, abis);
-    throw new SimulationFailedError(d.reason, failing.index, failing.revertData, { errorName: d.errorName });
-  };
-
   const simulate = async (calls: readonly Call[], options: SimulateOptions = {}): Promise<Simulation> => {
-    const abis = [...(params.abis ?? []), ...(options.abis ?? [])];
+    const abis = [rolesModifierAbi, ...(params.abis ?? []), ...(options.abis ?? [])];
+    const locate = (outer: Hex) =>
+      locateFailingCall(clients.public, { safe, calls, abis, outer, batchFails });
     const request = await encode(calls);
     const raw: RawSimulation = await simulateTransaction(clients.public, {
       from: sender,
@@ -316,8 +375,10 @@ function safeExecutor(flavor: SafeFlavor, params: SafeExecutorParameters): Execu
     });
     if (!raw.success) {
       const d = decodeRevert(raw.returnData, abis);
-      // GS013: the inner batch reverted (owner path); anything else is about the Safe call itself.
-      if (d.reason.startsWith("GS013")) return locate(calls, abis, raw.returnData);
+      // GS013 (owner) or ModuleTransactionFailed (Roles): the inner batch reverted; anything else is about the
+      // Safe or Roles call itself (a refused permission is a ConditionViolation).
+      if (d.reason.startsWith("GS013") || d.errorName === "ModuleTransactionFailed")
+        return locate(raw.returnData);
       throw new SimulationFailedError(d.reason, undefined, raw.returnData, { errorName: d.errorName });
     }
     if (flavor === "safe-module") {
@@ -327,18 +388,18 @@ function safeExecutor(flavor: SafeFlavor, params: SafeExecutorParameters): Execu
         functionName: "execTransactionFromModule",
         data: raw.returnData,
       });
-      if (!ok) return locate(calls, abis, raw.returnData);
+      if (!ok) return locate(raw.returnData);
     }
     const report =
       options.guards && raw.before && raw.after
         ? checkGuards(options.guards, raw.before, raw.after)
         : undefined;
-    // Module calls are sized from the simulation: a bare estimate can find a limit where the inner batch
-    // runs out of gas while the outer call "succeeds".
+    // Module calls (directly or through Roles) are sized from the simulation: a bare estimate can find a limit
+    // where the inner batch runs out of gas while the outer call "succeeds".
     const sized: TxRequest =
-      flavor === "safe-module"
-        ? { ...request, gas: padGas(raw.gasUsed, { bps: params.moduleGasPadBps ?? 5_000, floor: 60_000n }) }
-        : request;
+      flavor === "safe-owner"
+        ? request
+        : { ...request, gas: padGas(raw.gasUsed, { bps: params.moduleGasPadBps ?? 5_000, floor: 60_000n }) };
     return { ...raw, request: sized, report };
   };
 
@@ -376,4 +437,16 @@ export function safeModuleExecutor(params: SafeExecutorParameters): Executor {
  */
 export function safeOwnerExecutor(params: SafeExecutorParameters): Executor {
   return safeExecutor("safe-owner", params);
+}
+
+/**
+ * The Safe Roles executor: the keeper's key is a member of a role on a Zodiac Roles v2 modifier (the Safe's enabled
+ * module, not the keeper) and sends `execTransactionWithRole` → DELEGATECALL MultiSendCallOnly. The modifier checks
+ * every call of the batch against the role's permissions (`ballast safe-permissions`) on chain; a refused call fails
+ * the simulation (`ConditionViolation`), so it is never sent.
+ */
+export function safeRolesExecutor(
+  params: SafeExecutorParameters & { readonly roles: RolesMembership },
+): Executor {
+  return safeExecutor("safe-roles", params);
 }

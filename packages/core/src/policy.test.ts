@@ -128,6 +128,113 @@ describe("validatePolicy", () => {
     expect(() => validatePolicy({ ...ok(), sleeves: [] })).toThrow(InvalidPolicyError);
   });
 
+  it("names each bad field of a hand-written policy, word for word, and takes each field's edge", () => {
+    const a = (over: Partial<Sleeve>): Policy => {
+      const p = ok();
+      return { ...p, sleeves: [{ ...p.sleeves[0]!, ...over }, p.sleeves[1]!] };
+    };
+    const bad: [Policy, string][] = [
+      [a({ id: "" }), 'Invalid policy at policy.sleeves[0].id: expected a non-empty string, got "".'],
+      [a({ id: 7 as never }), "Invalid policy at policy.sleeves[0].id: expected a non-empty string, got 7."],
+      [a({ chainId: 0 }), "Invalid policy at policy.sleeves[0].chainId: expected a positive integer, got 0."],
+      [
+        a({ chainId: 1.5 }),
+        "Invalid policy at policy.sleeves[0].chainId: expected a positive integer, got 1.5.",
+      ],
+      [
+        a({ protocol: "" }),
+        'Invalid policy at policy.sleeves[0].protocol: expected a protocol name such as "wallet" or "aave-v3", got "".',
+      ],
+      [
+        a({ protocol: 1 as never }),
+        'Invalid policy at policy.sleeves[0].protocol: expected a protocol name such as "wallet" or "aave-v3", got 1.',
+      ],
+      [a({ ref: "" }), 'Invalid policy at policy.sleeves[0].ref: expected a non-empty ref, got "".'],
+      [a({ ref: 1 as never }), "Invalid policy at policy.sleeves[0].ref: expected a non-empty ref, got 1."],
+      [
+        a({ targetBps: -1 }),
+        "Invalid policy at policy.sleeves[0].targetBps: expected ≥ 0 for a token sleeve, got -1.",
+      ],
+      [
+        a({ kind: "debt", targetBps: 1 }),
+        "Invalid policy at policy.sleeves[0].targetBps: expected ≤ 0 for a debt sleeve, got 1.",
+      ],
+      [
+        { ...ok(), bands: undefined as never },
+        "Invalid policy at policy.bands: expected { absoluteBps?, relativeBps? }, got undefined.",
+      ],
+      [
+        { ...ok(), bands: 5 as never },
+        "Invalid policy at policy.bands: expected { absoluteBps?, relativeBps? }, got 5.",
+      ],
+      [{ ...ok(), bands: { relativeBps: -1 } }, "policy.bands.relativeBps"],
+      [
+        { ...ok(), trigger: "often" as never },
+        'Invalid policy at policy.trigger: expected "band", "calendar" or "hybrid", got "often".',
+      ],
+      [{ ...ok(), calendarSeconds: 0 }, "policy.calendarSeconds"],
+      [
+        { ...ok(), trigger: "hybrid" },
+        'Invalid policy at policy.calendarSeconds: expected a period for trigger "hybrid", got undefined.',
+      ],
+      [{ ...ok(), cooldownSeconds: -1 }, "policy.cooldownSeconds"],
+      [
+        { ...ok(), minTradeUsd: 5 as never },
+        "Invalid amount at policy.minTradeUsd: expected a USD wad ≥ 0, got 5.",
+      ],
+      [{ ...ok(), maxValueLossBps: 10_001 }, "policy.maxValueLossBps"],
+      [{ ...ok(), maxCostOfDriftRemovedBps: -1 }, "policy.maxCostOfDriftRemovedBps"],
+      [
+        { ...ok(), maxTurnoverUsd: 0n },
+        "Invalid amount at policy.maxTurnoverUsd: expected a USD wad > 0, got 0.",
+      ],
+      [
+        { ...ok(), maxTurnoverUsd: 5 as never },
+        "Invalid amount at policy.maxTurnoverUsd: expected a USD wad > 0, got 5.",
+      ],
+      [
+        { ...ok(), bridge: null as never },
+        "Invalid policy at policy.bridge: expected { premiumBps?, objective? }, got null.",
+      ],
+      [
+        { ...ok(), bridge: 3 as never },
+        "Invalid policy at policy.bridge: expected { premiumBps?, objective? }, got 3.",
+      ],
+      [
+        { ...ok(), healthFactor: { floorWad: 2 as never, liquidationThresholdBps: {} } },
+        "Invalid policy at policy.healthFactor.floorWad: expected a wad ≥ 1e18 (health factor ≥ 1), got 2.",
+      ],
+    ];
+    for (const [p, message] of bad) {
+      const thrown = (() => {
+        try {
+          validatePolicy(p);
+        } catch (e) {
+          return e as Error;
+        }
+        return undefined;
+      })();
+      expect(thrown?.message, message).toContain(message);
+    }
+    // The edges each rule allows.
+    const good: Policy[] = [
+      a({ chainId: 1 }),
+      a({ targetBps: 6000 }),
+      { ...ok(), bands: {} },
+      { ...ok(), bands: { relativeBps: 0, absoluteBps: 0 } },
+      { ...ok(), trigger: "band" },
+      { ...ok(), trigger: "calendar", calendarSeconds: 1 },
+      { ...ok(), cooldownSeconds: 0 },
+      { ...ok(), minTradeUsd: 0n },
+      { ...ok(), maxCostOfDriftRemovedBps: 0 },
+      { ...ok(), maxTurnoverUsd: 1n },
+      { ...ok(), bridge: { objective: "cost" } },
+      { ...ok(), bridge: { objective: "least-bridging" } },
+      { ...ok(), healthFactor: { floorWad: WAD, liquidationThresholdBps: {} } },
+    ];
+    for (const p of good) expect(() => validatePolicy(p)).not.toThrow();
+  });
+
   it("validates how bridges compete: a premium in [0, 10000] bps, a known objective", () => {
     expect(() =>
       validatePolicy({ ...ok(), bridge: { premiumBps: 25, objective: "least-bridging" } }),

@@ -94,6 +94,25 @@ describe("decide", () => {
     expect(d.fire).toBe(true);
   });
 
+  it("names the account below the floor (HF 75 × $1,400 × 82.5% / $50,000 = 1.7325); exactly at the floor is not below", () => {
+    const at = (floorWad: bigint) => {
+      const pol = policy([sleeve("s", "supply", WETH1, 15_000), sleeve("d", "debt", USDC1, -5000)], {
+        healthFactor: { floorWad, liquidationThresholdBps: { [WETH1.id]: 8250 } },
+        bands: { absoluteBps: 10_000 },
+      });
+      const snap = snapshot([chain(ETH, [supply(WETH1, "75"), debt(USDC1, "50000")], { WETH: "1400" })]);
+      return reason(decide(portfolioState(snap, pol), pol, { now: 100 }), "health-factor");
+    };
+    expect(at((18n * WAD) / 10n)).toMatchObject({
+      fired: true,
+      detail: "chain 1 aave-v3 HF 1.7325 < floor 1.8",
+    });
+    expect(at((17_325n * WAD) / 10_000n)).toMatchObject({
+      fired: false,
+      detail: "every health factor ≥ floor 1.7325",
+    });
+  });
+
   it("an unmanaged lending account below the floor is reported but does not fire", () => {
     const pol = policy(sleeves, {
       healthFactor: { floorWad: (18n * WAD) / 10n, liquidationThresholdBps: { [WETH1.id]: 8250 } },
@@ -112,9 +131,66 @@ describe("decide", () => {
     expect(reason(d, "health-factor")?.detail).toMatch(/unmanaged account/);
   });
 
-  it("rejects a bad clock", () => {
+  it("rejects a bad clock, and takes its edges: now 0, a rebalance at 0 or right now", () => {
     expect(() => run(drifted, {}, { now: -1 })).toThrow(InvalidAmountError);
     expect(() => run(drifted, {}, { now: 10, lastRebalanceAt: 20 })).toThrow(/lastRebalanceAt/);
+    for (const now of [1.5, Number.NaN, "5" as unknown as number])
+      expect(() => run(drifted, {}, { now })).toThrow(/clock\.now/);
+    for (const lastRebalanceAt of [-1, 1.5, 11])
+      expect(() => run(drifted, {}, { now: 10, lastRebalanceAt })).toThrow(/clock\.lastRebalanceAt/);
+    expect(run(drifted, {}, { now: 0 }).fire).toBe(true);
+    expect(run(drifted, {}, { now: 10, lastRebalanceAt: 0 }).fire).toBe(true);
+    expect(run(drifted, {}, { now: 10, lastRebalanceAt: 10 }).fire).toBe(true);
+  });
+
+  it("says why, word for word: periods in d/h/m/s, dollars with cents and thousands, every rule's detail", () => {
+    const details = (
+      snap: typeof drifted,
+      over: Partial<Policy>,
+      clock: { now: number; lastRebalanceAt: number },
+    ) => run(snap, over, clock).reasons.map((r) => [r.rule, r.fired, r.detail]);
+    expect(
+      details(
+        drifted,
+        { calendarSeconds: 7 * 86_400, cooldownSeconds: 3_600 },
+        { now: 90_061, lastRebalanceAt: 0 },
+      ),
+    ).toEqual([
+      ["band", true, "weth drift 2000 bps beyond band ±500 bps; usdc drift -1500 bps beyond band ±500 bps"],
+      ["calendar", false, "90061s since the last rebalance, period 7d"],
+      ["cooldown", false, "cooldown 1h elapsed"],
+      ["min-trade", false, "largest deviation from target $20,000.00, minimum trade $0.00"],
+    ]);
+    // On target: 42/34/24 against 40/35/25, so the largest deviation is WETH's 2% of $100,000.
+    expect(
+      details(onTarget, { calendarSeconds: 7_200, cooldownSeconds: 90 }, { now: 7_205, lastRebalanceAt: 5 }),
+    ).toEqual([
+      ["band", false, "all 3 sleeves inside their bands (max |drift| 200 bps)"],
+      ["calendar", true, "2h since the last rebalance, period 2h"],
+      ["cooldown", false, "cooldown 90s elapsed"],
+      ["min-trade", false, "largest deviation from target $2,000.00, minimum trade $0.00"],
+    ]);
+    expect(
+      details(onTarget, { calendarSeconds: 120, cooldownSeconds: 60 }, { now: 61, lastRebalanceAt: 0 }),
+    ).toEqual([
+      ["band", false, "all 3 sleeves inside their bands (max |drift| 200 bps)"],
+      ["calendar", false, "61s since the last rebalance, period 2m"],
+      ["cooldown", false, "cooldown 1m elapsed"],
+      ["min-trade", false, "largest deviation from target $2,000.00, minimum trade $0.00"],
+    ]);
+    const justNow = { calendarSeconds: 3 * 86_400, cooldownSeconds: 86_400, minTradeUsd: usd("1234.5") };
+    expect(details(onTarget, justNow, { now: 1_000, lastRebalanceAt: 1_000 })).toEqual([
+      ["band", false, "all 3 sleeves inside their bands (max |drift| 200 bps)"],
+      ["calendar", false, "0s since the last rebalance, period 3d"],
+      ["cooldown", true, "0s since the last rebalance, cooldown 1d"],
+      ["min-trade", false, "largest deviation from target $2,000.00, minimum trade $1,234.50"],
+    ]);
+    const cooling = { calendarSeconds: 3 * 86_400, cooldownSeconds: 3_600 };
+    expect(details(onTarget, cooling, { now: 1_800, lastRebalanceAt: 0 })[2]).toEqual([
+      "cooldown",
+      true,
+      "30m since the last rebalance, cooldown 1h",
+    ]);
   });
 });
 
@@ -150,6 +226,37 @@ describe("post-plan gates", () => {
     expect(valueLossGate(p).fired).toBe(false);
     const tight: Plan = { ...p, guards: { ...p.guards, maxValueLossUsd: 1n } };
     expect(valueLossGate(tight).fired).toBe(true);
+  });
+
+  it("gives each gate's figures: cost as bps of the drift removed (∞ when none is removed), value loss, legs", () => {
+    // realisticCost: $5.50 gas + $10.006 fees + $20.012 slippage = $35.518, shown to the cent below.
+    expect(costGate(p, pol).detail).toBe(
+      "estimated cost $35.51 is 17.75 bps of the drift removed ($19,999.99); limit 100 bps",
+    );
+    expect(costGate({ ...p, driftRemovedUsd: 0n }, pol)).toMatchObject({
+      fired: true,
+      detail: "estimated cost $35.51 is ∞ of the drift removed ($0.00); limit 100 bps",
+    });
+    const { maxCostOfDriftRemovedBps: _drop, ...noGate } = pol;
+    expect(costGate(p, noGate).detail).toBe("no cost gate (estimated cost $35.51)");
+    expect(valueLossGate(p).detail).toBe("estimated value loss $30.01, limit $1,000.00");
+    const d = gateDecision(decide(st, pol, { now: 1 }), p, pol);
+    expect(reason(d, "empty-plan")?.detail).toBe("the plan has legs");
+    const empty = gateDecision(decide(st, pol, { now: 1 }), { ...p, chains: [], transfers: [] }, pol);
+    expect(reason(empty, "empty-plan")?.detail).toBe(
+      "the plan has no leg (every move is below the minimum trade)",
+    );
+  });
+
+  it("the value-loss limit counts fees, slippage and bridge costs, each one, and blocks only above the limit", () => {
+    const at = (feesUsd: bigint, slippageUsd: bigint, bridgeUsd: bigint): boolean =>
+      valueLossGate({
+        ...p,
+        estimatedCost: { ...p.estimatedCost, feesUsd, slippageUsd, bridgeUsd },
+        guards: { ...p.guards, maxValueLossUsd: 100n },
+      }).fired;
+    expect(at(40n, 30n, 30n)).toBe(false);
+    expect([at(41n, 30n, 30n), at(40n, 31n, 30n), at(40n, 30n, 31n)]).toEqual([true, true, true]);
   });
 
   it("gateDecision adds the plan's verdicts, and an empty plan blocks", () => {

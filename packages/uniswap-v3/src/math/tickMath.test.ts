@@ -8,7 +8,6 @@ import {
   MAX_TICK,
   MIN_SQRT_RATIO,
   MIN_TICK,
-  searchTickAtSqrtRatio,
   TICK_RATIO_FACTORS,
 } from "./tickMath.ts";
 
@@ -103,28 +102,27 @@ describe("getTickAtSqrtRatio", () => {
     }
   });
 
-  it("is the greatest tick whose ratio is ≤ the input", () => {
-    for (const tick of [MIN_TICK + 1, -200_000, -1, 0, 1, 12_345, 200_000, MAX_TICK - 1]) {
+  it("is the greatest tick whose ratio is ≤ the input: at each tick's ratio, one below and the next tick's one below", () => {
+    const ticks = [MIN_TICK, MIN_TICK + 1, -200_000, -1, 0, 1, 12_345, 200_000, MAX_TICK - 2, MAX_TICK - 1];
+    for (const tick of ticks) {
+      const r = getSqrtRatioAtTick(tick);
+      expect(getTickAtSqrtRatio(r)).toBe(tick);
+      expect(getTickAtSqrtRatio(r + 1n)).toBe(tick);
+      expect(getTickAtSqrtRatio(getSqrtRatioAtTick(tick + 1) - 1n)).toBe(tick);
+      if (tick > MIN_TICK) expect(getTickAtSqrtRatio(r - 1n)).toBe(tick - 1);
+    }
+  });
+
+  it("matches the pool's TickMath on ticks spread over the range (every 997th tick, its ratio and one below)", () => {
+    for (let tick = MIN_TICK + 1; tick < MAX_TICK; tick += 997) {
       const r = getSqrtRatioAtTick(tick);
       expect(getTickAtSqrtRatio(r)).toBe(tick);
       expect(getTickAtSqrtRatio(r - 1n)).toBe(tick - 1);
-      expect(getTickAtSqrtRatio(r + 1n)).toBe(tick);
     }
   });
 
   it("throws InvalidSqrtPriceError out of bounds", () => {
     expect(() => getTickAtSqrtRatio(MIN_SQRT_RATIO - 1n)).toThrow(InvalidSqrtPriceError);
     expect(() => getTickAtSqrtRatio(MAX_SQRT_RATIO)).toThrow(InvalidSqrtPriceError);
-  });
-});
-
-describe("searchTickAtSqrtRatio (the fallback when the float guess misses)", () => {
-  it("is the greatest tick whose ratio is ≤ the input, at both ends of the range and around zero", () => {
-    for (const tick of [MIN_TICK, MIN_TICK + 1, -200_000, -1, 0, 1, 12_345, MAX_TICK - 2, MAX_TICK - 1]) {
-      const r = getSqrtRatioAtTick(tick);
-      expect(searchTickAtSqrtRatio(r)).toBe(tick);
-      expect(searchTickAtSqrtRatio(getSqrtRatioAtTick(tick + 1) - 1n)).toBe(tick);
-      if (tick > MIN_TICK) expect(searchTickAtSqrtRatio(r - 1n)).toBe(tick - 1);
-    }
   });
 });

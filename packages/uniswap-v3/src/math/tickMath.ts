@@ -55,37 +55,35 @@ export function getSqrtRatioAtTick(tick: number): bigint {
   return (ratio >> 32n) + (ratio % (1n << 32n) === 0n ? 0n : 1n);
 }
 
+/** log_√1.0001(2) as a Q128 number: turns the Q64.64 log2 of a ratio into a Q128.128 tick (TickMath's constant). */
+const LOG_SQRT10001_2 = 255738958999603826347141n;
+/** TickMath's error bounds on that tick (Q128.128), below and above: the true tick lies between the two. */
+const TICK_LOW_ERROR = 3402992956809132418596140100660247210n;
+const TICK_HIGH_ERROR = 291339464771989622907027621153398088495n;
+
 /**
- * The greatest tick whose sqrt ratio is ≤ `sqrtPriceX96` (the pool's definition of the current tick).
- * A floating-point logarithm only guesses the tick; the answer is settled by {@link getSqrtRatioAtTick} on both sides
- * (a binary search when the guess is off by more than one), so it agrees with it by construction.
+ * The greatest tick whose sqrt ratio is ≤ `sqrtPriceX96` (the pool's definition of the current tick), bit-exact with
+ * the pool's TickMath: log2 of the ratio in Q64.64 (integer part from the most significant bit, 14 fractional bits by
+ * repeated squaring), scaled to a tick with its error bounds; of the (at most two) candidate ticks, the higher one when
+ * its sqrt ratio is still ≤ the input. Integers only, so it agrees with {@link getSqrtRatioAtTick} by construction.
  */
 export function getTickAtSqrtRatio(sqrtPriceX96: bigint): number {
   if (sqrtPriceX96 < MIN_SQRT_RATIO || sqrtPriceX96 >= MAX_SQRT_RATIO) {
     throw new InvalidSqrtPriceError(sqrtPriceX96);
   }
-  const guess = Math.floor((2 * Math.log(Number(sqrtPriceX96) / 2 ** 96)) / Math.log(1.0001));
-  if (Number.isSafeInteger(guess)) {
-    for (const t of [guess, guess - 1, guess + 1]) {
-      if (t < MIN_TICK || t >= MAX_TICK) continue;
-      if (getSqrtRatioAtTick(t) <= sqrtPriceX96 && getSqrtRatioAtTick(t + 1) > sqrtPriceX96) return t;
-    }
+  const ratio = sqrtPriceX96 << 32n; // Q128.128
+  const msb = ratio.toString(2).length - 1;
+  // The ratio normalized to [2^127, 2^128): shifted right by msb - 127, or left when msb < 127 (exactly TickMath's r).
+  let r = (ratio << 127n) >> BigInt(msb);
+  let log2 = BigInt(msb - 128) << 64n;
+  for (let bit = 63n; bit >= 50n; bit--) {
+    r = (r * r) >> 127n;
+    const f = r >> 128n;
+    log2 |= f << bit;
+    r >>= f;
   }
-  return searchTickAtSqrtRatio(sqrtPriceX96);
-}
-
-/**
- * The binary search {@link getTickAtSqrtRatio} falls back to when its guess misses: the greatest tick whose sqrt ratio
- * is ≤ `sqrtPriceX96` (which must be in [MIN_SQRT_RATIO, MAX_SQRT_RATIO)). Its own function so that it is tested on its
- * own: the guess almost never misses.
- */
-export function searchTickAtSqrtRatio(sqrtPriceX96: bigint): number {
-  let lo = MIN_TICK;
-  let hi = MAX_TICK - 1;
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi + 1) / 2);
-    if (getSqrtRatioAtTick(mid) <= sqrtPriceX96) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
+  const logSqrt10001 = log2 * LOG_SQRT10001_2;
+  const tickLow = Number((logSqrt10001 - TICK_LOW_ERROR) >> 128n);
+  const tickHigh = Number((logSqrt10001 + TICK_HIGH_ERROR) >> 128n);
+  return getSqrtRatioAtTick(tickHigh) <= sqrtPriceX96 ? tickHigh : tickLow;
 }
