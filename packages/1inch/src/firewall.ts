@@ -1,8 +1,31 @@
-import type { Address, ContractKind } from "@ballast/core";
+import type { Address, ContractKind, RoleFunction } from "@ballast/core";
 import { getAddress, isAddressEqual, zeroAddress } from "viem";
 import { aggregationRouterV6Abi } from "./routers.ts";
 
 const LOW_160 = (1n << 160n) - 1n;
+/** The address in a 1inch `Address` word (uint256 with flags in the high bits). */
+const wordAddress = (word: unknown): Address =>
+  getAddress(`0x${((word as bigint) & LOW_160).toString(16).padStart(40, "0")}`);
+
+const DESC = "(address,address,address,address dstReceiver,uint256,uint256,uint256)";
+const words = (n: number): string[] => Array.from({ length: n }, () => "uint256");
+const _ = undefined;
+
+/** `swap` paying the Safe, `unoswap*` (they pay the caller, the Safe), `unoswapTo*` to the Safe. */
+const roles: RoleFunction[] = [
+  {
+    signature: `swap(address,${DESC},bytes)`,
+    params: {
+      scopes: [_, { tuple: [_, _, _, "avatar", _, _, _] }, _],
+      types: ["address", `tuple${DESC}`, "bytes"],
+    },
+  },
+  ...[4, 5, 6].map((n) => ({ signature: `unoswap${n === 4 ? "" : n - 3}(${words(n).join(",")})` })),
+  ...[5, 6, 7].map((n) => ({
+    signature: `unoswapTo${n === 5 ? "" : n - 4}(${words(n).join(",")})`,
+    params: { scopes: ["avatar" as const], types: words(n) },
+  })),
+];
 
 /**
  * The AggregationRouterV6 as a contract a batch may call: `swap` paying our account (`dstReceiver`; zero pays the
@@ -16,30 +39,7 @@ export const oneInchRouterKind: ContractKind = {
       const receiver = (args[1] as { readonly dstReceiver: Address }).dstReceiver;
       return { recipients: isAddressEqual(receiver, zeroAddress) ? [] : [receiver] };
     }
-    const to = (word: unknown): Address =>
-      getAddress(`0x${((word as bigint) & LOW_160).toString(16).padStart(40, "0")}`);
-    return { recipients: f.startsWith("unoswapTo") ? [to(args[0])] : [] };
+    return { recipients: f.startsWith("unoswapTo") ? [wordAddress(args[0])] : [] };
   },
-  roles: (() => {
-    const desc = "(address,address,address,address dstReceiver,uint256,uint256,uint256)";
-    const words = (n: number) => Array.from({ length: n }, () => "uint256");
-    return [
-      {
-        signature: `swap(address,${desc},bytes)`,
-        params: {
-          scopes: [
-            undefined,
-            { tuple: [undefined, undefined, undefined, "avatar", undefined, undefined, undefined] },
-            undefined,
-          ],
-          types: ["address", `tuple${desc}`, "bytes"],
-        },
-      },
-      ...[4, 5, 6].map((n) => ({ signature: `unoswap${n === 4 ? "" : n - 3}(${words(n).join(",")})` })),
-      ...[5, 6, 7].map((n) => ({
-        signature: `unoswapTo${n === 5 ? "" : n - 4}(${words(n).join(",")})`,
-        params: { scopes: ["avatar" as const], types: words(n) },
-      })),
-    ];
-  })(),
+  roles,
 };

@@ -1,4 +1,4 @@
-import type { Address } from "./model.ts";
+import type { Address, Hex } from "./model.ts";
 
 /**
  * What a protocol contract a batch may call is (a lending pool, a position manager, a SpokePool), declared by the
@@ -25,7 +25,7 @@ export type CallInspection = {
   /** Addresses it sends value or positions to: each must be one of our accounts. */
   readonly recipients: readonly Address[];
   /** Calldata it executes on the same contract (a `multicall`), checked the same way. */
-  readonly nested?: readonly `0x${string}`[];
+  readonly nested?: readonly Hex[];
   /** A form of the call the firewall refuses outright (rule "selector"), e.g. a deposit carrying a message. */
   readonly refused?: string;
 };

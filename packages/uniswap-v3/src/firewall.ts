@@ -1,4 +1,4 @@
-import type { Address, ContractKind, RoleScope } from "@ballast/core";
+import type { Address, ContractKind, Hex, RoleScope } from "@ballast/core";
 import { parseAbi } from "viem";
 
 const recipientOf = (args: readonly unknown[]): Address =>
@@ -36,7 +36,7 @@ export const uniswapPositionManagerKind: ContractKind = {
   ]),
   inspect: ({ functionName: f, args }) =>
     f === "multicall"
-      ? { recipients: [], nested: args[0] as readonly `0x${string}`[] }
+      ? { recipients: [], nested: args[0] as readonly Hex[] }
       : { recipients: f === "mint" || f === "collect" ? [recipientOf(args)] : [] },
   roles: [
     { signature: `mint(${MINT})`, params: { scopes: [avatarAt(9, 11)], types: [`tuple${MINT}`] } },
