@@ -1,6 +1,5 @@
 import type { Address, ContractKind, RoleFunction } from "@ballast/core";
-import { getAddress, isAddressEqual, zeroAddress } from "viem";
-import { aggregationRouterV6Abi } from "./routers.ts";
+import { getAddress, isAddressEqual, parseAbi, zeroAddress } from "viem";
 
 const LOW_160 = (1n << 160n) - 1n;
 /** The address in a 1inch `Address` word (uint256 with flags in the high bits). */
@@ -33,7 +32,17 @@ const roles: RoleFunction[] = [
  */
 export const oneInchRouterKind: ContractKind = {
   name: "1inch-router",
-  abi: aggregationRouterV6Abi,
+  // Its own list, not the decoder's ABI: a function added there for decoding is not thereby allowed in a batch.
+  abi: parseAbi([
+    "struct SwapDescription { address srcToken; address dstToken; address srcReceiver; address dstReceiver; uint256 amount; uint256 minReturnAmount; uint256 flags; }",
+    "function swap(address executor, SwapDescription desc, bytes data)",
+    "function unoswap(uint256 token, uint256 amount, uint256 minReturn, uint256 dex)",
+    "function unoswap2(uint256 token, uint256 amount, uint256 minReturn, uint256 dex, uint256 dex2)",
+    "function unoswap3(uint256 token, uint256 amount, uint256 minReturn, uint256 dex, uint256 dex2, uint256 dex3)",
+    "function unoswapTo(uint256 to, uint256 token, uint256 amount, uint256 minReturn, uint256 dex)",
+    "function unoswapTo2(uint256 to, uint256 token, uint256 amount, uint256 minReturn, uint256 dex, uint256 dex2)",
+    "function unoswapTo3(uint256 to, uint256 token, uint256 amount, uint256 minReturn, uint256 dex, uint256 dex2, uint256 dex3)",
+  ]),
   inspect: ({ functionName: f, args }) => {
     if (f === "swap") {
       const receiver = (args[1] as { readonly dstReceiver: Address }).dstReceiver;
