@@ -22,8 +22,12 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
 const execFileAsync = promisify(execFile);
 /** The library packages, in dependency order. */
-const PACKAGES = ["core", "chain", "aave-v3", "uniswap-v3", "1inch", "across", "engine"] as const;
+const PACKAGES = ["core", "chain", "aave-v3", "uniswap-v3", "1inch", "across", "engine", "config"] as const;
 const VIEM = (require("viem/package.json") as { version: string }).version;
+/** The zod `@ballast/config` resolves in the workspace: its README example imports zod itself. */
+const ZOD = (
+  createRequire(join(ROOT, "packages/config/package.json"))("zod/package.json") as { version: string }
+).version;
 
 let work: string;
 let project: string;
@@ -65,7 +69,14 @@ beforeAll(() => {
   );
   run(
     "npm",
-    ["install", "--no-audit", "--no-fund", ...PACKAGES.map((p) => tarballs[p]!), `viem@${VIEM}`],
+    [
+      "install",
+      "--no-audit",
+      "--no-fund",
+      ...PACKAGES.map((p) => tarballs[p]!),
+      `viem@${VIEM}`,
+      `zod@${ZOD}`,
+    ],
     project,
   );
 }, 600_000);

@@ -359,10 +359,71 @@ async function engineExample({ chains, example }: ExampleContext): Promise<void>
 }
 
 /** By package: the checks of its README example. */
+/**
+ * config: the local Base chain's tokens, Aave market and Uniswap deployment as a portfolio; the example prints the
+ * engine's sleeves (weights in bps), the one slippage, each firewall contract with its kind in registry order, and the
+ * issues of the portfolio with its first sleeve listed again.
+ */
+async function configExample({ chains, example }: ExampleContext): Promise<void> {
+  const { tokens, aave, uniswap } = chains[8453].deployment;
+  const out = await example({
+    PORTFOLIO: JSON.stringify({
+      chains: {
+        local: {
+          chainId: 8453,
+          tokens: {
+            WETH: { address: tokens.WETH.address, decimals: 18 },
+            USDC: { address: tokens.USDC.address, decimals: 6 },
+          },
+          aave: {
+            poolAddressesProvider: aave.poolAddressesProvider,
+            pool: aave.pool,
+            uiPoolDataProvider: aave.uiPoolDataProvider,
+          },
+          uniswap: {
+            factory: uniswap.factory,
+            positionManager: uniswap.positionManager,
+            quoter: uniswap.quoterV2,
+            router: uniswap.swapRouter,
+          },
+        },
+      },
+      policy: {
+        sleeves: [
+          {
+            id: "lp",
+            chain: "local",
+            kind: "uniswap-v3-lp",
+            pool: "WETH/USDC/500",
+            range: "10%",
+            weight: "70%",
+          },
+          { id: "borrow", chain: "local", kind: "aave-borrow", asset: "USDC", weight: "-20%" },
+          { id: "supply", chain: "local", kind: "aave-supply", asset: "WETH", weight: "50%" },
+        ],
+        bands: { absolute: "5%", relative: "25%" },
+        maxSlippage: "0.3%",
+      },
+    }),
+  });
+  expect(out.trim().split("\n")).toEqual([
+    "sleeve lp uniswap-v3-lp 7000 bps",
+    "sleeve borrow aave-borrow -2000 bps",
+    "sleeve supply aave-supply 5000 bps",
+    "slippage 30 bps",
+    `firewall local aave-pool ${aave.pool}`,
+    `firewall local uniswap-position-manager ${uniswap.positionManager}`,
+    `firewall local uniswap-swap-router ${uniswap.swapRouter}`,
+    'invalid policy.sleeves.3.id duplicate sleeve id "lp" (also policy.sleeves.0.id)',
+    "invalid policy.sleeves weights sum to 170% (lp 70%, borrow -20%, supply 50%, lp 70%); they must sum to 100%: remove 70%",
+  ]);
+}
+
 export const readmeChecks: Record<string, (ctx: ExampleContext) => Promise<void>> = {
   chain: chainExample,
   "aave-v3": aaveExample,
   "uniswap-v3": uniswapExample,
   "1inch": oneInchExample,
   engine: engineExample,
+  config: configExample,
 };

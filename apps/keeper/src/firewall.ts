@@ -1,4 +1,5 @@
-import { AGGREGATION_ROUTER_V6, DEFAULT_ROUTERS } from "@ballast/1inch";
+import { AGGREGATION_ROUTER_V6, DEFAULT_ROUTERS, oneInchRouterKind } from "@ballast/1inch";
+import { acrossSpokePoolKind } from "@ballast/across";
 import type { FirewallPolicy } from "@ballast/chain";
 import { firewallContractsOf } from "@ballast/config";
 import type { Address } from "@ballast/core";
@@ -21,8 +22,8 @@ export function firewallPolicyOf(c: ChainConfig, account: Address): FirewallPoli
     tokens: Object.values(c.tokens).map((t) => t.address),
     contracts: [
       ...firewallContractsOf(c),
-      ...(oneInch ? [{ address: oneInch, kind: "1inch-router" as const }] : []),
-      ...(c.across ? [{ address: c.across.spokePool, kind: "across-spoke-pool" as const }] : []),
+      ...(oneInch ? [{ address: oneInch, kind: oneInchRouterKind }] : []),
+      ...(c.across ? [{ address: c.across.spokePool, kind: acrossSpokePoolKind }] : []),
     ],
     ...(c.account.type === "safe"
       ? { multiSend: c.account.multiSendCallOnly }

@@ -4,21 +4,16 @@
  * (`firewallPolicyOf`), so the on-chain rule and the off-chain one cannot drift apart; the Roles modifier then
  * enforces it where the keeper's key cannot bypass it.
  *
- * Per chain whose account is a Safe:
- * - each configured token: `approve(spender, amount)` with the spender one of the allowed contracts;
- * - the Aave pool: `supply`, `withdraw`, `borrow`, `repay` of a configured token, beneficiary = the Safe, and
- *   `repayWithATokens` of a configured token;
- * - the Uniswap position manager: `mint` and `collect` to the Safe, `increaseLiquidity`, `decreaseLiquidity`, `burn`
- *   (not `multicall`, see below: the adapter never sends one);
- * - the Uniswap SwapRouter: `exactInputSingle` and `exactInput` paying the Safe;
- * - the 1inch router, when 1inch is a swap venue: `swap` paying the Safe (`dstReceiver`), `unoswap*` (they pay the
- *   caller, the Safe), `unoswapTo*` to the Safe.
+ * Per chain whose account is a Safe: each configured token's `approve(spender, amount)` with the spender one of the
+ * allowed contracts, then each allowed contract's functions as its kind declares them (`ContractKind.roles`, in the
+ * protocol's own package: e.g. `aavePoolKind` lets the Aave pool `supply` a configured token to the Safe only, and
+ * `acrossSpokePoolKind` declares none). This file names no protocol.
  * Nothing may send ETH, and the only DELEGATECALL is the Safe's MultiSendCallOnly envelope, which the Roles modifier
  * unwraps (a `MultiSendUnwrapper` adapter) so that each inner call is checked on its own.
  */
 
-import type { FirewallContractKind, FirewallPolicy } from "@ballast/chain";
-import type { Address } from "@ballast/core";
+import type { FirewallPolicy } from "@ballast/chain";
+import type { Address, ContractKind, RoleScope } from "@ballast/core";
 import {
   c,
   callsPlannedForApplyRole,
@@ -52,96 +47,26 @@ const fn = (to: Address, signature: string, params?: { scopings: Scoping[]; type
     ...(params ? { condition: c.calldataMatches(params.scopings as never, params.types) } : {}),
   }) satisfies Authored;
 
-const MINT = "(address,address,uint24,int24,int24,uint256,uint256,uint256,uint256,address recipient,uint256)";
-const INCREASE = "(uint256,uint256,uint256,uint256,uint256,uint256)";
-const DECREASE = "(uint256,uint128,uint256,uint256,uint256)";
-const COLLECT = "(uint256,address recipient,uint128,uint128)";
-
-/** The permissions of one contract the firewall allows, by kind; `tokens` are the configured ERC-20s. */
-function contractPermissions(
-  kind: FirewallContractKind,
-  to: Address,
-  tokens: readonly Address[],
-): Authored[] {
-  const asset = oneOf(tokens);
-  const _ = undefined;
-  switch (kind) {
-    case "aave-pool":
-      return [
-        fn(to, "supply(address,uint256,address,uint16)", {
-          scopings: [asset, _, c.avatar, _],
-          types: ["address", "uint256", "address", "uint16"],
-        }),
-        fn(to, "withdraw(address,uint256,address)", {
-          scopings: [asset, _, c.avatar],
-          types: ["address", "uint256", "address"],
-        }),
-        fn(to, "borrow(address,uint256,uint256,uint16,address)", {
-          scopings: [asset, _, _, _, c.avatar],
-          types: ["address", "uint256", "uint256", "uint16", "address"],
-        }),
-        fn(to, "repay(address,uint256,uint256,address)", {
-          scopings: [asset, _, _, c.avatar],
-          types: ["address", "uint256", "uint256", "address"],
-        }),
-        fn(to, "repayWithATokens(address,uint256,uint256)", {
-          scopings: [asset],
-          types: ["address", "uint256", "uint256"],
-        }),
-      ];
-    case "uniswap-position-manager": {
-      const toSafe = (recipient: number, arity: number) =>
-        c.matches(
-          Array.from({ length: arity }, (_v, i) => (i === recipient ? c.avatar : undefined)) as never,
-        );
-      // Not `multicall`: Roles v2 cannot check its elements (an OR over differently shaped calldata fails its integrity
-      // check, UnsuitableChildTypeTree), so allowing it would let a multicall carry a collect to anyone. The Uniswap
-      // adapter sends an LP exit as separate calls for this reason; each is checked here on its own.
-      return [
-        fn(to, `mint(${MINT})`, { scopings: [toSafe(9, 11)], types: [`tuple${MINT}`] }),
-        fn(to, `increaseLiquidity(${INCREASE})`),
-        fn(to, `decreaseLiquidity(${DECREASE})`),
-        fn(to, `collect(${COLLECT})`, { scopings: [toSafe(1, 4)], types: [`tuple${COLLECT}`] }),
-        fn(to, "burn(uint256)"),
-      ];
-    }
-    case "uniswap-swap-router": {
-      const single = "(address,address,uint24,address recipient,uint256,uint256,uint256,uint160)";
-      const path = "(bytes,address recipient,uint256,uint256,uint256)";
-      return [
-        fn(to, `exactInputSingle(${single})`, {
-          scopings: [c.matches([_, _, _, c.avatar, _, _, _, _] as never)],
-          types: [`tuple${single}`],
-        }),
-        fn(to, `exactInput(${path})`, {
-          scopings: [c.matches([_, c.avatar, _, _, _] as never)],
-          types: [`tuple${path}`],
-        }),
-      ];
-    }
-    case "1inch-router": {
-      const desc = "(address,address,address,address dstReceiver,uint256,uint256,uint256)";
-      const words = (n: number) => Array.from({ length: n }, () => "uint256").join(",");
-      return [
-        fn(to, `swap(address,${desc},bytes)`, {
-          scopings: [_, c.matches([_, _, _, c.avatar, _, _, _] as never), _],
-          types: ["address", `tuple${desc}`, "bytes"],
-        }),
-        ...[4, 5, 6].map((n) => fn(to, `unoswap${n === 4 ? "" : n - 3}(${words(n)})`)),
-        ...[5, 6, 7].map((n) =>
-          fn(to, `unoswapTo${n === 5 ? "" : n - 4}(${words(n)})`, {
-            scopings: [c.avatar],
-            types: words(n).split(","),
-          }),
-        ),
-      ];
-    }
-    case "across-spoke-pool":
-      // None: the deposit names its depositor and recipient as bytes32 words, which Roles' avatar condition (an
-      // address) cannot match, so a Safe behind Roles does not bridge (the keeper's own firewall checks both words).
-      return [];
-  }
+/** A role scope as a Roles condition: the Safe, one of the configured tokens, a tuple's fields, or anything. */
+function conditionOf(scope: RoleScope, tokens: readonly Address[]): Scoping {
+  if (scope === undefined) return undefined;
+  if (scope === "avatar") return c.avatar;
+  if (scope === "token") return oneOf(tokens);
+  return c.matches(scope.tuple.map((s) => conditionOf(s, tokens)) as never);
 }
+
+/** The permissions of one contract the firewall allows, as its kind declares them; `tokens` are the configured ERC-20s. */
+const contractPermissions = (kind: ContractKind, to: Address, tokens: readonly Address[]): Authored[] =>
+  kind.roles.map(({ signature, params }) =>
+    fn(
+      to,
+      signature,
+      params && {
+        scopings: params.scopes.map((s) => conditionOf(s, tokens)),
+        types: [...params.types],
+      },
+    ),
+  );
 
 /** The permission set of one chain: token approvals to the allowed contracts only, then each contract's functions. */
 export function permissionsOf(policy: FirewallPolicy): Authored[] {

@@ -13,8 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { AGGREGATION_ROUTER_V6, aggregationRouterV6Abi } from "@ballast/1inch";
-import { aavePoolAbi, encodeBorrow, encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
+import { AGGREGATION_ROUTER_V6, aggregationRouterV6Abi, oneInchRouterKind } from "@ballast/1inch";
+import { aavePoolAbi, aavePoolKind, encodeBorrow, encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
 import { FirewallError, SimulationFailedError, safeRolesExecutor } from "@ballast/chain";
 import {
   ANVIL_PRIVATE_KEYS,
@@ -40,6 +40,8 @@ import {
   poolAbi,
   positionManagerAbi,
   rangeAround,
+  uniswapPositionManagerKind,
+  uniswapSwapRouterKind,
 } from "@ballast/uniswap-v3";
 import {
   type Address,
@@ -313,10 +315,10 @@ describe(`ballast safe-permissions on a Safe with a Roles v2 modifier (role "${B
       accounts: [safe],
       tokens: [at(1), at(2)],
       contracts: [
-        { address: at(3), kind: "aave-pool" },
-        { address: at(4), kind: "uniswap-position-manager" },
-        { address: at(5), kind: "uniswap-swap-router" },
-        { address: at(6), kind: "1inch-router" },
+        { address: at(3), kind: aavePoolKind },
+        { address: at(4), kind: uniswapPositionManagerKind },
+        { address: at(5), kind: uniswapSwapRouterKind },
+        { address: at(6), kind: oneInchRouterKind },
       ],
     });
     for (const p of perms) {

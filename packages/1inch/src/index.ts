@@ -1,4 +1,5 @@
 export * from "./errors.ts";
+export * from "./firewall.ts";
 export * from "./fusion.ts";
 export * from "./fusion-orders.ts";
 export * from "./http.ts";

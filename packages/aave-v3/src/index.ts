@@ -3,6 +3,7 @@ export * from "./account.ts";
 export * from "./encode.ts";
 export * from "./errors.ts";
 export * from "./fetch.ts";
+export * from "./firewall.ts";
 export * from "./market.ts";
 export * from "./markets.ts";
 export * from "./math.ts";

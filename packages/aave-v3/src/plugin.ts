@@ -1,6 +1,7 @@
 import { addressProblem } from "@ballast/chain";
 import type { Address, ProtocolPlugin } from "@ballast/core";
 import { z } from "zod";
+import { aavePoolKind } from "./firewall.ts";
 import { aaveMarkets, getAaveMarket } from "./markets.ts";
 import { type AaveV3Config, aaveV3Protocol } from "./protocol.ts";
 
@@ -47,5 +48,5 @@ export const aaveV3Plugin: ProtocolPlugin<AaveV3Section> = {
       : `${section} is on chain ${market.chainId}, not ${chainId}`;
   },
   protocol: (section) => aaveV3Protocol(aaveV3ConfigOf(section)),
-  firewall: (section) => [{ address: aaveV3ConfigOf(section).pool, kind: "aave-pool" }],
+  firewall: (section) => [{ address: aaveV3ConfigOf(section).pool, kind: aavePoolKind }],
 };

@@ -4,6 +4,7 @@ export * from "./bridge.ts";
 export * from "./deposit.ts";
 export * from "./errors.ts";
 export * from "./fill.ts";
+export * from "./firewall.ts";
 export * from "./http.ts";
 export * from "./quote.ts";
 export * from "./schemas.ts";

@@ -1,25 +1,16 @@
-import { type Address, BallastError, type Call, type Hex } from "@ballast/core";
 import {
-  type Abi,
-  decodeFunctionData,
-  getAddress,
-  isAddressEqual,
-  maxUint256,
-  parseAbi,
-  zeroAddress,
-} from "viem";
+  type Address,
+  BallastError,
+  type Call,
+  type ContractKind,
+  type DecodedCall,
+  type Hex,
+} from "@ballast/core";
+import { type Abi, decodeFunctionData, getAddress, isAddressEqual, maxUint256, parseAbi } from "viem";
 import { multiSendCallOnlyAbi, rolesModifierAbi, safeAbi, simple7702AccountAbi } from "./abis.ts";
 import { ExecutorConfigError } from "./errors.ts";
 import type { ExecutorKind } from "./executor.ts";
 import type { TxRequest } from "./txManager.ts";
-
-/** What an allowed contract is; it decides which functions it may be called with and which addresses they name. */
-export type FirewallContractKind =
-  | "aave-pool"
-  | "uniswap-position-manager"
-  | "uniswap-swap-router"
-  | "1inch-router"
-  | "across-spoke-pool";
 
 /**
  * The batch firewall's allow-list for one chain, derived from the config (never from an API answer): the only
@@ -31,8 +22,8 @@ export type FirewallPolicy = {
   readonly accounts: readonly Address[];
   /** ERC-20 tokens the batch may call (`approve`, `transfer`, `transferFrom` only). */
   readonly tokens: readonly Address[];
-  /** Protocol contracts the batch may call, with what they are. */
-  readonly contracts: readonly { readonly address: Address; readonly kind: FirewallContractKind }[];
+  /** Protocol contracts the batch may call, each with its kind (declared by its protocol's package). */
+  readonly contracts: readonly { readonly address: Address; readonly kind: ContractKind }[];
   /** Spenders allowed besides the contracts (e.g. Gelato's module for its 1-unit completion check). */
   readonly spenders?: readonly Address[];
   /** MultiSendCallOnly: the only DELEGATECALL target, and only from the Safe envelope. */
@@ -88,124 +79,10 @@ const erc20 = parseAbi([
   "function transfer(address to, uint256 amount)",
   "function transferFrom(address from, address to, uint256 amount)",
 ]);
-const aavePool = parseAbi([
-  "function supply(address asset, uint256 amount, address onBehalfOf, uint16 referralCode)",
-  "function withdraw(address asset, uint256 amount, address to)",
-  "function borrow(address asset, uint256 amount, uint256 interestRateMode, uint16 referralCode, address onBehalfOf)",
-  "function repay(address asset, uint256 amount, uint256 interestRateMode, address onBehalfOf)",
-  "function repayWithATokens(address asset, uint256 amount, uint256 interestRateMode)",
-  "function setUserUseReserveAsCollateral(address asset, bool useAsCollateral)",
-]);
-const positionManager = parseAbi([
-  "struct MintParams { address token0; address token1; uint24 fee; int24 tickLower; int24 tickUpper; uint256 amount0Desired; uint256 amount1Desired; uint256 amount0Min; uint256 amount1Min; address recipient; uint256 deadline; }",
-  "struct IncreaseLiquidityParams { uint256 tokenId; uint256 amount0Desired; uint256 amount1Desired; uint256 amount0Min; uint256 amount1Min; uint256 deadline; }",
-  "struct DecreaseLiquidityParams { uint256 tokenId; uint128 liquidity; uint256 amount0Min; uint256 amount1Min; uint256 deadline; }",
-  "struct CollectParams { uint256 tokenId; address recipient; uint128 amount0Max; uint128 amount1Max; }",
-  "function mint(MintParams params)",
-  "function increaseLiquidity(IncreaseLiquidityParams params)",
-  "function decreaseLiquidity(DecreaseLiquidityParams params)",
-  "function collect(CollectParams params)",
-  "function burn(uint256 tokenId)",
-  "function multicall(bytes[] data)",
-]);
-const swapRouter = parseAbi([
-  "struct ExactInputSingleParams { address tokenIn; address tokenOut; uint24 fee; address recipient; uint256 deadline; uint256 amountIn; uint256 amountOutMinimum; uint160 sqrtPriceLimitX96; }",
-  "struct ExactInputParams { bytes path; address recipient; uint256 deadline; uint256 amountIn; uint256 amountOutMinimum; }",
-  "function exactInputSingle(ExactInputSingleParams params)",
-  "function exactInput(ExactInputParams params)",
-]);
-const oneInchRouter = parseAbi([
-  "struct SwapDescription { address srcToken; address dstToken; address srcReceiver; address dstReceiver; uint256 amount; uint256 minReturnAmount; uint256 flags; }",
-  "function swap(address executor, SwapDescription desc, bytes data)",
-  "function unoswap(uint256 token, uint256 amount, uint256 minReturn, uint256 dex)",
-  "function unoswap2(uint256 token, uint256 amount, uint256 minReturn, uint256 dex, uint256 dex2)",
-  "function unoswap3(uint256 token, uint256 amount, uint256 minReturn, uint256 dex, uint256 dex2, uint256 dex3)",
-  "function unoswapTo(uint256 to, uint256 token, uint256 amount, uint256 minReturn, uint256 dex)",
-  "function unoswapTo2(uint256 to, uint256 token, uint256 amount, uint256 minReturn, uint256 dex, uint256 dex2)",
-  "function unoswapTo3(uint256 to, uint256 token, uint256 amount, uint256 minReturn, uint256 dex, uint256 dex2, uint256 dex3)",
-]);
-
-const spokePool = parseAbi([
-  "function deposit(bytes32 depositor, bytes32 recipient, bytes32 inputToken, bytes32 outputToken, uint256 inputAmount, uint256 outputAmount, uint256 destinationChainId, bytes32 exclusiveRelayer, uint32 quoteTimestamp, uint32 fillDeadline, uint32 exclusivityParameter, bytes message)",
-]);
-
-type Decoded = { readonly functionName: string; readonly args: readonly unknown[] };
-/** The addresses a decoded call sends value or positions to (they must be ours), or nested calls to check. */
-type Inspection = {
-  readonly recipients: readonly Address[];
-  readonly nested?: readonly Hex[];
-  /** An argument the firewall refuses outright. */
-  readonly refusal?: { readonly rule: FirewallRule; readonly detail: string };
-};
-
-const LOW_160 = (1n << 160n) - 1n;
-const wordAddress = (w: unknown): Address =>
-  getAddress(`0x${((w as bigint) & LOW_160).toString(16).padStart(40, "0")}`);
-const field = (args: readonly unknown[], i: number, key: string): Address =>
-  (args[i] as Record<string, Address>)[key] as Address;
-
-const bytes32Address = (w: unknown): Address => getAddress(`0x${(w as Hex).slice(-40)}`);
-
-const KINDS: Record<FirewallContractKind, { abi: Abi; inspect: (d: Decoded) => Inspection }> = {
-  "aave-pool": {
-    abi: aavePool,
-    inspect: ({ functionName: f, args }) => ({
-      recipients:
-        f === "supply"
-          ? [args[2] as Address]
-          : f === "withdraw"
-            ? [args[2] as Address]
-            : f === "borrow"
-              ? [args[4] as Address]
-              : f === "repay"
-                ? [args[3] as Address]
-                : [],
-    }),
-  },
-  "uniswap-position-manager": {
-    abi: positionManager,
-    inspect: ({ functionName: f, args }) =>
-      f === "multicall"
-        ? { recipients: [], nested: args[0] as readonly Hex[] }
-        : { recipients: f === "mint" || f === "collect" ? [field(args, 0, "recipient")] : [] },
-  },
-  "uniswap-swap-router": {
-    abi: swapRouter,
-    inspect: ({ args }) => ({ recipients: [field(args, 0, "recipient")] }),
-  },
-  "1inch-router": {
-    abi: oneInchRouter,
-    inspect: ({ functionName: f, args }) => {
-      if (f === "swap") {
-        const receiver = field(args, 1, "dstReceiver");
-        return { recipients: isAddressEqual(receiver, zeroAddress) ? [] : [receiver] };
-      }
-      return { recipients: f.startsWith("unoswapTo") ? [wordAddress(args[0])] : [] };
-    },
-  },
-  // A deposit is refunded to its depositor and filled to its recipient: both must be ours. No message (a message
-  // makes the destination call the recipient with it).
-  "across-spoke-pool": {
-    abi: spokePool,
-    inspect: ({ args }) => ({
-      recipients: [bytes32Address(args[0]), bytes32Address(args[1])],
-      ...((args[11] as Hex) === "0x"
-        ? {}
-        : {
-            refusal: { rule: "selector" as const, detail: "a deposit with a message (calls the recipient)" },
-          }),
-    }),
-  },
-};
-
-/** Whether the firewall has a rule for `kind` (a protocol plugin's firewall entry must name one). */
-export const isFirewallContractKind = (kind: string): kind is FirewallContractKind =>
-  Object.hasOwn(KINDS, kind);
-
 const has = (list: readonly Address[] | undefined, a: Address): boolean =>
   (list ?? []).some((x) => isAddressEqual(x, a));
 
-function decode(abi: Abi, data: Hex): Decoded | undefined {
+function decode(abi: Abi, data: Hex): DecodedCall | undefined {
   try {
     const d = decodeFunctionData({ abi, data });
     return { functionName: d.functionName, args: (d.args ?? []) as readonly unknown[] };
@@ -215,7 +92,7 @@ function decode(abi: Abi, data: Hex): Decoded | undefined {
 }
 
 /** Checks one ERC-20 call: approve only allowed spenders (never unlimited), send tokens only to us or a protocol. */
-function checkTokenCall(p: FirewallPolicy, fail: Fail, d: Decoded): void {
+function checkTokenCall(p: FirewallPolicy, fail: Fail, d: DecodedCall): void {
   const contracts = p.contracts.map((c) => c.address);
   const [a0, a1] = d.args as [Address, Address | bigint];
   if (d.functionName === "approve") {
@@ -246,13 +123,13 @@ function checkCall(p: FirewallPolicy, call: Call, index: number): void {
   }
   const contract = p.contracts.find((c) => isAddressEqual(c.address, call.to));
   if (!contract) fail("target", "not a configured token or protocol contract");
-  const kind = KINDS[contract.kind];
+  const { kind } = contract;
   const pending: Hex[] = [call.data];
   for (let data = pending.pop(); data !== undefined; data = pending.pop()) {
-    const d = decode(kind.abi, data);
-    if (!d) fail("selector", `selector ${data.slice(0, 10)} is not a known ${contract.kind} function`);
-    const { recipients, nested, refusal } = kind.inspect(d);
-    if (refusal) fail(refusal.rule, refusal.detail);
+    const d = decode(kind.abi as Abi, data);
+    if (!d) fail("selector", `selector ${data.slice(0, 10)} is not a known ${kind.name} function`);
+    const { recipients, nested, refused } = kind.inspect(d);
+    if (refused !== undefined) fail("selector", refused);
     for (const r of recipients)
       if (!has(p.accounts, r)) fail("recipient", `${d.functionName} pays ${r}, not one of our accounts`);
     if (nested) pending.push(...nested);

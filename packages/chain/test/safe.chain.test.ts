@@ -1,7 +1,7 @@
-import type { Address, Call } from "@ballast/core";
+import type { Address, Call, ContractKind } from "@ballast/core";
 import { createSafe, fund, getPool, swapRouterAbi, testAccounts } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
-import { encodeFunctionData, erc20Abi, maxUint256, parseGwei } from "viem";
+import { encodeFunctionData, erc20Abi, maxUint256, parseAbi, parseGwei } from "viem";
 import { describe, expect, it } from "vitest";
 import {
   checkSafeExecution,
@@ -91,6 +91,25 @@ function safeBatch(safe: Address, minOut = 0n): Call[] {
     },
   ];
 }
+
+/**
+ * The functions {@link safeBatch} calls, paying nobody but the Safe: the executors apply whatever kind a policy gives
+ * (what each protocol's own kind allows is tested with the keeper's firewall, which sees every package).
+ */
+const batchKind: ContractKind = {
+  name: "test-batch",
+  abi: parseAbi([
+    "function supply(address asset, uint256 amount, address onBehalfOf, uint16 referralCode)",
+    "struct ExactInputSingleParams { address tokenIn; address tokenOut; uint24 fee; address recipient; uint256 deadline; uint256 amountIn; uint256 amountOutMinimum; uint160 sqrtPriceLimitX96; }",
+    "function exactInputSingle(ExactInputSingleParams params)",
+  ]),
+  inspect: ({ functionName, args }) => ({
+    recipients: [
+      functionName === "supply" ? (args[2] as Address) : (args[0] as { recipient: Address }).recipient,
+    ],
+  }),
+  roles: [],
+};
 
 const balance = (token: Address, who: Address) =>
   chain.publicClient.readContract({ address: token, abi: erc20Abi, functionName: "balanceOf", args: [who] });
@@ -285,8 +304,8 @@ describe("the batch firewall in the Safe executors", () => {
       accounts: [safe],
       tokens: [d.tokens.USDC.address, d.tokens.WETH.address],
       contracts: [
-        { address: d.aave.pool, kind: "aave-pool" },
-        { address: d.uniswap.swapRouter, kind: "uniswap-swap-router" },
+        { address: d.aave.pool, kind: batchKind },
+        { address: d.uniswap.swapRouter, kind: batchKind },
       ],
       multiSend,
     };

@@ -66,7 +66,7 @@ describe("the shared config path", () => {
     const withUni = parseWith(schema, doc({ uniswap }), "test").chains.a!;
     expect(chainSetupOf("a", withUni, parts).venues.map((v) => v.name)).toEqual(["uniswap-v3"]);
     expect(chainSetupOf("a", withUni, parts).protocols.map((p) => p.name)).toEqual(["uniswap-v3"]);
-    expect(firewallContractsOf(withUni)).toEqual([
+    expect(firewallContractsOf(withUni).map(({ address, kind }) => ({ address, kind: kind.name }))).toEqual([
       { address: A(2), kind: "uniswap-position-manager" },
       { address: A(4), kind: "uniswap-swap-router" },
     ]);

@@ -1,9 +1,4 @@
-import {
-  type Executor,
-  ExecutorConfigError,
-  type FirewallPolicy,
-  isFirewallContractKind,
-} from "@ballast/chain";
+import type { Executor, FirewallPolicy } from "@ballast/chain";
 import { type Address, type Asset, assetId, type PriceGuardPolicy, type SwapVenue } from "@ballast/core";
 import {
   type ChainSetup,
@@ -85,13 +80,7 @@ export function chainSetupOf(key: string, chain: PortfolioChain, parts: ChainRun
 export function firewallContractsOf(chain: PortfolioChain): FirewallPolicy["contracts"] {
   return registeredProtocols().flatMap(([key, plugin]) => {
     const section = chain[key];
-    return (section === undefined ? [] : plugin.firewall(section)).map(({ address, kind }) => {
-      if (!isFirewallContractKind(kind))
-        throw new ExecutorConfigError(
-          `The ${key} protocol allows a contract of kind "${kind}", for which the batch firewall has no rule.`,
-        );
-      return { address, kind };
-    });
+    return section === undefined ? [] : plugin.firewall(section);
   });
 }
 

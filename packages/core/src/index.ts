@@ -1,4 +1,5 @@
 export * from "./canonical.ts";
+export type * from "./contract-kind.ts";
 export * from "./cost.ts";
 export * from "./errors.ts";
 export * from "./flow.ts";

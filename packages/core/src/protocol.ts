@@ -1,3 +1,4 @@
+import type { ContractKind } from "./contract-kind.ts";
 import { BallastError } from "./errors.ts";
 import type { Address, Asset, AssetId, Call, Composition, Holding, HoldingKind, PriceBook } from "./model.ts";
 import type { LegAction, SleeveLeg } from "./plan.ts";
@@ -69,8 +70,8 @@ export type ProtocolPlugin<Section = any> = {
   checkChain?(section: Section, chainId: number): string | undefined;
   /** The adapter bound to a valid section. */
   protocol(section: Section): Protocol;
-  /** The batch firewall's entries for it: each contract a batch may call, with its kind (a rule the firewall knows). */
-  firewall(section: Section): readonly { readonly address: Address; readonly kind: string }[];
+  /** The contracts a batch may call for it, each with its kind (what the firewall and the Roles permissions allow). */
+  firewall(section: Section): readonly { readonly address: Address; readonly kind: ContractKind }[];
   /** The swap venue it offers (a DEX): its name in `chains.<name>.swap`, and how to build it (`client`: a viem client). */
   readonly venue?: {
     readonly name: string;

@@ -1,11 +1,11 @@
 // One dry-run cycle for an account on Ethereum: read it in one eth_call, value it, decide, plan, realize, simulate.
 // Nothing is signed or sent. NETWORK (JSON, the shape below) and RPC_URL point it at another deployment (the package
 // test: a local anvil with Aave 3.6 and Uniswap V3); ACCOUNT is the portfolio's EIP-7702 account.
-import { aaveMarkets } from "@ballast/aave-v3";
+import { aaveMarkets, aavePoolKind } from "@ballast/aave-v3";
 import { createChainClients, eip7702Executor } from "@ballast/chain";
 import { type Address, assetId, formatPlanTable, formatStatusTable, formatUsd } from "@ballast/core";
 import { type ChainSetup, type PolicyRules, protocolsOf, runCycle, type SleeveSpec } from "@ballast/engine";
-import { UNISWAP_V3_MAINNET, uniswapV3Venue } from "@ballast/uniswap-v3";
+import { UNISWAP_V3_MAINNET, uniswapSwapRouterKind, uniswapV3Venue } from "@ballast/uniswap-v3";
 
 const env = process.env;
 const network = env.NETWORK
@@ -48,8 +48,8 @@ const ethereum: ChainSetup = {
       accounts: [account],
       tokens: [WETH, USDC],
       contracts: [
-        { address: aave.pool, kind: "aave-pool" },
-        { address: uniswap.swapRouter, kind: "uniswap-swap-router" },
+        { address: aave.pool, kind: aavePoolKind },
+        { address: uniswap.swapRouter, kind: uniswapSwapRouterKind },
       ],
       delegation: network.simple7702Account,
     },

@@ -4,6 +4,7 @@ export * from "./constants.ts";
 export * from "./encode.ts";
 export * from "./errors.ts";
 export * from "./fetch.ts";
+export * from "./firewall.ts";
 export * from "./math/fees.ts";
 export * from "./math/liquidityAmounts.ts";
 export * from "./math/sqrtPriceMath.ts";

@@ -3,6 +3,7 @@ import type { Address, ProtocolPlugin } from "@ballast/core";
 import type { Chain, Client, Transport } from "viem";
 import { z } from "zod";
 import { DEFAULT_FEE_TIERS } from "./constants.ts";
+import { uniswapPositionManagerKind, uniswapSwapRouterKind } from "./firewall.ts";
 import { type UniswapV3Config, uniswapV3Protocol } from "./protocol.ts";
 import { uniswapV3Venue } from "./venue.ts";
 
@@ -38,8 +39,8 @@ export const uniswapV3Plugin: ProtocolPlugin<UniswapV3Section> = {
   configSchema: uniswapV3ConfigSchema,
   protocol: (section) => uniswapV3Protocol(section),
   firewall: (section) => [
-    { address: section.positionManager, kind: "uniswap-position-manager" },
-    { address: section.router, kind: "uniswap-swap-router" },
+    { address: section.positionManager, kind: uniswapPositionManagerKind },
+    { address: section.router, kind: uniswapSwapRouterKind },
   ],
   venue: {
     name: "uniswap-v3",

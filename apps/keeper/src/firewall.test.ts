@@ -1,18 +1,27 @@
-import type { Address, Call, Hex } from "@ballast/core";
-import { concat, encodeFunctionData, encodePacked, erc20Abi, maxUint256, pad, parseAbi, size } from "viem";
-import { describe, expect, it } from "vitest";
-import { safeAbi } from "./abis.ts";
-import { encodeEip7702Batch } from "./eip7702.ts";
+/**
+ * The batch firewall (`@ballast/chain`) with the contract kinds the protocol packages declare: what each allows, whom
+ * it lets a call pay, and the envelopes each executor signs.
+ */
+import { oneInchRouterKind } from "@ballast/1inch";
+import { aavePoolKind } from "@ballast/aave-v3";
+import { acrossSpokePoolKind } from "@ballast/across";
 import {
   checkBatch,
   checkSafeTransaction,
   checkTransaction,
+  encodeEip7702Batch,
+  encodeMultiSend,
+  encodeRolesTransaction,
+  encodeSafeModuleTransaction,
   FirewallError,
   type FirewallPolicy,
   type FirewallRule,
-  isFirewallContractKind,
-} from "./firewall.ts";
-import { encodeMultiSend, encodeRolesTransaction, encodeSafeModuleTransaction } from "./safe.ts";
+  safeAbi,
+} from "@ballast/chain";
+import type { Address, Call, Hex } from "@ballast/core";
+import { uniswapPositionManagerKind, uniswapSwapRouterKind } from "@ballast/uniswap-v3";
+import { concat, encodeFunctionData, encodePacked, erc20Abi, maxUint256, pad, parseAbi, size } from "viem";
+import { describe, expect, it } from "vitest";
 
 const ME = "0x000000000000000000000000000000000000ba11" as Address;
 const POOL = "0x00000000000000000000000000000000000a4e01" as Address;
@@ -31,11 +40,11 @@ const policy: FirewallPolicy = {
   accounts: [ME],
   tokens: [USDC],
   contracts: [
-    { address: POOL, kind: "aave-pool" },
-    { address: NPM, kind: "uniswap-position-manager" },
-    { address: ROUTER, kind: "uniswap-swap-router" },
-    { address: ONE_INCH, kind: "1inch-router" },
-    { address: SPOKE, kind: "across-spoke-pool" },
+    { address: POOL, kind: aavePoolKind },
+    { address: NPM, kind: uniswapPositionManagerKind },
+    { address: ROUTER, kind: uniswapSwapRouterKind },
+    { address: ONE_INCH, kind: oneInchRouterKind },
+    { address: SPOKE, kind: acrossSpokePoolKind },
   ],
   multiSend: MULTISEND,
   delegation: IMPL,
@@ -339,18 +348,15 @@ describe("checkTransaction: the envelope each executor signs", () => {
   });
 });
 
-describe("isFirewallContractKind", () => {
-  it("knows the kinds it has rules for, and no other (a plugin's entry of another kind is refused at setup)", () => {
-    expect(
-      [
-        "aave-pool",
-        "uniswap-position-manager",
-        "uniswap-swap-router",
-        "1inch-router",
-        "across-spoke-pool",
-      ].every(isFirewallContractKind),
-    ).toBe(true);
-    expect(isFirewallContractKind("curve-pool")).toBe(false);
-    expect(isFirewallContractKind("toString")).toBe(false);
+describe("FirewallError", () => {
+  it("names the contract's kind, as its package declares it, when a selector is not one of its functions", () => {
+    const speedUp = encodeFunctionData({
+      abi: spokeAbi,
+      functionName: "speedUpDeposit",
+      args: [b32(ME), 1n, 1n, b32(EVIL), "0x", "0x"],
+    });
+    expect(() => checkBatch(policy, [{ to: SPOKE, value: 0n, data: speedUp }])).toThrow(
+      `selector ${speedUp.slice(0, 10)} is not a known across-spoke-pool function`,
+    );
   });
 });
