@@ -34,7 +34,23 @@ describe("math", () => {
   });
 
   it("isqrt is exact on large numbers", () => {
-    for (const x of [0n, 1n, 2n, 3n, 4n, 99n, 100n, 10n ** 36n + 7n, (2n ** 128n - 1n) ** 2n]) {
+    // Beyond a float's range too (2^1100: Number() of it is Infinity).
+    const huge = [2n ** 1100n, 2n ** 1100n - 1n, (2n ** 600n + 3n) ** 2n, (2n ** 600n + 3n) ** 2n - 1n];
+    for (const x of [
+      0n,
+      1n,
+      2n,
+      3n,
+      4n,
+      15n,
+      16n,
+      17n,
+      99n,
+      100n,
+      10n ** 36n + 7n,
+      (2n ** 128n - 1n) ** 2n,
+      ...huge,
+    ]) {
       const r = isqrt(x);
       expect(r * r <= x && (r + 1n) * (r + 1n) > x).toBe(true);
     }

@@ -97,20 +97,17 @@ export function formatUnits(value: bigint, decimals: number, maxFractionDigits =
 /** `x` clamped to `[lo, hi]` (expects `lo <= hi`). */
 export const clamp = (x: bigint, lo: bigint, hi: bigint): bigint => (x < lo ? lo : x > hi ? hi : x);
 
-/** Integer square root, rounded down; throws on a negative input. */
+/** Integer square root, rounded down; throws on a negative input. Exact for any size (no float estimate). */
 export function isqrt(x: bigint): bigint {
   if (x < 0n) throw new InvalidAmountError("isqrt.x", x, "a non-negative integer");
   if (x < 2n) return x;
-  let r = BigInt(Math.floor(Math.sqrt(Number(x))));
-  // Newton steps from the float estimate; exact for any size.
+  // Newton's method from a power of two at or above the root: it decreases to the floor root, then stops.
+  let r = 1n << BigInt(Math.ceil(x.toString(2).length / 2));
   for (;;) {
     const next = (r + x / r) >> 1n;
-    if (next >= r) break;
+    if (next >= r) return r;
     r = next;
   }
-  while (r * r > x) r -= 1n;
-  while ((r + 1n) * (r + 1n) <= x) r += 1n;
-  return r;
 }
 
 /** A wad fraction as a basis-point `number` with two decimals (truncated toward zero): for display and rules. */

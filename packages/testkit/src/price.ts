@@ -1,10 +1,11 @@
+import { isqrt } from "@ballast/core";
 import { type Address, encodeFunctionData, maxUint256, numberToHex, pad } from "viem";
 import { mintableErc20Abi, mockAggregatorAbi, swapRouterAbi, uniswapV3PoolAbi, weth9Abi } from "./abis.ts";
 import type { TestChain } from "./chain.ts";
 import { getPool, getToken, type PoolInfo } from "./deployment.ts";
 import { TestkitError } from "./errors.ts";
 import { sendAndWait } from "./tx.ts";
-import { sqrtBigInt, sqrtPriceX96FromPrices } from "./uniswap-math.ts";
+import { sqrtPriceX96FromPrices } from "./uniswap-math.ts";
 
 const Q96 = 1n << 96n;
 
@@ -86,7 +87,7 @@ export async function pushPoolPrice(
 ): Promise<PoolMove> {
   if (params.bps <= -10_000) throw new RangeError("pushPoolPrice: bps must be above -10,000");
   const feed = await feedSqrtPriceX96(chain, params);
-  const target = sqrtBigInt((feed * feed * BigInt(10_000 + params.bps)) / 10_000n);
+  const target = isqrt((feed * feed * BigInt(10_000 + params.bps)) / 10_000n);
   return swapPoolTo(chain, getPool(chain.deployment, params.pool), target);
 }
 

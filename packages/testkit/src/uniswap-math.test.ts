@@ -5,23 +5,9 @@ import {
   alignTick,
   fullRangeTicks,
   MAX_TICK,
-  sqrtBigInt,
   sqrtPriceX96FromPrices,
   tickSpacingForFee,
 } from "./uniswap-math.ts";
-
-describe("sqrtBigInt", () => {
-  it("is the floor square root for small and huge values", () => {
-    for (const n of [0n, 1n, 2n, 3n, 4n, 15n, 16n, 17n, 10n ** 30n, (1n << 255n) + 12345n]) {
-      const r = sqrtBigInt(n);
-      expect(r * r <= n).toBe(true);
-      expect((r + 1n) * (r + 1n) > n).toBe(true);
-    }
-  });
-  it("rejects negatives", () => {
-    expect(() => sqrtBigInt(-1n)).toThrow(RangeError);
-  });
-});
 
 describe("sqrtPriceX96FromPrices", () => {
   it("is 2^96 for equal value per base unit", () => {

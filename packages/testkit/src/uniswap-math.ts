@@ -1,3 +1,4 @@
+import { isqrt } from "@ballast/core";
 import type { Address } from "viem";
 
 /** Uniswap V3's lowest usable tick. */
@@ -10,18 +11,6 @@ export const MIN_SQRT_RATIO = 4295128739n;
 export const MAX_SQRT_RATIO = 1461446703485210103287273052203988822378723970342n;
 
 const Q192 = 1n << 192n;
-
-/** Integer square root, rounded down (Newton's method from a power-of-two overestimate). */
-export function sqrtBigInt(value: bigint): bigint {
-  if (value < 0n) throw new RangeError("sqrt of a negative number");
-  if (value < 2n) return value;
-  let x = 1n << BigInt(Math.ceil(value.toString(2).length / 2));
-  for (;;) {
-    const y = (x + value / x) >> 1n;
-    if (y >= x) return x;
-    x = y;
-  }
-}
 
 /** Token addresses sorted the way Uniswap orders a pool's token0/token1. */
 export function sortTokens<T extends { address: Address }>(a: T, b: T): [T, T] {
@@ -41,7 +30,7 @@ export function sqrtPriceX96FromPrices(params: {
   // token1 base units per token0 base unit = price0 * 10^d1 / (price1 * 10^d0)
   const numerator = params.price0 * 10n ** BigInt(params.decimals1) * Q192;
   const denominator = params.price1 * 10n ** BigInt(params.decimals0);
-  return sqrtBigInt(numerator / denominator);
+  return isqrt(numerator / denominator);
 }
 
 /** Tick spacing of a standard Uniswap V3 fee tier. */

@@ -5,6 +5,7 @@ import {
   type Call,
   type Hex,
   InvalidAmountError,
+  isqrt,
   max,
   min,
 } from "@ballast/core";
@@ -15,7 +16,7 @@ import { InvalidSlippageError } from "./errors.ts";
 import { getAmountsForLiquidity, getLiquidityForAmounts } from "./math/liquidityAmounts.ts";
 import { getSqrtRatioAtTick, MAX_SQRT_RATIO, MIN_SQRT_RATIO } from "./math/tickMath.ts";
 import { getPositionFees, getPositionPrincipal, type LpPosition, type TokenAmounts } from "./position.ts";
-import { assertRange, sqrtBigint, type TickRange } from "./range.ts";
+import { assertRange, type TickRange } from "./range.ts";
 
 /** Throws {@link InvalidSlippageError} unless `bps` is an integer in [0, 10,000). */
 export function assertSlippage(bps: bigint | number): bigint {
@@ -40,8 +41,8 @@ export function priceBand(
 ): { sqrtLower: bigint; sqrtUpper: bigint } {
   const bps = assertSlippage(slippageBps);
   const squared = sqrtPriceX96 * sqrtPriceX96;
-  const sqrtLower = sqrtBigint((squared * (BPS - bps)) / BPS);
-  const sqrtUpper = sqrtBigint((squared * (BPS + bps)) / BPS);
+  const sqrtLower = isqrt((squared * (BPS - bps)) / BPS);
+  const sqrtUpper = isqrt((squared * (BPS + bps)) / BPS);
   return {
     sqrtLower: max(sqrtLower, MIN_SQRT_RATIO),
     sqrtUpper: sqrtUpper >= MAX_SQRT_RATIO ? MAX_SQRT_RATIO - 1n : sqrtUpper,

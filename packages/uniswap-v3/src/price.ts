@@ -1,6 +1,5 @@
-import { pow10 } from "@ballast/core";
+import { isqrt, pow10 } from "@ballast/core";
 import { InvalidRangeError } from "./errors.ts";
-import { sqrtBigint } from "./range.ts";
 
 const Q192 = 2n ** 192n;
 
@@ -23,7 +22,7 @@ export function sqrtPriceX96AtPrices(p: SqrtPriceAtPricesParameters): bigint {
       price0: String(p.price0),
       price1: String(p.price1),
     });
-  return sqrtBigint((p.price0 * pow10(p.decimals1) * Q192) / (p.price1 * pow10(p.decimals0)));
+  return isqrt((p.price0 * pow10(p.decimals1) * Q192) / (p.price1 * pow10(p.decimals0)));
 }
 
 /** Tick spacing of the factory's standard fee tiers (hundredths of a bip): 100 → 1, 500 → 10, 3000 → 60, 10000 → 200. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidRangeError } from "./errors.ts";
 import { getSqrtRatioAtTick, MAX_TICK, MIN_TICK } from "./math/tickMath.ts";
-import { alignTick, assertRange, maxUsableTick, minUsableTick, rangeAround, sqrtBigint } from "./range.ts";
+import { alignTick, assertRange, maxUsableTick, minUsableTick, rangeAround } from "./range.ts";
 
 describe("alignTick / usable ticks", () => {
   it("rounds toward −∞ or +∞, negatives included", () => {
@@ -95,14 +95,5 @@ describe("rangeAround", () => {
     expect(() => rangeAround({ tick: 0, tickSpacing: 10, widthBps: 0 })).toThrow(InvalidRangeError);
     expect(() => rangeAround({ tick: 0, tickSpacing: 10, widthBps: 10_000 })).toThrow(InvalidRangeError);
     expect(() => rangeAround({ tick: 0, tickSpacing: -1, widthTicks: 10 })).toThrow(InvalidRangeError);
-  });
-});
-
-describe("sqrtBigint", () => {
-  it("is the floor square root", () => {
-    for (const n of [0n, 1n, 2n, 3n, 4n, 15n, 16n, 17n, 10n ** 40n, 10n ** 40n - 1n, 2n ** 255n]) {
-      const r = sqrtBigint(n);
-      expect(r * r <= n && (r + 1n) * (r + 1n) > n).toBe(true);
-    }
   });
 });

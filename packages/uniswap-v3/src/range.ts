@@ -1,4 +1,4 @@
-import { BPS } from "@ballast/core";
+import { BPS, isqrt } from "@ballast/core";
 import { InvalidRangeError } from "./errors.ts";
 import { getSqrtRatioAtTick, getTickAtSqrtRatio, MAX_TICK, MIN_TICK } from "./math/tickMath.ts";
 
@@ -49,18 +49,6 @@ export function assertRange(range: TickRange, tickSpacing: number): void {
   }
 }
 
-/** Integer square root (floor) of a non-negative bigint. */
-export function sqrtBigint(n: bigint): bigint {
-  if (n < 0n) throw new RangeError("square root of a negative number");
-  if (n < 2n) return n;
-  let x = 1n << (BigInt(n.toString(2).length + 1) / 2n);
-  for (;;) {
-    const y = (x + n / x) / 2n;
-    if (y >= x) return x;
-    x = y;
-  }
-}
-
 /**
  * Tick offsets (< 0, > 0) of the prices (1 − bps) and (1 + bps) times the current one, widened outward; the upper
  * one gets one more tick because the price can be anywhere inside the current tick.
@@ -78,8 +66,8 @@ function tickOffsetsForBps(bps: bigint): [number, number] {
 
 function computeTickOffsets(bps: bigint): [number, number] {
   const one = 1n << 192n; // (2^96)^2: price 1 as a squared Q96 ratio
-  const sqrtLo = sqrtBigint((one * (BPS - bps)) / BPS);
-  const sqrtHi = sqrtBigint((one * (BPS + bps)) / BPS) + 1n;
+  const sqrtLo = isqrt((one * (BPS - bps)) / BPS);
+  const sqrtHi = isqrt((one * (BPS + bps)) / BPS) + 1n;
   const lo = getTickAtSqrtRatio(sqrtLo); // greatest tick at or below the lower price
   let hi = getTickAtSqrtRatio(sqrtHi);
   if (getSqrtRatioAtTick(hi) < sqrtHi) hi += 1; // smallest tick at or above the upper price

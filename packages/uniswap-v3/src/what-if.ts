@@ -1,9 +1,8 @@
 import type { AssetId, PriceMoves, ProtocolRead } from "@ballast/core";
-import { assetId } from "@ballast/core";
+import { assetId, isqrt } from "@ballast/core";
 import { getTickAtSqrtRatio, MAX_SQRT_RATIO, MIN_SQRT_RATIO } from "./math/tickMath.ts";
 import { getPositionFees, getPositionPrincipal, type LpPosition, lpHolding } from "./position.ts";
 import type { UniswapV3State } from "./protocol.ts";
-import { sqrtBigint } from "./range.ts";
 import type { PoolSnapshot } from "./sleeve.ts";
 
 /**
@@ -16,7 +15,7 @@ export function poolAtPrices<P extends PoolSnapshot>(pool: P, chainId: number, m
   const m0 = moves.get(assetId(chainId, pool.token0)) ?? one;
   const m1 = moves.get(assetId(chainId, pool.token1)) ?? one;
   if (m0.num * m1.den === m1.num * m0.den) return pool;
-  const raw = sqrtBigint((pool.sqrtPriceX96 * pool.sqrtPriceX96 * m0.num * m1.den) / (m0.den * m1.num));
+  const raw = isqrt((pool.sqrtPriceX96 * pool.sqrtPriceX96 * m0.num * m1.den) / (m0.den * m1.num));
   const sqrtPriceX96 =
     raw < MIN_SQRT_RATIO ? MIN_SQRT_RATIO : raw >= MAX_SQRT_RATIO ? MAX_SQRT_RATIO - 1n : raw;
   return { ...pool, sqrtPriceX96, tick: getTickAtSqrtRatio(sqrtPriceX96) };

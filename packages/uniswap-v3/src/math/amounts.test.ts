@@ -1,6 +1,6 @@
+import { isqrt } from "@ballast/core";
 import { describe, expect, it } from "vitest";
 import { Q128, Q256 } from "../constants.ts";
-import { sqrtBigint } from "../range.ts";
 import { getFeeGrowthInside, getFeesEarned, wrap256 } from "./fees.ts";
 import {
   getAmountsForLiquidity,
@@ -11,7 +11,7 @@ import {
 import { getAmount0Delta, getAmount1Delta } from "./sqrtPriceMath.ts";
 
 /** floor(√(reserve1 / reserve0) · 2^96), the tests' usual way to write a price. */
-const encodePriceSqrt = (reserve1: bigint, reserve0: bigint) => sqrtBigint((reserve1 << 192n) / reserve0);
+const encodePriceSqrt = (reserve1: bigint, reserve0: bigint) => isqrt((reserve1 << 192n) / reserve0);
 const E18 = 10n ** 18n;
 
 describe("SqrtPriceMath", () => {

@@ -1,6 +1,6 @@
+import { isqrt } from "@ballast/core";
 import { describe, expect, it } from "vitest";
 import { InvalidSqrtPriceError, InvalidTickError } from "../errors.ts";
-import { sqrtBigint } from "../range.ts";
 import {
   getSqrtRatioAtTick,
   getTickAtSqrtRatio,
@@ -16,7 +16,7 @@ describe("TICK_RATIO_FACTORS", () => {
     const P = 512n;
     const one = 1n << P;
     // x = 1/√1.0001 = √(10^4 / 10001) in P-bit fixed point.
-    let x = sqrtBigint((10_000n << (2n * P)) / 10_001n);
+    let x = isqrt((10_000n << (2n * P)) / 10_001n);
     TICK_RATIO_FACTORS.forEach((factor, i) => {
       if (i > 0) x = (x * x) / one;
       const shift = P - 128n;
@@ -39,7 +39,7 @@ describe("getSqrtRatioAtTick", () => {
     // Exact reference: √1.0001^|t| from repeated squaring in 512-bit fixed point.
     const P = 512n;
     const one = 1n << P;
-    const root = sqrtBigint((10_001n << (2n * P)) / 10_000n); // √1.0001
+    const root = isqrt((10_001n << (2n * P)) / 10_000n); // √1.0001
     const pow = (t: number) => {
       let result = one;
       let base = root;
