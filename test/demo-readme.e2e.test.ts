@@ -118,6 +118,7 @@ describe("the README's demo excerpt", () => {
       transfers: { status: string; originChainId: number; destChainId: number; amountOut: string }[];
       sleeves: { id: string; beforeBps: number; afterBps: number; inBand: boolean }[];
       nav: { before: string; after: string };
+      outsideSleeves: { before: string; after: string };
       cost: { estimated: string; actual: string };
       nextDecision: string;
     };
@@ -140,8 +141,9 @@ describe("the README's demo excerpt", () => {
     ]);
     expect(out.sleeves.filter((s) => !s.inBand)).toEqual([]);
     expect(out.nextDecision).toBe("hold");
-    // Exact decimal strings: the actual cost is NAV before − after.
+    // Exact decimal strings: the actual cost is the account's value (NAV and what is outside the sleeves) before − after.
     const wad = (x: string) => parseUnits(x, 18);
-    expect(wad(out.nav.before) - wad(out.nav.after)).toBe(wad(out.cost.actual));
+    const value = (at: "before" | "after") => wad(out.nav[at]) + wad(out.outsideSleeves[at]);
+    expect(value("before") - value("after")).toBe(wad(out.cost.actual));
   }, 120_000);
 });

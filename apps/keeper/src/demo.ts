@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  accountValueUsd,
   BallastError,
   type Decision,
   formatTable,
@@ -60,14 +61,15 @@ async function step<T>(out: Out, n: number, title: string, fn: () => Promise<T>)
 }
 
 /**
- * The plan's estimated cost beside what the rebalance actually cost the portfolio: NAV before minus NAV after, both
- * at the same oracle prices (gas is paid from the native balance, outside NAV, so it is shown apart).
+ * The plan's estimated cost beside what the rebalance actually cost the account: its value before minus after
+ * (`accountValueUsd`: NAV and the holdings outside the sleeves), at the same oracle prices (gas is paid from the
+ * native balance, outside NAV, so it is shown apart).
  */
-function costLine(plan: Plan | null, navLossUsd: bigint): string {
+function costLine(plan: Plan | null, lossUsd: bigint): string {
   if (!plan) return "No plan was made: no cost.";
   const c = plan.estimatedCost;
   const est = c.feesUsd + c.slippageUsd + c.bridgeUsd;
-  return `Cost: estimated ${formatUsd(est)} (fees ${formatUsd(c.feesUsd)}, slippage ${formatUsd(c.slippageUsd)}, bridge ${formatUsd(c.bridgeUsd)}) + gas ${formatUsd(c.gasUsd)}; actual ${formatUsd(navLossUsd)} (NAV before − after, same prices)`;
+  return `Cost: estimated ${formatUsd(est)} (fees ${formatUsd(c.feesUsd)}, slippage ${formatUsd(c.slippageUsd)}, bridge ${formatUsd(c.bridgeUsd)}) + gas ${formatUsd(c.gasUsd)}; actual ${formatUsd(lossUsd)} (value before − after, same prices)`;
 }
 
 const signedBps = (bps: number) => `${bps > 0 ? "+" : ""}${bps} bps`;
@@ -341,15 +343,19 @@ function printOutcome(k: Keeper, d: DemoRun, out: Out): void {
   out.line(
     `NAV ${formatUsd(driftedV.state.navUsd)} → ${formatUsd(afterV.state.navUsd)};  next decision: ${afterV.decision.fire ? "REBALANCE" : "hold"}`,
   );
-  out.line(costLine(d.drifted.result.plan, driftedV.state.navUsd - afterV.state.navUsd));
+  out.line(costLine(d.drifted.result.plan, realisedCost(driftedV, afterV)));
 }
 
 const usdText = (wad: bigint) => formatUnits(wad, 18);
 
+/** What the rebalance cost the account: its value before minus after (the demo's prices do not move in between). */
+const realisedCost = (before: Valued, after: Valued) =>
+  accountValueUsd(before.state) - accountValueUsd(after.state);
+
 /**
  * `demo --json`: the drifted decision and plan, what each chain's batches became, the cross-chain transfers, each
- * sleeve's weight before and after (bps) with its distance to target and band, NAV before and after, the estimated
- * cost beside the actual one (USD decimal strings), the next decision, and where the config and journal are.
+ * sleeve's weight before and after (bps) with its distance to target and band, NAV and the value outside the sleeves
+ * before and after, the estimated cost beside the actual one (USD decimal strings), the next decision, and where the config and journal are.
  */
 export function demoJson(d: DemoRun, dir: string) {
   const driftedV = valued(d.drifted.result);
@@ -376,10 +382,14 @@ export function demoJson(d: DemoRun, dir: string) {
       };
     }),
     nav: { before: usdText(driftedV.state.navUsd), after: usdText(afterV.state.navUsd) },
+    outsideSleeves: {
+      before: usdText(driftedV.state.unmanagedUsd),
+      after: usdText(afterV.state.unmanagedUsd),
+    },
     cost: {
       estimated: c ? usdText(c.feesUsd + c.slippageUsd + c.bridgeUsd) : "0",
       gas: c ? usdText(c.gasUsd) : "0",
-      actual: usdText(driftedV.state.navUsd - afterV.state.navUsd),
+      actual: usdText(realisedCost(driftedV, afterV)),
     },
     nextDecision: afterV.decision.fire ? "rebalance" : "hold",
   };

@@ -97,7 +97,7 @@ describe("pause, resume and the circuit breaker in the journal", () => {
 
   it("sums turnover over the rolling 24 hours", async () => {
     const j = await openJournal(":memory:");
-    const state = { navUsd: 1n, prices: new Map() } as never;
+    const state = { navUsd: 1n, unmanagedUsd: 0n, prices: new Map() } as never;
     await recordSent(j, { at: 1_000, plan: planOf(700n, []), state, chains: ["base"] });
     await recordSent(j, { at: 50_000, plan: planOf(300n, []), state, chains: ["base"] });
     expect(await dailyTurnoverUsd(j, 60_000)).toBe(1_000n * USD);

@@ -1,5 +1,6 @@
 import {
   type AssetId,
+  accountValueUsd,
   formatUsd,
   max,
   min,
@@ -148,7 +149,10 @@ export async function recordBatch(
   return reason;
 }
 
-/** Records a sent plan's turnover (for the daily cap) and marks NAV and prices to measure its realised cost next cycle. */
+/**
+ * Records a sent plan's turnover (for the daily cap) and marks the account's value and prices to measure its realised
+ * cost next cycle.
+ */
 export async function recordSent(
   journal: Journal,
   p: { at: number; plan: Plan; state: PortfolioState; chains: string[] },
@@ -164,7 +168,7 @@ export async function recordSent(
     NAV_MARK,
     JSON.stringify({
       at: p.at,
-      navUsd: String(p.state.navUsd),
+      valueUsd: String(accountValueUsd(p.state)),
       prices: [...p.state.prices].map(([a, v]) => [a, String(v)]),
       chains: p.chains,
     }),
@@ -172,8 +176,9 @@ export async function recordSent(
 }
 
 /**
- * Realised cost of the last sent plan: NAV before it minus NAV now, both at the prices of before (so market moves do
- * not count). Recorded once; when the window's total exceeds `maxLossUsd` the chains that sent are tripped.
+ * Realised cost of the last sent plan: the account's value before it minus its value now ({@link accountValueUsd}:
+ * NAV and the holdings outside the sleeves), both at the prices of before (so market moves do not count). Recorded
+ * once; when the window's total exceeds `maxLossUsd` the chains that sent are tripped.
  */
 export async function measureCost(
   journal: Journal,
@@ -186,19 +191,20 @@ export async function measureCost(
   await journal.put(NAV_MARK, "");
   const mark = JSON.parse(text) as {
     at: number;
-    navUsd: string;
+    valueUsd?: string;
     prices: [AssetId, string][];
     chains: string[];
   };
-  if (now - mark.at > limits.lossWindow) return;
+  // (A mark of an older version held NAV alone: not comparable, so not measured.)
+  if (mark.valueUsd === undefined || now - mark.at > limits.lossWindow) return;
   let after: bigint;
   try {
     const prices = new Map(mark.prices.map(([a, v]) => [a, BigInt(v)]));
-    after = portfolioState(state.snapshot, state.policy, { prices }).navUsd;
+    after = accountValueUsd(portfolioState(state.snapshot, state.policy, { prices }));
   } catch {
     return; // an asset without a price then: not measurable
   }
-  const cost = BigInt(mark.navUsd) - after;
+  const cost = BigInt(mark.valueUsd) - after;
   await record(journal, { at: now, chain: null, kind: "cost", usd: cost, detail: mark.chains.join(",") });
   const total = await realisedCostUsd(journal, limits, now);
   if (total <= limits.maxLossUsd) return;

@@ -14,7 +14,7 @@ import {
 } from "../test/fixtures.ts";
 import { MissingPriceError, NonPositiveNavError } from "./errors.ts";
 import { WAD } from "./math.ts";
-import { driftBps, maxDriftBps, portfolioState, trackingErrorBps } from "./state.ts";
+import { accountValueUsd, driftBps, maxDriftBps, portfolioState, trackingErrorBps } from "./state.ts";
 
 describe("portfolioState", () => {
   const pol = policy([
@@ -46,6 +46,8 @@ describe("portfolioState", () => {
     expect(st.unmanaged).toHaveLength(1);
     expect(st.unmanagedUsd).toBe(usd("999"));
     expect(st.sleeves[0]?.weightWad).toBe(WAD);
+    // …but not out of what the account holds: a rebalance that left value outside the sleeves did not lose it.
+    expect(accountValueUsd(st)).toBe(usd("60999"));
   });
 
   it("sums several holdings of one sleeve", () => {

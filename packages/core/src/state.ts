@@ -162,6 +162,13 @@ export function portfolioState(
   };
 }
 
+/**
+ * Everything the account holds that has a price: the sleeves' NAV plus the holdings outside every sleeve. What a
+ * rebalance costs is this before minus this after, at the same prices: value a plan leaves outside the sleeves (a swap
+ * paying more than its minimum, an LP exit's leftovers) is still the account's, not a cost.
+ */
+export const accountValueUsd = (state: PortfolioState): bigint => state.navUsd + state.unmanagedUsd;
+
 /** Drift per sleeve in bps (weight − target; two decimals), in policy order. */
 export const driftBps = (state: PortfolioState): { sleeveId: string; driftBps: number }[] =>
   state.sleeves.map((s) => ({ sleeveId: s.sleeve.id, driftBps: wadToBpsNumber(s.driftWad) }));
