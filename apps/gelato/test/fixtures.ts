@@ -170,7 +170,17 @@ export async function runAsGelato(
   const data = encodeExecuteBatch(
     callData.map((c) => ({ to: c.to as Address, data: c.data as Hex, value: BigInt(c.value) })),
   );
-  const gas = await chain.publicClient.estimateGas({ account: DEDICATED, to: DEDICATED, data });
+  // The estimate and the inclusion in one block context: the next block's timestamp is pinned, so the estimate does
+  // not depend on the wall clock's second (gas depends on it: e.g. a pool writes its price observation once per
+  // timestamp, and an inner batch short of gas makes the Safe return false, which the completion check reverts).
+  const latest = await chain.publicClient.getBlock();
+  await chain.testClient.setNextBlockTimestamp({ timestamp: latest.timestamp + 1n });
+  const gas = await chain.publicClient.estimateGas({
+    account: DEDICATED,
+    to: DEDICATED,
+    data,
+    blockTag: "pending",
+  });
   const gelato = await impersonate(chain, { address: DEDICATED, ethBalance: parseUnits("1", 18) });
   try {
     const hash = await gelato.walletClient.sendTransaction({
