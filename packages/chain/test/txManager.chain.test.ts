@@ -192,6 +192,14 @@ describe("transaction manager on the testkit chain", () => {
     // One look: the manager sees the receipt (1 of 3 confirmations). Then the block is reorged away. (Sleeping before the
     // reorg instead raced the manager's first look on a loaded machine: a receipt never seen is "lost", not reorged.)
     expect((await manager.settle()).inFlight).toHaveLength(1);
+    // anvil serves a receipt before it prunes the transaction from its pool: reorged while still pooled, it stays known
+    // (it may land again), so the manager rightly keeps waiting. The reorg comes once the pool is empty.
+    for (let i = 0; ; i++) {
+      const { pending, queued } = (await rpc("txpool_status")) as { pending: string; queued: string };
+      if (BigInt(pending) + BigInt(queued) === 0n) break;
+      if (i > 400) throw new Error("anvil's pool never emptied after the receipt");
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await rpc("anvil_reorg", [1, []]);
     const err = await manager.wait("reorged").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransactionDroppedError);
