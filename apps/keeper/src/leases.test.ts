@@ -3,6 +3,7 @@ import { startTcpProxy, testDatabase } from "@ballast/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Journal, openJournal } from "./journal.ts";
 import { acquireLease, createLeaseSet, keyLease, LeaseLostError, portfolioLease } from "./leases.ts";
+import type { Sql } from "./sql.ts";
 
 const SENDER = "0x00000000000000000000000000000000000000Bb" as const;
 const record = (planId: string, nonce: number): TxRecord => ({
@@ -38,8 +39,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Time passing for a lease, without waiting for it: its expiry set in the past, as when its owner stopped renewing it
  * for longer than its TTL. (The leases live minutes here, so a loaded machine cannot expire one by accident.)
  */
-const expire = (j: Journal, name: string) =>
-  j.sql.run("UPDATE leases SET expires_at = 0 WHERE name = ?", [name]);
+const expire = (sql: Pick<Sql, "run">, name: string) =>
+  sql.run("UPDATE leases SET expires_at = 0 WHERE name = ?", [name]);
 const expiresAt = async (j: Journal, name: string) =>
   Number(
     (await j.sql.all<{ e: number }>("SELECT expires_at AS e FROM leases WHERE name = ?", [name]))[0]?.e ?? 0,
@@ -64,7 +65,7 @@ describe("leases on Postgres", () => {
     expect(await lb.acquire([name])).toEqual([]);
     const first = la.held(name)?.token ?? 0;
     // a stops renewing (dead or partitioned): once the TTL has passed, b takes over under a new token.
-    await expire(a, name);
+    await expire(a.sql, name);
     expect(await lb.acquire([name])).toEqual([name]);
     expect(lb.held(name)?.token).toBe(first + 1);
     // a finds out at its next heartbeat.
@@ -80,7 +81,7 @@ describe("leases on Postgres", () => {
     await la.acquire(names);
     const fencedA = a.forPortfolio("p1", la.fence(names));
     await fencedA.txStore.putIntent(record("sent-by-a", 0));
-    for (const name of names) await expire(a, name);
+    for (const name of names) await expire(a.sql, name);
     expect(await lb.acquire(names)).toEqual(names);
     // a has not noticed yet (no heartbeat since): its local view still says it holds both leases.
     expect(la.held(names[0] as string)).toBeDefined();
@@ -114,7 +115,7 @@ describe("leases on Postgres", () => {
       await fence(tx);
       // …past the TTL (the expiry moved inside the same transaction: the row is a's until it commits): b tries to take
       // over meanwhile, and waits for the row.
-      await tx.run("UPDATE leases SET expires_at = 0 WHERE name = ?", [name]);
+      await expire(tx, name);
       takeover = acquireLease(b.sql, name, "worker-b", TTL);
       await sleep(100);
       await tx.run("INSERT INTO kv (portfolio, key, value) VALUES ('p1', 'marker', 'a')");
