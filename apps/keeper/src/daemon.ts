@@ -136,6 +136,7 @@ async function resume(k: Keeper, opts: DaemonOptions, signal: AbortSignal): Prom
   const left = await settleInFlight(k, {
     waitMs: opts.once ? k.config.keeper.confirmTimeout * 1000 : 0,
     signal,
+    now: opts.now(),
   });
   alertSettled(opts.alerts ?? null, k, left.settled, opts.now());
   if (left.inFlight.length > 0)
