@@ -1,19 +1,23 @@
 /**
- * Builds the `ballast` bin: one ESM file, `dist/ballast.js`, bundling the keeper and the workspace packages from
- * their TypeScript sources (which stay the truth; nothing else is built), so `ballast` starts without a TypeScript
- * loader. Left outside the bundle: better-sqlite3 (a native addon) and pino with pino-pretty (its transport loads
- * pino-pretty by name in a worker). `ballast demo` needs the dev-only testkit, which resolves npm artifacts next to
- * its own sources: the build replaces the demo with a message that points to `pnpm demo`.
+ * Builds the `ballast` bin: `dist/ballast.js` and the ESM chunks it loads, bundling the keeper and the workspace
+ * packages from their TypeScript sources (which stay the truth; nothing else is built), so `ballast` starts without
+ * a TypeScript loader. Split at every dynamic `import()`: what only some commands use (the Zodiac Roles SDK with
+ * ethers for `safe-permissions`, the backtest, Postgres) is a chunk loaded when a command needs it, not at every
+ * start — and with no module wrapped for lazy loading in one file, esbuild drops the exports nothing uses (the 1inch
+ * Fusion SDK with axios, which `run` does not use). Left outside the bundle: better-sqlite3 (a native addon) and pino
+ * with pino-pretty (its transport loads pino-pretty by name in a worker). `ballast demo` needs the dev-only testkit,
+ * which resolves npm artifacts next to its own sources: the build replaces the demo with a message that points to
+ * `pnpm demo`.
  *
  *   pnpm --filter @ballast/keeper build      then   node apps/keeper/dist/ballast.js --help
  */
-import { chmodSync } from "node:fs";
+import { chmodSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outfile = join(here, "dist", "ballast.js");
+const outdir = join(here, "dist");
 
 const demoFromSources: Plugin = {
   name: "demo-from-sources",
@@ -32,19 +36,21 @@ export async function runDemo(): Promise<void> {
   },
 };
 
+rmSync(outdir, { recursive: true, force: true }); // chunks are named by content: none of an older build stays
 await build({
-  entryPoints: [join(here, "src", "cli.ts")],
-  outfile,
+  entryPoints: { ballast: join(here, "src", "cli.ts") },
+  outdir,
+  splitting: true,
   bundle: true,
   platform: "node",
   format: "esm",
   target: "node20",
   external: ["better-sqlite3", "pino", "pino-pretty"],
-  // Bundled CommonJS modules may call require(); give them one.
+  // Bundled CommonJS modules may call require(); give them one (in every chunk).
   banner: {
     js: '#!/usr/bin/env node\nimport { createRequire as __ballastRequire } from "node:module";\nconst require = __ballastRequire(import.meta.url);',
   },
   plugins: [demoFromSources],
   logLevel: "warning",
 });
-chmodSync(outfile, 0o755);
+chmodSync(join(outdir, "ballast.js"), 0o755);
