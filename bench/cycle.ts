@@ -324,6 +324,13 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** The built `ballast` bin (apps/keeper/build.ts), as a user runs it: no TypeScript loader in the process. */
 const BIN = join(ROOT, "apps/keeper/dist/ballast.js");
 
+/** The Node flags of the bin's shebang (`#!/usr/bin/env -S node <flags>`): the daemon runs with them, as `ballast` does. */
+const shebangFlags = (bin: string): string[] => {
+  const m = /^#!\/usr\/bin\/env -S node(.*)$/m.exec(readFileSync(bin, "utf8").split("\n", 1)[0] ?? "");
+  if (!m) throw new Error(`${bin} does not start with a "#!/usr/bin/env -S node" shebang`);
+  return (m[1] ?? "").split(" ").filter((f) => f !== "");
+};
+
 /**
  * Preloaded into the daemon: on SIGUSR2, prints its RSS, then after a full GC its heap used, the heap V8 holds
  * (used or not) and the memory outside the JS heap that V8 knows of (buffers, native objects) (one JSON line).
@@ -380,6 +387,7 @@ async function runBallast(opts: {
   const child = spawn(
     process.execPath,
     [
+      ...shebangFlags(BIN),
       "--expose-gc",
       "--import",
       `data:text/javascript,${encodeURIComponent(PROBE)}`,
@@ -660,7 +668,7 @@ async function main(): Promise<void> {
       stdio: "inherit",
     });
     console.log(
-      `\n== \`ballast run\` (the real daemon, the built bin: node apps/keeper/dist/ballast.js run --max-cycles ${MEMORY_CYCLES + 10}, tick: block, a child process) at ${n} positions/chain; this process mines a block on both chains every ${MINE_EVERY_MS} ms (anvil --prune-history); memory sampled inside the daemon every 100 cycles: rss as is, heap used after a full GC; cycle time as the daemon measures it, its waits for a new block left out ==`,
+      `\n== \`ballast run\` (the real daemon, the built bin with its shebang's node flags (${shebangFlags(BIN).join(" ")}): apps/keeper/dist/ballast.js run --max-cycles ${MEMORY_CYCLES + 10}, tick: block, a child process) at ${n} positions/chain; this process mines a block on both chains every ${MINE_EVERY_MS} ms (anvil --prune-history); memory sampled inside the daemon every 100 cycles: rss as is, heap used after a full GC; cycle time as the daemon measures it, its waits for a new block left out ==`,
     );
     for (const p of Object.values(proxy)) p.reset();
     const run = await runBallast({
