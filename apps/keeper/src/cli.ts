@@ -21,7 +21,6 @@ import { DiscoverError, discover } from "./discover/discover.ts";
 import { KNOWN_CHAINS } from "./discover/known-chains.ts";
 import { discoveredConfigYaml, renderDiscovery, sleeveRows } from "./discover/write.ts";
 import { exampleConfig } from "./example.ts";
-import { historyJson, historyLine, parseSince } from "./history.ts";
 import { openJournal } from "./journal.ts";
 import {
   errText,
@@ -523,6 +522,7 @@ function historyCommand(p: Command): void {
       }) => {
         // The journal is all it reads: a config whose RPC variables are not set still opens.
         const config = loadConfig(o.config, env, { offline: true });
+        const { historyJson, historyLine, parseSince } = await import("./history.ts"); // with the backtest's date parser
         const since = o.since === undefined ? undefined : parseSince(o.since, nowSeconds());
         const j = await openJournal(config.keeper.journal, { portfolio: portfolioName(o.config, config) });
         try {

@@ -200,7 +200,7 @@ describe.each(Object.keys(STORES))("journal on %s", (store) => {
   it("migration 4: a version-3 journal's decisions are run's, its twice-stringified plans become objects", async () => {
     const target = await fresh();
     if (store === "sqlite") mkdirSync(dirname(target), { recursive: true });
-    const old = openSql(target);
+    const old = await openSql(target);
     try {
       await migrate(old, { to: 3 });
       await old.run(
@@ -240,7 +240,7 @@ describe.each(Object.keys(STORES))("journal on %s", (store) => {
   it("migration 5: a version-4 journal's rows keep the order history showed, and new rows follow them", async () => {
     const target = await fresh();
     if (store === "sqlite") mkdirSync(dirname(target), { recursive: true });
-    const old = openSql(target);
+    const old = await openSql(target);
     try {
       await migrate(old, { to: 4 });
       // Written out of order on purpose: history showed them by time, then plan → decision → transaction.

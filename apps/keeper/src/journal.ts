@@ -165,7 +165,7 @@ export async function openJournal(target: string, opts: OpenJournalOptions = {})
   const release = opts.exclusive && file ? lockJournal(target) : () => {};
   let sql: Sql | undefined;
   try {
-    sql = openSql(target, { readonly: opts.readonly ?? false });
+    sql = await openSql(target, { readonly: opts.readonly ?? false });
     if (!opts.readonly) await migrate(sql);
     const [row] = opts.readonly
       ? []

@@ -13,8 +13,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "dist");
   mkdirSync(dist, { recursive: true });
   const dir = mkdtempSync(join(dist, "test-bin-"));
-  const bin = join(dir, "ballast.js");
-  await buildBin(bin);
+  const bin = await buildBin(dir);
   project.provide("ballastBin", bin);
   return () => rmSync(dir, { recursive: true, force: true });
 }

@@ -110,8 +110,10 @@ export function isqrt(x: bigint): bigint {
   }
 }
 
+/** 1e12: a hundredth of a basis point as a wad fraction. */
+const CENTI_BPS_WAD = 10n ** 12n;
 /** A wad fraction as a basis-point `number` with two decimals (truncated toward zero): for display and rules. */
-export const wadToBpsNumber = (wad: bigint): number => Number(wad / 10n ** 12n) / 100;
+export const wadToBpsNumber = (wad: bigint): number => Number(wad / CENTI_BPS_WAD) / 100;
 
 /** Sums a list of bigints. */
 export const sum = (xs: Iterable<bigint>): bigint => {

@@ -55,8 +55,15 @@ describe("validatePolicy", () => {
   });
 
   it("rejects duplicate ids and duplicate slots", () => {
-    const dupId = policy([sleeve("a", "token", WETH1, 6000), sleeve("a", "supply", USDC1, 4000)]);
+    const dupId = policy([
+      sleeve("b", "token", WETH1, 5000),
+      sleeve("a", "token", USDC1, 1000),
+      sleeve("a", "supply", USDC1, 4000),
+    ]);
     expect(() => validatePolicy(dupId)).toThrow(DuplicateSleeveError);
+    expect(() => validatePolicy(dupId)).toThrow(
+      'Duplicate sleeve id "a" at policy.sleeves[2].id (first at policy.sleeves[1].id).',
+    );
     const dupSlot = policy([sleeve("a", "token", WETH1, 6000), sleeve("b", "token", WETH1, 4000)]);
     expect(() => validatePolicy(dupSlot)).toThrow(DuplicateSleeveError);
     expect(() => validatePolicy(dupSlot)).toThrow(/same slot/);

@@ -143,14 +143,15 @@ export function validatePolicy(
   if (!Array.isArray(policy.sleeves) || policy.sleeves.length === 0)
     throw new InvalidPolicyError("policy.sleeves", policy.sleeves, "at least one sleeve");
   const slots = new Map<string, number>();
-  const ids = new Map<string, string>();
+  const ids = new Map<string, number>();
   let sum = 0;
   policy.sleeves.forEach((s, i) => {
     const f = `policy.sleeves[${i}]`;
     const firstId = typeof s.id === "string" ? ids.get(s.id) : undefined;
-    if (firstId) throw new DuplicateSleeveError(`${f}.id`, s.id, firstId, "id");
+    if (firstId !== undefined)
+      throw new DuplicateSleeveError(`${f}.id`, s.id, `policy.sleeves[${firstId}].id`, "id");
     validateSleeve(s, f);
-    ids.set(s.id, `${f}.id`);
+    ids.set(s.id, i);
     sum += s.targetBps;
     validateComposition(s, f, assets);
     const key = slotKey(s);

@@ -2,7 +2,7 @@ import { MissingPriceError, NonPositiveNavError } from "./errors.ts";
 import { abs, bpsToWad, isqrt, mulDiv, WAD, wadToBpsNumber } from "./math.ts";
 import type { AssetId, Holding, PriceBook, Snapshot } from "./model.ts";
 import { bandWad, type Policy, type Sleeve, slotKey, validatePolicy } from "./policy.ts";
-import { exposureUsd, holdingUsd, priceBookOf, validateSnapshot } from "./valuation.ts";
+import { exposureUsd, holdingField, holdingUsd, priceBookOf, validateSnapshot } from "./valuation.ts";
 
 /** One sleeve valued: its holdings, aggregated units per asset, USD value and weight against its target and band. */
 export type SleeveState = {
@@ -64,23 +64,18 @@ function assignHoldings(snapshot: Snapshot, policy: Policy, prices: PriceBook) {
     bySlot.set(slotKey(s), i);
   });
   const held: Holding[][] = policy.sleeves.map(() => []);
-  const fields: string[][] = policy.sleeves.map(() => []);
   const unmanaged: Holding[] = [];
   let unmanagedUsd = 0n;
   snapshot.chains.forEach((chain, ci) => {
     chain.holdings.forEach((h, hi) => {
       const i = bySlot.get(slotKey(h));
-      const field = `snapshot.chains[${ci}].holdings[${hi}]`;
       if (i === undefined) {
         unmanaged.push(h);
-        unmanagedUsd += holdingUsd(h, snapshot.assets, prices, field);
-      } else {
-        (held[i] as Holding[]).push(h);
-        (fields[i] as string[]).push(field);
-      }
+        unmanagedUsd += holdingUsd(h, snapshot.assets, prices, `snapshot.chains[${ci}].holdings[${hi}]`);
+      } else (held[i] as Holding[]).push(h);
     });
   });
-  return { held, fields, unmanaged, unmanagedUsd };
+  return { held, unmanaged, unmanagedUsd };
 }
 
 /**
@@ -89,18 +84,16 @@ function assignHoldings(snapshot: Snapshot, policy: Policy, prices: PriceBook) {
  */
 function sleeveValue(
   hs: readonly Holding[],
-  fs: readonly string[],
   i: number,
   snapshot: Snapshot,
   prices: PriceBook,
 ): { units: Map<AssetId, bigint>; value: bigint } {
   const units = unitsOf(hs);
-  hs.forEach((h, k) => {
+  for (const h of hs)
     h.exposures.forEach((e, j) => {
       if (e.amount !== 0n && !prices.has(e.asset))
-        throw new MissingPriceError(e.asset, `${fs[k]}.exposures[${j}].asset`);
+        throw new MissingPriceError(e.asset, `${holdingField(snapshot, h)}.exposures[${j}].asset`);
     });
-  });
   let value = 0n;
   for (const [asset, amount] of units)
     value += exposureUsd({ asset, amount }, snapshot.assets, prices, `policy.sleeves[${i}]`);
@@ -120,10 +113,8 @@ export function portfolioState(
   validateSnapshot(snapshot);
   validatePolicy(policy, { snapshot });
   const prices = options.prices ?? priceBookOf(snapshot);
-  const { held, fields, unmanaged, unmanagedUsd } = assignHoldings(snapshot, policy, prices);
-  const values = policy.sleeves.map((_, i) =>
-    sleeveValue(held[i] as Holding[], fields[i] as string[], i, snapshot, prices),
-  );
+  const { held, unmanaged, unmanagedUsd } = assignHoldings(snapshot, policy, prices);
+  const values = policy.sleeves.map((_, i) => sleeveValue(held[i] as Holding[], i, snapshot, prices));
   const nav = values.reduce((a, x) => a + x.value, 0n);
   if (nav <= 0n) throw new NonPositiveNavError(nav);
   let maxDrift = 0n;

@@ -12,6 +12,7 @@ import {
   units,
   usd,
   WETH1,
+  WETH8453,
 } from "../test/fixtures.ts";
 import { InvalidAmountError, InvalidSnapshotError, MissingPriceError, UnknownAssetError } from "./errors.ts";
 import type { Holding } from "./model.ts";
@@ -82,8 +83,13 @@ describe("valuation", () => {
     expect(() => validateSnapshot(unknown)).toThrow(UnknownAssetError);
     const dupChain = snapshot([chain(ETH, []), chain(ETH, [])]);
     expect(() => validateSnapshot(dupChain)).toThrow(InvalidSnapshotError);
-    const dupHolding = snapshot([chain(ETH, [token(WETH1, "1", "a"), token(USDC1, "1", "a")])]);
-    expect(() => validateSnapshot(dupHolding)).toThrow(/holding id "a"/);
+    const dupHolding = snapshot([
+      chain(ETH, [token(WETH1, "1", "b"), token(USDC1, "1", "a")]),
+      chain(BASE, [token(WETH8453, "1", "a")]),
+    ]);
+    expect(() => validateSnapshot(dupHolding)).toThrow(
+      'Invalid snapshot at snapshot.chains[1].holdings[0].id: holding id "a" also at snapshot.chains[0].holdings[1]',
+    );
     const wrongChain = snapshot([chain(BASE, [token(WETH1, "1")])]);
     expect(() => validateSnapshot(wrongChain)).toThrow(InvalidSnapshotError);
   });

@@ -102,7 +102,7 @@ export function validateSnapshot(snapshot: Snapshot): void {
     if (!a.symbol) throw new InvalidSnapshotError(`${field}.symbol`, "expected a non-empty symbol");
   }
   const chains = new Set<number>();
-  const holdings = new Map<string, string>();
+  const holdings = new Set<string>();
   snapshot.chains.forEach((chain, ci) => {
     const cf = `snapshot.chains[${ci}]`;
     if (!Number.isSafeInteger(chain.chainId) || chain.chainId <= 0)
@@ -111,31 +111,50 @@ export function validateSnapshot(snapshot: Snapshot): void {
       throw new InvalidSnapshotError(`${cf}.chainId`, `chain ${chain.chainId} appears twice`);
     chains.add(chain.chainId);
     chain.holdings.forEach((h, hi) => {
-      const hf = `${cf}.holdings[${hi}]`;
-      const seen = holdings.get(h.id);
-      if (seen) throw new InvalidSnapshotError(`${hf}.id`, `holding id "${h.id}" also at ${seen}`);
-      holdings.set(h.id, hf);
+      // Field names are written only for an error: a snapshot of 10,000 holdings is validated on every cycle.
+      if (holdings.has(h.id))
+        throw new InvalidSnapshotError(
+          `${cf}.holdings[${hi}].id`,
+          `holding id "${h.id}" also at ${holdingField(snapshot, firstWithId(snapshot, h.id))}`,
+        );
+      holdings.add(h.id);
       if (h.chainId !== chain.chainId)
         throw new InvalidSnapshotError(
-          `${hf}.chainId`,
+          `${cf}.holdings[${hi}].chainId`,
           `holding is on chain ${h.chainId}, snapshot is chain ${chain.chainId}`,
         );
       h.exposures.forEach((e, ei) => {
-        const ef = `${hf}.exposures[${ei}]`;
-        const asset = snapshot.assets.get(e.asset) ?? assetOf(snapshot.assets, e.asset, `${ef}.asset`);
-        if (asset.chainId !== h.chainId)
-          throw new InvalidSnapshotError(
-            `${ef}.asset`,
-            `asset ${e.asset} is not on the holding's chain ${h.chainId}`,
-          );
-        if (typeof e.amount !== "bigint") throw new InvalidAmountError(`${ef}.amount`, e.amount, "a bigint");
-        if (h.kind === "debt" ? e.amount > 0n : e.amount < 0n)
-          throw new InvalidAmountError(
-            `${ef}.amount`,
-            e.amount,
-            h.kind === "debt" ? "a debt amount ≤ 0" : `a ${h.kind} amount ≥ 0`,
-          );
+        validateExposure(snapshot, h, e, () => `${cf}.holdings[${hi}].exposures[${ei}]`);
       });
     });
   });
+}
+
+function validateExposure(snapshot: Snapshot, h: Holding, e: Exposure, field: () => string): void {
+  const asset = snapshot.assets.get(e.asset) ?? assetOf(snapshot.assets, e.asset, `${field()}.asset`);
+  if (asset.chainId !== h.chainId)
+    throw new InvalidSnapshotError(
+      `${field()}.asset`,
+      `asset ${e.asset} is not on the holding's chain ${h.chainId}`,
+    );
+  if (typeof e.amount !== "bigint") throw new InvalidAmountError(`${field()}.amount`, e.amount, "a bigint");
+  if (h.kind === "debt" ? e.amount > 0n : e.amount < 0n)
+    throw new InvalidAmountError(
+      `${field()}.amount`,
+      e.amount,
+      h.kind === "debt" ? "a debt amount ≤ 0" : `a ${h.kind} amount ≥ 0`,
+    );
+}
+
+/** The first holding of a snapshot with an id. */
+const firstWithId = (snapshot: Snapshot, id: string): Holding =>
+  snapshot.chains.flatMap((c) => c.holdings).find((h) => h.id === id) as Holding;
+
+/** A holding's field in the snapshot (`snapshot.chains[i].holdings[j]`), found by identity: for error messages. */
+export function holdingField(snapshot: Snapshot, h: Holding): string {
+  for (const [ci, c] of snapshot.chains.entries()) {
+    const hi = c.holdings.indexOf(h);
+    if (hi >= 0) return `snapshot.chains[${ci}].holdings[${hi}]`;
+  }
+  return "snapshot.chains[].holdings[]";
 }
