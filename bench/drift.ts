@@ -220,7 +220,7 @@ async function main(): Promise<void> {
       abs((d) => d.within),
     );
     line(
-      "  bridge-only (no bridge adapter yet)",
+      ACROSS ? "  bridge-only" : "  bridge-only (no bridge this run: --across)",
       abs((d) => d.bridgeOnly),
     );
     line("plan's predicted post-weight vs chain", gaps);
