@@ -17,7 +17,9 @@
  * (filling at once): USDC can cross, and a rebalance is complete once its transfers arrived and the receiving chain
  * placed them (the keeper's two-cycle settlement; cycles run until one sends nothing and nothing is in flight).
  *
- *   pnpm bench:drift [--across]
+ * `--cash` adds a 0% token sleeve for each asset a chain has no token sleeve of (see {@link CASH}).
+ *
+ *   pnpm bench:drift [--across] [--cash]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -40,6 +42,14 @@ const DRIFTS = 24;
 const TRIES = 60;
 const TARGET_BPS = 10;
 const ACROSS = process.argv.includes("--across");
+/**
+ * `--cash`: a 0% token sleeve for each asset a chain holds no token sleeve of (USDC on ethereum, WETH on base), so what
+ * arrives there (a transfer, a swap's surplus) is managed: the next plan places it.
+ */
+const CASH = process.argv.includes("--cash");
+const CASH_SLEEVES = `
+    - { id: eth-usdc-cash, chain: ethereum, kind: token, asset: USDC, weight: 0% }
+    - { id: base-weth-cash, chain: base, kind: token, asset: WETH, weight: 0% }`;
 /** How long a rebalance may take with `--across`: the origin batch, the fill, the placing on the receiving chain. */
 const SETTLE_MS = 90_000;
 
@@ -132,7 +142,10 @@ async function main(): Promise<void> {
       cooldown: "0s",
       pollingIntervalMs: 50,
       ...(across ? { across: across.api.url } : {}),
-      edit: (yaml) => yaml.replace(/bands: \{[^}]*\}/, "bands: { absolute: 0.5%, relative: 100% }"),
+      edit: (yaml) => {
+        const banded = yaml.replace(/bands: \{[^}]*\}/, "bands: { absolute: 0.5%, relative: 100% }");
+        return CASH ? banded.replace(/(\n\s+- \{ id: usdc-debt[^\n]*)/, `$1${CASH_SLEEVES}`) : banded;
+      },
     });
     const k = keeper;
     const now = () => Math.floor(Date.now() / 1000);

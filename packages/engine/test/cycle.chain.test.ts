@@ -356,7 +356,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     expect(supplied).toBe(q.minAmountOut + usdc(100));
     expect(r.warnings.concat(b.warnings).some((w) => /stays idle outside the sleeves/.test(w))).toBe(true);
     // The balance guard allows the idle USDC to pay that shortfall, no more.
-    const guard = b.guards.balanceDeltas.find(
+    const guard = b.guards.balanceDeltas!.find(
       (g) => g.token.toLowerCase() === d.tokens.USDC.address.toLowerCase(),
     )!;
     expect(guard.min).toBe(q.minAmountOut - supplied);
