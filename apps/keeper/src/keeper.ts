@@ -429,6 +429,7 @@ async function trySend(
     if (b.bridges.length > 0)
       await journalTransfers(k, { planId: plan.id, batch: b, at: at.now, prices: at.prices });
     k.log.info({ chain: b.key, calls: b.calls.length }, "sending the batch: waiting for its confirmation");
+    for (const w of b.warnings) k.log.warn({ chain: b.key }, w);
     const res = await chain.setup.executor.execute(b.calls, {
       planId: plan.id,
       guards: b.guards,
@@ -552,11 +553,13 @@ export function renderStatus(r: CycleResult): string {
 /** The plan table, for `ballast plan` and the demo. */
 export function renderPlan(r: CycleResult): string {
   if (!r.plan) return "No plan.";
-  const sims = r.batches.map((b) =>
+  const sims = r.batches.flatMap((b) => [
     b.ok
       ? `simulation ${b.key} (chain ${b.chainId}): ok — ${b.calls.length} calls in one transaction, gas ${b.simulation?.gasUsed.toLocaleString("en-US")}`
       : `simulation ${b.key} (chain ${b.chainId}): FAILED — ${b.error?.shortMessage ?? "unknown"}; this batch will not be sent`,
-  );
+    // What realizing the legs changed (a leg skipped, a swap surplus left idle).
+    ...b.warnings.map((w) => `  ${b.key}: ${w}`),
+  ]);
   // A chain whose batch could not be built (no venue could swap, a pre-check refused a leg) is shown as failed.
   const failed = r.chainErrors.map(
     (e) =>

@@ -2,7 +2,7 @@ import type { ContractKind } from "./contract-kind.ts";
 import { BallastError } from "./errors.ts";
 import type { Address, Asset, AssetId, Call, Composition, Holding, HoldingKind, PriceBook } from "./model.ts";
 import type { LegAction, SleeveLeg } from "./plan.ts";
-import type { SwapVenue } from "./venue.ts";
+import type { SwapQuote, SwapVenue } from "./venue.ts";
 
 /**
  * The one shape every protocol adapter (a lending market, a DEX's LP positions, a bridge) implements for the engine.
@@ -36,6 +36,8 @@ export type Protocol<S = unknown> = {
    * `resolveSleeve`, for `init --discover`. Symbols come from `assets`.
    */
   sleeveSpecOf?(holding: Holding, state: S, assets: ReadonlyMap<AssetId, Asset>): DiscoveredSleeve;
+  /** The state as the batch's swaps leave it (e.g. the prices of the pools they trade through), for the entries. */
+  afterSwaps?(state: S, quotes: readonly SwapQuote[]): S;
   /** Encodes one leg (pure, sync); throws {@link LegEncodeError} when the leg cannot be realized. */
   encode(leg: SleeveLeg, ctx: EncodeContext<S>): LegEncoding<S>;
   /** Tokens the value-loss guard must price besides the asset itself (e.g. aTokens at +price, debt tokens at −price). */

@@ -39,6 +39,19 @@ export type SwapQuote = {
   /** Venue-specific route description for humans (e.g. "WETH -0.05%-> USDC"). */
   readonly route?: string;
   readonly raw?: Hex;
+  /**
+   * The AMM pools the swap trades through and each one's price after it, when the venue knows them (the on-chain
+   * Uniswap venue, from its quoter): an LP entry later in the batch is sized at the price it will meet.
+   */
+  readonly poolsAfter?: readonly PoolPriceAfter[];
+};
+
+/** A concentrated-liquidity pool (tokens in either order, fee tier) and its `sqrtPriceX96` after a swap. */
+export type PoolPriceAfter = {
+  readonly tokenA: Address;
+  readonly tokenB: Address;
+  readonly fee: number;
+  readonly sqrtPriceX96: bigint;
 };
 
 /**

@@ -11,6 +11,7 @@ import {
   type Leg,
   LegEncodeError,
   type LegEncoding,
+  min,
   mulDiv,
   type Plan,
   type Policy,
@@ -84,6 +85,10 @@ type Ledger = {
   readonly touched: Set<AssetId>;
   /** Each protocol's state as projected past the legs so far, by name. */
   readonly states: Map<string, unknown>;
+  /** What the swaps are quoted to return above their encoded minOut, per asset (entries may use it, see {@link cushion}). */
+  readonly surplus: Map<AssetId, bigint>;
+  /** What `sell` exits release from the wallet's own balance, per asset (already counted in `funds`). */
+  readonly sold: Map<AssetId, bigint>;
   readonly realized: RealizedLeg[];
   readonly quotes: SwapQuote[];
   readonly bridges: BridgeQuote[];
@@ -111,12 +116,14 @@ const add = (m: Map<AssetId, bigint>, a: AssetId, x: bigint) => m.set(a, (m.get(
  * 1. exits ({@link encodeExits}, pure): each leg by the protocol it names (`sell` needs no call);
  * 2. swaps ({@link quoteSwaps}, async): inputs capped at what is guaranteed, quoted through the chain's venues in order
  *    with `minAmountOut` = the leg's minOut; the first quote that meets it is used. None → {@link NoSwapVenueError};
- * 3. entries ({@link encodeEntries}, pure): every consumer of an asset scaled by guaranteed / needed when short;
+ * 3. entries ({@link encodeEntries}, pure), against the protocols' states as the swaps leave them (`afterSwaps`: pool
+ *    prices): every consumer of an asset scaled by available / needed when short;
  *    `buy-hold` needs no call;
  * 4. bridge deposits ({@link bridgeOut}, async): each transfer out of the chain, capped at what is guaranteed,
  *    quoted by the chain's bridge with the plan's expected arrival less the slippage limit as the minimum.
- * Funding: exits give their expected amounts, swaps their encoded `minAmountOut` (not the expected output); what a swap
- * returns above its minOut stays idle in the account. Throws {@link NoSwapVenueError} or {@link LegRealizationError}.
+ * Funding: exits give their expected amounts, swaps their encoded `minAmountOut`, and entries may also spend a swap's
+ * quoted output above it as far as the wallet's own balance covers a swap that pays only its minOut ({@link cushion});
+ * the rest stays idle, reported. Throws {@link NoSwapVenueError} or {@link LegRealizationError}.
  */
 export async function realizeChainPlan(params: RealizeChainPlanParameters): Promise<RealizedChain> {
   const { setup, fetch, chainPlan, policy } = params;
@@ -132,6 +139,8 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
     funds: new Map(),
     min: new Map(),
     touched: new Set(),
+    surplus: new Map(),
+    sold: new Map(),
     states: new Map(Object.entries(fetch.reads).map(([name, read]) => [name, read.state])),
     realized: [],
     quotes: [],
@@ -151,6 +160,9 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
     ledger,
     legs.filter((l): l is SwapLeg => l.type === "swap"),
   );
+  for (const p of setup.protocols)
+    if (p.afterSwaps && ledger.states.has(p.name))
+      ledger.states.set(p.name, p.afterSwaps(ledger.states.get(p.name), ledger.quotes));
   encodeEntries(
     run,
     ledger,
@@ -263,7 +275,10 @@ function encodeExits(run: Run, ledger: Ledger, exits: readonly SleeveLeg[]): voi
   const none = new Map<AssetId, bigint>();
   for (const leg of exits) {
     if (!leg.needsCall) {
-      for (const a of leg.amounts) add(ledger.funds, a.asset, a.amount);
+      for (const a of leg.amounts) {
+        add(ledger.funds, a.asset, a.amount);
+        add(ledger.sold, a.asset, a.amount);
+      }
       noCall(ledger, leg);
       continue;
     }
@@ -323,6 +338,8 @@ async function quoteSwaps(run: Run, ledger: Ledger, swaps: readonly SwapLeg[]): 
       add(ledger.min, asset, x);
       add(ledger.funds, asset, x);
     }
+    if (quote.amountOut > quote.minAmountOut)
+      add(ledger.surplus, leg.assetOut, quote.amountOut - quote.minAmountOut);
     ledger.realized.push({
       step: leg.step,
       action: "swap",
@@ -343,9 +360,20 @@ function tokenOf(run: Run, leg: Leg, id: AssetId): Asset {
 }
 
 /**
- * Entries (pure): what each entry may spend is its amounts, every consumer of an asset scaled by guaranteed / needed
- * when short; a protocol also learns the account's worst-case balance at its step less what later entries spend
- * (a "repay everything" needs its whole allowance there).
+ * What entries may spend of `asset` beyond the guaranteed funds: the swaps' quoted output above their minOut, as far as
+ * the wallet's own balance (less what `sell` exits already release) covers it. An entry sized so never fails when a
+ * swap returns only its minOut: the shortfall is paid from that balance, and the batch still lands.
+ */
+function cushion(ledger: Ledger, wallet: ReadonlyMap<AssetId, bigint>, asset: AssetId): bigint {
+  const free = (wallet.get(asset) ?? 0n) - (ledger.sold.get(asset) ?? 0n);
+  return free <= 0n ? 0n : min(free, ledger.surplus.get(asset) ?? 0n);
+}
+
+/**
+ * Entries (pure): what each entry may spend is its amounts, every consumer of an asset scaled by available / needed
+ * when short, where available = the guaranteed funds + the {@link cushion}; a protocol also learns the account's
+ * worst-case balance at its step less what later entries spend (a "repay everything" needs its whole allowance there).
+ * A swap surplus no balance covers is reported: it stays idle, outside the sleeves, when the swap pays its quote.
  */
 function encodeEntries(run: Run, ledger: Ledger, entries: readonly SleeveLeg[]): void {
   const wallet = new Map<AssetId, bigint>();
@@ -353,9 +381,22 @@ function encodeEntries(run: Run, ledger: Ledger, entries: readonly SleeveLeg[]):
     if (h.protocol === "wallet") for (const e of h.exposures) add(wallet, e.asset, e.amount);
   const need = new Map<AssetId, bigint>();
   for (const e of entries) if (e.needsCall) for (const a of e.amounts) add(need, a.asset, a.amount);
+  const available = new Map<AssetId, bigint>();
+  for (const [id, n] of need) {
+    const funds = ledger.funds.get(id) ?? 0n;
+    const extra = cushion(ledger, wallet, id);
+    available.set(id, funds + extra);
+    const idle = min(n - funds - extra, (ledger.surplus.get(id) ?? 0n) - extra);
+    if (idle > 0n) {
+      const a = run.state.snapshot.assets.get(id);
+      ledger.warnings.push(
+        `up to ${formatTokenAmount(idle, (a?.address ?? id) as Address, a)} (swap output above its minOut) stays idle outside the sleeves: no idle balance covers a swap that pays only its minOut`,
+      );
+    }
+  }
   const scaled = (amount: bigint, id: AssetId): bigint => {
     const n = need.get(id) ?? 0n;
-    const h = ledger.funds.get(id) ?? 0n;
+    const h = available.get(id) ?? 0n;
     return n <= h ? amount : h <= 0n ? 0n : mulDiv(amount, h, n);
   };
   const funded = entries.map((e) =>
@@ -374,7 +415,7 @@ function encodeEntries(run: Run, ledger: Ledger, entries: readonly SleeveLeg[]):
     const trimmed = leg.amounts.some((a) => (got.get(a.asset) ?? a.amount) < a.amount);
     const spare = (id: AssetId) => (wallet.get(id) ?? 0n) + (ledger.min.get(id) ?? 0n) - later(k + 1, id);
     const enc = encodeLeg(run, ledger, leg, got, spare);
-    record(ledger, leg, enc, trimmed ? "scaled to the guaranteed funds (swap minOut / LP mins)" : undefined);
+    record(ledger, leg, enc, trimmed ? "scaled to the available funds (swap minOut / LP mins)" : undefined);
   });
 }
 

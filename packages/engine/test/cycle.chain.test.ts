@@ -330,6 +330,41 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     expect(idle).toBeLessThanOrEqual(q.amountOut - q.minAmountOut);
   });
 
+  it("funds an entry with the swap's quoted output when an idle balance covers a swap paying only its minOut", async () => {
+    const d = chain.deployment;
+    await give(chain, owner.address, "WETH", weth(10));
+    // 100 USDC idle outside the sleeves: less than the 3% between the swap's quote and its guard.
+    await give(chain, owner.address, "USDC", usdc(100));
+    const setup = setupFor(chain, "ethereum", owner);
+    const { healthFactorFloorWad: _f, ...tight } = rules;
+    const specs: SleeveSpec[] = [
+      { id: "eth", chain: "ethereum", kind: "token", asset: "WETH", weightBps: 5000 },
+      { id: "usdc-aave", chain: "ethereum", kind: "aave-supply", asset: "USDC", weightBps: 5000 },
+    ];
+    const r = await runCycle({
+      chains: [setup],
+      sleeves: specs,
+      rules: { ...tight, maxSlippageBps: 300 },
+      now: await now(),
+    });
+    const b = r.batches[0]!;
+    expect(b.ok).toBe(true);
+    const q = b.quotes[0]!;
+    const supplied = -b.realized.find((x) => x.action === "supply")!.flows[0]!.amount;
+    // The guaranteed minOut plus what the idle 100 USDC can cover, not a wei more (the plan wanted the whole quote).
+    expect(q.amountOut - q.minAmountOut).toBeGreaterThan(usdc(100));
+    expect(supplied).toBe(q.minAmountOut + usdc(100));
+    expect(r.warnings.concat(b.warnings).some((w) => /stays idle outside the sleeves/.test(w))).toBe(true);
+    // The balance guard allows the idle USDC to pay that shortfall, no more.
+    const guard = b.guards.balanceDeltas!.find(
+      (g) => g.token.toLowerCase() === d.tokens.USDC.address.toLowerCase(),
+    )!;
+    expect(guard.min).toBe(q.minAmountOut - supplied);
+    await setup.executor.execute(b.calls, { planId: r.plan!.id, guards: b.guards });
+    const idle = await balanceOf(chain, d.tokens.USDC.address, owner.address);
+    expect(idle).toBe(usdc(100) + q.amountOut - supplied);
+  });
+
   it("reports a chain whose swap no venue can meet (typed error, no batch), without throwing", async () => {
     await seed();
     await setPrice(chain, { asset: "WETH", usdPrice: 2_250n * 10n ** 8n });

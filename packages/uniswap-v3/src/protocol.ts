@@ -17,6 +17,7 @@ import {
   type ReadStep,
   type SleeveLeg,
   SleeveSpecError,
+  type SwapQuote,
   usdValue,
   WAD,
 } from "@ballast/core";
@@ -25,6 +26,7 @@ import { poolAbi, positionManagerAbi, swapRouterAbi } from "./abi.ts";
 import { lpSleeveSpecOf } from "./discover.ts";
 import { depositAmounts, encodeDecrease, encodeIncrease, encodeMint } from "./encode.ts";
 import { UniswapReadError } from "./errors.ts";
+import { getTickAtSqrtRatio } from "./math/tickMath.ts";
 import { fillPoolPrices, priceFromPool } from "./pool-prices.ts";
 import { type LpPosition, type LpPositionKey, lpHolding } from "./position.ts";
 import { decodeLpReads, type LpReadsParameters, lpReads } from "./reads.ts";
@@ -98,6 +100,7 @@ export function uniswapV3Protocol(
     sleeveSpecOf: (holding, state, assets) => lpSleeveSpecOf(holding, state, assets),
     derivePrices: (state, prices, assets) =>
       fillPoolPrices(prices, state.pools.values(), assets, state.chainId),
+    afterSwaps: poolsAfterSwaps,
     encode(leg, ctx) {
       if (leg.action === "decrease") return encodeLpExit(leg, ctx);
       if (leg.action === "mint" || leg.action === "increase") return encodeLpEntry(config, leg, ctx);
@@ -106,6 +109,33 @@ export function uniswapV3Protocol(
     priceSources: (state) => ({ markets: [...state.pools.values()].map(poolMarketPrice) }),
     abis: [positionManagerAbi, swapRouterAbi],
   };
+}
+
+/**
+ * The pools as the batch's swaps leave them: each pool a quote trades through takes the price the quote reports after
+ * it (and the tick of that price), so an LP entry after the swaps is sized at the price it meets, not the read one.
+ * Quotes are taken against the read state, so when two swaps trade through one pool the last one's price is kept.
+ */
+export function poolsAfterSwaps(state: UniswapV3State, quotes: readonly SwapQuote[]): UniswapV3State {
+  const moved = quotes.flatMap((q) => q.poolsAfter ?? []);
+  if (moved.length === 0) return state;
+  const same = (a: Address, b: Address) => a.toLowerCase() === b.toLowerCase();
+  const pools = new Map(state.pools);
+  for (const [key, pool] of state.pools) {
+    const after = moved.findLast(
+      (m) =>
+        m.fee === pool.fee &&
+        ((same(m.tokenA, pool.token0) && same(m.tokenB, pool.token1)) ||
+          (same(m.tokenA, pool.token1) && same(m.tokenB, pool.token0))),
+    );
+    if (after && after.sqrtPriceX96 !== pool.sqrtPriceX96)
+      pools.set(key, {
+        ...pool,
+        sqrtPriceX96: after.sqrtPriceX96,
+        tick: getTickAtSqrtRatio(after.sqrtPriceX96),
+      });
+  }
+  return { ...state, pools };
 }
 
 /** A pool's mid price of token0 in USD through token1's oracle price, for the price guard. */

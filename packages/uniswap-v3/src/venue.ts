@@ -262,6 +262,12 @@ export function uniswapV3Venue(params: UniswapV3VenueParameters): SwapVenue {
         ],
         gas: route.gasEstimate,
         route: describePath(route.path, params.symbols),
+        poolsAfter: route.path.fees.map((fee, i) => ({
+          tokenA: route.path.tokens[i] as Address,
+          tokenB: route.path.tokens[i + 1] as Address,
+          fee,
+          sqrtPriceX96: route.sqrtPriceX96After[i] as bigint,
+        })),
       };
     },
   };
