@@ -1,5 +1,5 @@
 /**
- * `pnpm test:mutation [pkg…] [--all] [--check]`: StrykerJS over the code that decides and guards money, one
+ * `pnpm test:mutation [pkg…] [--all] [--check] [--dry-run] [--mutate=<file[:lines]>]`: StrykerJS over the code that decides and guards money, one
  * package at a time (concurrency 1: the machine is shared).
  *
  * Incremental: each package's result is kept in `mutation/incremental/<pkg>.json` (committed), so a rerun —
@@ -49,13 +49,17 @@ export const targets: Record<
 
 const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith("--")));
 const all = flags.has("--all");
+const dryRun = flags.has("--dry-run");
+// `--mutate=src/realize.ts:535-565`: one file or line range of the package (Stryker's syntax), for a slice of a
+// module whose tests are slow; its results join the package's incremental file like any other.
+const only = [...flags].find((f) => f.startsWith("--mutate="))?.slice("--mutate=".length);
 
 async function runPackage(name: string): Promise<number | undefined> {
   const target = targets[name];
   if (!target) throw new Error(`unknown package "${name}"; one of: ${Object.keys(targets).join(", ")}`);
   process.chdir(resolve(root, target.dir));
   const options: StrykerOptions = {
-    mutate: all ? [...target.guard, ...target.rest] : [...target.guard],
+    mutate: only ? [only] : all ? [...target.guard, ...target.rest] : [...target.guard],
     testRunner: "vitest",
     plugins,
     // The TypeScript checker drops mutants that do not compile before any test runs them; it costs a
@@ -66,7 +70,7 @@ async function runPackage(name: string): Promise<number | undefined> {
     // The machine is shared: one test process at a time, and static mutants (run once at import) skipped.
     concurrency: 1,
     ignoreStatic: true,
-    incremental: true,
+    incremental: !dryRun,
     incrementalFile: resolve(root, "mutation/incremental", `${name}${all ? ".all" : ""}.json`),
     reporters: ["clear-text", "progress", "json"],
     jsonReporter: { fileName: resolve(root, "mutation/reports", `${name}.json`) },
@@ -74,8 +78,11 @@ async function runPackage(name: string): Promise<number | undefined> {
     tempDirName: resolve(root, ".cache/stryker", name),
     cleanTempDir: "always",
     timeoutMS: 20_000,
+    // `--dry-run`: count the mutants and time the initial test run only (what a full run would cost).
+    dryRunOnly: dryRun,
   };
   const results = await new Stryker(options).runMutationTest();
+  if (dryRun) return undefined;
   const killed = results.filter((r) => r.status === "Killed" || r.status === "Timeout").length;
   const counted = results.filter((r) => !["CompileError", "Ignored", "RuntimeError"].includes(r.status));
   const score = counted.length === 0 ? undefined : (100 * killed) / counted.length;

@@ -10,6 +10,7 @@ import {
   supply,
   token,
   USDC1,
+  USDC8453,
   WETH1,
   WETH8453,
 } from "../test/fixtures.ts";
@@ -23,6 +24,7 @@ import {
   UnknownAssetError,
 } from "./errors.ts";
 import { WAD } from "./math.ts";
+import type { AssetId } from "./model.ts";
 import { bandWad, compositionOf, type Policy, type Sleeve, triggerModeOf, validatePolicy } from "./policy.ts";
 
 const ok = () => policy([sleeve("a", "token", WETH1, 6000), sleeve("b", "supply", USDC1, 4000)]);
@@ -67,16 +69,27 @@ describe("validatePolicy", () => {
     const dupSlot = policy([sleeve("a", "token", WETH1, 6000), sleeve("b", "token", WETH1, 4000)]);
     expect(() => validatePolicy(dupSlot)).toThrow(DuplicateSleeveError);
     expect(() => validatePolicy(dupSlot)).toThrow(/same slot/);
+    // The reason is in the error's context too (what `--json` and the journal carry).
+    const reasonOf = (p: Policy) => {
+      try {
+        validatePolicy(p);
+      } catch (e) {
+        return (e as DuplicateSleeveError).context.reason;
+      }
+    };
+    expect([reasonOf(dupId), reasonOf(dupSlot)]).toEqual(["id", "slot"]);
   });
 
   it("reports a holding claimed by two sleeves", () => {
     const dupSlot = policy([sleeve("a", "token", WETH1, 6000), sleeve("b", "token", WETH1, 4000)]);
-    const snap = snapshot([chain(ETH, [token(WETH1, "1", "w")])]);
+    // The claimed holding is found among others: its id and field are the claimed one's.
+    const snap = snapshot([chain(ETH, [supply(USDC1, "1", "u"), token(WETH1, "1", "w")])]);
     expect(() => validatePolicy(dupSlot, { snapshot: snap })).toThrow(HoldingClaimedTwiceError);
     try {
       validatePolicy(dupSlot, { snapshot: snap });
     } catch (e) {
       expect((e as HoldingClaimedTwiceError).holdingId).toBe("w");
+      expect((e as HoldingClaimedTwiceError).field).toBe("snapshot.chains[0].holdings[1]");
       expect((e as HoldingClaimedTwiceError).sleeveIds).toEqual(["a", "b"]);
     }
   });
@@ -240,6 +253,156 @@ describe("validatePolicy", () => {
       { ...ok(), healthFactor: { floorWad: WAD, liquidationThresholdBps: {} } },
     ];
     for (const p of good) expect(() => validatePolicy(p)).not.toThrow();
+  });
+
+  it("names the field of each sleeve, composition, duplicate and health-factor error, word for word", () => {
+    const a = (over: Partial<Sleeve>): Policy => {
+      const p = ok();
+      return { ...p, sleeves: [{ ...p.sleeves[0]!, ...over }, p.sleeves[1]!] };
+    };
+    const lpc = (composition: Sleeve["composition"] | undefined): Policy =>
+      policy([sleeve("a", "token", WETH1, 6000), { ...lp([WAD, 0n]), composition: composition as never }]);
+    const half = WAD / 2n;
+    const comp = (asset: { id: string }, shareWad: bigint) => ({ asset: asset.id as AssetId, shareWad });
+    const onlyWethUsdc = { assets: registry([WETH1, USDC1]) };
+    const tokenRef = `a token sleeve holds 100% of its ref ${WETH1.id}`;
+    const cases: [Policy, Parameters<typeof validatePolicy>[1], string, string][] = [
+      [
+        { ...ok(), sleeves: [] },
+        {},
+        "policy.sleeves",
+        "Invalid policy at policy.sleeves: expected at least one sleeve, got [].",
+      ],
+      [
+        policy([sleeve("a", "token", WETH1, 6000), sleeve("a", "supply", USDC1, 4000)]),
+        {},
+        "policy.sleeves[1].id",
+        'Duplicate sleeve id "a" at policy.sleeves[1].id (first at policy.sleeves[0].id).',
+      ],
+      [
+        policy([sleeve("a", "token", WETH1, 6000), sleeve("b", "token", WETH1, 4000)]),
+        {},
+        "policy.sleeves[1]",
+        'Sleeve at policy.sleeves[1] ("b") fills the same slot (chainId, protocol, kind, ref) as policy.sleeves[0] ("a").',
+      ],
+      [
+        a({ kind: "nft" as never }),
+        {},
+        "policy.sleeves[0].kind",
+        'Invalid policy at policy.sleeves[0].kind: expected one of token, supply, debt, lp, got "nft".',
+      ],
+      [
+        a({ targetBps: 1.5 }),
+        {},
+        "policy.sleeves[0].targetBps",
+        "Invalid policy at policy.sleeves[0].targetBps: expected an integer number of bps, got 1.5.",
+      ],
+      [
+        { ...ok(), bands: { absoluteBps: 10_001 } },
+        {},
+        "policy.bands.absoluteBps",
+        "Invalid policy at policy.bands.absoluteBps: expected an integer in [0, 10000], got 10001.",
+      ],
+      [
+        { ...ok(), rebalanceTo: "edge" as never },
+        {},
+        "policy.rebalanceTo",
+        'Invalid policy at policy.rebalanceTo: expected "target" or "band-edge", got "edge".',
+      ],
+      [
+        { ...ok(), bridge: { objective: "least" as never } },
+        {},
+        "policy.bridge.objective",
+        'Invalid policy at policy.bridge.objective: expected "cost" or "least-bridging", got "least".',
+      ],
+      [
+        policy([sleeve("a", "supply", WETH1, 15_000), sleeve("d", "debt", USDC1, -5000)]),
+        {},
+        "policy.healthFactor",
+        "Invalid policy at policy.healthFactor: expected { floorWad, liquidationThresholdBps } when the policy has a debt sleeve, got undefined.",
+      ],
+      // A floor read from YAML as a string is refused, not compared as a string.
+      [
+        { ...ok(), healthFactor: { floorWad: "2000000000000000000" as never, liquidationThresholdBps: {} } },
+        {},
+        "policy.healthFactor.floorWad",
+        'Invalid policy at policy.healthFactor.floorWad: expected a wad ≥ 1e18 (health factor ≥ 1), got "2000000000000000000".',
+      ],
+      [
+        { ...ok(), healthFactor: { floorWad: WAD, liquidationThresholdBps: { [DAI1.id]: 8000 } } },
+        onlyWethUsdc,
+        `policy.healthFactor.liquidationThresholdBps["${DAI1.id}"]`,
+        `Unknown asset ${DAI1.id} at policy.healthFactor.liquidationThresholdBps["${DAI1.id}"].`,
+      ],
+      [
+        policy([{ ...sleeve("a", "token", WETH8453, 10_000), chainId: ETH }]),
+        { assets: registry() },
+        "policy.sleeves[0].ref",
+        `Invalid policy at policy.sleeves[0].ref: expected an asset on the sleeve's chain 1, got "${WETH8453.id}".`,
+      ],
+      // A token sleeve's composition, when given, is exactly 100% of its ref.
+      ...[[comp(WETH1, WAD), comp(DAI1, 0n)], [], [comp(WETH1, half)]].map(
+        (composition): [Policy, object, string, string] => [
+          policy([{ ...sleeve("a", "token", WETH1, 10_000), composition }]),
+          {},
+          "policy.sleeves[0].composition",
+          `Invalid composition at policy.sleeves[0].composition: ${tokenRef}.`,
+        ],
+      ),
+      [
+        lpc(undefined),
+        {},
+        "policy.sleeves[1].composition",
+        "Invalid composition at policy.sleeves[1].composition: an LP sleeve needs a composition.",
+      ],
+      [
+        lpc([]),
+        {},
+        "policy.sleeves[1].composition",
+        "Invalid composition at policy.sleeves[1].composition: an LP sleeve needs a composition.",
+      ],
+      [
+        lpc([{ asset: WETH1.id, shareWad: 1e18 as never }]),
+        {},
+        "policy.sleeves[1].composition[0].shareWad",
+        "Invalid composition at policy.sleeves[1].composition[0].shareWad: expected a positive wad, got 1000000000000000000.",
+      ],
+      [
+        lpc([comp(WETH1, half), comp(WETH1, half)]),
+        {},
+        "policy.sleeves[1].composition[1].asset",
+        `Invalid composition at policy.sleeves[1].composition[1].asset: asset ${WETH1.id} appears twice.`,
+      ],
+      [
+        lpc([comp(WETH1, half), comp(DAI1, half)]),
+        onlyWethUsdc,
+        "policy.sleeves[1].composition[1].asset",
+        `Unknown asset ${DAI1.id} at policy.sleeves[1].composition[1].asset.`,
+      ],
+      [
+        lpc([comp(WETH1, half), comp(USDC8453, half)]),
+        {},
+        "policy.sleeves[1].composition[1].asset",
+        `Invalid composition at policy.sleeves[1].composition[1].asset: asset ${USDC8453.id} is not on the sleeve's chain 1.`,
+      ],
+      [
+        lpc([comp(WETH1, half), comp(USDC1, WAD / 3n)]),
+        {},
+        "policy.sleeves[1].composition",
+        "Invalid composition at policy.sleeves[1].composition: shares sum to 833333333333333333, expected 1e18 (100%).",
+      ],
+    ];
+    for (const [p, context, field, message] of cases) {
+      let thrown: (Error & { field?: string }) | undefined;
+      try {
+        validatePolicy(p, context);
+      } catch (e) {
+        thrown = e as Error & { field?: string };
+      }
+      expect([thrown?.field, thrown?.message], message).toEqual([field, message]);
+    }
+    const exact = policy([{ ...sleeve("a", "token", WETH1, 10_000), composition: [comp(WETH1, WAD)] }]);
+    expect(() => validatePolicy(exact)).not.toThrow();
   });
 
   it("validates how bridges compete: a premium in [0, 10000] bps, a known objective", () => {

@@ -122,7 +122,7 @@ export function bandWad(sleeve: Pick<Sleeve, "targetBps">, bands: Bands): bigint
   return abs ?? rel ?? 0n;
 }
 
-const isInt = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x);
+const isInt = (x: unknown): x is number => Number.isSafeInteger(x);
 
 function intField(value: unknown, field: string, lo: number, hi: number): void {
   if (!isInt(value) || value < lo || value > hi)
@@ -147,7 +147,7 @@ export function validatePolicy(
   let sum = 0;
   policy.sleeves.forEach((s, i) => {
     const f = `policy.sleeves[${i}]`;
-    const firstId = typeof s.id === "string" ? ids.get(s.id) : undefined;
+    const firstId = ids.get(s.id);
     if (firstId !== undefined)
       throw new DuplicateSleeveError(`${f}.id`, s.id, `policy.sleeves[${firstId}].id`, "id");
     validateSleeve(s, f);
@@ -159,7 +159,7 @@ export function validatePolicy(
     if (first !== undefined) slotTakenTwice(policy.sleeves[first] as Sleeve, first, s, f, context.snapshot);
     slots.set(key, i);
   });
-  if (sum !== 10_000) throw new PolicyWeightSumError(sum, "policy.sleeves[].targetBps");
+  if (sum !== 10_000) throw new PolicyWeightSumError(sum);
   validateRules(policy);
   validateBridge(policy.bridge);
   validateHealthFactor(

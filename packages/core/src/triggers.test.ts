@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  BASE,
   chain,
   DAI1,
   debt,
@@ -12,14 +13,16 @@ import {
   supply,
   token,
   USDC1,
+  USDC8453,
   usd,
   WETH1,
+  WETH8453,
 } from "../test/fixtures.ts";
 import { InvalidAmountError } from "./errors.ts";
 import { WAD } from "./math.ts";
 import type { Plan } from "./plan.ts";
 import { plan } from "./planner.ts";
-import type { Policy } from "./policy.ts";
+import type { Policy, Sleeve } from "./policy.ts";
 import { portfolioState } from "./state.ts";
 import { costGate, type Decision, decide, gateDecision, valueLossGate } from "./triggers.ts";
 
@@ -60,7 +63,10 @@ describe("decide", () => {
     const cal = { trigger: "calendar", calendarSeconds: 7 * 86_400 } as const;
     expect(run(onTarget, cal, { now: 8 * 86_400, lastRebalanceAt: 0 }).fire).toBe(true);
     expect(run(onTarget, cal, { now: 6 * 86_400, lastRebalanceAt: 0 }).fire).toBe(false);
-    expect(reason(run(onTarget, cal, { now: 1 }), "calendar")?.detail).toBe("never rebalanced");
+    expect(reason(run(onTarget, cal, { now: 1 }), "calendar")).toMatchObject({
+      fired: true,
+      detail: "never rebalanced",
+    });
     expect(reason(run(drifted, cal, { now: 1, lastRebalanceAt: 0 }), "band")).toBeUndefined();
     const hybrid = { calendarSeconds: 7 * 86_400 };
     expect(run(drifted, hybrid, { now: 100, lastRebalanceAt: 0 }).fire).toBe(true);
@@ -133,7 +139,12 @@ describe("decide", () => {
 
   it("rejects a bad clock, and takes its edges: now 0, a rebalance at 0 or right now", () => {
     expect(() => run(drifted, {}, { now: -1 })).toThrow(InvalidAmountError);
-    expect(() => run(drifted, {}, { now: 10, lastRebalanceAt: 20 })).toThrow(/lastRebalanceAt/);
+    expect(() => run(drifted, {}, { now: -1 })).toThrow(
+      "Invalid amount at clock.now: expected unix seconds (a non-negative integer), got -1.",
+    );
+    expect(() => run(drifted, {}, { now: 10, lastRebalanceAt: 20 })).toThrow(
+      "Invalid amount at clock.lastRebalanceAt: expected unix seconds ≤ now, got 20.",
+    );
     for (const now of [1.5, Number.NaN, "5" as unknown as number])
       expect(() => run(drifted, {}, { now })).toThrow(/clock\.now/);
     for (const lastRebalanceAt of [-1, 1.5, 11])
@@ -191,6 +202,94 @@ describe("decide", () => {
       true,
       "30m since the last rebalance, cooldown 1h",
     ]);
+  });
+
+  it("the cooldown ends exactly at its length, and is a rule only when set, > 0 and after a rebalance", () => {
+    const cool = { cooldownSeconds: 3600 };
+    expect(run(drifted, cool, { now: 3600, lastRebalanceAt: 0 }).fire).toBe(true);
+    expect(run(drifted, cool, { now: 3599, lastRebalanceAt: 0 }).fire).toBe(false);
+    const rules = (over: Partial<Policy>, clock: { now: number; lastRebalanceAt?: number }) =>
+      run(drifted, over, clock).reasons.map((r) => r.rule);
+    expect(rules(cool, { now: 5000, lastRebalanceAt: 0 })).toEqual(["band", "cooldown", "min-trade"]);
+    expect(rules({}, { now: 5000, lastRebalanceAt: 0 })).toEqual(["band", "min-trade"]);
+    expect(rules({ cooldownSeconds: 0 }, { now: 5000, lastRebalanceAt: 0 })).toEqual(["band", "min-trade"]);
+    expect(rules(cool, { now: 5000 })).toEqual(["band", "min-trade"]);
+  });
+
+  it("min trade: a largest deviation exactly at the minimum trade does not block", () => {
+    // drifted: WETH is $60,000 against a $40,000 target, the largest deviation.
+    expect(run(drifted, { minTradeUsd: usd("20000") }).fire).toBe(true);
+    expect(run(drifted, { minTradeUsd: usd("20000") + 1n }).fire).toBe(false);
+  });
+
+  it("a health-factor breach overrides only the cooldown: the minimum trade still blocks", () => {
+    const pol = policy([sleeve("s", "supply", WETH1, 15_000), sleeve("d", "debt", USDC1, -5000)], {
+      cooldownSeconds: 3600,
+      minTradeUsd: usd("1000000"),
+      healthFactor: { floorWad: (18n * WAD) / 10n, liquidationThresholdBps: { [WETH1.id]: 8250 } },
+      bands: { absoluteBps: 10_000 },
+    });
+    const snap = snapshot([chain(ETH, [supply(WETH1, "75"), debt(USDC1, "50000")], { WETH: "1400" })]);
+    const d = decide(portfolioState(snap, pol), pol, { now: 100, lastRebalanceAt: 0 });
+    expect([reason(d, "health-factor")?.fired, reason(d, "min-trade")?.fired, d.fire]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+  });
+
+  it("an account is managed when a supply or a debt sleeve of the policy is on its chain and protocol", () => {
+    // HF of the aave-v3 account on ethereum: 75 × $1,400 × 82.5% / $50,000 = 1.7325, below the 1.8 floor.
+    const healthFactor = { floorWad: (18n * WAD) / 10n, liquidationThresholdBps: { [WETH1.id]: 8250 } };
+    const fired = (sleeves: Sleeve[]) => {
+      const pol = policy(sleeves, { healthFactor, bands: { absoluteBps: 10_000 } });
+      const snap = snapshot([
+        chain(ETH, [supply(WETH1, "75"), debt(USDC1, "50000")], { WETH: "1400" }),
+        chain(BASE, [token(WETH8453, "50")]),
+      ]);
+      return reason(decide(portfolioState(snap, pol), pol, { now: 100 }), "health-factor")?.fired;
+    };
+    // Only a supply sleeve, or only a debt sleeve, beside a wallet sleeve: managed either way.
+    expect(fired([sleeve("s", "supply", WETH1, 10_000), sleeve("w", "token", WETH8453, 0)])).toBe(true);
+    expect(fired([sleeve("d", "debt", USDC1, -5000), sleeve("w", "token", WETH8453, 15_000)])).toBe(true);
+    // The same protocol on another chain does not manage this account.
+    expect(fired([sleeve("s", "supply", WETH8453, 0), sleeve("w", "token", WETH8453, 10_000)])).toBe(false);
+    // Nor does a sleeve of that protocol that is not a lending position (here a token sleeve).
+    expect(fired([sleeve("t", "token", WETH1, 0, "aave-v3"), sleeve("w", "token", WETH8453, 10_000)])).toBe(
+      false,
+    );
+  });
+
+  it("a managed account without debt (no health factor) is not below the floor", () => {
+    const pol = policy([sleeve("s", "supply", WETH1, 10_000), sleeve("d", "debt", USDC1, 0)], {
+      healthFactor: { floorWad: (18n * WAD) / 10n, liquidationThresholdBps: { [WETH1.id]: 8250 } },
+    });
+    const snap = snapshot([chain(ETH, [supply(WETH1, "75")])]);
+    expect(reason(decide(portfolioState(snap, pol), pol, { now: 100 }), "health-factor")).toMatchObject({
+      fired: false,
+      detail: "every health factor ≥ floor 1.8",
+    });
+  });
+
+  it("lists every account below the floor", () => {
+    const healthFactor = {
+      floorWad: 2n * WAD,
+      liquidationThresholdBps: { [WETH1.id]: 8250, [WETH8453.id]: 8250 },
+    };
+    const pol = policy([sleeve("s", "supply", WETH1, 15_000), sleeve("d", "debt", USDC1, -5000)], {
+      healthFactor,
+      bands: { absoluteBps: 10_000 },
+    });
+    const snap = snapshot([
+      chain(ETH, [supply(WETH1, "75"), debt(USDC1, "50000")], { WETH: "1400" }),
+      chain(BASE, [
+        holding("supply", "aave-v3", WETH8453, "1"),
+        holding("debt", "aave-v3", USDC8453, "1000"),
+      ]),
+    ]);
+    expect(reason(decide(portfolioState(snap, pol), pol, { now: 100 }), "health-factor")?.detail).toBe(
+      "chain 1 aave-v3 HF 1.7325 < floor 2; chain 8453 aave-v3 HF 1.65 < floor 2 (unmanaged account)",
+    );
   });
 });
 
@@ -266,5 +365,34 @@ describe("post-plan gates", () => {
     const g = gateDecision(d, empty, pol);
     expect(g.fire).toBe(false);
     expect(reason(g, "empty-plan")?.fired).toBe(true);
+  });
+
+  it("a firing cost gate or value-loss limit blocks the decision", () => {
+    const d = decide(st, pol, { now: 1 });
+    const costly: Plan = { ...p, estimatedCost: { ...p.estimatedCost, totalUsd: p.driftRemovedUsd } };
+    expect(gateDecision(d, costly, pol).fire).toBe(false);
+    const lossy: Plan = { ...p, guards: { ...p.guards, maxValueLossUsd: 1n } };
+    expect(gateDecision(d, lossy, pol).fire).toBe(false);
+  });
+
+  it("a plan that adds drift and costs something blocks; a free one never; no gate is a non-firing block", () => {
+    const at = (totalUsd: bigint, driftRemovedUsd: bigint): Plan => ({
+      ...p,
+      driftRemovedUsd,
+      estimatedCost: { ...p.estimatedCost, totalUsd },
+    });
+    expect(costGate(at(1n, -usd("12.34")), pol)).toMatchObject({
+      fired: true,
+      detail: "estimated cost $0.00 is ∞ of the drift removed (-$12.34); limit 100 bps",
+    });
+    expect(costGate(at(0n, -usd("12.34")), pol).fired).toBe(false);
+    expect(costGate(at(0n, 0n), pol).fired).toBe(false);
+    const { maxCostOfDriftRemovedBps: _drop, ...noGate } = pol;
+    expect(costGate(p, noGate)).toEqual({
+      rule: "cost-gate",
+      effect: "block",
+      fired: false,
+      detail: "no cost gate (estimated cost $35.51)",
+    });
   });
 });

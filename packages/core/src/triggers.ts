@@ -51,7 +51,7 @@ const usd = (x: bigint): string => {
   const c = cents < 0n ? -cents : cents;
   return `${cents < 0n ? "-" : ""}$${(c / 100n).toLocaleString("en-US")}.${(c % 100n).toString().padStart(2, "0")}`;
 };
-const hf = (x: bigint | null) => (x === null ? "∞" : `${Number(x / 10n ** 14n) / 10_000}`);
+const hf = (x: bigint) => `${Number(x / 10n ** 14n) / 10_000}`;
 
 const combine = (reasons: DecisionReason[]): Decision => {
   const trigger = reasons.some((r) => r.effect === "trigger" && r.fired);
@@ -69,7 +69,7 @@ const combine = (reasons: DecisionReason[]): Decision => {
  */
 export function decide(state: PortfolioState, policy: Policy, clock: DecisionClock): Decision {
   const { now, lastRebalanceAt } = clock;
-  if (typeof now !== "number" || !Number.isSafeInteger(now) || now < 0)
+  if (!Number.isSafeInteger(now) || now < 0)
     throw new InvalidAmountError("clock.now", now, "unix seconds (a non-negative integer)");
   if (
     lastRebalanceAt !== undefined &&
@@ -122,7 +122,11 @@ function healthReason(state: PortfolioState, floor: bigint): DecisionReason {
         s.sleeve.protocol === h.protocol &&
         (s.sleeve.kind === "supply" || s.sleeve.kind === "debt"),
     );
-  const low = healthFactors(state).filter((h) => h.healthFactorWad !== null && h.healthFactorWad < floor);
+  // A null health factor (no debt) is never low.
+  const low = healthFactors(state).filter(
+    (h): h is typeof h & { healthFactorWad: bigint } =>
+      h.healthFactorWad !== null && h.healthFactorWad < floor,
+  );
   const text = (h: (typeof low)[number]) =>
     `chain ${h.chainId} ${h.protocol} HF ${hf(h.healthFactorWad)} < floor ${hf(floor)}${managed(h) ? "" : " (unmanaged account)"}`;
   return {
@@ -171,7 +175,8 @@ export function costGate(plan: Plan, policy: Policy): DecisionReason {
       detail: `no cost gate (estimated cost ${usd(cost)})`,
     };
   const removed = plan.driftRemovedUsd;
-  const fired = cost > 0n && (removed <= 0n || cost * 10_000n > removed * BigInt(limit));
+  // A plan that costs something and removes no drift (removed ≤ 0; the limit is ≥ 0) always blocks; a free one never.
+  const fired = cost > 0n && cost * 10_000n > removed * BigInt(limit);
   const share = removed > 0n ? `${Number((cost * 1_000_000n) / removed) / 100} bps` : "∞";
   return {
     rule: "cost-gate",
