@@ -212,6 +212,8 @@ export type EncodeContext<S> = {
   readonly prices: PriceBook;
   /** The policy's slippage limit, for the minimum amounts of pool deposits and withdrawals. */
   readonly slippageBps: number;
+  /** The policy's health-factor floor (wad), for the guard of a leg that moves a lending position; none: no guard. */
+  readonly healthFactorFloorWad: bigint | undefined;
   /** Unix seconds after which time-bound calls revert. */
   readonly deadline: bigint;
   /** Entries: what the leg may spend of each asset (its amounts, scaled down when the funds fall short). */
@@ -238,8 +240,24 @@ export type LegEncoding<S> = {
   readonly state?: S;
   /** USD the leg puts into (+) or takes out of (−) positions the value-loss guard cannot price (LP). */
   readonly unpricedUsd?: bigint;
-  /** The lending pool whose health factor the batch must keep above the policy's floor. */
-  readonly healthFactorPool?: Address;
+  /** Post-conditions on the account's state the batch must keep (e.g. a lending market's health-factor floor). */
+  readonly floors?: readonly FloorGuard[];
+};
+
+/**
+ * A lower bound on a number the account's state gives after the batch, contributed by the protocol that moves it (a
+ * lending market's health factor): the simulation runs `read` in the same Multicall3 call as the balance guards, takes
+ * output `output` of its result and refuses the batch below `min`. Plain data: the chain knows no protocol.
+ */
+export type FloorGuard = {
+  /** What it bounds, naming it in a violation and in the report ("healthFactor"). */
+  readonly kind: string;
+  /** Where it is read, for messages (e.g. the lending pool's address). */
+  readonly subject: string;
+  readonly read: ContractRead;
+  /** Index of the bounded value among the read's outputs. */
+  readonly output: number;
+  readonly min: bigint;
 };
 
 /** A protocol's contribution to the price guard ({@link Protocol.priceSources}). */
