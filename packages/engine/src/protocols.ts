@@ -5,7 +5,9 @@
  * entries through it, and the engine itself only iterates over `ChainSetup.protocols`. Adding a protocol = its package
  * exporting a plugin (and implementing core's `Protocol` if it holds positions), plus one line below.
  */
-import { oneInchPlugin } from "@ballast/1inch";
+// The plugin alone: the package index also carries Fusion (@1inch/fusion-sdk needs Node's `assert`, which the
+// Gelato function's browser bundle cannot resolve).
+import { oneInchPlugin } from "@ballast/1inch/plugin";
 import { aaveV3Plugin } from "@ballast/aave-v3";
 import { acrossPlugin } from "@ballast/across";
 import type { Protocol, ProtocolPlugin } from "@ballast/core";
