@@ -137,7 +137,9 @@ describe("plugins with secrets, listed-only venues and bridges (an app providing
     ]);
     // Listed without a section: its defaults (1inch's router on chain 1, no key asked).
     const bare = parse(doc({ swap: ["1inch"] })).chains.a!;
-    expect(firewallContractsOf(bare).map((c) => c.address)).toEqual(["0x111111125421cA6dc452d289314280a0f8842A65"]);
+    expect(firewallContractsOf(bare).map((c) => c.address)).toEqual([
+      "0x111111125421cA6dc452d289314280a0f8842A65",
+    ]);
     // A section without the listing: no venue (defaults leave it out), no router.
     const unlisted = parse(doc({ uniswap, oneInch: {} })).chains.a!;
     expect(chainSetupOf("a", unlisted, parts).venues.map((v) => v.name)).toEqual(["uniswap-v3"]);
