@@ -16,9 +16,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runBacktestCommand } from "../apps/keeper/src/backtest.ts";
-import { loadConfig } from "../apps/keeper/src/config.ts";
-import { EXAMPLE_CONFIG } from "../apps/keeper/src/example.ts";
+import { EXAMPLE_CONFIG, loadConfig, runBacktestCommand } from "../apps/keeper/src/index.ts";
 import { formatUsd, max, planLegs } from "../packages/core/src/index.ts";
 
 const SEEDS = [1, 2, 3, 4, 5];

@@ -17,15 +17,20 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { assembleKeeper } from "../apps/keeper/src/assemble.ts";
-import { type Config, loadConfig } from "../apps/keeper/src/config.ts";
 import { demoConfigYaml, seedDemoPortfolio } from "../apps/keeper/src/demo-portfolio.ts";
-import { journalOver, openJournal } from "../apps/keeper/src/journal.ts";
-import { keeperCycle } from "../apps/keeper/src/keeper.ts";
-import { createLogger } from "../apps/keeper/src/log.ts";
-import { createMetrics, labelled } from "../apps/keeper/src/metrics.ts";
-import type { Sql } from "../apps/keeper/src/sql.ts";
-import { runWorker } from "../apps/keeper/src/worker.ts";
+import {
+  assembleKeeper,
+  type Config,
+  createLogger,
+  createMetrics,
+  journalOver,
+  keeperCycle,
+  labelled,
+  loadConfig,
+  openJournal,
+  runWorker,
+  type Sql,
+} from "../apps/keeper/src/index.ts";
 import {
   ANVIL_PRIVATE_KEYS,
   startPostgres,

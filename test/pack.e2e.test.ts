@@ -94,7 +94,13 @@ describe("the packed library packages", () => {
         run("tar", ["-xzOf", tarballs[p]!, "package/package.json"], ROOT),
       ) as Record<string, unknown>;
       expect(manifest.sideEffects).toBe(false);
-      expect(manifest.exports).toEqual({ ".": { types: "./dist/index.d.ts", default: "./dist/index.js" } });
+      // 1inch also exports its registry plugin alone (its index carries Fusion, which a browser bundle cannot take).
+      const plugin =
+        p === "1inch" ? { "./plugin": { types: "./dist/plugin.d.ts", default: "./dist/plugin.js" } } : {};
+      expect(manifest.exports).toEqual({
+        ".": { types: "./dist/index.d.ts", default: "./dist/index.js" },
+        ...plugin,
+      });
       if (p !== "core") expect(manifest.peerDependencies).toEqual({ viem: expect.any(String) });
     });
 

@@ -3,15 +3,16 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import {
   addressSchema as address,
   ConfigError,
-  chainShape,
+  chainShapeWith,
   checkPortfolio,
   durationSchema as duration,
   parseWith,
-  percentSchema as percent,
   policySchema,
   rpcUrlSchema as rpcUrl,
+  sharedShapeWith,
 } from "@ballast/config";
 import { bandWad, type Hex } from "@ballast/core";
+import { registeredProtocols } from "@ballast/engine";
 import { stringToHex } from "viem";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -97,39 +98,8 @@ const account = z.discriminatedUnion("type", [
     }),
 ]);
 
-const oneInch = z
-  .object({
-    baseUrl: z.url().default("https://api.1inch.dev"),
-    apiKey: secretRef.optional(),
-    router: address.optional(),
-  })
-  .strict();
-
-/**
- * Across bridge legs. Per chain: the origin SpokePool (from the config, never from the API) and the tokens it may
- * bridge (a route exists between two chains for each symbol both list); globally (top-level `across`): the API and
- * the limits every quote is checked against.
- */
-const acrossChain = z
-  .object({
-    spokePool: address,
-    tokens: z.array(z.string()).min(1),
-    /** The planner's estimate of the fee (what a quote usually asks), to let bridges compete with swaps. */
-    fee: percent("across.fee", { max: 10_000 }).default(5),
-  })
-  .strict();
-const across = z
-  .object({
-    api: z.url().default("https://app.across.to/api"),
-    apiKey: secretRef.optional(),
-    /** A quote whose fee is above this share of the input is refused (nothing is sent). */
-    maxFee: percent("across.maxFee", { max: 10_000 }).default(50),
-    /** Time relayers have to fill before the deposit expires and is refunded on the origin. */
-    fillDeadline: duration
-      .refine((s) => s >= 60 && s <= 21_000, { message: "expected between 1m and 5h50m" })
-      .default(3_600),
-  })
-  .strict();
+/** What the keeper provides to protocol plugins: it resolves secrets and tracks bridge transfers in its journal. */
+export const KEEPER_PROVIDES = ["secrets", "bridges"] as const;
 
 /**
  * A chain as the keeper runs it: the shared fields ({@link chainShape}: id, tokens, price feeds, swap venues, one
@@ -137,7 +107,7 @@ const across = z
  */
 const chain = z
   .object({
-    ...chainShape,
+    ...chainShapeWith(KEEPER_PROVIDES),
     /** Display name and block time for chains the registry does not know. */
     name: z.string().optional(),
     blockTime: duration.optional(),
@@ -147,17 +117,12 @@ const chain = z
     /** Seconds one RPC request may take before it counts as failed and the next URL (or retry) is tried. */
     rpcTimeout: duration.refine((s) => s >= 1, { message: "expected at least 1s" }).default(10),
     account,
-    oneInch: oneInch.optional(),
-    across: acrossChain.optional(),
     confirmations: z.number().int().min(1).default(1),
     maxFeePerGasGwei: z.number().positive().default(500),
     /** Block explorer base URL (e.g. https://etherscan.io): the dashboard links transactions to it. */
     explorer: z.url().optional(),
   })
   .strict();
-
-/** Swap venues the keeper builds itself (their API key is a secret), besides those its protocol sections offer. */
-export const KEEPER_VENUES = ["1inch"] as const;
 
 const keeper = z
   .object({
@@ -186,7 +151,7 @@ export const configSchema = z
     chains: z.record(z.string(), chain),
     policy: policySchema,
     keeper: keeper.prefault({}),
-    across: across.optional(),
+    ...sharedShapeWith(KEEPER_PROVIDES),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -194,37 +159,10 @@ export const configSchema = z
       Object.entries(c.chains).map(([key, ch]) => ({ key, path: ["chains", key], chain: ch })),
       c.policy,
       ctx,
-      KEEPER_VENUES,
+      KEEPER_PROVIDES,
+      c,
     );
-    checkAcross(c, ctx);
   });
-
-/** Every chain's `across.tokens` are its tokens; a chain with `across` needs the top-level `across` (the API). */
-function checkAcross(
-  c: {
-    chains: Record<string, { tokens: Record<string, unknown>; across?: { tokens: string[] } | undefined }>;
-    across?: unknown;
-  },
-  ctx: z.RefinementCtx,
-): void {
-  for (const [key, ch] of Object.entries(c.chains)) {
-    if (!ch.across) continue;
-    if (c.across === undefined)
-      ctx.addIssue({
-        code: "custom",
-        path: ["across"],
-        message: `chains.${key}.across needs the top-level across (api)`,
-      });
-    ch.across.tokens.forEach((sym, i) => {
-      if (!ch.tokens[sym])
-        ctx.addIssue({
-          code: "custom",
-          path: ["chains", key, "across", "tokens", i],
-          message: `unknown token "${sym}" on chain ${key}; known: ${Object.keys(ch.tokens).join(", ")}`,
-        });
-    });
-  }
-}
 
 /** A validated config. */
 export type Config = z.output<typeof configSchema>;
@@ -315,11 +253,22 @@ function resolvePaths(config: Config, dir: string): Config {
     isAbsolute(p) || p === ":memory:" || /^[a-z]+:\/\//i.test(p) ? p : resolve(dir, p);
   const key = <K>(k: K): K =>
     typeof k === "object" && k !== null && "keystore" in k ? { ...k, keystore: at(String(k.keystore)) } : k;
+  // Secret references inside protocol sections (an API key) may name keystore files too.
+  const keys = <T>(v: T): T =>
+    Array.isArray(v)
+      ? (v.map(keys) as T)
+      : v && typeof v === "object"
+        ? key(Object.fromEntries(Object.entries(v).map(([k, x]) => [k, keys(x)])) as T)
+        : v;
+  const sections = registeredProtocols().map(([name]) => name);
+  const own = (o: object) => o as Record<string, unknown>;
   for (const chain of Object.values(config.chains)) {
     chain.account = { ...chain.account, key: key(chain.account.key) };
-    if (chain.oneInch?.apiKey) chain.oneInch = { ...chain.oneInch, apiKey: key(chain.oneInch.apiKey) };
+    for (const name of sections)
+      if (own(chain)[name] !== undefined) own(chain)[name] = keys(own(chain)[name]);
   }
-  if (config.across?.apiKey) config.across = { ...config.across, apiKey: key(config.across.apiKey) };
+  for (const name of sections)
+    if (own(config)[name] !== undefined) own(config)[name] = keys(own(config)[name]);
   config.keeper = { ...config.keeper, journal: at(config.keeper.journal) };
   return config;
 }

@@ -1,6 +1,9 @@
+export { assembleKeeper } from "./assemble.ts";
+export { runBacktestCommand } from "./backtest.ts";
 export { movedTransfer, settleTransfers, type TransferRecord } from "./bridges.ts";
 export * from "./config.ts";
 export * from "./daemon.ts";
+export { EXAMPLE_CONFIG } from "./example.ts";
 export * from "./firewall.ts";
 export * from "./journal.ts";
 export * from "./keeper.ts";

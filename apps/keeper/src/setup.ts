@@ -1,5 +1,3 @@
-import { createOneInchClient, decodeAggregationRouterV6, oneInchVenue } from "@ballast/1inch";
-import { type AcrossClient, acrossBridge, createAcrossClient } from "@ballast/across";
 import {
   type ChainClients,
   type ChainInfo,
@@ -20,7 +18,7 @@ import {
   type TxStore,
 } from "@ballast/chain";
 import { chainSetupOf, chainStaticsOf, policyOf as policyOfConfig } from "@ballast/config";
-import { type Address, type Asset, BallastError, type BridgeVenue, type SwapVenue } from "@ballast/core";
+import { type Address, BallastError } from "@ballast/core";
 import type { ChainSetup } from "@ballast/engine";
 import { type LocalAccount, parseGwei } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -66,51 +64,6 @@ function signer(key: string, c: ChainConfig, env: Env, needKey: boolean): LocalA
   }
 }
 
-/** The venues the keeper builds itself, by their `swap` name: 1inch (its API key is a secret). */
-function keeperVenues(key: string, c: ChainConfig, env: Env): Record<string, () => SwapVenue> {
-  return {
-    "1inch": () => {
-      const o = c.oneInch ?? { baseUrl: "https://api.1inch.dev" };
-      const apiKey = o.apiKey ? resolveSecret(o.apiKey, env, `chains.${key}.oneInch.apiKey`) : undefined;
-      return oneInchVenue({
-        client: createOneInchClient({ baseUrl: o.baseUrl, ...(apiKey ? { apiKey } : {}) }),
-        // A configured router must speak AggregationRouterV6 (the decoder that verifies its calldata).
-        ...(o.router
-          ? { routers: { [c.chainId]: { address: o.router, decode: decodeAggregationRouterV6 } } }
-          : {}),
-      });
-    },
-  };
-}
-
-/** The chain's Across bridge, when it has `across` (the top-level `across` is then set: the config checks it). */
-function bridgeFor(
-  config: Config,
-  c: ChainConfig,
-  tokens: readonly Asset[],
-  client: AcrossClient | undefined,
-): BridgeVenue | undefined {
-  if (!c.across || !config.across || !client) return undefined;
-  const bridged = new Set(c.across.tokens);
-  return acrossBridge({
-    client,
-    chainId: c.chainId,
-    spokePool: c.across.spokePool,
-    tokens: tokens.filter((t) => bridged.has(t.symbol)).map((t) => t.address),
-    maxFeeBps: config.across.maxFee,
-    feeBps: c.across.fee,
-    fillDeadlineSec: config.across.fillDeadline,
-  });
-}
-
-/** The Across API client of the config's top-level `across`, when there is one. */
-function acrossClientOf(config: Config, env: Env): AcrossClient | undefined {
-  const a = config.across;
-  if (!a) return undefined;
-  const apiKey = a.apiKey ? resolveSecret(a.apiKey, env, "across.apiKey") : undefined;
-  return createAcrossClient({ baseUrl: a.api, ...(apiKey ? { apiKey } : {}) });
-}
-
 /**
  * Builds every chain's clients, venues and (when the key resolves) transaction manager and executor.
  * `needKeys` is true for commands that send; read-only commands fall back to `account.address`.
@@ -129,7 +82,6 @@ export function buildRuntime(
   },
 ): ChainRuntime[] {
   const registry = extendRegistry(Object.entries(config.chains).map(([key, c]) => chainInfo(key, c)));
-  const across = acrossClientOf(config, env);
   return Object.entries(config.chains).map(([key, c]) => {
     const account = signer(key, c, env, opts.needKeys);
     const clients = createChainClients({
@@ -161,14 +113,13 @@ export function buildRuntime(
     const executor: Executor = manager
       ? executorFor(c, clients, manager, firewall)
       : keylessExecutor(c, clients, portfolioAccount, firewall);
-    const base = chainSetupOf(key, c, {
+    const setup = chainSetupOf(key, c, {
       client: clients.public,
       account: portfolioAccount,
       executor,
-      venues: keeperVenues(key, c, env),
+      shared: config,
+      secret: (ref, field) => resolveSecret(ref, env, field),
     });
-    const bridge = bridgeFor(config, c, base.tokens, across);
-    const setup: ChainSetup = bridge ? { ...base, bridge } : base;
     return { key, config: c, clients, setup, manager };
   });
 }

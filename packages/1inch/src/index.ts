@@ -4,6 +4,7 @@ export * from "./fusion.ts";
 export * from "./fusion-orders.ts";
 export * from "./http.ts";
 export * from "./mode.ts";
+export * from "./plugin.ts";
 export * from "./routers.ts";
 export * from "./schemas.ts";
 export * from "./swap-api.ts";

@@ -4,6 +4,7 @@ export * from "./encode.ts";
 export * from "./errors.ts";
 export * from "./fetch.ts";
 export * from "./firewall.ts";
+export * from "./guard.ts";
 export * from "./market.ts";
 export * from "./markets.ts";
 export * from "./math.ts";

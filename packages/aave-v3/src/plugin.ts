@@ -40,12 +40,12 @@ export const aaveV3Plugin: ProtocolPlugin<AaveV3Section> = {
   label: "an Aave market",
   sleeveKinds: { "aave-supply": "supply", "aave-borrow": "debt" },
   configSchema: aaveV3ConfigSchema,
-  checkChain(section, chainId) {
-    if (typeof section !== "string") return undefined;
+  checkChain(section, { chainId }) {
+    if (typeof section !== "string") return [];
     const market = getAaveMarket(section);
     return market.chainId === chainId
-      ? undefined
-      : `${section} is on chain ${market.chainId}, not ${chainId}`;
+      ? []
+      : [{ message: `${section} is on chain ${market.chainId}, not ${chainId}` }];
   },
   protocol: (section) => aaveV3Protocol(aaveV3ConfigOf(section)),
   firewall: (section) => [{ address: aaveV3ConfigOf(section).pool, kind: aavePoolKind }],

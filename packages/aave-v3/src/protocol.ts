@@ -4,6 +4,7 @@ import {
   type AssetId,
   type Call,
   type EncodeContext,
+  type FloorGuard,
   LegEncodeError,
   type LegEncoding,
   type Protocol,
@@ -17,6 +18,7 @@ import {
 } from "@ballast/core";
 import { aavePoolAbi } from "./abi.ts";
 import { encodeBorrow, encodeRepay, encodeSupply, encodeWithdraw, repayAllowance } from "./encode.ts";
+import { aaveHealthFactorGuard } from "./guard.ts";
 import { MAX_UINT256 } from "./math.ts";
 import { type AaveAction, projectAaveActions } from "./project.ts";
 import { aaveReads, decodeAaveReads } from "./reads.ts";
@@ -138,7 +140,12 @@ function encodeAaveLeg(
     try {
       const calls = encode(ctx.state);
       const state = projectAaveActions(ctx.state, [action]).positions;
-      return { calls, state, healthFactorPool: config.pool };
+      const floor = ctx.healthFactorFloorWad;
+      const floors =
+        floor === undefined
+          ? []
+          : [aaveHealthFactorGuard({ pool: config.pool, account: ctx.chain.account, floorWad: floor })];
+      return { calls, state, floors };
     } catch (err) {
       throw new LegEncodeError(`the Aave adapter refused the ${action.type}`, err);
     }
@@ -201,7 +208,7 @@ function encodeRepayLeg(
   step: (
     action: AaveAction,
     encode: (p: AavePositions) => Call[],
-  ) => { calls: Call[]; state: AavePositions; healthFactorPool: Address },
+  ) => { calls: Call[]; state: AavePositions; floors: FloorGuard[] },
   moved: (min: bigint, funds: bigint, note?: string) => Omit<LegEncoding<AavePositions>, "calls">,
 ): LegEncoding<AavePositions> {
   const asset = token.address;

@@ -6,5 +6,6 @@ export * from "./errors.ts";
 export * from "./fill.ts";
 export * from "./firewall.ts";
 export * from "./http.ts";
+export * from "./plugin.ts";
 export * from "./quote.ts";
 export * from "./schemas.ts";

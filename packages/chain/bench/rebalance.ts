@@ -3,7 +3,7 @@
  * withdraw USDC from Aave, swap USDC → WETH on Uniswap V3, supply WETH to Aave, (borrow USDC,) and open a
  * WETH/USDC LP position. Each leg carries the exact approvals it needs.
  */
-import type { Address, Call, Hex } from "@ballast/core";
+import type { Address, Call, FloorGuard, Hex } from "@ballast/core";
 import {
   aavePoolAbi,
   fund,
@@ -281,10 +281,22 @@ export async function rebalanceLegs(
         label: "LP positions",
       },
     ],
-    healthFactor: { pool: d.aave.pool, floorWad: 15n * 10n ** 17n },
+    floors: [healthFactorFloor(d.aave.pool, account, 15n * 10n ** 17n)],
   };
   return { legs, swapOut, guards };
 }
+
+/**
+ * The health-factor floor as the Aave package contributes it (`aaveHealthFactorGuard`, which the chain package cannot
+ * import): output 5 of `getUserAccountData(account)` on the pool after the batch ≥ `floorWad`.
+ */
+export const healthFactorFloor = (pool: Address, account: Address, floorWad: bigint): FloorGuard => ({
+  kind: "healthFactor",
+  subject: pool,
+  read: { address: pool, abi: aavePoolAbi, functionName: "getUserAccountData", args: [account] },
+  output: 5,
+  min: floorWad,
+});
 
 /** All calls of the legs, in order (what the batch sends). */
 export const flatten = (legs: readonly Leg[]): Call[] => legs.flatMap((l) => l.calls);

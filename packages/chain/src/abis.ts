@@ -219,24 +219,6 @@ export const multicall3Abi = [
   },
 ] as const;
 
-/** Aave V3 `Pool.getUserAccountData` (health factor as a wad at index 5). */
-export const aavePoolAccountDataAbi = [
-  {
-    type: "function",
-    name: "getUserAccountData",
-    stateMutability: "view",
-    inputs: [{ name: "user", type: "address" }],
-    outputs: [
-      { name: "totalCollateralBase", type: "uint256" },
-      { name: "totalDebtBase", type: "uint256" },
-      { name: "availableBorrowsBase", type: "uint256" },
-      { name: "currentLiquidationThreshold", type: "uint256" },
-      { name: "ltv", type: "uint256" },
-      { name: "healthFactor", type: "uint256" },
-    ],
-  },
-] as const;
-
 /**
  * The parts of a Zodiac Roles v2 modifier Ballast calls or decodes (zodiac-roles-sdk's `Roles` ABI): a role member
  * sends `execTransactionWithRole`, the modifier checks the call (each MultiSend entry on its own, through its

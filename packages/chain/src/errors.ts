@@ -93,8 +93,8 @@ export class SimulationUnsupportedError extends BallastError {
   }
 }
 
-/** Which post-condition a simulated batch broke. */
-export type GuardKind = "balanceDelta" | "valueLoss" | "healthFactor";
+/** Which post-condition a simulated batch broke: a balance delta, the value loss, or a floor's kind ("healthFactor"). */
+export type GuardKind = "balanceDelta" | "valueLoss" | (string & {});
 
 /** A post-condition checked on the simulated state does not hold (e.g. a swap's minOut, the HF floor). */
 export class GuardViolationError extends BallastError {

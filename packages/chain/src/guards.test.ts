@@ -1,4 +1,5 @@
-import { decodeFunctionData, type Hex } from "viem";
+import type { FloorGuard } from "@ballast/core";
+import { decodeFunctionData, type Hex, parseAbi } from "viem";
 import { describe, expect, it } from "vitest";
 import { multicall3Abi } from "./abis.ts";
 import { ExecutorConfigError, GuardViolationError } from "./errors.ts";
@@ -19,9 +20,24 @@ const reads = (usdc: bigint, weth: bigint, hf?: bigint): GuardReads => ({
     [USDC.toLowerCase(), usdc],
     [WETH.toLowerCase(), weth],
   ]),
-  healthFactor: hf,
+  floors: hf === undefined ? [] : [hf],
 });
 const E18 = 10n ** 18n;
+/** A floor as a lending protocol contributes one: output 5 of the pool's `getUserAccountData` (the chain knows none). */
+const hfFloor = (floorWad: bigint, account: Hex = USDC): FloorGuard => ({
+  kind: "healthFactor",
+  subject: POOL,
+  read: {
+    address: POOL,
+    abi: parseAbi([
+      "function getUserAccountData(address) view returns (uint256, uint256, uint256, uint256, uint256, uint256)",
+    ]),
+    functionName: "getUserAccountData",
+    args: [account],
+  },
+  output: 5,
+  min: floorWad,
+});
 
 describe("checkGuards", () => {
   it("passes and reports deltas, value change and HF", () => {
@@ -36,14 +52,14 @@ describe("checkGuards", () => {
           { token: WETH, decimals: 18, priceUsdWad: 3_000n * E18 },
         ],
         maxValueLossUsd: 50n * E18,
-        healthFactor: { pool: POOL, floorWad: (18n * E18) / 10n },
+        floors: [hfFloor((18n * E18) / 10n)],
       },
       reads(0n, E18, 3n * E18),
       reads(2_990n * 10n ** 6n, 0n, 2n * E18),
     );
     expect(r.balances.map((b) => b.delta)).toEqual([2_990n * 10n ** 6n, -E18]);
     expect(r.valueChangeUsd).toBe(-10n * E18);
-    expect(r.healthFactor).toBe(2n * E18);
+    expect(r.floors).toEqual([{ kind: "healthFactor", subject: POOL, value: 2n * E18 }]);
   });
 
   it("throws GuardViolationError for a swap below minOut", () => {
@@ -92,9 +108,9 @@ describe("checkGuards", () => {
   });
 
   it("throws under the health-factor floor", () => {
-    const g = { healthFactor: { pool: POOL, floorWad: (18n * E18) / 10n } };
+    const g = { floors: [hfFloor((18n * E18) / 10n)] };
     expect(() => checkGuards(g, reads(0n, 0n), reads(0n, 0n, (17n * E18) / 10n))).toThrow(
-      GuardViolationError,
+      new GuardViolationError("healthFactor", (18n * E18) / 10n, (17n * E18) / 10n, POOL),
     );
   });
 
@@ -106,8 +122,8 @@ describe("checkGuards", () => {
 
   it("a health factor exactly at the floor holds", () => {
     const floorWad = (18n * E18) / 10n;
-    const r = checkGuards({ healthFactor: { pool: POOL, floorWad } }, reads(0n, 0n), reads(0n, 0n, floorWad));
-    expect(r.healthFactor).toBe(floorWad);
+    const r = checkGuards({ floors: [hfFloor(floorWad)] }, reads(0n, 0n), reads(0n, 0n, floorWad));
+    expect(r.floors[0]?.value).toBe(floorWad);
   });
 
   it("values a loss away from zero and a gain toward zero, so a loss is never under-counted", () => {
@@ -130,7 +146,7 @@ describe("guard reads", () => {
     expect(needsReads({ balanceDeltas: [] })).toBe(false);
     expect(needsReads({ balanceDeltas: [{ token: USDC, min: 0n }] })).toBe(true);
     expect(needsReads({ maxValueLossUsd: 0n })).toBe(true);
-    expect(needsReads({ healthFactor: { pool: POOL, floorWad: E18 } })).toBe(true);
+    expect(needsReads({ floors: [hfFloor(E18)] })).toBe(true);
   });
 
   it("encodes one aggregate3 call (native via getEthBalance)", () => {
@@ -140,7 +156,7 @@ describe("guard reads", () => {
           { token: NATIVE_TOKEN, min: 0n },
           { token: WETH, min: 0n },
         ],
-        healthFactor: { pool: POOL, floorWad: E18 },
+        floors: [hfFloor(E18)],
       },
       account: USDC,
       multicall3: "0xcA11bde05977b3631167028862bE2a173976CA11",

@@ -1,7 +1,7 @@
-import type { Address, Hex } from "@ballast/core";
+import type { Address, FloorGuard, Hex } from "@ballast/core";
 import { mulDiv } from "@ballast/core";
-import { decodeFunctionResult, encodeFunctionData, erc20Abi } from "viem";
-import { aavePoolAccountDataAbi, multicall3Abi } from "./abis.ts";
+import { type Abi, decodeFunctionResult, encodeFunctionData, erc20Abi } from "viem";
+import { multicall3Abi } from "./abis.ts";
 import { ExecutorConfigError, GuardViolationError } from "./errors.ts";
 
 /** Stand-in address for the chain's native token in guards (read with Multicall3 `getEthBalance`). */
@@ -15,34 +15,35 @@ export type TokenPrice = { readonly token: Address; readonly decimals: number; r
 
 /**
  * Post-conditions checked on the simulated state, as plain data: each swap's minOut as a balance delta,
- * the plan's largest acceptable USD value loss over the priced tokens, and the Aave health-factor floor.
+ * the plan's largest acceptable USD value loss over the priced tokens, and the floors protocols contribute (a lending
+ * market's health factor, see core's `FloorGuard`).
  */
 export type Guards = {
   readonly balanceDeltas?: readonly BalanceGuard[];
   /** Largest acceptable decrease of the priced tokens' total USD value (wad). Needs `prices`. */
   readonly maxValueLossUsd?: bigint;
   readonly prices?: readonly TokenPrice[];
-  /** The account's Aave health factor after the batch must be ≥ `floorWad` (1e18 = 1.0). */
-  readonly healthFactor?: { readonly pool: Address; readonly floorWad: bigint };
+  /** Each value after the batch must be ≥ its `min` (e.g. a health factor ≥ the policy's floor). */
+  readonly floors?: readonly FloorGuard[];
 };
 
-/** Balances (by lower-cased token address) and health factor read at one point of a simulation. */
+/** Balances (by lower-cased token address) and the floors' values (in `Guards.floors` order) at one point. */
 export type GuardReads = {
   readonly balances: ReadonlyMap<string, bigint>;
-  readonly healthFactor: bigint | undefined;
+  readonly floors: readonly bigint[];
 };
 
-/** What the guards saw: per-token before/after/delta, the USD value change and the health factor after. */
+/** What the guards saw: per-token before/after/delta, the USD value change and each floor's value after. */
 export type GuardReport = {
   readonly balances: readonly { token: Address; before: bigint; after: bigint; delta: bigint }[];
   readonly valueChangeUsd: bigint | undefined;
-  readonly healthFactor: bigint | undefined;
+  readonly floors: readonly { kind: string; subject: string; value: bigint }[];
 };
 
 /** True when the guards need state read around the batch (anything beyond "does not revert"). */
 export const needsReads = (g: Guards | undefined): boolean =>
   !!g &&
-  ((g.balanceDeltas?.length ?? 0) > 0 || g.maxValueLossUsd !== undefined || g.healthFactor !== undefined);
+  ((g.balanceDeltas?.length ?? 0) > 0 || g.maxValueLossUsd !== undefined || (g.floors?.length ?? 0) > 0);
 
 /** The distinct tokens the guards read, in first-seen order. */
 export function guardTokens(g: Guards): Address[] {
@@ -52,7 +53,7 @@ export function guardTokens(g: Guards): Address[] {
   return [...seen.values()];
 }
 
-/** One Multicall3 `aggregate3` call that reads every guarded balance of `account` (and its health factor). */
+/** One Multicall3 `aggregate3` call that reads every guarded balance of `account`, then each floor's value. */
 export function encodeGuardReads(params: {
   readonly guards: Guards;
   readonly account: Address;
@@ -76,14 +77,14 @@ export function encodeGuardReads(params: {
           callData: encodeFunctionData({ abi: erc20Abi, functionName: "balanceOf", args: [account] }),
         },
   );
-  if (guards.healthFactor)
+  for (const f of guards.floors ?? [])
     calls.push({
-      target: guards.healthFactor.pool,
+      target: f.read.address,
       allowFailure: false,
       callData: encodeFunctionData({
-        abi: aavePoolAccountDataAbi,
-        functionName: "getUserAccountData",
-        args: [account],
+        abi: f.read.abi as Abi,
+        functionName: f.read.functionName,
+        args: f.read.args,
       }),
     });
   return {
@@ -102,15 +103,17 @@ export function decodeGuardReads(params: { readonly guards: Guards; readonly dat
     if (!r) return;
     balances.set(t.toLowerCase(), BigInt(r.returnData.slice(0, 66)));
   });
-  let healthFactor: bigint | undefined;
-  const hf = params.guards.healthFactor ? results[tokens.length] : undefined;
-  if (hf)
-    healthFactor = decodeFunctionResult({
-      abi: aavePoolAccountDataAbi,
-      functionName: "getUserAccountData",
-      data: hf.returnData,
-    })[5];
-  return { balances, healthFactor };
+  const floors = (params.guards.floors ?? []).map((f, i) => {
+    const r = results[tokens.length + i];
+    if (!r) return 0n;
+    const out = decodeFunctionResult({
+      abi: f.read.abi as Abi,
+      functionName: f.read.functionName,
+      data: r.returnData,
+    });
+    return BigInt((Array.isArray(out) ? out[f.output] : out) as bigint);
+  });
+  return { balances, floors };
 }
 
 /**
@@ -148,16 +151,10 @@ export function checkGuards(guards: Guards, before: GuardReads, after: GuardRead
       throw new GuardViolationError("valueLoss", guards.maxValueLossUsd, loss);
   }
 
-  const healthFactor = after.healthFactor;
-  if (guards.healthFactor) {
-    const hf = healthFactor ?? 0n;
-    if (hf < guards.healthFactor.floorWad)
-      throw new GuardViolationError(
-        "healthFactor",
-        guards.healthFactor.floorWad,
-        hf,
-        guards.healthFactor.pool,
-      );
-  }
-  return { balances, valueChangeUsd, healthFactor };
+  const floors = (guards.floors ?? []).map((f, i) => {
+    const value = after.floors[i] ?? 0n;
+    if (value < f.min) throw new GuardViolationError(f.kind, f.min, value, f.subject);
+    return { kind: f.kind, subject: f.subject, value };
+  });
+  return { balances, valueChangeUsd, floors };
 }

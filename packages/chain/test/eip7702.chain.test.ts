@@ -5,7 +5,7 @@ import { delegateToSimple7702, fund, positionManagerAbi, testAccounts } from "@b
 import { useTestChain } from "@ballast/testkit/vitest";
 import { encodeFunctionData, erc20Abi, parseAbi, parseGwei } from "viem";
 import { describe, expect, it } from "vitest";
-import { callIndex, flatten, rebalanceLegs, setupPortfolio } from "../bench/rebalance.ts";
+import { callIndex, flatten, healthFactorFloor, rebalanceLegs, setupPortfolio } from "../bench/rebalance.ts";
 import {
   createChainClients,
   createTxManager,
@@ -105,7 +105,9 @@ describe("EIP-7702 executor on the testkit chain", () => {
     expect(nftAfter).toBe(nftBefore + 1n);
     // Simulation ran first, with the guards read in the same simulated block.
     expect(result.simulation?.method).toBe("eth_simulateV1");
-    expect(result.simulation?.report?.healthFactor).toBeGreaterThan(15n * 10n ** 17n);
+    expect(result.simulation?.report?.floors.find((f) => f.kind === "healthFactor")?.value).toBeGreaterThan(
+      15n * 10n ** 17n,
+    );
     expect(store.records()).toHaveLength(1);
     expect(store.records()[0]?.status).toBe("confirmed");
     // The dead URL was tried, failed, and is ranked last.
@@ -220,7 +222,7 @@ describe("EIP-7702 executor on the testkit chain", () => {
     // The health-factor floor, read from Aave after the batch in the same simulated block.
     const hf = await executor
       .simulate(flatten(legs), {
-        guards: { healthFactor: { pool: chain.deployment.aave.pool, floorWad: 10n ** 30n } },
+        guards: { floors: [healthFactorFloor(chain.deployment.aave.pool, account.address, 10n ** 30n)] },
       })
       .catch((e: unknown) => e);
     expect(hf).toBeInstanceOf(GuardViolationError);

@@ -6,11 +6,13 @@ import {
   ConfigError,
   chainSetupOf,
   chainShape,
+  chainShapeWith,
   checkPortfolio,
   firewallContractsOf,
   parseWith,
   policyOf,
   policySchema,
+  sharedShapeWith,
 } from "./index.ts";
 
 const A = (n: number) => `0x${n.toString(16).padStart(40, "0")}`;
@@ -80,5 +82,79 @@ describe("the shared config path", () => {
     const { sleeves, rules } = policyOf(c.policy, Object.values(c.chains));
     expect(rules.maxSlippageBps).toBe(50);
     expect(sleeves).toEqual([{ id: "eth", chain: "a", kind: "token", asset: "WETH", weightBps: 10_000 }]);
+  });
+
+  it("runs a plugin only in an app that provides what it requires (1inch: secrets; Across: secrets and bridges)", () => {
+    expect(issuesOf(doc({ oneInch: {} }))).toEqual(['chains.a: Unrecognized key: "oneInch"']);
+    expect(issuesOf(doc({ across: { spokePool: A(5), tokens: ["WETH"] } }))).toEqual([
+      'chains.a: Unrecognized key: "across"',
+    ]);
+    expect(issuesOf(doc({ uniswap, swap: ["1inch"] }))).toEqual([
+      'chains.a.swap.0: unknown swap venue "1inch"; known: uniswap-v3',
+    ]);
+  });
+});
+
+describe("plugins with secrets, listed-only venues and bridges (an app providing secrets and bridges)", () => {
+  const provides = ["secrets", "bridges"] as const;
+  const full = z
+    .object({
+      chains: z.record(z.string(), z.object(chainShapeWith(provides)).strict()),
+      policy: policySchema,
+      ...sharedShapeWith(provides),
+    })
+    .strict()
+    .superRefine((c, ctx) =>
+      checkPortfolio(
+        Object.entries(c.chains).map(([key, chain]) => ({ key, path: ["chains", key], chain })),
+        c.policy,
+        ctx,
+        provides,
+        c,
+      ),
+    );
+  const parse = (raw: unknown) => parseWith(full, raw, "test");
+  const asked: string[] = [];
+  const parts = {
+    client: {} as ReadClient,
+    account: A(7) as `0x${string}`,
+    executor: {} as Executor,
+    secret: (ref: unknown, field: string) => {
+      asked.push(`${field} ← ${String(ref)}`);
+      return "k";
+    },
+  };
+
+  it("1inch is used only where swap lists it, with or without its section; its router joins the firewall then", () => {
+    const listed = parse(doc({ uniswap, swap: ["1inch", "uniswap-v3"], oneInch: { apiKey: "env:ONE" } }));
+    const a = listed.chains.a!;
+    expect(chainSetupOf("a", a, parts).venues.map((v) => v.name)).toEqual(["1inch", "uniswap-v3"]);
+    expect(asked).toEqual(["chains.a.oneInch.apiKey ← env:ONE"]);
+    expect(firewallContractsOf(a).map((c) => c.kind.name)).toEqual([
+      "uniswap-position-manager",
+      "uniswap-swap-router",
+      "1inch-router",
+    ]);
+    // Listed without a section: its defaults (1inch's router on chain 1, no key asked).
+    const bare = parse(doc({ swap: ["1inch"] })).chains.a!;
+    expect(firewallContractsOf(bare).map((c) => c.address)).toEqual([
+      "0x111111125421cA6dc452d289314280a0f8842A65",
+    ]);
+    // A section without the listing: no venue (defaults leave it out), no router.
+    const unlisted = parse(doc({ uniswap, oneInch: {} })).chains.a!;
+    expect(chainSetupOf("a", unlisted, parts).venues.map((v) => v.name)).toEqual(["uniswap-v3"]);
+    expect(firewallContractsOf(unlisted).map((c) => c.kind.name)).not.toContain("1inch-router");
+  });
+
+  it("Across: the chain's section needs the top-level one; the bridge takes both, its API key resolved at across.apiKey", () => {
+    const across = { spokePool: A(5), tokens: ["WETH"] };
+    expect(() => parse(doc({ across }))).toThrow(/chains\.a\.across needs the top-level across \(api\)/);
+    asked.length = 0;
+    const c = parse({ ...doc({ across }), across: { apiKey: "env:ACROSS", maxFee: "0.2%" } });
+    const setup = chainSetupOf("a", c.chains.a!, { ...parts, shared: c });
+    expect(setup.bridge).toMatchObject({ name: "across", chainId: 1, tokens: [A(9)], feeBps: 5 });
+    expect(asked).toEqual(["across.apiKey ← env:ACROSS"]);
+    expect(firewallContractsOf(c.chains.a!)).toEqual([expect.objectContaining({ address: A(5) })]);
+    expect(chainSetupOf("a", parse(doc({})).chains.a!, parts).bridge).toBeUndefined();
   });
 });

@@ -1,6 +1,19 @@
 import { addressProblem } from "@ballast/chain";
-import { type Address, BallastError, DEFAULT_BRIDGE_PREMIUM_BPS, redactUrl } from "@ballast/core";
-import { type ProtocolKey, protocolRegistry, registeredProtocols } from "@ballast/engine";
+import {
+  type Address,
+  type AppCapability,
+  BallastError,
+  type ConfigSchema,
+  DEFAULT_BRIDGE_PREMIUM_BPS,
+  type ProtocolPlugin,
+  redactUrl,
+} from "@ballast/core";
+import {
+  type ProtocolKey,
+  type protocolRegistry,
+  registeredProtocols,
+  type SectionOf,
+} from "@ballast/engine";
 import { z } from "zod";
 import { decimalSchema, durationSchema, parsePercentBps, parseUsdWad, parseWad } from "./units.ts";
 
@@ -81,47 +94,72 @@ export const rpcUrlSchema = z.string().superRefine((s, ctx) => {
   ctx.addIssue({ code: "custom", message: `expected an http(s) URL, got "${shown}"` });
 });
 
-/** A registered plugin's section schema as a zod field (its issues keep their paths inside the section). */
-const sectionSchema = <K extends ProtocolKey>(key: K) =>
+/**
+ * A Standard Schema validator as a zod field (its issues keep their paths inside the field). `continues`: the config's
+ * own checks still run when it fails (for a field they only test for presence).
+ */
+const standardField = <T>(schema: ConfigSchema<T>, what: string, continues = false) =>
   z.unknown().transform((value, ctx) => {
-    const r = protocolRegistry[key].configSchema["~standard"].validate(value);
-    if (r instanceof Promise) throw new TypeError(`the ${key} section schema must be synchronous`);
+    const r = schema["~standard"].validate(value);
+    if (r instanceof Promise) throw new TypeError(`the ${what} schema must be synchronous`);
     if (!r.issues) return r.value;
     for (const i of r.issues)
       ctx.addIssue({
         code: "custom",
         message: i.message,
         path: (i.path ?? []).map((p) => (typeof p === "object" ? p.key : p)) as PropertyKey[],
+        ...(continues ? { continue: true } : {}),
       });
     return z.NEVER;
-  }) as unknown as z.ZodType<SectionOut<K>, unknown>;
+  }) as unknown as z.ZodType<T, unknown>;
 
-type SectionOut<K extends ProtocolKey> = Extract<
-  ReturnType<(typeof protocolRegistry)[K]["configSchema"]["~standard"]["validate"]>,
-  { value: unknown }
->["value"];
+/** The registered plugins an app providing `provides` runs (each needs only what the app provides). */
+export const pluginsFor = (provides: readonly AppCapability[]) =>
+  registeredProtocols().filter(([, p]) => (p.requires ?? []).every((r) => provides.includes(r)));
 
-/** Every registered protocol's section, optional, by its registry key. */
-const protocolSections = Object.fromEntries(
-  registeredProtocols().map(([key]) => [key, sectionSchema(key).optional()]),
-) as { [K in ProtocolKey]: z.ZodOptional<z.ZodType<SectionOut<K>, unknown>> };
+/** Every registered protocol's section, optional, by its registry key (those the app runs; see {@link pluginsFor}). */
+const protocolSections = (provides: readonly AppCapability[]) =>
+  Object.fromEntries(
+    pluginsFor(provides).map(([key, plugin]) => [key, standardField(plugin.configSchema, key).optional()]),
+  ) as { [K in ProtocolKey]: z.ZodOptional<z.ZodType<SectionOf<K>, unknown>> };
+
+/** A plugin's top-level section type (see `ProtocolPlugin.shared`). */
+type SharedOf<K extends ProtocolKey> =
+  (typeof protocolRegistry)[K] extends ProtocolPlugin<unknown, infer S> ? S : never;
+/** The registry keys of plugins with a top-level section. */
+type SharedKey = { [K in ProtocolKey]: [SharedOf<K>] extends [never] ? never : K }[ProtocolKey];
+
+/**
+ * The top-level sections of the plugins an app runs (e.g. `across:` with the bridge's API and limits), optional, by
+ * registry key: an app's config object spreads them beside `chains` and `policy`.
+ */
+export const sharedShapeWith = (provides: readonly AppCapability[]) =>
+  Object.fromEntries(
+    pluginsFor(provides).flatMap(([key, plugin]) =>
+      plugin.shared ? [[key, standardField(plugin.shared.configSchema, key, true).optional()]] : [],
+    ),
+  ) as { [K in SharedKey]: z.ZodOptional<z.ZodType<SharedOf<K>, unknown>> };
 
 /** A configured token: its address and decimals (the symbol is its key in `tokens`). */
 const tokenSchema = z.object({ address: addressSchema, decimals: z.number().int().min(0).max(36) }).strict();
 
 /**
  * The fields of a chain both apps read the same way: its id, tokens, price feeds, the swap venues in preference order
- * and one optional section per registered protocol. Each app extends it with how it reaches the chain and signs.
+ * and one optional section per registered protocol the app runs (see {@link pluginsFor}). Each app extends it with how
+ * it reaches the chain and signs.
  */
-export const chainShape = {
+export const chainShapeWith = (provides: readonly AppCapability[]) => ({
   chainId: z.number().int().positive(),
   tokens: z.record(z.string().regex(/^[A-Za-z0-9.]+$/), tokenSchema),
   /** Per token symbol: its oracle feed's `maxAge` on this chain (heartbeat plus margin; must answer latestRoundData). */
   priceFeeds: z.record(z.string(), z.object({ maxAge: durationSchema }).strict()).default({}),
   /** Swap venues in preference order (default: every venue its protocol sections offer). */
   swap: z.array(z.string()).min(1).optional(),
-  ...protocolSections,
-};
+  ...protocolSections(provides),
+});
+
+/** {@link chainShapeWith} of an app that provides nothing beyond reading and simulating (no secrets, no bridges). */
+export const chainShape = chainShapeWith([]);
 
 /** Every sleeve kind a config may name, with its holding kind. */
 const sleeveKinds: Readonly<Record<string, string>> = Object.assign(
@@ -260,6 +298,9 @@ export type LimitsConfig = PolicyConfig["limits"];
 /** The shared part of a validated chain entry. */
 export type PortfolioChain = z.output<z.ZodObject<typeof chainShape>>;
 
+/** The validated top-level plugin sections (see {@link sharedShapeWith}). */
+export type SharedSections = z.output<z.ZodObject<ReturnType<typeof sharedShapeWith>>>;
+
 /** A chain as the portfolio check sees it: its name (`SleeveConfig.chain`), where it sits in the file, its entry. */
 export type NamedChain = {
   readonly key: string;
@@ -268,17 +309,28 @@ export type NamedChain = {
 };
 
 /**
- * Checks a whole portfolio (the refinement both apps run on their config): each protocol section fits its chain, the
- * swap venues exist, price feeds and sleeves name configured tokens and chains, each sleeve's kind has its protocol
- * section on its chain, sleeve ids are unique and the weights sum to 100% of NAV.
+ * Checks a whole portfolio (the refinement both apps run on their config): each protocol section fits its chain and
+ * has its top-level section when it needs one (`shared`), the swap venues exist, price feeds and sleeves name
+ * configured tokens and chains, each sleeve's kind has its protocol section on its chain, sleeve ids are unique and the
+ * weights sum to 100% of NAV. `provides`: what the app provides (see {@link pluginsFor}).
  */
 export function checkPortfolio(
   chains: readonly NamedChain[],
   policy: PolicyConfig,
   ctx: z.RefinementCtx,
-  appVenues: readonly string[] = [],
+  provides: readonly AppCapability[] = [],
+  shared: SharedSections = {},
 ): void {
-  for (const c of chains) checkChain(c, ctx, appVenues);
+  for (const c of chains) {
+    for (const [name, plugin] of pluginsFor(provides))
+      if (plugin.shared && c.chain[name] !== undefined && shared[name as SharedKey] === undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: `${[...c.path, name].map(String).join(".")} needs the top-level ${name} (${plugin.shared.needs})`,
+        });
+    checkChain(c, ctx, provides);
+  }
   checkSleeves(chains, policy, ctx);
 }
 
@@ -328,26 +380,25 @@ export function checkSleeves(
 export function checkChain(
   { key, path, chain }: NamedChain,
   ctx: z.RefinementCtx,
-  appVenues: readonly string[],
+  provides: readonly AppCapability[],
 ): void {
-  for (const [name, plugin] of registeredProtocols()) {
+  const plugins = pluginsFor(provides);
+  const seen = { key, chainId: chain.chainId, tokens: Object.keys(chain.tokens), swap: chain.swap };
+  for (const [name, plugin] of plugins) {
     const section = chain[name];
-    const problem = section === undefined ? undefined : plugin.checkChain?.(section, chain.chainId);
-    if (problem) ctx.addIssue({ code: "custom", path: [...path, name], message: problem });
+    for (const issue of section === undefined ? [] : (plugin.checkChain?.(section, seen) ?? []))
+      ctx.addIssue({ code: "custom", path: [...path, name, ...(issue.path ?? [])], message: issue.message });
   }
   (chain.swap ?? []).forEach((venue, i) => {
-    const owner = registeredProtocols().find(([, p]) => p.venue?.name === venue);
-    const known = [
-      ...registeredProtocols().flatMap(([, p]) => (p.venue ? [p.venue.name] : [])),
-      ...appVenues,
-    ];
-    if (!owner && !appVenues.includes(venue))
+    const owner = plugins.find(([, p]) => p.venue?.name === venue);
+    const known = plugins.flatMap(([, p]) => (p.venue ? [p.venue.name] : []));
+    if (!owner)
       ctx.addIssue({
         code: "custom",
         path: [...path, "swap", i],
         message: `unknown swap venue "${venue}"; known: ${known.join(", ")}`,
       });
-    else if (owner && chain[owner[0]] === undefined)
+    else if (!owner[1].venue?.listedOnly && chain[owner[0]] === undefined)
       ctx.addIssue({
         code: "custom",
         path: [...path, "swap", i],

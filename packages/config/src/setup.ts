@@ -1,15 +1,27 @@
 import type { Executor, FirewallPolicy } from "@ballast/chain";
-import { type Address, type Asset, assetId, type PriceGuardPolicy, type SwapVenue } from "@ballast/core";
+import {
+  type Address,
+  type Asset,
+  assetId,
+  BallastError,
+  type BridgeVenue,
+  type PluginBuild,
+  type PriceGuardPolicy,
+  type ProtocolPlugin,
+  type SecretRef,
+  type SwapVenue,
+} from "@ballast/core";
 import {
   type ChainSetup,
   type ChainStatics,
   type PolicyRules,
+  type ProtocolKey,
   protocolsOf,
   type ReadClient,
   registeredProtocols,
   type SleeveSpec,
 } from "@ballast/engine";
-import type { PolicyConfig, PortfolioChain } from "./schema.ts";
+import type { PolicyConfig, PortfolioChain, SharedSections } from "./schema.ts";
 
 /** The configured tokens of a chain as core assets. */
 export function tokensOf(chain: PortfolioChain): Asset[] {
@@ -33,55 +45,121 @@ export type ChainRuntimeParts = {
   /** The portfolio account (an EIP-7702 EOA, or a Safe). */
   readonly account: Address;
   readonly executor: Executor;
-  /** Venues the app builds itself (e.g. one that needs a secret), by the name `swap` lists them under. */
-  readonly venues?: Readonly<Record<string, () => SwapVenue>>;
+  /** The config's top-level plugin sections (e.g. `across`), for the plugins that need theirs. */
+  readonly shared?: SharedSections;
+  /** Resolves a secret reference the config holds at `field` (e.g. "chains.base.oneInch.apiKey"). */
+  readonly secret?: (ref: SecretRef, field: string) => string;
 };
 
-/** The swap venues of a chain in its `swap` order (default: every venue its protocol sections offer). */
-export function venuesOf(
+/** A plugin active on a chain, with its section (a listed-only venue named in `swap` without one: its defaults). */
+type Active = readonly [key: ProtocolKey, plugin: ProtocolPlugin, section: unknown];
+
+/**
+ * The plugins active on a chain, in registry order: those with a section there, except a listed-only venue, which is
+ * active exactly when `swap` lists it (with its section, or the section's defaults).
+ */
+export function activePlugins(chain: PortfolioChain): Active[] {
+  return registeredProtocols().flatMap(([key, plugin]): Active[] => {
+    const section: unknown = chain[key];
+    if (!plugin.venue?.listedOnly) return section === undefined ? [] : [[key, plugin, section]];
+    if (!chain.swap?.includes(plugin.venue.name)) return [];
+    if (section !== undefined) return [[key, plugin, section]];
+    const defaults = plugin.configSchema["~standard"].validate({});
+    if (defaults instanceof Promise || defaults.issues)
+      throw new TypeError(`the ${key} section has no defaults`);
+    return [[key, plugin, defaults.value]];
+  });
+}
+
+/** What a plugin builds with on a chain (see core's `PluginBuild`): secrets resolved through the app, by full path. */
+function buildParams(
+  key: string,
+  name: string,
   chain: PortfolioChain,
-  client: ReadClient,
-  appVenues: ChainRuntimeParts["venues"] = {},
-) {
-  const symbols = Object.fromEntries(
-    Object.entries(chain.tokens).map(([s, t]) => [t.address.toLowerCase(), s]),
-  );
-  const offered = registeredProtocols().flatMap(([key, plugin]) => {
-    const section = chain[key];
+  parts: ChainRuntimeParts,
+): PluginBuild {
+  const tokens = tokensOf(chain);
+  return {
+    chainId: chain.chainId,
+    client: parts.client,
+    tokens,
+    symbols: Object.fromEntries(tokens.map((t) => [t.address.toLowerCase(), t.symbol])),
+    secret: (ref, field, shared) => {
+      const at = shared ? `${name}.${field}` : `chains.${key}.${name}.${field}`;
+      if (!parts.secret) throw new SecretsUnavailableError(at);
+      return parts.secret(ref, at);
+    },
+  };
+}
+
+/** The config names a secret and the app resolves none (a plugin that needs them is not accepted by such an app). */
+export class SecretsUnavailableError extends BallastError {
+  override name = "SecretsUnavailableError";
+  constructor(readonly field: string) {
+    super(`${field}: this app resolves no secrets.`);
+  }
+}
+
+/** The swap venues of a chain in its `swap` order (default: every venue its protocol sections offer, but listed-only). */
+export function venuesOf(key: string, chain: PortfolioChain, parts: ChainRuntimeParts): SwapVenue[] {
+  const offered = activePlugins(chain).flatMap(([name, plugin, section]) => {
     const venue = plugin.venue;
-    return section === undefined || !venue
-      ? []
-      : [[venue.name, () => venue.create(section, { client, symbols })] as const];
+    return venue
+      ? [
+          [
+            venue.name,
+            {
+              listed: !!venue.listedOnly,
+              make: () => venue.create(section, buildParams(key, name, chain, parts)),
+            },
+          ] as const,
+        ]
+      : [];
   });
-  const make = new Map<string, () => SwapVenue>([...offered, ...Object.entries(appVenues)]);
-  const names = chain.swap ?? offered.map(([name]) => name);
+  const make = new Map(offered);
+  const names = chain.swap ?? offered.filter(([, v]) => !v.listed).map(([name]) => name);
   return names.flatMap((name) => {
-    const create = make.get(name);
-    return create ? [create()] : [];
+    const v = make.get(name);
+    return v ? [v.make()] : [];
   });
+}
+
+/** The chain's bridge: the first active plugin offering one whose top-level section is set. */
+export function bridgeOf(
+  key: string,
+  chain: PortfolioChain,
+  parts: ChainRuntimeParts,
+): BridgeVenue | undefined {
+  for (const [name, plugin, section] of activePlugins(chain)) {
+    const shared: unknown = (parts.shared as Record<string, unknown> | undefined)?.[name];
+    if (plugin.bridge && (shared !== undefined || !plugin.shared))
+      return plugin.bridge.create(section, shared, buildParams(key, name, chain, parts));
+  }
+  return undefined;
 }
 
 /**
  * The engine's {@link ChainSetup} of a validated chain: tokens and protocols from the config (see
- * {@link chainStaticsOf}), venues in `swap` order, and the app's client, account and executor. Both apps build their
- * chains with it, so the same config gives the same calldata in both.
+ * {@link chainStaticsOf}), venues in `swap` order, the bridge, and the app's client, account and executor. Both apps
+ * build their chains with it, so the same config gives the same calldata in both.
  */
 export function chainSetupOf(key: string, chain: PortfolioChain, parts: ChainRuntimeParts): ChainSetup {
+  const bridge = bridgeOf(key, chain, parts);
   return {
     ...chainStaticsOf(key, chain),
     client: parts.client,
     account: parts.account,
-    venues: venuesOf(chain, parts.client, parts.venues),
+    venues: venuesOf(key, chain, parts),
     executor: parts.executor,
+    ...(bridge ? { bridge } : {}),
   };
 }
 
-/** The protocol contracts a batch may call on a chain, from its sections (the batch firewall's `contracts`). */
+/** The protocol contracts a batch may call on a chain, from its active plugins (the batch firewall's `contracts`). */
 export function firewallContractsOf(chain: PortfolioChain): FirewallPolicy["contracts"] {
-  return registeredProtocols().flatMap(([key, plugin]) => {
-    const section = chain[key];
-    return section === undefined ? [] : plugin.firewall(section);
-  });
+  return activePlugins(chain).flatMap(([, plugin, section]) =>
+    plugin.firewall(section, { chainId: chain.chainId, swap: chain.swap }),
+  );
 }
 
 /** The engine's sleeves and rules, and the price guard's limits, from a validated policy (one name per concept). */

@@ -121,3 +121,20 @@ export const sum = (xs: Iterable<bigint>): bigint => {
   for (const x of xs) s += x;
   return s;
 };
+
+/** Parses "0.3%" (or "30bps") into basis points, exactly: no float is involved. */
+export function parsePercentBps(text: string, field: string): number {
+  const t = text.trim();
+  if (/bps$/i.test(t)) return Number(parseUnits(t.slice(0, -3), 0, field));
+  if (!t.endsWith("%")) throw new Error(`expected a percentage such as "5%" or "30bps", got "${text}"`);
+  return Number(parseUnits(t.slice(0, -1), 2, field));
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800 };
+
+/** Parses "30s", "15m", "1h", "7d" or "2w" into seconds. */
+export function parseDurationSeconds(text: string): number {
+  const m = /^(\d+)\s*([smhdw])$/.exec(text.trim());
+  if (!m) throw new Error(`expected a duration such as "30s", "1h" or "7d", got "${text}"`);
+  return Number(m[1]) * (UNIT_SECONDS[m[2] as string] as number);
+}

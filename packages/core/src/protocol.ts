@@ -2,7 +2,7 @@ import type { ContractKind } from "./contract-kind.ts";
 import { BallastError } from "./errors.ts";
 import type { Address, Asset, AssetId, Call, Composition, Holding, HoldingKind, PriceBook } from "./model.ts";
 import type { LegAction, SleeveLeg } from "./plan.ts";
-import type { SwapQuote, SwapVenue } from "./venue.ts";
+import type { BridgeVenue, SwapQuote, SwapVenue } from "./venue.ts";
 
 /**
  * The one shape every protocol adapter (a lending market, a DEX's LP positions, a bridge) implements for the engine.
@@ -56,33 +56,96 @@ export type PriceMoves = ReadonlyMap<AssetId, { readonly num: bigint; readonly d
 
 /**
  * How a protocol package joins Ballast: its section under `chains.<name>` of the config (the section's name is its key
- * in the engine's registry), how a valid section becomes a bound {@link Protocol}, the contracts the batch firewall
- * lets a batch call for it and, for a DEX, the swap venue it offers. Both apps validate and build chains through these,
- * so adding a protocol is its package plus one registry line.
+ * in the engine's registry) and what a valid section builds: the {@link Protocol} adapter of its positions, the swap
+ * venue it offers (a DEX, an aggregator), the bridge it offers, and the contracts the batch firewall lets a batch call
+ * for it. Both apps validate and build chains through these, so adding a protocol is its package plus one registry
+ * line.
  */
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds plugins of different sections (`protocol(section)` is contravariant)
-export type ProtocolPlugin<Section = any> = {
+export type ProtocolPlugin<Section = any, Shared = any> = {
   /** What a sleeve of its kinds needs on its chain, for messages ("an Aave market"). */
   readonly label: string;
   /** The sleeve kinds it owns, each with its holding kind: a sleeve of one of them needs the section on its chain. */
   readonly sleeveKinds: Readonly<Record<string, HoldingKind>>;
   /** Validates the section (zod and others implement Standard Schema); issue paths are relative to the section. */
   readonly configSchema: ConfigSchema<Section>;
-  /** What is wrong with a valid section on chain `chainId` (e.g. a named market of another chain), or undefined. */
-  checkChain?(section: Section, chainId: number): string | undefined;
-  /** The adapter bound to a valid section. */
-  protocol(section: Section): Protocol;
+  /** What an app must provide to run it (an app without one does not accept the section). */
+  readonly requires?: readonly AppCapability[];
+  /**
+   * Its section at the top level of the config, shared by every chain's (e.g. a bridge's API and limits), needed once
+   * a chain has the section; `needs` says what it holds, for the message when it is missing.
+   */
+  readonly shared?: { readonly configSchema: ConfigSchema<Shared>; readonly needs: string };
+  /** What is wrong with a valid section on a chain (a market of another chain, an unknown token), paths relative to it. */
+  checkChain?(section: Section, chain: PluginChain): readonly ConfigIssue[];
+  /** The adapter of its positions, bound to a valid section (none: it holds no positions, e.g. a venue or a bridge). */
+  protocol?(section: Section): Protocol;
   /** The contracts a batch may call for it, each with its kind (what the firewall and the Roles permissions allow). */
-  firewall(section: Section): readonly { readonly address: Address; readonly kind: ContractKind }[];
-  /** The swap venue it offers (a DEX): its name in `chains.<name>.swap`, and how to build it (`client`: a viem client). */
+  firewall(
+    section: Section,
+    chain: Pick<PluginChain, "chainId" | "swap">,
+  ): readonly { readonly address: Address; readonly kind: ContractKind }[];
+  /** The swap venue it offers: its name in `chains.<name>.swap`, and how to build it. */
   readonly venue?: {
     readonly name: string;
-    create(
-      section: Section,
-      params: { readonly client: unknown; readonly symbols: Readonly<Record<string, string>> },
-    ): SwapVenue;
+    /**
+     * Used only where `swap` lists it (not among the defaults); its section may then be left out (its defaults). Such
+     * a plugin is active on a chain exactly when `swap` lists its venue.
+     */
+    readonly listedOnly?: boolean;
+    create(section: Section, params: PluginBuild): SwapVenue;
   };
+  /** The bridge it offers from a chain with the section (`shared`: the top-level section). */
+  readonly bridge?: { create(section: Section, shared: Shared, params: PluginBuild): BridgeVenue };
 };
+
+/** What an app provides to the plugins it runs: secrets (an API key), bridges (in-flight transfers, a journal). */
+export type AppCapability = "secrets" | "bridges";
+
+/** A chain as a plugin's checks and firewall see it: its config name, id, token symbols and listed swap venues. */
+export type PluginChain = {
+  readonly key: string;
+  readonly chainId: number;
+  readonly tokens: readonly string[];
+  readonly swap: readonly string[] | undefined;
+};
+
+/** What a plugin builds with, besides its section: the chain, a viem client, token symbols, the app's secrets. */
+export type PluginBuild = {
+  readonly chainId: number;
+  /** A viem `Client` of the chain. */
+  readonly client: unknown;
+  readonly tokens: readonly Asset[];
+  /** Lower-cased address → symbol, of the configured tokens. */
+  readonly symbols: Readonly<Record<string, string>>;
+  /**
+   * Resolves a {@link SecretRef} of the section; `field` is its path inside the section ("apiKey"), inside the
+   * top-level one when `shared`. Throws when the app cannot (an app that resolves none does not run such a plugin).
+   */
+  secret(ref: SecretRef, field: string, shared?: boolean): string;
+};
+
+/** A secret as the config names it: `env:NAME`, or a keystore file and the variable holding its password. */
+export type SecretRef = string | { readonly keystore: string; readonly password: string };
+
+/** What is wrong with a {@link SecretRef} as written, or undefined. */
+export function secretRefProblem(value: unknown): string | undefined {
+  const env = /^env:[A-Za-z_][A-Za-z0-9_]*$/;
+  if (typeof value === "string") return env.test(value) ? undefined : 'expected "env:VARIABLE_NAME"';
+  const v = value as { keystore?: unknown; password?: unknown } | null;
+  const ok =
+    typeof v === "object" &&
+    v !== null &&
+    Object.keys(v).every((k) => k === "keystore" || k === "password") &&
+    typeof v.keystore === "string" &&
+    v.keystore.length > 0 &&
+    typeof v.password === "string" &&
+    env.test(v.password);
+  return ok ? undefined : 'expected "env:VARIABLE_NAME" or { keystore: FILE, password: "env:VARIABLE_NAME" }';
+}
+
+/** A problem in a section, at `path` relative to it. */
+export type ConfigIssue = { readonly path?: readonly PropertyKey[]; readonly message: string };
 
 /** A validator in the Standard Schema v1 shape (what `zod` schemas implement), synchronous. */
 export type ConfigSchema<Out> = {
@@ -214,6 +277,8 @@ export type EncodeContext<S> = {
   readonly prices: PriceBook;
   /** The policy's slippage limit, for the minimum amounts of pool deposits and withdrawals. */
   readonly slippageBps: number;
+  /** The policy's health-factor floor (wad), for the guard of a leg that moves a lending position; none: no guard. */
+  readonly healthFactorFloorWad: bigint | undefined;
   /** Unix seconds after which time-bound calls revert. */
   readonly deadline: bigint;
   /** Entries: what the leg may spend of each asset (its amounts, scaled down when the funds fall short). */
@@ -240,8 +305,24 @@ export type LegEncoding<S> = {
   readonly state?: S;
   /** USD the leg puts into (+) or takes out of (−) positions the value-loss guard cannot price (LP). */
   readonly unpricedUsd?: bigint;
-  /** The lending pool whose health factor the batch must keep above the policy's floor. */
-  readonly healthFactorPool?: Address;
+  /** Post-conditions on the account's state the batch must keep (e.g. a lending market's health-factor floor). */
+  readonly floors?: readonly FloorGuard[];
+};
+
+/**
+ * A lower bound on a number the account's state gives after the batch, contributed by the protocol that moves it (a
+ * lending market's health factor): the simulation runs `read` in the same Multicall3 call as the balance guards, takes
+ * output `output` of its result and refuses the batch below `min`. Plain data: the chain knows no protocol.
+ */
+export type FloorGuard = {
+  /** What it bounds, naming it in a violation and in the report ("healthFactor"). */
+  readonly kind: string;
+  /** Where it is read, for messages (e.g. the lending pool's address). */
+  readonly subject: string;
+  readonly read: ContractRead;
+  /** Index of the bounded value among the read's outputs. */
+  readonly output: number;
+  readonly min: bigint;
 };
 
 /** A protocol's contribution to the price guard ({@link Protocol.priceSources}). */

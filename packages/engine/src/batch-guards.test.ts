@@ -1,4 +1,4 @@
-import type { Asset, AssetId, PortfolioState } from "@ballast/core";
+import type { Asset, AssetId, FloorGuard, PortfolioState } from "@ballast/core";
 import { describe, expect, it } from "vitest";
 import { batchGuards } from "./realize.ts";
 import type { ChainFetch, ChainSetup } from "./types.ts";
@@ -78,12 +78,21 @@ describe("batchGuards", () => {
     });
   });
 
-  it("adds the health-factor floor only when the batch moves a lending position", () => {
-    const healthFactor = {
-      pool: "0x00000000000000000000000000000000000000b0",
-      floorWad: (18n * WAD) / 10n,
-    } as const;
-    expect(batchGuards({ ...params, healthFactor }).healthFactor).toEqual(healthFactor);
-    expect("healthFactor" in batchGuards(params)).toBe(false);
+  it("adds the floors the legs contributed, and none when they contributed none", () => {
+    const floor = {
+      kind: "healthFactor",
+      subject: "0x00000000000000000000000000000000000000b0",
+      read: {
+        address: "0x00000000000000000000000000000000000000b0",
+        abi: [],
+        functionName: "getUserAccountData",
+        args: [],
+      },
+      output: 5,
+      min: (18n * WAD) / 10n,
+    } satisfies FloorGuard;
+    expect(batchGuards({ ...params, floors: [floor] }).floors).toEqual([floor]);
+    expect("floors" in batchGuards(params)).toBe(false);
+    expect("floors" in batchGuards({ ...params, floors: [] })).toBe(false);
   });
 });

@@ -1,11 +1,15 @@
 /**
- * The protocol registry: the one file of the engine that names protocols. Each entry is a protocol package's
- * {@link ProtocolPlugin} under the name of its section in `chains.<name>` of the config (`aave:`, `uniswap:`); the apps
- * validate those sections, build the adapters, swap venues and firewall entries through it, and the engine itself only
- * iterates over `ChainSetup.protocols`. Adding a protocol = its package implementing core's `Protocol` and exporting a
- * plugin, plus one line below.
+ * The protocol registry: the one file of Ballast that names protocols. Each entry is a protocol package's
+ * {@link ProtocolPlugin} under the name of its section in `chains.<name>` of the config (`aave:`, `uniswap:`,
+ * `oneInch:`, `across:`); the apps validate those sections, build the adapters, swap venues, bridges and firewall
+ * entries through it, and the engine itself only iterates over `ChainSetup.protocols`. Adding a protocol = its package
+ * exporting a plugin (and implementing core's `Protocol` if it holds positions), plus one line below.
  */
+// The plugin alone: the package index also carries Fusion (@1inch/fusion-sdk needs Node's `assert`, which the
+// Gelato function's browser bundle cannot resolve).
+import { oneInchPlugin } from "@ballast/1inch/plugin";
 import { aaveV3Plugin } from "@ballast/aave-v3";
+import { acrossPlugin } from "@ballast/across";
 import type { Protocol, ProtocolPlugin } from "@ballast/core";
 import { uniswapV3Plugin } from "@ballast/uniswap-v3";
 
@@ -13,6 +17,8 @@ import { uniswapV3Plugin } from "@ballast/uniswap-v3";
 export const protocolRegistry = {
   aave: aaveV3Plugin,
   uniswap: uniswapV3Plugin,
+  oneInch: oneInchPlugin,
+  across: acrossPlugin,
 } as const;
 
 /** A registered section name. */
@@ -32,6 +38,6 @@ export const registeredProtocols = (): readonly (readonly [ProtocolKey, Protocol
 /** The adapters of a chain's protocol sections, in registry order. */
 export function protocolsOf(configs: ProtocolConfigs): Protocol[] {
   return registeredProtocols().flatMap(([key, plugin]) =>
-    configs[key] === undefined ? [] : [plugin.protocol(configs[key])],
+    configs[key] === undefined || !plugin.protocol ? [] : [plugin.protocol(configs[key])],
   );
 }

@@ -8,6 +8,7 @@ import {
   type Call,
   type ChainPlan,
   type EncodeContext,
+  type FloorGuard,
   type Leg,
   LegEncodeError,
   type LegEncoding,
@@ -95,8 +96,8 @@ type Ledger = {
   readonly warnings: string[];
   /** USD moved into (+) or out of (−) positions the value-loss guard cannot price. */
   unpricedUsd: bigint;
-  /** The lending pool whose health factor a leg of the batch moves. */
-  healthFactorPool: Address | undefined;
+  /** The floors the legs' protocols contributed (a lending market's health factor), by kind and contract. */
+  readonly floors: Map<string, FloorGuard>;
 };
 
 /** What every phase reads: the chain, its read, the valuation and the policy's limits. */
@@ -106,6 +107,7 @@ type Run = {
   readonly state: PortfolioState;
   readonly slots: readonly SleeveSlot[];
   readonly slippageBps: number;
+  readonly healthFactorFloorWad: bigint | undefined;
   readonly deadline: bigint;
 };
 
@@ -133,6 +135,7 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
     state: params.state,
     slots: params.slots,
     slippageBps: policy.maxSlippageBps,
+    healthFactorFloorWad: policy.healthFactor?.floorWad,
     deadline: params.deadline ?? fetch.snapshot.timestamp + BigInt(DEFAULT_DEADLINE_SECONDS),
   };
   const ledger: Ledger = {
@@ -147,7 +150,7 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
     bridges: [],
     warnings: [],
     unpricedUsd: 0n,
-    healthFactorPool: undefined,
+    floors: new Map(),
   };
   const legs = chainPlan.legs;
   encodeExits(
@@ -176,10 +179,7 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
     delta: ledger.min,
     touched: ledger.touched,
     maxValueLossUsd: params.maxValueLossUsd + ledger.unpricedUsd,
-    healthFactor:
-      ledger.healthFactorPool && policy.healthFactor
-        ? { pool: ledger.healthFactorPool, floorWad: policy.healthFactor.floorWad }
-        : undefined,
+    floors: [...ledger.floors.values()],
   });
   const calls = ledger.realized.flatMap((r) => r.calls);
   return {
@@ -222,6 +222,7 @@ function encodeLeg(
     assets: run.state.snapshot.assets,
     prices: run.state.prices,
     slippageBps: run.slippageBps,
+    healthFactorFloorWad: run.healthFactorFloorWad,
     deadline: run.deadline,
     funded,
     spare,
@@ -255,7 +256,7 @@ function record(ledger: Ledger, leg: SleeveLeg, enc: LegEncoding<unknown>, note?
   }
   if (enc.state !== undefined) ledger.states.set(leg.protocol, enc.state);
   ledger.unpricedUsd += enc.unpricedUsd ?? 0n;
-  ledger.healthFactorPool = enc.healthFactorPool ?? ledger.healthFactorPool;
+  for (const f of enc.floors ?? []) ledger.floors.set(`${f.kind}:${f.read.address.toLowerCase()}`, f);
   const notes = [note, enc.note].filter((n): n is string => n !== undefined);
   ledger.realized.push({
     step: leg.step,
@@ -560,8 +561,8 @@ export type BatchGuardsParameters = {
   readonly touched: ReadonlySet<AssetId>;
   /** Largest acceptable loss over the priced tokens (value put into unpriced positions added, taken out subtracted). */
   readonly maxValueLossUsd: bigint;
-  /** The health factor to keep, when a leg of the batch moves a lending position. */
-  readonly healthFactor?: { readonly pool: Address; readonly floorWad: bigint } | undefined;
+  /** The floors the legs contributed (a lending market's health factor, when a leg moves it and the policy has one). */
+  readonly floors?: readonly FloorGuard[];
 };
 
 /**
@@ -571,7 +572,8 @@ export type BatchGuardsParameters = {
  * - the value loss over wallet tokens and the tokens the protocols price with them (aTokens at their underlying's
  *   price, variable debt tokens at minus it), with the limit raised by what enters unpriced positions (LP) and lowered
  *   by what leaves them;
- * - the lending market's health factor after the batch ≥ the floor, when the batch moves it and the policy has one.
+ * - the floors the legs' protocols contributed: a lending market's health factor after the batch ≥ the policy's floor,
+ *   when the batch moves it and the policy has one.
  */
 export function batchGuards(params: BatchGuardsParameters): Guards {
   const { setup, fetch, state } = params;
@@ -601,7 +603,7 @@ export function batchGuards(params: BatchGuardsParameters): Guards {
     balanceDeltas,
     prices,
     maxValueLossUsd: params.maxValueLossUsd,
-    ...(params.healthFactor ? { healthFactor: params.healthFactor } : {}),
+    ...(params.floors?.length ? { floors: params.floors } : {}),
   };
 }
 

@@ -144,7 +144,7 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
       expect(q.minAmountOut).toBeGreaterThanOrEqual(swaps[i]!.minOut);
     // The simulation checked the guards: HF floor after the batch, every balance guard, the value loss.
     const report = batch.simulation!.report!;
-    expect(report.healthFactor).toBeGreaterThanOrEqual(FLOOR);
+    expect(report.floors.find((f) => f.kind === "healthFactor")?.value).toBeGreaterThanOrEqual(FLOOR);
     for (const g of batch.guards.balanceDeltas ?? []) {
       const seen = report.balances.find((b) => b.token.toLowerCase() === g.token.toLowerCase())!;
       expect(seen.delta).toBeGreaterThanOrEqual(g.min);

@@ -1,0 +1,119 @@
+import { addressProblem } from "@ballast/chain";
+import {
+  type Address,
+  type ProtocolPlugin,
+  parseDurationSeconds,
+  parsePercentBps,
+  type SecretRef,
+  secretRefProblem,
+} from "@ballast/core";
+import { z } from "zod";
+import { acrossBridge } from "./bridge.ts";
+import { acrossSpokePoolKind } from "./firewall.ts";
+import { createAcrossClient } from "./http.ts";
+
+const address = z.string().superRefine((s, ctx) => {
+  const problem = addressProblem(s);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+}) as unknown as z.ZodType<Address>;
+
+const secret = z.unknown().superRefine((v, ctx) => {
+  const problem = secretRefProblem(v);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+}) as unknown as z.ZodType<SecretRef>;
+
+/** A share of the input ("0.05%", "5bps") as integer bps, at most 100%. */
+const share = (field: string) =>
+  z.union([z.string(), z.number()]).transform((s, ctx) => {
+    try {
+      const bps = parsePercentBps(String(s), field);
+      if (bps <= 10_000) return bps;
+      ctx.addIssue({ code: "custom", message: `expected between 0% and 100%, got "${s}"` });
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as Error).message });
+    }
+    return z.NEVER;
+  });
+
+/**
+ * The `chains.<name>.across` section: the origin SpokePool (from the config, never from the API), the tokens it may
+ * bridge (a route exists between two chains for each symbol both list) and the planner's estimate of the fee.
+ */
+export const acrossConfigSchema = z
+  .object({
+    spokePool: address,
+    tokens: z.array(z.string()).min(1),
+    /** The planner's estimate of the fee (what a quote usually asks), to let bridges compete with swaps. */
+    fee: share("across.fee").default(5),
+  })
+  .strict();
+
+/** The top-level `across` section: the API and the limits every quote is checked against. */
+export const acrossSharedSchema = z
+  .object({
+    api: z.url().default("https://app.across.to/api"),
+    apiKey: secret.optional(),
+    /** A quote whose fee is above this share of the input is refused (nothing is sent). */
+    maxFee: share("across.maxFee").default(50),
+    /** Time relayers have to fill before the deposit expires and is refunded on the origin. */
+    fillDeadline: z
+      .string()
+      .transform((s, ctx) => {
+        try {
+          return parseDurationSeconds(s);
+        } catch (e) {
+          ctx.addIssue({ code: "custom", message: (e as Error).message });
+          return z.NEVER;
+        }
+      })
+      .refine((s) => s >= 60 && s <= 21_000, { message: "expected between 1m and 5h50m" })
+      .default(3_600),
+  })
+  .strict();
+
+/** A valid `across` section of a chain. */
+export type AcrossSection = z.output<typeof acrossConfigSchema>;
+/** A valid top-level `across` section. */
+export type AcrossShared = z.output<typeof acrossSharedSchema>;
+
+/**
+ * Across for the engine's registry: the bridge from each chain with an `across` section (the top-level `across` gives
+ * the API and limits), and its SpokePool for the batch firewall (its `deposit` only). Transfers in flight need an app
+ * that tracks them.
+ */
+export const acrossPlugin: ProtocolPlugin<AcrossSection, AcrossShared> = {
+  label: "Across",
+  sleeveKinds: {},
+  configSchema: acrossConfigSchema,
+  requires: ["secrets", "bridges"],
+  shared: { configSchema: acrossSharedSchema, needs: "api" },
+  checkChain: (section, chain) =>
+    section.tokens.flatMap((sym, i) =>
+      chain.tokens.includes(sym)
+        ? []
+        : [
+            {
+              path: ["tokens", i],
+              message: `unknown token "${sym}" on chain ${chain.key}; known: ${chain.tokens.join(", ")}`,
+            },
+          ],
+    ),
+  firewall: (section) => [{ address: section.spokePool, kind: acrossSpokePoolKind }],
+  bridge: {
+    create: (section, shared, { chainId, tokens, secret }) => {
+      const bridged = new Set(section.tokens);
+      return acrossBridge({
+        client: createAcrossClient({
+          baseUrl: shared.api,
+          ...(shared.apiKey ? { apiKey: secret(shared.apiKey, "apiKey", true) } : {}),
+        }),
+        chainId,
+        spokePool: section.spokePool,
+        tokens: tokens.filter((t) => bridged.has(t.symbol)).map((t) => t.address),
+        maxFeeBps: shared.maxFee,
+        feeBps: section.fee,
+        fillDeadlineSec: shared.fillDeadline,
+      });
+    },
+  },
+};
