@@ -1,5 +1,6 @@
 import type { FusionApi } from "@ballast/testkit";
 import {
+  advanceTimeTo,
   type FusionResolver,
   fund,
   startFusionApi,
@@ -60,6 +61,8 @@ const usdcOf = () =>
 
 /** The maker holds `amount` WETH and approves the LOP exactly, with the call the keeper's batch would carry. */
 async function approveExactly(client: FusionClient, amount: bigint): Promise<void> {
+  // The SDK times orders by the host clock; a snapshot revert sets the chain's clock back: bring it forward.
+  await advanceTimeTo(chain, { timestamp: BigInt(Math.floor(Date.now() / 1000)) });
   await fund(chain, { account: maker.address, token: "WETH", amount });
   const call = fusionApprovalCall(client, chain.deployment.tokens.WETH.address, amount);
   expect(call.to).toBe(chain.deployment.tokens.WETH.address);

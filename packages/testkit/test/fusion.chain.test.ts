@@ -76,6 +76,12 @@ function sdk(): FusionSDK {
   });
 }
 
+/**
+ * The SDK times orders by the host clock, the contracts by the chain's, and `evm_revert` (after each test) sets the
+ * chain's clock back to the snapshot's: bring it to the host clock before an order is built.
+ */
+const syncClock = () => advanceTimeTo(chain, { timestamp: BigInt(Math.floor(Date.now() / 1000)) });
+
 const balance = (token: "WETH" | "USDC") =>
   chain.publicClient.readContract({
     address: chain.deployment.tokens[token].address,
@@ -87,6 +93,7 @@ const balance = (token: "WETH" | "USDC") =>
 /** alice holds `amount` WETH approved to the LOP and places a WETH → USDC order through the SDK. */
 async function placeOrder(amount: bigint) {
   const { tokens, fusion } = chain.deployment;
+  await syncClock();
   await fund(chain, { account: alice.address, token: "WETH", amount });
   await sendAndWait(chain, chain.walletClients.alice, {
     to: tokens.WETH.address,
