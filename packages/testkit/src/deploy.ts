@@ -123,7 +123,7 @@ export async function deployProtocols(
   }
 
   // --- Multicall3, Safe 1.3.0, Simple7702Account, Across V3 ---------------------------------------------------
-  const { multicallDeployed, safe, simple7702Account, across, fusion } = await deployUtilities(d, {
+  const { multicallDeployed, ...utilities } = await deployUtilities(d, {
     deployer,
     treasury,
     weth: tokens.WETH.address,
@@ -277,10 +277,7 @@ export async function deployProtocols(
       ),
     },
     multicall3: MULTICALL3_ADDRESS,
-    safe,
-    simple7702Account,
-    across,
-    fusion,
+    ...utilities, // safe, simple7702Account, across, fusion
   };
 }
 
