@@ -97,11 +97,25 @@ const account = z.discriminatedUnion("type", [
     }),
 ]);
 
+/**
+ * Fusion orders on this chain (used when `policy.fusion` is set and `swap` lists 1inch): the Limit Order Protocol the
+ * orders are signed for and approved to (default the chain's AggregationRouterV6) and the settlement extensions an
+ * order may name (any other is refused before signing); `url` overrides `{baseUrl}/fusion`.
+ */
+const oneInchFusion = z
+  .object({
+    url: z.url().optional(),
+    limitOrderProtocol: address.optional(),
+    settlements: z.array(address).min(1),
+  })
+  .strict();
+
 const oneInch = z
   .object({
     baseUrl: z.url().default("https://api.1inch.dev"),
     apiKey: secretRef.optional(),
     router: address.optional(),
+    fusion: oneInchFusion.optional(),
   })
   .strict();
 

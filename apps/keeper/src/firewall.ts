@@ -16,6 +16,7 @@ export function firewallPolicyOf(c: ChainConfig, account: Address): FirewallPoli
   const oneInch = c.swap?.includes("1inch")
     ? (c.oneInch?.router ?? DEFAULT_ROUTERS[c.chainId]?.address ?? AGGREGATION_ROUTER_V6)
     : undefined;
+  const lop = oneInch && c.oneInch?.fusion ? fusionProtocolOf(c) : undefined;
   return {
     chainId: c.chainId,
     accounts: [account],
@@ -23,6 +24,10 @@ export function firewallPolicyOf(c: ChainConfig, account: Address): FirewallPoli
     contracts: [
       ...firewallContractsOf(c),
       ...(oneInch ? [{ address: oneInch, kind: oneInchRouterKind }] : []),
+      // Fusion orders: the batch approves the Limit Order Protocol (exactly the order's input).
+      ...(lop && lop.toLowerCase() !== oneInch?.toLowerCase()
+        ? [{ address: lop, kind: oneInchRouterKind }]
+        : []),
       ...(c.across ? [{ address: c.across.spokePool, kind: acrossSpokePoolKind }] : []),
     ],
     ...(c.account.type === "safe"
@@ -30,3 +35,7 @@ export function firewallPolicyOf(c: ChainConfig, account: Address): FirewallPoli
       : { delegation: c.account.implementation }),
   };
 }
+
+/** The Limit Order Protocol Fusion orders on this chain are signed for and approved to. */
+export const fusionProtocolOf = (c: ChainConfig): Address =>
+  c.oneInch?.fusion?.limitOrderProtocol ?? DEFAULT_ROUTERS[c.chainId]?.address ?? AGGREGATION_ROUTER_V6;

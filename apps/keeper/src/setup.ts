@@ -1,4 +1,11 @@
-import { createOneInchClient, decodeAggregationRouterV6, oneInchVenue } from "@ballast/1inch";
+import {
+  createFusionClient,
+  createOneInchClient,
+  decodeAggregationRouterV6,
+  type FusionClient,
+  fusionApprovalCall,
+  oneInchVenue,
+} from "@ballast/1inch";
 import { type AcrossClient, acrossBridge, createAcrossClient } from "@ballast/across";
 import {
   type ChainClients,
@@ -25,7 +32,7 @@ import type { ChainSetup } from "@ballast/engine";
 import { type LocalAccount, parseGwei } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import type { ChainConfig, Config } from "./config.ts";
-import { firewallPolicyOf } from "./firewall.ts";
+import { firewallPolicyOf, fusionProtocolOf } from "./firewall.ts";
 import { resolvePrivateKey, resolveSecret, SecretError } from "./secrets.ts";
 
 /** Everything the keeper holds for one chain: the engine's view, and the sending side when a key is available. */
@@ -36,6 +43,8 @@ export type ChainRuntime = {
   readonly setup: ChainSetup;
   /** Present when the account's key resolved (`run`); read-only commands work without it. */
   readonly manager: TxManager | undefined;
+  /** Signs and places Fusion orders: with `policy.fusion`, 1inch among the venues, `oneInch.fusion` and the key. */
+  readonly fusion?: FusionClient;
 };
 
 /** A config that is valid but cannot be used as it stands (e.g. a read-only command without the account address). */
@@ -103,6 +112,42 @@ function bridgeFor(
   });
 }
 
+/**
+ * The chain's Fusion client and order route, when `policy.fusion` is set, `swap` lists 1inch, `oneInch.fusion` names
+ * the trusted settlements, the account is an EIP-7702 EOA (the maker signs) and its key resolved.
+ */
+function fusionFor(
+  config: Config,
+  key: string,
+  c: ChainConfig,
+  env: Env,
+  account: LocalAccount | undefined,
+): { client: FusionClient; route: NonNullable<ChainSetup["orders"]> } | undefined {
+  const policy = config.policy.fusion;
+  const f = c.oneInch?.fusion;
+  if (!policy || !f || !account || c.account.type !== "eip7702" || !c.swap?.includes("1inch"))
+    return undefined;
+  const o = c.oneInch ?? { baseUrl: "https://api.1inch.dev" };
+  const apiKey = o.apiKey ? resolveSecret(o.apiKey, env, `chains.${key}.oneInch.apiKey`) : undefined;
+  const limitOrderProtocol = fusionProtocolOf(c);
+  const client = createFusionClient({
+    client: createOneInchClient({ baseUrl: o.baseUrl, ...(apiKey ? { apiKey } : {}) }),
+    chainId: c.chainId,
+    signer: account,
+    ...(f.url ? { url: f.url } : {}),
+    limitOrderProtocol,
+    trustedSettlements: f.settlements,
+  });
+  return {
+    client,
+    route: {
+      name: "1inch-fusion",
+      aboveUsd: policy.aboveUsd,
+      approval: (token, amount) => [fusionApprovalCall({ limitOrderProtocol }, token, amount)],
+    },
+  };
+}
+
 /** The Across API client of the config's top-level `across`, when there is one. */
 function acrossClientOf(config: Config, env: Env): AcrossClient | undefined {
   const a = config.across;
@@ -168,8 +213,13 @@ export function buildRuntime(
       venues: keeperVenues(key, c, env),
     });
     const bridge = bridgeFor(config, c, base.tokens, across);
-    const setup: ChainSetup = bridge ? { ...base, bridge } : base;
-    return { key, config: c, clients, setup, manager };
+    const fusion = fusionFor(config, key, c, env, account);
+    const setup: ChainSetup = {
+      ...base,
+      ...(bridge ? { bridge } : {}),
+      ...(fusion ? { orders: fusion.route } : {}),
+    };
+    return { key, config: c, clients, setup, manager, ...(fusion ? { fusion: fusion.client } : {}) };
   });
 }
 
