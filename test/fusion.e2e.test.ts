@@ -158,6 +158,13 @@ describe("ballast routes a large swap as a 1inch Fusion order", () => {
       expect(outOfBand(third)).toEqual([]);
       expect(third.sent).toEqual([]);
       expect(resolver.errors).toEqual([]);
+      // `history`: the order's life with its hash and what was received.
+      const [row] = (await k.journal.history(50)).filter((h) => h.kind === "order");
+      expect(row!.summary).toMatch(
+        new RegExp(
+          `^1inch-fusion [\\d.]+ WETH → USDC ${order!.signed!.orderHash}: journaled \\+0s → signed \\+\\d+s → submitted \\+\\d+s → filled \\+\\d+s \\(received [\\d.]+ USDC\\)$`,
+        ),
+      );
     } finally {
       await resolver?.stop();
       await k.journal.close();

@@ -149,6 +149,8 @@ CREATE INDEX bridge_transfers_at ON bridge_transfers (portfolio, updated_at);
 CREATE INDEX bridge_transfers_portfolio_seq ON bridge_transfers (portfolio, seq);`,
   },
   {
+    // Swap orders (#17, 1inch Fusion): journaled before the batch carrying their approval, signed and journaled with
+    // their hash before the relayer sees them, then filled, expired, cancelled, refused or unsent.
     version: 7,
     name: "swap-orders",
     sql: `
@@ -157,7 +159,8 @@ CREATE TABLE swap_orders (
   chain BIGINT NOT NULL, status TEXT NOT NULL, order_hash TEXT,
   created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, summary TEXT NOT NULL, json TEXT NOT NULL,
   seq BIGINT NOT NULL);
-CREATE INDEX swap_orders_live ON swap_orders (portfolio, status);`,
+CREATE INDEX swap_orders_live ON swap_orders (portfolio, status);
+CREATE INDEX swap_orders_portfolio_seq ON swap_orders (portfolio, seq);`,
   },
 ];
 

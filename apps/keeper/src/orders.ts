@@ -47,6 +47,7 @@ export type OrderRecord = SwapOrder & {
   readonly account: Address;
   readonly symbolIn: string;
   readonly symbolOut: string;
+  readonly decimalsIn: number;
   readonly decimalsOut: number;
   readonly status: OrderStatus;
   readonly createdAt: number;
@@ -87,6 +88,10 @@ export function orderLine(k: Keeper, r: OrderRecord, now: number): string {
   return `${r.route} ${r.symbolIn} → ${r.symbolOut} on ${keyOf(k, r.chainId)} (${formatUsd(r.usd)}, at least ${formatUnitsOf(r.minAmountOut, r.decimalsOut)} ${r.symbolOut})${hash}: ${r.status}, ${Math.max(0, now - r.createdAt)} s old${filled}`;
 }
 
+/** An order's life in one line, for `history`: route, amounts, hash, each status with its time, what was received. */
+const orderSummary = (r: OrderRecord): string =>
+  `${r.route} ${formatUnitsOf(r.amountIn, r.decimalsIn)} ${r.symbolIn} → ${r.symbolOut}${r.signed ? ` ${r.signed.orderHash}` : ""}: ${r.life.map((l) => `${l.status} +${l.at - r.createdAt}s`).join(" → ")}${r.filledOut === undefined ? "" : ` (received ${formatUnitsOf(r.filledOut, r.decimalsOut)} ${r.symbolOut})`}`;
+
 /** Journals an order as it stands; each write takes the journal's next sequence number. */
 export const writeOrder = (journal: Pick<Journal, "sql" | "portfolio">, r: OrderRecord, at: number) =>
   journal.sql.transaction(async (tx) => {
@@ -106,7 +111,7 @@ export const writeOrder = (journal: Pick<Journal, "sql" | "portfolio">, r: Order
         r.signed?.orderHash ?? null,
         r.createdAt,
         at,
-        `${r.route} ${r.symbolIn} → ${r.symbolOut}: ${r.life.map((l) => `${l.status} +${l.at - r.createdAt}s`).join(" → ")}`,
+        orderSummary(r),
         toJson(r),
         await nextSeq(tx),
       ],
@@ -125,6 +130,7 @@ export async function journalOrders(k: Keeper, params: { planId: string; batch: 
       account: chain?.setup.account ?? ("0x" as Address),
       symbolIn: symbol(o.tokenIn)?.symbol ?? o.tokenIn,
       symbolOut: symbol(o.tokenOut)?.symbol ?? o.tokenOut,
+      decimalsIn: symbol(o.tokenIn)?.decimals ?? 18,
       decimalsOut: symbol(o.tokenOut)?.decimals ?? 18,
       status: "journaled",
       createdAt: params.at,
