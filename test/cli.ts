@@ -1,17 +1,17 @@
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ballastArgv } from "../apps/keeper/test/bin.ts";
 
 /** The repository root. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const CLI = join(ROOT, "apps", "keeper", "src", "cli.ts");
 
 /** What a `ballast` process printed and how it ended. */
 export type CliRun = { code: number | null; stdout: string; stderr: string };
 
-/** Starts `ballast …args` as a real process (node + tsx), as a user would run it. */
+/** Starts `ballast …args` as a real process (the built bin; `demo` from the sources), as a user would run it. */
 export function startCli(args: readonly string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+  const child = spawn(process.execPath, ballastArgv(args), {
     cwd: ROOT,
     env: { ...process.env, BALLAST_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],

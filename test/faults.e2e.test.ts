@@ -17,7 +17,15 @@ import type { Hex } from "viem";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { STAND_IN_PATHS, type StandIns, startStandIns } from "../apps/keeper/test/alert-stand-ins.ts";
 import { cli, startCli } from "./cli.ts";
-import { hashesFrom, listenPort, nonces, txsFrom, undocumentedLabels, waitFor } from "./helpers.ts";
+import {
+  hashesFrom,
+  listenPort,
+  nonces,
+  txsFrom,
+  undocumentedLabels,
+  waitFor,
+  withLogOnError,
+} from "./helpers.ts";
 
 // The keeper process against two local chains behind RPC fault-injection proxies. Every case counts what landed on
 // chain and the account's nonces, read from the chains, never log lines. One rebalance per chain is right after
@@ -200,16 +208,18 @@ describe("exactly once under faults: the keeper process, two local chains, fault
       const daemon = startCli(["run", "-c", file], { ...env, BALLAST_LOG_LEVEL: "info" });
       try {
         // Both batches sent and final under the faults, then three more cycles under the same faults (they must hold).
-        await waitFor(
-          "both batches final",
-          async () => {
-            const r = await journalRecords(journal);
-            return r.length === 2 && r.every((x) => x.status === "confirmed");
-          },
-          90_000,
-        );
-        const then = cyclesOf(daemon.stderrSoFar());
-        await waitFor("three more cycles", () => cyclesOf(daemon.stderrSoFar()) >= then + 3);
+        await withLogOnError(daemon, async () => {
+          await waitFor(
+            "both batches final",
+            async () => {
+              const r = await journalRecords(journal);
+              return r.length === 2 && r.every((x) => x.status === "confirmed");
+            },
+            90_000,
+          );
+          const then = cyclesOf(daemon.stderrSoFar());
+          await waitFor("three more cycles", () => cyclesOf(daemon.stderrSoFar()) >= then + 3);
+        });
       } finally {
         daemon.child.kill("SIGTERM");
       }

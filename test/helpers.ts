@@ -37,6 +37,21 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
   }
 }
 
+/** Runs `step`; if it throws, the error carries the tail of the started process's log (the cause of a timeout). */
+export async function withLogOnError<T>(
+  run: { stderrSoFar: () => string },
+  step: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await step();
+  } catch (e) {
+    const log = run.stderrSoFar().split("\n").slice(-60).join("\n");
+    throw new Error(
+      `${e instanceof Error ? e.message : String(e)}\n--- the process's log, last 60 lines ---\n${log}`,
+    );
+  }
+}
+
 /**
  * The port a started `ballast run` (or `work`) serves on, from its `listen` log line (logged at level info): waits for
  * the line, which comes through a pipe, in no fixed order with what the process does over sockets.

@@ -103,7 +103,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-// Each test runs the real CLI several times (node + tsx start-up, seconds each on a busy machine).
+// Each test runs the real CLI several times (seconds each on a busy machine).
 describe("risk controls, on two local chains with the keeper process", { timeout: 240_000 }, () => {
   it("pause stops a running daemon's next send, visible in status, /metrics and /healthz; resume restarts it", async () => {
     const config = configFile("pause", everySecond);

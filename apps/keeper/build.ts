@@ -13,7 +13,6 @@ import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outfile = join(here, "dist", "ballast.js");
 
 const demoFromSources: Plugin = {
   name: "demo-from-sources",
@@ -32,19 +31,24 @@ export async function runDemo(): Promise<void> {
   },
 };
 
-await build({
-  entryPoints: [join(here, "src", "cli.ts")],
-  outfile,
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  external: ["better-sqlite3", "pino", "pino-pretty"],
-  // Bundled CommonJS modules may call require(); give them one.
-  banner: {
-    js: '#!/usr/bin/env node\nimport { createRequire as __ballastRequire } from "node:module";\nconst require = __ballastRequire(import.meta.url);',
-  },
-  plugins: [demoFromSources],
-  logLevel: "warning",
-});
-chmodSync(outfile, 0o755);
+/** Bundles `src/cli.ts` into `outfile` (under this package, where the bin finds its dependencies left outside). */
+export async function buildBin(outfile: string): Promise<void> {
+  await build({
+    entryPoints: [join(here, "src", "cli.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["better-sqlite3", "pino", "pino-pretty"],
+    // Bundled CommonJS modules may call require(); give them one.
+    banner: {
+      js: '#!/usr/bin/env node\nimport { createRequire as __ballastRequire } from "node:module";\nconst require = __ballastRequire(import.meta.url);',
+    },
+    plugins: [demoFromSources],
+    logLevel: "warning",
+  });
+  chmodSync(outfile, 0o755);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildBin(join(here, "dist", "ballast.js"));

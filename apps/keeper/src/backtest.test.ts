@@ -1,11 +1,10 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { ballastArgv } from "../test/bin.ts";
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), "cli.ts");
 const dir = mkdtempSync(join(tmpdir(), "ballast-backtest-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -46,7 +45,7 @@ const ballast = (args: string[]) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     const env = { ...process.env };
     delete env.BACKTEST_TEST_UNSET_RPC;
-    execFile(process.execPath, ["--import", "tsx", CLI, ...args], { env }, (err, stdout, stderr) =>
+    execFile(process.execPath, ballastArgv(args), { env }, (err, stdout, stderr) =>
       resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
     );
   });

@@ -2,12 +2,11 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { BallastError } from "@ballast/core";
 import { afterAll, describe, expect, it } from "vitest";
+import { ballastArgv } from "../test/bin.ts";
 import { loadDemo } from "./cli.ts";
 
-const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "ballast-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -16,7 +15,7 @@ const ballast = (args: string[]) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     const env = { ...process.env };
     delete env.BALLAST_KEY;
-    execFile(process.execPath, ["--import", "tsx", CLI, ...args], { env }, (err, stdout, stderr) =>
+    execFile(process.execPath, ballastArgv(args), { env }, (err, stdout, stderr) =>
       resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
     );
   });

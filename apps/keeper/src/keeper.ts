@@ -143,7 +143,8 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
  * Settles every chain's in-flight ledger (one look at each journaled transaction that is not final: receipt → final,
  * lost by the node → the same bytes again, reorged out or never seen by the chain → dropped) and repeats until
  * nothing is in flight, `waitMs` has passed or `signal` aborts. Returns what is still in flight (those chains hold)
- * and every transaction that became final meanwhile.
+ * and every transaction that became final meanwhile. A confirmation journals `now` (the cycle's clock, unix seconds;
+ * default the wall clock) as the last rebalance.
  */
 export async function settleInFlight(
   k: Keeper,
@@ -151,10 +152,13 @@ export async function settleInFlight(
 ): Promise<Settled> {
   const deadline = Date.now() + (opts.waitMs ?? 0);
   const pollMs = Math.min(...k.chains.map((c) => c.clients.pollingIntervalMs), 1_000);
+  const now = opts.now ?? Math.floor(Date.now() / 1000);
   const settled: TxRecord[] = [];
   for (;;) {
     const settlements = await Promise.all(
-      k.chains.map(async (c) => (c.manager ? reportSettlement(k, c.key, await c.manager.settle()) : null)),
+      k.chains.map(async (c) =>
+        c.manager ? reportSettlement(k, c.key, await c.manager.settle(), now) : null,
+      ),
     );
     for (const s of settlements) settled.push(...(s?.settled ?? []));
     const inFlight = settlements.flatMap((s) => s?.inFlight ?? []);
@@ -163,7 +167,7 @@ export async function settleInFlight(
   }
 }
 
-async function reportSettlement(k: Keeper, chain: string, s: Settlement): Promise<Settlement> {
+async function reportSettlement(k: Keeper, chain: string, s: Settlement, now: number): Promise<Settlement> {
   for (const r of s.settled) {
     const outcome = r.status === "confirmed" ? "confirmed" : r.status === "reverted" ? "reverted" : "dropped";
     k.metrics.inc("ballast_tx_total", { chain, outcome });
@@ -171,7 +175,7 @@ async function reportSettlement(k: Keeper, chain: string, s: Settlement): Promis
     await recordOutcome(k, { chain, ok: outcome === "confirmed", detail: `in-flight batch ${outcome}` });
     if (r.inclusion && r.status === "confirmed") {
       k.metrics.inc("ballast_gas_used_total", { chain }, Number(r.inclusion.gasUsed));
-      await k.journal.put(LAST_REBALANCE, String(Math.floor(Date.now() / 1000)));
+      await k.journal.put(LAST_REBALANCE, String(now));
       k.log.info(
         { chain, planId: r.planId, hash: r.inclusion.hash, block: String(r.inclusion.blockNumber) },
         "in-flight transaction confirmed",
@@ -228,7 +232,9 @@ async function cycleParams(
     rules,
     priceGuard,
     now: opts.now,
-    ...(last ? { lastRebalanceAt: Number(last) } : {}),
+    // Never after this cycle's clock: a landing journaled in a later second (settled during this cycle), or by another
+    // keeper whose clock runs ahead, happened "now" (the engine refuses a last rebalance in the future).
+    ...(last ? { lastRebalanceAt: Math.min(Number(last), opts.now) } : {}),
     ...(opts.force ? { force: true } : {}),
     inFlight,
     ...(bridges ? { inTransit: bridges.inTransit } : {}),
@@ -255,7 +261,7 @@ export async function keeperCycle(
 ): Promise<KeeperCycle> {
   // Before planning: settle what can be settled; a chain with anything still in flight gets no new batch.
   const { inFlight: txs, settled } = opts.execute
-    ? await settleInFlight(k, { signal: opts.signal })
+    ? await settleInFlight(k, { signal: opts.signal, now: opts.now })
     : { inFlight: await journaledInFlight(k), settled: [] };
   // Bridge transfers after the transactions: a confirmed origin batch gives its deposit; a fill or refund ends one.
   const bridges = await settleTransfers(k, opts.now);

@@ -1,3 +1,6 @@
+import { once } from "node:events";
+import { Agent, get, type IncomingMessage } from "node:http";
+import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMetrics, labelled, serveMetrics } from "./metrics.ts";
 
@@ -54,5 +57,39 @@ describe("metrics", () => {
     expect((await fetch(`http://127.0.0.1:${s.port}/healthz`)).status).toBe(200);
     ok = false;
     expect((await fetch(`http://127.0.0.1:${s.port}/healthz`)).status).toBe(503);
+  });
+
+  it("close() ends every connection: a spare one never used, and a keep-alive one whose answer is pending", async () => {
+    // A browser holds both kinds; `server.close()` alone waited for them while the page kept polling.
+    let asked!: () => void;
+    const healthAsked = new Promise<void>((r) => {
+      asked = r;
+    });
+    let answer!: () => void;
+    const held = new Promise<void>((r) => {
+      answer = r;
+    });
+    const s = await serveMetrics("127.0.0.1:0", createMetrics(), async () => {
+      asked();
+      await held;
+      return { ok: true, chains: {} };
+    });
+    const spare = connect(s.port, "127.0.0.1");
+    await once(spare, "connect");
+    const spareClosed = once(spare, "close");
+    const agent = new Agent({ keepAlive: true });
+    const response = new Promise<IncomingMessage>((resolve, reject) =>
+      get(`http://127.0.0.1:${s.port}/healthz`, { agent }, resolve).on("error", reject),
+    );
+    await healthAsked;
+    const closed = s.close();
+    answer();
+    const res = await response;
+    res.resume();
+    expect(res.statusCode).toBe(200); // the pending answer is still given, as the connection's last
+    expect(res.headers.connection).toBe("close");
+    await closed;
+    await spareClosed;
+    agent.destroy();
   });
 });

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { redactText } from "@ballast/core";
 
 type Labels = Record<string, string | number>;
@@ -140,7 +141,7 @@ export type HealthAnswer = { ok: boolean; [detail: string]: unknown };
 
 /**
  * Serves `/metrics` and `/healthz` on `host:port`, and whatever `routes` answers (the dashboard); resolves once
- * listening, with the bound port.
+ * listening, with the bound port. `close()` resolves once every connection has ended: see {@link closeServer}.
  */
 export async function serveMetrics(
   listen: string,
@@ -149,7 +150,10 @@ export async function serveMetrics(
   routes?: (req: IncomingMessage, res: ServerResponse) => boolean,
 ): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const [host, portText] = listen.split(":") as [string, string];
+  const answering = new Set<ServerResponse>();
   const server = createServer((req, res) => {
+    answering.add(res);
+    res.once("close", () => answering.delete(res));
     if (req.url === "/metrics") {
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(metrics.render());
     } else if (req.url === "/healthz") {
@@ -162,6 +166,11 @@ export async function serveMetrics(
         );
     } else if (!routes?.(req, res)) res.writeHead(404).end("not found\n");
   });
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(Number(portText), host, () => resolve());
@@ -171,6 +180,26 @@ export async function serveMetrics(
   return {
     server,
     port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => closeServer(server, sockets, answering),
   };
+}
+
+/**
+ * Stops listening and ends every connection, resolving once all have ended. `server.close()` alone ends only the
+ * keep-alive connections Node counts as idle: a connection opened but not yet used (browsers open spares) or one
+ * answering at that moment stays open while its client keeps reusing it, and the dashboard page, polling every
+ * 5 s within the 5-s keep-alive timeout, held one for ever (`ballast dashboard` and `run` then never exited on
+ * SIGTERM). So a connection with no answer pending ends now, and a pending answer is its connection's last.
+ */
+function closeServer(server: Server, sockets: Set<Socket>, answering: Set<ServerResponse>): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const busy = new Set<Socket | null>();
+  for (const res of answering)
+    if (!res.headersSent) {
+      busy.add(res.socket);
+      res.setHeader("connection", "close"); // Node ends the connection once this answer is sent
+    }
+  // The others: what was written is flushed, then the connection ends whatever the client does.
+  for (const socket of sockets) if (!busy.has(socket)) socket.end(() => socket.destroy());
+  return closed;
 }

@@ -11,7 +11,6 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { AGGREGATION_ROUTER_V6, aggregationRouterV6Abi, oneInchRouterKind } from "@ballast/1inch";
 import { aavePoolAbi, aavePoolKind, encodeBorrow, encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
@@ -70,8 +69,7 @@ import { createLogger } from "../src/log.ts";
 import { createMetrics } from "../src/metrics.ts";
 import { BALLAST_ROLE, MULTI_SEND_SELECTOR, permissionsOf } from "../src/safe-permissions.ts";
 import { buildRuntime } from "../src/setup.ts";
-
-const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+import { ballastArgv } from "./bin.ts";
 
 // The Roles bytecode in zodiac-roles-sdk (25,286 bytes of runtime code) is over EIP-170's 24,576: its build differs
 // from the mastercopy deployed on mainnet, so this one chain lifts anvil's code-size limit.
@@ -167,7 +165,7 @@ beforeAll(async () => {
   );
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ["--import", "tsx", CLI, "safe-permissions", "-c", file, "--member", keeper.address, "--json"],
+    ballastArgv(["safe-permissions", "-c", file, "--member", keeper.address, "--json"]),
     { encoding: "utf8" },
   ).catch((e: { stdout: string; stderr: string }) => {
     throw new Error(`ballast safe-permissions failed: ${e.stdout}${e.stderr}`);
