@@ -302,7 +302,7 @@ function runtimeOf(k: Keeper, chainId: number) {
 }
 
 /** The successful receipt of a journaled batch: its inclusion's, or any attempt's the chain has mined; else none. */
-async function landedReceipt(client: Keeper["chains"][number]["clients"]["public"], tx: TxRecord) {
+export async function landedReceipt(client: Keeper["chains"][number]["clients"]["public"], tx: TxRecord) {
   const hashes = tx.inclusion ? [tx.inclusion.hash] : tx.attempts.map((x) => x.hash);
   for (const hash of hashes) {
     const receipt = await client.getTransactionReceipt({ hash }).catch((e: unknown) => {

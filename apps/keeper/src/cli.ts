@@ -35,6 +35,7 @@ import {
 } from "./keeper.ts";
 import { createLogger, redactProcessOutput } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
+import { isFinalOrder, orderJson, renderOrders } from "./orders.ts";
 import { colorEnabled, paint } from "./paint.ts";
 import { type Progress, progressOn } from "./progress.ts";
 import { pauseSending, renderRisk, resumeSending, riskSummary } from "./risk.ts";
@@ -260,7 +261,7 @@ function statusCommand(p: Command): void {
       try {
         const now = nowSeconds();
         progress.update(`reading ${k.chains.length} chain${k.chains.length === 1 ? "" : "s"}`);
-        const { result, transfers } = await keeperCycle(k, { now, execute: false }).finally(() =>
+        const { result, transfers, orders } = await keeperCycle(k, { now, execute: false }).finally(() =>
           progress.done(),
         );
         if (!result.state)
@@ -277,6 +278,7 @@ function statusCommand(p: Command): void {
                   transfers: transfers
                     .filter((t) => !isFinalTransfer(t.status))
                     .map((t) => transferJson(k, t, now)),
+                  orders: orders.filter((r) => !isFinalOrder(r.status)).map((r) => orderJson(k, r, now)),
                 },
               ),
               null,
@@ -287,6 +289,8 @@ function statusCommand(p: Command): void {
           console.log(renderStatus(result));
           const inFlight = renderTransfers(k, transfers, now);
           if (inFlight) console.log(inFlight);
+          const open = renderOrders(k, orders, now);
+          if (open) console.log(open);
           console.log(renderRisk(await riskSummary(k, nowSeconds())));
         }
         if (result.chainErrors.length > 0) process.exitCode = EXIT.partial;

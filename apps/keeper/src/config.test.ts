@@ -240,7 +240,7 @@ describe("config errors are caught at load, in the config's own words", () => {
 });
 
 describe("loadConfig", () => {
-  it("accepts the example's commented Across and bridge lines once uncommented", async () => {
+  it("accepts the example's commented Across, bridge and Fusion lines once uncommented", async () => {
     const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
@@ -249,13 +249,19 @@ describe("loadConfig", () => {
     const dir = mkdtempSync(join(tmpdir(), "ballast-config-"));
     try {
       const file = join(dir, "ballast.yaml");
-      writeFileSync(file, EXAMPLE_CONFIG.replace(/^(\s*)# (across|bridge): /gm, "$1$2: "));
+      writeFileSync(file, EXAMPLE_CONFIG.replace(/^(\s*)# (across|bridge|fusion): /gm, "$1$2: "));
       const env = { ETH_RPC_URL: "http://127.0.0.1:8545", ARB_RPC_URL: "http://127.0.0.1:8546" };
       const c = loadConfig(file, { ...env, ACROSS_API_KEY: "k" });
       expect(c.chains.ethereum?.across?.tokens).toEqual(["USDC"]);
       expect(c.chains.arbitrum?.across?.spokePool).toBe("0xe35e9842fceaCA96570B734083f4a58e8F7C5f2A");
       expect(c.across?.api).toBe("https://app.across.to/api");
       expect(c.policy.bridge).toMatchObject({ objective: "cost" });
+      expect(c.policy.fusion).toEqual({
+        aboveUsd: 250_000n * 10n ** 18n,
+        preset: "medium",
+        maxWait: 1_800,
+        retry: "atomic",
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

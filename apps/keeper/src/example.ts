@@ -78,6 +78,7 @@ policy:
   healthFactorFloor: 1.8
   maxCostOfDriftRemoved: 10%               # cost gate
   # bridge: { premium: 0.1%, objective: cost }   # what a cross-chain move must save (or objective: least-bridging)
+  # fusion: { aboveUsd: 250000 USD, preset: medium, maxWait: 30m, retry: atomic }   # large swaps as 1inch Fusion orders
   # Price sanity (README "Price sanity"): hold when the oracle, a pool and a quote disagree, or a feed is stale.
   maxPriceDeviation: 1%
   maxPriceAge: 25h                         # any Chainlink feed without its own chains.<name>.priceFeeds maxAge

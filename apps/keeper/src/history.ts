@@ -35,10 +35,10 @@ export function historyJson(r: HistoryEntry) {
 export function historyLine(r: HistoryEntry, p: Paint = paint(false)): string {
   const kind = r.dryRun ? "dry run" : r.kind;
   const tint =
-    r.kind === "transaction" || r.kind === "transfer"
+    r.kind === "transaction" || r.kind === "transfer" || r.kind === "order"
       ? /confirmed|filled \+/.test(r.summary)
         ? p.green
-        : /reverted|dropped|failed|unsent|refunded/.test(r.summary)
+        : /reverted|dropped|failed|unsent|refunded|expired|refused|cancelled/.test(r.summary)
           ? p.red
           : p.yellow
       : r.kind === "decision" && r.summary.startsWith("fire") && !r.dryRun

@@ -16,7 +16,7 @@ export type HistoryEntry = {
   /** A decision taken this many times in a row (1 for every other kind); `firstAt`: when the first was. */
   repeats: number;
   firstAt: number | null;
-  kind: "decision" | "plan" | "transaction" | "transfer";
+  kind: "decision" | "plan" | "transaction" | "transfer" | "order";
   /** A decision of `status` or `plan` (nothing could be sent), not of `run`. */
   dryRun: boolean;
   planId: string | null;
@@ -328,8 +328,13 @@ async function historyRows(
      UNION ALL SELECT * FROM (SELECT updated_at, seq, 1, CAST(NULL AS BIGINT), 'transfer', 0, plan_id, origin_chain,
          summary, json
        FROM bridge_transfers WHERE portfolio = ? AND updated_at >= ? ORDER BY seq DESC LIMIT ?) b
+     UNION ALL SELECT * FROM (SELECT updated_at, seq, 1, CAST(NULL AS BIGINT), 'order', 0, plan_id, chain, summary, json
+       FROM swap_orders WHERE portfolio = ? AND updated_at >= ? ORDER BY seq DESC LIMIT ?) o
      ORDER BY seq DESC LIMIT ?`,
     [
+      portfolio,
+      since,
+      limit,
       portfolio,
       since,
       limit,
@@ -367,8 +372,9 @@ async function repeatedDecision(tx: Sql, portfolio: string, d: DecisionRow): Pro
      WHERE portfolio = ? AND seq = (SELECT max(seq) FROM (SELECT max(seq) AS seq FROM decisions WHERE portfolio = ?
        UNION ALL SELECT max(seq) FROM plans WHERE portfolio = ?
        UNION ALL SELECT max(seq) FROM transactions WHERE portfolio = ?
-       UNION ALL SELECT max(seq) FROM bridge_transfers WHERE portfolio = ?) m)`,
-    [portfolio, portfolio, portfolio, portfolio, portfolio],
+       UNION ALL SELECT max(seq) FROM bridge_transfers WHERE portfolio = ?
+       UNION ALL SELECT max(seq) FROM swap_orders WHERE portfolio = ?) m)`,
+    [portfolio, portfolio, portfolio, portfolio, portfolio, portfolio],
   );
   const same =
     last !== undefined &&

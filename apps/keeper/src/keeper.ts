@@ -43,6 +43,7 @@ import { cycleView } from "./dashboard/view.ts";
 import type { Journal } from "./journal.ts";
 import { LeaseLostError } from "./leases.ts";
 import type { Metrics } from "./metrics.ts";
+import { atomicRetryChains, journalOrders, type OrderRecord, settleOrders } from "./orders.ts";
 import {
   dailyTurnoverUsd,
   measureCost,
@@ -107,6 +108,8 @@ export type KeeperCycle = {
   settled: TxRecord[];
   sent: ChainOutcome[];
   transfers: TransferRecord[];
+  /** Swap orders not final before it (or final in its settle pass). */
+  orders: OrderRecord[];
 };
 
 /** What a settle pass left in flight (those chains hold) and what became final during it. */
@@ -217,8 +220,14 @@ async function cycleParams(
   const sent = await k.journal.get(LAST_REBALANCE);
   const arrived = bridges?.arrivedAt;
   const last = arrived !== undefined && sent && arrived >= Number(sent) ? undefined : sent;
+  // An order that ended unfilled since the last rebalance: its swap is re-planned atomically (`policy.fusion.retry`).
+  const atomic = await atomicRetryChains(k, Number(sent ?? 0));
   return {
-    chains: k.chains.map((c) => ({ ...c.setup, hints: known[c.setup.chainId] ?? {} })),
+    chains: k.chains.map(({ setup: { orders, ...setup } }) => ({
+      ...setup,
+      ...(orders && !atomic.has(setup.chainId) ? { orders } : {}),
+      hints: known[setup.chainId] ?? {},
+    })),
     sleeves,
     rules,
     priceGuard,
@@ -256,7 +265,9 @@ export async function keeperCycle(
     : { inFlight: await journaledInFlight(k), settled: [] };
   // Bridge transfers after the transactions: a confirmed origin batch gives its deposit; a fill or refund ends one.
   const bridges = await settleTransfers(k, opts.now);
-  const inFlight = [...txs, ...bridges.inFlight];
+  // Swap orders after the transactions too: a confirmed batch lets its order be signed and placed.
+  const orders = await settleOrders(k, opts.now, { execute: opts.execute });
+  const inFlight = [...txs, ...bridges.inFlight, ...orders.inFlight];
   for (const c of k.chains)
     k.metrics.set(
       "ballast_in_flight",
@@ -290,7 +301,7 @@ export async function keeperCycle(
   const fired = await journalCycle(k, result, { ...opts, inFlight });
   const transfers = bridges.transfers;
   if (!opts.execute || !fired || result.stage !== "simulated")
-    return { result, inFlight, settled, sent: [], transfers };
+    return { result, inFlight, settled, sent: [], transfers, orders: orders.orders };
 
   const plan = result.plan;
   // A free chain sends while transfers are open elsewhere: only if none moved since they were settled.
@@ -314,7 +325,7 @@ export async function keeperCycle(
     });
   if (sent.length > 0 && sent.every((s) => s.status === "confirmed"))
     await k.journal.put(LAST_REBALANCE, String(opts.now));
-  return { result, inFlight, settled, sent, transfers };
+  return { result, inFlight, settled, sent, transfers, orders: orders.orders };
 }
 
 /** Logs a cycle's errors, journals its plan, decision and dashboard view, counts its decision; true when it fired. */
@@ -428,6 +439,8 @@ async function trySend(
     // deposited once the batch is seen on the chain), so nothing is bridged twice.
     if (b.bridges.length > 0)
       await journalTransfers(k, { planId: plan.id, batch: b, at: at.now, prices: at.prices });
+    // Its swap orders too: placed once the batch (their approval) landed, by a later settle pass.
+    if (b.orders.length > 0) await journalOrders(k, { planId: plan.id, batch: b, at: at.now });
     k.log.info({ chain: b.key, calls: b.calls.length }, "sending the batch: waiting for its confirmation");
     for (const w of b.warnings) k.log.warn({ chain: b.key }, w);
     const res = await chain.setup.executor.execute(b.calls, {

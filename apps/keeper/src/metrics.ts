@@ -64,6 +64,14 @@ const HELP: Record<string, [Kind, string]> = {
     "gauge",
     "Seconds from journaling the last filled transfer to seeing its fill (at the keeper's tick). Labels: route (origin>destination config keys).",
   ],
+  ballast_swap_orders_total: [
+    "counter",
+    "Swap orders (1inch Fusion) by what became of them. Labels: chain (config key), outcome (signed, submitted, filled, expired, cancelled, refused: a check failed, nothing signed; unsent: its batch never landed).",
+  ],
+  ballast_swap_order_fill_seconds: [
+    "gauge",
+    "Seconds from journaling the last filled swap order to seeing its fill (at the keeper's tick). Labels: chain (config key).",
+  ],
   ballast_firewall_refusals_total: [
     "counter",
     "Batches the firewall refused. Labels: chain (config key), rule (target, selector, spender, unlimited-approval, recipient, value, delegatecall, delegation, envelope).",

@@ -148,6 +148,20 @@ CREATE INDEX bridge_transfers_live ON bridge_transfers (portfolio, status);
 CREATE INDEX bridge_transfers_at ON bridge_transfers (portfolio, updated_at);
 CREATE INDEX bridge_transfers_portfolio_seq ON bridge_transfers (portfolio, seq);`,
   },
+  {
+    // Swap orders (#17, 1inch Fusion): journaled before the batch carrying their approval, signed and journaled with
+    // their hash before the relayer sees them, then filled, expired, cancelled, refused or unsent.
+    version: 7,
+    name: "swap-orders",
+    sql: `
+CREATE TABLE swap_orders (
+  id TEXT PRIMARY KEY, portfolio TEXT NOT NULL, plan_id TEXT NOT NULL, route TEXT NOT NULL,
+  chain BIGINT NOT NULL, status TEXT NOT NULL, order_hash TEXT,
+  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, summary TEXT NOT NULL, json TEXT NOT NULL,
+  seq BIGINT NOT NULL);
+CREATE INDEX swap_orders_live ON swap_orders (portfolio, status);
+CREATE INDEX swap_orders_portfolio_seq ON swap_orders (portfolio, seq);`,
+  },
 ];
 
 /**

@@ -1,4 +1,11 @@
 import {
+  createFusionClient,
+  createOneInchClient,
+  type FusionClient,
+  fusionApprovalCall,
+  fusionProtocolOf,
+} from "@ballast/1inch";
+import {
   type ChainClients,
   type ChainInfo,
   createChainClients,
@@ -34,6 +41,8 @@ export type ChainRuntime = {
   readonly setup: ChainSetup;
   /** Present when the account's key resolved (`run`); read-only commands work without it. */
   readonly manager: TxManager | undefined;
+  /** Signs and places Fusion orders: with `policy.fusion`, 1inch among the venues, `oneInch.fusion` and the key. */
+  readonly fusion?: FusionClient;
 };
 
 /** A config that is valid but cannot be used as it stands (e.g. a read-only command without the account address). */
@@ -62,6 +71,42 @@ function signer(key: string, c: ChainConfig, env: Env, needKey: boolean): LocalA
     if (needKey || !(e instanceof SecretError)) throw e;
     return undefined;
   }
+}
+
+/**
+ * The chain's Fusion client and order route, when `policy.fusion` is set, `swap` lists 1inch, `oneInch.fusion` names
+ * the trusted settlements, the account is an EIP-7702 EOA (the maker signs) and its key resolved.
+ */
+function fusionFor(
+  config: Config,
+  key: string,
+  c: ChainConfig,
+  env: Env,
+  account: LocalAccount | undefined,
+): { client: FusionClient; route: NonNullable<ChainSetup["orders"]> } | undefined {
+  const policy = config.policy.fusion;
+  const o = c.oneInch;
+  const f = o?.fusion;
+  if (!policy || !o || !f || !account || c.account.type !== "eip7702" || !c.swap?.includes("1inch"))
+    return undefined;
+  const apiKey = o.apiKey ? resolveSecret(o.apiKey, env, `chains.${key}.oneInch.apiKey`) : undefined;
+  const limitOrderProtocol = fusionProtocolOf(o, c.chainId);
+  const client = createFusionClient({
+    client: createOneInchClient({ baseUrl: o.baseUrl, ...(apiKey ? { apiKey } : {}) }),
+    chainId: c.chainId,
+    signer: account,
+    ...(f.url ? { url: f.url } : {}),
+    limitOrderProtocol,
+    trustedSettlements: f.settlements,
+  });
+  return {
+    client,
+    route: {
+      name: "1inch-fusion",
+      aboveUsd: policy.aboveUsd,
+      approval: (token, amount) => [fusionApprovalCall({ limitOrderProtocol }, token, amount)],
+    },
+  };
 }
 
 /**
@@ -120,7 +165,10 @@ export function buildRuntime(
       shared: config,
       secret: (ref, field) => resolveSecret(ref, env, field),
     });
-    return { key, config: c, clients, setup, manager };
+    const fusion = fusionFor(config, key, c, env, account);
+    return fusion
+      ? { key, config: c, clients, setup: { ...setup, orders: fusion.route }, manager, fusion: fusion.client }
+      : { key, config: c, clients, setup, manager };
   });
 }
 

@@ -1,4 +1,9 @@
-import type { FusionOrder, PresetEnum } from "@1inch/fusion-sdk";
+import {
+  type FusionOrder,
+  type LimitOrderV4Struct,
+  type PresetEnum,
+  RelayerRequest,
+} from "@1inch/fusion-sdk";
 import type { Address, Call, Hex } from "@ballast/core";
 import { decodeFunctionData, getAddress, isAddressEqual, parseAbi } from "viem";
 import {
@@ -250,13 +255,57 @@ export async function buildFusionOrder(
   return { order: prepared.order, quoteId: prepared.quoteId, summary };
 }
 
-/** Signs a prepared order with the client's signer and submits it (`POST {fusion}/relayer/v2.0/{chain}/order/submit`). */
+/**
+ * A verified order signed by the client's signer, in plain JSON-safe data: what the relayer takes. Journal it before
+ * {@link relayFusionOrder}, so a restart submits the same order (same hash) instead of signing another.
+ */
+export type SignedFusionOrder = {
+  readonly orderHash: Hex;
+  readonly signature: Hex;
+  readonly quoteId: string;
+  readonly order: LimitOrderV4Struct;
+  readonly extension: Hex;
+};
+
+/** Signs a prepared (verified) order with the client's signer; sends nothing. */
+export async function signFusionOrder(
+  fusion: FusionClient,
+  prepared: PreparedFusionOrder,
+): Promise<SignedFusionOrder> {
+  const signature = (await fusion.sdk.signOrder(prepared.order)) as Hex;
+  return {
+    orderHash: prepared.summary.orderHash,
+    signature,
+    quoteId: prepared.quoteId,
+    order: prepared.order.build(),
+    extension: prepared.order.extension.encode() as Hex,
+  };
+}
+
+/**
+ * Submits a signed order to the relayer (`POST {fusion}/relayer/v2.0/{chain}/order/submit`). Submitting the same
+ * signed order again names the same hash: the testkit's stand-in accepts it once (idempotent); the real relayer's
+ * answer to a known hash is not documented.
+ */
+export async function relayFusionOrder(fusion: FusionClient, signed: SignedFusionOrder): Promise<void> {
+  await fusion.sdk.api.submitOrder(
+    RelayerRequest.new({
+      order: signed.order,
+      signature: signed.signature,
+      quoteId: signed.quoteId,
+      extension: signed.extension,
+    }),
+  );
+}
+
+/** Signs a prepared order with the client's signer and submits it. */
 export async function submitFusionOrder(
   fusion: FusionClient,
   prepared: PreparedFusionOrder,
 ): Promise<SubmittedFusionOrder> {
-  const info = await fusion.sdk.submitOrder(prepared.order, prepared.quoteId);
-  return { orderHash: info.orderHash as Hex, signature: info.signature as Hex, summary: prepared.summary };
+  const signed = await signFusionOrder(fusion, prepared);
+  await relayFusionOrder(fusion, signed);
+  return { orderHash: signed.orderHash, signature: signed.signature, summary: prepared.summary };
 }
 
 /** Builds, verifies, signs and submits a Fusion order: settled later by resolvers, never part of a batch. */

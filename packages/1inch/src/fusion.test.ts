@@ -27,6 +27,7 @@ import {
   fusionApprovalCall,
   placeFusionOrder,
   quoteFusion,
+  verifyFusionOrder,
   waitForFusionOrder,
 } from "./fusion-orders.ts";
 import { createOneInchClient } from "./http.ts";
@@ -197,6 +198,27 @@ describe("Fusion against the quoter/relayer/orders stand-in", () => {
     );
     expect(err).toBeInstanceOf(InsufficientOutputError);
     expect((err as InsufficientOutputError).field).toBe("order.takingAmount");
+    expect(api.submitted).toHaveLength(0);
+  });
+
+  it("refuses a built order that pays anyone but the account, or is made by anyone else (nothing is signed)", async () => {
+    const f = fusion();
+    const { summary } = await buildFusionOrder(f, request);
+    for (const [field, bad] of [
+      ["order.receiver", { ...summary, receiver: EVE }],
+      ["order.maker", { ...summary, maker: EVE }],
+    ] as const) {
+      const err = (() => {
+        try {
+          verifyFusionOrder(f, bad, request);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(SwapMismatchError);
+      expect((err as SwapMismatchError).field).toBe(field);
+    }
+    expect(() => verifyFusionOrder(f, summary, request)).not.toThrow();
     expect(api.submitted).toHaveLength(0);
   });
 

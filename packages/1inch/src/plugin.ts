@@ -17,14 +17,29 @@ const secret = z.unknown().superRefine((v, ctx) => {
 }) as unknown as z.ZodType<SecretRef>;
 
 /**
- * The `chains.<name>.oneInch` section: the Swap API (its key a secret reference, resolved by the app) and, optionally,
- * the router swaps must go through (it must speak AggregationRouterV6: that decoder verifies its calldata).
+ * Fusion orders on a chain (used when `policy.fusion` is set and `swap` lists 1inch): the Limit Order Protocol the
+ * orders are signed for and approved to (default the chain's AggregationRouterV6) and the settlement extensions an
+ * order may name (any other is refused before signing); `url` overrides `{baseUrl}/fusion`.
+ */
+const fusionConfigSchema = z
+  .object({
+    url: z.url().optional(),
+    limitOrderProtocol: address.optional(),
+    settlements: z.array(address).min(1),
+  })
+  .strict();
+
+/**
+ * The `chains.<name>.oneInch` section: the Swap API (its key a secret reference, resolved by the app), optionally the
+ * router swaps must go through (it must speak AggregationRouterV6: that decoder verifies its calldata) and Fusion
+ * orders ({@link fusionConfigSchema}).
  */
 export const oneInchConfigSchema = z
   .object({
     baseUrl: z.url().default("https://api.1inch.dev"),
     apiKey: secret.optional(),
     router: address.optional(),
+    fusion: fusionConfigSchema.optional(),
   })
   .strict();
 
@@ -34,6 +49,10 @@ export type OneInchSection = z.output<typeof oneInchConfigSchema>;
 /** The router a chain's 1inch swaps go through: the configured one, else 1inch's deployment on the chain. */
 export const oneInchRouterOf = (section: OneInchSection, chainId: number): Address =>
   section.router ?? DEFAULT_ROUTERS[chainId]?.address ?? AGGREGATION_ROUTER_V6;
+
+/** The Limit Order Protocol a chain's Fusion orders are signed for and approved to. */
+export const fusionProtocolOf = (section: OneInchSection, chainId: number): Address =>
+  section.fusion?.limitOrderProtocol ?? DEFAULT_ROUTERS[chainId]?.address ?? AGGREGATION_ROUTER_V6;
 
 /**
  * 1inch for the engine's registry: the swap venue `1inch`, used where a chain's `swap` lists it (its `oneInch` section
@@ -45,9 +64,17 @@ export const oneInchPlugin: ProtocolPlugin<OneInchSection> = {
   sleeveKinds: {},
   configSchema: oneInchConfigSchema,
   requires: ["secrets"],
-  firewall: (section, chain) => [
-    { address: oneInchRouterOf(section, chain.chainId), kind: oneInchRouterKind },
-  ],
+  firewall: (section, chain) => {
+    const router = oneInchRouterOf(section, chain.chainId);
+    // Fusion orders: the batch approves the Limit Order Protocol (exactly the order's input).
+    const lop = section.fusion ? fusionProtocolOf(section, chain.chainId) : undefined;
+    return [
+      { address: router, kind: oneInchRouterKind },
+      ...(lop && lop.toLowerCase() !== router.toLowerCase()
+        ? [{ address: lop, kind: oneInchRouterKind }]
+        : []),
+    ];
+  },
   venue: {
     name: "1inch",
     listedOnly: true,

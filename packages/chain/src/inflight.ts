@@ -2,12 +2,13 @@ import type { Address, BallastError } from "@ballast/core";
 import type { TxRecord } from "./store.ts";
 
 /**
- * What can be in flight: a journaled transaction, or a bridge transfer (journaled before its origin batch is sent,
- * final once filled on the destination, refunded on the origin, or never sent). A Fusion order would join this union
- * with the same contract: it is in flight from the moment it is journaled until it is final, and a chain holds
- * meanwhile (a bridge transfer holds both its chains: value is between them).
+ * What can be in flight: a journaled transaction, a bridge transfer (journaled before its origin batch is sent, final
+ * once filled on the destination, refunded on the origin, or never sent), or a swap order (1inch Fusion: journaled
+ * before the batch carrying its approval is sent, final once filled, expired, cancelled, refused or never placed).
+ * Each is in flight from the moment it is journaled until it is final, and its chain holds meanwhile (a bridge
+ * transfer holds both its chains: value is between them).
  */
-export type InFlightKind = "transaction" | "bridge";
+export type InFlightKind = "transaction" | "bridge" | "order";
 
 /** One non-final thing a sender started on a chain. While any is in flight there, no new batch is planned there. */
 export type InFlightItem = {

@@ -84,6 +84,22 @@ describe("the shared config path", () => {
     expect(sleeves).toEqual([{ id: "eth", chain: "a", kind: "token", asset: "WETH", weightBps: 10_000 }]);
   });
 
+  it("policy.fusion is off unless set; set, it takes a USD threshold and defaults the rest", () => {
+    const policy = (fusion?: unknown) => ({ ...doc({}), policy: { ...doc({}).policy, fusion } });
+    expect(parseWith(schema, doc({}), "test").policy.fusion).toBeUndefined();
+    expect(parseWith(schema, policy({ aboveUsd: "250000 USD" }), "test").policy.fusion).toEqual({
+      aboveUsd: 250_000n * 10n ** 18n,
+      preset: "medium",
+      maxWait: 1_800,
+      retry: "atomic",
+    });
+    expect(issuesOf(policy({ preset: "fast" }))).toEqual(["policy.fusion.aboveUsd: Invalid input"]);
+    expect(issuesOf(policy({ aboveUsd: 1000, maxWait: "10s", retry: "later" }))).toEqual([
+      "policy.fusion.maxWait: expected between 1m and 24h",
+      'policy.fusion.retry: Invalid option: expected one of "atomic"|"fusion"',
+    ]);
+  });
+
   it("runs a plugin only in an app that provides what it requires (1inch: secrets; Across: secrets and bridges)", () => {
     expect(issuesOf(doc({ oneInch: {} }))).toEqual(['chains.a: Unrecognized key: "oneInch"']);
     expect(issuesOf(doc({ across: { spokePool: A(5), tokens: ["WETH"] } }))).toEqual([

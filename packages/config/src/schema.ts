@@ -239,6 +239,25 @@ const limitsSchema = z
   })
   .strict();
 
+/**
+ * Large swaps as 1inch Fusion orders (off when absent; keeper README "Fusion orders"): a swap leg worth more than
+ * `aboveUsd` on a chain whose venues include 1inch is signed as a Fusion order after its batch (which carries the exact
+ * approval of the Limit Order Protocol) confirms, and is in flight until filled, expired or cancelled.
+ */
+const fusionSchema = z
+  .object({
+    aboveUsd: usd("fusion.aboveUsd"),
+    /** The auction preset asked of the quoter. */
+    preset: z.enum(["fast", "medium", "slow"]).default("medium"),
+    /** Longest an order may stay open: past it the keeper treats it as expired. */
+    maxWait: durationSchema
+      .refine((s) => s >= 60 && s <= 86_400, { message: "expected between 1m and 24h" })
+      .default(1_800),
+    /** How a swap whose order expired (or was cancelled or refused) is re-planned: atomically, or as a new order. */
+    retry: z.enum(["atomic", "fusion"]).default("atomic"),
+  })
+  .strict();
+
 /** The `policy` section: sleeves, bands, triggers, cost and slippage limits, price sanity, risk limits. */
 export const policySchema = z
   .object({
@@ -277,6 +296,7 @@ export const policySchema = z
     /** Price sanity: oldest acceptable Chainlink round (`updatedAt`) of any feed without its own `maxAge`. */
     maxPriceAge: durationSchema.default(90_000),
     limits: limitsSchema.prefault({}),
+    fusion: fusionSchema.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -294,6 +314,8 @@ export type PolicyConfig = z.output<typeof policySchema>;
 export type SleeveConfig = PolicyConfig["sleeves"][number];
 /** The validated `policy.limits`. */
 export type LimitsConfig = PolicyConfig["limits"];
+/** The validated `policy.fusion`. */
+export type FusionConfig = NonNullable<PolicyConfig["fusion"]>;
 
 /** The shared part of a validated chain entry. */
 export type PortfolioChain = z.output<z.ZodObject<typeof chainShape>>;

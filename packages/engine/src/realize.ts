@@ -3,6 +3,7 @@ import {
   type Address,
   type Asset,
   type AssetId,
+  assetId,
   BallastError,
   type BridgeQuote,
   type Call,
@@ -36,7 +37,7 @@ import {
 } from "./errors.ts";
 import { protocolChain } from "./fetch.ts";
 import type { SleeveSlot } from "./policy.ts";
-import type { ChainError, ChainFetch, ChainSetup, RealizedLeg } from "./types.ts";
+import type { ChainError, ChainFetch, ChainSetup, RealizedLeg, SwapOrder } from "./types.ts";
 
 /** Seconds after the snapshot's block timestamp that swaps and LP actions stay valid, by default. */
 export const DEFAULT_DEADLINE_SECONDS = 1_800;
@@ -52,6 +53,8 @@ export type RealizedChain = {
   readonly quotes: readonly SwapQuote[];
   /** The bridge deposits at the end of the batch (journal each before sending). */
   readonly bridges: readonly BridgeQuote[];
+  /** Swaps placed as orders after the batch lands (the batch carries their approvals). */
+  readonly orders: readonly SwapOrder[];
   /** Post-conditions for the simulation (and the send). */
   readonly guards: Guards;
   readonly warnings: readonly string[];
@@ -93,6 +96,7 @@ type Ledger = {
   readonly realized: RealizedLeg[];
   readonly quotes: SwapQuote[];
   readonly bridges: BridgeQuote[];
+  readonly orders: SwapOrder[];
   readonly warnings: string[];
   /** USD moved into (+) or out of (−) positions the value-loss guard cannot price. */
   unpricedUsd: bigint;
@@ -148,6 +152,7 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
     realized: [],
     quotes: [],
     bridges: [],
+    orders: [],
     warnings: [],
     unpricedUsd: 0n,
     floors: new Map(),
@@ -169,7 +174,10 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
   encodeEntries(
     run,
     ledger,
-    legs.filter((l): l is SleeveLeg => l.type === "entry"),
+    awaitingOrders(
+      ledger,
+      legs.filter((l): l is SleeveLeg => l.type === "entry"),
+    ),
   );
   await bridgeOut(run, ledger, params.transfers ?? [], legs.length);
   const guards = batchGuards({
@@ -190,6 +198,7 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
     realized: ledger.realized,
     quotes: ledger.quotes,
     bridges: ledger.bridges,
+    orders: ledger.orders,
     guards,
     warnings: ledger.warnings,
   };
@@ -329,6 +338,7 @@ async function quoteSwaps(run: Run, ledger: Ledger, swaps: readonly SwapLeg[]): 
       deadline: run.deadline,
       slippageBps: run.slippageBps,
     };
+    if (asOrder(run, ledger, leg, request)) continue;
     const quote = await quoteSwap(setup, leg.step, request, { in: tokenIn, out: tokenOut });
     ledger.quotes.push(quote);
     for (const [asset, x] of [
@@ -352,6 +362,62 @@ async function quoteSwaps(run: Run, ledger: Ledger, swaps: readonly SwapLeg[]): 
       ...(amountIn < leg.amountIn ? { note: `amountIn scaled to the guaranteed ${amountIn}` } : {}),
     });
   }
+}
+
+/**
+ * A swap worth more than the chain's order route's threshold becomes an order (1inch Fusion): the batch carries only
+ * the route's exact approval, the input stays in the account until the order is filled (it is not available to later
+ * legs), and its output arrives after the batch — entries that need it wait ({@link awaitingOrders}). False when the
+ * swap stays atomic.
+ */
+function asOrder(run: Run, ledger: Ledger, leg: SwapLeg, request: SwapRequest): boolean {
+  const route = run.setup.orders;
+  const price = run.state.prices.get(leg.assetIn);
+  const tokenIn = run.state.snapshot.assets.get(leg.assetIn);
+  if (!route || price === undefined || !tokenIn) return false;
+  const usd = usdValue(request.amountIn, tokenIn.decimals, price);
+  if (usd <= route.aboveUsd) return false;
+  ledger.orders.push({
+    route: route.name,
+    chainId: run.setup.chainId,
+    step: leg.step,
+    tokenIn: request.tokenIn,
+    tokenOut: request.tokenOut,
+    amountIn: request.amountIn,
+    minAmountOut: request.minAmountOut,
+    usd,
+  });
+  ledger.touched.add(leg.assetIn);
+  add(ledger.min, leg.assetIn, -request.amountIn);
+  add(ledger.funds, leg.assetIn, -request.amountIn);
+  ledger.realized.push({
+    step: leg.step,
+    action: "swap",
+    calls: [...route.approval(request.tokenIn, request.amountIn)],
+    flows: [],
+    note: `${route.name} order after the batch: at least ${request.minAmountOut} out`,
+  });
+  return true;
+}
+
+/** The entries that can run now: those needing an order's output wait for a later cycle (it arrives after the batch). */
+function awaitingOrders(ledger: Ledger, entries: readonly SleeveLeg[]): SleeveLeg[] {
+  const arriving = new Set(ledger.orders.map((o) => assetId(o.chainId, o.tokenOut)));
+  if (arriving.size === 0) return [...entries];
+  return entries.filter((leg) => {
+    const waits = leg.amounts.some((a) => arriving.has(a.asset));
+    if (!waits) return true;
+    ledger.warnings.push(`step ${leg.step}: waits for an order's output (a later cycle)`);
+    ledger.realized.push({
+      step: leg.step,
+      action: leg.action,
+      sleeveId: leg.sleeveId,
+      calls: [],
+      flows: [],
+      note: "waits for an order",
+    });
+    return false;
+  });
 }
 
 function tokenOf(run: Run, leg: Leg, id: AssetId): Asset {

@@ -29,6 +29,7 @@ export async function simulateBatch(setup: ChainSetup, realized: RealizedChain):
     realized: realized.realized,
     quotes: realized.quotes,
     bridges: realized.bridges,
+    orders: realized.orders,
     guards: realized.guards,
     ok: simulation !== undefined,
     simulation,

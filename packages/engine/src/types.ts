@@ -58,6 +58,11 @@ export type ChainSetup = {
    * on both ends, the planner may route a token both chains list in `bridge.tokens` between them.
    */
   readonly bridge?: BridgeVenue;
+  /**
+   * Large swaps as signed orders settled later by others (1inch Fusion): a swap leg worth more than `aboveUsd` is not
+   * quoted by the venues; the batch carries the route's approval and the order is placed once the batch landed.
+   */
+  readonly orders?: OrderRoute;
   /** From @ballast/chain; used for encode + simulate only. */
   readonly executor: Executor;
   /**
@@ -67,6 +72,29 @@ export type ChainSetup = {
   readonly hints?: ProtocolHints;
   /** Multicall3 address (default: the canonical one). */
   readonly multicall3?: Address;
+};
+
+/** A route for swaps as signed orders (1inch Fusion): settled after the batch, by someone else, in flight until then. */
+export type OrderRoute = {
+  readonly name: string;
+  /** Swaps worth more than this (USD, 18 decimals) go as orders. */
+  readonly aboveUsd: bigint;
+  /** The batch's calls for an order: the exact approval of the contract that settles it (never an API's spender). */
+  readonly approval: (token: Address, amount: bigint) => readonly Call[];
+};
+
+/** A swap leg realized as an order: the batch carries its approval; the order is signed and placed after it lands. */
+export type SwapOrder = {
+  readonly route: string;
+  readonly chainId: number;
+  readonly step: number;
+  readonly tokenIn: Address;
+  readonly tokenOut: Address;
+  readonly amountIn: bigint;
+  /** The plan's minOut for the leg: the order's guaranteed output (auction end) must reach it. */
+  readonly minAmountOut: bigint;
+  /** USD of `amountIn` at the cycle's prices. */
+  readonly usd: bigint;
 };
 
 /** The static part of a chain setup that resolving sleeves needs: no client, account or executor (e.g. a backtest). */
@@ -178,6 +206,8 @@ export type ChainBatch = {
   readonly quotes: readonly SwapQuote[];
   /** The bridge deposits that end the batch: journal each before the batch is sent. */
   readonly bridges: readonly BridgeQuote[];
+  /** The swaps placed as orders once the batch landed (it carries their approvals): journal each before sending. */
+  readonly orders: readonly SwapOrder[];
   /** The post-conditions the simulation checked (and the executor should check again when sending). */
   readonly guards: Guards;
   /** True when the simulation passed: only such a batch may be sent. */

@@ -8,7 +8,7 @@ import { assetId, healthFactors, type SleeveLeg, type SwapLeg, type SwapVenue } 
 import { getPool, setPrice, startRpcProxy, testAccounts } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import { poolAbi, positionManagerAbi, rangeAround, uniswapV3Venue } from "@ballast/uniswap-v3";
-import { decodeFunctionData } from "viem";
+import { type Address, decodeFunctionData, encodeFunctionData, erc20Abi } from "viem";
 import { describe, expect, it } from "vitest";
 import { NoSwapVenueError, type PolicyRules, runCycle, type SleeveSpec } from "../src/index.ts";
 import {
@@ -328,6 +328,56 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     const idle = await balanceOf(chain, d.tokens.USDC.address, owner.address);
     expect(idle).toBeGreaterThan(0n);
     expect(idle).toBeLessThanOrEqual(q.amountOut - q.minAmountOut);
+  });
+
+  it("turns a swap above the order route's threshold into an order: the batch carries the exact approval, entries needing its output wait", async () => {
+    const d = chain.deployment;
+    await give(chain, owner.address, "WETH", weth(10));
+    const lop = d.fusion.limitOrderProtocol;
+    const approval = (token: Address, amount: bigint) => [
+      {
+        to: token,
+        data: encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [lop, amount] }),
+        value: 0n,
+      },
+    ];
+    const specs: SleeveSpec[] = [
+      { id: "eth", chain: "ethereum", kind: "token", asset: "WETH", weightBps: 5000 },
+      { id: "usdc-aave", chain: "ethereum", kind: "aave-supply", asset: "USDC", weightBps: 5000 },
+    ];
+    const { healthFactorFloorWad: _f, ...plain } = rules;
+    const cycle = async (aboveUsd: bigint) =>
+      runCycle({
+        chains: [setupFor(chain, "ethereum", owner, { orders: { name: "fusion", aboveUsd, approval } })],
+        sleeves: specs,
+        rules: plain,
+        now: await now(),
+      });
+    // Half of ~$30k of WETH is sold: above $10k it is an order, below $20k it is not.
+    const small = await cycle(20_000n * WAD);
+    expect(small.batches[0]!.orders).toEqual([]);
+    expect(small.batches[0]!.quotes).toHaveLength(1);
+    const r = await cycle(10_000n * WAD);
+    const b = r.batches[0]!;
+    expect(b.ok).toBe(true);
+    const swap = r.plan!.chains[0]!.legs.find((l): l is SwapLeg => l.type === "swap")!;
+    expect(b.quotes).toEqual([]);
+    expect(b.orders).toMatchObject([
+      { route: "fusion", step: swap.step, amountIn: swap.amountIn, minAmountOut: swap.minOut },
+    ]);
+    expect(b.realized.find((x) => x.action === "supply")).toMatchObject({
+      calls: [],
+      note: "waits for an order",
+    });
+    // The batch is the approval alone: nothing is sold in it, and the LOP may take exactly the order's input.
+    expect(b.calls).toEqual(approval(d.tokens.WETH.address, swap.amountIn));
+    const before = await balanceOf(chain, d.tokens.WETH.address, owner.address);
+    await setupFor(chain, "ethereum", owner).executor.execute(b.calls, {
+      planId: r.plan!.id,
+      guards: b.guards,
+    });
+    expect(await allowance(chain, d.tokens.WETH.address, owner.address, lop)).toBe(swap.amountIn);
+    expect(await balanceOf(chain, d.tokens.WETH.address, owner.address)).toBe(before);
   });
 
   it("funds an entry with the swap's quoted output when an idle balance covers a swap paying only its minOut", async () => {

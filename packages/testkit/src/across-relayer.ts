@@ -323,10 +323,14 @@ function functionInput(name: string, index: number): AbiParameter {
   return input;
 }
 
-/** Tops up the relayer's balance of a token on a chain and its allowance to the SpokePool. */
-async function ensureInventory(chain: TestChain, token: Address, amount: bigint): Promise<void> {
+/** Tops up the relayer's balance of a token on a chain and its allowance to `spokePool` (default Across's; any spender). */
+export async function ensureInventory(
+  chain: TestChain,
+  token: Address,
+  amount: bigint,
+  spokePool: Address = chain.deployment.across.spokePool,
+): Promise<void> {
   const relayer = testAccounts.relayer.address;
-  const spokePool = chain.deployment.across.spokePool;
   const [balance, allowance] = await Promise.all([
     chain.publicClient.readContract({
       address: token,

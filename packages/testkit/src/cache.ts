@@ -11,6 +11,7 @@ import { type AaveVersion, DEFAULT_AAVE_VERSION, MARKET } from "./config.ts";
 import { deployProtocols } from "./deploy.ts";
 import { type Deployment, parseDeployment, serializeDeployment } from "./deployment.ts";
 import { DEFAULT_CACHE_DIR, withCacheLock, writeAtomic } from "./file-cache.ts";
+import { ensureFusionArtifacts, fusionArtifactsKey } from "./fusion.ts";
 
 export { DEFAULT_CACHE_DIR } from "./file-cache.ts";
 
@@ -49,6 +50,7 @@ export function stateCacheKey(chainId: number, aave: AaveVersion = DEFAULT_AAVE_
         market: MARKET,
         versions: artifactPackageVersions(),
         compiled: aave === "3.6" ? aave36ArtifactsKey() : null,
+        fusion: fusionArtifactsKey(),
       },
       (_k, v) => (typeof v === "bigint" ? v.toString() : v),
     ),
@@ -115,6 +117,7 @@ async function buildState(
   // The compile is synchronous solc-js (20–35 s that block the event loop): do it before any chain is deploying, or a
   // deploy request in flight on another chain times out meanwhile.
   if (aave === "3.6") await ensureAave36Artifacts();
+  await ensureFusionArtifacts();
   const anvil = await startAnvil({ chainId });
   try {
     // No retries: a retried eth_sendTransaction whose first attempt landed fails with "nonce too low".

@@ -34,6 +34,7 @@ import {
   type TokenInfo,
 } from "./deployment.ts";
 import { DeploymentError } from "./errors.ts";
+import { deployFusion } from "./fusion.ts";
 import { createSender, deployData, read, type Sender } from "./sender.ts";
 import { fullRangeTicks, sortTokens, sqrtPriceX96FromPrices, tickSpacingForFee } from "./uniswap-math.ts";
 
@@ -122,7 +123,7 @@ export async function deployProtocols(
   }
 
   // --- Multicall3, Safe 1.3.0, Simple7702Account, Across V3 ---------------------------------------------------
-  const { multicallDeployed, safe, simple7702Account, across } = await deployUtilities(d, {
+  const { multicallDeployed, ...utilities } = await deployUtilities(d, {
     deployer,
     treasury,
     weth: tokens.WETH.address,
@@ -276,14 +277,12 @@ export async function deployProtocols(
       ),
     },
     multicall3: MULTICALL3_ADDRESS,
-    safe,
-    simple7702Account,
-    across,
+    ...utilities, // safe, simple7702Account, across, fusion
   };
 }
 
 /** Multicall3 (at a CREATE address; copied to the canonical one by the caller), Safe 1.3.0, Simple7702Account and,
- * last, so the addresses before it did not move, Across V3's SpokePool. */
+ * last, so the addresses before them did not move, Across V3's SpokePool and 1inch's Limit Order Protocol + Fusion settlement. */
 async function deployUtilities(d: Sender, params: { deployer: Address; treasury: Address; weth: Address }) {
   const multicallDeployed = await d.deploy("Multicall3", multicall3CreationCode());
   const safe = {
@@ -301,7 +300,9 @@ async function deployUtilities(d: Sender, params: { deployer: Address; treasury:
     wrappedNative: params.weth,
     withdrawalRecipient: params.treasury,
   });
-  return { multicallDeployed, safe, simple7702Account, across };
+  // 1inch last of all (compiled, then the LOP's code copied to the router's canonical address).
+  const fusion = await deployFusion(d, { owner: params.deployer, weth: params.weth });
+  return { multicallDeployed, safe, simple7702Account, across, fusion };
 }
 
 /** The CREATE2 address of a Uniswap V3 pool, as the periphery's PoolAddress.computeAddress derives it. */

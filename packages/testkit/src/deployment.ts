@@ -2,6 +2,7 @@ import type { Address } from "viem";
 import type { AcrossDeployment } from "./across.ts";
 import type { AaveVersion, TokenSymbol } from "./config.ts";
 import { UnknownContractError } from "./errors.ts";
+import type { FusionDeployment } from "./fusion.ts";
 
 /** A deployed test token. */
 export type TokenInfo = {
@@ -112,6 +113,8 @@ export type Deployment = {
   simple7702Account: Address;
   /** Across V3: `Ethereum_SpokePool` behind an ERC1967 proxy, owned by the deployer. */
   across: AcrossDeployment;
+  /** 1inch Limit Order Protocol v4 at the Aggregation Router V6's address, and the Fusion `SimpleSettlement`. */
+  fusion: FusionDeployment;
 };
 
 /** Canonical Multicall3 address (same on every chain). */

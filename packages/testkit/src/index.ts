@@ -37,6 +37,9 @@ export * from "./eip7702.ts";
 export * from "./errors.ts";
 export * from "./feed.ts";
 export * from "./fund.ts";
+export * from "./fusion.ts";
+export * from "./fusion-api.ts";
+export * from "./fusion-resolver.ts";
 export {
   type Postgres,
   type StartPostgresParameters,
