@@ -360,6 +360,8 @@ describe("ballast against two local chains with the real Aave and Uniswap", () =
     const s = await cli(["status", "-c", dead], env);
     expect(s.code).toBe(3); // a chain unreadable
     expect(s.stderr).toMatch(/chain base/);
+    // The RPC request that failed: its method and URL.
+    expect(s.stderr).toContain(`RPC eth_call failed on http://127.0.0.1:${cut.port} (chain 8453)`);
     const r = await cli(["run", "--once", "-c", dead], env);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/chain base/);

@@ -1,14 +1,12 @@
 /**
  * The built bundle run by the SDK's own local runner (`w3f test`'s engine: Deno in a sandbox thread, Gelato's RPC
- * proxy with its call limits), on every CI run: Deno comes from npm (below), or from DENO_PATH when set.
+ * proxy with its call limits), on every CI run: Deno 2.9 from npm (below), or from DENO_PATH when set.
  */
 import { execFile } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { safeAbi } from "@ballast/chain";
 import { setPrice } from "@ballast/testkit";
@@ -19,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildW3fBundle } from "../src/lib.ts";
 import { chainArgs, policyJson, runAsGelato, safeBalances, seedSafe } from "./fixtures.ts";
 
+const denoPathSet = Boolean(process.env.DENO_PATH);
 const deno = process.env.DENO_PATH || denoFromNpm();
 const chain = useTestChain({ chainId: 1 });
 let safe: Address;
@@ -76,28 +75,18 @@ async function runInDeno(args: { storage?: Record<string, string> } = {}): Promi
 }
 
 /**
- * Deno 1.46.3, the version the SDK's own runner ships (`deno-bin` 1.46.3), from the optional dependency
- * `@deno/linux-x64-glibc`. Its tarball does not mark the binary executable, so a copy is made executable under
- * `.cache/`. (Deno 2.9 cannot run it: every RPC through the runner's proxy fails with "missing response".)
+ * Deno from the `deno` dev dependency (npm; the binary comes in its platform package, `@deno/linux-x64-glibc` here),
+ * made executable by deno's own installer API (`runInstall`, what its postinstall runs) on first use.
  */
 function denoFromNpm(): string | undefined {
-  let source: string;
   try {
-    source = join(
-      dirname(createRequire(import.meta.url).resolve("@deno/linux-x64-glibc/package.json")),
-      "deno",
-    );
+    const { runInstall } = createRequire(import.meta.url)("deno/install_api.cjs") as {
+      runInstall(): string;
+    };
+    return runInstall();
   } catch {
-    return undefined; // not this platform: the test is skipped, saying so
+    return undefined; // no binary for this platform: the test is skipped, saying so
   }
-  const target = fileURLToPath(new URL("../.cache/deno-1.46.3", import.meta.url));
-  if (!existsSync(target)) {
-    mkdirSync(dirname(target), { recursive: true });
-    copyFileSync(source, `${target}.partial`);
-    chmodSync(`${target}.partial`, 0o755);
-    renameSync(`${target}.partial`, target);
-  }
-  return target;
 }
 
 describe.skipIf(!deno)(
@@ -112,6 +101,8 @@ describe.skipIf(!deno)(
     });
 
     it("in band: canExec false; after a price move: the Safe module call", async () => {
+      const { stdout } = await promisify(execFile)(deno as string, ["--version"]);
+      if (!denoPathSet) expect(stdout).toMatch(/^deno 2\.9\./); // the dev dependency, as CI runs it
       const idle = await runInDeno();
       expect(idle.error).toBeUndefined();
       expect(idle.success).toBe(true);

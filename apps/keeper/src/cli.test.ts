@@ -11,9 +11,9 @@ const dir = mkdtempSync(join(tmpdir(), "ballast-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `ballast …args` as a process, without $BALLAST_KEY. */
-const ballast = (args: string[]) =>
+const ballast = (args: string[], extraEnv: Record<string, string> = {}) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const env = { ...process.env };
+    const env = { ...process.env, ...extraEnv };
     delete env.BALLAST_KEY;
     execFile(process.execPath, ballastArgv(args), { env }, (err, stdout, stderr) =>
       resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
@@ -44,6 +44,41 @@ describe("--json for scripts", () => {
     const r = await ballast(["demo", "--json", "--keep"]);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).error).toMatchObject({ code: "ConfigError", field: "--json" });
+  }, 60_000);
+});
+
+describe("usage errors under --json", () => {
+  it("an unknown option or a bad argument is JSON on stdout, nothing on stderr, exit 2", async () => {
+    const r = await ballast(["plan", "-c", join(dir, "none.yaml"), "--json", "--bogus"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: { code: "UsageError", message: "unknown option '--bogus'" },
+      exitCode: 2,
+    });
+    // Without --json: commander's text and the help, on stderr.
+    const text = await ballast(["plan", "--bogus"]);
+    expect(text.code).toBe(2);
+    expect(text.stderr).toContain("error: unknown option '--bogus'");
+  }, 60_000);
+});
+
+describe("environment errors under --json", () => {
+  it("a key variable not set names its field (exit 2)", async () => {
+    const file = join(dir, "key.yaml");
+    const init = await ballast(["init", file, "--address", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]);
+    expect(init.code, init.stderr).toBe(0);
+    const rpc = "http://127.0.0.1:9";
+    const r = await ballast(["run", "--once", "--json", "-c", file], {
+      ETH_RPC_URL: rpc,
+      ETH_SEND_RPC_URL: rpc,
+      ARB_RPC_URL: rpc,
+    });
+    expect(r.code, r.stderr).toBe(2);
+    expect(JSON.parse(r.stdout).error).toMatchObject({
+      code: "SecretError",
+      field: "chains.ethereum.account.key",
+    });
   }, 60_000);
 });
 

@@ -677,8 +677,14 @@ function safePermissionsCommand(p: Command): void {
 /** Exit codes: 0 done, 1 an error, 2 bad config or usage, 3 a chain unreadable or its batch not buildable (partial). */
 export const EXIT = { ok: 0, error: 1, config: 2, partial: 3 } as const;
 
+/** The command line itself is wrong (an unknown option, a missing argument), as commander found it. */
+class UsageError extends BallastError {
+  override name = "UsageError";
+}
+
 /** Errors in what the user gave (config, environment, price history, backtest inputs): exit code 2. */
 const CONFIG_ERRORS = new Set([
+  "UsageError",
   "ConfigError",
   "SecretError",
   "PriceHistoryError",
@@ -747,7 +753,8 @@ export function reportError(e: unknown, opts: { json?: boolean } = {}): number {
       // `field`: the first problem's path (`policy.sleeves.2.weight`); `fields`: every problem.
       if (e.issues[0]?.path) error.field = e.issues[0].path;
       error.fields = e.issues;
-    }
+    } else if (e instanceof BallastError && typeof e.context.field === "string")
+      error.field = e.context.field;
     console.log(JSON.stringify({ error, exitCode: code }));
     return code;
   }
@@ -773,11 +780,18 @@ const mainScript = (): string => {
 const main = mainScript();
 if (main === fileURLToPath(import.meta.url) || main.endsWith("/cli.ts")) {
   redactProcessOutput();
-  program()
-    .parseAsync(process.argv)
-    .catch((e: unknown) => {
-      // Commander has printed its own message (usage error, --help, --version): only the exit code is ours.
-      if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.config;
-      else process.exitCode = reportError(e, { json: process.argv.includes("--json") });
-    });
+  const json = process.argv.includes("--json");
+  const cli = program();
+  // Under --json a usage error is JSON like every other error: commander's text (and the help after it) is not printed.
+  if (json)
+    for (const c of [cli, ...cli.commands])
+      c.configureOutput({ outputError: () => {} }).showHelpAfterError(false);
+  cli.parseAsync(process.argv).catch((e: unknown) => {
+    if (!(e instanceof CommanderError)) process.exitCode = reportError(e, { json });
+    // --help and --version exit 0; a usage error exits 2 (commander printed it, or under --json it is ours to print).
+    else if (e.exitCode === 0) process.exitCode = EXIT.ok;
+    else if (json)
+      process.exitCode = reportError(new UsageError(e.message.replace(/^error: /, "")), { json });
+    else process.exitCode = EXIT.config;
+  });
 }

@@ -126,7 +126,9 @@ const chain = z
 
 const keeper = z
   .object({
-    tick: z.union([z.literal("block"), duration]).default("block"),
+    tick: z
+      .union([z.literal("block"), duration], { error: 'expected "block" or a duration such as "30s"' })
+      .default("block"),
     journal: z.string().default("./ballast.db"),
     listen: z
       .string()

@@ -49,6 +49,7 @@ describe("history", () => {
     const line = historyLine(entry({ dryRun: true }));
     expect(line).toContain("dry run");
     expect(line).not.toContain("\u001b[");
+    expect(historyLine(entry({ kind: "plan", dryRun: true }))).toContain("dry plan");
     const coloured = historyLine(entry({ kind: "transaction", summary: "confirmed nonce 3" }), paint(true));
     expect(coloured).toContain("\u001b[32mtransaction");
   });

@@ -33,7 +33,7 @@ export function historyJson(r: HistoryEntry) {
  * coloured when `p` paints.
  */
 export function historyLine(r: HistoryEntry, p: Paint = paint(false)): string {
-  const kind = r.dryRun ? "dry run" : r.kind;
+  const kind = r.dryRun ? (r.kind === "decision" ? "dry run" : `dry ${r.kind}`) : r.kind;
   const tint =
     r.kind === "transaction" || r.kind === "transfer" || r.kind === "order"
       ? /confirmed|filled \+/.test(r.summary)

@@ -123,6 +123,46 @@ describe.each(Object.keys(STORES))("journal on %s", (store) => {
     });
   });
 
+  it("a plan only dry runs (status, plan) decided on is a dry run too: marked, and left out with dryRuns: false", async () => {
+    await withJournal(await fresh(), async (j) => {
+      // `plan --force`: a plan and its dry-run decision; then `run` plans and sends another.
+      await j.recordPlan({ id: "0xdry", at: 10, summary: "dry plan", json: "{}" });
+      await j.recordDecision({
+        at: 10,
+        fire: false,
+        planId: "0xdry",
+        summary: "hold",
+        json: "[]",
+        dryRun: true,
+      });
+      await j.recordPlan({ id: "0xreal", at: 20, summary: "real plan", json: "{}" });
+      await j.recordDecision({ at: 20, fire: true, planId: "0xreal", summary: "fire", json: "[]" });
+      // The same plan (same id) first seen by `plan`, then decided on by `run`: a real one.
+      await j.recordPlan({ id: "0xboth", at: 30, summary: "both plan", json: "{}" });
+      await j.recordDecision({
+        at: 30,
+        fire: false,
+        planId: "0xboth",
+        summary: "dry 2",
+        json: "[]",
+        dryRun: true,
+      });
+      await j.recordDecision({ at: 31, fire: true, planId: "0xboth", summary: "fire 2", json: "[]" });
+      const plans = (await j.history()).filter((e) => e.kind === "plan");
+      expect(plans.map((e) => [e.summary, e.dryRun])).toEqual([
+        ["both plan", false],
+        ["real plan", false],
+        ["dry plan", true],
+      ]);
+      expect((await j.history(10, { dryRuns: false })).map((e) => e.summary)).toEqual([
+        "fire 2",
+        "both plan",
+        "fire",
+        "real plan",
+      ]);
+    });
+  });
+
   it("no decision repeated: the same decision again is counted on its row until something else is journaled", async () => {
     await withJournal(await fresh(), async (j) => {
       const hold = { fire: false, planId: null, summary: "hold — band: inside", json: "[]" } as const;

@@ -134,8 +134,8 @@ export type Journal = {
   /**
    * The newest `limit` entries of every kind at or after `since` (unix seconds), newest first in the order they were
    * journaled (the journal-wide sequence, not the clock); `dryRuns: false` leaves out the decisions of `status` and
-   * `plan`. A bridge transfer is one row, at its last change (which takes its place in the sequence), with its
-   * whole life.
+   * `plan`, and the plans only they decided on (`dryRun` marks both). A bridge transfer is one row, at its last
+   * change (which takes its place in the sequence), with its whole life.
    */
   history(limit?: number, opts?: HistoryOptions): Promise<HistoryEntry[]>;
   /** The same database seen as another portfolio (shares the connection; `close` it with this one). */
@@ -315,14 +315,18 @@ async function historyRows(
   opts: HistoryOptions,
 ): Promise<HistoryEntry[]> {
   const dry = opts.dryRuns === false ? "AND dry_run = 0" : "";
+  // A plan is a dry run when only dry runs (`status`, `plan`) decided on it: none of `run`'s decisions took it.
+  const dryPlan = `coalesce((SELECT min(x.dry_run) FROM decisions x WHERE x.portfolio = plans.portfolio
+    AND x.plan_id = plans.id), 0)`;
   const since = opts.since ?? 0;
   // Each table gives its newest rows through its (portfolio, seq) index; only those 4 × limit rows are merged.
   const rows = await sql.all<Omit<HistoryEntry, "dryRun"> & { dryRun: number }>(
     `SELECT * FROM (SELECT at, seq, repeats, first_at AS "firstAt", 'decision' AS kind, dry_run AS "dryRun",
          plan_id AS "planId", CAST(NULL AS BIGINT) AS "chainId", summary, json
        FROM decisions WHERE portfolio = ? AND at >= ? ${dry} ORDER BY seq DESC LIMIT ?) d
-     UNION ALL SELECT * FROM (SELECT at, seq, 1, CAST(NULL AS BIGINT), 'plan', 0, id, CAST(NULL AS BIGINT), summary, json
-       FROM plans WHERE portfolio = ? AND at >= ? ORDER BY seq DESC LIMIT ?) p
+     UNION ALL SELECT * FROM (SELECT at, seq, 1, CAST(NULL AS BIGINT), 'plan', ${dryPlan},
+         id, CAST(NULL AS BIGINT), summary, json
+       FROM plans WHERE portfolio = ? AND at >= ? ${dry && `AND ${dryPlan} = 0`} ORDER BY seq DESC LIMIT ?) p
      UNION ALL SELECT * FROM (SELECT at, seq, 1, CAST(NULL AS BIGINT), 'transaction', 0, plan_id, chain_id, summary, json
        FROM transactions WHERE portfolio = ? AND at >= ? ORDER BY seq DESC LIMIT ?) t
      UNION ALL SELECT * FROM (SELECT updated_at, seq, 1, CAST(NULL AS BIGINT), 'transfer', 0, plan_id, origin_chain,

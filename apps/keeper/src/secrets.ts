@@ -29,7 +29,8 @@ const hexOf = (s: string): Hex => (s.startsWith("0x") ? s : `0x${s}`) as Hex;
 function fromEnv(ref: string, env: Record<string, string | undefined>, what: string): string {
   const name = ref.slice("env:".length);
   const value = env[name];
-  if (!value) throw new SecretError(`${what}: environment variable ${name} is not set.`);
+  if (!value)
+    throw new SecretError(`${what}: environment variable ${name} is not set.`, { context: { field: what } });
   return value;
 }
 
@@ -87,6 +88,7 @@ export function resolvePrivateKey(
 ): Hex {
   const v = resolveSecret(ref, env, what).trim();
   const hex = hexOf(v);
-  if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) throw new SecretError(`${what}: not a 32-byte hex private key.`);
+  if (!/^0x[0-9a-fA-F]{64}$/.test(hex))
+    throw new SecretError(`${what}: not a 32-byte hex private key.`, { context: { field: what } });
   return hex;
 }

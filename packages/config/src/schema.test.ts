@@ -174,3 +174,31 @@ describe("plugins with secrets, listed-only venues and bridges (an app providing
     expect(chainSetupOf("a", parse(doc({})).chains.a!, parts).bridge).toBeUndefined();
   });
 });
+
+describe("config errors in the config's own words", () => {
+  const s = z.object({
+    keeper: z.object({ tick: z.union([z.literal("block"), z.number()]), port: z.number().positive() }),
+    account: z.object({ key: z.string().startsWith("env:") }),
+  });
+  const issues = (raw: unknown) => {
+    try {
+      parseWith(s, raw, "test.yaml");
+    } catch (e) {
+      return (e as ConfigError).issues;
+    }
+    throw new Error("parsed");
+  };
+
+  it("a generic schema message gets the user's own value", () => {
+    expect(issues({ keeper: { tick: "sometimes", port: -5 }, account: { key: "env:K" } })).toEqual([
+      { path: "keeper.tick", message: 'Invalid input, got "sometimes"' },
+      { path: "keeper.port", message: "Too small: expected number to be >0, got -5" },
+    ]);
+  });
+
+  it("never shows the value of a secret-named field", () => {
+    const [issue] = issues({ keeper: { tick: "block", port: 1 }, account: { key: "0xsecret" } });
+    expect(issue?.path).toBe("account.key");
+    expect(issue?.message).not.toContain("0xsecret");
+  });
+});

@@ -6,6 +6,7 @@ import {
   type ConfigSchema,
   DEFAULT_BRIDGE_PREMIUM_BPS,
   type ProtocolPlugin,
+  redactText,
   redactUrl,
 } from "@ballast/core";
 import {
@@ -31,13 +32,38 @@ export class ConfigError extends BallastError {
   }
 }
 
-/** Validates `raw` with `schema`; throws {@link ConfigError} naming every bad field (`file` names the source). */
+/** Field names whose values are never shown in a message (a key, a token, a password …). */
+const SECRET_FIELD = /key|token|secret|password|passphrase|mnemonic|auth/i;
+
+/** The user's own value at `path` in `raw`, as a message shows it: a scalar (URLs redacted), never a secret field's. */
+function shownValue(raw: unknown, path: readonly PropertyKey[]): string | undefined {
+  if (path.some((k) => typeof k === "string" && SECRET_FIELD.test(k))) return undefined;
+  let v = raw;
+  for (const k of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  if (typeof v === "string") return `"${redactText(v)}"`;
+  return typeof v === "number" || typeof v === "boolean" ? String(v) : undefined;
+}
+
+/**
+ * Validates `raw` with `schema`; throws {@link ConfigError} naming every bad field (`file` names the source). The
+ * schema's generic messages ("Invalid input", "Too small") get the user's value.
+ */
 export function parseWith<T extends z.ZodType>(schema: T, raw: unknown, file: string): z.output<T> {
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
   throw new ConfigError(
     file,
-    r.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),
+    r.error.issues.map((i) => {
+      // Custom messages are written for the field; zod's own are generic and get the value.
+      const shown = i.code === "custom" || /\bgot\b/.test(i.message) ? undefined : shownValue(raw, i.path);
+      return {
+        path: i.path.map(String).join("."),
+        message: shown ? `${i.message}, got ${shown}` : i.message,
+      };
+    }),
   );
 }
 

@@ -42,6 +42,15 @@ describe("redactText and redactDeep", () => {
     expect(out).toContain("URL: https://rpc.example.org/v2/***?token=***");
   });
 
+  it("keeps a sentence's punctuation after a URL out of the URL", () => {
+    expect(redactText("Chains kept running: http://127.0.0.1:44661, http://127.0.0.1:43401.")).toBe(
+      "Chains kept running: http://127.0.0.1:44661, http://127.0.0.1:43401.",
+    );
+    expect(redactText(`down: ${url}; retrying`)).toBe(
+      "down: https://rpc.example.org/v2/***?token=***; retrying",
+    );
+  });
+
   it("walks objects, arrays and error causes; censors secret-named keys; cuts cycles", () => {
     const cycle: Record<string, unknown> = { url };
     cycle.self = cycle;

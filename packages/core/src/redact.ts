@@ -38,9 +38,12 @@ export function redactUrl(url: string): string {
   return `${u.protocol}//${u.hostname}${port}${root}${query ? `?${query}` : ""}`;
 }
 
-/** The text with every URL in it redacted ({@link redactUrl}). */
+/** The text with every URL in it redacted ({@link redactUrl}); a sentence's punctuation after a URL stays outside it. */
 export function redactText(text: string): string {
-  return text.replace(URL_IN_TEXT, (url) => redactUrl(url));
+  return text.replace(URL_IN_TEXT, (match) => {
+    const [, url = match, end = ""] = /^(.*?)([.,;:!?]*)$/s.exec(match) ?? [];
+    return redactUrl(url) + end;
+  });
 }
 
 /**

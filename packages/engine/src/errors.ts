@@ -1,3 +1,4 @@
+import { findRpcRequestError } from "@ballast/chain";
 import { type Address, BallastError } from "@ballast/core";
 import { formatUnits } from "viem";
 
@@ -12,7 +13,10 @@ export class InvalidCycleConfigError extends BallastError {
   }
 }
 
-/** Reading one chain failed (RPC down, Multicall3 missing, a read reverted); the chain gets no plan this cycle. */
+/**
+ * Reading one chain failed (RPC down, Multicall3 missing, a read reverted); the chain gets no plan this cycle. The
+ * details say what failed and, when an RPC request failed under it, which one: method and URL (key redacted).
+ */
 export class ChainFetchError extends BallastError {
   override name = "ChainFetchError";
   constructor(
@@ -20,9 +24,12 @@ export class ChainFetchError extends BallastError {
     readonly chainId: number,
     cause: unknown,
   ) {
+    const what = cause instanceof BallastError ? cause.shortMessage : undefined;
+    const rpc = findRpcRequestError(cause);
+    const details = [what, rpc && rpc !== cause ? rpc.shortMessage : undefined].filter(Boolean).join(" ");
     super(`Could not read chain "${key}" (${chainId}).`, {
       cause,
-      details: cause instanceof BallastError ? cause.shortMessage : undefined,
+      details: details || undefined,
       context: { key, chainId },
     });
   }
