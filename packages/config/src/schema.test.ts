@@ -96,7 +96,7 @@ describe("the shared config path", () => {
     expect(issuesOf(policy({ preset: "fast" }))).toEqual(["policy.fusion.aboveUsd: Invalid input"]);
     expect(issuesOf(policy({ aboveUsd: 1000, maxWait: "10s", retry: "later" }))).toEqual([
       "policy.fusion.maxWait: expected between 1m and 24h",
-      'policy.fusion.retry: Invalid option: expected one of "atomic"|"fusion"',
+      'policy.fusion.retry: Invalid option: expected one of "atomic"|"fusion", got "later"',
     ]);
   });
 
