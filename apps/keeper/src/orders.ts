@@ -6,21 +6,9 @@
  * cancelled. Until then its chain holds: its input is still in the account (the order is all-or-nothing, so a fill
  * swaps input for output in one transaction and NAV is never counted twice), and nothing sells it twice.
  */
-import {
-  buildFusionOrder,
-  getFusionOrderStatus,
-  InsufficientOutputError,
-  OneInchHttpError,
-  relayFusionOrder,
-  type SignedFusionOrder,
-  SwapMismatchError,
-  signFusionOrder,
-  UnsupportedSwapError,
-  UntrustedRouterError,
-  UntrustedSettlementError,
-} from "@ballast/1inch";
+import type { SignedFusionOrder } from "@ballast/1inch";
 import type { InFlightItem } from "@ballast/chain";
-import { type Address, formatUsd, type Hex } from "@ballast/core";
+import { type Address, BallastError, formatUsd, type Hex } from "@ballast/core";
 import type { ChainBatch, SwapOrder } from "@ballast/engine";
 import { landedReceipt } from "./bridges.ts";
 import { fromJson, type Journal, toJson } from "./journal.ts";
@@ -209,20 +197,26 @@ export async function settleOrders(
 }
 
 /** A verification failure: the quote or the built order is not what the plan asked (nothing is signed). */
-const REFUSALS = [
-  UntrustedSettlementError,
-  UntrustedRouterError,
-  SwapMismatchError,
-  InsufficientOutputError,
-  UnsupportedSwapError,
-];
+const isRefusal = (api: typeof import("@ballast/1inch"), e: unknown): boolean =>
+  [
+    api.UntrustedSettlementError,
+    api.UntrustedRouterError,
+    api.SwapMismatchError,
+    api.InsufficientOutputError,
+    api.UnsupportedSwapError,
+  ].some((E) => e instanceof E);
 
 /** One step of an order's life; returns `r` itself when nothing changed. */
 async function advance(k: Keeper, r: OrderRecord, now: number): Promise<OrderRecord> {
   const c = k.chains.find((x) => x.setup.chainId === r.chainId);
   if (!c?.fusion)
-    throw new Error(`chain ${r.chainId} has no Fusion client (policy.fusion, oneInch.fusion, the key)`);
-  const fusion = c.fusion;
+    throw new BallastError(
+      `chain ${r.chainId} has no Fusion client (policy.fusion, oneInch.fusion, the key)`,
+    );
+  const fusion = await c.fusion();
+  // Loaded when an order moves: the Fusion SDK (with axios) stays out of a keeper that never places one.
+  const api = await import("@ballast/1inch");
+  const { buildFusionOrder, getFusionOrderStatus, OneInchHttpError, relayFusionOrder, signFusionOrder } = api;
   if (r.status === "journaled") {
     const tx = await k.journal.txStore.get(r.chainId, r.planId);
     if (!tx || tx.status === "dropped" || tx.status === "reverted")
@@ -250,8 +244,7 @@ async function advance(k: Keeper, r: OrderRecord, now: number): Promise<OrderRec
       const signed = await signFusionOrder(fusion, prepared);
       return moved(r, "signed", now, `order ${signed.orderHash}`, { signed, deadline });
     } catch (e) {
-      if (REFUSALS.some((E) => e instanceof E))
-        return moved(r, "refused", now, `nothing signed: ${errText(e)}`);
+      if (isRefusal(api, e)) return moved(r, "refused", now, `nothing signed: ${errText(e)}`);
       throw e;
     }
   }

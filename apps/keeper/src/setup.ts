@@ -1,10 +1,5 @@
-import {
-  createFusionClient,
-  createOneInchClient,
-  type FusionClient,
-  fusionApprovalCall,
-  fusionProtocolOf,
-} from "@ballast/1inch";
+import type { FusionClient } from "@ballast/1inch";
+import { fusionApprovalOf, fusionProtocolOf } from "@ballast/1inch/plugin";
 import {
   type ChainClients,
   type ChainInfo,
@@ -41,8 +36,11 @@ export type ChainRuntime = {
   readonly setup: ChainSetup;
   /** Present when the account's key resolved (`run`); read-only commands work without it. */
   readonly manager: TxManager | undefined;
-  /** Signs and places Fusion orders: with `policy.fusion`, 1inch among the venues, `oneInch.fusion` and the key. */
-  readonly fusion?: FusionClient;
+  /**
+   * Signs and places Fusion orders: with `policy.fusion`, 1inch among the venues, `oneInch.fusion` and the key. Made on
+   * first use (the Fusion SDK is loaded then).
+   */
+  readonly fusion?: () => Promise<FusionClient>;
 };
 
 /** A config that is valid but cannot be used as it stands (e.g. a read-only command without the account address). */
@@ -83,7 +81,7 @@ function fusionFor(
   c: ChainConfig,
   env: Env,
   account: LocalAccount | undefined,
-): { client: FusionClient; route: NonNullable<ChainSetup["orders"]> } | undefined {
+): { client: () => Promise<FusionClient>; route: NonNullable<ChainSetup["orders"]> } | undefined {
   const policy = config.policy.fusion;
   const o = c.oneInch;
   const f = o?.fusion;
@@ -91,20 +89,32 @@ function fusionFor(
     return undefined;
   const apiKey = o.apiKey ? resolveSecret(o.apiKey, env, `chains.${key}.oneInch.apiKey`) : undefined;
   const limitOrderProtocol = fusionProtocolOf(o, c.chainId);
-  const client = createFusionClient({
-    client: createOneInchClient({ baseUrl: o.baseUrl, ...(apiKey ? { apiKey } : {}) }),
-    chainId: c.chainId,
-    signer: account,
-    ...(f.url ? { url: f.url } : {}),
-    limitOrderProtocol,
-    trustedSettlements: f.settlements,
-  });
+  let client: Promise<FusionClient> | undefined;
+  const made = async () => {
+    const { createFusionClient, createOneInchClient } = await import("@ballast/1inch");
+    return createFusionClient({
+      client: createOneInchClient({ baseUrl: o.baseUrl, ...(apiKey ? { apiKey } : {}) }),
+      chainId: c.chainId,
+      signer: account,
+      ...(f.url ? { url: f.url } : {}),
+      limitOrderProtocol,
+      trustedSettlements: f.settlements,
+    });
+  };
   return {
-    client,
+    client: () => {
+      // A failed load is not kept: the next order tries again.
+      client ??= made().catch((e: unknown) => {
+        client = undefined;
+        throw e;
+      });
+      return client;
+    },
     route: {
       name: "1inch-fusion",
       aboveUsd: policy.aboveUsd,
-      approval: (token, amount) => [fusionApprovalCall({ limitOrderProtocol }, token, amount)],
+      // The exact input, to the configured Limit Order Protocol (never an API-supplied spender).
+      approval: (token, amount) => [fusionApprovalOf(o, c.chainId)(token, amount)],
     },
   };
 }

@@ -1,10 +1,16 @@
 import { addressProblem } from "@ballast/chain";
-import { type Address, type ProtocolPlugin, type SecretRef, secretRefProblem } from "@ballast/core";
+import {
+  type Address,
+  type Call,
+  type ProtocolPlugin,
+  type SecretRef,
+  secretRefProblem,
+} from "@ballast/core";
 import { z } from "zod";
 import { oneInchRouterKind } from "./firewall.ts";
 import { createOneInchClient } from "./http.ts";
 import { AGGREGATION_ROUTER_V6, DEFAULT_ROUTERS, decodeAggregationRouterV6 } from "./routers.ts";
-import { oneInchVenue } from "./venue.ts";
+import { approveCall, oneInchVenue } from "./venue.ts";
 
 const address = z.string().superRefine((s, ctx) => {
   const problem = addressProblem(s);
@@ -53,6 +59,12 @@ export const oneInchRouterOf = (section: OneInchSection, chainId: number): Addre
 /** The Limit Order Protocol a chain's Fusion orders are signed for and approved to. */
 export const fusionProtocolOf = (section: OneInchSection, chainId: number): Address =>
   section.fusion?.limitOrderProtocol ?? DEFAULT_ROUTERS[chainId]?.address ?? AGGREGATION_ROUTER_V6;
+
+/** The batch's approval for a chain's Fusion order: exactly its input, to the configured Limit Order Protocol. */
+export const fusionApprovalOf =
+  (section: OneInchSection, chainId: number) =>
+  (token: Address, amount: bigint): Call =>
+    approveCall(token, fusionProtocolOf(section, chainId), amount);
 
 /**
  * 1inch for the engine's registry: the swap venue `1inch`, used where a chain's `swap` lists it (its `oneInch` section

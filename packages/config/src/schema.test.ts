@@ -160,6 +160,14 @@ describe("plugins with secrets, listed-only venues and bridges (an app providing
     const unlisted = parse(doc({ uniswap, oneInch: {} })).chains.a!;
     expect(chainSetupOf("a", unlisted, parts).venues.map((v) => v.name)).toEqual(["uniswap-v3"]);
     expect(firewallContractsOf(unlisted).map((c) => c.kind.name)).not.toContain("1inch-router");
+    // Fusion orders: the Limit Order Protocol they are approved to joins the router (the default is the router).
+    const fusion = (f: object) => parse(doc({ swap: ["1inch"], oneInch: { fusion: f } })).chains.a!;
+    expect(
+      firewallContractsOf(fusion({ settlements: [A(9)], limitOrderProtocol: A(8) })).map((c) => c.address),
+    ).toEqual(["0x111111125421cA6dc452d289314280a0f8842A65", A(8)]);
+    expect(firewallContractsOf(fusion({ settlements: [A(9)] })).map((c) => c.address)).toEqual([
+      "0x111111125421cA6dc452d289314280a0f8842A65",
+    ]);
   });
 
   it("Across: the chain's section needs the top-level one; the bridge takes both, its API key resolved at across.apiKey", () => {
