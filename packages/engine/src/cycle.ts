@@ -21,7 +21,13 @@ import { holdOnQuotedBridges } from "./bridge-gate.ts";
 import { bridgeRoutes, defaultCostModel } from "./cost.ts";
 import { asBallastError, ChainFetchError, CycleStepError, InvalidCycleConfigError } from "./errors.ts";
 import { fetchChainSnapshot } from "./fetch.ts";
-import { buildPolicy, resolveSleeveSlots, type SleeveSlot, sleevesByChain } from "./policy.ts";
+import {
+  buildPolicy,
+  resolveSleeveSlots,
+  type SleeveSlot,
+  sleevesByChain,
+  withLandingSleeves,
+} from "./policy.ts";
 import { holdOnPrices } from "./price-guard.ts";
 import { isPriced, mergePrices } from "./prices.ts";
 import { realizePlan } from "./realize.ts";
@@ -307,7 +313,7 @@ function valuePortfolio(
     const { prices, bySymbol } = mergePrices(raw);
     if (bySymbol.length > 0) warnings.push(`priced by symbol from another chain: ${bySymbol.join(", ")}`);
     snapshot = dropUnpriced(raw, slots, prices, warnings);
-    const policy = buildPolicy({
+    const built = buildPolicy({
       specs: params.sleeves,
       chains: params.chains,
       fetched: fetched.map((f) => f.fetch),
@@ -315,6 +321,7 @@ function valuePortfolio(
       rules: params.rules,
       slots,
     });
+    const policy = withLandingSleeves(built, snapshot, params.chains, bridgeRoutes(params.chains));
     return { snapshot, policy, prices };
   } catch (err) {
     return { snapshot, error: asBallastError(err, (c) => new CycleStepError("value", c)) };

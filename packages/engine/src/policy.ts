@@ -1,4 +1,5 @@
 import {
+  type BridgeRoute,
   type Policy,
   type PriceBook,
   type Protocol,
@@ -6,6 +7,8 @@ import {
   type SleeveSpec,
   SleeveSpecError,
   type SleeveTarget,
+  type Snapshot,
+  slotKey,
   tokenBySymbol,
 } from "@ballast/core";
 import { InvalidCycleConfigError } from "./errors.ts";
@@ -159,4 +162,38 @@ export function buildPolicy(params: ResolveSleevesParameters & { readonly rules:
           },
         }),
   };
+}
+
+/** The id of a landing sleeve: not a valid config id (`:`), so it never names a configured sleeve. */
+export const landingSleeveId = (chainKey: string, symbol: string): string => `landing:${chainKey}:${symbol}`;
+
+/**
+ * Adds a landing sleeve — a 0%-target token sleeve — for every (chain, token) a bridge route starts or ends at that
+ * no token sleeve holds, when the chain's wallet holds some of it (arrived, in transit as `in-transit:…`, or refunded).
+ * Without it, what a transfer brings to a chain whose sleeves of that token are all protocol sleeves (an Aave supply)
+ * is claimed by no sleeve: outside NAV, never placed, and the destination still looks short, so the next cycle would
+ * bridge it again. Claimed at 0%, it is in NAV, its chain's total is right, and the planner places it like any excess.
+ */
+export function withLandingSleeves(
+  policy: Policy,
+  snapshot: Snapshot,
+  chains: readonly Pick<ChainStatics, "key" | "chainId" | "tokens">[],
+  routes: readonly BridgeRoute[],
+): Policy {
+  const claimed = new Set(policy.sleeves.map((s) => slotKey(s)));
+  const ends = new Set(routes.flatMap((r) => [`${r.fromChainId}|${r.symbol}`, `${r.toChainId}|${r.symbol}`]));
+  const landing: Sleeve[] = [];
+  for (const setup of chains) {
+    const holdings = snapshot.chains.find((c) => c.chainId === setup.chainId)?.holdings ?? [];
+    for (const token of setup.tokens) {
+      if (!ends.has(`${setup.chainId}|${token.symbol}`)) continue;
+      const slot = { chainId: setup.chainId, protocol: "wallet", kind: "token" as const, ref: token.id };
+      if (claimed.has(slotKey(slot))) continue;
+      const held = holdings.some(
+        (h) => slotKey(h) === slotKey(slot) && h.exposures.some((e) => e.amount > 0n),
+      );
+      if (held) landing.push({ ...slot, id: landingSleeveId(setup.key, token.symbol), targetBps: 0 });
+    }
+  }
+  return landing.length === 0 ? policy : { ...policy, sleeves: [...policy.sleeves, ...landing] };
 }

@@ -2,14 +2,22 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AcrossQuoteMismatchError, acrossBridge, createAcrossClient } from "@ballast/across";
 import { ChainMismatchError, createChainClients } from "@ballast/chain";
-import type { SleeveLeg } from "@ballast/core";
-import { setPrice, startAcrossApi, startRpcProxy, type TestChain, testAccounts } from "@ballast/testkit";
+import { assetId, type SleeveLeg } from "@ballast/core";
+import {
+  setPrice,
+  startAcrossApi,
+  startAcrossRelayer,
+  startRpcProxy,
+  type TestChain,
+  testAccounts,
+} from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
 import { createPublicClient, http } from "viem";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   ChainFetchError,
   LegRealizationError,
+  landingSleeveId,
   type PolicyRules,
   runCycle,
   type SleeveSpec,
@@ -177,6 +185,95 @@ describe("runCycle over two chains (1 and 8453)", () => {
     expect(alone.transfers).toEqual([]);
     expect(alone.batches.length).toBeGreaterThan(0);
     expect(alone.batches.every((b) => b.ok)).toBe(true);
+  });
+
+  it("a transfer into a chain with no token sleeve of the asset lands in a 0% landing sleeve: bridged once, then supplied", async () => {
+    await seed();
+    const usdcBase = base.deployment.tokens.USDC.address;
+    await aaveSupplyBorrow(base, owner, { token: usdcBase, amount: usdc(10_000) }); // base: 50k on Aave, nothing idle
+    const api = await startAcrossApi({ chains: [eth, base] });
+    const relayer = startAcrossRelayer({ chains: [eth, base], mode: "never" });
+    try {
+      const client = createAcrossClient({ baseUrl: api.url, retries: 0 });
+      const bridge = (c: TestChain) =>
+        acrossBridge({
+          client,
+          chainId: c.chainId,
+          spokePool: c.deployment.across.spokePool,
+          tokens: [c.deployment.tokens.USDC.address],
+          maxFeeBps: 20,
+        });
+      const chains = [
+        setupFor(eth, "ethereum", owner, { bridge: bridge(eth) }),
+        setupFor(base, "base", owner, { bridge: bridge(base) }),
+      ];
+      // USDC on base is only an Aave supply sleeve; ethereum must move $15k of its Aave USDC there.
+      const specs: SleeveSpec[] = [
+        { id: "eth-weth", chain: "ethereum", kind: "token", asset: "WETH", weightBps: 3000 },
+        { id: "eth-usdc-aave", chain: "ethereum", kind: "aave-supply", asset: "USDC", weightBps: 500 },
+        { id: "base-usdc-aave", chain: "base", kind: "aave-supply", asset: "USDC", weightBps: 6500 },
+      ];
+      const cycle = (extra: Partial<Parameters<typeof runCycle>[0]> = {}) =>
+        nowOf().then((now) => runCycle({ chains, sleeves: specs, rules, now, ...extra }));
+      const landing = landingSleeveId("base", "USDC");
+
+      const sent = await cycle();
+      expect(sent.plan!.transfers.map((t) => [t.symbol, t.fromChainId, t.toChainId])).toEqual([
+        ["USDC", 1, 8453],
+      ]);
+      const [batch] = sent.batches;
+      expect(batch!.ok, batch!.error?.message).toBe(true);
+      await chains[0]!.executor.execute(batch!.calls, { planId: sent.plan!.id, guards: batch!.guards });
+      const arriving = batch!.bridges[0]!.amountOut;
+
+      // In flight: the amount is base's (a landing sleeve claims it), NAV counts it, nothing is bridged again.
+      const inFlight = [
+        {
+          kind: "bridge" as const,
+          chainId: 1,
+          toChainId: 8453,
+          sender: owner.address,
+          planId: sent.plan!.id,
+          detail: "across",
+        },
+      ];
+      const transit = [{ id: "1", chainId: 8453, token: usdcBase, amount: arriving }];
+      const waiting = await cycle({ inTransit: transit, inFlight });
+      expect(waiting.plan?.transfers ?? []).toEqual([]);
+      expect(waiting.state!.unmanagedUsd).toBe(0n);
+      expect(
+        waiting.state!.sleeves.find((s) => s.sleeve.id === landing)?.units.get(assetId(8453, usdcBase)),
+      ).toBe(arriving);
+      expect(waiting.batches).toEqual([]);
+
+      // Filled: the next cycle supplies what arrived on base, and bridges nothing.
+      relayer.setMode("fill");
+      await vi.waitFor(() => expect(relayer.deposits.some((d) => d.fill)).toBe(true), {
+        timeout: 15_000,
+        interval: 50,
+      });
+      const placed = await cycle();
+      expect(placed.plan!.transfers).toEqual([]);
+      expect(placed.batches.map((b) => b.chainId)).toEqual([8453]);
+      const supply = placed
+        .plan!.chains.flatMap((c) => c.legs as SleeveLeg[])
+        .find((l) => l.sleeveId === "base-usdc-aave");
+      expect([supply?.action, supply?.amounts[0]?.amount]).toEqual(["supply", arriving]);
+      const [place] = placed.batches;
+      expect(place!.ok, place!.error?.message).toBe(true);
+      await chains[1]!.executor.execute(place!.calls, { planId: placed.plan!.id, guards: place!.guards });
+
+      // Placed: in band, no landing sleeve left (nothing idle on base), still one deposit.
+      const after = await cycle();
+      expect(after.decision?.fire).toBe(false);
+      expect(after.state!.sleeves.map((s) => s.sleeve.id)).toEqual(specs.map((s) => s.id));
+      expect(await balanceOf(base, usdcBase, owner.address)).toBe(0n);
+      expect(relayer.deposits).toHaveLength(1);
+      expect(relayer.errors).toEqual([]);
+    } finally {
+      await relayer.stop();
+      await api.close();
+    }
   });
 
   it("names a chain whose RPC is dead in chainErrors, plans nothing, and does not throw", async () => {
