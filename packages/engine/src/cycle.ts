@@ -23,6 +23,7 @@ import { asBallastError, ChainFetchError, CycleStepError, InvalidCycleConfigErro
 import { fetchChainSnapshot } from "./fetch.ts";
 import {
   buildPolicy,
+  IN_TRANSIT,
   resolveSleeveSlots,
   type SleeveSlot,
   sleevesByChain,
@@ -321,7 +322,7 @@ function valuePortfolio(
       rules: params.rules,
       slots,
     });
-    const policy = withLandingSleeves(built, snapshot, params.chains, bridgeRoutes(params.chains));
+    const policy = withLandingSleeves(built, snapshot, prices, params.chains, bridgeRoutes(params.chains));
     return { snapshot, policy, prices };
   } catch (err) {
     return { snapshot, error: asBallastError(err, (c) => new CycleStepError("value", c)) };
@@ -363,7 +364,7 @@ export function withInTransit(chain: ChainSnapshot, inTransit: readonly InTransi
   const holdings = mine.map((t) => {
     const asset = assetId(t.chainId, t.token);
     return {
-      id: `in-transit:${t.id}`,
+      id: `${IN_TRANSIT}${t.id}`,
       chainId: t.chainId,
       protocol: "wallet",
       kind: "token" as const,

@@ -1,5 +1,6 @@
 import {
   type BridgeRoute,
+  holdingUsd,
   type Policy,
   type PriceBook,
   type Protocol,
@@ -164,19 +165,25 @@ export function buildPolicy(params: ResolveSleevesParameters & { readonly rules:
   };
 }
 
+/** The id prefix of a holding in transit to its chain (see `withInTransit`). */
+export const IN_TRANSIT = "in-transit:";
+
 /** The id of a landing sleeve: not a valid config id (`:`), so it never names a configured sleeve. */
 export const landingSleeveId = (chainKey: string, symbol: string): string => `landing:${chainKey}:${symbol}`;
 
 /**
  * Adds a landing sleeve — a 0%-target token sleeve — for every (chain, token) a bridge route starts or ends at that
- * no token sleeve holds, when the chain's wallet holds some of it (arrived, in transit as `in-transit:…`, or refunded).
- * Without it, what a transfer brings to a chain whose sleeves of that token are all protocol sleeves (an Aave supply)
- * is claimed by no sleeve: outside NAV, never placed, and the destination still looks short, so the next cycle would
- * bridge it again. Claimed at 0%, it is in NAV, its chain's total is right, and the planner places it like any excess.
+ * no token sleeve holds, when the chain's wallet has some of it in transit, or worth at least the minimum trade
+ * (arrived, or refunded to the origin). Without it, what a transfer brings to a chain whose sleeves of that token are
+ * all protocol sleeves (an Aave supply) is claimed by no sleeve: outside NAV, never placed, and the destination still
+ * looks short, so every cycle would bridge it again. Claimed at 0%, it is in NAV, its chain's total is right, and the
+ * planner places it like any excess. Less than a minimum trade stays outside (the planner could not move it anyway),
+ * so dust does not add a sleeve.
  */
 export function withLandingSleeves(
   policy: Policy,
   snapshot: Snapshot,
+  prices: PriceBook,
   chains: readonly Pick<ChainStatics, "key" | "chainId" | "tokens">[],
   routes: readonly BridgeRoute[],
 ): Policy {
@@ -186,13 +193,12 @@ export function withLandingSleeves(
   for (const setup of chains) {
     const holdings = snapshot.chains.find((c) => c.chainId === setup.chainId)?.holdings ?? [];
     for (const token of setup.tokens) {
-      if (!ends.has(`${setup.chainId}|${token.symbol}`)) continue;
       const slot = { chainId: setup.chainId, protocol: "wallet", kind: "token" as const, ref: token.id };
-      if (claimed.has(slotKey(slot))) continue;
-      const held = holdings.some(
-        (h) => slotKey(h) === slotKey(slot) && h.exposures.some((e) => e.amount > 0n),
-      );
-      if (held) landing.push({ ...slot, id: landingSleeveId(setup.key, token.symbol), targetBps: 0 });
+      if (!ends.has(`${setup.chainId}|${token.symbol}`) || claimed.has(slotKey(slot))) continue;
+      const mine = holdings.filter((h) => slotKey(h) === slotKey(slot));
+      const usd = mine.reduce((a, h) => a + holdingUsd(h, snapshot.assets, prices, h.id), 0n);
+      if (mine.some((h) => h.id.startsWith(IN_TRANSIT)) || (usd > 0n && usd >= policy.minTradeUsd))
+        landing.push({ ...slot, id: landingSleeveId(setup.key, token.symbol), targetBps: 0 });
     }
   }
   return landing.length === 0 ? policy : { ...policy, sleeves: [...policy.sleeves, ...landing] };

@@ -1,15 +1,18 @@
 import type { Executor } from "@ballast/chain";
-import { type Asset, assetId, parsePoolSpec } from "@ballast/core";
+import { type Asset, assetId, type Holding, type Policy, parsePoolSpec, type Snapshot } from "@ballast/core";
 import { computePoolAddress, DEFAULT_RANGE_BPS, lpPoolRef } from "@ballast/uniswap-v3";
 import { describe, expect, it } from "vitest";
 import {
   type ChainSetup,
   defaultCostModel,
   InvalidCycleConfigError,
+  landingSleeveId,
   protocolsOf,
   resolveSleeveSlots,
   type SleeveSpec,
   sleevesByChain,
+  withInTransit,
+  withLandingSleeves,
 } from "../src/index.ts";
 
 const WETH = "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const;
@@ -141,5 +144,80 @@ describe("defaultCostModel", () => {
     expect(gas.map((g) => g.chainId)).toEqual([1, 8453]);
     expect(gas[0]!.gas.swap! > gas[1]!.gas.swap!).toBe(true);
     expect(m.bridges).toBeUndefined();
+  });
+});
+
+describe("withLandingSleeves", () => {
+  const eth = setup("ethereum", 1);
+  const base = setup("base", 8453);
+  const [wethBase, usdcBase] = base.tokens as [Asset, Asset];
+  const WAD = 10n ** 18n;
+  const prices = new Map([
+    [usdcBase.id, WAD],
+    [wethBase.id, 3_000n * WAD],
+  ]);
+  const routes = [{ symbol: "USDC", fromChainId: 1, toChainId: 8453, feeBps: 5, fixedUsd: WAD }];
+  const wallet = (a: Asset, amount: bigint): Holding => ({
+    id: `wallet:${a.id}`,
+    chainId: a.chainId,
+    protocol: "wallet",
+    kind: "token",
+    ref: a.id,
+    exposures: [{ asset: a.id, amount }],
+  });
+  const on = (holdings: Holding[]): Snapshot => ({
+    assets: new Map(base.tokens.map((t) => [t.id, t])),
+    chains: [{ chainId: 8453, blockNumber: 1n, timestamp: 1n, holdings, prices: new Map() }],
+  });
+  const supplyOnly: Policy = {
+    sleeves: [
+      { id: "a", chainId: 8453, protocol: "aave-v3", kind: "supply", ref: usdcBase.id, targetBps: 10_000 },
+    ],
+    bands: { absoluteBps: 500 },
+    rebalanceTo: "target",
+    minTradeUsd: 100n * WAD,
+    maxSlippageBps: 100,
+    maxValueLossBps: 100,
+  } as Policy;
+  const ids = (p: Policy) => p.sleeves.map((s) => s.id);
+
+  it("claims a bridged token's arrival on a chain with no token sleeve of it: a 0% token sleeve", () => {
+    const p = withLandingSleeves(
+      supplyOnly,
+      on([wallet(usdcBase, 5_000n * 10n ** 6n)]),
+      prices,
+      [eth, base],
+      routes,
+    );
+    expect(p.sleeves.at(-1)).toEqual({
+      id: landingSleeveId("base", "USDC"),
+      chainId: 8453,
+      protocol: "wallet",
+      kind: "token",
+      ref: usdcBase.id,
+      targetBps: 0,
+    });
+  });
+
+  it("claims what is in transit, however small; leaves dust below the minimum trade outside", () => {
+    const transit = withInTransit(on([]).chains[0]!, [{ id: "7", chainId: 8453, token: USDC, amount: 1n }]);
+    const inFlight = withLandingSleeves(supplyOnly, { ...on([]), chains: [transit] }, prices, [base], routes);
+    expect(ids(inFlight)).toEqual(["a", "landing:base:USDC"]);
+    expect(
+      withLandingSleeves(supplyOnly, on([wallet(usdcBase, 99n * 10n ** 6n)]), prices, [base], routes),
+    ).toBe(supplyOnly);
+  });
+
+  it("adds none where a token sleeve holds the token, or for a token no route carries", () => {
+    const withToken: Policy = {
+      ...supplyOnly,
+      sleeves: [
+        ...supplyOnly.sleeves,
+        { ...supplyOnly.sleeves[0]!, id: "t", protocol: "wallet", kind: "token", targetBps: 0 },
+      ],
+    };
+    const big = on([wallet(usdcBase, 5_000n * 10n ** 6n), wallet(wethBase, 10n * WAD)]);
+    expect(ids(withLandingSleeves(withToken, big, prices, [base], routes))).toEqual(["a", "t"]);
+    expect(ids(withLandingSleeves(supplyOnly, big, prices, [base], []))).toEqual(["a"]);
   });
 });
