@@ -168,8 +168,14 @@ export function buildPolicy(params: ResolveSleevesParameters & { readonly rules:
 /** The id prefix of a holding in transit to its chain (see `withInTransit`). */
 export const IN_TRANSIT = "in-transit:";
 
+const LANDING = "landing:";
+
 /** The id of a landing sleeve: not a valid config id (`:`), so it never names a configured sleeve. */
-export const landingSleeveId = (chainKey: string, symbol: string): string => `landing:${chainKey}:${symbol}`;
+export const landingSleeveId = (chainKey: string, symbol: string): string =>
+  `${LANDING}${chainKey}:${symbol}`;
+
+/** Whether a sleeve id is a landing sleeve's (added by {@link withLandingSleeves}, not configured). */
+export const isLandingSleeve = (id: string): boolean => id.startsWith(LANDING);
 
 /**
  * Adds a landing sleeve — a 0%-target token sleeve — for every (chain, token) a bridge route starts or ends at that
