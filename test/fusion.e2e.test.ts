@@ -15,6 +15,7 @@ import {
   keeperCycle,
   loadConfig,
   openJournal,
+  renderPlan,
 } from "@ballast/keeper";
 import { testkitChainYaml } from "@ballast/keeper/demo";
 import {
@@ -151,6 +152,13 @@ describe("ballast routes a large swap as a 1inch Fusion order", () => {
       const first = await keeperCycle(k, { now: now(), execute: true });
       expect(first.sent.map((s) => `${s.key} ${s.status}`)).toEqual(["ethereum confirmed"]);
       expect(first.result.batches[0]!.orders).toHaveLength(1);
+      // The plan table names the leg's route, its amounts and when it completes (`plan`, `run --once`).
+      const swap = first.result.plan!.chains[0]!.legs.find((l) => l.type === "swap")!;
+      expect(renderPlan(first.result)).toMatch(
+        new RegExp(
+          `\\nSwap orders \\(signed and placed once the batch confirms; the swap is not in the batch\\)\\nchain +step +route +amount in +min out +usd +completes\\n-+.*\\n1 +${swap.step} +1inch Fusion order +[\\d.]+ WETH +[\\d,.]+ USDC +\\$[\\d,.]+ +a later cycle\\n`,
+        ),
+      );
       expect(await wethOf()).toBe(weth); // nothing sold in the batch
       // Cycle 2 settles it: built, verified, signed, journaled, submitted — then in flight, the chain holds.
       const second = await keeperCycle(k, { now: now(), execute: true });
