@@ -258,7 +258,10 @@ describe("ballast routes a large swap as a 1inch Fusion order", () => {
     // The submission is lost on its way (never accepted, never answered) and the process is killed while it waits.
     const lost = api.loseNextSubmit();
     const first = startCli(["run", "-c", file], env);
-    await withLogOnError(first, () => lost);
+    const exited = first.done.then((r) =>
+      Promise.reject(new Error(`ballast run exited (${r.code}) before submitting`)),
+    );
+    await withLogOnError(first, () => Promise.race([lost, exited]));
     first.child.kill("SIGKILL");
     await first.done;
     const [signed] = await journaledOrders("sigkill");
