@@ -16,6 +16,7 @@ import { dashboardRoutes } from "../apps/keeper/src/dashboard/server.ts";
 import { recordCycle } from "../apps/keeper/src/dashboard/store.ts";
 import type { CycleView } from "../apps/keeper/src/dashboard/view.ts";
 import { createMetrics, serveMetrics } from "../apps/keeper/src/metrics.ts";
+import { type OrderRecord, writeOrder } from "../apps/keeper/src/orders.ts";
 import { STAND_IN_PATHS, type StandIns, startStandIns } from "../apps/keeper/test/alert-stand-ins.ts";
 import { cli, ROOT, startCli } from "./cli.ts";
 
@@ -349,8 +350,53 @@ describe.skipIf(!HAVE_CHROMIUM)(
           },
           60,
         );
+        // A Fusion order the relayer has (journaled as the keeper does): its own row, not the cycle's copy.
+        const orderHash = `0x${"5a".repeat(32)}` as const;
+        const A = "0x0000000000000000000000000000000000000001";
+        const order: OrderRecord = {
+          route: "1inch-fusion",
+          label: "1inch Fusion order",
+          chainId: 1,
+          step: 2,
+          tokenIn: A,
+          tokenOut: A,
+          amountIn: 10n * 10n ** 18n,
+          minAmountOut: 29_640_510_900n,
+          usd: 30_030n * 10n ** 18n,
+          id: `${planId}:1:2`,
+          planId,
+          account: A,
+          symbolIn: "WETH",
+          symbolOut: "USDC",
+          decimalsIn: 18,
+          decimalsOut: 6,
+          status: "submitted",
+          createdAt: 1_900,
+          // Only its hash is read back here; the order struct itself is the relayer's business.
+          signed: { orderHash, signature: "0x", quoteId: "q", extension: "0x", order: {} as never },
+          life: [],
+        };
+        await writeOrder(journal, order, 1_900);
         base = `http://127.0.0.1:${server.port}`;
+        const status = await api<{ orders: unknown[] }>("/api/status");
+        expect(status.body.orders).toEqual([
+          {
+            chainId: 1,
+            route: "1inch-fusion",
+            label: "1inch Fusion order",
+            orderHash,
+            status: "submitted",
+            ageSeconds: 100,
+            amountIn: "10 WETH",
+            minAmountOut: "29640.5109 USDC",
+            filledOut: null,
+          },
+        ]);
         const { page, errors } = await openPage(390, 844);
+        const row = page.locator(`[data-order="${orderHash}"]`);
+        expect(await row.textContent()).toBe(
+          "ethereum 1inch Fusion order · 0x5a5a5a5a…5a5a10 WETH → at least 29640.5109 USDC: submitted, 100 s old, filled nothing yet",
+        );
         const item = page.locator(`[data-in-flight="8453:${planId}"]`);
         expect(await item.textContent()).toContain("transaction nonce 7 broadcast");
         expect(await item.textContent()).toContain("base");

@@ -15,6 +15,7 @@ import {
   keeperCycle,
   loadConfig,
   openJournal,
+  renderPlan,
 } from "@ballast/keeper";
 import { testkitChainYaml } from "@ballast/keeper/demo";
 import {
@@ -32,6 +33,8 @@ import {
 } from "@ballast/testkit";
 import { type Address, erc20Abi, parseUnits } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startCli } from "./cli.ts";
+import { waitFor, withLogOnError } from "./helpers.ts";
 
 const account = testAccounts.keeper;
 const env = { BALLAST_DEMO_KEY: ANVIL_PRIVATE_KEYS[TEST_ACCOUNT_INDEX.keeper] as string };
@@ -89,10 +92,19 @@ async function openKeeper(file: string): Promise<Keeper> {
   };
 }
 
-const orders = async (k: Keeper) =>
+const orders = async (k: Pick<Keeper, "journal">) =>
   (await k.journal.sql.all<{ json: string }>("SELECT json FROM swap_orders ORDER BY created_at")).map((r) =>
     fromJson<OrderRow>(r.json),
   );
+/** The orders a config's journal holds, read on a handle of its own (a `ballast run` process may be writing it). */
+async function journaledOrders(name: string): Promise<OrderRow[]> {
+  const journal = await openJournal(join(dir, `${name}.db`));
+  try {
+    return await orders({ journal });
+  } finally {
+    await journal.close();
+  }
+}
 const balance = (c: TestChain, token: Address) =>
   c.publicClient.readContract({
     address: token,
@@ -140,6 +152,13 @@ describe("ballast routes a large swap as a 1inch Fusion order", () => {
       const first = await keeperCycle(k, { now: now(), execute: true });
       expect(first.sent.map((s) => `${s.key} ${s.status}`)).toEqual(["ethereum confirmed"]);
       expect(first.result.batches[0]!.orders).toHaveLength(1);
+      // The plan table names the leg's route, its amounts and when it completes (`plan`, `run --once`).
+      const swap = first.result.plan!.chains[0]!.legs.find((l) => l.type === "swap")!;
+      expect(renderPlan(first.result)).toMatch(
+        new RegExp(
+          `\\nSwap orders \\(signed and placed once the batch confirms; the swap is not in the batch\\)\\nchain +step +route +amount in +min out +usd +completes\\n-+.*\\n1 +${swap.step} +1inch Fusion order +[\\d.]+ WETH +[\\d,.]+ USDC +\\$[\\d,.]+ +a later cycle\\n`,
+        ),
+      );
       expect(await wethOf()).toBe(weth); // nothing sold in the batch
       // Cycle 2 settles it: built, verified, signed, journaled, submitted — then in flight, the chain holds.
       const second = await keeperCycle(k, { now: now(), execute: true });
@@ -229,6 +248,51 @@ describe("ballast routes a large swap as a 1inch Fusion order", () => {
     } finally {
       await resolver?.stop();
       api.faults.length = 0;
+    }
+  });
+
+  it("`ballast run` SIGKILLed after signing, before the relayer has the order: the restarted process submits it once", async () => {
+    await reseed();
+    const file = writeConfig("sigkill");
+    const statuses = async () => (await journaledOrders("sigkill")).map((o) => o.status);
+    // The submission is lost on its way (never accepted, never answered) and the process is killed while it waits.
+    const lost = api.loseNextSubmit();
+    const first = startCli(["run", "-c", file], env);
+    const exited = first.done.then((r) =>
+      Promise.reject(new Error(`ballast run exited (${r.code}) before submitting`)),
+    );
+    await withLogOnError(first, () => Promise.race([lost, exited]));
+    first.child.kill("SIGKILL");
+    await first.done;
+    const [signed] = await journaledOrders("sigkill");
+    expect(signed!.status).toBe("signed");
+    const hash = signed!.signed!.orderHash as `0x${string}`;
+    const relayed = () =>
+      api.orders.filter((o) => o.orderHash === hash.toLowerCase()).map((o) => o.submissions);
+    expect(relayed()).toEqual([]);
+
+    const second = startCli(["run", "-c", file], env);
+    const resolver = startFusionResolver({ chains: [a], api: api.url });
+    try {
+      await withLogOnError(second, async () => {
+        await waitFor("the order filled on chain", async () => (await usdcOf()) > 0n);
+        await waitFor("the keeper to see it filled", async () => (await statuses()).includes("filled"));
+      });
+    } finally {
+      second.child.kill("SIGTERM");
+      await second.done;
+      await resolver.stop();
+    }
+    // One order (the journaled one, same hash), submitted once, filled; nothing else signed.
+    expect(relayed()).toEqual([1]);
+    expect(await statuses()).toEqual(["filled"]);
+    expect(resolver.errors).toEqual([]);
+    const k = await openKeeper(file);
+    try {
+      const after = await keeperCycle(k, { now: now(), execute: false });
+      expect(outOfBand(after)).toEqual([]);
+    } finally {
+      await k.journal.close();
     }
   });
 });

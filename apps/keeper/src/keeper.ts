@@ -10,11 +10,14 @@ import {
   txInFlight,
 } from "@ballast/chain";
 import {
+  type Address,
+  assetId,
   BallastError,
   formatAmount,
   formatHealthFactor,
   formatPlanTable,
   formatStatusTable,
+  formatTable,
   formatUsd,
   healthFactors,
   type Plan,
@@ -587,5 +590,34 @@ export function renderPlan(r: CycleResult): string {
       : "no deposit this cycle";
     return `cross-chain transfer: ${formatAmount(t.amount, t.assetFrom, assets)} from chain ${t.fromChainId} to ${t.toChainId} — ${how}; chain ${t.toChainId}'s legs run once it has arrived`;
   });
-  return [formatPlanTable(r.plan, r.snapshot.assets), "", ...sims, ...failed, ...transfers].join("\n");
+  return [
+    formatPlanTable(r.plan, r.snapshot.assets),
+    ...ordersOf(r),
+    "",
+    ...sims,
+    ...failed,
+    ...transfers,
+  ].join("\n");
+}
+
+/** The swap legs realized as orders (1inch Fusion): placed after the batch, filled by others in a later cycle. */
+function ordersOf(r: CycleResult): string[] {
+  const orders = r.batches.flatMap((b) => b.orders);
+  if (orders.length === 0) return [];
+  const amt = (amount: bigint, chainId: number, token: Address) =>
+    formatAmount(amount, assetId(chainId, token), r.snapshot.assets);
+  const rows = orders.map((o) => [
+    String(o.chainId),
+    String(o.step),
+    o.label,
+    amt(o.amountIn, o.chainId, o.tokenIn),
+    amt(o.minAmountOut, o.chainId, o.tokenOut),
+    formatUsd(o.usd),
+    "a later cycle",
+  ]);
+  return [
+    "",
+    "Swap orders (signed and placed once the batch confirms; the swap is not in the batch)",
+    formatTable(["chain", "step", "route", "amount in", "min out", "usd", "completes"], rows, [1, 5]),
+  ];
 }

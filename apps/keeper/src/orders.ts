@@ -291,6 +291,34 @@ export function renderOrders(k: Keeper, orders: readonly OrderRecord[], now: num
   ].join("\n");
 }
 
+/** An order not final, as the dashboard's `/api/status` shows it (amounts formatted with their symbols). */
+export type OrderView = {
+  chainId: number;
+  route: string;
+  /** What people read: `1inch Fusion order`. */
+  label: string;
+  /** Null until it is signed. */
+  orderHash: string | null;
+  status: OrderStatus;
+  ageSeconds: number;
+  amountIn: string;
+  minAmountOut: string;
+  /** What the account received from it; null until the relayer reports a fill. */
+  filledOut: string | null;
+};
+
+export const orderView = (r: OrderRecord, now: number): OrderView => ({
+  chainId: r.chainId,
+  route: r.route,
+  label: r.label,
+  orderHash: r.signed?.orderHash ?? null,
+  status: r.status,
+  ageSeconds: Math.max(0, now - r.createdAt),
+  amountIn: `${formatUnitsOf(r.amountIn, r.decimalsIn)} ${r.symbolIn}`,
+  minAmountOut: `${formatUnitsOf(r.minAmountOut, r.decimalsOut)} ${r.symbolOut}`,
+  filledOut: r.filledOut === undefined ? null : `${formatUnitsOf(r.filledOut, r.decimalsOut)} ${r.symbolOut}`,
+});
+
 /** An order for `--json`. */
 export const orderJson = (k: Keeper, r: OrderRecord, now: number) => ({
   id: r.id,

@@ -112,6 +112,7 @@ function fusionFor(
     },
     route: {
       name: "1inch-fusion",
+      label: "1inch Fusion order",
       aboveUsd: policy.aboveUsd,
       // The exact input, to the configured Limit Order Protocol (never an API-supplied spender).
       approval: (token, amount) => [fusionApprovalOf(o, c.chainId)(token, amount)],

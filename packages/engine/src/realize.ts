@@ -379,6 +379,7 @@ function asOrder(run: Run, ledger: Ledger, leg: SwapLeg, request: SwapRequest): 
   if (usd <= route.aboveUsd) return false;
   ledger.orders.push({
     route: route.name,
+    label: route.label,
     chainId: run.setup.chainId,
     step: leg.step,
     tokenIn: request.tokenIn,

@@ -76,7 +76,10 @@ export type ChainSetup = {
 
 /** A route for swaps as signed orders (1inch Fusion): settled after the batch, by someone else, in flight until then. */
 export type OrderRoute = {
+  /** Its id in the journal, logs and `history` (e.g. `1inch-fusion`). */
   readonly name: string;
+  /** What people read in the plan (e.g. `1inch Fusion order`). */
+  readonly label: string;
   /** Swaps worth more than this (USD, 18 decimals) go as orders. */
   readonly aboveUsd: bigint;
   /** The batch's calls for an order: the exact approval of the contract that settles it (never an API's spender). */
@@ -86,6 +89,8 @@ export type OrderRoute = {
 /** A swap leg realized as an order: the batch carries its approval; the order is signed and placed after it lands. */
 export type SwapOrder = {
   readonly route: string;
+  /** The route's {@link OrderRoute.label}. */
+  readonly label: string;
   readonly chainId: number;
   readonly step: number;
   readonly tokenIn: Address;

@@ -348,7 +348,11 @@ describe("runCycle on one chain (wallet, Aave supply + borrow, Uniswap LP)", () 
     const { healthFactorFloorWad: _f, ...plain } = rules;
     const cycle = async (aboveUsd: bigint) =>
       runCycle({
-        chains: [setupFor(chain, "ethereum", owner, { orders: { name: "fusion", aboveUsd, approval } })],
+        chains: [
+          setupFor(chain, "ethereum", owner, {
+            orders: { name: "fusion", label: "Fusion order", aboveUsd, approval },
+          }),
+        ],
         sleeves: specs,
         rules: plain,
         now: await now(),

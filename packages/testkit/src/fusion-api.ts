@@ -52,6 +52,8 @@ export type FusionApiOrder = {
   submittedAtBlock: bigint;
   /** Its hash: when a snapshot revert removes that block, the stand-in forgets the order (it was never submitted). */
   submittedAtBlockHash: Hash;
+  /** How many times it was submitted and accepted (a relayer keeps one order per hash; a keeper should send it once). */
+  submissions: number;
 };
 
 /** The order struct on the wire (decimal strings and addresses). */
@@ -73,6 +75,11 @@ export type FusionApiFault = (req: StandInRequest, honest: StandInReply) => Stan
 export type FusionApi = StandIn & {
   readonly orders: readonly FusionApiOrder[];
   readonly faults: FusionApiFault[];
+  /**
+   * Loses the next order submission on its way to the relayer: never accepted, never answered (the client waits until
+   * it gives up or dies). Resolves with that request once it arrived.
+   */
+  loseNextSubmit(): Promise<StandInRequest>;
 };
 
 const notFound = (message: string): StandInReply => ({ status: 404, json: { statusCode: 404, message } });
@@ -85,6 +92,9 @@ const badRequest = (message: string): StandInReply => ({
 export async function startFusionApi(params: FusionApiParameters): Promise<FusionApi> {
   const orders: FusionApiOrder[] = [];
   const faults: FusionApiFault[] = [];
+  const losing: ((req: StandInRequest) => void)[] = [];
+  const isSubmit = (req: StandInRequest) =>
+    req.method === "POST" && /^\/relayer\/v2\.0\/\d+\/order\/submit\/?$/.test(req.path);
   const honest = async (req: StandInRequest): Promise<StandInReply> => {
     if (params.apiKey && req.headers.authorization !== `Bearer ${params.apiKey}`)
       return { status: 401, json: { statusCode: 401, message: "Unauthorized" } };
@@ -109,11 +119,17 @@ export async function startFusionApi(params: FusionApiParameters): Promise<Fusio
     return notFound(`no route ${req.path}`);
   };
   const server = await startStandIn(async (req) => {
+    const lose = isSubmit(req) ? losing.shift() : undefined;
+    if (lose) {
+      lose(req);
+      return { hang: true };
+    }
     const reply = await honest(req);
     const fault = faults.shift();
     return fault ? fault(req, reply) : reply;
   });
-  return { ...server, orders, faults };
+  const loseNextSubmit = () => new Promise<StandInRequest>((resolve) => losing.push(resolve));
+  return { ...server, orders, faults, loseNextSubmit };
 }
 
 /** The feed value of `amount` of `from` in units of `to` (both feeds have 8 decimals), rounded down. */
@@ -218,7 +234,9 @@ async function submit(chain: TestChain, orders: FusionApiOrder[], body: unknown)
   }
   const signer = await recoverAddress({ hash: orderHash, signature: b.signature }).catch(() => zeroAddress);
   if (!isAddressEqual(signer, getAddress(b.order.maker))) return badRequest("invalid signature");
-  if (!orders.some((o) => o.orderHash === orderHash.toLowerCase()))
+  const known = orders.find((o) => o.orderHash === orderHash.toLowerCase());
+  if (known) known.submissions++;
+  else
     orders.push({
       chainId: chain.chainId,
       orderHash: orderHash.toLowerCase() as Hash,
@@ -230,6 +248,7 @@ async function submit(chain: TestChain, orders: FusionApiOrder[], body: unknown)
         submittedAtBlock: b.number,
         submittedAtBlockHash: b.hash,
       }))),
+      submissions: 1,
     });
   return { status: 201 };
 }

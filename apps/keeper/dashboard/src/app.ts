@@ -5,6 +5,7 @@ import "./style.css";
 import type { ChainInfo, HistoryResponse, StatusResponse } from "../../src/dashboard/api.ts";
 import type { TxView } from "../../src/dashboard/store.ts";
 import type { CycleView, SleeveView } from "../../src/dashboard/view.ts";
+import type { OrderView } from "../../src/orders.ts";
 
 const POLL_MS = 5_000;
 const COLORS = ["#5eead4", "#fbbf24", "#a78bfa", "#f472b6", "#60a5fa", "#fb923c", "#a3e635", "#f87171"];
@@ -184,12 +185,15 @@ function renderChains(status: StatusResponse): void {
 
 // --- in flight ---
 
-/** What the newest cycle found in flight: those chains get no new batch until it is final. */
+/**
+ * What the newest cycle found in flight (those chains get no new batch until it is final), and the swap orders open
+ * now: their own rows (hash, state, age, filled), not the cycle's one-line copy of them.
+ */
 function renderInFlight(status: StatusResponse): void {
-  const items = status.cycle?.inFlight ?? [];
+  const items = (status.cycle?.inFlight ?? []).filter((i) => i.kind !== "order");
   const name = (id: number) => status.chains.find((c) => c.chainId === id)?.key ?? `chain ${id}`;
   $("in-flight").replaceChildren(
-    ...(items.length === 0
+    ...(items.length === 0 && status.orders.length === 0
       ? []
       : [
           h("h3", {}, "In flight: these chains hold until it is final"),
@@ -205,8 +209,26 @@ function renderInFlight(status: StatusResponse): void {
                 h("div", {}, i.detail),
               ),
             ),
+            ...status.orders.map((o) => orderItem(o, name(o.chainId))),
           ),
         ]),
+  );
+}
+
+/** One open swap order: chain, route, hash (shortened; the order is on the relayer, not on an explorer), state, age. */
+function orderItem(o: OrderView, chain: string): HTMLElement {
+  const hash = o.orderHash ? `${o.orderHash.slice(0, 10)}…${o.orderHash.slice(-4)}` : "not signed yet";
+  return h(
+    "li",
+    { "data-order": o.orderHash ?? "" },
+    h("strong", {}, chain),
+    h("span", { class: "muted" }, ` ${o.label} · `),
+    h("code", { title: o.orderHash ?? "" }, hash),
+    h(
+      "div",
+      {},
+      `${o.amountIn} → at least ${o.minAmountOut}: ${o.status}, ${o.ageSeconds} s old, filled ${o.filledOut ?? "nothing yet"}`,
+    ),
   );
 }
 

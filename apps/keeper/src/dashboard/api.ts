@@ -1,4 +1,5 @@
 import type { Journal } from "../journal.ts";
+import { listOrders, type OrderView, orderView } from "../orders.ts";
 import { cyclePoints, latestCycles, type TxView, transactions } from "./store.ts";
 import type { CycleView } from "./view.ts";
 
@@ -21,6 +22,8 @@ export type StatusResponse = {
   cycle: CycleView | null;
   /** The newest cycle that carried a plan, its simulations, and the transactions sent for it. */
   plan: (CycleView & { transactions: TxView[] }) | null;
+  /** Swap orders not final (1inch Fusion), newest first, read from the journal now: their input is in flight. */
+  orders: OrderView[];
 };
 
 /** `GET /api/history`: the drift of each sleeve and the NAV over a range, and the rebalances sent in it. */
@@ -53,6 +56,7 @@ export async function statusOf(
     plan: planned?.plan
       ? { ...planned, transactions: await transactions(db, { planId: planned.plan.id }) }
       : null,
+    orders: (await listOrders({ journal: db }, { live: true, limit: 100 })).map((r) => orderView(r, now)),
   };
 }
 
