@@ -154,6 +154,8 @@ export function demoConfigYaml(
     confirmTimeout?: string;
     /** Every chain's `rpcTimeout` (default the config's). */
     rpcTimeout?: string;
+    /** Every chain's `blockTime`, for chains mined faster than their chain id's (default the known chain's). */
+    blockTime?: string;
     /** `policy.bands` (default the demo's `{ absolute: 2%, relative: 10% }`). */
     bands?: string;
     /** The Across API's URL: USDC bridges between the chains through their SpokePools (default no bridge). */
@@ -167,6 +169,7 @@ export function demoConfigYaml(
       name: `${key} (local anvil)`,
       ...(opts.address ? { address: opts.address } : {}),
       ...(opts.rpcTimeout ? { rpcTimeout: opts.rpcTimeout } : {}),
+      ...(opts.blockTime ? { blockTime: opts.blockTime } : {}),
     }) + (opts.across ? acrossChainYaml(c) : "");
   return `# Written by \`ballast demo\`: two local anvil chains with the real Aave V3, Uniswap V3${opts.across ? " and Across" : ""}.
 chains:
