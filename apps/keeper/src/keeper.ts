@@ -95,6 +95,11 @@ export type ChainOutcome = {
    * portfolio or key passed to another keeper (a handover: the new owner sends it; never a failed batch).
    */
   status: "confirmed" | "in-flight" | "refused" | "failed" | "held";
+  /**
+   * The batch could not be simulated or sent because an RPC failed (no answer, an HTTP error, a timeout): that says
+   * nothing about the batch, so the circuit breaker does not count it (the chain's stale alert covers the RPC).
+   */
+  rpcFailure?: true;
   hash?: string;
   gasUsed?: bigint;
   error?: string;
@@ -398,8 +403,11 @@ async function sendBatch(
   signal: AbortSignal | undefined,
 ): Promise<ChainOutcome> {
   const outcome = await trySend(k, plan, b, at, signal);
-  // In flight: its outcome is recorded when a later cycle settles it.
-  if (outcome.status === "confirmed" || outcome.status === "refused" || outcome.status === "failed")
+  // In flight: its outcome is recorded when a later cycle settles it. An RPC failure is not the batch's.
+  if (
+    !outcome.rpcFailure &&
+    (outcome.status === "confirmed" || outcome.status === "refused" || outcome.status === "failed")
+  )
     await recordOutcome(k, {
       at: at.now,
       chain: b.key,
@@ -431,6 +439,12 @@ async function trySend(
   const base = { chainId: b.chainId, key: b.key };
   if (!chain?.manager) return { ...base, status: "refused", error: "no key to send with" };
   if (b.error instanceof FirewallError) alertFirewall(k, b.key, b.error);
+  if (!b.ok && findRpcRequestError(b.error)) {
+    const error = errText(b.error);
+    k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "failed" });
+    k.log.error({ chain: b.key, err: error }, "could not simulate the batch (an RPC failed): not sent");
+    return { ...base, status: "failed", error, rpcFailure: true };
+  }
   if (!b.ok) {
     const error = b.error?.shortMessage ?? "simulation failed";
     k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "refused" });
@@ -493,7 +507,12 @@ async function trySend(
     if (e instanceof FirewallError) alertFirewall(k, b.key, e);
     k.metrics.inc("ballast_tx_total", { chain: b.key, outcome: "failed" });
     k.log.error({ chain: b.key, err: errText(e) }, "batch failed");
-    return { ...base, status: "failed", error: errText(e) };
+    return {
+      ...base,
+      status: "failed",
+      error: errText(e),
+      ...(findRpcRequestError(e) ? { rpcFailure: true } : {}),
+    };
   }
 }
 
