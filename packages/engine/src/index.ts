@@ -5,6 +5,7 @@ export * from "./errors.ts";
 export * from "./fetch.ts";
 export * from "./policy.ts";
 export * from "./price-guard.ts";
+export * from "./price-moves.ts";
 export * from "./prices.ts";
 export * from "./protocols.ts";
 export * from "./realize.ts";

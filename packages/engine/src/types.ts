@@ -25,7 +25,7 @@ import type {
   Transfer,
 } from "@ballast/core";
 import type { Chain, Client, Transport } from "viem";
-import type { SymbolPriceMoves } from "./fetch.ts";
+import type { SymbolPriceMoves } from "./price-moves.ts";
 
 export type { SleeveSpec } from "@ballast/core";
 

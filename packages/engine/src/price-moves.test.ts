@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { moveOfSymbol } from "./fetch.ts";
+import { moveOfSymbol } from "./price-moves.ts";
 
 describe("moveOfSymbol (what-if price moves by symbol)", () => {
   const down = { num: 80n, den: 100n };
