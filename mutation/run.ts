@@ -50,7 +50,7 @@ export const targets: Record<
 const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith("--")));
 const all = flags.has("--all");
 const dryRun = flags.has("--dry-run");
-// `--mutate=src/realize.ts:535-565`: one file or line range of the package (Stryker's syntax), for a slice of a
+// `--mutate=src/realize/guards.ts` or `--mutate=src/realize.ts:90-120`: one file or line range of the package (Stryker's syntax), for a slice of a
 // module whose tests are slow; its results join the package's incremental file like any other.
 const only = [...flags].find((f) => f.startsWith("--mutate="))?.slice("--mutate=".length);
 

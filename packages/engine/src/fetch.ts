@@ -31,7 +31,7 @@ export const protocolChain = (setup: ChainSetup): ProtocolChain => ({
 /**
  * Reads one chain in ONE `eth_call` (Multicall3 `aggregate3`, pinned to `blockNumber` or latest): the block number
  * and timestamp, the account's balance of every token ({@link headReads}), and every protocol's reads. A protocol that
- * needs another round (an LP NFT seen for the first time, without its hint) gets it at the same block, all such
+ * needs another round (a position seen for the first time, without its hint) gets it at the same block, all such
  * protocols in one call ({@link decodeRounds}). Returns holdings and prices as core data plus each protocol's read
  * ({@link chainFetchOf}). Throws {@link ChainFetchError}.
  *

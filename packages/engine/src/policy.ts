@@ -181,7 +181,7 @@ export const isLandingSleeve = (id: string): boolean => id.startsWith(LANDING);
  * Adds a landing sleeve — a 0%-target token sleeve — for every (chain, token) a bridge route starts or ends at that
  * no token sleeve holds, when the chain's wallet has some of it in transit, or worth at least the minimum trade
  * (arrived, or refunded to the origin). Without it, what a transfer brings to a chain whose sleeves of that token are
- * all protocol sleeves (an Aave supply) is claimed by no sleeve: outside NAV, never placed, and the destination still
+ * all protocol sleeves (a lending supply) is claimed by no sleeve: outside NAV, never placed, and the destination still
  * looks short, so every cycle would bridge it again. Claimed at 0%, it is in NAV, its chain's total is right, and the
  * planner places it like any excess. Less than a minimum trade stays outside (the planner could not move it anyway),
  * so dust does not add a sleeve.

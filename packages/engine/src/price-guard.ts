@@ -105,7 +105,7 @@ function sourcesOf(c: PriceGuardChain): ChainSources | undefined {
  * - every registered token's oracle feed is read with `latestRoundData` in ONE more `eth_call`, pinned to the fetch's
  *   block, and refused when stale, incomplete or non-positive ({@link checkFeed});
  * - the oracle is cross-checked against every market price the protocols read (e.g. the LP sleeves' pools) and
- *   against every swap quote of the batch (the route actually swapped through, or 1inch's answer): a disagreement
+ *   against every swap quote of the batch (the route actually swapped through, or an aggregator's answer): a disagreement
  *   beyond `policy.maxDeviationBps` is refused ({@link checkPriceDeviation}). A quote's deviation includes its fee and
  *   price impact. Pairs without an oracle price on both sides are not compared; a chain without an oracle is not
  *   checked.

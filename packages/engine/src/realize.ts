@@ -96,11 +96,8 @@ export async function realizeChainPlan(params: RealizeChainPlanParameters): Prom
     deadline: params.deadline ?? fetch.snapshot.timestamp + BigInt(DEFAULT_DEADLINE_SECONDS),
   };
   const exited = realizeExits(run, emptyBatch(fetch), sleeveLegs(legs, "exit"));
-  const swapped = await realizeSwaps(
-    run,
-    exited,
-    legs.filter((l): l is SwapLeg => l.type === "swap"),
-  );
+  const swaps = legs.filter((l): l is SwapLeg => l.type === "swap");
+  const swapped = await realizeSwaps(run, exited, swaps);
   const { batch: waiting, ready } = awaitingOrders(swapped, sleeveLegs(legs, "entry"));
   const entered = realizeEntries(run, waiting, ready);
   const batch = await realizeBridges(run, entered, params.transfers ?? [], legs.length);

@@ -20,8 +20,8 @@ export type BatchGuardsParameters = {
  * The simulation's post-conditions for a chain batch:
  * - a balance-delta guard per touched token: the change must be ≥ guaranteed inflows (swap minOuts, exits; LP
  *   decrease mins + fees) − largest outflows (approved amounts);
- * - the value loss over wallet tokens and the tokens the protocols price with them (aTokens at their underlying's
- *   price, variable debt tokens at minus it), with the limit raised by what enters unpriced positions (LP) and lowered
+ * - the value loss over wallet tokens and the tokens the protocols price with them (`guardTokens`: a lending
+ *   market's deposit tokens at their underlying's price, its debt tokens at minus it), with the limit raised by what enters unpriced positions (LP) and lowered
  *   by what leaves them;
  * - the floors the legs' protocols contributed: a lending market's health factor after the batch ≥ the policy's floor,
  *   when the batch moves it and the policy has one.
