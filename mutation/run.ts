@@ -44,7 +44,11 @@ export const targets: Record<
     rest: [],
   },
   "1inch": { dir: "packages/1inch", guard: ["src/verify.ts", "src/routers.ts"], rest: [] },
-  engine: { dir: "packages/engine", guard: [], rest: ["src/realize.ts", "src/realize/*.ts"] },
+  engine: {
+    dir: "packages/engine",
+    guard: [],
+    rest: ["src/realize.ts", "src/realize/*.ts", "!src/realize/*.test.ts"],
+  },
 };
 
 const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith("--")));
