@@ -5,8 +5,8 @@
  * WETH/USDC LP on ethereum; WETH supplied, USDC borrowed and idle USDC on base) and the demo policy with tighter bands
  * (0.5 points), no cooldown and a daily turnover cap its pace does not reach. Each of {@link DRIFTS} seeded drifts moves
  * ETH to a random price on both chains (oracle and pool, by real swaps) and drops random WETH and USDC into the
- * wallets; the keeper then runs one cycle
- * exactly as `ballast run` does (plan, simulate, one EIP-7702 batch per chain) and every chain is read back.
+ * wallets; the keeper then runs one cycle exactly as `ballast run` does (plan, simulate, one EIP-7702 batch per chain)
+ * and every chain is read back.
  *
  * Per sleeve, the drift after the rebalance splits in two: the part a bridge alone could remove (the chain's value
  * share differs from its sleeves' target share, and no bridge adapter exists yet) and the within-chain part (the
