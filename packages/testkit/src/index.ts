@@ -47,6 +47,7 @@ export {
   TEST_POSTGRES_ENV,
   testDatabase,
 } from "./postgres.ts";
+export * from "./poll.ts";
 export * from "./price.ts";
 export { killLiveAnvils, liveAnvilPids, reapOrphanAnvils, registryDir } from "./reaper.ts";
 export * from "./rpcProxy.ts";
