@@ -40,6 +40,7 @@ export * from "./fund.ts";
 export * from "./fusion.ts";
 export * from "./fusion-api.ts";
 export * from "./fusion-resolver.ts";
+export * from "./poll.ts";
 export {
   type Postgres,
   type StartPostgresParameters,
@@ -47,7 +48,6 @@ export {
   TEST_POSTGRES_ENV,
   testDatabase,
 } from "./postgres.ts";
-export * from "./poll.ts";
 export * from "./price.ts";
 export { killLiveAnvils, liveAnvilPids, reapOrphanAnvils, registryDir } from "./reaper.ts";
 export * from "./rpcProxy.ts";
