@@ -35,7 +35,7 @@ export const targets: Record<
   chain: {
     dir: "packages/chain",
     guard: ["src/guards.ts", "src/executor.ts"],
-    rest: ["src/txManager.ts", "src/simulate.ts"],
+    rest: ["src/tx*.ts", "src/simulate.ts"], // the transaction manager: txManager.ts and its steps
   },
   "aave-v3": { dir: "packages/aave-v3", guard: ["src/math.ts"], rest: ["src/project.ts"] },
   "uniswap-v3": {
