@@ -101,6 +101,29 @@ const KINDS: readonly HoldingKind[] = ["token", "supply", "debt", "lp"];
 export const slotKey = (x: { chainId: number; protocol: string; kind: HoldingKind; ref: string }): string =>
   `${x.chainId}|${x.protocol}|${x.kind}|${x.ref}`;
 
+/**
+ * A lookup of the sleeve whose slot `x` fills (index into `sleeves`, or undefined): sleeves by `ref`, then the few that
+ * share it compared field by field, so a lookup builds no key string (it runs for every holding of every cycle).
+ * Assumes no slot is taken twice ({@link validatePolicy} refuses that).
+ */
+export function slotLookup(
+  sleeves: readonly Sleeve[],
+): (x: { chainId: number; protocol: string; kind: HoldingKind; ref: string }) => number | undefined {
+  const byRef = new Map<string, number[]>();
+  sleeves.forEach((s, i) => {
+    const list = byRef.get(s.ref);
+    if (list) list.push(i);
+    else byRef.set(s.ref, [i]);
+  });
+  return (x) => {
+    for (const i of byRef.get(x.ref) ?? []) {
+      const s = sleeves[i] as Sleeve;
+      if (s.chainId === x.chainId && s.protocol === x.protocol && s.kind === x.kind) return i;
+    }
+    return undefined;
+  };
+}
+
 /** The composition a sleeve uses: its own, or 100% of `ref` for token/supply/debt sleeves. */
 export function compositionOf(sleeve: Sleeve): Composition {
   if (sleeve.composition) return sleeve.composition;
