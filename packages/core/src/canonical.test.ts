@@ -54,7 +54,11 @@ describe("toJsonValue", () => {
       { b: 5, a: 6 },
       { b: 7, c: 8 },
       { b: 9, a: 10, c: 11 },
-      ...Array.from({ length: 12 }, (_, k) => ({ b: k, [`k${k % 10}`]: k, a: { z: 1, y: [{ d: 1, c: 2 }] } })),
+      ...Array.from({ length: 12 }, (_, k) => ({
+        b: k,
+        [`k${k % 10}`]: k,
+        a: { z: 1, y: [{ d: 1, c: 2 }] },
+      })),
     ];
     const sorted = (x: unknown): unknown =>
       Array.isArray(x)

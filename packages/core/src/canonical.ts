@@ -59,7 +59,10 @@ function sortedKeys(keys: string[], orders: KeyOrders): readonly string[] {
   const first = keys[0];
   if (first === undefined) return keys;
   let seen = orders.get(first);
-  if (!seen) orders.set(first, (seen = []));
+  if (!seen) {
+    seen = [];
+    orders.set(first, seen);
+  }
   next: for (const o of seen) {
     if (o.keys.length !== keys.length) continue;
     for (let i = 1; i < keys.length; i++) if (o.keys[i] !== keys[i]) continue next;

@@ -157,7 +157,10 @@ function resolveRoutes(model: CostModel, assets: AssetRegistry): ResolvedRoute[]
   const bySymbol = new Map<number, Map<string, AssetId[]>>();
   for (const a of assets.values()) {
     let onChain = bySymbol.get(a.chainId);
-    if (!onChain) bySymbol.set(a.chainId, (onChain = new Map()));
+    if (!onChain) {
+      onChain = new Map();
+      bySymbol.set(a.chainId, onChain);
+    }
     const list = onChain.get(a.symbol);
     if (list) list.push(a.id);
     else onChain.set(a.symbol, [a.id]);
@@ -172,16 +175,25 @@ function resolveRoutes(model: CostModel, assets: AssetRegistry): ResolvedRoute[]
     if (r.fromChainId === r.toChainId)
       throw new InvalidCostModelError(`${f()}.toChainId`, "a route joins two chains");
     let bySource = seen.get(r.symbol);
-    if (!bySource) seen.set(r.symbol, (bySource = new Map()));
+    if (!bySource) {
+      bySource = new Map();
+      seen.set(r.symbol, bySource);
+    }
     let to = bySource.get(r.fromChainId);
-    if (!to) bySource.set(r.fromChainId, (to = new Set()));
+    if (!to) {
+      to = new Set();
+      bySource.set(r.fromChainId, to);
+    }
     if (to.has(r.toChainId))
       throw new InvalidCostModelError(f(), `route ${r.symbol}|${r.fromChainId}|${r.toChainId} appears twice`);
     to.add(r.toChainId);
     const fromTokens = bySymbol.get(r.fromChainId)?.get(r.symbol);
     const toTokens = bySymbol.get(r.toChainId)?.get(r.symbol);
     if ((fromTokens?.length ?? 0) > 1 || (toTokens?.length ?? 0) > 1)
-      throw new InvalidCostModelError(`${f()}.symbol`, `symbol ${r.symbol} names several tokens on one chain`);
+      throw new InvalidCostModelError(
+        `${f()}.symbol`,
+        `symbol ${r.symbol} names several tokens on one chain`,
+      );
     const fromAsset = fromTokens?.[0];
     const toAsset = toTokens?.[0];
     // Object.assign, not `{ ...r, index, … }`: a spread followed by properties takes V8's slow path (~10 µs a route on

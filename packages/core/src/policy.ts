@@ -101,7 +101,12 @@ const KINDS: readonly HoldingKind[] = ["token", "supply", "debt", "lp"];
 export const slotKey = (x: { chainId: number; protocol: string; kind: HoldingKind; ref: string }): string =>
   `${x.chainId}|${x.protocol}|${x.kind}|${x.ref}`;
 
-type Slot = { readonly chainId: number; readonly protocol: string; readonly kind: HoldingKind; readonly ref: string };
+type Slot = {
+  readonly chainId: number;
+  readonly protocol: string;
+  readonly kind: HoldingKind;
+  readonly ref: string;
+};
 
 const sameSlot = (a: Slot, b: Slot): boolean =>
   a.chainId === b.chainId && a.protocol === b.protocol && a.kind === b.kind && a.ref === b.ref;
@@ -119,7 +124,9 @@ const addByRef = (refs: Map<string, number[]>, ref: string, i: number): void => 
  */
 export function slotLookup(sleeves: readonly Sleeve[]): (x: Slot) => number | undefined {
   const refs = new Map<string, number[]>();
-  sleeves.forEach((s, i) => addByRef(refs, s.ref, i));
+  sleeves.forEach((s, i) => {
+    addByRef(refs, s.ref, i);
+  });
   return (x) => refs.get(x.ref)?.find((i) => sameSlot(sleeves[i] as Sleeve, x));
 }
 
