@@ -1,5 +1,5 @@
 /**
- * `pnpm test:mutation [pkg…] [--all] [--check] [--dry-run] [--mutate=<file[:lines]>]`: StrykerJS over the code that decides and guards money, one
+ * `pnpm test:mutation [pkg…] [--all] [--check] [--dry-run] [--unit] [--mutate=<file[:lines]>]`: StrykerJS over the code that decides and guards money, one
  * package at a time (concurrency 1: the machine is shared).
  *
  * Incremental: each package's result is kept in `mutation/incremental/<pkg>.json` (committed), so a rerun —
@@ -7,8 +7,9 @@
  * result. Committed rather than cached because the scores in the README's "Measured" table are read from it
  * and the next person should pay only for their own diff.
  */
+import { existsSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { Stryker } from "@stryker-mutator/core";
 
 type StrykerOptions = NonNullable<ConstructorParameters<typeof Stryker>[0]>;
@@ -53,6 +54,20 @@ const dryRun = flags.has("--dry-run");
 // `--mutate=src/realize.ts:535-565`: one file or line range of the package (Stryker's syntax), for a slice of a
 // module whose tests are slow; its results join the package's incremental file like any other.
 const only = [...flags].find((f) => f.startsWith("--mutate="))?.slice("--mutate=".length);
+// `--unit`: only the package's tests that start no chain (all but `*.chain.test.ts`), so a mutant costs a second,
+// not a chain test's 25 s. What they kill is a lower bound of what the whole suite kills; kept in its own
+// incremental file (`<pkg>.all.unit.json`), as its results are for another set of tests.
+const unit = flags.has("--unit");
+
+/** The package's test files that start no chain, relative to its folder. */
+const unitTests = (dir: string): string[] =>
+  ["src", "test"]
+    .filter((top) => existsSync(join(dir, top)))
+    .flatMap((top) =>
+      readdirSync(join(dir, top), { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".test.ts") && !f.endsWith(".chain.test.ts"))
+        .map((f) => join(top, f)),
+    );
 
 async function runPackage(name: string): Promise<number | undefined> {
   const target = targets[name];
@@ -71,7 +86,12 @@ async function runPackage(name: string): Promise<number | undefined> {
     concurrency: 1,
     ignoreStatic: true,
     incremental: !dryRun,
-    incrementalFile: resolve(root, "mutation/incremental", `${name}${all ? ".all" : ""}.json`),
+    incrementalFile: resolve(
+      root,
+      "mutation/incremental",
+      `${name}${all ? ".all" : ""}${unit ? ".unit" : ""}.json`,
+    ),
+    ...(unit ? { testFiles: unitTests(resolve(root, target.dir)) } : {}),
     reporters: ["clear-text", "progress", "json"],
     jsonReporter: { fileName: resolve(root, "mutation/reports", `${name}.json`) },
     thresholds: { high: 90, low: 80, break: null },
