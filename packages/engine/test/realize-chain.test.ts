@@ -3,7 +3,8 @@
  * positions; swap venues, the bridge and the order route are met at their interfaces. What is checked is the engine's
  * own account of the batch: what each leg may spend, the calls in leg order, the guards, warnings and notes.
  */
-import { encodeSupply } from "@ballast/aave-v3";
+import { aaveHealthFactorGuard, encodeSupply } from "@ballast/aave-v3";
+import type { Protocol } from "@ballast/core";
 import { describe, expect, it } from "vitest";
 import { LegRealizationError } from "../src/index.ts";
 import { DEFAULT_DEADLINE_SECONDS } from "../src/realize.ts";
@@ -16,6 +17,7 @@ import {
   LOSS,
   leg,
   POOL,
+  PRICES,
   policy,
   rateVenue,
   recordingAave,
@@ -74,6 +76,15 @@ describe("realizeChainPlan: exits, swaps and entries", () => {
     ]);
     expect(deltas(r)).toEqual({ USDC: 0n, WETH: -WAD });
     expect(r.guards.maxValueLossUsd).toBe(LOSS);
+    // Every priced asset of the chain, by asset id, each followed by the tokens Aave prices with it.
+    const reserves = basicPositions().reserves;
+    expect(r.guards.prices?.map((p) => [p.token, p.priceUsdWad])).toEqual(
+      [WETH, USDC, WBTC].flatMap((a, i) => [
+        [a.address, PRICES.get(a.id)],
+        [reserves[i]?.aToken, PRICES.get(a.id)],
+        [reserves[i]?.variableDebtToken, -(PRICES.get(a.id) ?? 0n)],
+      ]),
+    );
     expect(venue.requests).toEqual([
       {
         chainId: CHAIN_ID,
@@ -95,7 +106,7 @@ describe("realizeChainPlan: exits, swaps and entries", () => {
       c,
       [
         leg(1, "withdraw", WETH, WAD / 10n),
-        leg(2, "sell", USDC, 100n * E6),
+        leg(2, "sell", USDC, 150n * E6),
         leg(3, "supply", USDC, 100n * E6),
       ],
       {
@@ -123,7 +134,52 @@ describe("realizeChainPlan: exits, swaps and entries", () => {
     });
     expect(exit?.spare).toEqual({ WETH: 0n, USDC: 0n, WBTC: 0n });
     expect(entry?.ctx.target).toBe(slots[0]);
+    // More is guaranteed than the entry needs: it gets what it asked.
     expect(entry?.ctx.funded).toEqual(new Map([[USDC.id, 100n * E6]]));
+  });
+
+  it("asks the protocol the leg names, not the first one configured", async () => {
+    const decoy: Protocol = {
+      ...aave,
+      name: "decoy",
+      encode: () => {
+        throw new Error("not mine");
+      },
+    };
+    const r = await run(chain({ protocols: [decoy, aave] }), [leg(1, "withdraw", WETH, WAD / 10n)]);
+    expect(r.realized[0]?.calls).toHaveLength(1);
+  });
+
+  it("keeps the state when an adapter projects none, adds each leg's unpriced value, joins notes, keeps distinct floors", async () => {
+    const hf = aaveHealthFactorGuard({ pool: POOL, account: USER, floorWad: WAD });
+    const floors = [
+      hf,
+      { ...hf, kind: "debtCeiling" },
+      { ...hf, read: { ...hf.read, address: POOL.toLowerCase() as typeof POOL } },
+    ];
+    // Like the LP adapter: no projected state, value moved into positions the guard cannot price, a note of its own.
+    const lpLike: Protocol = {
+      ...aave,
+      encode(l, ctx) {
+        const { state: _state, floors: _floors, ...enc } = aave.encode(l, ctx as never);
+        return {
+          ...enc,
+          note: "from the adapter",
+          unpricedUsd: 3n * WAD,
+          ...(l.step === 1 ? {} : { floors }),
+        };
+      },
+    };
+    const r = await run(chain({ protocols: [lpLike] }), [
+      leg(1, "withdraw", WETH, WAD / 10n),
+      leg(2, "supply", WETH, WAD / 5n),
+    ]);
+    expect(r.realized.map((l) => l.note)).toEqual([
+      "from the adapter",
+      "scaled to the available funds (swap minOut / LP mins); from the adapter",
+    ]);
+    expect(r.guards.maxValueLossUsd).toBe(LOSS + 6n * WAD);
+    expect(r.guards.floors?.map((f) => f.kind)).toEqual(["healthFactor", "debtCeiling"]);
   });
 
   it("the adapter's state goes from leg to leg, and its health-factor floor is guarded once per market", async () => {
@@ -149,6 +205,16 @@ describe("realizeChainPlan: exits, swaps and entries", () => {
     await expect(tooMuch).rejects.toMatchObject({ step: 2, action: "withdraw" });
     const noFloor = await run(chain(), [leg(1, "withdraw", WETH, WAD / 10n)]);
     expect("floors" in noFloor.guards).toBe(false);
+  });
+
+  it("a swap no venue can quote names its tokens by symbol", async () => {
+    const r = run(chain({ venues: [rateVenue("uni", 1000n * E6)], wallet: [[WETH, WAD]] }), [
+      leg(1, "sell", WETH, WAD),
+      swap(2, WETH, USDC, WAD, 1990n * E6),
+    ]);
+    await expect(r).rejects.toMatchObject({
+      shortMessage: 'Chain "local" step 2: no venue can swap 1 WETH for at least 1990 USDC.',
+    });
   });
 
   it("an adapter's refusal and a protocol the chain lacks fail the leg, naming its step and action", async () => {
@@ -232,6 +298,7 @@ describe("realizeChainPlan: what each leg may spend", () => {
       leg(1, "sell", USDC, 300n * E6),
       leg(2, "supply", USDC, 400n * E6),
       leg(3, "supply", USDC, 200n * E6),
+      leg(4, "buy-hold", USDC, 300n * E6), // needs no call, takes nothing from the supplies
     ]);
     expect(seen.map((s) => [s.ctx.funded.get(USDC.id), s.spare.USDC])).toEqual([
       [200n * E6, 400n * E6], // 500 in the wallet, 100 kept for step 3
@@ -241,6 +308,7 @@ describe("realizeChainPlan: what each leg may spend", () => {
       undefined,
       "scaled to the available funds (swap minOut / LP mins)",
       "scaled to the available funds (swap minOut / LP mins)",
+      undefined,
     ]);
     expect(deltas(r)).toEqual({ USDC: -300n * E6 });
   });

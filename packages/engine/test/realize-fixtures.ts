@@ -2,7 +2,7 @@
  * Fixtures of the chain-free realize tests: a chain with the real Aave V3 adapter over the aave-v3 package's synthetic
  * positions (1 WETH supplied, 1,000 USDC borrowed), and a swap venue, bridge and order route at their interfaces.
  */
-import { aaveV3Protocol } from "@ballast/aave-v3";
+import { aaveHoldings, aaveV3Protocol } from "@ballast/aave-v3";
 // The aave-v3 package's own synthetic market (its test fixtures, not published), so the adapter's real encoder runs.
 import {
   basicPositions,
@@ -225,7 +225,8 @@ export function chain(
       chainId,
       blockNumber: 1n,
       timestamp: TIMESTAMP,
-      holdings: wallet(opts.wallet ?? []),
+      // The Aave positions are in the snapshot too: only the wallet's own balances may cover anything.
+      holdings: [...wallet(opts.wallet ?? []), ...aaveHoldings(basicPositions())],
       prices: PRICES,
     },
     assets: [WETH, USDC, WBTC],

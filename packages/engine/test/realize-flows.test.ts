@@ -75,6 +75,17 @@ describe("realizeChainPlan: swaps as orders", () => {
       { step: 4, action: "supply", sleeveId: "aave-usdc", calls: [], flows: [], note: "waits for an order" },
     ]);
     expect(r.warnings).toEqual(["step 4: waits for an order's output (a later cycle)"]);
+    // A two-token entry (an LP mint) waits when either of its tokens is an order's output.
+    const lp = {
+      ...leg(4, "mint", WETH, WAD),
+      protocol: "uniswap-v3",
+      amounts: [
+        { asset: WETH.id, amount: WAD },
+        { asset: USDC.id, amount: E6 },
+      ],
+    };
+    const waiting = await run(c, [leg(1, "sell", WETH, 2n * WAD), swap(2, WETH, USDC, WAD, 990n * E6), lp]);
+    expect(waiting.realized[2]).toMatchObject({ step: 4, action: "mint", note: "waits for an order" });
     // The orders' input stays in the account until they fill: the WETH supply gets what is left of the sell.
     expect(r.realized[4]?.flows).toEqual([{ token: WETH.address, amount: -(WAD - 1n) }]);
     expect(r.realized[4]?.note).toBe("scaled to the available funds (swap minOut / LP mins)");
@@ -132,7 +143,40 @@ describe("realizeChainPlan: the swaps' quoted surplus", () => {
     );
   });
 
+  it("reports as idle the smaller of what the entries miss and the surplus no balance covers", async () => {
+    // 4 USDC in the wallet cover 4 of the 10 above minOut: a supply of 1,996 misses 2, one of 2,010 would take 6 more.
+    expect((await swapThenSupply(4n * E6, 1996n * E6).r).warnings[0]).toContain("up to 2 USDC");
+    expect((await swapThenSupply(4n * E6, 2010n * E6).r).warnings[0]).toContain("up to 6 USDC");
+  });
+
+  it("a quote whose guard is above its expected output has no surplus to spend", async () => {
+    const { protocol, seen } = recordingAave();
+    const venue = rateVenue("uni", 1995n * E6, (_r, q) => ({ ...q, minAmountOut: 1998n * E6 }));
+    const c = chain({
+      protocols: [protocol],
+      venues: [venue],
+      wallet: [
+        [WETH, WAD],
+        [USDC, 50n * E6],
+      ],
+    });
+    await run(c, [
+      leg(1, "sell", WETH, WAD),
+      swap(2, WETH, USDC, WAD, 1990n * E6),
+      leg(3, "supply", USDC, 2000n * E6),
+    ]);
+    expect(seen[0]?.ctx.funded.get(USDC.id)).toBe(1998n * E6);
+  });
+
   it("the surplus is not used beyond what the entries need, nor what a sell already releases", async () => {
+    // 50 USDC in the wallet cover all 10 above minOut, and no more: a supply of 2,001 gets 2,000.
+    const capped = swapThenSupply(50n * E6, 2001n * E6);
+    await capped.r;
+    expect(capped.seen[0]?.ctx.funded.get(USDC.id)).toBe(2000n * E6);
+    // A sell of more than the wallet read (never planned) leaves no cushion, not a negative one.
+    const oversold = swapThenSupply(4n * E6, 2010n * E6, 10n * E6);
+    await oversold.r;
+    expect(oversold.seen[0]?.ctx.funded.get(USDC.id)).toBe(2000n * E6);
     const fits = await swapThenSupply(50n * E6, 1995n * E6).r;
     expect(fits.warnings).toEqual([]);
     expect(fits.realized.at(-1)?.note).toBeUndefined();
@@ -181,6 +225,21 @@ describe("realizeChainPlan: bridge deposits", () => {
     expect(deltas(r)).toEqual({ USDC: -1000n * E6 });
     // What arrives on the other chain is not lost: the limit rises by it, so only the fee counts.
     expect(r.guards.maxValueLossUsd).toBe(LOSS + 999n * WAD);
+  });
+
+  it("transfers are the batch's last steps, each for its own amount", async () => {
+    const bridge = testBridge(0n);
+    const c = chain({ bridge, wallet: [[USDC, 1000n * E6]] });
+    const r = await run(c, [leg(1, "sell", USDC, 1000n * E6)], {
+      transfers: [transfer(500n * E6, 500n * E6), transfer(300n * E6, 300n * E6)],
+    });
+    expect(r.realized.map((l) => [l.step, l.action])).toEqual([
+      [1, "sell"],
+      [2, "bridge"],
+      [3, "bridge"],
+    ]);
+    expect(bridge.requests.map((q) => q.amountIn)).toEqual([500n * E6, 300n * E6]);
+    expect(deltas(r)).toEqual({ USDC: -800n * E6 });
   });
 
   it("caps the amount at what the legs guarantee, scaling the expected arrival; none: skipped", async () => {

@@ -84,6 +84,21 @@ describe("realizePlan", () => {
     expect(noSwap.realized.map((c) => c.realized.length)).toEqual([2]);
   });
 
+  it("a chain's batch carries only its own transfers out", async () => {
+    const local = chain({ wallet: [[USDC, E6]] }); // no bridge: another chain's transfer would fail it
+    const op = chain({ key: "op", chainId: 10, bridge: testBridge(0n), wallet: [[USDC, E6]] });
+    const legs = [leg(1, "sell", USDC, E6), leg(2, "supply", USDC, E6)];
+    const r = await realize(
+      plan([chainPlan(legs), chainPlan(legs.slice(0, 1), 10)], [{ ...transfer(E6, E6), fromChainId: 10 }]),
+      [local, op],
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.realized.map((c) => [c.key, c.bridges.length])).toEqual([
+      ["local", 0],
+      ["op", 1],
+    ]);
+  });
+
   it("one chain's failure is its error, the others still realize; an unexpected one is wrapped", async () => {
     const local = chain({ protocols: [], wallet: [[USDC, E6]] });
     const base = chain({ key: "base", chainId: DEST_CHAIN_ID, wallet: [[USDC, E6]] });
