@@ -1,5 +1,5 @@
 /**
- * `pnpm test:mutation [pkg…] [--all] [--check] [--dry-run] [--mutate=<file[:lines]>]`: StrykerJS over the code that decides and guards money, one
+ * `pnpm test:mutation [pkg…] [--all] [--check] [--dry-run] [--unit] [--mutate=<file[:lines]>] | --summary`: StrykerJS over the code that decides and guards money, one
  * package at a time (concurrency 1: the machine is shared).
  *
  * Incremental: each package's result is kept in `mutation/incremental/<pkg>.json` (committed), so a rerun —
@@ -7,8 +7,9 @@
  * result. Committed rather than cached because the scores in the README's "Measured" table are read from it
  * and the next person should pay only for their own diff.
  */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { Stryker } from "@stryker-mutator/core";
 
 type StrykerOptions = NonNullable<ConstructorParameters<typeof Stryker>[0]>;
@@ -35,7 +36,7 @@ export const targets: Record<
   chain: {
     dir: "packages/chain",
     guard: ["src/guards.ts", "src/executor.ts"],
-    rest: ["src/txManager.ts", "src/simulate.ts"],
+    rest: ["src/tx*.ts", "src/simulate.ts"], // the transaction manager: txManager.ts and its steps
   },
   "aave-v3": { dir: "packages/aave-v3", guard: ["src/math.ts"], rest: ["src/project.ts"] },
   "uniswap-v3": {
@@ -54,9 +55,23 @@ export const targets: Record<
 const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith("--")));
 const all = flags.has("--all");
 const dryRun = flags.has("--dry-run");
-// `--mutate=src/realize/guards.ts` or `--mutate=src/realize.ts:90-120`: one file or line range of the package (Stryker's syntax), for a slice of a
-// module whose tests are slow; its results join the package's incremental file like any other.
+// `--mutate=src/realize/guards.ts` (or `src/realize.ts:90-120`): one file or line range of the package (Stryker's
+// syntax), for a slice of a module whose tests are slow; its results join the package's incremental file like any other.
 const only = [...flags].find((f) => f.startsWith("--mutate="))?.slice("--mutate=".length);
+// `--unit`: only the package's tests that start no chain (all but `*.chain.test.ts`), so a mutant costs a second,
+// not a chain test's 25 s. What they kill is a lower bound of what the whole suite kills; kept in its own
+// incremental file (`<pkg>.all.unit.json`), as its results are for another set of tests.
+const unit = flags.has("--unit");
+
+/** The package's test files that start no chain, relative to its folder. */
+const unitTests = (dir: string): string[] =>
+  ["src", "test"]
+    .filter((top) => existsSync(join(dir, top)))
+    .flatMap((top) =>
+      readdirSync(join(dir, top), { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".test.ts") && !f.endsWith(".chain.test.ts"))
+        .map((f) => join(top, f)),
+    );
 
 async function runPackage(name: string): Promise<number | undefined> {
   const target = targets[name];
@@ -75,7 +90,12 @@ async function runPackage(name: string): Promise<number | undefined> {
     concurrency: 1,
     ignoreStatic: true,
     incremental: !dryRun,
-    incrementalFile: resolve(root, "mutation/incremental", `${name}${all ? ".all" : ""}.json`),
+    incrementalFile: resolve(
+      root,
+      "mutation/incremental",
+      `${name}${all ? ".all" : ""}${unit ? ".unit" : ""}.json`,
+    ),
+    ...(unit ? { testFiles: unitTests(resolve(root, target.dir)) } : {}),
     reporters: ["clear-text", "progress", "json"],
     jsonReporter: { fileName: resolve(root, "mutation/reports", `${name}.json`) },
     thresholds: { high: 90, low: 80, break: null },
@@ -87,16 +107,54 @@ async function runPackage(name: string): Promise<number | undefined> {
   };
   const results = await new Stryker(options).runMutationTest();
   if (dryRun) return undefined;
-  const killed = results.filter((r) => r.status === "Killed" || r.status === "Timeout").length;
-  const counted = results.filter((r) => !["CompileError", "Ignored", "RuntimeError"].includes(r.status));
-  const score = counted.length === 0 ? undefined : (100 * killed) / counted.length;
-  console.log(`${name}: ${killed}/${counted.length} killed (${score?.toFixed(1) ?? "n/a"}%)`);
-  return score;
+  const t = tally(results.map((r) => r.status));
+  console.log(`${name}: ${line(t)}`);
+  return t.counted === 0 ? undefined : (100 * t.killed) / t.counted;
+}
+
+/** Killed (a test failed, or the mutant hung) of counted (all but mutants that do not compile, ignored, or crashed). */
+type Tally = { killed: number; counted: number };
+const tally = (statuses: readonly string[]): Tally => ({
+  killed: statuses.filter((s) => s === "Killed" || s === "Timeout").length,
+  counted: statuses.filter((s) => !["CompileError", "Ignored", "RuntimeError"].includes(s)).length,
+});
+const line = (t: Tally) =>
+  `${t.killed}/${t.counted} killed (${t.counted === 0 ? "n/a" : `${((100 * t.killed) / t.counted).toFixed(1)}%`})`;
+
+/**
+ * `--summary`: the score per package and overall from the committed results, without running anything. Each source
+ * file counts once, from the result that has the most of its mutants — a whole-module run beats a `--mutate=` slice;
+ * on a tie the whole suite (`<pkg>.json`, then `<pkg>.all.json`) beats `--unit` (`<pkg>.all.unit.json`). Overall =
+ * Σ killed / Σ counted over those files (each mutant weighs the same, whatever its package).
+ */
+function summary(): void {
+  const dir = resolve(root, "mutation/incremental");
+  let total: Tally = { killed: 0, counted: 0 };
+  for (const name of Object.keys(targets)) {
+    const best = new Map<string, { from: string; statuses: string[] }>();
+    for (const from of [`${name}.json`, `${name}.all.json`, `${name}.all.unit.json`]) {
+      if (!existsSync(join(dir, from))) continue;
+      const report = JSON.parse(readFileSync(join(dir, from), "utf8")) as {
+        files: Record<string, { mutants: { status: string }[] }>;
+      };
+      for (const [file, { mutants }] of Object.entries(report.files))
+        if (mutants.length > (best.get(file)?.statuses.length ?? 0))
+          best.set(file, { from, statuses: mutants.map((m) => m.status) });
+    }
+    for (const [file, { from, statuses }] of best) {
+      const t = tally(statuses);
+      total = { killed: total.killed + t.killed, counted: total.counted + t.counted };
+      console.log(`${name} ${file}: ${line(t)}  [${from}]`);
+    }
+  }
+  console.log(`overall: ${line(total)}`);
 }
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("--"));
-for (const name of names.length ? names : Object.keys(targets)) {
-  const target = targets[name];
-  if (!target) throw new Error(`unknown package "${name}"; one of: ${Object.keys(targets).join(", ")}`);
-  if ((all ? [...target.guard, ...target.rest] : target.guard).length > 0) await runPackage(name);
-}
+if (flags.has("--summary")) summary();
+else
+  for (const name of names.length ? names : Object.keys(targets)) {
+    const target = targets[name];
+    if (!target) throw new Error(`unknown package "${name}"; one of: ${Object.keys(targets).join(", ")}`);
+    if ((all ? [...target.guard, ...target.rest] : target.guard).length > 0) await runPackage(name);
+  }

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const STARTS_A_CHAIN = /useTestChain|startTestChain|startAnvil\(|startDemoChains/;
+const STARTS_A_CHAIN = /useTestChain|startTestChain|startAnvil\(|startDemoChains|useDemoChains/;
 
 /** A test starts a chain itself, or through a fixture script it spawns (`./fixtures/x.ts` that does). */
 function startsAChain(file: string): boolean {

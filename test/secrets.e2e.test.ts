@@ -143,8 +143,8 @@ describe("every RPC URL serves its chain", () => {
 
 describe("a config that cannot be used as it stands is a config error", () => {
   it("status with neither the key nor account.address: exit 2, naming the field, before any RPC is asked", async () => {
-    // One journal each: this case is about the missing address. Two processes creating one fresh journal at the same
-    // moment is another case (it exited 1 once here, cause not yet proven).
+    // One journal each: this case is about the missing address. Two processes creating one new journal at the same
+    // moment is another case (it exited 1 once here: apps/keeper/test/journal-open.test.ts, fixed in sql.ts).
     const file = join(dir, "no-address.yaml");
     const fileJson = join(dir, "no-address-json.yaml");
     writeFileSync(file, demoConfigYaml(chains, { journal: join(dir, "no-address.db") }));

@@ -1,59 +1,28 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type RpcProxy, setPrice, startRpcProxy, type TestChain, testAccounts } from "@ballast/testkit";
-import pino from "pino";
+import { type RpcProxy, setPrice, startRpcProxy } from "@ballast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assembleKeeper } from "./assemble.ts";
-import { loadConfig } from "./config.ts";
-import {
-  type DemoChains,
-  demoConfigYaml,
-  demoEnv,
-  seedDemoPortfolio,
-  startDemoChains,
-} from "./demo-portfolio.ts";
-import { openJournal } from "./journal.ts";
+import { demoKeeper, useDemoChains } from "../test/demo-keeper.ts";
 import { keeperCycle } from "./keeper.ts";
-import { createMetrics } from "./metrics.ts";
 import { sendingStops } from "./risk.ts";
 
 // The circuit breaker counts batches that failed or were refused (a revert, a guard): a signal that something is
 // wrong with what the keeper sends. A batch that could not be sent because an RPC failed says nothing about the batch:
 // counted, a few seconds of a flaky RPC stopped the chain until an operator resumed it (the faults e2e under load).
-let chains: DemoChains;
-let list: TestChain[];
+const demo = useDemoChains("breaker-rpc");
 let proxies: RpcProxy[];
-let dir: string;
 beforeAll(async () => {
-  chains = await startDemoChains();
-  list = [chains.ethereum, chains.base];
-  await seedDemoPortfolio(chains, testAccounts.keeper);
-  proxies = await Promise.all(list.map((c) => startRpcProxy(c.rpcUrl)));
-  dir = mkdtempSync(join(tmpdir(), "ballast-breaker-rpc-"));
+  proxies = await Promise.all(demo.list.map((c) => startRpcProxy(c.rpcUrl)));
 });
 afterAll(async () => {
-  await Promise.all([...(proxies ?? []).map((p) => p.stop()), ...(list ?? []).map((c) => c.stop())]);
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await Promise.all((proxies ?? []).map((p) => p.stop()));
 });
 
 describe("the circuit breaker and RPC failures", () => {
   it("a batch that fails to send because the RPC fails is not counted, however often", async () => {
-    await Promise.all(list.map((c) => setPrice(c, { asset: "WETH", usdPrice: 2_400n * 10n ** 8n })));
-    const file = join(dir, "fund.yaml");
+    await Promise.all(demo.list.map((c) => setPrice(c, { asset: "WETH", usdPrice: 2_400n * 10n ** 8n })));
     const rpc = { ethereum: proxies[0]?.url as string, base: proxies[1]?.url as string };
-    writeFileSync(file, demoConfigYaml(chains, { journal: join(dir, "journal.db"), cooldown: "0s", rpc }));
     // Base answers every read, but its gas estimate fails at the transport (HTTP 500): nothing can be sent there.
     proxies[1]?.setFaults({ failMethods: ["eth_estimateGas"] });
-    const env = demoEnv();
-    const config = loadConfig(file, env);
-    const journal = await openJournal(config.keeper.journal);
-    const k = assembleKeeper(config, journal.forPortfolio("fund"), {
-      env,
-      needKeys: true,
-      log: pino({ level: "silent" }),
-      metrics: createMetrics(),
-    });
+    const { k, journal } = await demoKeeper(demo, "fund", { cooldown: "0s", rpc });
     try {
       // More cycles than `maxConsecutiveFailures` (3).
       for (let i = 0; i < 4; i++) {

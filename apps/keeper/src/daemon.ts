@@ -1,3 +1,4 @@
+import { sleep } from "@ballast/chain";
 import { alertCycle, alertSettled, type KeeperAlerts } from "./alerts/keeper.ts";
 import { chainInfos, dashboardRoutes } from "./dashboard/server.ts";
 import {
@@ -6,7 +7,6 @@ import {
   type KeeperCycle,
   keeperCycle,
   settleInFlight,
-  sleep,
 } from "./keeper.ts";
 import { serveMetrics } from "./metrics.ts";
 import { reviewBreakersAtStart, sendingStops, stopText } from "./risk.ts";

@@ -1,6 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sleep } from "@ballast/chain";
 import {
   accountValueUsd,
   BallastError,
@@ -41,7 +42,6 @@ import {
   renderPlan,
   renderProblems,
   renderStatus,
-  sleep,
 } from "./keeper.ts";
 
 const STEPS = 9;

@@ -1,58 +1,23 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { setPrice, type TestChain, testAccounts } from "@ballast/testkit";
-import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assembleKeeper } from "./assemble.ts";
-import { loadConfig } from "./config.ts";
-import {
-  type DemoChains,
-  demoConfigYaml,
-  demoEnv,
-  seedDemoPortfolio,
-  startDemoChains,
-} from "./demo-portfolio.ts";
-import { openJournal } from "./journal.ts";
+import { setPrice, testAccounts } from "@ballast/testkit";
+import { describe, expect, it } from "vitest";
+import { demoKeeper, useDemoChains } from "../test/demo-keeper.ts";
 import { keeperCycle } from "./keeper.ts";
 import { LeaseLostError } from "./leases.ts";
-import { createMetrics } from "./metrics.ts";
 import { sendingStops } from "./risk.ts";
 
 // A keeper whose lease passed to another keeper mid-cycle (the fence refuses to journal its transaction) has not
 // failed a batch: it handed the portfolio over. The circuit breaker must not count it, or a few handovers would stop
 // the portfolio's sending for its new owner too (the breaker is in the portfolio's journal rows).
-let chains: DemoChains;
-let dir: string;
-beforeAll(async () => {
-  chains = await startDemoChains();
-  await seedDemoPortfolio(chains, testAccounts.keeper);
-  dir = mkdtempSync(join(tmpdir(), "ballast-handover-"));
-});
-afterAll(async () => {
-  await Promise.all([chains?.ethereum.stop(), chains?.base.stop()]);
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const demo = useDemoChains("handover");
 
 describe("a lost lease mid-cycle", () => {
   it("is a handover: nothing sent, the batch held, no failed batch and no breaker trip however often", async () => {
-    const list = [chains.ethereum, chains.base] as TestChain[];
+    const { list } = demo;
     await Promise.all(list.map((c) => setPrice(c, { asset: "WETH", usdPrice: 2_400n * 10n ** 8n })));
-    const file = join(dir, "fund.yaml");
-    writeFileSync(file, demoConfigYaml(chains, { journal: join(dir, "journal.db"), cooldown: "0s" }));
-    const env = demoEnv();
-    const config = loadConfig(file, env);
-    const journal = await openJournal(config.keeper.journal);
     const lost = async () => {
       throw new LeaseLostError("portfolio:fund", "worker-a");
     };
-    const metrics = createMetrics();
-    const k = assembleKeeper(config, journal.forPortfolio("fund", lost), {
-      env,
-      needKeys: true,
-      log: pino({ level: "silent" }),
-      metrics,
-    });
+    const { k, journal, metrics } = await demoKeeper(demo, "fund", { cooldown: "0s" }, lost);
     const nonces = () =>
       Promise.all(
         list.map((c) => c.publicClient.getTransactionCount({ address: testAccounts.keeper.address })),

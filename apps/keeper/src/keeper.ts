@@ -6,6 +6,7 @@ import {
   type InFlightItem,
   isFinal,
   type Settlement,
+  sleep,
   type TxRecord,
   txInFlight,
 } from "@ballast/chain";
@@ -132,20 +133,6 @@ export const errText = (e: unknown): string =>
   findRpcRequestError(e)?.shortMessage ??
   (e as BallastError)?.shortMessage ??
   (e instanceof Error ? e.message : String(e));
-
-/** Sleeps `ms`, or less when `signal` aborts. */
-export const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    // The listener goes with the timer: a long-running loop must not pile listeners on its signal.
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 
 /**
  * Settles every chain's in-flight ledger (one look at each journaled transaction that is not final: receipt → final,

@@ -1,83 +1,44 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { setPrice, type TestChain, testAccounts } from "@ballast/testkit";
-import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assembleKeeper } from "./assemble.ts";
-import { loadConfig } from "./config.ts";
-import {
-  type DemoChains,
-  demoConfigYaml,
-  demoEnv,
-  seedDemoPortfolio,
-  startDemoChains,
-} from "./demo-portfolio.ts";
-import { type Journal, openJournal } from "./journal.ts";
+import { setPrice } from "@ballast/testkit";
+import { describe, expect, it } from "vitest";
+import { demoKeeper, useDemoChains } from "../test/demo-keeper.ts";
 import { keeperCycle } from "./keeper.ts";
-import { createMetrics } from "./metrics.ts";
 
 // The last rebalance's time is read on the cycle's own clock (`now`): a batch that landed while a cycle settled it, in
 // a later wall-clock second than the cycle's start (or journaled by a keeper whose clock runs ahead), must not be "in
 // the future" for that cycle — the engine refuses that and the whole cycle failed (seen in the faults e2e).
-let chains: DemoChains;
-let list: TestChain[];
-let dir: string;
-beforeAll(async () => {
-  chains = await startDemoChains();
-  list = [chains.ethereum, chains.base];
-  await seedDemoPortfolio(chains, testAccounts.keeper);
-  dir = mkdtempSync(join(tmpdir(), "ballast-settle-clock-"));
-});
-afterAll(async () => {
-  await Promise.all(list?.map((c) => c.stop()) ?? []);
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-async function keeperWith(
-  name: string,
-  cooldown: string,
-): Promise<{ k: ReturnType<typeof assembleKeeper>; journal: Journal }> {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    demoConfigYaml(chains, { journal: join(dir, `${name}.db`), cooldown, confirmTimeout: "1s", tick: "1s" }),
-  );
-  const env = demoEnv();
-  const config = loadConfig(file, env);
-  const journal = await openJournal(config.keeper.journal);
-  const k = assembleKeeper(config, journal.forPortfolio("fund"), {
-    env,
-    needKeys: true,
-    log: pino({ level: "silent" }),
-    metrics: createMetrics(),
-  });
-  return { k, journal };
-}
+const demo = useDemoChains("settle-clock");
 
 describe("the last rebalance on the cycle's clock", () => {
   it("a batch settled by a later cycle journals that cycle's now, and the cycle goes on", async () => {
-    await Promise.all(list.map((c) => setPrice(c, { asset: "WETH", usdPrice: 2_400n * 10n ** 8n })));
-    const { k, journal } = await keeperWith("settled", "0s");
+    await Promise.all(demo.list.map((c) => setPrice(c, { asset: "WETH", usdPrice: 2_400n * 10n ** 8n })));
+    const { k, journal } = await demoKeeper(demo, "settled", {
+      cooldown: "0s",
+      confirmTimeout: "1s",
+      tick: "1s",
+    });
     try {
-      await Promise.all(list.map((c) => c.testClient.setAutomine(false)));
+      await Promise.all(demo.list.map((c) => c.testClient.setAutomine(false)));
       const first = await keeperCycle(k, { now: 1_000, execute: true });
       expect(first.sent.map((s) => s.status)).toEqual(["in-flight", "in-flight"]);
-      await Promise.all(list.map((c) => c.testClient.mine({ blocks: 1 })));
+      await Promise.all(demo.list.map((c) => c.testClient.mine({ blocks: 1 })));
       // The clock of this cycle is far behind the wall clock the settlement used to journal.
       const second = await keeperCycle(k, { now: 1_001, execute: true });
       expect(second.settled.map((r) => r.status)).toEqual(["confirmed", "confirmed"]);
       expect(await k.journal.get("lastRebalanceAt")).toBe("1001");
       expect(second.result.decision).toBeDefined();
     } finally {
-      await Promise.all(list.map((c) => c.testClient.setAutomine(true)));
+      await Promise.all(demo.list.map((c) => c.testClient.setAutomine(true)));
       await journal.close();
     }
   });
 
   it("a last rebalance after this cycle's clock (another keeper's clock ahead) counts as now: the cooldown holds", async () => {
-    await Promise.all(list.map((c) => setPrice(c, { asset: "WETH", usdPrice: 1_900n * 10n ** 8n })));
-    const { k, journal } = await keeperWith("ahead", "1h");
+    await Promise.all(demo.list.map((c) => setPrice(c, { asset: "WETH", usdPrice: 1_900n * 10n ** 8n })));
+    const { k, journal } = await demoKeeper(demo, "ahead", {
+      cooldown: "1h",
+      confirmTimeout: "1s",
+      tick: "1s",
+    });
     try {
       await k.journal.put("lastRebalanceAt", "2050");
       const c = await keeperCycle(k, { now: 2_000, execute: true });

@@ -27,12 +27,35 @@ export class JournalDatabaseError extends BallastError {
 /** True for a `postgres://` or `postgresql://` journal URL. */
 export const isPostgresUrl = (journal: string): boolean => /^postgres(ql)?:\/\//.test(journal);
 
+/** How long a SQLite statement waits for another process's lock before it fails with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Puts a read-write handle in WAL mode. On a new file, processes doing this at once each read the header and then
+ * want to write it; SQLite refuses all but one at once with SQLITE_BUSY, without waiting the busy timeout (a reader
+ * waiting to become a writer could deadlock). The refused statement holds no lock, so it is tried again, 5 ms apart,
+ * within the busy timeout: once the winner has committed, the file is WAL and the retry has nothing to write.
+ */
+function useWal(db: Database.Database): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      db.pragma("journal_mode = WAL");
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== "SQLITE_BUSY" || Date.now() >= deadline) throw e;
+      Atomics.wait(PAUSE, 0, 0, 5); // a synchronous pause, as SQLite's own busy wait is
+    }
+  }
+}
+
 /** Opens a SQLite file (`:memory:` for tests) as {@link Sql}. Statements run one at a time, transactions whole. */
 export function sqliteSql(path: string, opts: { readonly?: boolean } = {}): Sql {
   const db = new Database(path, opts.readonly ? { readonly: true, fileMustExist: true } : {});
-  db.pragma("busy_timeout = 5000");
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   if (!opts.readonly) {
-    db.pragma("journal_mode = WAL");
+    useWal(db);
     db.pragma("synchronous = FULL");
   }
   const statements = new Map<string, Database.Statement>();

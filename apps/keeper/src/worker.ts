@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { checkChainIds } from "@ballast/chain";
+import { checkChainIds, sleep } from "@ballast/chain";
 import type { Logger } from "pino";
 import { alertCycle, createKeeperAlerts, type KeeperAlerts } from "./alerts/keeper.ts";
 import { assembleKeeper } from "./assemble.ts";
@@ -8,7 +8,7 @@ import { type ChainHealth, freshHealth, healthOf, type PortfolioHealth, track } 
 import { dashboardToken } from "./dashboard/serve.ts";
 import { chainInfos, dashboardRoutes, type Routes } from "./dashboard/server.ts";
 import { type Journal, JournalLockedError, openJournal } from "./journal.ts";
-import { errText, type Keeper, keeperCycle, sleep } from "./keeper.ts";
+import { errText, type Keeper, keeperCycle } from "./keeper.ts";
 import {
   createLeaseSet,
   keyLease,

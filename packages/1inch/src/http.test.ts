@@ -12,6 +12,8 @@ import { bpsToPercent } from "./swap-api.ts";
 
 const schema = z.object({ ok: z.literal(true) });
 let server: StandIn;
+/** A server that never answers: every request to it times out. */
+let silent: StandIn;
 let replies: StandInReply[] = [];
 const sleeps: number[] = [];
 
@@ -32,9 +34,11 @@ function client(overrides: Partial<Parameters<typeof createOneInchClient>[0]> = 
 
 beforeAll(async () => {
   server = await startStandIn(() => replies.shift() ?? { json: { ok: true } });
+  silent = await startStandIn(() => ({ hang: true }));
 });
 afterAll(async () => {
   await server.close();
+  await silent.close();
 });
 beforeEach(() => {
   server.requests.length = 0;
@@ -88,19 +92,39 @@ describe("requestJson", () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  // Timeouts race a real timer, so nothing here may depend on when a request reaches a server: attempts are counted
+  // as the client makes them (its `fetch`), a silent server of their own takes the ones that must time out (an aborted
+  // request arriving late cannot take another test's reply), and an attempt that must be answered gets a timeout far
+  // above a local answer's time, even under load (at 30 ms an answered attempt timed out once on a loaded machine).
   it("times out each attempt, retries, then throws OneInchTimeoutError", async () => {
-    replies = [{ hang: true }, { hang: true }, { hang: true }];
-    const c = client({ timeoutMs: 30 });
+    const attempts: string[] = [];
+    const c = client({
+      baseUrl: silent.url,
+      timeoutMs: 30,
+      fetch: (url, init) => {
+        attempts.push(String(url));
+        return fetch(url, init);
+      },
+    });
     const err = await requestJson(c, { url: buildUrl(c, "/x"), schema }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OneInchTimeoutError);
     expect((err as OneInchTimeoutError).attempts).toBe(3);
-    expect(server.requests).toHaveLength(3);
+    expect(attempts).toEqual([`${silent.url}/x`, `${silent.url}/x`, `${silent.url}/x`]);
   });
 
   it("recovers when a timed-out attempt is followed by an answer", async () => {
-    replies = [{ hang: true }];
-    const c = client({ timeoutMs: 30 });
+    const attempts: string[] = [];
+    const c = client({
+      timeoutMs: 1_000,
+      // The first attempt goes to the silent server and times out; the retry goes to the answering one.
+      fetch: (url, init) => {
+        attempts.push(String(url));
+        return fetch(attempts.length === 1 ? String(url).replace(server.url, silent.url) : url, init);
+      },
+    });
     await expect(requestJson(c, { url: buildUrl(c, "/x"), schema })).resolves.toEqual({ ok: true });
+    expect(attempts).toHaveLength(2);
+    expect(server.requests).toHaveLength(1);
   });
 
   it("rejects a body that is not JSON with OneInchResponseError, without retrying", async () => {

@@ -21,5 +21,6 @@ export * from "./registry.ts";
 export * from "./rpc.ts";
 export * from "./safe.ts";
 export * from "./simulate.ts";
+export * from "./sleep.ts";
 export * from "./store.ts";
 export * from "./txManager.ts";

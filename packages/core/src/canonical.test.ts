@@ -45,6 +45,36 @@ describe("canonicalJson", () => {
   });
 });
 
+describe("toJsonValue", () => {
+  it("sorts the keys of every object, however many share a shape or a first key", () => {
+    // Objects of one shape in two key orders, shapes that share a first key, more such shapes than are remembered.
+    const v = [
+      { b: 1, a: 2 },
+      { a: 3, b: 4 },
+      { b: 5, a: 6 },
+      { b: 7, c: 8 },
+      { b: 9, a: 10, c: 11 },
+      ...Array.from({ length: 12 }, (_, k) => ({
+        b: k,
+        [`k${k % 10}`]: k,
+        a: { z: 1, y: [{ d: 1, c: 2 }] },
+      })),
+    ];
+    const sorted = (x: unknown): unknown =>
+      Array.isArray(x)
+        ? x.map(sorted)
+        : typeof x === "object" && x !== null
+          ? Object.fromEntries(
+              Object.keys(x)
+                .sort()
+                .map((k) => [k, sorted((x as Record<string, unknown>)[k])]),
+            )
+          : x;
+    expect(canonicalJson(v)).toBe(JSON.stringify(sorted(v)));
+    expect(canonicalJson(v.slice(0, 2))).toBe('[{"a":2,"b":1},{"a":3,"b":4}]');
+  });
+});
+
 describe("sha256Hex", () => {
   it("hashes UTF-8 as @noble/hashes does, whichever SHA-256 the host gives", () => {
     expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

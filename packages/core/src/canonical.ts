@@ -8,7 +8,15 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * Converts a value into plain JSON with a stable shape: bigints become decimal strings, Maps become objects with sorted
  * keys, Sets become sorted arrays, object keys are sorted, `undefined` fields are dropped. Non-finite numbers throw.
  */
-export function toJsonValue(value: unknown): JsonValue {
+export const toJsonValue = (value: unknown): JsonValue => jsonOf(value, new Map());
+
+/**
+ * Sorted key lists seen in one conversion, by first key: objects of one shape (every holding, every sleeve) list the
+ * same keys in the same order, so their sorted order is found by comparing the lists instead of sorting each again.
+ */
+type KeyOrders = Map<string, { readonly keys: readonly string[]; readonly sorted: readonly string[] }[]>;
+
+function jsonOf(value: unknown, orders: KeyOrders): JsonValue {
   switch (typeof value) {
     case "bigint":
       return value.toString();
@@ -22,24 +30,47 @@ export function toJsonValue(value: unknown): JsonValue {
       return null;
     case "object": {
       if (value === null) return null;
-      if (Array.isArray(value)) return value.map(toJsonValue);
+      if (Array.isArray(value)) {
+        const out: JsonValue[] = new Array(value.length);
+        for (let i = 0; i < value.length; i++) out[i] = jsonOf(value[i], orders);
+        return out;
+      }
       if (value instanceof Map) {
         const entries = [...value.entries()].map(([k, v]) => [String(k), v] as const).sort(byKey);
         const out: Record<string, JsonValue> = {};
-        for (const [k, v] of entries) out[k] = toJsonValue(v);
+        for (const [k, v] of entries) out[k] = jsonOf(v, orders);
         return out;
       }
-      if (value instanceof Set) return [...value].map(toJsonValue).sort(byJson);
+      if (value instanceof Set) return [...value].map((v) => jsonOf(v, orders)).sort(byJson);
       const out: Record<string, JsonValue> = {};
-      for (const k of Object.keys(value).sort()) {
+      for (const k of sortedKeys(Object.keys(value), orders)) {
         const v = (value as Record<string, unknown>)[k];
-        if (v !== undefined) out[k] = toJsonValue(v);
+        if (v !== undefined) out[k] = jsonOf(v, orders);
       }
       return out;
     }
     default:
       throw new TypeError(`cannot serialize a ${typeof value}`);
   }
+}
+
+/** `keys` sorted, from `orders` when an object with the same key list was seen (at most 8 lists per first key). */
+function sortedKeys(keys: string[], orders: KeyOrders): readonly string[] {
+  const first = keys[0];
+  if (first === undefined) return keys;
+  let seen = orders.get(first);
+  if (!seen) {
+    seen = [];
+    orders.set(first, seen);
+  }
+  next: for (const o of seen) {
+    if (o.keys.length !== keys.length) continue;
+    for (let i = 1; i < keys.length; i++) if (o.keys[i] !== keys[i]) continue next;
+    return o.sorted;
+  }
+  const sorted = [...keys].sort();
+  if (seen.length < 8) seen.push({ keys, sorted });
+  return sorted;
 }
 
 const byKey = (a: readonly [string, unknown], b: readonly [string, unknown]) =>

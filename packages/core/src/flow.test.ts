@@ -45,4 +45,17 @@ describe("minCostFlow", () => {
     expect(a).toEqual(b);
     expect(() => minCostFlow(2, [1n, -1n], [{ from: 0, to: 1, cost: -1 }])).toThrow(RangeError);
   });
+
+  it("breaks a tie between equal paths toward the lower node, whatever the order of the arcs", () => {
+    const via = (arcs: { from: number; to: number; cost: number }[]) => {
+      const res = minCostFlow(4, [7n, 0n, 0n, -7n], arcs);
+      return arcs.filter((_, k) => res.flows[k] === 7n).map((a) => `${a.from}>${a.to}`);
+    };
+    const a = { from: 0, to: 1, cost: 1 };
+    const b = { from: 0, to: 2, cost: 1 };
+    const c = { from: 1, to: 3, cost: 0 };
+    const d = { from: 2, to: 3, cost: 0 };
+    expect(via([a, b, c, d])).toEqual(["0>1", "1>3"]);
+    expect(via([d, c, b, a])).toEqual(["1>3", "0>1"]);
+  });
 });

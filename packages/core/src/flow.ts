@@ -41,9 +41,10 @@ export function minCostFlow(nodes: number, supply: readonly bigint[], arcs: read
   const pot = new Float64Array(net.n);
   const dist = new Float64Array(net.n);
   const prev = new Int32Array(net.n);
+  const buf = { done: new Uint8Array(net.n), open: new Int32Array(net.n) };
   let shipped = 0n;
   for (;;) {
-    shortestPaths(net, S, pot, dist, prev);
+    shortestPaths(net, S, pot, dist, prev, buf);
     if (dist[T] === Number.POSITIVE_INFINITY) break;
     for (let v = 0; v < net.n; v++)
       if (dist[v] !== Number.POSITIVE_INFINITY) pot[v] = (pot[v] as number) + (dist[v] as number);
@@ -108,8 +109,9 @@ function residualNetwork(n: number): Network {
 }
 
 /**
- * Dijkstra from `S` over arcs with capacity left, on costs reduced by the potentials (dense O(V²); ties to the lower
- * node), into `dist` and `prev` (reused across augmentations).
+ * Dijkstra from `S` over arcs with capacity left, on costs reduced by the potentials, into `dist` and `prev` (reused
+ * across augmentations, as `buf`). The next node is the reached, unsettled one with the least distance, ties to the
+ * lower node: found by scanning only the reached nodes (the same order as scanning all of them).
  */
 function shortestPaths(
   net: Network,
@@ -117,21 +119,26 @@ function shortestPaths(
   pot: Float64Array,
   dist: Float64Array,
   prev: Int32Array,
+  buf: { readonly done: Uint8Array; readonly open: Int32Array },
 ): void {
+  const { done, open } = buf;
   dist.fill(Number.POSITIVE_INFINITY);
   prev.fill(-1);
-  const done = new Uint8Array(net.n);
+  done.fill(0);
   dist[S] = 0;
-  for (let it = 0; it < net.n; it++) {
-    let u = -1;
-    let best = Number.POSITIVE_INFINITY;
-    for (let v = 0; v < net.n; v++)
-      if (!done[v] && (dist[v] as number) < best) {
-        best = dist[v] as number;
-        u = v;
-      }
-    if (u < 0) break;
+  open[0] = S;
+  let reached = 1;
+  while (reached > 0) {
+    let k = 0;
+    for (let j = 1; j < reached; j++) {
+      const v = open[j] as number;
+      const u = open[k] as number;
+      if ((dist[v] as number) < (dist[u] as number) || (dist[v] === dist[u] && v < u)) k = j;
+    }
+    const u = open[k] as number;
+    open[k] = open[--reached] as number;
     done[u] = 1;
+    const best = dist[u] as number;
     const pu = pot[u] as number;
     for (const e of net.adj[u] as number[]) {
       if (net.open[e] === 0) continue;
@@ -139,6 +146,7 @@ function shortestPaths(
       if (done[v]) continue;
       const nd = best + (net.cost[e] as number) + pu - (pot[v] as number);
       if (nd < (dist[v] as number)) {
+        if (dist[v] === Number.POSITIVE_INFINITY) open[reached++] = v;
         dist[v] = nd;
         prev[v] = e;
       }

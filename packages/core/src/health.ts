@@ -92,7 +92,7 @@ export function healthPositions(state: PortfolioState): HealthPosition[] {
       (a, b) =>
         a.g.chainId - b.g.chainId || (a.g.protocol < b.g.protocol ? -1 : a.g.protocol > b.g.protocol ? 1 : 0),
     )
-    .map((e) => ({ ...e.g, supply: e.supply, debt: e.debt }));
+    .map((e) => ({ chainId: e.g.chainId, protocol: e.g.protocol, supply: e.supply, debt: e.debt }));
 }
 
 /** Current health factor per lending account of the state (`null` = no debt); empty when the policy has no HF inputs. */

@@ -388,6 +388,40 @@ describe("planner rules", () => {
     });
   });
 
+  it("keeps a swap below the minimum trade that feeds an LP entry above it (else the whole entry is dropped)", () => {
+    // Found by bench:drift (seed 19, rebalance 21): the LP is 96% WETH at the pool price, so $880 into it needs $35 of
+    // USDC — a swap under the $50 minimum. Dropped, it left the LP none of its WETH either: the LP was frozen, the idle
+    // WETH with it, and ethereum stayed 51 bps off target on each sleeve.
+    const lp: Sleeve = {
+      id: "lp",
+      chainId: ETH,
+      protocol: "uniswap-v3",
+      kind: "lp",
+      ref: `${ETH}:0xpool`,
+      targetBps: 5000,
+      composition: [
+        { asset: WETH1.id, shareWad: (96n * WAD) / 100n },
+        { asset: USDC1.id, shareWad: (4n * WAD) / 100n },
+      ],
+    };
+    const pl = policy([sleeve("idle", "token", WETH1, 5000), lp], { minTradeUsd: usd("50") });
+    const snap = snapshot([
+      chain(ETH, [
+        token(WETH1, "5.44"),
+        holding("lp", "uniswap-v3", WETH1, "4.38", { ref: lp.ref, more: [{ asset: USDC1, amount: "360" }] }),
+      ]),
+    ]);
+    const p = plan(portfolioState(snap, pl), realisticCost, { now: 1 });
+    const [swap] = swaps(p);
+    expect(swap).toMatchObject({ assetIn: WETH1.id, assetOut: USDC1.id });
+    expect(swap?.usd).toBeLessThan(usd("50"));
+    expect(sleeveLegs(p).map((l) => [l.sleeveId, l.action])).toEqual([
+      ["idle", "sell"],
+      ["lp", "increase"],
+    ]);
+    for (const id of ["idle", "lp"]) expect(Math.abs(outcome(p, id)?.postDriftBps ?? 1e9)).toBeLessThan(1);
+  });
+
   it("pair-specific swap costs: the exact transportation picks the cheap pairs", () => {
     // Sell $10k WETH and $10k WBTC, buy $10k USDC and $10k DAI. WETH→USDC and WBTC→DAI are cheap, the crossings dear.
     const pl = policy([

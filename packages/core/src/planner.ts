@@ -114,7 +114,7 @@ function toPerChain(work: Work): void {
     }
     for (const i of members) {
       const t = tsleeves[i] as TargetSleeve;
-      tsleeves[i] = { ...t, weight: mulDiv(t.weight, WAD, wsum) };
+      tsleeves[i] = { cur: t.cur, weight: mulDiv(t.weight, WAD, wsum), band: t.band, debt: t.debt };
     }
     groups.push({ members, nav });
   }

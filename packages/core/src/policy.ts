@@ -101,6 +101,35 @@ const KINDS: readonly HoldingKind[] = ["token", "supply", "debt", "lp"];
 export const slotKey = (x: { chainId: number; protocol: string; kind: HoldingKind; ref: string }): string =>
   `${x.chainId}|${x.protocol}|${x.kind}|${x.ref}`;
 
+type Slot = {
+  readonly chainId: number;
+  readonly protocol: string;
+  readonly kind: HoldingKind;
+  readonly ref: string;
+};
+
+const sameSlot = (a: Slot, b: Slot): boolean =>
+  a.chainId === b.chainId && a.protocol === b.protocol && a.kind === b.kind && a.ref === b.ref;
+
+/** Adds sleeve `i` to the sleeves of its ref (slots are found among the few sharing a ref: no key string is built). */
+const addByRef = (refs: Map<string, number[]>, ref: string, i: number): void => {
+  const list = refs.get(ref);
+  if (list) list.push(i);
+  else refs.set(ref, [i]);
+};
+
+/**
+ * A lookup of the sleeve whose slot `x` fills (index into `sleeves`, or undefined), with no key string built per
+ * lookup (it runs for every holding of every cycle). Assumes no slot is taken twice ({@link validatePolicy} refuses it).
+ */
+export function slotLookup(sleeves: readonly Sleeve[]): (x: Slot) => number | undefined {
+  const refs = new Map<string, number[]>();
+  sleeves.forEach((s, i) => {
+    addByRef(refs, s.ref, i);
+  });
+  return (x) => refs.get(x.ref)?.find((i) => sameSlot(sleeves[i] as Sleeve, x));
+}
+
 /** The composition a sleeve uses: its own, or 100% of `ref` for token/supply/debt sleeves. */
 export function compositionOf(sleeve: Sleeve): Composition {
   if (sleeve.composition) return sleeve.composition;
@@ -142,7 +171,7 @@ export function validatePolicy(
   const assets = context.assets ?? context.snapshot?.assets;
   if (!Array.isArray(policy.sleeves) || policy.sleeves.length === 0)
     throw new InvalidPolicyError("policy.sleeves", policy.sleeves, "at least one sleeve");
-  const slots = new Map<string, number>();
+  const slots = new Map<string, number[]>();
   const ids = new Map<string, number>();
   let sum = 0;
   policy.sleeves.forEach((s, i) => {
@@ -154,10 +183,9 @@ export function validatePolicy(
     ids.set(s.id, i);
     sum += s.targetBps;
     validateComposition(s, f, assets);
-    const key = slotKey(s);
-    const first = slots.get(key);
+    const first = slots.get(s.ref)?.find((j) => sameSlot(policy.sleeves[j] as Sleeve, s));
     if (first !== undefined) slotTakenTwice(policy.sleeves[first] as Sleeve, first, s, f, context.snapshot);
-    slots.set(key, i);
+    addByRef(slots, s.ref, i);
   });
   if (sum !== 10_000) throw new PolicyWeightSumError(sum);
   validateRules(policy);

@@ -1,7 +1,7 @@
 import { MissingPriceError, NonPositiveNavError } from "./errors.ts";
 import { abs, bpsToWad, isqrt, mulDiv, WAD, wadToBpsNumber } from "./math.ts";
 import type { AssetId, Holding, PriceBook, Snapshot } from "./model.ts";
-import { bandWad, type Policy, type Sleeve, slotKey, validatePolicy } from "./policy.ts";
+import { bandWad, type Policy, type Sleeve, slotLookup, validatePolicy } from "./policy.ts";
 import { exposureUsd, holdingField, holdingUsd, priceBookOf, validateSnapshot } from "./valuation.ts";
 
 /** One sleeve valued: its holdings, aggregated units per asset, USD value and weight against its target and band. */
@@ -59,16 +59,13 @@ export function unitsOf(holdings: readonly Holding[]): Map<AssetId, bigint> {
 
 /** Every holding in the sleeve of its slot (with its field, for errors), or unmanaged (valued apart). */
 function assignHoldings(snapshot: Snapshot, policy: Policy, prices: PriceBook) {
-  const bySlot = new Map<string, number>();
-  policy.sleeves.forEach((s, i) => {
-    bySlot.set(slotKey(s), i);
-  });
+  const sleeveOf = slotLookup(policy.sleeves);
   const held: Holding[][] = policy.sleeves.map(() => []);
   const unmanaged: Holding[] = [];
   let unmanagedUsd = 0n;
   snapshot.chains.forEach((chain, ci) => {
     chain.holdings.forEach((h, hi) => {
-      const i = bySlot.get(slotKey(h));
+      const i = sleeveOf(h);
       if (i === undefined) {
         unmanaged.push(h);
         unmanagedUsd += holdingUsd(h, snapshot.assets, prices, `snapshot.chains[${ci}].holdings[${hi}]`);

@@ -77,6 +77,7 @@ function spread(P: bigint[], cands: Cand[], amount: bigint, dir: 1n | -1n, propo
       }
     }
   }
+  if (left <= 0n) return amount - left;
   const order = [...cands].sort(
     (a, b) => a.cat - b.cat || (b.room > a.room ? 1 : b.room < a.room ? -1 : a.i - b.i),
   );

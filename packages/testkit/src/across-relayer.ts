@@ -25,6 +25,7 @@ import type { TestChain } from "./chain.ts";
 import { getToken } from "./deployment.ts";
 import { TestkitError } from "./errors.ts";
 import { fund } from "./fund.ts";
+import { pollEvery, waitForPoller } from "./poll.ts";
 import { HELPER_GAS, sendAndWait } from "./tx.ts";
 
 /** The SpokePool's `V3RelayData`, as the relayer builds it from a `FundsDeposited` event. */
@@ -111,30 +112,28 @@ export function startAcrossRelayer(params: AcrossRelayerParameters): AcrossRelay
     mode: params.mode ?? "fill",
     stopped: false,
   };
-  const errors: unknown[] = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const loop = () => {
-    running = poll(state)
-      .catch((error: unknown) => {
-        errors.push(error);
-      })
-      .finally(() => {
-        if (!state.stopped) timer = setTimeout(loop, params.pollIntervalMs ?? 50);
-      });
-  };
-  loop();
+  const poller = pollEvery(() => poll(state), params.pollIntervalMs ?? 50);
   return {
     deposits: state.deposits,
-    errors,
+    errors: poller.errors,
     setMode: (mode) => {
       state.mode = mode;
     },
-    waitFor: (which, timeoutMs = 15_000) => waitFor(state, errors, which, timeoutMs),
+    waitFor: (which, timeoutMs = 15_000) =>
+      waitForPoller(
+        poller,
+        () => {
+          const d = state.deposits.find(
+            (x) => x.originChainId === which.originChainId && x.depositId === which.depositId,
+          );
+          return d && (which.refunded ? d.refund : d.fill) ? d : undefined;
+        },
+        timeoutMs,
+        `across relayer: deposit ${which.originChainId}/${which.depositId} not ${which.refunded ? "refunded" : "filled"}`,
+      ),
     stop: async () => {
       state.stopped = true;
-      clearTimeout(timer);
-      await running;
+      await poller.stop();
     },
   };
 }
@@ -286,27 +285,6 @@ async function refund(origin: TestChain, deposit: RelayedDeposit): Promise<void>
     `across refund ${deposit.originChainId}/${deposit.depositId}`,
   );
   deposit.refund = { hash, rootBundleId, at: Date.now() };
-}
-
-async function waitFor(
-  state: RelayerState,
-  errors: readonly unknown[],
-  which: { originChainId: number; depositId: bigint; refunded?: boolean },
-  timeoutMs: number,
-): Promise<RelayedDeposit> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = state.deposits.find(
-      (d) => d.originChainId === which.originChainId && d.depositId === which.depositId,
-    );
-    if (found && (which.refunded ? found.refund : found.fill)) return found;
-    if (errors.length) throw errors[0];
-    if (Date.now() > deadline)
-      throw new TestkitError(
-        `across relayer: deposit ${which.originChainId}/${which.depositId} not ${which.refunded ? "refunded" : "filled"} after ${timeoutMs} ms`,
-      );
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** The relay hash the destination pool keys fills by: `keccak256(abi.encode(relayData, destinationChainId))`. */

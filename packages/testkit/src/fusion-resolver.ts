@@ -21,6 +21,7 @@ import type { TestChain } from "./chain.ts";
 import { TestkitError } from "./errors.ts";
 import { limitOrderProtocolAbi } from "./fusion.ts";
 import { fusionOrderStruct, type WireOrder } from "./fusion-api.ts";
+import { pollEvery, waitForPoller } from "./poll.ts";
 import { HELPER_GAS, waitForSuccess } from "./tx.ts";
 
 /** An order as the resolver sees it in the active list, for its pricing rule. */
@@ -93,43 +94,25 @@ export function startFusionResolver(params: FusionResolverParameters): FusionRes
     mode: params.mode ?? "fill",
     stopped: false,
   };
-  const errors: unknown[] = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const loop = () => {
-    running = poll(state)
-      .catch((error: unknown) => {
-        errors.push(error);
-      })
-      .finally(() => {
-        if (!state.stopped) timer = setTimeout(loop, params.pollIntervalMs ?? 50);
-      });
-  };
-  loop();
+  const poller = pollEvery(() => poll(state), params.pollIntervalMs ?? 50);
   return {
     seen: state.seen,
     fills: state.fills,
-    errors,
+    errors: poller.errors,
     setMode: (mode) => {
       state.mode = mode;
     },
-    waitFor: async (orderHash, timeoutMs = 15_000) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const fill = state.fills.find((f) => f.orderHash === orderHash.toLowerCase());
-        if (fill) return fill;
-        if (errors.length) throw errors[0];
-        if (Date.now() > deadline)
-          throw new TestkitError(`fusion resolver: order ${orderHash} not filled after ${timeoutMs} ms`, {
-            details: state.waiting.get(orderHash.toLowerCase()) ?? "not in the active list",
-          });
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
+    waitFor: (orderHash, timeoutMs = 15_000) =>
+      waitForPoller(
+        poller,
+        () => state.fills.find((f) => f.orderHash === orderHash.toLowerCase()),
+        timeoutMs,
+        `fusion resolver: order ${orderHash} not filled`,
+        () => state.waiting.get(orderHash.toLowerCase()) ?? "not in the active list",
+      ),
     stop: async () => {
       state.stopped = true;
-      clearTimeout(timer);
-      await running;
+      await poller.stop();
     },
   };
 }

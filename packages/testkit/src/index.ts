@@ -40,6 +40,7 @@ export * from "./fund.ts";
 export * from "./fusion.ts";
 export * from "./fusion-api.ts";
 export * from "./fusion-resolver.ts";
+export * from "./poll.ts";
 export {
   type Postgres,
   type StartPostgresParameters,

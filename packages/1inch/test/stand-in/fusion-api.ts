@@ -1,4 +1,5 @@
 import type { Address } from "@ballast/core";
+import type { WireOrder } from "@ballast/testkit";
 import type { StandInReply, StandInRequest } from "./server.ts";
 
 /** Options of the Fusion (quoter / relayer / orders v2.0) stand-in. */
@@ -15,16 +16,7 @@ export type FusionStandInOptions = {
 
 /** An order the relayer stand-in recorded: the wire body of `POST …/order/submit`. */
 export type RecordedOrder = {
-  readonly order: {
-    salt: string;
-    maker: string;
-    receiver: string;
-    makerAsset: string;
-    takerAsset: string;
-    makingAmount: string;
-    takingAmount: string;
-    makerTraits: string;
-  };
+  readonly order: WireOrder;
   readonly signature: string;
   readonly quoteId: string;
   readonly extension: string;

@@ -1,6 +1,7 @@
 import { CBPS } from "../cost.ts";
 import { amountFor, mulDiv, usdValue, WAD } from "../math.ts";
 import type { AssetId } from "../model.ts";
+import { DUST_USD } from "./context.ts";
 import { exactMatch, greedyMatch, type Side, shareOfShortfall, swapDraft } from "./match.ts";
 import {
   type ChainFlows,
@@ -43,11 +44,17 @@ type Ledgers = ReadonlyMap<AssetId, Ledger>;
 /**
  * Phase 3: per chain, surpluses are swapped into deficits — greedy largest-first matching (exact for a uniform swap
  * cost), or an exact min-cost transportation when the chain has pair-specific costs; swaps below the minimum trade are
- * dropped. A chain is solved after the chains that send to it ({@link chainOrder}), so what a transfer delivers is
+ * dropped, unless they feed a multi-asset entry that clears it (`parts`: the LP's other assets wait for that swap, so
+ * dropping it would drop the whole entry; such a swap is kept down to {@link DUST_USD}). A chain is solved after the chains that send to it ({@link chainOrder}), so what a transfer delivers is
  * known before its chain swaps. Losses (fees, slippage, bridge cost) propagate downstream: a short node sends a
  * proportionally smaller bridge.
  */
-export function chainSwaps(ctx: FlowContext, nodes: Nodes, cross: CrossChain): ChainFlows {
+export function chainSwaps(
+  ctx: FlowContext,
+  nodes: Nodes,
+  cross: CrossChain,
+  parts: ReadonlySet<AssetId>,
+): ChainFlows {
   const ledgers = new Map<AssetId, Ledger>();
   for (const n of nodes.values())
     ledgers.set(n.asset, {
@@ -81,7 +88,7 @@ export function chainSwaps(ctx: FlowContext, nodes: Nodes, cross: CrossChain): C
     const ls = (byChain.get(c) ?? []).map((n) => ledgers.get(n.asset) as Ledger);
     const { nets, sur, defs } = chainNets(ctx, c, ls);
     const pairs = ctx.costs.hasPairs(c) ? exactMatch(ctx, c, sur, defs) : greedyMatch(sur, defs);
-    made.chainCost.set(c, makeSwaps(ctx, ledgers, sur, pairs, nets, made));
+    made.chainCost.set(c, makeSwaps(ctx, ledgers, { sur, pairs, nets, parts }, made));
     for (const l of ls) settle(l);
     const outs = cross.planned.filter((t) => t.route.fromChainId === c);
     sendTransfers(ctx, ledgers, outs, { processed, expected }, made);
@@ -170,15 +177,24 @@ function chainNets(
   return { nets, sur, defs };
 }
 
-/** Turns matched pairs into swaps (none below the minimum trade), books them, and returns the chain's swap cost. */
+/**
+ * Turns matched pairs into swaps (none below the minimum trade, or below {@link DUST_USD} into an LP's part), books
+ * them, and returns the chain's swap cost.
+ */
 function makeSwaps(
   ctx: FlowContext,
   ledgers: Ledgers,
-  sur: readonly Side[],
-  pairs: readonly { from: FlowNode; to: FlowNode; usd: bigint }[],
-  nets: ReadonlyMap<AssetId, bigint>,
+  chain: {
+    readonly sur: readonly Side[];
+    readonly pairs: readonly { from: FlowNode; to: FlowNode; usd: bigint }[];
+    readonly nets: ReadonlyMap<AssetId, bigint>;
+    readonly parts: ReadonlySet<AssetId>;
+  },
   made: Made,
 ): bigint {
+  const { sur, pairs, nets, parts } = chain;
+  const small = (to: FlowNode, usd: bigint) =>
+    usd === 0n || usd < (parts.has(to.asset) ? DUST_USD : ctx.minTrade);
   const bySource = new Map<AssetId, { to: FlowNode; usd: bigint }[]>();
   for (const p of pairs) {
     const list = bySource.get(p.from.asset);
@@ -191,16 +207,16 @@ function makeSwaps(
     if (!list) continue;
     const units = nets.get(from.asset) as bigint;
     const matched = list.reduce((a, p) => a + p.usd, 0n);
-    const allKept = list.every((p) => p.usd >= ctx.minTrade && p.usd > 0n);
+    const allKept = list.every((p) => !small(p.to, p.usd));
     let given = 0n;
     list.forEach((p, k) => {
-      if (p.usd < ctx.minTrade || p.usd === 0n) return;
+      if (small(p.to, p.usd)) return;
       const last = allKept && matched === surUsd && k === list.length - 1;
       const amountIn = last ? units - given : mulDiv(units, p.usd, surUsd);
       given += amountIn;
       if (amountIn <= 0n) return;
       const sw = swapDraft(ctx, from, p.to, amountIn);
-      if (sw.usd < ctx.minTrade) {
+      if (small(p.to, sw.usd)) {
         given -= amountIn;
         return;
       }

@@ -34,7 +34,7 @@ export function solveFlows(
   const sleeves = sleeveFlows(ctx, d, full, grossUp);
   const cross = crossChainFlows(ctx, sleeves.nodes);
   const nodes = withEndpoints(ctx, sleeves.nodes, cross);
-  const chains = chainSwaps(ctx, nodes, cross);
+  const chains = chainSwaps(ctx, nodes, cross, sleeves.parts);
   const { entries, residual, nodeRho } = deliveries(nodes, sleeves.sinks, chains);
   const { swaps, transfers, feesUsd, slippageUsd, bridgeUsd, chainCost } = chains;
   const { unmet, receivers } = cross;

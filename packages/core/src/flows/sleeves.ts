@@ -6,6 +6,7 @@ import {
   type FlowContext,
   type FlowNode,
   flowNode,
+  type Nodes,
   type SinkDraft,
   type SinkPart,
   type SleeveFlows,
@@ -63,7 +64,21 @@ export function sleeveFlows(
       if (sink) sinks.push(sink);
     }
   });
-  return { nodes: b.nodes, exits, sinks };
+  return { nodes: b.nodes, exits, sinks, parts: partNodes(ctx, b.nodes, sinks) };
+}
+
+/** The nodes multi-asset sinks worth at least the minimum trade ask for ({@link SleeveFlows.parts}). */
+function partNodes(ctx: FlowContext, nodes: Nodes, sinks: readonly SinkDraft[]): Set<AssetId> {
+  const parts = new Set<AssetId>();
+  for (const s of sinks) {
+    if (s.parts.length < 2) continue;
+    const usd = s.parts.reduce((a, p) => {
+      const n = nodes.get(p.asset) as FlowNode;
+      return a + usdValue(p.need, n.dec, n.price);
+    }, 0n);
+    if (usd >= ctx.minTrade) for (const p of s.parts) parts.add(p.asset);
+  }
+  return parts;
 }
 
 function exitOf(

@@ -88,6 +88,11 @@ export type SleeveFlows = {
   readonly nodes: Nodes;
   readonly exits: readonly ExitDraft[];
   readonly sinks: readonly SinkDraft[];
+  /**
+   * Nodes a multi-asset sink (LP) worth at least the minimum trade asks for: a swap into one is part of that entry,
+   * kept below the minimum trade (without it the entry gets none of its other assets either).
+   */
+  readonly parts: ReadonlySet<AssetId>;
 };
 
 /** A bridge transfer the cross-chain phase chose: `usd` leaves the node `from` over `route`. */

@@ -1,6 +1,6 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
-import { sleep } from "./keeper.ts";
+import { sleep } from "./sleep.ts";
 
 describe("sleep", () => {
   it("leaves no abort listener behind once the wait is over", async () => {
