@@ -90,7 +90,6 @@ export const emptyBatch = (fetch: ChainFetch): Batch => ({
 
 /** `m` with each amount added to its asset's. */
 const plus = (m: ReadonlyMap<AssetId, bigint>, adds: readonly (readonly [AssetId, bigint])[]) => {
-  if (adds.length === 0) return m;
   const out = new Map(m);
   for (const [a, x] of adds) out.set(a, (out.get(a) ?? 0n) + x);
   return out;
@@ -109,7 +108,7 @@ export function withOutcome(b: Batch, o: LegOutcome): Batch {
       b.min,
       effects.map((e) => [e.asset, e.min] as const),
     ),
-    touched: effects.length === 0 ? b.touched : new Set([...b.touched, ...effects.map((e) => e.asset)]),
+    touched: new Set([...b.touched, ...effects.map((e) => e.asset)]),
     states,
     surplus: o.surplus ? plus(b.surplus, [[o.surplus.asset, o.surplus.amount]]) : b.surplus,
     sold: plus(b.sold, sold),

@@ -66,7 +66,7 @@ function outcomeOf(leg: SleeveLeg, enc: LegEncoding<unknown>, note: string | und
   return {
     effects: enc.effects,
     ...(enc.state !== undefined ? { state: { protocol: leg.protocol, state: enc.state } } : {}),
-    ...(enc.unpricedUsd !== undefined ? { unpricedUsd: enc.unpricedUsd } : {}),
+    unpricedUsd: enc.unpricedUsd ?? 0n,
     ...(enc.floors ? { floors: enc.floors } : {}),
     realized: {
       step: leg.step,
