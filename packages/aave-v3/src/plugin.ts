@@ -1,14 +1,9 @@
-import { addressProblem } from "@ballast/chain";
-import type { Address, ProtocolPlugin } from "@ballast/core";
+import { addressSchema as address } from "@ballast/chain/schema";
+import type { ProtocolPlugin } from "@ballast/core";
 import { z } from "zod";
 import { aavePoolKind } from "./firewall.ts";
 import { aaveMarkets, getAaveMarket } from "./markets.ts";
 import { type AaveV3Config, aaveV3Protocol } from "./protocol.ts";
-
-const address = z.string().superRefine((s, ctx) => {
-  const problem = addressProblem(s);
-  if (problem) ctx.addIssue({ code: "custom", message: problem });
-}) as unknown as z.ZodType<Address>;
 
 /**
  * The `chains.<name>.aave` section: the market's addresses (`version` picks the UiPoolDataProvider layout, "latest"

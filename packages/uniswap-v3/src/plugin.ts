@@ -1,16 +1,11 @@
-import { addressProblem } from "@ballast/chain";
-import type { Address, ProtocolPlugin } from "@ballast/core";
+import { addressSchema as address } from "@ballast/chain/schema";
+import type { ProtocolPlugin } from "@ballast/core";
 import type { Chain, Client, Transport } from "viem";
 import { z } from "zod";
 import { DEFAULT_FEE_TIERS } from "./constants.ts";
 import { uniswapPositionManagerKind, uniswapSwapRouterKind } from "./firewall.ts";
 import { type UniswapV3Config, uniswapV3Protocol } from "./protocol.ts";
 import { uniswapV3Venue } from "./venue.ts";
-
-const address = z.string().superRefine((s, ctx) => {
-  const problem = addressProblem(s);
-  if (problem) ctx.addIssue({ code: "custom", message: problem });
-}) as unknown as z.ZodType<Address>;
 
 /** The `chains.<name>.uniswap` section: the deployment, and the fee tiers swaps are routed through. */
 export const uniswapV3ConfigSchema = z
