@@ -19,7 +19,7 @@ import {
   seedBridgePortfolio,
   seedDemoPortfolio,
   startDemoChains,
-} from "../apps/keeper/src/demo-portfolio.ts";
+} from "@ballast/keeper/demo";
 import {
   buildRuntime,
   createLogger,
@@ -27,9 +27,9 @@ import {
   keeperCycle,
   loadConfig,
   openJournal,
-} from "../apps/keeper/src/index.ts";
-import { type PortfolioState, WAD } from "../packages/core/src/index.ts";
-import { setPrice, startAcrossApi, startAcrossRelayer, testAccounts } from "../packages/testkit/src/index.ts";
+} from "@ballast/keeper";
+import { type PortfolioState, WAD } from "@ballast/core";
+import { setPrice, startAcrossApi, startAcrossRelayer, testAccounts } from "@ballast/testkit";
 
 const FILL_DELAY_MS = 2_000;
 const MAX_CYCLES = 20;

@@ -24,10 +24,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDemoKeeper, seedDemoPortfolio, startDemoChains } from "../apps/keeper/src/demo-portfolio.ts";
-import { type Keeper, type KeeperCycle, keeperCycle } from "../apps/keeper/src/index.ts";
-import { type PortfolioState, WAD, wadToBpsNumber } from "../packages/core/src/index.ts";
-import { isLandingSleeve } from "../packages/engine/src/index.ts";
+import { openDemoKeeper, seedDemoPortfolio, startDemoChains } from "@ballast/keeper/demo";
+import { type Keeper, type KeeperCycle, keeperCycle } from "@ballast/keeper";
+import { type PortfolioState, WAD, wadToBpsNumber } from "@ballast/core";
+import { isLandingSleeve } from "@ballast/engine";
 import {
   type AcrossApi,
   type AcrossRelayer,
@@ -37,7 +37,7 @@ import {
   startAcrossRelayer,
   type TestChain,
   testAccounts,
-} from "../packages/testkit/src/index.ts";
+} from "@ballast/testkit";
 
 const DRIFTS = 24;
 const TRIES = 60;
