@@ -12,12 +12,7 @@
 import { cpus, loadavg } from "node:os";
 import { type BridgeCost, backtest, syntheticHistory } from "@ballast/backtest";
 import { type Address, type Asset, assetId } from "@ballast/core";
-import {
-  type ChainStatics,
-  type PolicyRules,
-  protocolsOf,
-  type SleeveSpec,
-} from "@ballast/engine";
+import { type ChainStatics, type PolicyRules, protocolsOf, type SleeveSpec } from "@ballast/engine";
 
 const WAD = 10n ** 18n;
 const token = (chainId: number, address: Address, symbol: string, decimals: number): Asset => ({

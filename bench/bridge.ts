@@ -12,14 +12,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  bridgeConfigYaml,
-  demoEnv,
-  openDemoKeeper,
-  seedBridgePortfolio,
-  seedDemoPortfolio,
-  startDemoChains,
-} from "@ballast/keeper/demo";
+import { type PortfolioState, WAD } from "@ballast/core";
 import {
   buildRuntime,
   createLogger,
@@ -28,7 +21,14 @@ import {
   loadConfig,
   openJournal,
 } from "@ballast/keeper";
-import { type PortfolioState, WAD } from "@ballast/core";
+import {
+  bridgeConfigYaml,
+  demoEnv,
+  openDemoKeeper,
+  seedBridgePortfolio,
+  seedDemoPortfolio,
+  startDemoChains,
+} from "@ballast/keeper/demo";
 import { setPrice, startAcrossApi, startAcrossRelayer, testAccounts } from "@ballast/testkit";
 
 const FILL_DELAY_MS = 2_000;

@@ -22,7 +22,9 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { testkitChainYaml } from "@ballast/keeper/demo";
+import { encodeBorrow, encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
+import { type Call, wadToBpsNumber } from "@ballast/core";
+import { type CycleResult, runCycle } from "@ballast/engine";
 import {
   buildRuntime,
   type Config,
@@ -34,9 +36,7 @@ import {
   openJournal,
   policyOf,
 } from "@ballast/keeper";
-import { encodeBorrow, encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
-import { type Call, wadToBpsNumber } from "@ballast/core";
-import { type CycleResult, runCycle } from "@ballast/engine";
+import { testkitChainYaml } from "@ballast/keeper/demo";
 import {
   ANVIL_PRIVATE_KEYS,
   type CountingProxy,

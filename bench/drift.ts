@@ -24,10 +24,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDemoKeeper, seedDemoPortfolio, startDemoChains } from "@ballast/keeper/demo";
-import { type Keeper, type KeeperCycle, keeperCycle } from "@ballast/keeper";
 import { type PortfolioState, WAD, wadToBpsNumber } from "@ballast/core";
 import { isLandingSleeve } from "@ballast/engine";
+import { type Keeper, type KeeperCycle, keeperCycle } from "@ballast/keeper";
+import { openDemoKeeper, seedDemoPortfolio, startDemoChains } from "@ballast/keeper/demo";
 import {
   type AcrossApi,
   type AcrossRelayer,

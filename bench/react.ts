@@ -12,8 +12,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDemoKeeper, seedDemoPortfolio, startDemoChains } from "@ballast/keeper/demo";
 import { type Keeper, runDaemon } from "@ballast/keeper";
+import { openDemoKeeper, seedDemoPortfolio, startDemoChains } from "@ballast/keeper/demo";
 import { fund, mintableErc20Abi, type TestChain, testAccounts } from "@ballast/testkit";
 
 const MOVES = 20;

@@ -17,7 +17,6 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { demoConfigYaml, seedDemoPortfolio } from "@ballast/keeper/demo";
 import {
   assembleKeeper,
   type Config,
@@ -31,6 +30,7 @@ import {
   runWorker,
   type Sql,
 } from "@ballast/keeper";
+import { demoConfigYaml, seedDemoPortfolio } from "@ballast/keeper/demo";
 import {
   ANVIL_PRIVATE_KEYS,
   startPostgres,
