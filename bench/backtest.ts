@@ -10,14 +10,9 @@
  *   pnpm bench:backtest
  */
 import { cpus, loadavg } from "node:os";
-import { type BridgeCost, backtest, syntheticHistory } from "../packages/backtest/src/index.ts";
-import { type Address, type Asset, assetId } from "../packages/core/src/index.ts";
-import {
-  type ChainStatics,
-  type PolicyRules,
-  protocolsOf,
-  type SleeveSpec,
-} from "../packages/engine/src/index.ts";
+import { type BridgeCost, backtest, syntheticHistory } from "@ballast/backtest";
+import { type Address, type Asset, assetId } from "@ballast/core";
+import { type ChainStatics, type PolicyRules, protocolsOf, type SleeveSpec } from "@ballast/engine";
 
 const WAD = 10n ** 18n;
 const token = (chainId: number, address: Address, symbol: string, decimals: number): Asset => ({

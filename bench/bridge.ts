@@ -12,14 +12,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  bridgeConfigYaml,
-  demoEnv,
-  openDemoKeeper,
-  seedBridgePortfolio,
-  seedDemoPortfolio,
-  startDemoChains,
-} from "../apps/keeper/src/demo-portfolio.ts";
+import { type PortfolioState, WAD } from "@ballast/core";
 import {
   buildRuntime,
   createLogger,
@@ -27,9 +20,16 @@ import {
   keeperCycle,
   loadConfig,
   openJournal,
-} from "../apps/keeper/src/index.ts";
-import { type PortfolioState, WAD } from "../packages/core/src/index.ts";
-import { setPrice, startAcrossApi, startAcrossRelayer, testAccounts } from "../packages/testkit/src/index.ts";
+} from "@ballast/keeper";
+import {
+  bridgeConfigYaml,
+  demoEnv,
+  openDemoKeeper,
+  seedBridgePortfolio,
+  seedDemoPortfolio,
+  startDemoChains,
+} from "@ballast/keeper/demo";
+import { setPrice, startAcrossApi, startAcrossRelayer, testAccounts } from "@ballast/testkit";
 
 const FILL_DELAY_MS = 2_000;
 const MAX_CYCLES = 20;

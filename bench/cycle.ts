@@ -22,7 +22,9 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { testkitChainYaml } from "../apps/keeper/src/demo-portfolio.ts";
+import { encodeBorrow, encodeSupply, fetchAavePositions } from "@ballast/aave-v3";
+import { type Call, wadToBpsNumber } from "@ballast/core";
+import { type CycleResult, runCycle } from "@ballast/engine";
 import {
   buildRuntime,
   type Config,
@@ -33,10 +35,8 @@ import {
   loadConfig,
   openJournal,
   policyOf,
-} from "../apps/keeper/src/index.ts";
-import { encodeBorrow, encodeSupply, fetchAavePositions } from "../packages/aave-v3/src/index.ts";
-import { type Call, wadToBpsNumber } from "../packages/core/src/index.ts";
-import { type CycleResult, runCycle } from "../packages/engine/src/index.ts";
+} from "@ballast/keeper";
+import { testkitChainYaml } from "@ballast/keeper/demo";
 import {
   ANVIL_PRIVATE_KEYS,
   type CountingProxy,
@@ -49,14 +49,14 @@ import {
   type TestChain,
   testAccounts,
   testkitAaveMarket,
-} from "../packages/testkit/src/index.ts";
+} from "@ballast/testkit";
 import {
   approveCall,
   combinePositionManagerCalls,
   encodeMint,
   poolAbi,
   rangeAround,
-} from "../packages/uniswap-v3/src/index.ts";
+} from "@ballast/uniswap-v3";
 
 const SIZES = [1, 10, 100] as const;
 const ACCOUNTS: Record<(typeof SIZES)[number], TestAccountName> = { 1: "alice", 10: "bob", 100: "carol" };

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { type CycleView, historyOf, recordCycle, statusOf } from "../apps/keeper/src/dashboard/index.ts";
-import { journalOver, openJournal } from "../apps/keeper/src/index.ts";
+import { journalOver, openJournal } from "@ballast/keeper";
+import { type CycleView, historyOf, recordCycle, statusOf } from "@ballast/keeper/dashboard";
 
 const DASHBOARD = new URL("../apps/keeper/dashboard/", import.meta.url);
 const DAY = 86_400;

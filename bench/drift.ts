@@ -25,10 +25,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDemoKeeper, seedDemoPortfolio, startDemoChains } from "../apps/keeper/src/demo-portfolio.ts";
-import { type Keeper, type KeeperCycle, keeperCycle } from "../apps/keeper/src/index.ts";
-import { type PortfolioState, WAD, wadToBpsNumber } from "../packages/core/src/index.ts";
-import { isLandingSleeve } from "../packages/engine/src/index.ts";
+import { type PortfolioState, WAD, wadToBpsNumber } from "@ballast/core";
+import { isLandingSleeve } from "@ballast/engine";
+import { type Keeper, type KeeperCycle, keeperCycle } from "@ballast/keeper";
+import { openDemoKeeper, seedDemoPortfolio, startDemoChains } from "@ballast/keeper/demo";
 import {
   type AcrossApi,
   type AcrossRelayer,
@@ -38,7 +38,7 @@ import {
   startAcrossRelayer,
   type TestChain,
   testAccounts,
-} from "../packages/testkit/src/index.ts";
+} from "@ballast/testkit";
 
 const DRIFTS = 24;
 /** Drifts tried for {@link DRIFTS} rebalances: with `--across` every chain lands on target, and most drifts stay in band. */

@@ -18,7 +18,7 @@ import {
   createOneInchClient,
   fusionApprovalCall,
   placeFusionOrder,
-} from "../packages/1inch/src/index.ts";
+} from "@ballast/1inch";
 import {
   advanceTimeTo,
   mintableErc20Abi as erc20Abi,
@@ -30,7 +30,7 @@ import {
   type TestChain,
   testAccounts,
   waitForSuccess,
-} from "../packages/testkit/src/index.ts";
+} from "@ballast/testkit";
 
 const SIZES_USD = [250_000n, 1_000_000n, 5_000_000n];
 const MARGINS_BPS = [5, 20, 50];

@@ -3,7 +3,7 @@
  * local real contracts, as one EIP-7702 batch and as the same legs sent separately; prints `ratio: 0.xx`.
  * Starts a testkit anvil and always stops it.
  */
-import { runGasBench } from "../packages/chain/bench/index.ts";
+import { runGasBench } from "@ballast/chain/bench";
 
 try {
   await runGasBench();

@@ -16,8 +16,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EXAMPLE_CONFIG, loadConfig, runBacktestCommand } from "../apps/keeper/src/index.ts";
-import { formatUsd, max, planLegs } from "../packages/core/src/index.ts";
+import { formatUsd, max, planLegs } from "@ballast/core";
+import { EXAMPLE_CONFIG, loadConfig, runBacktestCommand } from "@ballast/keeper";
 
 const SEEDS = [1, 2, 3, 4, 5];
 const VOLS = ["60%", "120%"];

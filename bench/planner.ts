@@ -35,7 +35,7 @@ import {
   type Snapshot,
   sha256Hex,
   WAD,
-} from "../packages/core/src/index.ts";
+} from "@ballast/core";
 
 const CHAINS = [1, 10, 56, 100, 137, 250, 8453, 42161, 43114, 59144];
 const SYMBOLS = ["WETH", "USDC", "DAI", "WBTC", "LINK", "UNI", "AAVE", "ARB"] as const;

@@ -12,9 +12,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDemoKeeper, seedDemoPortfolio, startDemoChains } from "../apps/keeper/src/demo-portfolio.ts";
-import { type Keeper, runDaemon } from "../apps/keeper/src/index.ts";
-import { fund, mintableErc20Abi, type TestChain, testAccounts } from "../packages/testkit/src/index.ts";
+import { type Keeper, runDaemon } from "@ballast/keeper";
+import { openDemoKeeper, seedDemoPortfolio, startDemoChains } from "@ballast/keeper/demo";
+import { fund, mintableErc20Abi, type TestChain, testAccounts } from "@ballast/testkit";
 
 const MOVES = 20;
 const INTERVALS = [1, 2] as const;

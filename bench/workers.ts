@@ -17,7 +17,6 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { demoConfigYaml, seedDemoPortfolio } from "../apps/keeper/src/demo-portfolio.ts";
 import {
   assembleKeeper,
   type Config,
@@ -30,14 +29,15 @@ import {
   openJournal,
   runWorker,
   type Sql,
-} from "../apps/keeper/src/index.ts";
+} from "@ballast/keeper";
+import { demoConfigYaml, seedDemoPortfolio } from "@ballast/keeper/demo";
 import {
   ANVIL_PRIVATE_KEYS,
   startPostgres,
   startTestChain,
   TEST_ACCOUNT_INDEX,
   testAccounts,
-} from "../packages/testkit/src/index.ts";
+} from "@ballast/testkit";
 
 const arg = process.argv.indexOf("--sizes");
 const SIZES = (arg > 0 ? (process.argv[arg + 1] ?? "") : "10,100").split(",").map(Number);

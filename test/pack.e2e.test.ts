@@ -94,12 +94,15 @@ describe("the packed library packages", () => {
         run("tar", ["-xzOf", tarballs[p]!, "package/package.json"], ROOT),
       ) as Record<string, unknown>;
       expect(manifest.sideEffects).toBe(false);
-      // 1inch also exports its registry plugin alone (its index carries Fusion, which a browser bundle cannot take).
-      const plugin =
-        p === "1inch" ? { "./plugin": { types: "./dist/plugin.d.ts", default: "./dist/plugin.js" } } : {};
+      // 1inch also exports its registry plugin alone (its index carries Fusion, which a browser bundle cannot take);
+      // chain its config fields (zod) apart, so that its main entry loads no zod.
+      const subpath = (name: string) => ({
+        [`./${name}`]: { types: `./dist/${name}.d.ts`, default: `./dist/${name}.js` },
+      });
+      const more = p === "1inch" ? subpath("plugin") : p === "chain" ? subpath("schema") : {};
       expect(manifest.exports).toEqual({
         ".": { types: "./dist/index.d.ts", default: "./dist/index.js" },
-        ...plugin,
+        ...more,
       });
       if (p !== "core") expect(manifest.peerDependencies).toEqual({ viem: expect.any(String) });
     });

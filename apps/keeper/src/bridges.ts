@@ -4,18 +4,14 @@
  * origin after its deadline, or unsent (its batch never landed). Until then it is in flight (its origin and its
  * destination hold) and its expected output is in transit (counted as the destination's wallet balance).
  */
-import {
-  type AcrossDeposit,
-  type DepositEvent,
-  findDepositRefund,
-  parseDeposits,
-  readDepositState,
-} from "@ballast/across";
 import type { InFlightItem, TxRecord } from "@ballast/chain";
 import {
   type Address,
   assetId,
+  type BridgeDeposit,
   type BridgeQuote,
+  type BridgeTransfer,
+  type BridgeVenue,
   formatUsd,
   type Hex,
   mulDiv,
@@ -53,12 +49,12 @@ export type TransferRecord = {
   /** Destination-clock unix seconds after which it can no longer be filled. */
   readonly fillDeadline: number;
   readonly estimatedFillSec: number | undefined;
-  /** The bridge's own record (Across: the deposit's arguments). */
-  readonly deposit: AcrossDeposit;
+  /** The bridge's own record (the quote's `record`; Across: the deposit's arguments). */
+  readonly deposit: unknown;
   readonly status: TransferStatus;
   readonly createdAt: number;
-  /** The origin's `FundsDeposited` once the batch landed (deposit id, relay data). */
-  readonly event?: DepositEvent | undefined;
+  /** The deposit once the batch landed, as the origin recorded it (its id, and the bridge's data: Across's relay data). */
+  readonly event?: BridgeDeposit | undefined;
   readonly depositTx?: Hex | undefined;
   /** Each status change: when, what, why. */
   readonly life: readonly { readonly at: number; readonly status: TransferStatus; readonly detail: string }[];
@@ -136,7 +132,7 @@ function transferOf(
     bridge: q.bridge,
     originChainId: q.fromChainId,
     destChainId: q.toChainId,
-    account: account ?? (q.record as AcrossDeposit).depositor,
+    account: account ?? bridgeOf(k, q.fromChainId, q.bridge).settlement.depositor(q.record),
     symbol: tokenIn?.symbol ?? q.tokenIn,
     tokenIn: q.tokenIn,
     tokenOut: q.tokenOut,
@@ -148,7 +144,7 @@ function transferOf(
     feeUsd: q.amountIn > 0n ? mulDiv(usd, q.feeIn, q.amountIn) : 0n,
     fillDeadline: q.fillDeadline,
     estimatedFillSec: q.estimatedFillSec,
-    deposit: q.record as AcrossDeposit,
+    deposit: q.record,
     status: "journaled",
     createdAt: params.at,
     life: [
@@ -301,6 +297,24 @@ function runtimeOf(k: Keeper, chainId: number) {
   return c;
 }
 
+/** The bridge `name` of a chain (its venue reads that chain); throws when the config gives the chain none. */
+function bridgeOf(k: Keeper, chainId: number, name: string): BridgeVenue {
+  const c = runtimeOf(k, chainId);
+  const bridge = c.setup.bridge;
+  if (bridge?.name !== name)
+    throw new Error(`chain ${c.key} has no ${name} bridge: cannot read the transfer`);
+  return bridge;
+}
+
+/** What the bridge's settlement matches and reads a transfer by. */
+const transferOfRecord = (r: TransferRecord): BridgeTransfer => ({
+  record: r.deposit,
+  toChainId: r.destChainId,
+  tokenIn: r.tokenIn,
+  amountIn: r.amountIn,
+  account: r.account,
+});
+
 /** The successful receipt of a journaled batch: its inclusion's, or any attempt's the chain has mined; else none. */
 export async function landedReceipt(client: Keeper["chains"][number]["clients"]["public"], tx: TxRecord) {
   const hashes = tx.inclusion ? [tx.inclusion.hash] : tx.attempts.map((x) => x.hash);
@@ -314,57 +328,44 @@ export async function landedReceipt(client: Keeper["chains"][number]["clients"][
   return undefined;
 }
 
-/** One step of a transfer's life, read from the chains; returns `r` itself when nothing changed. */
+/**
+ * One step of a transfer's life, read from the chains through its bridge's settlement (the origin's venue for the
+ * deposit and the refund, the destination's for the fill); returns `r` itself when nothing changed.
+ */
 async function advance(k: Keeper, r: TransferRecord, now: number): Promise<TransferRecord> {
-  const origin = runtimeOf(k, r.originChainId);
-  if (r.status === "journaled") {
-    const tx = await k.journal.txStore.get(r.originChainId, r.planId);
-    if (!tx || tx.status === "dropped" || tx.status === "reverted")
-      return moved(r, "unsent", now, tx ? `origin batch ${tx.status}` : "the origin batch was never sent");
-    // The journal may not know yet that its batch landed (a read-only command, a kill before it was marked): any
-    // attempt's successful receipt is the chain's word.
-    const receipt = await landedReceipt(origin.clients.public, tx);
-    if (!receipt) return r;
-    const event = parseDeposits({
-      logs: receipt.logs,
-      spokePool: r.deposit.spokePool,
-      originChainId: r.originChainId,
-    }).find(
-      (e) =>
-        e.destinationChainId === r.destChainId &&
-        e.inputAmount === r.amountIn &&
-        e.inputToken.toLowerCase() === r.tokenIn.toLowerCase() &&
-        e.depositor.toLowerCase() === r.account.toLowerCase(),
-    );
-    if (!event)
-      return moved(r, "unsent", now, `origin batch ${receipt.transactionHash} carries no such deposit`);
-    return moved(r, "deposited", now, `deposit #${event.depositId} in ${receipt.transactionHash}`, {
-      event,
-      depositTx: receipt.transactionHash,
-    });
-  }
+  if (r.status === "journaled") return deposited(k, r, now);
   if (!r.event) return r;
+  const transfer = transferOfRecord(r);
   const dest = runtimeOf(k, r.destChainId);
-  const destPool = dest.config.across?.spokePool;
-  if (!destPool) throw new Error(`chain ${dest.key} has no across.spokePool: cannot read the fill`);
-  const state = await readDepositState(dest.clients.public, { spokePool: destPool, deposit: r.event });
+  const state = await bridgeOf(k, r.destChainId, r.bridge).settlement.fillState(r.event);
   if (state.state === "filled") return moved(r, "filled", now, `filled on ${dest.key}`);
   if (state.state === "pending") return r;
-  const refund = await findDepositRefund(origin.clients.public, {
-    spokePool: r.deposit.spokePool,
-    deposit: r.event,
-    fromBlock: r.event.blockNumber ?? 0n,
-  });
-  if (refund)
-    return moved(
-      r,
-      "refunded",
-      now,
-      `refunded on ${origin.key} (root bundle ${refund.rootBundleId}, ${refund.transactionHash})`,
-    );
+  const refund = await bridgeOf(k, r.originChainId, r.bridge).settlement.findRefund(transfer, r.event);
+  if (refund) return moved(r, "refunded", now, `refunded on ${keyOf(k, r.originChainId)} (${refund})`);
   return r.status === "expired"
     ? r
     : moved(r, "expired", now, `unfilled ${state.secondsPast} s past its deadline: awaiting the refund`);
+}
+
+/** A journaled transfer: deposited once its origin batch landed with the deposit, unsent if it never will. */
+async function deposited(k: Keeper, r: TransferRecord, now: number): Promise<TransferRecord> {
+  const tx = await k.journal.txStore.get(r.originChainId, r.planId);
+  if (!tx || tx.status === "dropped" || tx.status === "reverted")
+    return moved(r, "unsent", now, tx ? `origin batch ${tx.status}` : "the origin batch was never sent");
+  // The journal may not know yet that its batch landed (a read-only command, a kill before it was marked): any
+  // attempt's successful receipt is the chain's word.
+  const receipt = await landedReceipt(runtimeOf(k, r.originChainId).clients.public, tx);
+  if (!receipt) return r;
+  const event = bridgeOf(k, r.originChainId, r.bridge).settlement.findDeposit(
+    receipt.logs,
+    transferOfRecord(r),
+  );
+  if (!event)
+    return moved(r, "unsent", now, `origin batch ${receipt.transactionHash} carries no such deposit`);
+  return moved(r, "deposited", now, `deposit #${event.depositId} in ${receipt.transactionHash}`, {
+    event,
+    depositTx: receipt.transactionHash,
+  });
 }
 
 /** Metrics and a log line of a status change. */

@@ -273,6 +273,7 @@ function statusCommand(p: Command): void {
             JSON.stringify(
               statusJson(
                 { ...result, state: result.state },
+                k.chains.map((c) => c.setup),
                 {
                   risk: toJsonValue(await riskSummary(k, nowSeconds())),
                   transfers: transfers

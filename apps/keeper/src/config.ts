@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
+import { secretRefSchema } from "@ballast/chain/schema";
 import {
   addressSchema as address,
   ConfigError,
@@ -23,14 +24,6 @@ export type { LimitsConfig, SleeveConfig } from "@ballast/config";
 export { ConfigError, formatBps } from "@ballast/config";
 
 import { formatBps } from "@ballast/config";
-
-/** A secret reference: `env:NAME` (read from the environment) or a keystore file with its password in the environment. */
-const secretRef = z.union([
-  z.string().regex(/^env:[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected "env:VARIABLE_NAME"' }),
-  z
-    .object({ keystore: z.string().min(1), password: z.string().regex(/^env:[A-Za-z_][A-Za-z0-9_]*$/) })
-    .strict(),
-]);
 
 /** Simple7702Account (eth-infinitism, EntryPoint v0.8) as deployed on public chains. */
 export const SIMPLE_7702_ACCOUNT = "0x4Cd241E8d1510e30b2076397afc7508Ae59C66c9";
@@ -59,7 +52,7 @@ const account = z.discriminatedUnion("type", [
   z
     .object({
       type: z.literal("eip7702"),
-      key: secretRef,
+      key: secretRefSchema,
       /** The delegation target; default: the public Simple7702Account deployment. */
       implementation: address.default(SIMPLE_7702_ACCOUNT),
       /** The account's address, so read-only commands (status, plan) run without the key. */
@@ -72,7 +65,7 @@ const account = z.discriminatedUnion("type", [
       safe: address,
       /** How the key reaches the Safe: an enabled module, a 1-of-N owner, or a member of a Zodiac Roles role. */
       as: z.enum(["module", "owner", "roles"]).default("module"),
-      key: secretRef,
+      key: secretRefSchema,
       multiSendCallOnly: address.default(MULTI_SEND_CALL_ONLY_130),
       /** With `as: roles`: the Roles v2 modifier (the Safe's module) and the role the key is a member of. */
       roles: z

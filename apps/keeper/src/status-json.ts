@@ -1,4 +1,3 @@
-import { AAVE_V3_PROTOCOL, type AavePositions, aaveAccountSummary } from "@ballast/aave-v3";
 import {
   type AssetId,
   type AssetRegistry,
@@ -6,7 +5,7 @@ import {
   type PortfolioState,
   toJsonValue,
 } from "@ballast/core";
-import type { CycleResult } from "@ballast/engine";
+import type { ChainSetup, CycleResult } from "@ballast/engine";
 import { formatUnits } from "viem";
 
 /** One token amount for scripts: base units and decimals (exact), and the same as a decimal string. */
@@ -40,9 +39,14 @@ export function jsonAmount(asset: AssetId, amount: bigint, assets: AssetRegistry
 /**
  * `ballast status --json`: per sleeve its weights (wads and bps as strings, as before) plus its amounts per token and
  * its USD value as decimal strings; per chain the holdings with their amounts; each Aave account's totals (USD decimal
- * strings, health factor, LTV and liquidation threshold in bps); the decision and health factors.
+ * strings, health factor, LTV and liquidation threshold in bps: each protocol's `account`, under its key); the decision
+ * and health factors.
  */
-export function statusJson(result: CycleResult & { state: PortfolioState }, extra: Record<string, unknown>) {
+export function statusJson(
+  result: CycleResult & { state: PortfolioState },
+  setups: readonly Pick<ChainSetup, "chainId" | "protocols">[],
+  extra: Record<string, unknown>,
+) {
   const { state } = result;
   const assets = state.snapshot.assets;
   const amounts = (units: ReadonlyMap<AssetId, bigint>) =>
@@ -75,26 +79,28 @@ export function statusJson(result: CycleResult & { state: PortfolioState }, extr
         amounts: h.exposures.map((e) => jsonAmount(e.asset, e.amount, assets)),
       })),
     })),
-    aave: Object.values(result.fetches).flatMap((f) => {
-      const aave = f.reads[AAVE_V3_PROTOCOL]?.state as AavePositions | undefined;
-      if (!aave) return [];
-      const s = aaveAccountSummary(aave);
-      const a = aave.account;
-      return [
-        {
-          chainId: f.chainId,
-          chain: f.key,
-          collateral: usd(s.collateralUsd),
-          debt: usd(s.debtUsd),
-          net: usd(s.netUsd),
-          healthFactor: a.totalDebtBase === 0n ? null : formatUnits(s.healthFactor, 18),
-          ltvBps: Number(a.ltv),
-          liquidationThresholdBps: Number(a.currentLiquidationThreshold),
-        },
-      ];
-    }),
+    ...protocolAccounts(result, setups),
     healthFactors: toJsonValue(healthFactors(state)),
     decision: toJsonValue(result.decision),
     ...extra,
   };
+}
+
+/**
+ * The accounts the protocols show (`Protocol.account`, e.g. `aave`: each Aave account's totals), by key: one entry per
+ * chain that read it, with the chain's id and name; a key of a configured protocol is listed even when empty.
+ */
+function protocolAccounts(
+  result: CycleResult,
+  setups: readonly Pick<ChainSetup, "chainId" | "protocols">[],
+): Record<string, Record<string, unknown>[]> {
+  const accounts: Record<string, Record<string, unknown>[]> = {};
+  for (const p of setups.flatMap((s) => s.protocols)) if (p.account) accounts[p.account.key] = [];
+  for (const f of Object.values(result.fetches))
+    for (const p of setups.find((s) => s.chainId === f.chainId)?.protocols ?? []) {
+      const read = f.reads[p.name];
+      if (p.account && read)
+        accounts[p.account.key]?.push({ chainId: f.chainId, chain: f.key, ...p.account.json(read.state) });
+    }
+  return accounts;
 }

@@ -1,26 +1,10 @@
-import { addressProblem } from "@ballast/chain";
-import {
-  type Address,
-  type Call,
-  type ProtocolPlugin,
-  type SecretRef,
-  secretRefProblem,
-} from "@ballast/core";
+import { addressSchema as address, secretRefSchema as secret } from "@ballast/chain/schema";
+import type { Address, Call, ProtocolPlugin } from "@ballast/core";
 import { z } from "zod";
 import { oneInchRouterKind } from "./firewall.ts";
 import { createOneInchClient } from "./http.ts";
 import { AGGREGATION_ROUTER_V6, DEFAULT_ROUTERS, decodeAggregationRouterV6 } from "./routers.ts";
 import { approveCall, oneInchVenue } from "./venue.ts";
-
-const address = z.string().superRefine((s, ctx) => {
-  const problem = addressProblem(s);
-  if (problem) ctx.addIssue({ code: "custom", message: problem });
-}) as unknown as z.ZodType<Address>;
-
-const secret = z.unknown().superRefine((v, ctx) => {
-  const problem = secretRefProblem(v);
-  if (problem) ctx.addIssue({ code: "custom", message: problem });
-}) as unknown as z.ZodType<SecretRef>;
 
 /**
  * Fusion orders on a chain (used when `policy.fusion` is set and `swap` lists 1inch): the Limit Order Protocol the

@@ -1,14 +1,11 @@
-import { addressProblem } from "@ballast/chain";
+import { addressSchema as address } from "@ballast/chain/schema";
 import type { Address, ProtocolPlugin } from "@ballast/core";
+import { type Client, getAddress, parseAbi } from "viem";
+import { readContract } from "viem/actions";
 import { z } from "zod";
 import { aavePoolKind } from "./firewall.ts";
 import { aaveMarkets, getAaveMarket } from "./markets.ts";
 import { type AaveV3Config, aaveV3Protocol } from "./protocol.ts";
-
-const address = z.string().superRefine((s, ctx) => {
-  const problem = addressProblem(s);
-  if (problem) ctx.addIssue({ code: "custom", message: problem });
-}) as unknown as z.ZodType<Address>;
 
 /**
  * The `chains.<name>.aave` section: the market's addresses (`version` picks the UiPoolDataProvider layout, "latest"
@@ -49,4 +46,24 @@ export const aaveV3Plugin: ProtocolPlugin<AaveV3Section> = {
   },
   protocol: (section) => aaveV3Protocol(aaveV3ConfigOf(section)),
   firewall: (section) => [{ address: aaveV3ConfigOf(section).pool, kind: aavePoolKind }],
+  deployments: {
+    1: "AaveV3Ethereum",
+    10: "AaveV3Optimism",
+    137: "AaveV3Polygon",
+    8453: "AaveV3Base",
+    42161: "AaveV3Arbitrum",
+  },
+  tokenCandidates: (section, client) => aaveReserveTokens(aaveV3ConfigOf(section).pool, client as Client),
 };
+
+const reservesListAbi = parseAbi(["function getReservesList() view returns (address[])"]);
+
+/** The underlying tokens of a market's reserves (`Pool.getReservesList()`). */
+async function aaveReserveTokens(pool: Address, client: Client): Promise<Address[]> {
+  const list = await readContract(client, {
+    address: pool,
+    abi: reservesListAbi,
+    functionName: "getReservesList",
+  });
+  return list.map((a) => getAddress(a));
+}

@@ -23,7 +23,13 @@ import { MAX_UINT256 } from "./math.ts";
 import { type AaveAction, projectAaveActions } from "./project.ts";
 import { aaveReads, decodeAaveReads } from "./reads.ts";
 import type { AaveMarket, AaveMarketVersion, AavePositions } from "./types.ts";
-import { AAVE_V3_PROTOCOL, aaveHoldings, aaveLiquidationThresholds, aavePriceBook } from "./value.ts";
+import {
+  AAVE_V3_PROTOCOL,
+  aaveAccountJson,
+  aaveHoldings,
+  aaveLiquidationThresholds,
+  aavePriceBook,
+} from "./value.ts";
 
 /** The Aave V3 market of one chain, as configured. `version` picks the UiPoolDataProvider layout (default "latest"). */
 export type AaveV3Config = {
@@ -88,6 +94,7 @@ export function aaveV3Protocol(
       },
     }),
     abis: [aavePoolAbi],
+    account: { key: "aave", json: aaveAccountJson },
   };
 }
 

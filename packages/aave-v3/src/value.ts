@@ -9,6 +9,7 @@ import {
   usdValue,
   WAD,
 } from "@ballast/core";
+import { formatUnits } from "viem";
 import { collateralParams } from "./account.ts";
 import type { AaveBaseCurrency, AavePositions } from "./types.ts";
 
@@ -96,6 +97,24 @@ export function aaveAccountSummary(positions: AavePositions): AaveAccountSummary
     netUsd: holdings.reduce((s, h) => s + h.usd, 0n),
     healthFactor: positions.account.healthFactor,
     holdings,
+  };
+}
+
+/**
+ * The account for `status --json`: collateral, debt and net value (USD decimal strings), the health factor (a decimal
+ * string, null without debt), LTV and liquidation threshold (bps).
+ */
+export function aaveAccountJson(positions: AavePositions) {
+  const s = aaveAccountSummary(positions);
+  const a = positions.account;
+  const usd = (wad: bigint) => formatUnits(wad, 18);
+  return {
+    collateral: usd(s.collateralUsd),
+    debt: usd(s.debtUsd),
+    net: usd(s.netUsd),
+    healthFactor: a.totalDebtBase === 0n ? null : formatUnits(s.healthFactor, 18),
+    ltvBps: Number(a.ltv),
+    liquidationThresholdBps: Number(a.currentLiquidationThreshold),
   };
 }
 

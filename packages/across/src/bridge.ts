@@ -1,5 +1,15 @@
-import type { Address, BridgeQuote, BridgeRequest, BridgeVenue } from "@ballast/core";
+import type {
+  Address,
+  BridgeDeposit,
+  BridgeQuote,
+  BridgeRequest,
+  BridgeSettlement,
+  BridgeTransfer,
+  BridgeVenue,
+} from "@ballast/core";
+import type { Client } from "viem";
 import type { AcrossDeposit } from "./deposit.ts";
+import { type DepositEvent, findDepositRefund, parseDeposits, readDepositState } from "./fill.ts";
 import type { AcrossClient } from "./http.ts";
 import { quoteDeposit } from "./quote.ts";
 
@@ -7,6 +17,8 @@ import { quoteDeposit } from "./quote.ts";
 export type AcrossBridgeParameters = {
   readonly client: AcrossClient;
   readonly chainId: number;
+  /** The chain's client: the settlement reads deposits, fills and refunds on it. */
+  readonly publicClient: Client;
   /** The origin SpokePool (from the config, never from the API). */
   readonly spokePool: Address;
   /** Tokens it may bridge from this chain. */
@@ -24,7 +36,9 @@ export type AcrossBridgeParameters = {
 /**
  * Across as the engine's {@link BridgeVenue} on one origin chain: each quote is `/suggested-fees` checked by
  * `validateQuote` against the configured SpokePool, the planner's minimum and the fee limit; its calls are
- * `approve` + `deposit`, and its `record` is the {@link AcrossDeposit} to journal before the batch is sent.
+ * `approve` + `deposit`, and its `record` is the {@link AcrossDeposit} to journal before the batch is sent. Its
+ * settlement reads the chains only: `FundsDeposited` in the origin batch, `fillStatuses` on this (destination) pool,
+ * the refund leaf on the origin pool.
  */
 export function acrossBridge(params: AcrossBridgeParameters): BridgeVenue {
   return {
@@ -69,6 +83,45 @@ export function acrossBridge(params: AcrossBridgeParameters): BridgeVenue {
         calls: q.calls,
         record: d,
       };
+    },
+    settlement: acrossSettlement(params),
+  };
+}
+
+/**
+ * How an Across transfer is settled from the chains: its deposit is the `FundsDeposited` the record's SpokePool
+ * emitted in the batch (the {@link DepositEvent}, journaled), its fill the destination pool's `fillStatuses`, its
+ * refund an `ExecutedRelayerRefundRoot` leaf on the origin pool paying the depositor back.
+ */
+function acrossSettlement(params: AcrossBridgeParameters): BridgeSettlement {
+  const recordOf = (t: BridgeTransfer) => t.record as AcrossDeposit;
+  return {
+    depositor: (record) => (record as AcrossDeposit).depositor,
+    findDeposit: (logs, t) =>
+      parseDeposits({
+        logs: logs as Parameters<typeof parseDeposits>[0]["logs"],
+        spokePool: recordOf(t).spokePool,
+        originChainId: params.chainId,
+      }).find(
+        (e) =>
+          e.destinationChainId === t.toChainId &&
+          e.inputAmount === t.amountIn &&
+          e.inputToken.toLowerCase() === t.tokenIn.toLowerCase() &&
+          e.depositor.toLowerCase() === t.account.toLowerCase(),
+      ),
+    fillState: (deposit: BridgeDeposit) =>
+      readDepositState(params.publicClient, {
+        spokePool: params.spokePool,
+        deposit: deposit as DepositEvent,
+      }),
+    async findRefund(t, deposit) {
+      const event = deposit as DepositEvent;
+      const refund = await findDepositRefund(params.publicClient, {
+        spokePool: recordOf(t).spokePool,
+        deposit: event,
+        fromBlock: event.blockNumber ?? 0n,
+      });
+      return refund && `root bundle ${refund.rootBundleId}, ${refund.transactionHash}`;
     },
   };
 }

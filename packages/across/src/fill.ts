@@ -1,4 +1,4 @@
-import type { Address, Hex } from "@ballast/core";
+import type { Address, BridgeFillState, Hex } from "@ballast/core";
 import { type Client, encodeAbiParameters, getAbiItem, keccak256, type Log, parseEventLogs } from "viem";
 import { getBlock, getContractEvents, readContract } from "viem/actions";
 import { spokePoolAbi } from "./abi.ts";
@@ -141,12 +141,8 @@ export async function readFillStatus(
   return FILL_STATUSES[Number(status)] ?? "unfilled";
 }
 
-/** Where a deposit is, as read from the chains (no API). */
-export type DepositState =
-  | { readonly state: "filled" }
-  | { readonly state: "pending"; readonly secondsLeft: number }
-  /** Unfilled past its deadline: it can no longer be filled; Across refunds the depositor on the origin chain. */
-  | { readonly state: "expired"; readonly secondsPast: number };
+/** Where a deposit is, as read from the chains (no API); expired: Across refunds the depositor on the origin chain. */
+export type DepositState = BridgeFillState;
 
 /**
  * Reads a deposit's state on its destination chain: filled, pending (time left before `fillDeadline`) or expired

@@ -1,39 +1,18 @@
-import { addressProblem } from "@ballast/chain";
 import {
-  type Address,
-  type ProtocolPlugin,
-  parseDurationSeconds,
-  parsePercentBps,
-  type SecretRef,
-  secretRefProblem,
-} from "@ballast/core";
+  addressSchema as address,
+  durationSchema,
+  percentSchema,
+  secretRefSchema as secret,
+} from "@ballast/chain/schema";
+import type { ProtocolPlugin } from "@ballast/core";
+import type { Client } from "viem";
 import { z } from "zod";
 import { acrossBridge } from "./bridge.ts";
 import { acrossSpokePoolKind } from "./firewall.ts";
 import { createAcrossClient } from "./http.ts";
 
-const address = z.string().superRefine((s, ctx) => {
-  const problem = addressProblem(s);
-  if (problem) ctx.addIssue({ code: "custom", message: problem });
-}) as unknown as z.ZodType<Address>;
-
-const secret = z.unknown().superRefine((v, ctx) => {
-  const problem = secretRefProblem(v);
-  if (problem) ctx.addIssue({ code: "custom", message: problem });
-}) as unknown as z.ZodType<SecretRef>;
-
 /** A share of the input ("0.05%", "5bps") as integer bps, at most 100%. */
-const share = (field: string) =>
-  z.union([z.string(), z.number()]).transform((s, ctx) => {
-    try {
-      const bps = parsePercentBps(String(s), field);
-      if (bps <= 10_000) return bps;
-      ctx.addIssue({ code: "custom", message: `expected between 0% and 100%, got "${s}"` });
-    } catch (e) {
-      ctx.addIssue({ code: "custom", message: (e as Error).message });
-    }
-    return z.NEVER;
-  });
+const share = (field: string) => percentSchema(field, { max: 10_000 });
 
 /**
  * The `chains.<name>.across` section: the origin SpokePool (from the config, never from the API), the tokens it may
@@ -56,16 +35,7 @@ export const acrossSharedSchema = z
     /** A quote whose fee is above this share of the input is refused (nothing is sent). */
     maxFee: share("across.maxFee").default(50),
     /** Time relayers have to fill before the deposit expires and is refunded on the origin. */
-    fillDeadline: z
-      .string()
-      .transform((s, ctx) => {
-        try {
-          return parseDurationSeconds(s);
-        } catch (e) {
-          ctx.addIssue({ code: "custom", message: (e as Error).message });
-          return z.NEVER;
-        }
-      })
+    fillDeadline: durationSchema
       .refine((s) => s >= 60 && s <= 21_000, { message: "expected between 1m and 5h50m" })
       .default(3_600),
   })
@@ -100,7 +70,7 @@ export const acrossPlugin: ProtocolPlugin<AcrossSection, AcrossShared> = {
     ),
   firewall: (section) => [{ address: section.spokePool, kind: acrossSpokePoolKind }],
   bridge: {
-    create: (section, shared, { chainId, tokens, secret }) => {
+    create: (section, shared, { chainId, client, tokens, secret }) => {
       const bridged = new Set(section.tokens);
       return acrossBridge({
         client: createAcrossClient({
@@ -108,6 +78,7 @@ export const acrossPlugin: ProtocolPlugin<AcrossSection, AcrossShared> = {
           ...(shared.apiKey ? { apiKey: secret(shared.apiKey, "apiKey", true) } : {}),
         }),
         chainId,
+        publicClient: client as Client,
         spokePool: section.spokePool,
         tokens: tokens.filter((t) => bridged.has(t.symbol)).map((t) => t.address),
         maxFeeBps: shared.maxFee,

@@ -1,10 +1,10 @@
-import { addressProblem } from "@ballast/chain";
+import { addressSchema, percentSchema } from "@ballast/chain/schema";
 import {
-  type Address,
   type AppCapability,
   BallastError,
   type ConfigSchema,
   DEFAULT_BRIDGE_PREMIUM_BPS,
+  formatBps,
   type ProtocolPlugin,
   redactText,
   redactUrl,
@@ -17,6 +17,8 @@ import {
 } from "@ballast/engine";
 import { z } from "zod";
 import { decimalSchema, durationSchema, parsePercentBps, parseUsdWad, parseWad } from "./units.ts";
+
+export { addressSchema, formatBps, percentSchema };
 
 /** The config does not match the schema (or cannot be read); `issues` name each field by its path in the file. */
 export class ConfigError extends BallastError {
@@ -66,46 +68,6 @@ export function parseWith<T extends z.ZodType>(schema: T, raw: unknown, file: st
     }),
   );
 }
-
-/** A 20-byte address; mixed case must be a valid EIP-55 checksum (a typo in a checksummed address is caught here). */
-export const addressSchema = z.string().transform((s, ctx) => {
-  const problem = addressProblem(s);
-  if (problem) {
-    ctx.addIssue({ code: "custom", message: problem });
-    return z.NEVER;
-  }
-  return s as Address;
-});
-
-/** Formats bps as the user writes them: 3000 → "30%", 5 → "0.05%". */
-export function formatBps(bps: number): string {
-  const sign = bps < 0 ? "-" : "";
-  const a = Math.abs(bps);
-  const frac = a % 100;
-  return `${sign}${Math.trunc(a / 100)}${frac ? `.${String(frac).padStart(2, "0").replace(/0$/, "")}` : ""}%`;
-}
-
-/** A percentage ("5%", "30bps") as integer bps, within [min, max] bps. */
-export const percentSchema = (field: string, range: { min?: number; max?: number } = {}) =>
-  z.union([z.string(), z.number()]).transform((s, ctx) => {
-    let bps: number;
-    try {
-      bps = parsePercentBps(String(s), field);
-    } catch (e) {
-      ctx.addIssue({ code: "custom", message: (e as Error).message });
-      return z.NEVER;
-    }
-    const { min = 0, max = Number.MAX_SAFE_INTEGER } = range;
-    if (bps < min || bps > max) {
-      const within =
-        max === Number.MAX_SAFE_INTEGER
-          ? `at least ${formatBps(min)}`
-          : `between ${formatBps(min)} and ${formatBps(max)}`;
-      ctx.addIssue({ code: "custom", message: `expected ${within}, got "${s}"` });
-      return z.NEVER;
-    }
-    return bps;
-  });
 
 /** An RPC endpoint: http(s) only (the value is echoed with its credentials redacted). */
 export const rpcUrlSchema = z.string().superRefine((s, ctx) => {

@@ -1,8 +1,8 @@
-import { parseDurationSeconds, parseUnits } from "@ballast/core";
-
-export { parseDurationSeconds, parsePercentBps } from "@ballast/core";
-
+import { parseUnits } from "@ballast/core";
 import { z } from "zod";
+
+export { durationSchema } from "@ballast/chain/schema";
+export { parseDurationSeconds, parsePercentBps } from "@ballast/core";
 
 /** Parses "100 USD" or "100" into a USD amount with 18 decimals. */
 export function parseUsdWad(text: string, field: string): bigint {
@@ -13,16 +13,6 @@ export function parseUsdWad(text: string, field: string): bigint {
 export function parseWad(text: string, field: string): bigint {
   return parseUnits(text.trim(), 18, field);
 }
-
-/** A duration field ("30s", "1h", "7d") in config, parsed into seconds. */
-export const durationSchema = z.string().transform((s, ctx) => {
-  try {
-    return parseDurationSeconds(s);
-  } catch (e) {
-    ctx.addIssue({ code: "custom", message: (e as Error).message });
-    return z.NEVER;
-  }
-});
 
 /** A decimal config field ("1.8", 100) parsed by `parse` (exactly, into a bigint). */
 export const decimalSchema = (parse: (s: string, field: string) => bigint, field: string) =>

@@ -27,6 +27,14 @@ export const formatAmount = (amount: bigint, asset: AssetId, assets: AssetRegist
   return `${group(formatUnits(amount, a.decimals, Math.min(6, a.decimals)))} ${a.symbol}`;
 };
 
+/** Bps as the user writes them: 3000 → "30%", 5 → "0.05%". */
+export function formatBps(bps: number): string {
+  const sign = bps < 0 ? "-" : "";
+  const a = Math.abs(bps);
+  const frac = a % 100;
+  return `${sign}${Math.trunc(a / 100)}${frac ? `.${String(frac).padStart(2, "0").replace(/0$/, "")}` : ""}%`;
+}
+
 /** A wad health factor as "1.8500", `null` (no debt) as "∞". */
 export const formatHealthFactor = (wad: bigint | null): string =>
   wad === null ? "∞" : `${wad / 10n ** 18n}.${((wad % 10n ** 18n) / 10n ** 14n).toString().padStart(4, "0")}`;

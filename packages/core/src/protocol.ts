@@ -49,6 +49,11 @@ export type Protocol<S = unknown> = {
   priceSources?(state: S): PriceSources;
   /** ABIs of its contracts, to decode revert reasons in a simulation. */
   readonly abis: readonly (readonly unknown[])[];
+  /**
+   * The account it holds on a chain as `status --json` lists it under `key` (e.g. a lending market's totals and health
+   * factor), from the read state, JSON-ready (decimal strings, numbers, null). Absent: it has no account to show.
+   */
+  readonly account?: { readonly key: string; json(state: S): Readonly<Record<string, unknown>> };
 };
 
 /** A hypothetical move of USD prices: asset id → the factor `num / den` (e.g. 8/10 for −20%). */
@@ -97,6 +102,16 @@ export type ProtocolPlugin<Section = any, Shared = any> = {
   };
   /** The bridge it offers from a chain with the section (`shared`: the top-level section). */
   readonly bridge?: { create(section: Section, shared: Shared, params: PluginBuild): BridgeVenue };
+  /**
+   * Its production deployments by chain id, each its section as a config writes it (defaults left out): what `init`
+   * writes for a chain it knows by name.
+   */
+  readonly deployments?: Readonly<Record<number, unknown>>;
+  /**
+   * Tokens an account may hold through it on a chain (e.g. a lending market's reserves), read with `client` (a viem
+   * `Client`): `init --discover` checks them besides the token list's.
+   */
+  tokenCandidates?(section: Section, client: unknown): Promise<readonly Address[]>;
 };
 
 /** What an app provides to the plugins it runs: secrets (an API key), bridges (in-flight transfers, a journal). */

@@ -122,4 +122,48 @@ export type BridgeVenue = {
   readonly fixedUsd: bigint;
   /** Quotes `request`; throws a typed error for a quote it refuses (nothing is sent). */
   quote(request: BridgeRequest, signal?: AbortSignal): Promise<BridgeQuote>;
+  /** How a transfer it quoted is followed to the end, read from the chains (no API). */
+  readonly settlement: BridgeSettlement;
+};
+
+/**
+ * A transfer as its app journaled it, for {@link BridgeSettlement}: the quote's `record` and what the deposit must
+ * match on the origin (destination, input token and amount, depositor).
+ */
+export type BridgeTransfer = {
+  readonly record: unknown;
+  readonly toChainId: number;
+  readonly tokenIn: Address;
+  readonly amountIn: bigint;
+  /** The depositor on the origin (the portfolio account). */
+  readonly account: Address;
+};
+
+/**
+ * A deposit as the origin chain recorded it: its id there (for people) and the bridge's own data (plain, bigints
+ * allowed), enough to find its fill and its refund again after a restart.
+ */
+export type BridgeDeposit = { readonly depositId: bigint };
+
+/** Where a deposit stands on its destination, status and time from one block. */
+export type BridgeFillState =
+  | { readonly state: "filled" }
+  | { readonly state: "pending"; readonly secondsLeft: number }
+  /** Unfilled past its deadline: it can no longer be filled; the bridge refunds the depositor on the origin. */
+  | { readonly state: "expired"; readonly secondsPast: number };
+
+/**
+ * What an app asks a bridge to settle a transfer, each question to the venue of the chain that answers it (its own
+ * client): deposited (the origin's), filled (the destination's), refunded (the origin's). A read that fails throws:
+ * an unknown outcome is never a final one.
+ */
+export type BridgeSettlement = {
+  /** The account a quote's `record` deposits from (and is refunded to). */
+  depositor(record: unknown): Address;
+  /** On the origin: the deposit among a landed batch's receipt logs (viem `Log`s) that matches `transfer`, if any. */
+  findDeposit(logs: readonly unknown[], transfer: BridgeTransfer): BridgeDeposit | undefined;
+  /** On the destination: whether `deposit` was filled, else the time left before (or past) its deadline. */
+  fillState(deposit: BridgeDeposit): Promise<BridgeFillState>;
+  /** On the origin: the refund of an expired deposit, described for people ("root bundle 3, 0x…"), if any. */
+  findRefund(transfer: BridgeTransfer, deposit: BridgeDeposit): Promise<string | undefined>;
 };

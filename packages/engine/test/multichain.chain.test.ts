@@ -131,6 +131,7 @@ describe("runCycle over two chains (1 and 8453)", () => {
         acrossBridge({
           client,
           chainId: c.chainId,
+          publicClient: c.publicClient,
           spokePool: c.deployment.across.spokePool,
           tokens: [c.deployment.tokens.USDC.address],
           maxFeeBps: 20,
@@ -199,6 +200,7 @@ describe("runCycle over two chains (1 and 8453)", () => {
         acrossBridge({
           client,
           chainId: c.chainId,
+          publicClient: c.publicClient,
           spokePool: c.deployment.across.spokePool,
           tokens: [c.deployment.tokens.USDC.address],
           maxFeeBps: 20,

@@ -19,6 +19,7 @@ import {
   assetId,
   type BridgeQuote,
   type BridgeRequest,
+  type BridgeSettlement,
   type BridgeVenue,
   type Call,
   type ChainPlan,
@@ -138,6 +139,17 @@ export const failingVenue = (name: string, error: unknown): SwapVenue => ({
   quote: () => Promise.reject(error),
 });
 
+/** Realize never follows a transfer: a test bridge's settlement reads fail loudly if something starts to. */
+const unread = (): never => {
+  throw new Error("realize does not settle transfers");
+};
+const unreadSettlement: BridgeSettlement = {
+  depositor: unread,
+  findDeposit: unread,
+  fillState: unread,
+  findRefund: unread,
+};
+
 /** A bridge that takes `feeIn` of the input (same decimals both ends), or answers `answer` when given. */
 export function testBridge(
   feeIn: bigint,
@@ -151,6 +163,7 @@ export function testBridge(
     feeBps: 5,
     fixedUsd: 0n,
     requests,
+    settlement: unreadSettlement,
     async quote(request) {
       requests.push(request);
       const quote: BridgeQuote = {

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { getAaveMarket } from "@ballast/aave-v3";
 import {
   aggregateReads,
   ChainMismatchError,
@@ -22,9 +21,14 @@ import {
   redactUrl,
   usdValue,
 } from "@ballast/core";
-import { type ChainFetch, type ChainSetup, fetchChainSnapshot, mergePrices } from "@ballast/engine";
-import { type Client, createPublicClient, erc20Abi, getAddress, http, parseAbi } from "viem";
-import { readContract } from "viem/actions";
+import {
+  type ChainFetch,
+  type ChainSetup,
+  fetchChainSnapshot,
+  mergePrices,
+  registeredProtocols,
+} from "@ballast/engine";
+import { type Client, createPublicClient, erc20Abi, getAddress, http } from "viem";
 import { parse as parseYaml } from "yaml";
 import { ENV_REFERENCE, interpolateEnv, parseConfig } from "../config.ts";
 import { IncompleteCycleError } from "../keeper.ts";
@@ -251,7 +255,7 @@ async function readTokenFacts(c: DiscoverChain, account: Address): Promise<Token
     );
   }
   if (chainId !== c.chainId) throw new ChainMismatchError(c.url, c.chainId, chainId, c.name);
-  const reserves = await aaveReserves(c, client);
+  const reserves = await protocolTokens(c, client);
   const candidates = [...new Set([...c.candidates, ...reserves])];
   const mc = MULTICALL3_ADDRESS;
   const reads = [
@@ -289,26 +293,26 @@ async function readTokenFacts(c: DiscoverChain, account: Address): Promise<Token
   return { assets, native };
 }
 
-/** The underlying tokens of the chain's Aave market (`Pool.getReservesList()`): candidates too, listed or not. */
-async function aaveReserves(c: DiscoverChain, client: Client): Promise<Address[]> {
-  const aave = c.entry.aave;
-  if (aave === undefined) return [];
-  const pool = typeof aave === "string" ? getAaveMarket(aave).pool : (aave as { pool: Address }).pool;
-  try {
-    const list = await readContract(client, {
-      address: pool,
-      abi: reservesListAbi,
-      functionName: "getReservesList",
-    });
-    return list.map((a) => getAddress(a));
-  } catch (e) {
-    throw new DiscoverReadError(`Chain "${c.name}": reading the Aave market's reserves failed.`, {
-      cause: e,
-    });
+/**
+ * The tokens the chain's protocol sections offer (`ProtocolPlugin.tokenCandidates`, e.g. an Aave market's reserves):
+ * candidates too, listed or not. A section that does not validate offers none (the config check names it later).
+ */
+async function protocolTokens(c: DiscoverChain, client: Client): Promise<Address[]> {
+  const found: Address[] = [];
+  for (const [key, plugin] of registeredProtocols()) {
+    if (c.entry[key] === undefined || !plugin.tokenCandidates) continue;
+    const valid = plugin.configSchema["~standard"].validate(c.entry[key]);
+    if (valid instanceof Promise || valid.issues) continue;
+    try {
+      found.push(...(await plugin.tokenCandidates(valid.value, client)));
+    } catch (e) {
+      throw new DiscoverReadError(`Chain "${c.name}": reading the tokens of ${plugin.label} failed.`, {
+        cause: e,
+      });
+    }
   }
+  return found;
 }
-
-const reservesListAbi = parseAbi(["function getReservesList() view returns (address[])"]);
 
 /** A token symbol as a config key ([A-Za-z0-9.]); a taken one gets the address's first hex digits. */
 function configSymbol(symbol: string, address: Address, taken: ReadonlySet<string>): string {
@@ -469,6 +473,6 @@ function nativeLeftOut(
 
 /** A sleeve spec in words, for tables. */
 export const describe = (s: DiscoveredSleeve): string =>
-  s.kind === "uniswap-v3-lp"
+  s.pool !== undefined
     ? `${s.kind} ${typeof s.pool === "string" ? s.pool : ""}`
     : `${s.kind} ${s.asset ?? ""}`;

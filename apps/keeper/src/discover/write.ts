@@ -1,4 +1,5 @@
 import { type Asset, formatUsd } from "@ballast/core";
+import { registeredProtocols } from "@ballast/engine";
 import { stringify } from "yaml";
 import {
   configEntry,
@@ -37,7 +38,13 @@ export function todaysWeights(usd: readonly bigint[]): number[] {
   return out;
 }
 
-const KIND_WORD: Record<string, string> = { token: "idle", "aave-supply": "aave", "aave-borrow": "debt" };
+/** A sleeve kind's word in ids: "idle" (a wallet token), "debt" (a borrow), else the section that owns it ("aave"). */
+function kindWord(kind: string): string {
+  if (kind === "token") return "idle";
+  const owner = registeredProtocols().find(([, p]) => Object.hasOwn(p.sleeveKinds, kind));
+  if (!owner) return kind;
+  return owner[1].sleeveKinds[kind] === "debt" ? "debt" : owner[0];
+}
 
 /** Sleeve ids from what they hold: `<chain>-<asset>-<kind>` (LP: the pool's symbols), made unique. */
 export function sleeveRows(found: readonly Found[]): DiscoveredSleeveRow[] {
@@ -47,7 +54,7 @@ export function sleeveRows(found: readonly Found[]): DiscoveredSleeveRow[] {
     const what =
       typeof f.spec.pool === "string"
         ? `${f.spec.pool.split("/").slice(0, 2).join("-")}-lp`
-        : `${f.spec.asset}-${KIND_WORD[f.spec.kind] ?? f.spec.kind}`;
+        : `${f.spec.asset}-${kindWord(f.spec.kind)}`;
     const base = `${f.chain}-${what}`.toLowerCase().replace(/[^a-z0-9-_]/g, "");
     let id = base;
     for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
