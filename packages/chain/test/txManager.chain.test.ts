@@ -188,9 +188,14 @@ describe("transaction manager on the testkit chain", () => {
     const store = memoryTxStore();
     const { manager } = managerFor(account, store, { confirmations: 3 });
     const nonce0 = await chain.publicClient.getTransactionCount({ address: account.address });
-    await manager.send({ planId: "reorged", to: DEAD, data: "0x", value: 1n });
-    // One look: the manager sees the receipt (1 of 3 confirmations). Then the block is reorged away. (Sleeping before the
-    // reorg instead raced the manager's first look on a loaded machine: a receipt never seen is "lost", not reorged.)
+    const sent = await manager.send({ planId: "reorged", to: DEAD, data: "0x", value: 1n });
+    // One look: the manager sees the receipt (1 of 3 confirmations). Then the block is reorged away. anvil mines after it
+    // answers the send, so the receipt is awaited first: a look before it is mined sees no receipt, and a transaction
+    // never seen included that then vanishes is "lost" (broadcast again), not reorged — the test then timed out.
+    await chain.publicClient.waitForTransactionReceipt({
+      hash: sent.attempts[0]?.hash ?? "0x",
+      pollingInterval: 10,
+    });
     expect((await manager.settle()).inFlight).toHaveLength(1);
     // anvil serves a receipt before it prunes the transaction from its pool: reorged while still pooled, it stays known
     // (it may land again), so the manager rightly keeps waiting. The reorg comes once the pool is empty.
