@@ -111,7 +111,11 @@ async function runPackage(name: string): Promise<number | undefined> {
     thresholds: { high: 90, low: 80, break: null },
     tempDirName: resolve(root, ".cache/stryker", name),
     cleanTempDir: "always",
-    timeoutMS: 20_000,
+    // A mutant that loops forever (min-cost flow, the planner's search) costs this much past its tests' own time
+    // (× 1.5); `--timeout-ms=5000` for modules full of loops whose tests take well under a second.
+    timeoutMS: Number(
+      [...flags].find((f) => f.startsWith("--timeout-ms="))?.slice("--timeout-ms=".length) ?? 20_000,
+    ),
     // `--dry-run`: count the mutants and time the initial test run only (what a full run would cost).
     dryRunOnly: dryRun,
   };

@@ -430,6 +430,17 @@ describe("pre-checks", () => {
       { type: "borrow", asset: USDC, amount: 100n * E6 },
       /^Aave borrow of USDC refused: 100 USDC requested, 10 USDC available/,
     );
+    // A 3.4+ market lends from its virtual balance (a donation does not count); older ones from the token balance.
+    const lendable = (version: "legacy" | "latest", virtualUnderlyingBalance: bigint) =>
+      makePositions({
+        version,
+        users: [{ asset: WETH, scaledATokenBalance: E18 }],
+        reserves: { USDC: { availableLiquidity: 1000n * E6, virtualUnderlyingBalance } },
+      });
+    const borrow100 = { type: "borrow", asset: USDC, amount: 100n * E6 } as const;
+    refuses(lendable("latest", 10n * E6), borrow100, /100 USDC requested, 10 USDC available/);
+    expect(() => validateAaveAction(lendable("legacy", 10n * E6), borrow100)).not.toThrow();
+    expect(() => validateAaveAction(lendable("latest", 0n), borrow100)).not.toThrow();
     refuses(
       makePositions({}),
       { type: "borrow", asset: USDC, amount: 1n },
