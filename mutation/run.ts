@@ -55,13 +55,27 @@ export const targets: Record<
 const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith("--")));
 const all = flags.has("--all");
 const dryRun = flags.has("--dry-run");
-// `--mutate=src/realize/guards.ts` (or `src/realize.ts:90-120`): one file or line range of the package (Stryker's
-// syntax), for a slice of a module whose tests are slow; its results join the package's incremental file like any other.
-const only = [...flags].find((f) => f.startsWith("--mutate="))?.slice("--mutate=".length);
+// `--mutate=src/realize/guards.ts` (or `src/realize.ts:90-120`): one file or line range of the package (Stryker's syntax), for a slice of a
+// module whose tests are slow; its results join the package's incremental file like any other. Repeatable, and a
+// pattern may exclude (`--mutate=src/flows/*.ts --mutate='!src/flows/*.test.ts'`).
+const only = [...flags].filter((f) => f.startsWith("--mutate=")).map((f) => f.slice("--mutate=".length));
 // `--unit`: only the package's tests that start no chain (all but `*.chain.test.ts`), so a mutant costs a second,
 // not a chain test's 25 s. What they kill is a lower bound of what the whole suite kills; kept in its own
 // incremental file (`<pkg>.all.unit.json`), as its results are for another set of tests.
 const unit = flags.has("--unit");
+// Stryker's incremental file holds only the last run's files, so each `--mutate=` slice keeps its own
+// (`core.all.planner.json` for `--mutate=src/planner.ts`); `--summary` reads them all.
+const slice = only
+  .filter((p) => !p.startsWith("!"))
+  .map(
+    (p) =>
+      `.${p
+        .replace(/^src\//, "")
+        .replace(/\.ts(:.*)?$/, "")
+        .replace(/[^A-Za-z0-9]+/g, "-")
+        .replace(/-$/, "")}`,
+  )
+  .join("");
 
 /** The package's test files that start no chain, relative to its folder. */
 const unitTests = (dir: string): string[] =>
@@ -78,7 +92,7 @@ async function runPackage(name: string): Promise<number | undefined> {
   if (!target) throw new Error(`unknown package "${name}"; one of: ${Object.keys(targets).join(", ")}`);
   process.chdir(resolve(root, target.dir));
   const options: StrykerOptions = {
-    mutate: only ? [only] : all ? [...target.guard, ...target.rest] : [...target.guard],
+    mutate: only.length > 0 ? only : all ? [...target.guard, ...target.rest] : [...target.guard],
     testRunner: "vitest",
     plugins,
     // The TypeScript checker drops mutants that do not compile before any test runs them; it costs a
@@ -93,7 +107,7 @@ async function runPackage(name: string): Promise<number | undefined> {
     incrementalFile: resolve(
       root,
       "mutation/incremental",
-      `${name}${all ? ".all" : ""}${unit ? ".unit" : ""}.json`,
+      `${name}${all ? ".all" : ""}${unit ? ".unit" : ""}${slice}.json`,
     ),
     ...(unit ? { testFiles: unitTests(resolve(root, target.dir)) } : {}),
     reporters: ["clear-text", "progress", "json"],
@@ -101,7 +115,11 @@ async function runPackage(name: string): Promise<number | undefined> {
     thresholds: { high: 90, low: 80, break: null },
     tempDirName: resolve(root, ".cache/stryker", name),
     cleanTempDir: "always",
-    timeoutMS: 20_000,
+    // A mutant that loops forever (min-cost flow, the planner's search) costs this much past its tests' own time
+    // (× 1.5); `--timeout-ms=5000` for modules full of loops whose tests take well under a second.
+    timeoutMS: Number(
+      [...flags].find((f) => f.startsWith("--timeout-ms="))?.slice("--timeout-ms=".length) ?? 20_000,
+    ),
     // `--dry-run`: count the mutants and time the initial test run only (what a full run would cost).
     dryRunOnly: dryRun,
   };
@@ -132,8 +150,12 @@ function summary(): void {
   let total: Tally = { killed: 0, counted: 0 };
   for (const name of Object.keys(targets)) {
     const best = new Map<string, { from: string; statuses: string[] }>();
-    for (const from of [`${name}.json`, `${name}.all.json`, `${name}.all.unit.json`]) {
-      if (!existsSync(join(dir, from))) continue;
+    const results = readdirSync(dir).filter((f) => f === `${name}.json` || f.startsWith(`${name}.all.`));
+    // Whole-suite results first, so that on a tie they beat `--unit` ones.
+    for (const from of [
+      ...results.filter((f) => !f.includes(".unit")),
+      ...results.filter((f) => f.includes(".unit")),
+    ]) {
       const report = JSON.parse(readFileSync(join(dir, from), "utf8")) as {
         files: Record<string, { mutants: { status: string }[] }>;
       };

@@ -151,6 +151,67 @@ describe("projection", () => {
     expect(r.reserves[2]!.isolationModeTotalDebt).toBe(1234_56n);
   });
 
+  it("each action moves the reserve's cash and debt totals as the Pool does", () => {
+    const cash = 10n ** 12n; // the fixture's USDC liquidity (and virtual balance)
+    const p = makePositions({
+      users: [
+        { asset: WETH, scaledATokenBalance: E18 },
+        { asset: USDC, scaledATokenBalance: 500n * E6, scaledVariableDebt: 800n * E6 },
+      ],
+      reserves: { USDC: { totalScaledVariableDebt: 5000n * E6 } },
+    });
+    const usdc = (action: Parameters<typeof validateAaveAction>[1], from = p) => {
+      const { reserves, userReserves } = projectAaveActions(from, [action]).positions;
+      const r = reserves[1]!;
+      return [
+        r.availableLiquidity - cash,
+        r.virtualUnderlyingBalance - cash,
+        r.totalScaledVariableDebt,
+        userReserves[1]!.supplied,
+      ];
+    };
+    expect(usdc({ type: "supply", asset: USDC, amount: 100n * E6 })).toEqual([
+      100n * E6,
+      100n * E6,
+      5000n * E6,
+      600n * E6,
+    ]);
+    expect(usdc({ type: "withdraw", asset: USDC, amount: 100n * E6 })).toEqual([
+      -100n * E6,
+      -100n * E6,
+      5000n * E6,
+      400n * E6,
+    ]);
+    expect(usdc({ type: "borrow", asset: USDC, amount: 100n * E6 })).toEqual([
+      -100n * E6,
+      -100n * E6,
+      5100n * E6,
+      500n * E6,
+    ]);
+    expect(usdc({ type: "repay", asset: USDC, amount: 300n * E6 })).toEqual([
+      300n * E6,
+      300n * E6,
+      4700n * E6,
+      500n * E6,
+    ]);
+    // With aTokens the cash stays in the pool: only supply and debt burn.
+    expect(usdc({ type: "repay", asset: USDC, amount: 300n * E6, useATokens: true })).toEqual([
+      0n,
+      0n,
+      4700n * E6,
+      200n * E6,
+    ]);
+    // A reserve total below the burn (a stale read) floors at zero rather than going negative.
+    const stale = makePositions({
+      users: [
+        { asset: WETH, scaledATokenBalance: E18 },
+        { asset: USDC, scaledVariableDebt: 800n * E6 },
+      ],
+      reserves: { USDC: { totalScaledVariableDebt: 100n * E6 } },
+    });
+    expect(usdc({ type: "repay", asset: USDC, amount: 300n * E6 }, stale)[2]).toBe(0n);
+  });
+
   it("refuses a timestamp before the read", () => {
     expect(() =>
       projectHealthFactor(basicPositions(), { type: "supply", asset: WETH, amount: 1n }, { at: T0 - 1n }),
@@ -325,6 +386,97 @@ describe("pre-checks", () => {
       reserves: { WBTC: { isSiloedBorrowing: true } },
     });
     refuses(siloed, { type: "borrow", asset: WBTC, amount: 1n }, SiloedBorrowingError);
+  });
+
+  it("each refusal names the operation, the reserve and the reason", () => {
+    const frozen = makePositions({
+      reserves: { USDC: { isFrozen: true } },
+      users: [{ asset: WETH, scaledATokenBalance: E18 }],
+    });
+    refuses(
+      frozen,
+      { type: "supply", asset: USDC, amount: 1n },
+      /^Aave supply of USDC refused: the reserve is frozen/,
+    );
+    refuses(
+      frozen,
+      { type: "borrow", asset: USDC, amount: 1n },
+      /^Aave borrow of USDC refused: the reserve is frozen/,
+    );
+    const tooMuch = /^Aave withdraw of WETH refused: 2 WETH requested, the account has 1 WETH supplied/;
+    refuses(p, { type: "withdraw", asset: WETH, amount: 2n * E18 }, tooMuch);
+    expect(() => projectAaveActions(p, [{ type: "withdraw", asset: WETH, amount: 2n * E18 }])).toThrow(
+      tooMuch,
+    );
+    refuses(
+      p,
+      { type: "withdraw", asset: WETH, amount: E18 / 2n },
+      /^Aave withdraw of WETH refused: the health factor/,
+    );
+    const dry = makePositions({
+      users: [{ asset: WETH, scaledATokenBalance: E18 }],
+      reserves: {
+        WETH: { availableLiquidity: E18 / 2n, virtualUnderlyingBalance: E18 / 2n },
+        USDC: { availableLiquidity: 10n * E6, virtualUnderlyingBalance: 10n * E6 },
+      },
+    });
+    refuses(
+      dry,
+      { type: "withdraw", asset: WETH, amount: (E18 * 6n) / 10n },
+      /^Aave withdraw of WETH refused: 0.6 WETH/,
+    );
+    refuses(
+      dry,
+      { type: "borrow", asset: USDC, amount: 100n * E6 },
+      /^Aave borrow of USDC refused: 100 USDC requested, 10 USDC available/,
+    );
+    // A 3.4+ market lends from its virtual balance (a donation does not count); older ones from the token balance.
+    const lendable = (version: "legacy" | "latest", virtualUnderlyingBalance: bigint) =>
+      makePositions({
+        version,
+        users: [{ asset: WETH, scaledATokenBalance: E18 }],
+        reserves: { USDC: { availableLiquidity: 1000n * E6, virtualUnderlyingBalance } },
+      });
+    const borrow100 = { type: "borrow", asset: USDC, amount: 100n * E6 } as const;
+    refuses(lendable("latest", 10n * E6), borrow100, /100 USDC requested, 10 USDC available/);
+    expect(() => validateAaveAction(lendable("legacy", 10n * E6), borrow100)).not.toThrow();
+    expect(() => validateAaveAction(lendable("latest", 0n), borrow100)).not.toThrow();
+    refuses(
+      makePositions({}),
+      { type: "borrow", asset: USDC, amount: 1n },
+      /refused: the account has no collateral\./,
+    );
+    refuses(
+      makePositions({ users: [{ asset: WETH, scaledATokenBalance: E18 }], reserves: { WETH: { ltv: 0n } } }),
+      { type: "borrow", asset: USDC, amount: 1n },
+      /refused: the account's collateral has LTV 0\./,
+    );
+    // A health factor of exactly 1 already forbids a borrow (Aave: HF > 1), whatever the LTV room.
+    const atOne = makePositions({
+      users: [
+        { asset: WETH, scaledATokenBalance: E18 },
+        { asset: USDC, scaledVariableDebt: 1650n * E6 },
+      ],
+    });
+    expect(computeAccountData(atOne).healthFactor).toBe(WAD);
+    expect(() => validateAaveAction(atOne, { type: "borrow", asset: USDC, amount: 1n })).toThrow(
+      expect.objectContaining({ name: "HealthFactorTooLowError", action: "borrow", minimum: WAD + 1n }),
+    );
+    const fewATokens = makePositions({
+      users: [
+        { asset: WETH, scaledATokenBalance: E18 },
+        { asset: USDC, scaledATokenBalance: 100n * E6, scaledVariableDebt: 800n * E6 },
+      ],
+    });
+    expect(() =>
+      projectAaveActions(fewATokens, [{ type: "repay", asset: USDC, amount: 300n * E6, useATokens: true }]),
+    ).toThrow(/^Aave repay with aTokens of USDC refused/);
+    expect(() => validateAaveAction(p, { type: "supply", asset: WETH, amount: 0n })).toThrow(
+      expect.objectContaining({ field: "supply.amount" }),
+    );
+    expect(() =>
+      projectHealthFactor(p, { type: "supply", asset: WETH, amount: 1n }, { at: T0 - 1n }),
+    ).toThrow(/expected a timestamp not before the read/);
   });
 
   it("refuses repaying a debt that does not exist, or with too few aTokens", () => {
