@@ -25,11 +25,22 @@ import type { CostModel } from "./cost.ts";
 import { HealthFactorFloorError, MissingPriceError, NoBridgeError } from "./errors.ts";
 import { formatPlanTable } from "./format.ts";
 import { WAD } from "./math.ts";
+import type { Composition } from "./model.ts";
 import { type Plan, planLegs, planToJSON, type SleeveLeg, type SwapLeg } from "./plan.ts";
 import { plan } from "./planner.ts";
 import type { Policy, Sleeve } from "./policy.ts";
 import { portfolioState } from "./state.ts";
 
+/** The Uniswap V3 LP sleeve "lp" in ETH's one pool, at `targetBps`, holding its assets in `composition`'s shares. */
+const lpSleeve = (targetBps: number, composition: Composition): Sleeve => ({
+  id: "lp",
+  chainId: ETH,
+  protocol: "uniswap-v3",
+  kind: "lp",
+  ref: `${ETH}:0xpool`,
+  targetBps,
+  composition,
+});
 const swaps = (p: Plan) => planLegs(p).filter((l): l is SwapLeg => l.type === "swap");
 const sleeveLegs = (p: Plan) => planLegs(p).filter((l): l is SleeveLeg => l.type !== "swap");
 const outcome = (p: Plan, id: string) => p.sleeves.find((s) => s.sleeveId === id);
@@ -159,18 +170,10 @@ describe("worked example 2: two chains, a same-asset move avoids a swap", () => 
   });
 
   it("nets same-asset flows within a chain: USDC withdrawn from Aave funds the USDC side of an LP", () => {
-    const lp: Sleeve = {
-      id: "lp",
-      chainId: ETH,
-      protocol: "uniswap-v3",
-      kind: "lp",
-      ref: `${ETH}:0xpool`,
-      targetBps: 5000,
-      composition: [
-        { asset: WETH1.id, shareWad: WAD / 2n },
-        { asset: USDC1.id, shareWad: WAD / 2n },
-      ],
-    };
+    const lp = lpSleeve(5000, [
+      { asset: WETH1.id, shareWad: WAD / 2n },
+      { asset: USDC1.id, shareWad: WAD / 2n },
+    ]);
     const pol2 = policy([sleeve("usdc", "supply", USDC1, 2000), sleeve("weth", "token", WETH1, 3000), lp]);
     const snap2 = snapshot([chain(ETH, [supply(USDC1, "50000"), token(WETH1, "25")])]);
     const p = plan(portfolioState(snap2, pol2), zeroCost, { now: 1 });
@@ -349,21 +352,12 @@ describe("planner rules", () => {
   });
 
   it("LP legs: decrease by a fraction of every position, increase the existing one", () => {
-    const pool = `${ETH}:0xpool`;
-    const lp: Sleeve = {
-      id: "lp",
-      chainId: ETH,
-      protocol: "uniswap-v3",
-      kind: "lp",
-      ref: pool,
-      targetBps: 2000,
-      composition: [
-        { asset: WETH1.id, shareWad: (4n * WAD) / 10n },
-        { asset: USDC1.id, shareWad: (6n * WAD) / 10n },
-      ],
-    };
+    const lp = lpSleeve(2000, [
+      { asset: WETH1.id, shareWad: (4n * WAD) / 10n },
+      { asset: USDC1.id, shareWad: (6n * WAD) / 10n },
+    ]);
     const lpHolding = (id: string, w: string, u: string) =>
-      holding("lp", "uniswap-v3", WETH1, w, { id, ref: pool, more: [{ asset: USDC1, amount: u }] });
+      holding("lp", "uniswap-v3", WETH1, w, { id, ref: lp.ref, more: [{ asset: USDC1, amount: u }] });
     const pl = policy([sleeve("usdc", "supply", USDC1, 8000), lp]);
     const over = snapshot([
       chain(ETH, [
@@ -392,18 +386,10 @@ describe("planner rules", () => {
     // Found by bench:drift (seed 19, rebalance 21): the LP is 96% WETH at the pool price, so $880 into it needs $35 of
     // USDC — a swap under the $50 minimum. Dropped, it left the LP none of its WETH either: the LP was frozen, the idle
     // WETH with it, and ethereum stayed 51 bps off target on each sleeve.
-    const lp: Sleeve = {
-      id: "lp",
-      chainId: ETH,
-      protocol: "uniswap-v3",
-      kind: "lp",
-      ref: `${ETH}:0xpool`,
-      targetBps: 5000,
-      composition: [
-        { asset: WETH1.id, shareWad: (96n * WAD) / 100n },
-        { asset: USDC1.id, shareWad: (4n * WAD) / 100n },
-      ],
-    };
+    const lp = lpSleeve(5000, [
+      { asset: WETH1.id, shareWad: (96n * WAD) / 100n },
+      { asset: USDC1.id, shareWad: (4n * WAD) / 100n },
+    ]);
     const pl = policy([sleeve("idle", "token", WETH1, 5000), lp], { minTradeUsd: usd("50") });
     const snap = snapshot([
       chain(ETH, [
@@ -461,15 +447,7 @@ describe("planner rules", () => {
   });
 
   it("needs a price for every composition asset", () => {
-    const lp: Sleeve = {
-      id: "lp",
-      chainId: ETH,
-      protocol: "uniswap-v3",
-      kind: "lp",
-      ref: `${ETH}:0xpool`,
-      targetBps: 2000,
-      composition: [{ asset: WBTC1.id, shareWad: WAD }],
-    };
+    const lp = lpSleeve(2000, [{ asset: WBTC1.id, shareWad: WAD }]);
     const pl = policy([sleeve("usdc", "supply", USDC1, 8000), lp]);
     const sn = snapshot([chain(ETH, [supply(USDC1, "1000")])]);
     (sn.chains[0]!.prices as Map<string, bigint>).delete(WBTC1.id);
@@ -559,18 +537,10 @@ describe("planner edge cases", () => {
     // repay's ask 2.028546 USDC under the debt; the USDC node still delivers all of it. The fraction was the ask's,
     // rescaled by delivered / asked and rounded down twice: 1e18 − 1, an explicit-amount repay that leaves the
     // interest accrued until inclusion as dust debt.
-    const lp: Sleeve = {
-      id: "lp",
-      chainId: ETH,
-      protocol: "uniswap-v3",
-      kind: "lp",
-      ref: `${ETH}:0xpool`,
-      targetBps: 0,
-      composition: [
-        { asset: WETH1.id, shareWad: WAD / 2n },
-        { asset: USDC1.id, shareWad: WAD / 2n },
-      ],
-    };
+    const lp = lpSleeve(0, [
+      { asset: WETH1.id, shareWad: WAD / 2n },
+      { asset: USDC1.id, shareWad: WAD / 2n },
+    ]);
     const pol = policy(
       [
         sleeve("eth-idle", "token", WETH1, 3988),

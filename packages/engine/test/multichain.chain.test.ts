@@ -61,6 +61,24 @@ async function deadUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
+/** Both chains' setups, each with the real SpokePool as its bridge, quoted by the Across API stand-in at `url`. */
+function bridgedSetups(url: string) {
+  const client = createAcrossClient({ baseUrl: url, retries: 0 });
+  const bridge = (c: TestChain) =>
+    acrossBridge({
+      client,
+      chainId: c.chainId,
+      publicClient: c.publicClient,
+      spokePool: c.deployment.across.spokePool,
+      tokens: [c.deployment.tokens.USDC.address],
+      maxFeeBps: 20,
+    });
+  return [
+    setupFor(eth, "ethereum", owner, { bridge: bridge(eth) }),
+    setupFor(base, "base", owner, { bridge: bridge(base) }),
+  ];
+}
+
 describe("runCycle over two chains (1 and 8453)", () => {
   it("values NAV across both chains and moves USDC within base without a swap or a transfer", async () => {
     await seed();
@@ -126,20 +144,7 @@ describe("runCycle over two chains (1 and 8453)", () => {
     await seed();
     const api = await startAcrossApi({ chains: [eth, base] });
     try {
-      const client = createAcrossClient({ baseUrl: api.url, retries: 0 });
-      const bridge = (c: TestChain) =>
-        acrossBridge({
-          client,
-          chainId: c.chainId,
-          publicClient: c.publicClient,
-          spokePool: c.deployment.across.spokePool,
-          tokens: [c.deployment.tokens.USDC.address],
-          maxFeeBps: 20,
-        });
-      const chains = [
-        setupFor(eth, "ethereum", owner, { bridge: bridge(eth) }),
-        setupFor(base, "base", owner, { bridge: bridge(base) }),
-      ];
+      const chains = bridgedSetups(api.url);
       const specs = sleeves([3000, 1000, 3500, 2500]); // ethereum must shrink from 50% to 40% of NAV
       const r = await runCycle({ chains, sleeves: specs, rules, now: await nowOf() });
       expect(r.stage, r.chainErrors.map((e) => e.error.message).join("; ")).toBe("simulated");
@@ -195,20 +200,7 @@ describe("runCycle over two chains (1 and 8453)", () => {
     const api = await startAcrossApi({ chains: [eth, base] });
     const relayer = startAcrossRelayer({ chains: [eth, base], mode: "never" });
     try {
-      const client = createAcrossClient({ baseUrl: api.url, retries: 0 });
-      const bridge = (c: TestChain) =>
-        acrossBridge({
-          client,
-          chainId: c.chainId,
-          publicClient: c.publicClient,
-          spokePool: c.deployment.across.spokePool,
-          tokens: [c.deployment.tokens.USDC.address],
-          maxFeeBps: 20,
-        });
-      const chains = [
-        setupFor(eth, "ethereum", owner, { bridge: bridge(eth) }),
-        setupFor(base, "base", owner, { bridge: bridge(base) }),
-      ];
+      const chains = bridgedSetups(api.url);
       // USDC on base is only an Aave supply sleeve; ethereum must move $15k of its Aave USDC there.
       const specs: SleeveSpec[] = [
         { id: "eth-weth", chain: "ethereum", kind: "token", asset: "WETH", weightBps: 3000 },
