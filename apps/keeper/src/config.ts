@@ -1,18 +1,16 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { secretRefSchema } from "@ballast/chain/schema";
+import { addressSchema as address, durationSchema as duration, secretRefSchema } from "@ballast/chain/schema";
 import {
-  addressSchema as address,
   ConfigError,
   chainShapeWith,
   checkPortfolio,
-  durationSchema as duration,
   parseWith,
   policySchema,
   rpcUrlSchema as rpcUrl,
   sharedShapeWith,
 } from "@ballast/config";
-import { bandWad, type Hex } from "@ballast/core";
+import { bandWad, formatBps, type Hex } from "@ballast/core";
 import { registeredProtocols } from "@ballast/engine";
 import { stringToHex } from "viem";
 import { parse as parseYaml } from "yaml";
@@ -21,9 +19,7 @@ import { alertsSchema } from "./alerts/config.ts";
 import { dashboardSchema, refineDashboard } from "./dashboard/config.ts";
 
 export type { LimitsConfig, SleeveConfig } from "@ballast/config";
-export { ConfigError, formatBps } from "@ballast/config";
-
-import { formatBps } from "@ballast/config";
+export { ConfigError } from "@ballast/config";
 
 /** Simple7702Account (eth-infinitism, EntryPoint v0.8) as deployed on public chains. */
 export const SIMPLE_7702_ACCOUNT = "0x4Cd241E8d1510e30b2076397afc7508Ae59C66c9";
