@@ -14,6 +14,7 @@ import {
   CHAIN_ID,
   chain,
   deltas,
+  E6,
   LOSS,
   leg,
   POOL,
@@ -32,8 +33,6 @@ import {
   WBTC,
   WETH,
 } from "./realize-fixtures.ts";
-
-const E6 = 10n ** 6n;
 
 describe("realizeChainPlan: exits, swaps and entries", () => {
   it("a sell funds a swap whose minOut funds a supply: calls in leg order, guards bound each balance change", async () => {

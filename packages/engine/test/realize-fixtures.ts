@@ -42,6 +42,8 @@ import type { ChainFetch, ChainSetup, OrderRoute, SleeveSlot } from "../src/inde
 import { type RealizeChainPlanParameters, type RealizedChain, realizeChainPlan } from "../src/realize.ts";
 
 export const WAD = 10n ** 18n;
+/** One USDC (6 decimals). */
+export const E6 = 10n ** 6n;
 export const CHAIN_ID = 31337;
 export const DEST_CHAIN_ID = 8453;
 export const TIMESTAMP = 1_700_000_000n;

@@ -14,6 +14,7 @@ import {
   DEST_CHAIN_ID,
   DEST_USDC,
   deltas,
+  E6,
   LOSS,
   leg,
   orderRoute,
@@ -34,8 +35,6 @@ import {
   WBTC,
   WETH,
 } from "./realize-fixtures.ts";
-
-const E6 = 10n ** 6n;
 
 describe("realizeChainPlan: swaps as orders", () => {
   it("a swap worth more than the route's threshold is an order; entries needing its output wait", async () => {

@@ -11,6 +11,7 @@ import {
   chain,
   chainPlan,
   DEST_CHAIN_ID,
+  E6,
   leg,
   plan,
   policy,
@@ -26,7 +27,6 @@ import {
   WETH,
 } from "./realize-fixtures.ts";
 
-const E6 = 10n ** 6n;
 const realize = (p: ReturnType<typeof plan>, chains: ReturnType<typeof chain>[], deadlineSeconds?: number) =>
   realizePlan({ plan: p, state: state(), policy: policy(), slots, chains, deadlineSeconds });
 
