@@ -11,7 +11,7 @@ import {
   usdValue,
   valueLossGate,
 } from "@ballast/core";
-import type { RealizedChain } from "./realize.ts";
+import type { RealizedChain } from "./types.ts";
 
 /**
  * The cost gate and the value-loss limit again, with the bridge fees the quotes ask instead of the cost model's

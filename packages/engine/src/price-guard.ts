@@ -22,8 +22,7 @@ import {
 } from "@ballast/core";
 import type { Abi } from "viem";
 import { asBallastError, ChainFetchError, CycleStepError } from "./errors.ts";
-import type { RealizedChain } from "./realize.ts";
-import type { ChainFetch, ChainSetup, CycleParams } from "./types.ts";
+import type { ChainFetch, ChainSetup, CycleParams, RealizedChain } from "./types.ts";
 
 /**
  * The cycle's one call into the guard, after realize and before simulate: the fresh chains' prices and the realized

@@ -1,7 +1,4 @@
-import type { Guards } from "@ballast/chain";
 import type {
-  BridgeQuote,
-  Call,
   ChainPlan,
   Leg,
   Plan,
@@ -9,7 +6,6 @@ import type {
   PortfolioState,
   SleeveLeg,
   SwapLeg,
-  SwapQuote,
   Transfer,
 } from "@ballast/core";
 import { asBallastError, LegRealizationError } from "./errors.ts";
@@ -21,31 +17,13 @@ import { realizeExits } from "./realize/exits.ts";
 import { batchGuards } from "./realize/guards.ts";
 import { awaitingOrders } from "./realize/orders.ts";
 import { realizeSwaps } from "./realize/swaps.ts";
-import type { ChainError, ChainFetch, ChainSetup, RealizedLeg, SwapOrder } from "./types.ts";
+import type { ChainError, ChainFetch, ChainSetup, RealizedChain } from "./types.ts";
 
 export { type BatchGuardsParameters, batchGuards } from "./realize/guards.ts";
 export { quoteSwap } from "./realize/swaps.ts";
 
 /** Seconds after the snapshot's block timestamp that swaps and LP actions stay valid, by default. */
 export const DEFAULT_DEADLINE_SECONDS = 1_800;
-
-/** A chain's legs turned into calls, before simulation. */
-export type RealizedChain = {
-  readonly chainId: number;
-  readonly key: string;
-  /** Every call of the batch, in leg order. */
-  readonly calls: readonly Call[];
-  readonly legs: readonly Leg[];
-  readonly realized: readonly RealizedLeg[];
-  readonly quotes: readonly SwapQuote[];
-  /** The bridge deposits at the end of the batch (journal each before sending). */
-  readonly bridges: readonly BridgeQuote[];
-  /** Swaps placed as orders after the batch lands (the batch carries their approvals). */
-  readonly orders: readonly SwapOrder[];
-  /** Post-conditions for the simulation (and the send). */
-  readonly guards: Guards;
-  readonly warnings: readonly string[];
-};
 
 /** Inputs of {@link realizeChainPlan}. */
 export type RealizeChainPlanParameters = {

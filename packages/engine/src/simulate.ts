@@ -2,8 +2,7 @@ import type { Simulation } from "@ballast/chain";
 import type { BallastError } from "@ballast/core";
 import type { Abi } from "viem";
 import { asBallastError, SimulationRequestError } from "./errors.ts";
-import type { RealizedChain } from "./realize.ts";
-import type { ChainBatch, ChainSetup } from "./types.ts";
+import type { ChainBatch, ChainSetup, RealizedChain } from "./types.ts";
 
 /**
  * Simulates a realized chain batch through the chain's executor (the exact transaction it would send) with the
@@ -21,19 +20,5 @@ export async function simulateBatch(setup: ChainSetup, realized: RealizedChain):
   } catch (err) {
     error = asBallastError(err, (cause) => new SimulationRequestError(setup.key, setup.chainId, cause));
   }
-  return {
-    chainId: realized.chainId,
-    key: realized.key,
-    calls: realized.calls,
-    legs: realized.legs,
-    realized: realized.realized,
-    quotes: realized.quotes,
-    bridges: realized.bridges,
-    orders: realized.orders,
-    guards: realized.guards,
-    ok: simulation !== undefined,
-    simulation,
-    error,
-    warnings: realized.warnings,
-  };
+  return { ...realized, ok: simulation !== undefined, simulation, error };
 }

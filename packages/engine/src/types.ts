@@ -201,10 +201,11 @@ export type RealizedLeg = {
   readonly note?: string;
 };
 
-/** A chain's simulated batch: the calls in leg order, the quotes behind the swaps, the guards and the outcome. */
-export type ChainBatch = {
+/** A chain's legs turned into calls, before simulation. */
+export type RealizedChain = {
   readonly chainId: number;
   readonly key: string;
+  /** Every call of the batch, in leg order. */
   readonly calls: readonly Call[];
   readonly legs: readonly Leg[];
   readonly realized: readonly RealizedLeg[];
@@ -213,15 +214,19 @@ export type ChainBatch = {
   readonly bridges: readonly BridgeQuote[];
   /** The swaps placed as orders once the batch landed (it carries their approvals): journal each before sending. */
   readonly orders: readonly SwapOrder[];
-  /** The post-conditions the simulation checked (and the executor should check again when sending). */
+  /** The post-conditions for the simulation (and for the executor to check again when sending). */
   readonly guards: Guards;
+  readonly warnings: readonly string[];
+};
+
+/** A chain's simulated batch: the realized chain and the simulation's outcome. */
+export type ChainBatch = RealizedChain & {
   /** True when the simulation passed: only such a batch may be sent. */
   readonly ok: boolean;
   /** The passing simulation (request to send, gas, guard report); undefined when it failed. */
   readonly simulation: Simulation | undefined;
   /** Why the simulation failed (SimulationFailedError, GuardViolationError, SimulationRequestError, …). */
   readonly error: BallastError | undefined;
-  readonly warnings: readonly string[];
 };
 
 /** A chain-level failure: its fetch, or the realization of its legs. */

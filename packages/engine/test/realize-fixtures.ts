@@ -38,8 +38,8 @@ import {
   type Transfer,
 } from "@ballast/core";
 import { encodeFunctionData, erc20Abi } from "viem";
-import type { ChainFetch, ChainSetup, OrderRoute, SleeveSlot } from "../src/index.ts";
-import { type RealizeChainPlanParameters, type RealizedChain, realizeChainPlan } from "../src/realize.ts";
+import type { ChainFetch, ChainSetup, OrderRoute, RealizedChain, SleeveSlot } from "../src/index.ts";
+import { type RealizeChainPlanParameters, realizeChainPlan } from "../src/realize.ts";
 
 export const WAD = 10n ** 18n;
 /** One USDC (6 decimals). */
