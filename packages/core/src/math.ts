@@ -27,6 +27,7 @@ export const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
  */
 export function mulDiv(a: bigint, b: bigint, d: bigint, rounding: Rounding = "down"): bigint {
   if (d === 0n) throw new InvalidAmountError("mulDiv.denominator", d, "a non-zero divisor");
+  if (b === d) return a; // exact (a sleeve's whole share, a share of 100%): no product, no division
   const n = a * b;
   const q = n / d;
   if (rounding === "up" && n % d !== 0n) return n < 0n !== d < 0n ? q - 1n : q + 1n;
