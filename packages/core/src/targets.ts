@@ -62,7 +62,8 @@ export function desiredValues(p: DesiredParams): bigint[] {
 type Cand = { i: number; room: bigint; weight: bigint; cat: number };
 
 /** The order the rest goes to candidates in: by category, then largest room first, then by sleeve. */
-const byTurn = (a: Cand, b: Cand) => a.cat - b.cat || (b.room > a.room ? 1 : b.room < a.room ? -1 : a.i - b.i);
+const byTurn = (a: Cand, b: Cand) =>
+  a.cat - b.cat || (b.room > a.room ? 1 : b.room < a.room ? -1 : a.i - b.i);
 
 /** Moves up to `amount` (≥ 0) into candidates in direction `dir`; proportional to weight or greedy by room. Returns what moved. */
 function spread(P: bigint[], cands: Cand[], amount: bigint, dir: 1n | -1n, proportional: boolean): bigint {
