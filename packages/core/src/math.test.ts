@@ -23,6 +23,15 @@ describe("math", () => {
     expect(mulDiv(-7n, 1n, 2n, "up")).toBe(-4n);
     expect(mulDiv(6n, 1n, 2n, "up")).toBe(3n);
     expect(() => mulDiv(1n, 1n, 0n)).toThrow(InvalidAmountError);
+    // b = d is exact whatever the signs, and a zero divisor is refused even then.
+    for (const [a, d] of [
+      [7n, 3n],
+      [-7n, 3n],
+      [7n, -3n],
+      [-7n, -3n],
+    ] as const)
+      for (const r of ["down", "up"] as const) expect(mulDiv(a, d, d, r)).toBe(a);
+    expect(() => mulDiv(1n, 0n, 0n)).toThrow(InvalidAmountError);
   });
 
   it("values amounts in USD and back", () => {
