@@ -95,9 +95,7 @@ function sinkAction(s: SleeveState): LegAction {
 /** A leg's amounts, by asset id. */
 function amountsOf(m: ReadonlyMap<AssetId, bigint>): { asset: AssetId; amount: bigint }[] {
   const out: { asset: AssetId; amount: bigint }[] = [];
-  m.forEach((amount, asset) => {
-    out.push({ asset, amount });
-  });
+  for (const [asset, amount] of m) out.push({ asset, amount });
   return out.length > 1 ? out.sort((a, b) => (a.asset < b.asset ? -1 : 1)) : out;
 }
 
