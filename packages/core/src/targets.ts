@@ -70,8 +70,14 @@ function spread(P: bigint[], cands: Cand[], amount: bigint, dir: 1n | -1n, propo
   if (amount <= 0n || cands.length === 0) return 0n;
   let left = amount;
   if (proportional) {
-    const totalW = cands.reduce((a, c) => a + c.weight, 0n);
-    if (totalW > 0n) {
+    let totalW = 0n;
+    let maxW = 0n;
+    for (const c of cands) {
+      totalW += c.weight;
+      if (c.weight > maxW) maxW = c.weight;
+    }
+    // Shares round down: when even the largest is under one unit (a rounding remainder), none moves anything.
+    if (totalW > 0n && amount * maxW >= totalW) {
       for (const c of cands) {
         const share = mulDiv(amount, c.weight, totalW);
         const take = min(share, c.room);
