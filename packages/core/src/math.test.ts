@@ -3,6 +3,7 @@ import { InvalidAmountError } from "./errors.ts";
 import {
   amountFor,
   applyBps,
+  bpsToWad,
   clamp,
   formatUnits,
   isqrt,
@@ -40,6 +41,8 @@ describe("math", () => {
     expect(() => amountFor(1n, 18, 0n)).toThrow(InvalidAmountError);
     expect(toWad(1n, 6)).toBe(10n ** 12n);
     expect(applyBps(10_000n, 25)).toBe(25n);
+    expect(bpsToWad(4_500)).toBe((45n * WAD) / 100n);
+    expect(bpsToWad(-1n)).toBe(-(WAD / 10_000n));
   });
 
   it("isqrt is exact on large numbers", () => {
