@@ -24,11 +24,14 @@ export function cheapestCrossing(
   byChain: ReadonlyMap<number, readonly FlowNode[]>,
   routes: readonly ResolvedRoute[],
 ): CrossChain {
+  // Each node's net value, valued once for every graph below.
+  const net = new Map<FlowNode, bigint>();
   let surplus = 0n;
   let deficit = 0n;
   for (const ns of byChain.values())
     for (const n of ns) {
       const v = netUsd(n);
+      net.set(n, v);
       if (v > 0n) surplus += v;
       else deficit -= v;
     }
@@ -41,7 +44,7 @@ export function cheapestCrossing(
   let best: Solved | undefined;
   let last: { open: readonly ResolvedRoute[]; stranded: boolean } | undefined;
   for (let refit = 0; refit < REFITS; ) {
-    const g = costGraph(ctx, byChain, open, cost);
+    const g = costGraph(ctx, byChain, net, open, cost);
     const res = minCostFlow(g.supply.length, g.supply, g.arcs);
     const stranded = crossingOf(ctx, g, res).unmet !== null;
     if (last && stranded && !last.stranded) {
@@ -84,13 +87,15 @@ const routeCbps = (ctx: FlowContext, r: ResolvedRoute, est: bigint): number =>
   r.feeCbps + ctx.bridge.premiumCbps + spreadCbps(r.fixedUsd, est, MAX_SPREAD);
 
 /**
- * The graph of the cost model, each route at its `cost` per unit ({@link routeCbps}). Per chain, assets no
- * route carries are pooled: their surpluses in one source node (→ hub: one swap), their deficits at the hub — the same
- * optimum as a node per asset, on a graph whose size depends on chains × bridgeable tokens only.
+ * The graph of the cost model, each node with its `net` value (USD wad) and each route at its `cost` per unit
+ * ({@link routeCbps}). Per chain, assets no route carries are pooled: their surpluses in one source node (→ hub: one
+ * swap), their deficits at the hub — the same optimum as a node per asset, on a graph whose size depends on chains ×
+ * bridgeable tokens only.
  */
 function costGraph(
   ctx: FlowContext,
   byChain: ReadonlyMap<number, readonly FlowNode[]>,
+  net: ReadonlyMap<FlowNode, bigint>,
   routes: readonly ResolvedRoute[],
   cost: ReadonlyMap<ResolvedRoute, number>,
 ): Graph {
@@ -99,7 +104,7 @@ function costGraph(
     const hub = g.hubs.get(c) as number;
     let src: number | undefined;
     for (const n of ns) {
-      const v = netUsd(n);
+      const v = net.get(n) as bigint;
       let k: number;
       if (bridged.has(n.asset)) k = g.tokens.get(n.asset) as number;
       else if (v > 0n) {
