@@ -92,8 +92,12 @@ function sinkAction(s: SleeveState): LegAction {
   }
 }
 
-const amountsOf = (m: ReadonlyMap<AssetId, bigint>) =>
-  [...m].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([asset, amount]) => ({ asset, amount }));
+/** A leg's amounts, by asset id. */
+function amountsOf(m: ReadonlyMap<AssetId, bigint>): { asset: AssetId; amount: bigint }[] {
+  const out: { asset: AssetId; amount: bigint }[] = [];
+  for (const [asset, amount] of m) out.push({ asset, amount });
+  return out.length > 1 ? out.sort((a, b) => (a.asset < b.asset ? -1 : 1)) : out;
+}
 
 function sleeveLeg(
   costs: CompiledCosts,

@@ -3,6 +3,7 @@ import { InvalidAmountError } from "./errors.ts";
 import {
   amountFor,
   applyBps,
+  bpsToWad,
   clamp,
   formatUnits,
   isqrt,
@@ -23,6 +24,15 @@ describe("math", () => {
     expect(mulDiv(-7n, 1n, 2n, "up")).toBe(-4n);
     expect(mulDiv(6n, 1n, 2n, "up")).toBe(3n);
     expect(() => mulDiv(1n, 1n, 0n)).toThrow(InvalidAmountError);
+    // b = d is exact whatever the signs, and a zero divisor is refused even then.
+    for (const [a, d] of [
+      [7n, 3n],
+      [-7n, 3n],
+      [7n, -3n],
+      [-7n, -3n],
+    ] as const)
+      for (const r of ["down", "up"] as const) expect(mulDiv(a, d, d, r)).toBe(a);
+    expect(() => mulDiv(1n, 0n, 0n)).toThrow(InvalidAmountError);
   });
 
   it("values amounts in USD and back", () => {
@@ -31,6 +41,8 @@ describe("math", () => {
     expect(() => amountFor(1n, 18, 0n)).toThrow(InvalidAmountError);
     expect(toWad(1n, 6)).toBe(10n ** 12n);
     expect(applyBps(10_000n, 25)).toBe(25n);
+    expect(bpsToWad(4_500)).toBe((45n * WAD) / 100n);
+    expect(bpsToWad(-1n)).toBe(-(WAD / 10_000n));
   });
 
   it("isqrt is exact on large numbers", () => {

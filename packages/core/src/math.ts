@@ -27,6 +27,7 @@ export const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
  */
 export function mulDiv(a: bigint, b: bigint, d: bigint, rounding: Rounding = "down"): bigint {
   if (d === 0n) throw new InvalidAmountError("mulDiv.denominator", d, "a non-zero divisor");
+  if (b === d) return a; // exact (a sleeve's whole share, a share of 100%): no product, no division
   const n = a * b;
   const q = n / d;
   if (rounding === "up" && n % d !== 0n) return n < 0n !== d < 0n ? q - 1n : q + 1n;
@@ -44,8 +45,10 @@ export const applyBps = (amount: bigint, bps: bigint | number, rounding: Roundin
   mulDiv(amount, BigInt(bps), BPS, rounding);
 /** A wad fraction (1e18 = 100%) as basis points, rounded as asked. */
 export const wadToBps = (wad: bigint, rounding: Rounding = "down"): bigint => mulDiv(wad, BPS, WAD, rounding);
-/** Basis points as a wad fraction. */
-export const bpsToWad = (bps: bigint | number): bigint => (BigInt(bps) * WAD) / BPS;
+/** A basis point as a wad fraction (1e14: WAD / BPS has no remainder). */
+const WAD_PER_BPS = WAD / BPS;
+/** Basis points as a wad fraction (exact). */
+export const bpsToWad = (bps: bigint | number): bigint => BigInt(bps) * WAD_PER_BPS;
 
 /** Scales a token amount with `decimals` to 18 decimals (exact when decimals ≤ 18). */
 export function toWad(amount: bigint, decimals: number, rounding: Rounding = "down"): bigint {

@@ -61,13 +61,23 @@ export function desiredValues(p: DesiredParams): bigint[] {
 
 type Cand = { i: number; room: bigint; weight: bigint; cat: number };
 
+/** The order the rest goes to candidates in: by category, then largest room first, then by sleeve. */
+const byTurn = (a: Cand, b: Cand) =>
+  a.cat - b.cat || (b.room > a.room ? 1 : b.room < a.room ? -1 : a.i - b.i);
+
 /** Moves up to `amount` (≥ 0) into candidates in direction `dir`; proportional to weight or greedy by room. Returns what moved. */
 function spread(P: bigint[], cands: Cand[], amount: bigint, dir: 1n | -1n, proportional: boolean): bigint {
   if (amount <= 0n || cands.length === 0) return 0n;
   let left = amount;
   if (proportional) {
-    const totalW = cands.reduce((a, c) => a + c.weight, 0n);
-    if (totalW > 0n) {
+    let totalW = 0n;
+    let maxW = 0n;
+    for (const c of cands) {
+      totalW += c.weight;
+      if (c.weight > maxW) maxW = c.weight;
+    }
+    // Shares round down: when even the largest is under one unit (a rounding remainder), none moves anything.
+    if (totalW > 0n && amount * maxW >= totalW) {
       for (const c of cands) {
         const share = mulDiv(amount, c.weight, totalW);
         const take = min(share, c.room);
@@ -78,9 +88,15 @@ function spread(P: bigint[], cands: Cand[], amount: bigint, dir: 1n | -1n, propo
     }
   }
   if (left <= 0n) return amount - left;
-  const order = [...cands].sort(
-    (a, b) => a.cat - b.cat || (b.room > a.room ? 1 : b.room < a.room ? -1 : a.i - b.i),
-  );
+  // Usually the first candidate in that order can take the rest (a rounding remainder): then nothing is sorted.
+  let top = cands[0] as Cand;
+  for (const c of cands) if (byTurn(c, top) < 0) top = c;
+  if (top.room >= left) {
+    P[top.i] = (P[top.i] as bigint) + dir * left;
+    top.room -= left;
+    return amount;
+  }
+  const order = [...cands].sort(byTurn);
   for (const c of order) {
     if (left <= 0n) break;
     const take = min(c.room, left);

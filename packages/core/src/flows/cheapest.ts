@@ -1,5 +1,5 @@
 import { CBPS, type ResolvedRoute } from "../cost.ts";
-import { type FlowResult, minCostFlow } from "../flow.ts";
+import { type FlowArc, type FlowResult, minCostFlow } from "../flow.ts";
 import { addNode, addRoute, crossingOf, type Graph, hubsAndTokens, spreadCbps } from "./graph.ts";
 import { type CrossChain, type FlowContext, type FlowNode, netUsd } from "./types.ts";
 
@@ -24,22 +24,27 @@ export function cheapestCrossing(
   byChain: ReadonlyMap<number, readonly FlowNode[]>,
   routes: readonly ResolvedRoute[],
 ): CrossChain {
+  // Each node's net value, valued once for every graph below.
+  const net = new Map<FlowNode, bigint>();
   let surplus = 0n;
   let deficit = 0n;
   for (const ns of byChain.values())
     for (const n of ns) {
       const v = netUsd(n);
+      net.set(n, v);
       if (v > 0n) surplus += v;
       else deficit -= v;
     }
   const most = surplus < deficit ? surplus : deficit;
   const est = new Map<ResolvedRoute, bigint>(routes.map((r) => [r, most]));
+  // Each route's cost per unit at its estimate, recomputed only when the estimate moves.
+  const cost = new Map<ResolvedRoute, number>(routes.map((r) => [r, routeCbps(ctx, r, most)]));
   let open = routes;
   const kept = new Set<ResolvedRoute>();
   let best: Solved | undefined;
   let last: { open: readonly ResolvedRoute[]; stranded: boolean } | undefined;
   for (let refit = 0; refit < REFITS; ) {
-    const g = costGraph(ctx, byChain, open, est);
+    const g = costGraph(ctx, byChain, net, open, cost);
     const res = minCostFlow(g.supply.length, g.supply, g.arcs);
     const stranded = crossingOf(ctx, g, res).unmet !== null;
     if (last && stranded && !last.stranded) {
@@ -59,14 +64,15 @@ export function cheapestCrossing(
       continue;
     }
     last = undefined;
-    const cost = trueCost(ctx, g, res);
-    if (!best || cost < best.cost) best = { g, res, cost };
+    const total = trueCost(ctx, g, res);
+    if (!best || total < best.cost) best = { g, res, cost: total };
     refit++;
     let moved = false;
     for (const { r, arc } of g.routeArcs) {
       const f = res.flows[arc] as bigint;
       if (r.fixedUsd > 0n && f > 0n && f !== est.get(r)) {
         est.set(r, f);
+        cost.set(r, routeCbps(ctx, r, f));
         moved = true;
       }
     }
@@ -76,23 +82,29 @@ export function cheapestCrossing(
   return crossingOf(ctx, g, res);
 }
 
+/** A route's cost per unit (centi-bps): its fee, the policy's premium, and its fixed cost spread over `est` of flow. */
+const routeCbps = (ctx: FlowContext, r: ResolvedRoute, est: bigint): number =>
+  r.feeCbps + ctx.bridge.premiumCbps + spreadCbps(r.fixedUsd, est, MAX_SPREAD);
+
 /**
- * The graph of the cost model with each route's fixed cost spread over `est` (USD wad) of flow. Per chain, assets no
- * route carries are pooled: their surpluses in one source node (→ hub: one swap), their deficits at the hub — the same
- * optimum as a node per asset, on a graph whose size depends on chains × bridgeable tokens only.
+ * The graph of the cost model, each node with its `net` value (USD wad) and each route at its `cost` per unit
+ * ({@link routeCbps}). Per chain, assets no route carries are pooled: their surpluses in one source node (→ hub: one
+ * swap), their deficits at the hub — the same optimum as a node per asset, on a graph whose size depends on chains ×
+ * bridgeable tokens only.
  */
 function costGraph(
   ctx: FlowContext,
   byChain: ReadonlyMap<number, readonly FlowNode[]>,
+  net: ReadonlyMap<FlowNode, bigint>,
   routes: readonly ResolvedRoute[],
-  est: ReadonlyMap<ResolvedRoute, bigint>,
+  cost: ReadonlyMap<ResolvedRoute, number>,
 ): Graph {
   const { g, bridged } = hubsAndTokens(ctx, byChain, routes);
   for (const [c, ns] of byChain) {
     const hub = g.hubs.get(c) as number;
     let src: number | undefined;
     for (const n of ns) {
-      const v = netUsd(n);
+      const v = net.get(n) as bigint;
       let k: number;
       if (bridged.has(n.asset)) k = g.tokens.get(n.asset) as number;
       else if (v > 0n) {
@@ -105,25 +117,25 @@ function costGraph(
       g.supply[k] = (g.supply[k] as bigint) + v;
     }
   }
-  for (const r of routes)
-    addRoute(g, r, r.feeCbps + ctx.bridge.premiumCbps + spreadCbps(r.fixedUsd, est.get(r) ?? 0n, MAX_SPREAD));
+  for (const r of routes) addRoute(g, r, cost.get(r) as number);
   return g;
 }
 
 /** The objective of a solved cost graph: swaps and bridges per unit (premium included), fixed costs per route used. */
 function trueCost(ctx: FlowContext, g: Graph, res: FlowResult): bigint {
-  const bridges = new Map(g.routeArcs.map(({ r, arc }) => [arc, r]));
+  // The route arcs come last ({@link costGraph}): the arcs before the first are swaps.
+  const routesFrom = g.routeArcs[0]?.arc ?? g.arcs.length;
   let perUnit = 0n;
   let fixed = 0n;
-  g.arcs.forEach((a, k) => {
+  for (let k = 0; k < routesFrom; k++) {
     const f = res.flows[k] as bigint;
-    if (f === 0n) return;
-    const r = bridges.get(k);
-    if (r === undefined) perUnit += f * BigInt(a.cost);
-    else {
-      perUnit += f * BigInt(r.feeCbps + ctx.bridge.premiumCbps);
-      fixed += r.fixedUsd;
-    }
-  });
+    if (f !== 0n) perUnit += f * BigInt((g.arcs[k] as FlowArc).cost);
+  }
+  for (const { r, arc } of g.routeArcs) {
+    const f = res.flows[arc] as bigint;
+    if (f === 0n) continue;
+    perUnit += f * BigInt(r.feeCbps + ctx.bridge.premiumCbps);
+    fixed += r.fixedUsd;
+  }
   return perUnit / CBPS + fixed;
 }

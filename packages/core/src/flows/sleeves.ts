@@ -12,14 +12,14 @@ import {
   type SleeveFlows,
 } from "./types.ts";
 
-/** Nodes as phase 1 builds them: created on first use, releases and demands added up (in place: the book owns them). */
-type Book = {
-  readonly nodes: Map<AssetId, FlowNode>;
-  node(asset: AssetId): FlowNode;
-  add(asset: AssetId, field: "released" | "demand", units: bigint): void;
-};
-
+/** A node as phase 1 builds it: its releases and demands added up in place (the book owns it). */
 type Tally = { -readonly [K in keyof FlowNode]: FlowNode[K] };
+
+/** Nodes as phase 1 builds them: created on first use. */
+type Book = {
+  readonly nodes: Map<AssetId, Tally>;
+  node(asset: AssetId): Tally;
+};
 
 function book(ctx: FlowContext): Book {
   const nodes = new Map<AssetId, Tally>();
@@ -31,11 +31,7 @@ function book(ctx: FlowContext): Book {
     }
     return n;
   };
-  const add = (asset: AssetId, field: "released" | "demand", units: bigint) => {
-    const n = node(asset);
-    n[field] += units;
-  };
-  return { nodes, node, add };
+  return { nodes, node };
 }
 
 /**
@@ -108,7 +104,7 @@ function exitOf(
   let usd = 0n;
   for (const [asset, units] of amounts) {
     const n = b.node(asset);
-    b.add(asset, "released", units);
+    n.released += units;
     usd += usdValue(units, n.dec, n.price);
   }
   return amounts.size > 0 ? { i, amounts, fraction, usd } : undefined;
@@ -139,7 +135,7 @@ function sinkOf(
     const units = grossed(need, grossUp.get(asset));
     if (units > 0n) parts.push({ asset, units, need });
     const fraction = owed > 0n ? (full ? WAD : mulDiv(min(units, owed), WAD, owed)) : 0n;
-    for (const p of parts) b.add(p.asset, "demand", p.units);
+    for (const p of parts) b.node(p.asset).demand += p.units;
     return parts.length > 0 ? { i, fraction, parts, cap: owed, full } : undefined;
   }
   for (const c of comp) {
@@ -148,6 +144,6 @@ function sinkOf(
     const units = grossed(need, grossUp.get(c.asset));
     if (units > 0n) parts.push({ asset: c.asset, units, need });
   }
-  for (const p of parts) b.add(p.asset, "demand", p.units);
+  for (const p of parts) b.node(p.asset).demand += p.units;
   return parts.length > 0 ? { i, fraction: 0n, parts } : undefined;
 }
