@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { BASE, DAI1, ETH, USDC1, USDC8453, usd, WETH1, WETH8453 } from "../../test/fixtures.ts";
 import { byChain, node, OP, route, setup, USDC10 } from "../../test/flows.ts";
+import { formatUnits } from "../math.ts";
 import { cheapestCrossing } from "./cheapest.ts";
-import type { FlowContext } from "./types.ts";
+import type { FlowContext, FlowNode } from "./types.ts";
 
 /** The transfers as `symbol from→to: dollars`. */
 const transfers = (
@@ -11,8 +12,7 @@ const transfers = (
   routes: ReturnType<typeof setup>["routes"],
 ) =>
   cheapestCrossing(ctx, nodes, routes).planned.map(
-    (t) =>
-      `${t.route.symbol} ${t.route.fromChainId}→${t.route.toChainId}: ${Number(t.usd / 10n ** 14n) / 1e4}`,
+    (t) => `${t.route.symbol} ${t.route.fromChainId}→${t.route.toChainId}: ${formatUnits(t.usd, 18)}`,
   );
 
 describe("cheapestCrossing", () => {

@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { BASE, ETH, USDC1, USDC8453, usd } from "../../test/fixtures.ts";
 import { byChain, node, OP, route, setup, USDC10 } from "../../test/flows.ts";
-import { CBPS } from "../cost.ts";
 import type { FlowResult } from "../flow.ts";
 import { addRoute, crossingOf, hubsAndTokens, spreadCbps } from "./graph.ts";
 
 describe("spreadCbps", () => {
   it("is the fixed cost over the estimated flow in centi-bps, rounded up, at most the cap", () => {
     expect(spreadCbps(usd("5"), usd("1000"), 1e9)).toBe(5000); // $5 on $1,000: 50 bps, exactly
-    expect(spreadCbps(1n, 3n, 1e9)).toBe(Math.ceil(Number(CBPS) / 3)); // a third, up
+    expect(spreadCbps(1n, 3n, 1e9)).toBe(333_334); // a third of 100% (1,000,000 centi-bps), up
     expect(spreadCbps(usd("5"), usd("1"), 300_000)).toBe(300_000);
   });
 
@@ -60,10 +59,9 @@ describe("crossingOf", () => {
   });
 
   it("reports unmet value beyond the tolerance, the smaller side, with the chains at either end sorted", () => {
-    // Supply left on chain 10's token and chain 1's hub, demand on Base's and chain 10's hubs.
-    const tokenOf10 = withRoutes.tokens.get(USDC10.id) as number;
-    const supply = [usd("30"), 0n, 0n, 0n, 0n, 0n];
-    supply[tokenOf10] = usd("20");
+    // Supply left on chain 10's hub and chain 1's token, demand on Base's and chain 10's hubs.
+    const supply = [0n, 0n, usd("20"), 0n, 0n, 0n];
+    supply[withRoutes.tokens.get(USDC1.id) as number] = usd("30");
     const unmet = crossingOf(ctx, withRoutes, result([], supply, [0n, usd("12"), usd("3")])).unmet;
     expect(unmet).toEqual({ usd: usd("15"), from: [ETH, OP], to: [OP, BASE] });
     expect(crossingOf(ctx, withRoutes, result([], [usd("10")], [0n, usd("10")])).unmet).toBeNull();

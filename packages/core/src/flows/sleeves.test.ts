@@ -86,4 +86,13 @@ describe("sleeveFlows", () => {
     expect(flows([1n]).sinks).toEqual([]);
     expect(flows([...LOAN, 1n]).sinks).toEqual([]);
   });
+
+  it("a repay into a debt sleeve that owes nothing is no sink", () => {
+    const snap = snapshot([chain(ETH, [token(USDC1, "1000", "cash")])]);
+    const sleeves = [sleeve("cash", "token", USDC1, 10_000), sleeve("loan", "debt", USDC1, 0)];
+    const hf = { floorWad: WAD, liquidationThresholdBps: { [USDC1.id]: 8000 } };
+    const st = portfolioState(snap, policy(sleeves, { healthFactor: hf }));
+    const noDebt = flowContext(st, compileCostModel(zeroCost, snap.assets));
+    expect(sleeveFlows(noDebt, [0n, usd("100")], [], new Map()).sinks).toEqual([]);
+  });
 });
