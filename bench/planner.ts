@@ -9,7 +9,8 @@
  * of the canonical JSON of the inputs, timed apart on the same inputs). `--digest` times nothing: it plans
  * {@link DIGEST_SEEDS} seeded portfolios of each size below 10,000 under both bridge objectives and prints one SHA-256
  * over every plan's JSON, so a change meant only for speed is checked by running it before and after (same digest,
- * same plans: legs, amounts, costs, ids).
+ * same plans: legs, amounts, costs, ids); it also prints the plans' total estimated cost, so a change meant to plan
+ * better shows what it saves.
  *
  *   pnpm bench:planner                   one line per size
  *   pnpm bench:planner --verbose         plus legs, rounds and growth
@@ -230,6 +231,7 @@ function cpuMs(f: () => void): number {
 function digest(): void {
   const texts: string[] = [];
   let legs = 0;
+  let cost = 0n;
   for (const n of [10, 100, 1_000])
     for (let seed = 1; seed <= DIGEST_SEEDS; seed++) {
       const { snapshot, policy: base, costModel } = portfolio(n, n * 1_000 + seed);
@@ -237,11 +239,12 @@ function digest(): void {
         const policy: Policy = { ...base, bridge: { objective: o } };
         const p = plan(portfolioState(snapshot, policy), costModel, { now: NOW });
         legs += planLegs(p).length;
+        cost += p.estimatedCost.feesUsd + p.estimatedCost.slippageUsd + p.estimatedCost.bridgeUsd;
         texts.push(planToJSON(p, 0));
       }
     }
   console.log(
-    `plans: ${texts.length} (${legs.toLocaleString("en-US")} legs)  digest: ${sha256Hex(texts.join("\n"))}`,
+    `plans: ${texts.length} (${legs.toLocaleString("en-US")} legs, estimated cost ${formatUsd(cost)})  digest: ${sha256Hex(texts.join("\n"))}`,
   );
 }
 

@@ -15,7 +15,8 @@ type Solved = { readonly g: Graph; readonly res: FlowResult; readonly cost: bigi
  * chain's swap (fee + slippage), coming back nothing, so every swap is charged once (see {@link costGraph}); a bridge costs its fee + the
  * policy's premium per unit and its fixed cost per transfer. The fixed cost makes the problem a fixed-charge flow:
  * it is spread over an estimate of the route's flow (first the most that could cross, then the flow last solved) and
- * the cheapest solution by true cost is kept. A route whose flow falls below the minimum trade is closed and the
+ * the cheapest solution by true cost is kept, then improved by closing the routes it pays for one at a time
+ * ({@link dropRoutes}). A route whose flow falls below the minimum trade is closed and the
  * graph solved again, so the transfers that remain carry the value the solution moves across chains — unless that
  * strands value no other route carries: then it stays open and its transfer is dropped (as in least bridging).
  */
@@ -78,8 +79,42 @@ export function cheapestCrossing(
     }
     if (!moved) break;
   }
-  const { g, res } = best as Solved;
+  const { g, res } = dropRoutes(ctx, byChain, net, cost, best as Solved);
   return crossingOf(ctx, g, res);
+}
+
+/**
+ * A local search from the kept solution: each route it pays a fixed cost for is closed in turn and the graph solved
+ * again at the last estimates; a solution that costs less in truth, strands nothing and sends nothing below the
+ * minimum trade replaces it. Spreading fixed costs over estimates cannot see that one route carrying it all (or through
+ * a third chain) costs less than two routes each carrying a part; closing one of the two shows it.
+ */
+function dropRoutes(
+  ctx: FlowContext,
+  byChain: ReadonlyMap<number, readonly FlowNode[]>,
+  net: ReadonlyMap<FlowNode, bigint>,
+  cost: ReadonlyMap<ResolvedRoute, number>,
+  start: Solved,
+): Solved {
+  let best = start;
+  const paid = (s: Solved) =>
+    s.g.routeArcs
+      .filter(({ r, arc }) => r.fixedUsd > 0n && (s.res.flows[arc] as bigint) > 0n)
+      .map(({ r }) => r);
+  for (const r of paid(start)) {
+    if (!paid(best).includes(r)) continue;
+    const open = best.g.routeArcs.map((a) => a.r).filter((x) => x !== r);
+    const g = costGraph(ctx, byChain, net, open, cost);
+    const res = minCostFlow(g.supply.length, g.supply, g.arcs);
+    const small = g.routeArcs.some(({ arc }) => {
+      const f = res.flows[arc] as bigint;
+      return f > 0n && f < ctx.minTrade;
+    });
+    if (small || crossingOf(ctx, g, res).unmet !== null) continue;
+    const total = trueCost(ctx, g, res);
+    if (total < best.cost) best = { g, res, cost: total };
+  }
+  return best;
 }
 
 /** A route's cost per unit (centi-bps): its fee, the policy's premium, and its fixed cost spread over `est` of flow. */
