@@ -55,10 +55,7 @@ export function cheapestCrossing(
       last = undefined;
       continue;
     }
-    const small = g.routeArcs.filter(({ r, arc }) => {
-      const f = res.flows[arc] as bigint;
-      return f > 0n && f < ctx.minTrade && !kept.has(r);
-    });
+    const small = belowMinimum(ctx, g, res).filter(({ r }) => !kept.has(r));
     if (small.length > 0) {
       last = { open, stranded };
       open = open.filter((r) => !small.some((x) => x.r === r));
@@ -106,16 +103,19 @@ function dropRoutes(
     const open = best.g.routeArcs.map((a) => a.r).filter((x) => x !== r);
     const g = costGraph(ctx, byChain, net, open, cost);
     const res = minCostFlow(g.supply.length, g.supply, g.arcs);
-    const small = g.routeArcs.some(({ arc }) => {
-      const f = res.flows[arc] as bigint;
-      return f > 0n && f < ctx.minTrade;
-    });
-    if (small || crossingOf(ctx, g, res).unmet !== null) continue;
+    if (belowMinimum(ctx, g, res).length > 0 || crossingOf(ctx, g, res).unmet !== null) continue;
     const total = trueCost(ctx, g, res);
     if (total < best.cost) best = { g, res, cost: total };
   }
   return best;
 }
+
+/** The route arcs of a solved graph that carry something, but less than the minimum trade. */
+const belowMinimum = (ctx: FlowContext, g: Graph, res: FlowResult) =>
+  g.routeArcs.filter(({ arc }) => {
+    const f = res.flows[arc] as bigint;
+    return f > 0n && f < ctx.minTrade;
+  });
 
 /** A route's cost per unit (centi-bps): its fee, the policy's premium, and its fixed cost spread over `est` of flow. */
 const routeCbps = (ctx: FlowContext, r: ResolvedRoute, est: bigint): number =>
