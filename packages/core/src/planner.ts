@@ -139,6 +139,9 @@ function solveAll(work: Work, locks: ReadonlyMap<number, bigint>): Solved {
     [],
     work.lossless ? Number.POSITIVE_INFINITY : 1,
   );
+  // Value must cross chains and no route can carry it: the caller throws or plans per chain. The passes below would
+  // hide it — the sleeves it could not reach did not trade, so they would be kept as they are (idle).
+  if (first.sol.unmet) return first;
   if (!first.complete && first.sol.feesUsd + first.sol.slippageUsd + first.sol.bridgeUsd === 0n)
     first = solveRounds(work, locks, work.groups, new Map(), [...first.frozen]);
   // To target: sleeves that did not trade in the first pass keep their value (the cost is borne by those that trade,
@@ -282,7 +285,7 @@ function repairHealth(work: Work, locks: Map<number, bigint>, solved: Solved, wa
           for (const s of members)
             locks.set(s.index, s.valueUsd + mulDiv((solved.P[s.index] as bigint) - s.valueUsd, lambda, WAD));
           warnings.push(
-            `health factor on chain ${p.chainId} (${p.protocol}): its sleeves' move was shrunk to ${wadToBpsNumber(lambda) / 100}% to keep the floor`,
+            `health factor on chain ${p.chainId} (${p.protocol}): its sleeves' move was shrunk to ${(Math.trunc(wadToBpsNumber(lambda)) / 100).toFixed(2)}% to keep the floor`,
           );
           continue;
         }
