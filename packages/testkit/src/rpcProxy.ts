@@ -11,6 +11,12 @@ export type RpcFaults = {
   readonly delayMs?: number;
   /** JSON-RPC methods answered `HTTP 500` every time (e.g. `["eth_blockNumber"]`). */
   readonly failMethods?: readonly string[];
+  /**
+   * JSON-RPC methods answered with this JSON-RPC error (HTTP 200), as a node that lacks or refuses the method does
+   * (e.g. `{ eth_simulateV1: { code: -32601, message: "method not found" } }`). Single requests only: a batch passes
+   * through.
+   */
+  readonly rpcErrors?: Readonly<Record<string, { readonly code: number; readonly message: string }>>;
 };
 
 /** What the proxy did so far. */
@@ -51,9 +57,21 @@ const methodsOf = (body: string): string[] => {
   }
 };
 
+/** The id and method of a single JSON-RPC request (undefined for a batch or a body that is not one). */
+const singleRequest = (body: string): { id: unknown; method: string } | undefined => {
+  try {
+    const msg = JSON.parse(body) as { id?: unknown; method?: unknown };
+    return !Array.isArray(msg) && typeof msg.method === "string"
+      ? { id: msg.id ?? null, method: msg.method }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 /**
  * Starts an RPC fault-injection proxy on 127.0.0.1 (a free port) in front of `target`: loses a share of answers,
- * answers 429 to another share, delays, and fails named methods. Stop it with `stop()`.
+ * answers 429 to another share, delays, fails named methods (HTTP 500) and answers others with a JSON-RPC error. Stop it with `stop()`.
  *
  * @example
  * const proxy = await startRpcProxy(chain.rpcUrl, { dropRate: 0.3 });
@@ -87,6 +105,15 @@ export async function startRpcProxy(
       if (methodsOf(body).some((m) => f.failMethods?.includes(m))) {
         stats.failed++;
         res.writeHead(500, { "content-type": "text/plain" }).end("injected failure");
+        return;
+      }
+      const single = singleRequest(body);
+      const rpcError = single && f.rpcErrors?.[single.method];
+      if (single && rpcError) {
+        stats.failed++;
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ jsonrpc: "2.0", id: single.id, error: rpcError }));
         return;
       }
       try {

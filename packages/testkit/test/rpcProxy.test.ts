@@ -42,6 +42,19 @@ describe("RPC fault-injection proxy", () => {
     expect((await call(proxy.url, "eth_blockNumber")).status).toBe(500);
     expect((await call(proxy.url, "eth_chainId")).status).toBe(200);
 
+    // A JSON-RPC error for a named method (HTTP 200, the request's id), never forwarded.
+    proxy.setFaults({ rpcErrors: { eth_simulateV1: { code: -32601, message: "method not found" } } });
+    const seenBefore = seen;
+    const refused = await call(proxy.url, "eth_simulateV1");
+    expect(refused.status).toBe(200);
+    expect(await refused.json()).toEqual({
+      jsonrpc: "2.0",
+      id: 1,
+      error: { code: -32601, message: "method not found" },
+    });
+    expect(seen).toBe(seenBefore);
+    expect(await (await call(proxy.url, "eth_chainId")).json()).toMatchObject({ result: "eth_chainId" });
+
     proxy.setFaults({ rateLimitRate: 1 });
     expect((await call(proxy.url, "eth_chainId")).status).toBe(429);
 
