@@ -143,7 +143,8 @@ const line = (t: Tally) =>
  * `--summary`: the score per package and overall from the committed results, without running anything. Each source
  * file counts once, from the result that has the most of its mutants — a whole-module run beats a `--mutate=` slice;
  * on a tie the whole suite (`<pkg>.json`, then `<pkg>.all.json`) beats `--unit` (`<pkg>.all.unit.json`). Overall =
- * Σ killed / Σ counted over those files (each mutant weighs the same, whatever its package).
+ * Σ killed / Σ counted over those files (each mutant weighs the same, whatever its package). A configured file in no
+ * result is named, so that a module never run cannot lift the overall score by its absence.
  */
 function summary(): void {
   const dir = resolve(root, "mutation/incremental");
@@ -168,8 +169,24 @@ function summary(): void {
       total = { killed: total.killed + t.killed, counted: total.counted + t.counted };
       console.log(`${name} ${file}: ${line(t)}  [${from}]`);
     }
+    const target = targets[name] as (typeof targets)[string];
+    for (const file of configuredFiles(target.dir, [...target.guard, ...target.rest]))
+      if (!best.has(file))
+        console.log(`${name} ${file}: in no result (never run, or nothing in it to mutate)`);
   }
   console.log(`overall: ${line(total)}`);
+}
+
+/** The files of a package that `patterns` (`src/x.ts`, `src/dir/*.ts`, `!src/dir/*.test.ts`) name, relative to it. */
+function configuredFiles(dir: string, patterns: readonly string[]): string[] {
+  const matcher = (p: string) =>
+    new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")}$`);
+  const include = patterns.filter((p) => !p.startsWith("!")).map(matcher);
+  const exclude = patterns.filter((p) => p.startsWith("!")).map((p) => matcher(p.slice(1)));
+  return readdirSync(join(root, dir, "src"), { recursive: true, encoding: "utf8" })
+    .map((f) => `src/${f}`)
+    .filter((f) => include.some((r) => r.test(f)) && !exclude.some((r) => r.test(f)))
+    .sort();
 }
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("--"));
