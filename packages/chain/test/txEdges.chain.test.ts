@@ -20,11 +20,14 @@ import {
   NonceConflictError,
   PlanConflictError,
   SimulationFailedError,
+  TransactionDroppedError,
   TransactionRevertedError,
   TransactionTimeoutError,
   type TxEvent,
+  type TxManager,
   type TxRecord,
   type TxStore,
+  UnknownPlanError,
   WaitAbortedError,
 } from "../src/index.ts";
 import { isTransportFailure } from "../src/txContext.ts";
@@ -91,6 +94,24 @@ async function manualBlocks<T>(fn: () => Promise<T>, baseFee?: bigint): Promise<
 async function mineAt(baseFee: bigint) {
   await rpc("anvil_setNextBlockBaseFeePerGas", [hex(baseFee)]);
   await rpc("evm_mine");
+}
+
+/** The journal fields of a plan sending 1 wei to 0x…dEaD at `nonce` (status and attempts to add). */
+const transfer = (sender: Address, planId: string, nonce: number) =>
+  ({ planId, chainId: 31337, sender, nonce, to: DEAD, data: "0x", value: 1n, gas: 21_000n }) as const;
+
+/** Sends a 1-gwei transaction, mines a block (at the base fee the test set: above it) and looks once. */
+async function sendPricedOut(manager: TxManager, planId: string): Promise<TxRecord> {
+  const sent = await manager.send({
+    planId,
+    to: DEAD,
+    data: "0x",
+    value: 1n,
+    fees: { maxFeePerGas: GWEI, maxPriorityFeePerGas: GWEI / 2n },
+  });
+  await rpc("evm_mine");
+  await manager.settle();
+  return sent;
 }
 
 /** A store whose `markBroadcast` throws before journaling: a crash between the broadcast and its record. */
@@ -167,6 +188,8 @@ describe("what a send journals", () => {
     // Journaled at nonce 0 (next nonce 1), then given back: the chain's next nonce is still 0.
     expect(await store.getNonce(31337, broke.address)).toBe(0);
     expect(kinds(events)).toEqual(["dropped"]);
+    // wait on it: the drop, from the journal (its bytes are not handed over again).
+    await expect(manager.wait("broke")).rejects.toBeInstanceOf(TransactionDroppedError);
     // Without supersede the dropped record is the answer: nothing is signed or broadcast again.
     const same = await manager.send(req);
     expect(same.status).toBe("dropped");
@@ -242,7 +265,7 @@ describe("what a send journals", () => {
     const sent = await manager.send({ planId: "rev", ...call, gas: 100_000n });
     const err = await manager.wait("rev").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransactionRevertedError);
-    expect(err).toMatchObject({ planId: "rev", hash: sent.attempts[0]?.hash });
+    expect(err).toMatchObject({ planId: "rev", hash: sent.attempts[0]?.hash, reason: "status 0 receipt" });
     const r = await must(store, "rev");
     expect(r.status).toBe("reverted");
     expect(r.inclusion?.hash).toBe(sent.attempts[0]?.hash);
@@ -419,14 +442,7 @@ describe("crashes and the journal", () => {
       ...fees,
     });
     await store.putIntent({
-      planId: "high",
-      chainId: 31337,
-      sender: account.address,
-      nonce: nonce + 1,
-      to: DEAD,
-      data: "0x",
-      value: 1n,
-      gas: 21_000n,
+      ...transfer(account.address, "high", nonce + 1),
       status: "signed",
       attempts: [{ hash: keccak256(raw), raw, ...fees }],
     });
@@ -443,14 +459,7 @@ describe("crashes and the journal", () => {
     const { manager, events } = managerFor(account, store);
     const nonce0 = await nonceOf(account.address);
     await store.putIntent({
-      planId: "ghost",
-      chainId: 31337,
-      sender: account.address,
-      nonce: nonce0 + 2,
-      to: DEAD,
-      data: "0x",
-      value: 1n,
-      gas: 21_000n,
+      ...transfer(account.address, "ghost", nonce0 + 2),
       status: "signed",
       attempts: [{ hash: `0x${"22".repeat(32)}`, raw: "0x02", maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }],
     });
@@ -527,21 +536,26 @@ describe("stuck and lost transactions (blocks mined by hand)", () => {
     const store = memoryTxStore();
     const { manager } = managerFor(account, store, { replaceAfterBlocks: 1, feeBumpBps: 190_000 });
     await manualBlocks(async () => {
-      await manager.send({
-        planId: "bump",
-        to: DEAD,
-        data: "0x",
-        value: 1n,
-        fees: { maxFeePerGas: GWEI, maxPriorityFeePerGas: GWEI / 2n },
-      });
-      await rpc("evm_mine");
-      await manager.settle();
+      await sendPricedOut(manager, "bump");
       const r = await must(store, "bump");
       // 20× the first attempt (1 900% more); the market (base fee 4 gwei) asks for less.
       expect(r.attempts.map((a) => [a.maxFeePerGas, a.maxPriorityFeePerGas])).toEqual([
         [GWEI, GWEI / 2n],
         [20n * GWEI, 10n * GWEI],
       ]);
+    }, parseGwei("4"));
+  });
+
+  it("maxReplacements 0: a stuck transaction is never bumped, only handed over again", async () => {
+    const account = testAccounts.erin;
+    const store = memoryTxStore();
+    const { manager, events } = managerFor(account, store, { replaceAfterBlocks: 1, maxReplacements: 0 });
+    await manualBlocks(async () => {
+      const sent = await sendPricedOut(manager, "never");
+      await rpc("evm_mine");
+      await manager.settle();
+      expect((await must(store, "never")).attempts.map((a) => a.hash)).toEqual([sent.attempts[0]?.hash]);
+      expect(kinds(events)).not.toContain("replaced");
     }, parseGwei("4"));
   });
 
@@ -570,6 +584,23 @@ describe("stuck and lost transactions (blocks mined by hand)", () => {
   });
 });
 
+describe("errors that are not RPC failures", () => {
+  it("wait on a plan never journaled: UnknownPlanError at once; settle over bytes a node refuses: the refusal, not an unknown outcome", async () => {
+    const account = testAccounts.bob;
+    const store = memoryTxStore();
+    const { manager } = managerFor(account, store);
+    await expect(manager.wait("nowhere", { timeoutMs: 5_000 })).rejects.toBeInstanceOf(UnknownPlanError);
+    const nonce = await nonceOf(account.address);
+    await store.putIntent({
+      ...transfer(account.address, "garbage", nonce),
+      status: "signed",
+      attempts: [{ hash: `0x${"44".repeat(32)}`, raw: "0x02", maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }],
+    });
+    await expect(manager.settle()).rejects.toThrow();
+    expect((await must(store, "garbage")).status).toBe("signed");
+  });
+});
+
 describe("receipts of earlier attempts", () => {
   it("an earlier attempt landed, not the latest replacement: its receipt confirms the plan (no nonce conflict)", async () => {
     const account = testAccounts.carol;
@@ -586,16 +617,11 @@ describe("receipts of earlier attempts", () => {
       ...fees,
     });
     const landed = (await rpc("eth_sendRawTransaction", [raw])) as Hex;
+    // anvil answers the send before it has mined it: wait for the receipt, so the look below finds it.
+    await chain.publicClient.waitForTransactionReceipt({ hash: landed, pollingInterval: 10 });
     const head = await chain.publicClient.getBlockNumber();
     await store.putIntent({
-      planId: "old",
-      chainId: 31337,
-      sender: account.address,
-      nonce,
-      to: DEAD,
-      data: "0x",
-      value: 1n,
-      gas: 21_000n,
+      ...transfer(account.address, "old", nonce),
       status: "broadcast",
       attempts: [
         { hash: landed, raw, ...fees, broadcastBlock: head },
@@ -704,6 +730,9 @@ describe("RPC failures: an unknown outcome, watched", () => {
           manager.wait("t", { signal: AbortSignal.abort(), timeoutMs: 5_000 }),
         ).rejects.toBeInstanceOf(WaitAbortedError);
         proxy.setFaults({});
+        // Pending, nothing failing: wait polls (at the manager's 25 ms) to its bound; the record stays in flight.
+        await expect(manager.wait("t", { timeoutMs: 150 })).rejects.toBeInstanceOf(TransactionTimeoutError);
+        expect((await must(store, "t")).status).toBe("broadcast");
       });
       expect((await manager.wait("t")).status).toBe("confirmed");
       expect(kinds(events)).toEqual(["unknown-outcome"]);
