@@ -5,7 +5,14 @@ import { type ChainPublicClient, pinClient } from "./clients.ts";
 import { FeeCapExceededError } from "./errors.ts";
 import { bumpFees, computeFees, type Fees } from "./fees.ts";
 import type { TxAttempt, TxRecord } from "./store.ts";
-import { asBallastError, chainNonce, isTransportFailure, mustGet, type TxContext } from "./txContext.ts";
+import {
+  asBallastError,
+  chainNonce,
+  isTransportFailure,
+  mustGet,
+  nextNonceAfter,
+  type TxContext,
+} from "./txContext.ts";
 
 /** A node refused a signed transaction (insufficient funds, intrinsic gas, …): it never entered its pool. */
 export class BroadcastRefused extends Error {
@@ -113,13 +120,17 @@ const messageOf = (err: unknown): string => {
   return parts.join(" | ").toLowerCase();
 };
 
-/** Journals `r` dropped for `reason` and gives its nonce back unless a later journaled transaction depends on it. */
+/**
+ * Journals `r` dropped for `reason` and gives its nonce back unless a later journaled transaction depends on it: the
+ * journal's next nonce becomes the first after the chain's and every earlier record still pending.
+ */
 export async function dropped(ctx: TxContext, r: TxRecord, reason: string): Promise<TxRecord> {
   const { store, chainId, sender } = ctx;
   await store.markDropped(chainId, r.planId, reason);
   ctx.emit("dropped", reason, r.planId);
   const rest = await store.pending(chainId, sender);
-  if (!rest.some((p) => p.nonce > r.nonce)) await store.setNonce(chainId, sender, await chainNonce(ctx));
+  if (!rest.some((p) => p.nonce > r.nonce))
+    await store.setNonce(chainId, sender, Math.max(await chainNonce(ctx), ...rest.map(nextNonceAfter)));
   return mustGet(ctx, r.planId);
 }
 

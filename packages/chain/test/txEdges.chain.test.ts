@@ -423,6 +423,25 @@ describe("crashes and the journal", () => {
     });
   });
 
+  it("a record dropped above one still pending gives back only its own nonce: the journal's next is after the pending one, not the chain's", async () => {
+    const account = testAccounts.dave;
+    const store = memoryTxStore();
+    const { manager } = managerFor(account, store);
+    await manualBlocks(async () => {
+      const pooled = await manager.send({ planId: "pooled", to: DEAD, data: "0x", value: 1n, gas: 21_000n });
+      // More than the account holds: the node refuses the bytes, and the record is dropped at once.
+      const balance = await chain.publicClient.getBalance({ address: account.address });
+      await expect(
+        manager.send({ planId: "too-much", to: DEAD, data: "0x", value: balance, gas: 21_000n }),
+      ).rejects.toThrow(/insufficient funds/i);
+      expect((await must(store, "too-much")).status).toBe("dropped");
+      expect(await nonceOf(account.address)).toBe(pooled.nonce); // "pooled" is not mined yet
+      expect(await store.getNonce(31337, account.address)).toBe(pooled.nonce + 1);
+      expect((await store.pending(31337, account.address)).map((r) => r.planId)).toEqual(["pooled"]);
+    });
+    expect((await manager.wait("pooled")).status).toBe("confirmed");
+  });
+
   it("a dropped record below a journaled one leaves the journal's next nonce where it is (the later one depends on it)", async () => {
     const account = testAccounts.erin;
     const store = memoryTxStore();
