@@ -48,30 +48,24 @@ function random(seed: number): () => number {
   };
 }
 
-const methodsOf = (body: string): string[] => {
+/** The requests of a JSON-RPC body (a batch or one), each with its id and method; none if the body is not JSON. */
+const requestsOf = (body: string): { batch: boolean; calls: { id: unknown; method: string }[] } => {
   try {
-    const msg = JSON.parse(body) as { method?: string } | { method?: string }[];
-    return (Array.isArray(msg) ? msg : [msg]).map((m) => m.method ?? "");
+    const msg = JSON.parse(body) as { id?: unknown; method?: unknown } | { id?: unknown; method?: unknown }[];
+    const calls = (Array.isArray(msg) ? msg : [msg]).map((m) => ({
+      id: m.id ?? null,
+      method: typeof m.method === "string" ? m.method : "",
+    }));
+    return { batch: Array.isArray(msg), calls };
   } catch {
-    return [];
-  }
-};
-
-/** The id and method of a single JSON-RPC request (undefined for a batch or a body that is not one). */
-const singleRequest = (body: string): { id: unknown; method: string } | undefined => {
-  try {
-    const msg = JSON.parse(body) as { id?: unknown; method?: unknown };
-    return !Array.isArray(msg) && typeof msg.method === "string"
-      ? { id: msg.id ?? null, method: msg.method }
-      : undefined;
-  } catch {
-    return undefined;
+    return { batch: false, calls: [] };
   }
 };
 
 /**
  * Starts an RPC fault-injection proxy on 127.0.0.1 (a free port) in front of `target`: loses a share of answers,
- * answers 429 to another share, delays, fails named methods (HTTP 500) and answers others with a JSON-RPC error. Stop it with `stop()`.
+ * answers 429 to another share, delays, fails named methods (HTTP 500) and answers others with a JSON-RPC error.
+ * Stop it with `stop()`.
  *
  * @example
  * const proxy = await startRpcProxy(chain.rpcUrl, { dropRate: 0.3 });
@@ -93,7 +87,8 @@ export async function startRpcProxy(
       body += c.toString();
     });
     req.on("end", async () => {
-      seen.push(...methodsOf(body));
+      const { batch, calls } = requestsOf(body);
+      seen.push(...calls.map((c) => c.method));
       const f = current;
       if (f.delayMs) await new Promise((r) => setTimeout(r, f.delayMs));
       const drop = rand() < (f.dropRate ?? 0);
@@ -102,12 +97,12 @@ export async function startRpcProxy(
         res.writeHead(429, { "content-type": "text/plain" }).end("Too Many Requests");
         return;
       }
-      if (methodsOf(body).some((m) => f.failMethods?.includes(m))) {
+      if (calls.some((c) => f.failMethods?.includes(c.method))) {
         stats.failed++;
         res.writeHead(500, { "content-type": "text/plain" }).end("injected failure");
         return;
       }
-      const single = singleRequest(body);
+      const single = batch ? undefined : calls[0];
       const rpcError = single && f.rpcErrors?.[single.method];
       if (single && rpcError) {
         stats.failed++;
