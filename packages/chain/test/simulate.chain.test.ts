@@ -35,8 +35,12 @@ async function proxy(faults: Parameters<typeof startRpcProxy>[1] = {}): Promise<
 const withoutSimulateV1 = async () =>
   (await proxy({ rpcErrors: { eth_simulateV1: { code: -32601, message: "method not found" } } })).url;
 
-const clientsAt = (url: string) =>
-  createChainClients({ chain: 31337, rpcUrls: [url], account: testAccounts.carol, pollingIntervalMs: 25 });
+const clientsAt = (url: string, account = testAccounts.carol) =>
+  createChainClients({ chain: 31337, rpcUrls: [url], account, pollingIntervalMs: 25 });
+
+/** A transaction manager over `clients` with an in-memory journal. */
+const managerOf = (clients: ReturnType<typeof clientsAt>) =>
+  createTxManager({ clients, store: memoryTxStore(), fees: { maxFeePerGas: parseGwei("100") } });
 
 /** An ERC-20 `transfer` of the test chain's USDC to dave. */
 const transfer = (amount: bigint) => ({
@@ -52,8 +56,7 @@ const transfer = (amount: bigint) => ({
 describe("simulation without eth_simulateV1", () => {
   it("falls back to eth_call + eth_estimateGas (reverts still decoded with the index); guards that need reads are refused", async () => {
     const account = testAccounts.carol;
-    const url = await withoutSimulateV1();
-    const clients = createChainClients({ chain: 31337, rpcUrls: [url], account, pollingIntervalMs: 25 });
+    const clients = clientsAt(await withoutSimulateV1());
     const usdc = chain.deployment.tokens.USDC.address;
     await fund(chain, { account: account.address, token: "USDC", amount: 100n });
     const override = [{ address: account.address, code: delegationCode(chain.deployment.simple7702Account) }];
@@ -68,15 +71,10 @@ describe("simulation without eth_simulateV1", () => {
     expect(ok).toMatchObject({ method: "eth_call", success: true });
     expect(ok.gasUsed).toBeGreaterThan(21_000n);
 
-    const manager = createTxManager({
-      clients,
-      store: memoryTxStore(),
-      fees: { maxFeePerGas: parseGwei("100") },
-    });
     const executor = eip7702Executor({
       firewall: "off",
       clients,
-      manager,
+      manager: managerOf(clients),
       implementation: chain.deployment.simple7702Account,
     });
     const failed = await executor.simulate([transfer(10n), transfer(1_000n)]).catch((e: unknown) => e);
@@ -93,22 +91,11 @@ describe("simulation without eth_simulateV1", () => {
     const keeper = testAccounts.keeper;
     const safe = await createSafe(chain, { owners: [testAccounts.alice.address], modules: [keeper.address] });
     await fund(chain, { account: safe, token: "USDC", amount: 100n });
-    const url = await withoutSimulateV1();
-    const clients = createChainClients({
-      chain: 31337,
-      rpcUrls: [url],
-      account: keeper,
-      pollingIntervalMs: 25,
-    });
-    const manager = createTxManager({
-      clients,
-      store: memoryTxStore(),
-      fees: { maxFeePerGas: parseGwei("100") },
-    });
+    const clients = clientsAt(await withoutSimulateV1(), keeper);
     const executor = safeModuleExecutor({
       firewall: "off",
       clients,
-      manager,
+      manager: managerOf(clients),
       safe,
       multiSend: chain.deployment.safe.multiSendCallOnly,
     });
