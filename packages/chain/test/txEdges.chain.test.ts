@@ -31,35 +31,11 @@ import {
   WaitAbortedError,
 } from "../src/index.ts";
 import { isTransportFailure } from "../src/txContext.ts";
+import { DEAD, txHarness } from "./txHarness.ts";
 
 const chain = useTestChain({ chainId: 31337 });
-const DEAD: Address = "0x000000000000000000000000000000000000dEaD";
-const rpc = (method: string, params: unknown[] = []) =>
-  chain.publicClient.request({ method, params } as never);
+const { rpc, managerFor } = txHarness(chain);
 const GWEI = parseGwei("1");
-
-type Extra = Partial<Parameters<typeof createTxManager>[0]> & { rpcUrl?: string; clientPollMs?: number };
-
-function managerFor(account: LocalAccount, store: TxStore, extra: Extra = {}) {
-  const { rpcUrl, clientPollMs, ...rest } = extra;
-  const events: TxEvent[] = [];
-  const clients = createChainClients({
-    chain: 31337,
-    rpcUrls: [rpcUrl ?? chain.rpcUrl],
-    account,
-    pollingIntervalMs: clientPollMs ?? 25,
-  });
-  const manager = createTxManager({
-    clients,
-    store,
-    fees: { maxFeePerGas: parseGwei("500") },
-    pollIntervalMs: 25,
-    timeoutMs: 20_000,
-    onEvent: (e) => events.push(e),
-    ...rest,
-  });
-  return { clients, manager, events };
-}
 
 const nonceOf = (a: Address, blockTag: "latest" | "pending" = "latest") =>
   chain.publicClient.getTransactionCount({ address: a, blockTag });

@@ -1,7 +1,7 @@
 import type { Address } from "@ballast/core";
 import { delegateToSimple7702, startRpcProxy, testAccounts } from "@ballast/testkit";
 import { useTestChain } from "@ballast/testkit/vitest";
-import { type PrivateKeyAccount, parseGwei } from "viem";
+import { parseGwei } from "viem";
 import { describe, expect, it } from "vitest";
 import { flatten, hex, rebalanceLegs, setupPortfolio } from "../bench/rebalance.ts";
 import {
@@ -20,33 +20,10 @@ import {
   type TxRecord,
   type TxStore,
 } from "../src/index.ts";
+import { DEAD, txHarness } from "./txHarness.ts";
 
 const chain = useTestChain({ chainId: 31337 });
-const DEAD: Address = "0x000000000000000000000000000000000000dEaD";
-const rpc = (method: string, params: unknown[] = []) =>
-  chain.publicClient.request({ method, params } as never);
-
-function managerFor(
-  account: PrivateKeyAccount,
-  store: TxStore,
-  extra: Partial<Parameters<typeof createTxManager>[0]> = {},
-) {
-  const clients = createChainClients({
-    chain: 31337,
-    rpcUrls: [chain.rpcUrl],
-    account,
-    pollingIntervalMs: 25,
-  });
-  const manager = createTxManager({
-    clients,
-    store,
-    fees: { maxFeePerGas: parseGwei("500") },
-    pollIntervalMs: 25,
-    timeoutMs: 20_000,
-    ...extra,
-  });
-  return { clients, manager };
-}
+const { rpc, managerFor } = txHarness(chain);
 
 /** Transactions sent by `from` in blocks (from, head]. */
 async function sentBy(from: Address, sinceBlock: bigint) {
